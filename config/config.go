@@ -1,0 +1,128 @@
+// Package config holds sealgate's typed configuration: loaded from one YAML
+// file with viper, every key overridable by a SEALGATE_* environment variable
+// (SEALGATE_RELAY_SMARTHOST for relay.smarthost), unknown keys refused, and
+// every problem reported at once with its key path.
+package config
+
+import (
+	"time"
+)
+
+// DefaultPath is where serve, check and queue look without -c.
+const DefaultPath = "/etc/sealgate/sealgate.yaml"
+
+// Config is the whole daemon configuration. The yaml key of each field is in
+// its mapstructure tag; docs/config.md and testdata/sealgate.yaml document them.
+type Config struct {
+	// Hostname is sealgate's name in greetings, Received headers, EHLO and DSNs.
+	Hostname string `mapstructure:"hostname"`
+	// DataDir holds the spool, the queue state and the control socket.
+	DataDir string `mapstructure:"data_dir"`
+
+	Spool     Spool      `mapstructure:"spool"`
+	Log       Log        `mapstructure:"log"`
+	Admin     Admin      `mapstructure:"admin"`
+	Control   Control    `mapstructure:"control"`
+	Listeners []Listener `mapstructure:"listeners"`
+	Limits    Limits     `mapstructure:"limits"`
+	Relay     Relay      `mapstructure:"relay"`
+}
+
+// Spool configures the durable message store.
+type Spool struct {
+	// KeyFile holds the 32-byte master key that seals every spooled file,
+	// as 64 hex digits or 44 base64 characters. It must not be readable by
+	// group or others.
+	KeyFile string `mapstructure:"key_file"`
+}
+
+// Log configures the operational log (not the audit log).
+type Log struct {
+	Level  string `mapstructure:"level"`  // debug, info, warn, error
+	Format string `mapstructure:"format"` // json or text
+}
+
+// Admin is the HTTP listener for /metrics, /healthz and /readyz.
+type Admin struct {
+	Listen string `mapstructure:"listen"` // "" disables it
+}
+
+// Control is the local socket the queue CLI talks to.
+type Control struct {
+	Socket string `mapstructure:"socket"` // default <data_dir>/control.sock
+}
+
+// Listener is one ingress SMTP listener.
+type Listener struct {
+	Name   string    `mapstructure:"name"`
+	Listen string    `mapstructure:"listen"` // host:port
+	TLS    TLS       `mapstructure:"tls"`
+	Relay  RelayAuth `mapstructure:"relay"`
+}
+
+// TLS is a listener's TLS setup.
+type TLS struct {
+	// Mode is starttls (offer STARTTLS), implicit (TLS from the first byte)
+	// or none (no TLS at all: only for loopback testing).
+	Mode         string `mapstructure:"mode"`
+	CertFile     string `mapstructure:"cert_file"`
+	KeyFile      string `mapstructure:"key_file"`
+	ClientCAFile string `mapstructure:"client_ca_file"` // client certificates must chain to these CAs
+}
+
+// RelayAuth says who may relay through a listener; any one rule suffices.
+type RelayAuth struct {
+	AllowIPs         []string `mapstructure:"allow_ips"` // IPs or CIDRs
+	Users            []User   `mapstructure:"users"`
+	ClientCertSHA256 []string `mapstructure:"client_cert_sha256"`
+	ClientCertNames  []string `mapstructure:"client_cert_names"`
+}
+
+// User is an SMTP AUTH account. Hashes are argon2id (PHC string) or bcrypt;
+// `sealgate hash-password` makes one.
+type User struct {
+	Name         string `mapstructure:"name"`
+	PasswordHash string `mapstructure:"password_hash"`
+}
+
+// Limits protect the daemon; they apply to every listener.
+type Limits struct {
+	MaxMessageSize      ByteSize      `mapstructure:"max_message_size"`
+	MaxRecipients       int           `mapstructure:"max_recipients"`
+	MaxLineLength       int           `mapstructure:"max_line_length"`
+	CommandTimeout      time.Duration `mapstructure:"command_timeout"`
+	DataTimeout         time.Duration `mapstructure:"data_timeout"`
+	MaxConnections      int           `mapstructure:"max_connections"`
+	MaxConnectionsPerIP int           `mapstructure:"max_connections_per_ip"`
+	AuthFailLimit       int           `mapstructure:"auth_fail_limit"`
+	MaxReceived         int           `mapstructure:"max_received"`
+}
+
+// Relay configures outbound delivery.
+type Relay struct {
+	// Smarthost is host:port of the next hop; empty means deliver by MX.
+	Smarthost     string        `mapstructure:"smarthost"`
+	SmarthostTLS  string        `mapstructure:"smarthost_tls"` // none, may, encrypt, verify, implicit
+	SmarthostAuth SmarthostAuth `mapstructure:"smarthost_auth"`
+	// DefaultTLS applies to destinations without a TLSPolicy entry.
+	DefaultTLS string `mapstructure:"default_tls"`
+	// TLSPolicy maps "example.org" (exact) or ".example.org" (subdomains)
+	// to none, may, encrypt or verify.
+	TLSPolicy     map[string]string `mapstructure:"tls_policy"`
+	CAFile        string            `mapstructure:"ca_file"` // extra roots for verify; default system roots
+	Resolver      string            `mapstructure:"resolver"`
+	MXPort        int               `mapstructure:"mx_port"`
+	MaxLifetime   time.Duration     `mapstructure:"max_lifetime"`
+	RetryMin      time.Duration     `mapstructure:"retry_min"`
+	RetryMax      time.Duration     `mapstructure:"retry_max"`
+	MaxConcurrent int               `mapstructure:"max_concurrency"`
+	MaxPerDomain  int               `mapstructure:"max_per_domain"`
+	ConnectTimeout time.Duration     `mapstructure:"connect_timeout"`
+	CommandTimeout time.Duration     `mapstructure:"command_timeout"`
+}
+
+// SmarthostAuth is optional AUTH PLAIN to the smarthost, only over TLS.
+type SmarthostAuth struct {
+	Username     string `mapstructure:"username"`
+	PasswordFile string `mapstructure:"password_file"`
+}

@@ -1,0 +1,73 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Default returns the configuration used for every key the file leaves out.
+func Default() Config {
+	host, _ := os.Hostname()
+	return Config{
+		Hostname: host,
+		DataDir:  "/var/lib/sealgate",
+		Log:      Log{Level: "info", Format: "json"},
+		Admin:    Admin{Listen: "127.0.0.1:9025"},
+		Limits: Limits{
+			MaxMessageSize:      50 << 20,
+			MaxRecipients:       1000,
+			MaxLineLength:       4096,
+			CommandTimeout:      5 * time.Minute,
+			DataTimeout:         10 * time.Minute,
+			MaxConnections:      500,
+			MaxConnectionsPerIP: 50,
+			AuthFailLimit:       5,
+			MaxReceived:         30,
+		},
+		Relay: Relay{
+			SmarthostTLS:   "verify",
+			DefaultTLS:     "may",
+			MXPort:         25,
+			MaxLifetime:    120 * time.Hour,
+			RetryMin:       time.Minute,
+			RetryMax:       time.Hour,
+			MaxConcurrent:  20,
+			MaxPerDomain:   5,
+			ConnectTimeout: 30 * time.Second,
+			CommandTimeout: 5 * time.Minute,
+		},
+	}
+}
+
+// applyDerivedDefaults fills values that depend on other keys.
+func (c *Config) applyDerivedDefaults() {
+	if c.Control.Socket == "" && c.DataDir != "" {
+		c.Control.Socket = filepath.Join(c.DataDir, "control.sock")
+	}
+	for i := range c.Listeners {
+		if c.Listeners[i].TLS.Mode == "" {
+			c.Listeners[i].TLS.Mode = "starttls"
+		}
+	}
+}
+
+// resolvePaths makes relative file names relative to the config file's
+// directory, as an admin reading the file would expect.
+func (c *Config) resolvePaths(dir string) {
+	abs := func(p *string) {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+	abs(&c.DataDir)
+	abs(&c.Spool.KeyFile)
+	abs(&c.Control.Socket)
+	abs(&c.Relay.CAFile)
+	abs(&c.Relay.SmarthostAuth.PasswordFile)
+	for i := range c.Listeners {
+		abs(&c.Listeners[i].TLS.CertFile)
+		abs(&c.Listeners[i].TLS.KeyFile)
+		abs(&c.Listeners[i].TLS.ClientCAFile)
+	}
+}

@@ -1,0 +1,292 @@
+package config
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+var (
+	tlsLevels      = []string{"none", "may", "encrypt", "verify"}
+	smarthostModes = []string{"none", "may", "encrypt", "verify", "implicit"}
+	listenerModes  = []string{"starttls", "implicit", "none"}
+	logLevels      = []string{"debug", "info", "warn", "error"}
+	logFormats     = []string{"json", "text"}
+)
+
+// Validate returns every problem in c, each with its key path. It reads the
+// files c names (keys, certificates) to check that they load.
+func (c *Config) Validate() []Problem {
+	var ps []Problem
+	add := func(path, format string, args ...any) {
+		ps = append(ps, Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
+	if c.Hostname == "" {
+		add("hostname", "must be set (the name in greetings, Received headers and DSNs)")
+	}
+	if c.DataDir == "" {
+		add("data_dir", "must be set")
+	}
+	if c.Spool.KeyFile == "" {
+		add("spool.key_file", "must be set: every spooled message is sealed with this key (generate one with `sealgate keygen spool`)")
+	} else if _, err := ReadKeyFile(c.Spool.KeyFile); err != nil {
+		add("spool.key_file", "%v", err)
+	}
+	oneOf(add, "log.level", c.Log.Level, logLevels)
+	oneOf(add, "log.format", c.Log.Format, logFormats)
+	if c.Admin.Listen != "" {
+		hostPort(add, "admin.listen", c.Admin.Listen)
+	}
+
+	if len(c.Listeners) == 0 {
+		add("listeners", "at least one listener is needed")
+	}
+	names := map[string]bool{}
+	for i, l := range c.Listeners {
+		p := fmt.Sprintf("listeners[%d]", i)
+		if l.Name == "" {
+			add(p+".name", "must be set")
+		} else if names[l.Name] {
+			add(p+".name", "duplicate listener name %q", l.Name)
+		}
+		names[l.Name] = true
+		hostPort(add, p+".listen", l.Listen)
+		oneOf(add, p+".tls.mode", l.TLS.Mode, listenerModes)
+		if l.TLS.Mode == "starttls" || l.TLS.Mode == "implicit" {
+			switch {
+			case l.TLS.CertFile == "":
+				add(p+".tls.cert_file", "must be set for tls.mode %s", l.TLS.Mode)
+			case l.TLS.KeyFile == "":
+				add(p+".tls.key_file", "must be set for tls.mode %s", l.TLS.Mode)
+			default:
+				if _, err := tls.LoadX509KeyPair(l.TLS.CertFile, l.TLS.KeyFile); err != nil {
+					add(p+".tls.cert_file", "cannot load certificate and key: %v", err)
+				} else if err := privateFile(l.TLS.KeyFile); err != nil {
+					add(p+".tls.key_file", "%v", err)
+				}
+			}
+		}
+		if l.TLS.ClientCAFile != "" {
+			if _, err := LoadCertPool(l.TLS.ClientCAFile); err != nil {
+				add(p+".tls.client_ca_file", "%v", err)
+			}
+		}
+		r := l.Relay
+		if len(r.AllowIPs) == 0 && len(r.Users) == 0 && len(r.ClientCertSHA256) == 0 && len(r.ClientCertNames) == 0 {
+			add(p+".relay", "no relay rule: set allow_ips, users, client_cert_sha256 or client_cert_names, or nobody can send through this listener")
+		}
+		for j, ip := range r.AllowIPs {
+			if _, err := ParsePrefix(ip); err != nil {
+				add(fmt.Sprintf("%s.relay.allow_ips[%d]", p, j), "%q is not an IP address or CIDR", ip)
+			}
+		}
+		if len(r.Users) > 0 && l.TLS.Mode == "none" {
+			add(p+".relay.users", "SMTP AUTH needs TLS (tls.mode is none): passwords must not cross the network in the clear")
+		}
+		users := map[string]bool{}
+		for j, u := range r.Users {
+			up := fmt.Sprintf("%s.relay.users[%d]", p, j)
+			if u.Name == "" {
+				add(up+".name", "must be set")
+			} else if users[u.Name] {
+				add(up+".name", "duplicate user %q", u.Name)
+			}
+			users[u.Name] = true
+			if !IsPasswordHash(u.PasswordHash) {
+				add(up+".password_hash", "must be an argon2id ($argon2id$...) or bcrypt ($2b$...) hash, never a plain password (make one with `sealgate hash-password`)")
+			}
+		}
+		for j, fp := range r.ClientCertSHA256 {
+			if _, err := NormalizeFingerprint(fp); err != nil {
+				add(fmt.Sprintf("%s.relay.client_cert_sha256[%d]", p, j), "%v", err)
+			}
+		}
+		if (len(r.ClientCertSHA256) > 0 || len(r.ClientCertNames) > 0) && l.TLS.Mode == "none" {
+			add(p+".relay", "client certificate rules need tls.mode starttls or implicit")
+		}
+	}
+
+	lim := c.Limits
+	positive := func(path string, v int64) {
+		if v <= 0 {
+			add(path, "must be greater than zero")
+		}
+	}
+	positive("limits.max_message_size", int64(lim.MaxMessageSize))
+	positive("limits.max_recipients", int64(lim.MaxRecipients))
+	if lim.MaxLineLength < 1000 {
+		add("limits.max_line_length", "must be at least 1000 (RFC 5321 §4.5.3.1.6)")
+	}
+	positive("limits.command_timeout", int64(lim.CommandTimeout))
+	positive("limits.data_timeout", int64(lim.DataTimeout))
+	positive("limits.max_connections", int64(lim.MaxConnections))
+	positive("limits.max_connections_per_ip", int64(lim.MaxConnectionsPerIP))
+	positive("limits.auth_fail_limit", int64(lim.AuthFailLimit))
+	positive("limits.max_received", int64(lim.MaxReceived))
+
+	r := c.Relay
+	if r.Smarthost != "" {
+		hostPort(add, "relay.smarthost", r.Smarthost)
+	}
+	oneOf(add, "relay.smarthost_tls", r.SmarthostTLS, smarthostModes)
+	oneOf(add, "relay.default_tls", r.DefaultTLS, tlsLevels)
+	doms := make([]string, 0, len(r.TLSPolicy))
+	for dom := range r.TLSPolicy {
+		doms = append(doms, dom)
+	}
+	sort.Strings(doms)
+	for _, dom := range doms {
+		lvl := r.TLSPolicy[dom]
+		p := "relay.tls_policy." + dom
+		d := strings.TrimPrefix(dom, ".")
+		if d == "" || strings.ContainsAny(d, " @/:") || !strings.Contains(d, ".") && d != "localhost" {
+			add(p, "%q is not a domain (use example.org, or .example.org for its subdomains)", dom)
+		}
+		oneOf(add, p, lvl, tlsLevels)
+	}
+	if r.SmarthostAuth.Username != "" {
+		if r.Smarthost == "" {
+			add("relay.smarthost_auth", "set but relay.smarthost is empty")
+		}
+		if r.SmarthostTLS == "none" || r.SmarthostTLS == "may" {
+			add("relay.smarthost_tls", "must be encrypt, verify or implicit when smarthost_auth is set (no passwords in the clear)")
+		}
+		if r.SmarthostAuth.PasswordFile == "" {
+			add("relay.smarthost_auth.password_file", "must be set with username")
+		} else if err := privateFile(r.SmarthostAuth.PasswordFile); err != nil {
+			add("relay.smarthost_auth.password_file", "%v", err)
+		}
+	}
+	if r.CAFile != "" {
+		if _, err := LoadCertPool(r.CAFile); err != nil {
+			add("relay.ca_file", "%v", err)
+		}
+	}
+	if r.Resolver != "" {
+		hostPort(add, "relay.resolver", r.Resolver)
+	}
+	if r.MXPort < 1 || r.MXPort > 65535 {
+		add("relay.mx_port", "must be a port number (1-65535)")
+	}
+	positive("relay.max_lifetime", int64(r.MaxLifetime))
+	positive("relay.retry_min", int64(r.RetryMin))
+	positive("relay.retry_max", int64(r.RetryMax))
+	if r.RetryMin > r.RetryMax {
+		add("relay.retry_min", "%s is longer than relay.retry_max %s", r.RetryMin, r.RetryMax)
+	}
+	positive("relay.max_concurrency", int64(r.MaxConcurrent))
+	positive("relay.max_per_domain", int64(r.MaxPerDomain))
+	positive("relay.connect_timeout", int64(r.ConnectTimeout))
+	positive("relay.command_timeout", int64(r.CommandTimeout))
+	return ps
+}
+
+func oneOf(add func(string, string, ...any), path, v string, allowed []string) {
+	for _, a := range allowed {
+		if v == a {
+			return
+		}
+	}
+	add(path, "%q is not one of: %s", v, strings.Join(allowed, ", "))
+}
+
+func hostPort(add func(string, string, ...any), path, v string) {
+	_, port, err := net.SplitHostPort(v)
+	if err != nil {
+		add(path, "%q is not host:port", v)
+		return
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		add(path, "%q has no valid port", v)
+	}
+}
+
+// ParsePrefix reads "192.0.2.1" or "192.0.2.0/24".
+func ParsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+}
+
+// IsPasswordHash accepts argon2id PHC strings and bcrypt hashes.
+func IsPasswordHash(h string) bool {
+	if strings.HasPrefix(h, "$argon2id$") {
+		return len(strings.Split(h, "$")) == 6
+	}
+	for _, p := range []string{"$2a$", "$2b$", "$2y$"} {
+		if strings.HasPrefix(h, p) && len(h) == 60 {
+			return true
+		}
+	}
+	return false
+}
+
+// NormalizeFingerprint turns "AB:CD:..." or "abcd..." into lowercase hex of
+// a SHA-256.
+func NormalizeFingerprint(fp string) (string, error) {
+	s := strings.ToLower(strings.ReplaceAll(strings.ReplaceAll(fp, ":", ""), " ", ""))
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != 32 {
+		return "", fmt.Errorf("%q is not a SHA-256 fingerprint (64 hex digits)", fp)
+	}
+	return s, nil
+}
+
+// ReadKeyFile reads a 32-byte key written as hex or base64, and refuses a
+// file that group or others can read.
+func ReadKeyFile(path string) ([]byte, error) {
+	if err := privateFile(path); err != nil {
+		return nil, err
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	s := strings.TrimSpace(string(raw))
+	if b, err := hex.DecodeString(s); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	return nil, fmt.Errorf("%s: must hold a 32-byte key as 64 hex digits or base64", path)
+}
+
+// privateFile refuses files that exist with group/other permissions.
+func privateFile(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("%s: mode %04o lets others read a secret; chmod 600 it", path, st.Mode().Perm())
+	}
+	return nil
+}
+
+// LoadCertPool reads PEM certificates into a pool.
+func LoadCertPool(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s: no PEM certificate found", path)
+	}
+	return pool, nil
+}
