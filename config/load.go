@@ -300,4 +300,3 @@ func byteSizeHook(from, to reflect.Type, data any) (any, error) {
 	}
 	return ParseByteSize(data.(string))
 }
-
