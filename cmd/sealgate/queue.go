@@ -1,0 +1,160 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sealgate/sealgate/config"
+	"github.com/sealgate/sealgate/gateway/control"
+	"github.com/sealgate/sealgate/gateway/relay"
+)
+
+func newQueue() *cobra.Command {
+	q := &cobra.Command{
+		Use:   "queue",
+		Short: "Inspect and steer the running daemon's queue (like postqueue/postsuper)",
+		Long: `queue talks to the running daemon over its control socket (control.socket in the
+config, default <data_dir>/control.sock; --socket overrides).`,
+	}
+	q.PersistentFlags().String("socket", "", "control socket (default: from the config file)")
+	q.PersistentFlags().Bool("json", false, "print JSON")
+	list := &cobra.Command{
+		Use: "list", Short: "List queued messages", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var entries []relay.Entry
+			if err := queueDo(cmd, control.Request{Op: "list"}, &entries, nil); err != nil {
+				return err
+			}
+			if j, _ := cmd.Flags().GetBool("json"); j {
+				return printJSON(cmd.OutOrStdout(), entries)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tRECEIVED\tSIZE\tSTATE\tFROM\tRECIPIENTS")
+			for _, e := range entries {
+				state := "active"
+				if e.Held {
+					state = "held"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t<%s>\t%s\n", e.ID, e.Received.UTC().Format(time.RFC3339), e.Size, state, e.From, rcptSummary(e.Recipients))
+			}
+			tw.Flush()
+			fmt.Fprintf(cmd.OutOrStdout(), "%d message(s)\n", len(entries))
+			return nil
+		},
+	}
+	show := &cobra.Command{
+		Use: "show ID", Short: "Show a message's envelope and delivery state (--body adds the message)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body, _ := cmd.Flags().GetBool("body")
+			var e relay.Entry
+			var w io.Writer
+			if body {
+				w = cmd.OutOrStdout()
+			}
+			if j, _ := cmd.Flags().GetBool("json"); j && !body {
+				if err := queueDo(cmd, control.Request{Op: "show", ID: args[0]}, &e, nil); err != nil {
+					return err
+				}
+				return printJSON(cmd.OutOrStdout(), e)
+			}
+			// Print the envelope before the body streams.
+			if err := queueDo(cmd, control.Request{Op: "show", ID: args[0]}, &e, nil); err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "ID:       %s\nFrom:     <%s>\nReceived: %s\nSize:     %d\nHeld:     %v\n", e.ID, e.From, e.Received.UTC().Format(time.RFC3339), e.Size, e.Held)
+			for _, r := range e.Recipients {
+				fmt.Fprintf(out, "To:       <%s> %s attempts=%d", r.Addr, r.Status, r.Attempts)
+				if r.LastReply != "" {
+					fmt.Fprintf(out, " last=%q", r.LastReply)
+				}
+				if !r.NextAttempt.IsZero() && r.Status == relay.StatusQueued {
+					fmt.Fprintf(out, " next=%s", r.NextAttempt.UTC().Format(time.RFC3339))
+				}
+				fmt.Fprintln(out)
+			}
+			if body {
+				fmt.Fprintln(out)
+				return queueDo(cmd, control.Request{Op: "show", ID: args[0], Body: true}, nil, w)
+			}
+			return nil
+		},
+	}
+	show.Flags().Bool("body", false, "also print the message (it may contain PHI; the daemon logs that it was shown)")
+	q.AddCommand(list, show)
+	for _, op := range []struct{ name, short string }{
+		{"flush", "Attempt delivery now, ignoring backoff (all messages, or one ID)"},
+		{"hold", "Hold a message: no delivery until released"},
+		{"release", "Release a held message"},
+		{"delete", "Delete a message from the queue without a DSN"},
+	} {
+		op := op
+		args := cobra.ExactArgs(1)
+		use := op.name + " ID"
+		if op.name == "flush" {
+			args, use = cobra.MaximumNArgs(1), "flush [ID]"
+		}
+		q.AddCommand(&cobra.Command{
+			Use: use, Short: op.short, Args: args,
+			RunE: func(cmd *cobra.Command, a []string) error {
+				id := ""
+				if len(a) > 0 {
+					id = a[0]
+				}
+				if err := queueDo(cmd, control.Request{Op: op.name, ID: id}, nil, nil); err != nil {
+					return err
+				}
+				target := id
+				if target == "" {
+					target = "all messages"
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", op.name, target)
+				return nil
+			},
+		})
+	}
+	return q
+}
+
+func rcptSummary(rs []relay.RecipientState) string {
+	var parts []string
+	for _, r := range rs {
+		parts = append(parts, "<"+r.Addr+">:"+r.Status)
+	}
+	return strings.Join(parts, " ")
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// queueDo sends a request to the daemon; out receives the JSON data.
+func queueDo(cmd *cobra.Command, req control.Request, out any, body io.Writer) error {
+	sock, _ := cmd.Flags().GetString("socket")
+	if sock == "" {
+		path, _ := cmd.Flags().GetString("config")
+		c, err := config.Load(path)
+		if err != nil {
+			return fmt.Errorf("queue: need the control socket: pass --socket, or a valid -c config:\n%w", err)
+		}
+		sock = c.Control.Socket
+	}
+	resp, err := control.Do(sock, req, body)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sealgate queue:", err)
+		return exitError{1}
+	}
+	if out != nil && len(resp.Data) > 0 {
+		return json.Unmarshal(resp.Data, out)
+	}
+	return nil
+}

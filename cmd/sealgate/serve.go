@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sealgate/sealgate/config"
+	"github.com/sealgate/sealgate/gateway"
+)
+
+func newServe() *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Run the gateway daemon",
+		Long: `serve runs the gateway with the configuration file. SIGHUP reloads it (an invalid
+new file is refused and the running one stays); SIGTERM or SIGINT stops it
+gracefully. Mail in flight stays in the spool and is delivered after a restart.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			path, _ := cmd.Flags().GetString("config")
+			cfg, err := config.Load(path)
+			if err != nil {
+				fmt.Fprintln(cmd.ErrOrStderr(), err)
+				return exitError{1}
+			}
+			log := newLogger(cfg.Log, cmd.ErrOrStderr())
+			return run(cfg, log, func() (*config.Config, error) { return config.Load(path) }, gateway.Options{Logger: log})
+		},
+	}
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// run starts the gateway and serves signals until told to stop.
+func run(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, error), opts gateway.Options) error {
+	g, err := gateway.New(cfg, opts)
+	if err != nil {
+		return err
+	}
+	if err := g.Start(); err != nil {
+		log.Error("cannot start", "err", err)
+		return err
+	}
+	sig := make(chan os.Signal, 4)
+	signal.Notify(sig, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sig)
+	for s := range sig {
+		if s == syscall.SIGHUP {
+			if reload == nil {
+				continue
+			}
+			nc, err := reload()
+			if err != nil {
+				log.Error("config reload refused; the running config stays in force", "err", err.Error())
+				continue
+			}
+			if err := g.Reload(nc); err != nil {
+				log.Error("config reload refused; the running config stays in force", "err", err.Error())
+			}
+			continue
+		}
+		log.Info("stopping", "signal", s.String())
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := g.Stop(ctx)
+		cancel()
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		return nil
+	}
+	return nil
+}

@@ -1,0 +1,149 @@
+// Package control is the local socket between the running daemon and the
+// `sealgate queue` commands, like Postfix's postqueue/postsuper talking to
+// the master. The socket is a Unix stream socket created mode 0600: only
+// the daemon's user (and root) can hold, release or delete mail.
+//
+// Protocol: the client writes one JSON Request line; the server answers one
+// JSON Response line, optionally followed by raw bytes (a message body for
+// `queue show --body`) until it closes the connection.
+package control
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+)
+
+// Request is one command.
+type Request struct {
+	Op   string `json:"op"` // list, show, flush, hold, release, delete
+	ID   string `json:"id,omitempty"`
+	Body bool   `json:"body,omitempty"`
+}
+
+// Response is the answer; Data holds the op's result as JSON.
+type Response struct {
+	OK    bool            `json:"ok"`
+	Error string          `json:"error,omitempty"`
+	Data  json.RawMessage `json:"data,omitempty"`
+	// Stream says raw bytes follow the response line.
+	Stream bool `json:"stream,omitempty"`
+}
+
+// Handler executes requests. If it returns a non-nil stream, the bytes are
+// copied after the response line, then closed.
+type Handler interface {
+	Handle(ctx context.Context, req Request) (data any, stream io.ReadCloser, err error)
+}
+
+// Server serves the control socket.
+type Server struct {
+	l   net.Listener
+	h   Handler
+	log *slog.Logger
+}
+
+// Listen creates the socket at path (replacing a stale one) with mode 0600.
+func Listen(path string, h Handler, log *slog.Logger) (*Server, error) {
+	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+		c.Close()
+		return nil, fmt.Errorf("control: %s: another sealgate is running", path)
+	}
+	os.Remove(path)
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("control: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("control: %w", err)
+	}
+	return &Server{l: l, h: h, log: log}, nil
+}
+
+// Serve accepts connections until Close.
+func (s *Server) Serve() {
+	for {
+		c, err := s.l.Accept()
+		if err != nil {
+			return
+		}
+		go s.serve(c)
+	}
+}
+
+// Close removes the socket.
+func (s *Server) Close() error { return s.l.Close() }
+
+func (s *Server) serve(c net.Conn) {
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Minute))
+	line, err := bufio.NewReader(io.LimitReader(c, 64<<10)).ReadBytes('\n')
+	if err != nil {
+		return
+	}
+	var req Request
+	var resp Response
+	var stream io.ReadCloser
+	if err := json.Unmarshal(line, &req); err != nil {
+		resp.Error = "control: bad request: " + err.Error()
+	} else {
+		var data any
+		data, stream, err = s.h.Handle(context.Background(), req)
+		if err != nil {
+			resp.Error = err.Error()
+		} else {
+			resp.OK = true
+			if data != nil {
+				resp.Data, _ = json.Marshal(data)
+			}
+			resp.Stream = stream != nil
+		}
+		s.log.Info("control request", "op", req.Op, "msg_id", req.ID, "ok", resp.OK)
+	}
+	out, _ := json.Marshal(resp)
+	c.Write(append(out, '\n'))
+	if stream != nil {
+		defer stream.Close()
+		io.Copy(c, stream)
+	}
+}
+
+// Do sends one request to the socket at path and returns the response; if
+// the response streams, body receives the bytes.
+func Do(path string, req Request, body io.Writer) (*Response, error) {
+	c, err := net.DialTimeout("unix", path, 5*time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("control: cannot reach the daemon at %s (is `sealgate serve` running, and may you open the socket?): %w", path, err)
+	}
+	defer c.Close()
+	out, _ := json.Marshal(req)
+	if _, err := c.Write(append(out, '\n')); err != nil {
+		return nil, fmt.Errorf("control: %w", err)
+	}
+	br := bufio.NewReader(c)
+	line, err := br.ReadBytes('\n')
+	if err != nil {
+		return nil, fmt.Errorf("control: no answer: %w", err)
+	}
+	var resp Response
+	if err := json.Unmarshal(line, &resp); err != nil {
+		return nil, fmt.Errorf("control: bad answer: %w", err)
+	}
+	if !resp.OK {
+		return &resp, errors.New(resp.Error)
+	}
+	if resp.Stream && body != nil {
+		if _, err := io.Copy(body, br); err != nil {
+			return &resp, fmt.Errorf("control: %w", err)
+		}
+	}
+	return &resp, nil
+}

@@ -1,0 +1,464 @@
+// Package gateway wires sealgate's stages into the daemon: SMTP ingress
+// (smtpd) writes to the sealed spool, a Processor decides the outbound
+// copies, the relay delivers them, and the control socket and admin HTTP
+// listener let operators see and steer it. It is the only package that knows
+// all the others; each stage talks to the next through a small interface.
+package gateway
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sealgate/sealgate/config"
+	"github.com/sealgate/sealgate/gateway/control"
+	"github.com/sealgate/sealgate/gateway/relay"
+	"github.com/sealgate/sealgate/gateway/smtpd"
+	"github.com/sealgate/sealgate/gateway/spool"
+)
+
+// Options are what the daemon needs beyond the config file.
+type Options struct {
+	Logger *slog.Logger
+	// Processor defaults to PassThrough.
+	Processor Processor
+	// RelayRootCAs, when set, replaces the relay's CA pool (demo and tests).
+	RelayRootCAs *x509.CertPool
+}
+
+// Gateway is one running sealgate.
+type Gateway struct {
+	cfg   atomic.Pointer[config.Config]
+	log   *slog.Logger
+	proc  Processor
+	reg   *prometheus.Registry
+	spool *spool.Spool
+	relay *relay.Relay
+
+	mu        sync.Mutex
+	servers   map[string]*smtpd.Server
+	addrs     map[string]string
+	ctl       *control.Server
+	admin     *http.Server
+	adminAddr string
+	ready     atomic.Bool
+
+	processCh chan string
+	stopCh    chan struct{}
+	wg        sync.WaitGroup
+
+	rootCAs *x509.CertPool
+}
+
+// New checks cfg and prepares a gateway; Start opens and runs it.
+func New(cfg *config.Config, opts Options) (*Gateway, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Processor == nil {
+		opts.Processor = PassThrough{}
+	}
+	g := &Gateway{
+		log:       opts.Logger,
+		proc:      opts.Processor,
+		reg:       prometheus.NewRegistry(),
+		servers:   map[string]*smtpd.Server{},
+		addrs:     map[string]string{},
+		processCh: make(chan string, 4096),
+		stopCh:    make(chan struct{}),
+		rootCAs:   opts.RelayRootCAs,
+	}
+	g.cfg.Store(cfg)
+	g.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return g, nil
+}
+
+// Start opens the spool, recovers every accepted, unfinished message, starts
+// delivery and only then opens the listeners.
+func (g *Gateway) Start() error {
+	cfg := g.cfg.Load()
+	key, err := config.ReadKeyFile(cfg.Spool.KeyFile)
+	if err != nil {
+		return fmt.Errorf("gateway: spool key: %w", err)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	g.spool, err = spool.Open(spool.Options{Dir: cfg.DataDir + "/spool", Key: key, Logger: g.log})
+	if err != nil {
+		return err
+	}
+	ropts, err := g.relayOptions(cfg)
+	if err != nil {
+		return err
+	}
+	g.relay, err = relay.New(ropts, relayStore{g.spool})
+	if err != nil {
+		return err
+	}
+	g.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "sealgate_queue_depth", Help: "Messages in the queue (not yet delivered or bounced).",
+	}, func() float64 { return float64(g.relay.Depth()) }))
+	g.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "sealgate_healthy", Help: "1 when the spool accepts writes, 0 when degraded.",
+	}, func() float64 {
+		if g.spool.Healthy() != nil {
+			return 0
+		}
+		return 1
+	}))
+
+	ids, quarantined, err := g.spool.Recover()
+	if err != nil {
+		return fmt.Errorf("gateway: recover spool: %w", err)
+	}
+	for _, q := range quarantined {
+		g.log.Error("torn or corrupt message quarantined on start; it will not be delivered", "msg_id", q, "dir", g.spool.Dir()+"/quarantine")
+	}
+	var toProcess []string
+	for _, id := range ids {
+		need, err := g.relay.Restore(id)
+		if err != nil {
+			g.log.Error("cannot restore queue state", "msg_id", id, "err", err)
+			continue
+		}
+		if need {
+			toProcess = append(toProcess, id)
+		}
+	}
+	g.log.Info("spool recovered", "messages", len(ids), "to_process", len(toProcess), "quarantined", len(quarantined))
+	g.relay.Start()
+	for i := 0; i < 4; i++ {
+		g.wg.Add(1)
+		go g.processLoop()
+	}
+	for _, id := range toProcess {
+		g.enqueueProcess(id)
+	}
+
+	if err := g.startAdmin(cfg); err != nil {
+		g.Stop(context.Background())
+		return err
+	}
+	if cfg.Control.Socket != "" {
+		g.ctl, err = control.Listen(cfg.Control.Socket, queueHandler{g}, g.log)
+		if err != nil {
+			g.Stop(context.Background())
+			return err
+		}
+		go g.ctl.Serve()
+	}
+	for _, l := range cfg.Listeners {
+		if err := g.startListener(cfg, l); err != nil {
+			g.Stop(context.Background())
+			return err
+		}
+	}
+	g.ready.Store(true)
+	g.log.Info("sealgate started", "listeners", g.ListenerAddrs(), "admin", g.adminAddr, "control", cfg.Control.Socket)
+	return nil
+}
+
+func (g *Gateway) relayOptions(cfg *config.Config) (relay.Options, error) {
+	r := cfg.Relay
+	o := relay.Options{
+		Hostname:       cfg.Hostname,
+		Smarthost:      r.Smarthost,
+		SmarthostTLS:   r.SmarthostTLS,
+		SmarthostUser:  r.SmarthostAuth.Username,
+		TLSPolicy:      r.TLSPolicy,
+		DefaultTLS:     r.DefaultTLS,
+		Resolver:       r.Resolver,
+		MXPort:         r.MXPort,
+		MaxLifetime:    r.MaxLifetime,
+		RetryMin:       r.RetryMin,
+		RetryMax:       r.RetryMax,
+		MaxConcurrency: r.MaxConcurrent,
+		MaxPerDomain:   r.MaxPerDomain,
+		ConnectTimeout: r.ConnectTimeout,
+		CommandTimeout: r.CommandTimeout,
+		Logger:         g.log,
+		Registerer:     g.reg,
+		RootCAs:        g.rootCAs,
+	}
+	if r.SmarthostAuth.PasswordFile != "" {
+		pw, err := os.ReadFile(r.SmarthostAuth.PasswordFile)
+		if err != nil {
+			return o, fmt.Errorf("gateway: relay.smarthost_auth.password_file: %w", err)
+		}
+		o.SmarthostPassword = strings.TrimSpace(string(pw))
+	}
+	if r.CAFile != "" && o.RootCAs == nil {
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		extra, err := os.ReadFile(r.CAFile)
+		if err != nil {
+			return o, fmt.Errorf("gateway: relay.ca_file: %w", err)
+		}
+		pool.AppendCertsFromPEM(extra)
+		o.RootCAs = pool
+	}
+	return o, nil
+}
+
+// smtpdOptions maps one listener's config to the ingress options.
+func (g *Gateway) smtpdOptions(cfg *config.Config, l config.Listener) (smtpd.Options, error) {
+	o := smtpd.Options{
+		Name:             l.Name,
+		Hostname:         cfg.Hostname,
+		ImplicitTLS:      l.TLS.Mode == "implicit",
+		ClientCertSHA256: l.Relay.ClientCertSHA256,
+		ClientCertNames:  l.Relay.ClientCertNames,
+		MaxMessageBytes:  int64(cfg.Limits.MaxMessageSize),
+		MaxRecipients:    cfg.Limits.MaxRecipients,
+		MaxLineLength:    cfg.Limits.MaxLineLength,
+		CommandTimeout:   cfg.Limits.CommandTimeout,
+		DataTimeout:      cfg.Limits.DataTimeout,
+		MaxConns:         cfg.Limits.MaxConnections,
+		MaxConnsPerIP:    cfg.Limits.MaxConnectionsPerIP,
+		AuthFailLimit:    cfg.Limits.AuthFailLimit,
+		MaxReceived:      cfg.Limits.MaxReceived,
+		Logger:           g.log,
+		Registerer:       g.reg,
+	}
+	for _, s := range l.Relay.AllowIPs {
+		p, err := config.ParsePrefix(s)
+		if err != nil {
+			return o, err
+		}
+		o.AllowNets = append(o.AllowNets, p)
+	}
+	if len(l.Relay.Users) > 0 {
+		o.Users = map[string]string{}
+		for _, u := range l.Relay.Users {
+			o.Users[u.Name] = u.PasswordHash
+		}
+	}
+	if l.TLS.Mode != "none" {
+		cert, err := tls.LoadX509KeyPair(l.TLS.CertFile, l.TLS.KeyFile)
+		if err != nil {
+			return o, fmt.Errorf("gateway: listeners %s: %w", l.Name, err)
+		}
+		tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		if l.TLS.ClientCAFile != "" {
+			pool, err := config.LoadCertPool(l.TLS.ClientCAFile)
+			if err != nil {
+				return o, err
+			}
+			tc.ClientCAs = pool
+		}
+		o.TLSConfig = tc
+	}
+	return o, nil
+}
+
+func (g *Gateway) startListener(cfg *config.Config, l config.Listener) error {
+	o, err := g.smtpdOptions(cfg, l)
+	if err != nil {
+		return err
+	}
+	srv, err := smtpd.New(o, ingressStore{g.spool}, g.accepted)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", l.Listen)
+	if err != nil {
+		return fmt.Errorf("gateway: listener %s: %w", l.Name, err)
+	}
+	g.mu.Lock()
+	g.servers[l.Name] = srv
+	g.addrs[l.Name] = ln.Addr().String()
+	g.mu.Unlock()
+	go func() {
+		if err := srv.Serve(ln); err != nil {
+			g.log.Error("listener stopped", "listener", l.Name, "err", err)
+		}
+	}()
+	return nil
+}
+
+// accepted runs after the spool commit, before the 250 goes out; it must
+// not block, so it only queues the ID for processing.
+func (g *Gateway) accepted(env *spool.Envelope) {
+	g.enqueueProcess(env.ID)
+}
+
+func (g *Gateway) enqueueProcess(id string) {
+	select {
+	case g.processCh <- id:
+	default:
+		// The channel is full under a burst: hand off without blocking the
+		// SMTP session. The message is durable either way.
+		go func() {
+			select {
+			case g.processCh <- id:
+			case <-g.stopCh:
+			}
+		}()
+	}
+}
+
+func (g *Gateway) processLoop() {
+	defer g.wg.Done()
+	for {
+		select {
+		case <-g.stopCh:
+			return
+		case id := <-g.processCh:
+			if err := g.process(id); err != nil {
+				g.log.Error("processing failed; message stays queued and is retried", "msg_id", id, "err", err)
+				time.AfterFunc(time.Minute, func() { g.enqueueProcess(id) })
+			}
+		}
+	}
+}
+
+func (g *Gateway) process(id string) error {
+	env, err := g.spool.Envelope(id)
+	if err != nil {
+		return err
+	}
+	copies, err := g.proc.Process(context.Background(), env)
+	if err != nil {
+		return err
+	}
+	return g.relay.Submit(id, copies)
+}
+
+func (g *Gateway) startAdmin(cfg *config.Config) error {
+	if cfg.Admin.Listen == "" {
+		return nil
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(g.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeHealth(w, g.spool.Healthy())
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		err := g.spool.Healthy()
+		if err == nil && !g.ready.Load() {
+			err = errors.New("starting")
+		}
+		writeHealth(w, err)
+	})
+	ln, err := net.Listen("tcp", cfg.Admin.Listen)
+	if err != nil {
+		return fmt.Errorf("gateway: admin.listen: %w", err)
+	}
+	g.adminAddr = ln.Addr().String()
+	g.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go g.admin.Serve(ln)
+	return nil
+}
+
+func writeHealth(w http.ResponseWriter, err error) {
+	w.Header().Set("Content-Type", "application/json")
+	if err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		json.NewEncoder(w).Encode(map[string]string{"status": "degraded", "error": err.Error()})
+		return
+	}
+	json.NewEncoder(w).Encode(map[string]string{"status": "ok"})
+}
+
+// Reload applies a new, already validated config: listener access rules
+// and limits change for new connections. Listener addresses, TLS modes, the
+// spool and relay settings need a restart; Reload says so in the log.
+func (g *Gateway) Reload(cfg *config.Config) error {
+	old := g.cfg.Load()
+	var errs []error
+	for _, l := range cfg.Listeners {
+		g.mu.Lock()
+		srv := g.servers[l.Name]
+		g.mu.Unlock()
+		if srv == nil {
+			errs = append(errs, fmt.Errorf("gateway: new listener %q needs a restart", l.Name))
+			continue
+		}
+		o, err := g.smtpdOptions(cfg, l)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := srv.Update(o); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if fmt.Sprint(old.Relay) != fmt.Sprint(cfg.Relay) || old.DataDir != cfg.DataDir || old.Spool != cfg.Spool {
+		g.log.Warn("config reloaded; relay, data_dir and spool changes take effect after a restart")
+	}
+	g.cfg.Store(cfg)
+	g.log.Info("config reloaded")
+	return nil
+}
+
+// ListenerAddr is the bound address of the named listener.
+func (g *Gateway) ListenerAddr(name string) string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.addrs[name]
+}
+
+// ListenerAddrs maps listener names to bound addresses.
+func (g *Gateway) ListenerAddrs() map[string]string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := map[string]string{}
+	for k, v := range g.addrs {
+		out[k] = v
+	}
+	return out
+}
+
+// AdminAddr is the bound admin HTTP address ("" when disabled).
+func (g *Gateway) AdminAddr() string { return g.adminAddr }
+
+// Relay exposes the queue (tests, demo).
+func (g *Gateway) Relay() *relay.Relay { return g.relay }
+
+// Stop closes listeners first (no new mail), then stops delivery. Mail in
+// flight stays in the spool and is picked up on the next start.
+func (g *Gateway) Stop(ctx context.Context) error {
+	g.ready.Store(false)
+	g.mu.Lock()
+	for _, s := range g.servers {
+		s.Close()
+	}
+	g.mu.Unlock()
+	if g.ctl != nil {
+		g.ctl.Close()
+	}
+	if g.admin != nil {
+		g.admin.Close()
+	}
+	select {
+	case <-g.stopCh:
+	default:
+		close(g.stopCh)
+	}
+	g.wg.Wait()
+	if g.relay != nil {
+		return g.relay.Stop(ctx)
+	}
+	return nil
+}

@@ -1,0 +1,43 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/sealgate/sealgate/gateway/control"
+)
+
+// queueHandler answers the control socket's queue commands.
+type queueHandler struct{ g *Gateway }
+
+func (h queueHandler) Handle(_ context.Context, req control.Request) (any, io.ReadCloser, error) {
+	r := h.g.relay
+	switch req.Op {
+	case "list":
+		return r.List(), nil, nil
+	case "show":
+		e, err := r.Show(req.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !req.Body {
+			return e, nil, nil
+		}
+		body, err := h.g.spool.OpenBody(req.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		h.g.log.Warn("message body shown to a queue operator", "msg_id", req.ID)
+		return e, body, nil
+	case "flush":
+		return nil, nil, r.Flush(req.ID)
+	case "hold":
+		return nil, nil, r.Hold(req.ID)
+	case "release":
+		return nil, nil, r.Release(req.ID)
+	case "delete":
+		return nil, nil, r.Delete(req.ID)
+	}
+	return nil, nil, fmt.Errorf("control: unknown op %q (known: list, show, flush, hold, release, delete)", req.Op)
+}

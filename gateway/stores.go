@@ -1,0 +1,29 @@
+package gateway
+
+import (
+	"github.com/sealgate/sealgate/gateway/relay"
+	"github.com/sealgate/sealgate/gateway/smtpd"
+	"github.com/sealgate/sealgate/gateway/spool"
+)
+
+// ingressStore adapts the spool to what smtpd asks for.
+type ingressStore struct{ s *spool.Spool }
+
+func (a ingressStore) NewMessage() (smtpd.MessageWriter, error) {
+	w, err := a.s.NewMessage()
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// relayStore adapts the spool to what the relay asks for.
+type relayStore struct{ *spool.Spool }
+
+func (a relayStore) NewMessage() (relay.MessageWriter, error) {
+	w, err := a.Spool.NewMessage()
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
