@@ -1,0 +1,276 @@
+package spool
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sealgate/sealgate/crypto/seal"
+)
+
+func (s *Spool) notFound(id string) error {
+	return fmt.Errorf("%w: %s", ErrNotFound, id)
+}
+
+// exists reports whether the message is committed (its env is in msg/).
+func (s *Spool) exists(id string) (bool, error) {
+	_, err := os.Lstat(s.envPath(id))
+	if err == nil {
+		return true, nil
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return false, s.wrap("stat", id, err)
+}
+
+// sealedFile is an open, decrypting file.
+type sealedFile struct {
+	io.Reader
+	f *os.File
+}
+
+func (r *sealedFile) Close() error { return r.f.Close() }
+
+func (s *Spool) openSealed(path, context, id string) (io.ReadCloser, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, s.notFound(id)
+		}
+		return nil, s.wrap("open", id, err)
+	}
+	r, err := seal.NewReader(f, s.key, context)
+	if err != nil {
+		f.Close()
+		return nil, s.wrap("open", id, err)
+	}
+	return &sealedFile{Reader: r, f: f}, nil
+}
+
+// readSealed reads a whole small sealed file, refusing more than limit bytes.
+func (s *Spool) readSealed(path, context, id string, limit int64) ([]byte, error) {
+	rc, err := s.openSealed(path, context, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err != nil {
+		return nil, s.wrap("read", id, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, s.wrap("read", id, fmt.Errorf("file larger than %d bytes", limit))
+	}
+	return data, nil
+}
+
+// Envelope returns the committed envelope of id.
+func (s *Spool) Envelope(id string) (*Envelope, error) {
+	if err := s.checkID(id); err != nil {
+		return nil, err
+	}
+	data, err := s.readSealed(s.envPath(id), ctxEnv(id), id, maxEnvSize)
+	if err != nil {
+		return nil, err
+	}
+	env := new(Envelope)
+	if err := json.Unmarshal(data, env); err != nil {
+		// Authenticated but unparsable: our own bytes went bad. Never echo them.
+		return nil, s.wrap("decode envelope", id, fmt.Errorf("%w: invalid envelope JSON", seal.ErrCorrupt))
+	}
+	if env.ID != id {
+		return nil, s.wrap("decode envelope", id, fmt.Errorf("%w: envelope names another message", seal.ErrCorrupt))
+	}
+	return env, nil
+}
+
+// OpenBody returns a decrypting stream of the stored message. A torn or
+// modified body fails with an error matching seal.ErrCorrupt, at the latest
+// instead of the final io.EOF.
+func (s *Spool) OpenBody(id string) (io.ReadCloser, error) {
+	if err := s.checkID(id); err != nil {
+		return nil, err
+	}
+	return s.openSealed(s.bodyPath(id), ctxBody(id), id)
+}
+
+// replace seals fill's output to a temp file and renames it over final,
+// then fsyncs the directories in dirs (the group-committed msg/ is synced
+// through msgSync).
+func (s *Spool) replace(op, id, tmpName, context, final string, extraDir string, fill func(io.Writer) error) error {
+	tmp, err := s.sealTemp(tmpName, context, fill)
+	if err != nil {
+		return s.wrap(op, id, err)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		os.Remove(tmp)
+		return s.wrap(op, id, err)
+	}
+	if extraDir != "" {
+		if err := s.syncDir(extraDir); err != nil {
+			return s.wrap(op, id, err)
+		}
+	}
+	if err := s.msgSync.Sync(); err != nil {
+		return s.wrap(op, id, err)
+	}
+	return nil
+}
+
+// SaveState atomically replaces the opaque state blob of a committed
+// message; it returns once the new state is durable.
+func (s *Spool) SaveState(id string, state []byte) error {
+	if err := s.checkID(id); err != nil {
+		return err
+	}
+	if ok, err := s.exists(id); err != nil {
+		return err
+	} else if !ok {
+		return s.notFound(id)
+	}
+	err := s.replace("save state", id, id+".state."+randSuffix(), ctxState(id), s.statePath(id), "",
+		func(w io.Writer) error { _, err := w.Write(state); return err })
+	if err != nil {
+		s.recordFailure(err, id)
+		return err
+	}
+	s.recordSuccess()
+	return nil
+}
+
+// LoadState returns the last saved state, or (nil, nil) if none was saved.
+func (s *Spool) LoadState(id string) ([]byte, error) {
+	if err := s.checkID(id); err != nil {
+		return nil, err
+	}
+	data, err := s.readSealed(s.statePath(id), ctxState(id), id, maxStateSize)
+	if errors.Is(err, ErrNotFound) {
+		if ok, xerr := s.exists(id); xerr != nil {
+			return nil, xerr
+		} else if ok {
+			return nil, nil
+		}
+	}
+	return data, err
+}
+
+// PutCopy stores a processed outbound copy of a committed message under
+// name ([A-Za-z0-9_.-], up to 64 bytes), sealed, replacing any previous
+// copy of that name; it returns once the copy is durable.
+func (s *Spool) PutCopy(id, name string, r io.Reader) error {
+	if err := s.checkID(id); err != nil {
+		return err
+	}
+	if !validCopyName(name) {
+		return fmt.Errorf("spool: put copy %s: invalid name %q", id, name)
+	}
+	if ok, err := s.exists(id); err != nil {
+		return err
+	} else if !ok {
+		return s.notFound(id)
+	}
+	dir := s.copiesPath(id)
+	if err := os.Mkdir(dir, dirMode); err != nil && !errors.Is(err, fs.ErrExist) {
+		err = s.wrap("put copy", id, err)
+		s.recordFailure(err, id)
+		return err
+	}
+	// The msgSync in replace also makes the copies dir entry durable.
+	src := &sourceReader{r: r}
+	err := s.replace("put copy", id, id+".copy."+randSuffix(), ctxCopy(id, name), filepath.Join(dir, name), dir,
+		func(w io.Writer) error { _, err := io.Copy(w, src); return err })
+	if err != nil {
+		if src.err == nil { // the caller's reader failing is not a disk problem
+			s.recordFailure(err, id)
+		}
+		return err
+	}
+	s.recordSuccess()
+	return nil
+}
+
+// OpenCopy returns a decrypting stream of a copy stored with PutCopy.
+func (s *Spool) OpenCopy(id, name string) (io.ReadCloser, error) {
+	if err := s.checkID(id); err != nil {
+		return nil, err
+	}
+	if !validCopyName(name) {
+		return nil, fmt.Errorf("%w: %s copy %q", ErrNotFound, id, name)
+	}
+	return s.openSealed(filepath.Join(s.copiesPath(id), name), ctxCopy(id, name), id)
+}
+
+// Remove deletes every file of the message: the env first (so a crash
+// midway leaves only garbage that Recover deletes), then the rest, then
+// fsyncs the directory. Unknown IDs give ErrNotFound.
+func (s *Spool) Remove(id string) error {
+	if err := s.checkID(id); err != nil {
+		return err
+	}
+	found := false
+	for _, p := range []string{s.envPath(id), s.bodyPath(id), s.statePath(id)} {
+		err := os.Remove(p)
+		if err == nil {
+			found = true
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			err = s.wrap("remove", id, err)
+			s.recordFailure(err, id)
+			return err
+		}
+	}
+	if _, err := os.Lstat(s.copiesPath(id)); err == nil {
+		found = true
+		if err := os.RemoveAll(s.copiesPath(id)); err != nil {
+			err = s.wrap("remove", id, err)
+			s.recordFailure(err, id)
+			return err
+		}
+	}
+	if !found {
+		return s.notFound(id)
+	}
+	if err := s.msgSync.Sync(); err != nil {
+		err = s.wrap("remove", id, err)
+		s.recordFailure(err, id)
+		return err
+	}
+	s.log.Debug("spool: removed", "msg_id", id)
+	return nil
+}
+
+// List returns the committed message IDs, oldest first. Messages whose
+// Commit has not returned yet are not listed.
+func (s *Spool) List() ([]string, error) {
+	entries, err := os.ReadDir(s.msgDir) // sorted by name = by time
+	if err != nil {
+		return nil, s.wrap("list", "", err)
+	}
+	var ids []string
+	for _, e := range entries {
+		id, ok := strings.CutSuffix(e.Name(), ".env")
+		if ok && validID(id) && e.Type().IsRegular() && !s.isInflight(id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+// sourceReader remembers the error of the caller's reader.
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (r *sourceReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF {
+		r.err = err
+	}
+	return n, err
+}
