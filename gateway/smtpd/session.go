@@ -1,0 +1,436 @@
+package smtpd
+
+import (
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"github.com/sealgate/sealgate/gateway/spool"
+)
+
+// backend makes one session per EHLO (and a fresh one after STARTTLS).
+type backend struct {
+	srv *Server
+	cfg *config
+	tap *connTap
+	ip  netip.Addr
+	log *slog.Logger
+}
+
+func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	s := &session{
+		srv:  b.srv,
+		cfg:  b.cfg,
+		tap:  b.tap,
+		conn: c,
+		ip:   b.ip,
+		helo: c.Hostname(),
+		log:  b.log,
+	}
+	s.relayByIP = b.cfg.allowedIP(b.ip)
+	if st, ok := c.TLSConnectionState(); ok {
+		s.tls = &st
+		s.certID = b.cfg.matchCert(st)
+	}
+	return s, nil
+}
+
+// matchCert returns "cert:<sha256>" when the client presented a certificate
+// that is allowed by fingerprint or by name. Names count only on a chain
+// verified against ClientCAs (crypto/tls did that for VerifyClientCertIfGiven).
+func (c *config) matchCert(st tls.ConnectionState) string {
+	if len(st.PeerCertificates) == 0 {
+		return ""
+	}
+	leaf := st.PeerCertificates[0]
+	sum := sha256.Sum256(leaf.Raw)
+	fp := hex.EncodeToString(sum[:])
+	if c.tls != nil && c.tls.ClientCAs != nil && len(st.VerifiedChains) == 0 {
+		// RequestClientCert would not verify; never trust an unverified
+		// chain when the operator named CAs.
+		if _, err := leaf.Verify(x509.VerifyOptions{
+			Roots: c.tls.ClientCAs, Intermediates: intermediates(st.PeerCertificates),
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		}); err != nil {
+			return ""
+		}
+	}
+	if c.certFPs[fp] {
+		return "cert:" + fp
+	}
+	if len(c.certNames) > 0 && len(st.VerifiedChains) > 0 {
+		if c.certNames[strings.ToLower(leaf.Subject.CommonName)] {
+			return "cert:" + fp
+		}
+		for _, n := range leaf.DNSNames {
+			if c.certNames[strings.ToLower(n)] {
+				return "cert:" + fp
+			}
+		}
+	}
+	return ""
+}
+
+func intermediates(certs []*x509.Certificate) *x509.CertPool {
+	p := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		p.AddCert(c)
+	}
+	return p
+}
+
+type session struct {
+	srv       *Server
+	cfg       *config
+	tap       *connTap
+	conn      *smtp.Conn
+	ip        netip.Addr
+	helo      string
+	log       *slog.Logger
+	tls       *tls.ConnectionState
+	certID    string
+	authUser  string
+	relayByIP bool
+
+	env        *spool.Envelope // current transaction, nil before MAIL
+	closeAfter bool            // close the connection once the reply is out
+}
+
+func smtpErr(code int, ec smtp.EnhancedCode, msg string) *smtp.SMTPError {
+	return &smtp.SMTPError{Code: code, EnhancedCode: ec, Message: msg}
+}
+
+func (s *session) reject(reason string, e *smtp.SMTPError, attrs ...any) *smtp.SMTPError {
+	s.srv.metrics.reject(s.cfg.opts.Name, reason)
+	s.log.Info("smtpd: rejected", append([]any{"reason", reason, "code", e.Code,
+		"enhanced", fmt.Sprintf("%d.%d.%d", e.EnhancedCode[0], e.EnhancedCode[1], e.EnhancedCode[2])}, attrs...)...)
+	return e
+}
+
+func (s *session) AuthMechanisms() []string {
+	if len(s.cfg.users) == 0 {
+		return nil
+	}
+	return []string{sasl.Plain, sasl.Login}
+}
+
+func (s *session) Auth(mech string) (sasl.Server, error) {
+	if s.srv.limiter.limited(s.ip.String(), s.cfg.opts.AuthFailLimit) {
+		return nil, s.reject("ratelimit", smtpErr(454, smtp.EnhancedCode{4, 7, 0}, "Too many failed authentications, try again later"))
+	}
+	switch mech {
+	case sasl.Plain:
+		return sasl.NewPlainServer(func(identity, username, password string) error {
+			if identity != "" && identity != username {
+				return s.authFailed(username)
+			}
+			return s.checkPassword(username, password)
+		}), nil
+	case sasl.Login:
+		return &loginServer{auth: s.checkPassword}, nil
+	}
+	return nil, smtp.ErrAuthUnknownMechanism
+}
+
+func (s *session) checkPassword(username, password string) error {
+	h, ok := s.cfg.users[username]
+	if !ok || !h.verify(password) {
+		return s.authFailed(username)
+	}
+	s.authUser = username
+	s.log.Info("smtpd: authenticated", "user", username)
+	return nil
+}
+
+func (s *session) authFailed(username string) error {
+	s.srv.limiter.fail(s.ip.String())
+	return s.reject("auth", smtp.ErrAuthFailed, "user", username)
+}
+
+func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+	if opts.RequireTLS && s.tls == nil {
+		// RFC 8689 §4.1: REQUIRETLS is only valid on a TLS session.
+		return s.reject("syntax", smtpErr(530, smtp.EnhancedCode{5, 7, 10}, "REQUIRETLS needs TLS"))
+	}
+	env := &spool.Envelope{
+		From:       from,
+		Listener:   s.cfg.opts.Name,
+		ClientIP:   s.ip.String(),
+		ClientHelo: s.helo,
+		Ret:        string(opts.Return),
+		EnvID:      opts.EnvelopeID,
+		SMTPUTF8:   opts.UTF8,
+		Body8Bit:   opts.Body == smtp.Body8BitMIME,
+		RequireTLS: opts.RequireTLS,
+	}
+	switch {
+	case s.authUser != "":
+		env.AuthUser = s.authUser
+	case s.certID != "":
+		env.AuthUser = s.certID
+	}
+	if s.tls != nil {
+		env.TLSVersion = tls.VersionName(s.tls.Version)
+		env.TLSCipher = tls.CipherSuiteName(s.tls.CipherSuite)
+	}
+	s.env = env
+	return nil
+}
+
+func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	if s.env == nil {
+		return smtpErr(503, smtp.EnhancedCode{5, 5, 1}, "MAIL first")
+	}
+	if len(s.env.Recipients) >= s.cfg.opts.MaxRecipients {
+		return s.reject("recipients", smtpErr(452, smtp.EnhancedCode{4, 5, 3},
+			fmt.Sprintf("Too many recipients (max %d)", s.cfg.opts.MaxRecipients)))
+	}
+	// Forms that route through us to somewhere else are refused for
+	// everyone, authenticated or not: a smarthost never needs them.
+	if s.tap.takeRouted(to) {
+		return s.reject("relay_denied", smtpErr(554, smtp.EnhancedCode{5, 7, 1}, "Source routes are not accepted"), "rcpt", to)
+	}
+	if e := checkAddress(to); e != nil {
+		reason := "relay_denied"
+		if e.Code == 501 {
+			reason = "syntax"
+		}
+		return s.reject(reason, e, "rcpt", to)
+	}
+	if !s.relayByIP && s.authUser == "" && s.certID == "" {
+		return s.reject("relay_denied", smtpErr(554, smtp.EnhancedCode{5, 7, 1}, "Relay access denied"), "rcpt", to)
+	}
+	r := spool.Recipient{Addr: to}
+	for _, n := range opts.Notify {
+		r.Notify = append(r.Notify, string(n))
+	}
+	if opts.OriginalRecipient != "" {
+		r.ORCPT = string(opts.OriginalRecipientType) + ";" + opts.OriginalRecipient
+	}
+	s.env.Recipients = append(s.env.Recipients, r)
+	return nil
+}
+
+// checkAddress refuses the relay-hack forms that go-smtp's parser lets
+// through: percent hack, bang paths, quoted local parts hiding @ % !
+// (go-smtp unquotes them), and addresses without a proper domain.
+func checkAddress(addr string) *smtp.SMTPError {
+	at := strings.LastIndexByte(addr, '@')
+	if at <= 0 || at == len(addr)-1 {
+		return smtpErr(501, smtp.EnhancedCode{5, 1, 3}, "Address needs a local part and a domain")
+	}
+	local, domain := addr[:at], addr[at+1:]
+	if strings.ContainsAny(local, "@%!") {
+		return smtpErr(554, smtp.EnhancedCode{5, 7, 1}, "Relaying via %, ! or @ in the local part is not accepted")
+	}
+	if !validDomain(domain) {
+		return smtpErr(501, smtp.EnhancedCode{5, 1, 3}, "Bad destination domain")
+	}
+	return nil
+}
+
+func validDomain(d string) bool {
+	if strings.HasPrefix(d, "[") && strings.HasSuffix(d, "]") {
+		lit := d[1 : len(d)-1]
+		if v6, ok := strings.CutPrefix(lit, "IPv6:"); ok {
+			a, err := netip.ParseAddr(v6)
+			return err == nil && a.Is6()
+		}
+		a, err := netip.ParseAddr(lit)
+		return err == nil && a.Is4()
+	}
+	if len(d) > 255 || strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".") || strings.Contains(d, "..") {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		c := d[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '.', c >= 0x80:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func (s *session) Reset() {
+	s.env = nil
+	if s.closeAfter {
+		// go-smtp calls Reset after writing the DATA/BDAT reply.
+		s.conn.Conn().Close()
+	}
+}
+
+func (s *session) Logout() error { return nil }
+
+// storeErr maps a store failure to a temporary reply. It must be an
+// unwrapped *smtp.SMTPError: go-smtp turns anything else into a 554.
+func storeErr(err error) *smtp.SMTPError {
+	if isNoSpace(err) {
+		return smtpErr(452, smtp.EnhancedCode{4, 3, 1}, "Insufficient system storage, try again later")
+	}
+	return smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "Temporary local problem, try again later")
+}
+
+func isNoSpace(err error) bool {
+	return errors.Is(err, spool.ErrNoSpace) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+}
+
+var errSmuggling = smtpErr(550, smtp.EnhancedCode{5, 6, 0}, "bare CR or LF in message data refused")
+
+func (s *session) Data(r io.Reader) error {
+	start := time.Now()
+	env := s.env
+	if env == nil || len(env.Recipients) == 0 {
+		return smtpErr(503, smtp.EnhancedCode{5, 5, 1}, "No valid recipients")
+	}
+	_, isBDAT := r.(*io.PipeReader)
+	if !isBDAT {
+		// go-smtp only sets a deadline per command line; bound the whole
+		// transfer. BDAT chunks are bounded by the command timeout each.
+		s.conn.Conn().SetReadDeadline(start.Add(s.cfg.opts.DataTimeout))
+	}
+
+	w, err := s.srv.store.NewMessage()
+	if err != nil {
+		io.Copy(io.Discard, r)
+		return s.reject("spool", storeErr(err), "err", err)
+	}
+	id := w.ID()
+	log := s.log.With("msg_id", id)
+	fail := func(reason string, e *smtp.SMTPError, attrs ...any) error {
+		if aerr := w.Abort(); aerr != nil {
+			log.Warn("smtpd: abort failed", "err", aerr)
+		}
+		s.srv.metrics.reject(s.cfg.opts.Name, reason)
+		log.Info("smtpd: message refused", append([]any{"reason", reason, "code", e.Code}, attrs...)...)
+		return e
+	}
+
+	cw := &countWriter{w: w}
+	_, werr := io.WriteString(cw, s.receivedHeader(id, start))
+	sc := newMsgScanner()
+	buf := make([]byte, 32*1024)
+	for {
+		n, rerr := r.Read(buf)
+		if n > 0 {
+			sc.scan(buf[:n])
+			if werr == nil && !sc.bare {
+				_, werr = cw.Write(buf[:n])
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			var se *smtp.SMTPError
+			if errors.As(rerr, &se) { // too large
+				io.Copy(io.Discard, r)
+				return fail("size", se)
+			}
+			var ne net.Error
+			if errors.As(rerr, &ne) && ne.Timeout() {
+				// The stream is mid-message: nothing sane can follow.
+				c := s.conn.Conn()
+				c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+				fmt.Fprintf(c, "421 4.4.2 %s data timeout, closing\r\n", s.cfg.opts.Hostname)
+				c.Close()
+				return fail("timeout", smtpErr(421, smtp.EnhancedCode{4, 4, 2}, "Data timeout"))
+			}
+			return fail("aborted", smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "Transfer aborted"), "err", rerr)
+		}
+	}
+	sc.finish()
+	if !isBDAT {
+		s.conn.Conn().SetReadDeadline(time.Now().Add(s.cfg.opts.CommandTimeout))
+	}
+
+	if sc.bare || s.tap.sawDotCR() {
+		s.closeAfter = true
+		return fail("smuggling", errSmuggling)
+	}
+	if sc.received > s.cfg.opts.MaxReceived {
+		return fail("loop", smtpErr(554, smtp.EnhancedCode{5, 4, 6}, "Too many Received headers (mail loop?)"), "received", sc.received)
+	}
+	if werr != nil {
+		return fail("spool", storeErr(werr), "err", werr)
+	}
+	env.Received = start
+	env.MessageID = sc.messageID()
+	env.Body8Bit = env.Body8Bit || sc.eightBit
+	env.Size = cw.n
+	env.ID = id
+	if err := w.Commit(env); err != nil {
+		return fail("spool", storeErr(err), "err", err)
+	}
+	lat := time.Since(start)
+	s.srv.metrics.accept(s.cfg.opts.Name, lat.Seconds())
+	log.Info("smtpd: accepted", "recipients", len(env.Recipients), "size", env.Size,
+		"auth_user", env.AuthUser, "tls", env.TLSVersion, "latency_ms", lat.Milliseconds())
+	s.srv.accepted(env)
+	s.env = nil
+	return nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// receivedHeader is our trace field (RFC 5321 §4.4). It never names the
+// recipient: with many recipients that would leak them to each other.
+func (s *session) receivedHeader(id string, t time.Time) string {
+	proto := "ESMTP"
+	if s.tls != nil {
+		proto += "S"
+	}
+	if s.authUser != "" {
+		proto += "A" // RFC 3848
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Received: from %s ([%s])\r\n\tby %s (sealgate) with %s id %s",
+		sanitizeHelo(s.helo), s.ip, s.cfg.opts.Hostname, proto, id)
+	if s.tls != nil {
+		fmt.Fprintf(&b, "\r\n\t(version=%s cipher=%s)",
+			strings.ReplaceAll(tls.VersionName(s.tls.Version), " ", ""), tls.CipherSuiteName(s.tls.CipherSuite))
+	}
+	fmt.Fprintf(&b, ";\r\n\t%s\r\n", t.Format(time.RFC1123Z))
+	return b.String()
+}
+
+// sanitizeHelo keeps the client's HELO from breaking our header syntax.
+func sanitizeHelo(h string) string {
+	if h == "" {
+		return "unknown"
+	}
+	if len(h) > 255 {
+		h = h[:255]
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9',
+			r == '.', r == '-', r == '_', r == ':', r == '[', r == ']':
+			return r
+		}
+		return '_'
+	}, h)
+}
