@@ -1,0 +1,452 @@
+package relay
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"github.com/sealgate/sealgate/gateway/spool"
+)
+
+// result is one recipient's outcome of one attempt.
+type result struct {
+	err      *DeliveryError // nil = delivered
+	host     string
+	tls      tlsInfo
+	code     int
+	enhanced string
+	reply    string
+}
+
+type tlsInfo struct {
+	version, cipher string
+	verified        bool
+}
+
+// errTLSHandshake marks a failed handshake after STARTTLS was accepted:
+// at level "may" the caller retries in plaintext once.
+var errTLSHandshake = errors.New("relay: TLS handshake failed")
+
+// deliverGroup makes one attempt to deliver copy c of m to addrs, which
+// all share destination dest. Every addr gets a result.
+func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, addrs []string) map[string]*result {
+	all := func(res *result) map[string]*result {
+		out := make(map[string]*result, len(addrs))
+		for _, a := range addrs {
+			cp := *res
+			out[a] = &cp
+		}
+		return out
+	}
+	type hop struct{ name, addr string }
+	var hops []hop
+	level := r.opts.DefaultTLS
+	if dest == smarthostDest {
+		host, _, _ := net.SplitHostPort(r.opts.Smarthost)
+		hops = []hop{{host, r.opts.Smarthost}}
+		level = r.opts.SmarthostTLS
+	} else {
+		hosts, derr := r.lookupMX(ctx, dest)
+		if derr != nil {
+			return all(&result{err: derr})
+		}
+		for _, h := range hosts {
+			hops = append(hops, hop{name: h})
+		}
+		level = r.policyFor(dest)
+	}
+	level = raise(level, c.MinTLS)
+	if m.env.RequireTLS {
+		// RFC 8689 in full is later work; until then REQUIRETLS means a
+		// verified TLS session to the next hop.
+		level = raise(level, "verify")
+	}
+
+	var last *result
+	for _, h := range hops {
+		var addrsToTry []string
+		if h.addr != "" {
+			addrsToTry = []string{h.addr}
+		} else {
+			ips, err := r.lookupIPs(ctx, h.name)
+			if err != nil {
+				last = &result{host: h.name, err: &DeliveryError{Enhanced: "4.4.3", Msg: "host lookup failed", Host: h.name, Err: err}}
+				continue
+			}
+			for _, ip := range ips {
+				addrsToTry = append(addrsToTry, net.JoinHostPort(ip, strconv.Itoa(r.opts.MXPort)))
+			}
+		}
+		for _, a := range addrsToTry {
+			cl, ti, closeFn, derr := r.connect(ctx, h.name, a, level)
+			if derr != nil && errors.Is(derr.Err, errTLSHandshake) && level == "may" {
+				// "may": one plaintext retry on a new connection.
+				cl, ti, closeFn, derr = r.connect(ctx, h.name, a, "none")
+			}
+			if derr != nil {
+				last = &result{host: h.name, err: derr}
+				continue // next address or next MX
+			}
+			out := r.transact(ctx, cl, h.name, ti, m, c, addrs, dest == smarthostDest)
+			closeFn()
+			return out
+		}
+	}
+	if last == nil {
+		last = &result{err: &DeliveryError{Enhanced: "4.4.4", Msg: "no usable host"}}
+	}
+	return all(last)
+}
+
+// policyFor returns the TLS level for a recipient domain: exact match,
+// then the longest ".suffix" match, then DefaultTLS.
+func (r *Relay) policyFor(domain string) string {
+	if l, ok := r.opts.TLSPolicy[domain]; ok {
+		return l
+	}
+	best, bestLen := "", 0
+	for k, l := range r.opts.TLSPolicy {
+		if strings.HasPrefix(k, ".") && strings.HasSuffix(domain, strings.ToLower(k)) && len(k) > bestLen {
+			best, bestLen = l, len(k)
+		}
+	}
+	if best != "" {
+		return best
+	}
+	return r.opts.DefaultTLS
+}
+
+// raise returns the stricter of level and floor; "implicit" already
+// verifies and is kept.
+func raise(level, floor string) string {
+	if level == "implicit" || floor == "" {
+		return level
+	}
+	if tlsLevels[floor] > tlsLevels[level] {
+		return floor
+	}
+	return level
+}
+
+// prefixConn replays a synthetic greeting to go-smtp's client, which
+// always reads one, after we did greeting/EHLO/STARTTLS ourselves.
+type prefixConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (p *prefixConn) Read(b []byte) (int, error) { return p.r.Read(b) }
+
+// connect opens an SMTP session to addr (server name name) at TLS level
+// and returns a client that has said EHLO. The greeting, first EHLO and
+// STARTTLS are done here, not by go-smtp, so that the EHLO name is ours,
+// a handshake failure is told apart from other errors, and encrypt/verify
+// never send a command in plaintext beyond EHLO and STARTTLS.
+func (r *Relay) connect(ctx context.Context, name, addr, level string) (*smtp.Client, tlsInfo, func(), *DeliveryError) {
+	var ti tlsInfo
+	fail := func(code int, enh, msg string, err error) (*smtp.Client, tlsInfo, func(), *DeliveryError) {
+		return nil, ti, nil, &DeliveryError{Code: code, Enhanced: enh, Msg: msg, Host: name, Err: err}
+	}
+	d := net.Dialer{Timeout: r.opts.ConnectTimeout}
+	raw, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return fail(0, "4.4.1", "connect failed: "+err.Error(), err)
+	}
+	stop := context.AfterFunc(ctx, func() { raw.Close() })
+	closeAll := func() { stop(); raw.Close() }
+	failClose := func(code int, enh, msg string, err error) (*smtp.Client, tlsInfo, func(), *DeliveryError) {
+		closeAll()
+		return fail(code, enh, msg, err)
+	}
+
+	var conn net.Conn = raw
+	var reader io.Reader
+	if level == "implicit" {
+		tc := tls.Client(raw, r.tlsConfig(name, true))
+		hctx, cancel := context.WithTimeout(ctx, r.opts.ConnectTimeout)
+		err := tc.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			return failClose(0, "4.7.5", "TLS handshake failed", fmt.Errorf("%w: %w", errTLSHandshake, err))
+		}
+		ti = infoOf(tc.ConnectionState(), true)
+		conn, reader = tc, tc // go-smtp reads the real greeting itself
+	} else {
+		raw.SetDeadline(time.Now().Add(r.opts.CommandTimeout))
+		tp := textproto.NewConn(raw)
+		if _, msg, err := tp.ReadResponse(220); err != nil {
+			return failClose(codeOf(err), "4.4.2", "greeting: "+msg, err)
+		}
+		starttls := false
+		if _, msg, err := cmd(tp, 250, "EHLO %s", r.opts.Hostname); err != nil {
+			if _, _, err2 := cmd(tp, 250, "HELO %s", r.opts.Hostname); err2 != nil {
+				return failClose(codeOf(err2), "4.4.2", "HELO refused", err2)
+			}
+		} else {
+			for _, line := range strings.Split(msg, "\n")[1:] {
+				if f := strings.Fields(line); len(f) > 0 && strings.EqualFold(f[0], "STARTTLS") {
+					starttls = true
+				}
+			}
+		}
+		need := tlsLevels[level] >= tlsLevels["encrypt"]
+		useTLS := level != "none" && starttls
+		if need && !starttls {
+			cmd(tp, 221, "QUIT")
+			return failClose(0, "4.7.5", "TLS required but not offered", nil)
+		}
+		if useTLS {
+			if code, msg, err := cmd(tp, 220, "STARTTLS"); err != nil {
+				if need {
+					return failClose(code, "4.7.5", "STARTTLS refused: "+msg, err)
+				}
+				useTLS = false // "may": go on in plaintext on this session
+			}
+		}
+		if useTLS {
+			if tp.R.Buffered() > 0 {
+				// Data pipelined after STARTTLS would be injected into
+				// the TLS session (CVE-2011-0411 family).
+				return failClose(0, "4.7.5", "data after STARTTLS reply", nil)
+			}
+			verify := level == "verify"
+			tc := tls.Client(raw, r.tlsConfig(name, verify))
+			hctx, cancel := context.WithTimeout(ctx, r.opts.ConnectTimeout)
+			err := tc.HandshakeContext(hctx)
+			cancel()
+			if err != nil {
+				return failClose(0, "4.7.5", "TLS handshake failed: "+err.Error(), fmt.Errorf("%w: %w", errTLSHandshake, err))
+			}
+			ti = infoOf(tc.ConnectionState(), verify || r.verifies(tc.ConnectionState(), name))
+			conn, reader = tc, io.MultiReader(strings.NewReader("220 "+name+"\r\n"), tc)
+		} else {
+			reader = io.MultiReader(strings.NewReader("220 "+name+"\r\n"), tp.R)
+		}
+		raw.SetDeadline(time.Time{})
+	}
+
+	cl := smtp.NewClient(&prefixConn{Conn: conn, r: reader})
+	cl.CommandTimeout = r.opts.CommandTimeout
+	cl.SubmissionTimeout = 2 * r.opts.CommandTimeout
+	if err := cl.Hello(r.opts.Hostname); err != nil {
+		return failClose(codeOf(err), "4.4.2", "EHLO failed", err)
+	}
+	return cl, ti, closeAll, nil
+}
+
+func cmd(tp *textproto.Conn, expect int, format string, args ...any) (int, string, error) {
+	id, err := tp.Cmd(format, args...)
+	if err != nil {
+		return 0, "", err
+	}
+	tp.StartResponse(id)
+	defer tp.EndResponse(id)
+	return tp.ReadResponse(expect)
+}
+
+func codeOf(err error) int {
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return te.Code
+	}
+	var se *smtp.SMTPError
+	if errors.As(err, &se) {
+		return se.Code
+	}
+	return 0
+}
+
+// tlsConfig verifies the chain against RootCAs and name when verify is
+// set; otherwise it accepts any certificate (opportunistic / encrypt).
+func (r *Relay) tlsConfig(name string, verify bool) *tls.Config {
+	return &tls.Config{
+		ServerName:         name,
+		RootCAs:            r.opts.RootCAs,
+		InsecureSkipVerify: !verify,
+		MinVersion:         tls.VersionTLS12,
+	}
+}
+
+// verifies reports whether an unverified session would have passed
+// verification, for the record.
+func (r *Relay) verifies(cs tls.ConnectionState, name string) bool {
+	if len(cs.PeerCertificates) == 0 {
+		return false
+	}
+	inter := x509.NewCertPool()
+	for _, c := range cs.PeerCertificates[1:] {
+		inter.AddCert(c)
+	}
+	_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{DNSName: name, Roots: r.opts.RootCAs, Intermediates: inter})
+	return err == nil
+}
+
+func infoOf(cs tls.ConnectionState, verified bool) tlsInfo {
+	return tlsInfo{version: tls.VersionName(cs.Version), cipher: tls.CipherSuiteName(cs.CipherSuite), verified: verified}
+}
+
+// transact runs one SMTP transaction: MAIL, one RCPT per address, DATA.
+// The DATA reply applies to the recipients RCPT accepted.
+func (r *Relay) transact(ctx context.Context, cl *smtp.Client, host string, ti tlsInfo, m *msg, c Copy, addrs []string, smarthost bool) map[string]*result {
+	out := make(map[string]*result, len(addrs))
+	setAll := func(list []string, e *DeliveryError) {
+		for _, a := range list {
+			out[a] = &result{err: e, host: host, tls: ti}
+		}
+	}
+	env := m.env
+	if smarthost && r.opts.SmarthostUser != "" {
+		if ti.version == "" {
+			setAll(addrs, &DeliveryError{Enhanced: "4.7.5", Msg: "refusing AUTH without TLS", Host: host})
+			return out
+		}
+		if err := cl.Auth(sasl.NewPlainClient("", r.opts.SmarthostUser, r.opts.SmarthostPassword)); err != nil {
+			// A credentials problem is ours to fix: defer, never bounce.
+			e := smtpErr(err, host)
+			e.Permanent = false
+			setAll(addrs, e)
+			return out
+		}
+	}
+	if env.SMTPUTF8 {
+		if ok, _ := cl.Extension("SMTPUTF8"); !ok {
+			// RFC 6531 §3.2: the message cannot be sent to this hop.
+			setAll(addrs, &DeliveryError{Permanent: true, Enhanced: "5.6.7", Msg: "next hop does not support SMTPUTF8", Host: host})
+			return out
+		}
+	}
+	body, err := r.openCopy(m.st.ID, c.Name)
+	if err != nil {
+		setAll(addrs, &DeliveryError{Enhanced: "4.3.0", Msg: "local error reading message", Err: err})
+		return out
+	}
+	defer body.Close()
+
+	mo := &smtp.MailOptions{UTF8: env.SMTPUTF8, EnvelopeID: env.EnvID}
+	if c.Name == "" {
+		mo.Size = env.Size
+	}
+	switch strings.ToUpper(env.Ret) {
+	case "FULL":
+		mo.Return = smtp.DSNReturnFull
+	case "HDRS":
+		mo.Return = smtp.DSNReturnHeaders
+	}
+	if ok, _ := cl.Extension("REQUIRETLS"); ok && env.RequireTLS {
+		mo.RequireTLS = true
+	}
+	if err := cl.Mail(env.From, mo); err != nil {
+		setAll(addrs, smtpErr(err, host))
+		return out
+	}
+	var accepted []string
+	for _, a := range addrs {
+		if err := cl.Rcpt(a, rcptOptions(envRecipient(env, a))); err != nil {
+			out[a] = &result{err: smtpErr(err, host), host: host, tls: ti}
+			continue
+		}
+		accepted = append(accepted, a)
+	}
+	if len(accepted) == 0 {
+		cl.Quit()
+		return out
+	}
+	wc, err := cl.Data()
+	if err != nil {
+		setAll(accepted, smtpErr(err, host))
+		return out
+	}
+	src := &readErr{r: body}
+	if _, err := io.Copy(wc, src); err != nil {
+		// Never send the final dot after a short copy: that would commit
+		// a truncated message. Dropping the connection aborts it.
+		cl.Close()
+		e := smtpErr(err, host)
+		if src.err != nil {
+			e = &DeliveryError{Enhanced: "4.3.0", Msg: "local error reading message", Err: src.err}
+		}
+		setAll(accepted, e)
+		return out
+	}
+	resp, err := wc.CloseWithResponse()
+	if err != nil {
+		setAll(accepted, smtpErr(err, host))
+		return out
+	}
+	for _, a := range accepted {
+		out[a] = &result{host: host, tls: ti, code: 250, reply: resp.StatusText}
+	}
+	cl.Quit()
+	return out
+}
+
+func (r *Relay) openCopy(id, name string) (io.ReadCloser, error) {
+	if name == "" {
+		return r.store.OpenBody(id)
+	}
+	return r.store.OpenCopy(id, name)
+}
+
+// readErr remembers a read error so it is not blamed on the remote.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErr) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF {
+		e.err = err
+	}
+	return n, err
+}
+
+func rcptOptions(er spool.Recipient) *smtp.RcptOptions {
+	o := &smtp.RcptOptions{}
+	never := false
+	for _, n := range er.Notify {
+		switch v := smtp.DSNNotify(strings.ToUpper(strings.TrimSpace(n))); v {
+		case smtp.DSNNotifyNever:
+			never = true
+		case smtp.DSNNotifySuccess, smtp.DSNNotifyFailure, smtp.DSNNotifyDelayed:
+			o.Notify = append(o.Notify, v)
+		}
+	}
+	if never {
+		o.Notify = []smtp.DSNNotify{smtp.DSNNotifyNever}
+	}
+	if typ, addr, ok := strings.Cut(er.ORCPT, ";"); ok && addr != "" {
+		switch strings.ToLower(strings.TrimSpace(typ)) {
+		case "rfc822":
+			o.OriginalRecipientType, o.OriginalRecipient = smtp.DSNAddressTypeRFC822, addr
+		case "utf-8":
+			o.OriginalRecipientType, o.OriginalRecipient = smtp.DSNAddressTypeUTF8, addr
+		}
+	}
+	return o
+}
+
+// smtpErr turns a client error into a DeliveryError. Only a 5xx reply is
+// permanent; unknown errors (network, protocol) are temporary.
+func smtpErr(err error, host string) *DeliveryError {
+	var se *smtp.SMTPError
+	if errors.As(err, &se) {
+		e := &DeliveryError{Permanent: se.Code >= 500, Code: se.Code, Msg: se.Message, Host: host, Err: err}
+		if ec := se.EnhancedCode; ec[0] > 0 {
+			e.Enhanced = fmt.Sprintf("%d.%d.%d", ec[0], ec[1], ec[2])
+		}
+		return e
+	}
+	return &DeliveryError{Enhanced: "4.4.2", Msg: err.Error(), Host: host, Err: err}
+}

@@ -1,0 +1,46 @@
+// Package relay is sealgate's outbound queue: it delivers each outbound
+// Copy of a spooled message to its recipients, through a smarthost or by
+// MX, retries, expires, bounces, and sends DSNs (package dsn).
+//
+// Guarantee: once Submit returns nil, every recipient is delivered,
+// bounced or expired, with a DSN where one is due; a crash may cause a
+// duplicate delivery or a duplicate DSN, never a loss.
+//
+// State is a JSON queueState per message, written with Store.SaveState
+// (durable when it returns) at these points, each before it is relied on:
+//
+//   - Submit: all recipients "queued". A crash before the save leaves a
+//     spooled message without state: Restore reports needsProcessing and
+//     the gateway processes and submits it again.
+//   - After each attempt (one SMTP transaction per copy and destination):
+//     per-recipient outcome. A crash after the remote's 250 and before the
+//     save leaves those recipients "queued": they are sent again (duplicate).
+//   - Hold/Release. Flush and next-attempt times from Flush are not saved.
+//   - DSN: written with Store.NewMessage, committed, Submitted (its own
+//     state saved), and only then are the recipients marked "reported". A
+//     crash between the two sends the DSN twice; a crash after Commit and
+//     before Submit leaves a DSN that Restore reports as needing processing.
+//   - Removal: Store.Remove only when no recipient is queued and every
+//     final recipient is reported. A crash before it redoes nothing but the
+//     removal.
+//
+// Retries: 4xx replies, network, DNS (SERVFAIL, timeout) and TLS failures
+// are temporary; the next attempt is min(RetryMax, RetryMin*2^(n-1)) +/-
+// 20% after attempt n, never later than Received+MaxLifetime. A temporary
+// failure at or after Received+MaxLifetime expires the recipient (DSN
+// status 4.4.7). 5xx replies, NXDOMAIN (5.1.2), null MX (5.1.10, RFC 7505)
+// and a next hop without SMTPUTF8 for an SMTPUTF8 message (5.6.7) bounce.
+//
+// DSNs (RFC 3461/3464): never to the null sender, never about a DSN;
+// NOTIFY=NEVER suppresses, FAILURE or no NOTIFY reports failures, SUCCESS
+// reports deliveries; DELAY warnings are not sent. One DSN covers the
+// recipients that reached a final state in one round of attempts.
+//
+// TLS: none never starts TLS; may uses STARTTLS when offered and retries
+// once in plaintext after a failed handshake; encrypt and verify never
+// fall back to plaintext, they defer (4.7.5). A Copy's MinTLS and the
+// message's REQUIRETLS raise the level, never lower it. The relay never
+// sends AUTH credentials without TLS and never sends a message after a
+// short read of the spool (the connection is dropped instead of ending
+// DATA).
+package relay

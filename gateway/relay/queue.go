@@ -1,0 +1,434 @@
+package relay
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sealgate/sealgate/gateway/dsn"
+	"github.com/sealgate/sealgate/gateway/spool"
+)
+
+// maxIdle caps the scheduler's sleep so a clock jump (or a test clock) is
+// noticed without a kick.
+const maxIdle = 30 * time.Second
+
+// smarthostDest is the destination key for every smarthost delivery.
+const smarthostDest = "smarthost"
+
+func (r *Relay) schedule() {
+	defer r.sched.Done()
+	timer := time.NewTimer(maxIdle)
+	defer timer.Stop()
+	for {
+		next := r.dispatch()
+		wait := maxIdle
+		if !next.IsZero() {
+			wait = min(max(next.Sub(r.now()), time.Millisecond), maxIdle)
+		}
+		timer.Reset(wait)
+		select {
+		case <-r.stopCh:
+			return
+		case <-r.wake:
+		case <-timer.C:
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+	}
+}
+
+type groupKey struct {
+	copyIdx int
+	dest    string
+}
+
+// dispatch starts every due delivery the concurrency limits allow and
+// every settle (DSN, removal) that is due. It returns the earliest future
+// NextAttempt, or zero if none.
+func (r *Relay) dispatch() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	select {
+	case <-r.stopCh:
+		return time.Time{}
+	default:
+	}
+	now := r.now()
+	var next time.Time
+	for _, m := range r.msgs {
+		if m.deleted {
+			continue
+		}
+		queued, unreported := 0, 0
+		groups := make(map[groupKey][]*rcpt)
+		var order []groupKey
+		for _, rc := range m.st.Recipients {
+			switch {
+			case rc.Status == StatusQueued:
+				queued++
+				if rc.inflight || m.st.Held {
+					continue
+				}
+				if rc.NextAttempt.After(now) {
+					if next.IsZero() || rc.NextAttempt.Before(next) {
+						next = rc.NextAttempt
+					}
+					continue
+				}
+				k := groupKey{rc.CopyIdx, r.destOf(rc.Addr)}
+				if _, ok := groups[k]; !ok {
+					order = append(order, k)
+				}
+				groups[k] = append(groups[k], rc)
+			case !rc.Reported:
+				unreported++
+			}
+		}
+		for _, k := range order {
+			if r.running >= r.opts.MaxConcurrency || r.perDest[k.dest] >= r.opts.MaxPerDomain {
+				continue // a finishing job kicks the scheduler
+			}
+			rcs := groups[k]
+			for _, rc := range rcs {
+				rc.inflight = true
+			}
+			r.running++
+			r.perDest[k.dest]++
+			m.inflight++
+			r.jobs.Add(1)
+			go r.runGroup(m, k, rcs)
+		}
+		// Wait for in-flight groups so one DSN covers one round of attempts.
+		if !m.settling && m.inflight == 0 && !now.Before(m.settleAfter) && (unreported > 0 || queued == 0) {
+			m.settling = true
+			r.jobs.Add(1)
+			go r.settle(m)
+		}
+	}
+	return next
+}
+
+func (r *Relay) destOf(addr string) string {
+	if r.opts.Smarthost != "" {
+		return smarthostDest
+	}
+	return domainOf(addr)
+}
+
+func domainOf(addr string) string {
+	i := strings.LastIndexByte(addr, '@')
+	if i < 0 {
+		return ""
+	}
+	return strings.ToLower(strings.TrimSuffix(addr[i+1:], "."))
+}
+
+// runGroup makes one attempt for recipients rcs of one copy to one
+// destination and saves the outcome before anything relies on it.
+func (r *Relay) runGroup(m *msg, k groupKey, rcs []*rcpt) {
+	defer r.jobs.Done()
+	addrs := make([]string, len(rcs))
+	for i, rc := range rcs {
+		addrs[i] = rc.Addr
+	}
+	res := r.deliverGroup(r.jobCtx, m, m.st.Copies[k.copyIdx], k.dest, addrs)
+
+	m.saveMu.Lock()
+	err := r.saveLocked(m, func() {
+		now := r.now()
+		for _, rc := range rcs {
+			rc.inflight = false
+			r.apply(m, rc, res[rc.Addr], now)
+		}
+		m.inflight--
+		r.running--
+		if r.perDest[k.dest]--; r.perDest[k.dest] <= 0 {
+			delete(r.perDest, k.dest)
+		}
+		if m.deleted && m.inflight == 0 && !m.settling {
+			delete(r.msgs, m.st.ID)
+		}
+	})
+	m.saveMu.Unlock()
+	if err != nil {
+		// The outcome stays in memory; after a crash the recipients are
+		// still queued on disk and are tried again (duplicate, not loss).
+		r.log.Error("relay: saving delivery outcome failed", "msg_id", m.st.ID, "err", err)
+	}
+	r.kick()
+}
+
+// apply records one attempt's outcome; r.mu held.
+func (r *Relay) apply(m *msg, rc *rcpt, res *result, now time.Time) {
+	rc.Attempts++
+	rc.LastAttempt = now
+	if res == nil {
+		res = &result{err: &DeliveryError{Enhanced: "4.3.0", Msg: "no outcome recorded"}}
+	}
+	rc.RemoteHost = res.host
+	rc.TLSVersion, rc.TLSCipher, rc.TLSVerified = res.tls.version, res.tls.cipher, res.tls.verified
+	e := res.err
+	lg := r.log.With("msg_id", m.st.ID, "domain", domainOf(rc.Addr), "host", res.host, "attempt", rc.Attempts,
+		"tls_version", res.tls.version, "tls_cipher", res.tls.cipher, "tls_verified", res.tls.verified)
+	if e == nil {
+		rc.Status = StatusDelivered
+		rc.LastCode, rc.LastEnhanced, rc.LastReply = res.code, res.enhanced, res.reply
+		r.m.outcome(StatusDelivered)
+		lg.Info("relay: delivered")
+		return
+	}
+	rc.LastCode, rc.LastEnhanced, rc.LastReply = e.Code, e.Enhanced, e.Msg
+	switch {
+	case e.Permanent:
+		rc.Status = StatusBounced
+		r.m.outcome(StatusBounced)
+		lg.Warn("relay: bounced", "code", e.Code, "enhanced", e.Enhanced)
+	case !now.Before(m.st.Received.Add(r.opts.MaxLifetime)):
+		rc.Status = StatusExpired
+		r.m.outcome(StatusExpired)
+		lg.Warn("relay: expired", "code", e.Code, "enhanced", e.Enhanced)
+	default:
+		// The last attempt happens at the end of the lifetime, not after.
+		rc.NextAttempt = now.Add(r.backoff(rc.Attempts))
+		if end := m.st.Received.Add(r.opts.MaxLifetime); rc.NextAttempt.After(end) {
+			rc.NextAttempt = end
+		}
+		r.m.outcome("deferred")
+		lg.Info("relay: deferred", "code", e.Code, "enhanced", e.Enhanced, "next_attempt", rc.NextAttempt)
+	}
+}
+
+// backoff is min(RetryMax, RetryMin*2^(attempt-1)) +/- 20% jitter.
+func (r *Relay) backoff(attempt int) time.Duration {
+	d := r.opts.RetryMin
+	for i := 1; i < attempt && d < r.opts.RetryMax; i++ {
+		d *= 2
+	}
+	d = min(d, r.opts.RetryMax)
+	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}
+
+// settle sends the DSN due for recipients in a final state, records that
+// durably, and removes the message once no recipient is queued.
+func (r *Relay) settle(m *msg) {
+	defer r.jobs.Done()
+	ok := r.report(m)
+	r.mu.Lock()
+	done := ok && !m.deleted && m.inflight == 0
+	for _, rc := range m.st.Recipients {
+		if rc.Status == StatusQueued || !rc.Reported {
+			done = false
+		}
+	}
+	if !done {
+		m.settling = false
+		if m.deleted && m.inflight == 0 {
+			delete(r.msgs, m.st.ID)
+		}
+		if !ok {
+			// Try again later rather than spin.
+			m.settleAfter = r.now().Add(r.opts.RetryMin)
+			time.AfterFunc(r.opts.RetryMin, r.kick)
+		}
+		r.mu.Unlock()
+		r.kick()
+		return
+	}
+	r.mu.Unlock()
+	// settling stays true: nothing else touches m while it is removed.
+	m.saveMu.Lock()
+	err := r.store.Remove(m.st.ID)
+	m.saveMu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil {
+		r.log.Error("relay: remove finished message failed", "msg_id", m.st.ID, "err", err)
+		m.settling = false
+		m.settleAfter = r.now().Add(r.opts.RetryMin)
+		time.AfterFunc(r.opts.RetryMin, r.kick)
+		return
+	}
+	delete(r.msgs, m.st.ID)
+	r.log.Info("relay: finished", "msg_id", m.st.ID)
+}
+
+// report writes and submits one DSN for the unreported final recipients
+// of m, then marks them reported durably. It reports success.
+func (r *Relay) report(m *msg) bool {
+	r.mu.Lock()
+	var todo []*rcpt
+	var reports []dsn.RecipientReport
+	env := m.env
+	for _, rc := range m.st.Recipients {
+		if rc.Status == StatusQueued || rc.Reported {
+			continue
+		}
+		todo = append(todo, rc)
+		if env.From == "" || env.DSN {
+			continue // RFC 3461 §6.2: never to <>, never about a DSN
+		}
+		er := envRecipient(env, rc.Addr)
+		action := dsn.ActionFailed
+		if rc.Status == StatusDelivered {
+			action = dsn.ActionDelivered
+		}
+		if !dsn.Wanted(er.Notify, action) {
+			continue
+		}
+		reports = append(reports, dsnRecipient(rc.RecipientState, er.ORCPT, action))
+	}
+	r.mu.Unlock()
+	if len(todo) == 0 {
+		return true
+	}
+	if len(reports) > 0 {
+		if err := r.sendDSN(m, reports); err != nil {
+			r.log.Error("relay: DSN failed", "msg_id", m.st.ID, "err", err)
+			return false
+		}
+	}
+	m.saveMu.Lock()
+	err := r.saveLocked(m, func() {
+		for _, rc := range todo {
+			rc.Reported = true
+		}
+	})
+	m.saveMu.Unlock()
+	if err != nil {
+		// The DSN is queued; a crash now may send it twice, never zero times.
+		r.log.Error("relay: saving DSN state failed", "msg_id", m.st.ID, "err", err)
+		return false
+	}
+	return true
+}
+
+func envRecipient(env *spool.Envelope, addr string) spool.Recipient {
+	for _, er := range env.Recipients {
+		if strings.EqualFold(er.Addr, addr) {
+			return er
+		}
+	}
+	return spool.Recipient{Addr: addr}
+}
+
+func dsnRecipient(rs RecipientState, orcpt, action string) dsn.RecipientReport {
+	rr := dsn.RecipientReport{
+		OriginalRecipient: orcpt,
+		FinalRecipient:    rs.Addr,
+		Action:            action,
+		RemoteMTA:         rs.RemoteHost,
+		LastAttempt:       rs.LastAttempt,
+	}
+	switch {
+	case rs.Status == StatusExpired:
+		rr.Status = "4.4.7" // RFC 3463: delivery time expired
+	case rs.LastEnhanced != "":
+		rr.Status = rs.LastEnhanced
+	case rs.Status == StatusDelivered:
+		rr.Status = "2.0.0"
+	default:
+		rr.Status = "5.0.0"
+	}
+	if action == dsn.ActionFailed && rr.Status[0] == '2' {
+		rr.Status = "5.0.0"
+	}
+	if rs.LastCode != 0 {
+		rr.DiagnosticCode = strings.TrimSpace(fmt.Sprintf("%d %s %s", rs.LastCode, rs.LastEnhanced, rs.LastReply))
+		rr.DiagnosticCode = strings.Join(strings.Fields(rr.DiagnosticCode), " ")
+	}
+	return rr
+}
+
+// sendDSN writes the DSN into the store, commits it and submits it.
+func (r *Relay) sendDSN(m *msg, reports []dsn.RecipientReport) error {
+	env := m.env
+	rep := dsn.Report{
+		ReportingMTA: r.opts.Hostname,
+		EnvID:        env.EnvID,
+		Arrival:      m.st.Received,
+		To:           env.From,
+		Date:         r.now(),
+		Ret:          env.Ret,
+		Recipients:   reports,
+	}
+	orig, err := r.store.OpenBody(m.st.ID)
+	if err != nil {
+		return fmt.Errorf("relay: DSN for %s: open original: %w", m.st.ID, err)
+	}
+	defer orig.Close()
+	w, err := r.store.NewMessage()
+	if err != nil {
+		return fmt.Errorf("relay: DSN for %s: %w", m.st.ID, err)
+	}
+	cw := &countWriter{w: w}
+	if err := dsn.Write(cw, rep, orig); err != nil {
+		w.Abort()
+		return fmt.Errorf("relay: DSN for %s: %w", m.st.ID, err)
+	}
+	denv := &spool.Envelope{
+		ID:         w.ID(),
+		Received:   r.now(),
+		From:       "",
+		Recipients: []spool.Recipient{{Addr: env.From, Notify: []string{"NEVER"}}},
+		Size:       cw.n,
+		SMTPUTF8:   env.SMTPUTF8,
+		Body8Bit:   env.Body8Bit || env.SMTPUTF8,
+		DSN:        true,
+	}
+	if err := w.Commit(denv); err != nil {
+		return fmt.Errorf("relay: DSN for %s: commit: %w", m.st.ID, err)
+	}
+	// A crash here leaves a committed DSN without state: Restore says it
+	// needs processing and the gateway submits it then.
+	if err := r.Submit(w.ID(), []Copy{{Recipients: []string{env.From}}}); err != nil {
+		return fmt.Errorf("relay: DSN for %s: %w", m.st.ID, err)
+	}
+	r.log.Info("relay: DSN queued", "msg_id", m.st.ID, "dsn_id", w.ID(), "recipients", len(reports))
+	return nil
+}
+
+type countWriter struct {
+	w interface{ Write([]byte) (int, error) }
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// metrics are optional Prometheus collectors.
+type metrics struct {
+	outcomes *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer, depth func() int) (*metrics, error) {
+	m := &metrics{outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sealgate_relay_attempts_total",
+		Help: "Delivery attempts by outcome per recipient (delivered, deferred, bounced, expired).",
+	}, []string{"outcome"})}
+	if reg == nil {
+		return m, nil
+	}
+	g := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "sealgate_relay_queue_depth",
+		Help: "Messages in the outbound queue.",
+	}, func() float64 { return float64(depth()) })
+	for _, c := range []prometheus.Collector{m.outcomes, g} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("relay: register metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+func (m *metrics) outcome(o string) { m.outcomes.WithLabelValues(o).Inc() }
