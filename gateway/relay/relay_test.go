@@ -548,3 +548,24 @@ func TestNewRejectsUnknownTLSLevels(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestEachCopyGoesToItsOwnRecipients(t *testing.T) {
+	sk := newSink(t, "127.0.0.1:0", nil)
+	st := newMemStore()
+	st.put(envelope("m1", "a@src.test", "plain@dst.test", "enc@dst.test"), testBody)
+	st.mu.Lock()
+	st.copies["m1/pgp"] = []byte("Subject: x\r\n\r\nENCRYPTED\r\n")
+	st.mu.Unlock()
+	r := startRelay(t, Options{Smarthost: sk.addr, SmarthostTLS: "none"}, st)
+	r.Submit("m1", []Copy{{Recipients: []string{"plain@dst.test"}}, {Name: "pgp", Recipients: []string{"enc@dst.test"}}})
+	waitFor(t, "removal", func() bool { return st.isRemoved("m1") })
+	for _, m := range sk.received() {
+		enc := bytes.Contains(m.data, []byte("ENCRYPTED"))
+		if len(m.rcpts) != 1 || (m.rcpts[0] == "enc@dst.test") != enc {
+			t.Errorf("rcpts %v got encrypted=%v", m.rcpts, enc)
+		}
+	}
+	if len(sk.received()) != 2 {
+		t.Errorf("sink got %d transactions, want 2", len(sk.received()))
+	}
+}
