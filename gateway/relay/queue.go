@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -249,7 +250,8 @@ func (r *Relay) settle(m *msg) {
 	m.saveMu.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err != nil {
+	// Already gone (an operator's delete raced us) is as good as removed.
+	if err != nil && !errors.Is(err, spool.ErrNotFound) {
 		r.log.Error("relay: remove finished message failed", "msg_id", m.st.ID, "err", err)
 		m.settling = false
 		m.settleAfter = r.now().Add(r.opts.RetryMin)

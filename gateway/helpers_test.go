@@ -1,0 +1,177 @@
+package gateway
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/sealgate/sealgate/config"
+	"github.com/sealgate/sealgate/internal/capture"
+)
+
+// requireTool skips when an interop tool is missing, unless CI demands it.
+func requireTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		for _, dir := range []string{"/usr/sbin", "/usr/local/sbin"} {
+			if _, e := os.Stat(filepath.Join(dir, name)); e == nil {
+				return filepath.Join(dir, name)
+			}
+		}
+		if os.Getenv("SEALGATE_REQUIRE_INTEROP") == "1" {
+			t.Fatalf("%s not installed and SEALGATE_REQUIRE_INTEROP=1", name)
+		}
+		t.Skipf("%s not installed (apt-get install %s); skipping interop test", name, name)
+	}
+	return p
+}
+
+// freeAddr returns a loopback address nobody listens on right now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := l.Addr().String()
+	l.Close()
+	return a
+}
+
+// testConfig writes a config for a gateway on loopback relaying to
+// smarthost and returns its path. extra is appended YAML (top-level keys
+// must not repeat the ones written here).
+type testEnv struct {
+	Dir       string
+	CfgPath   string
+	Listen    string
+	Smarthost string
+}
+
+func writeConfig(t *testing.T, smarthost, listenerExtra string) *testEnv {
+	t.Helper()
+	dir := t.TempDir()
+	for _, f := range []string{"relay.crt", "relay.key"} {
+		data, err := os.ReadFile(filepath.Join("..", "testdata", "tls", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, f), data, 0o600)
+	}
+	os.WriteFile(filepath.Join(dir, "spool.key"), []byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"), 0o600)
+	env := &testEnv{Dir: dir, CfgPath: filepath.Join(dir, "sealgate.yaml"), Listen: freeAddr(t), Smarthost: smarthost}
+	yaml := fmt.Sprintf(`hostname: sealgate.test
+data_dir: data
+spool:
+  key_file: spool.key
+log:
+  level: debug
+admin:
+  listen: 127.0.0.1:0
+listeners:
+  - name: in
+    listen: %s
+    tls:
+      mode: starttls
+      cert_file: relay.crt
+      key_file: relay.key
+    relay:
+      allow_ips: [127.0.0.1]
+%s
+relay:
+  smarthost: %s
+  smarthost_tls: may
+  retry_min: 1s
+  retry_max: 2s
+`, env.Listen, listenerExtra, smarthost)
+	if err := os.WriteFile(env.CfgPath, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+func startGateway(t *testing.T, env *testEnv) *Gateway {
+	t.Helper()
+	cfg, err := config.Load(env.CfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	g, err := New(cfg, Options{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Stop(t.Context()) })
+	return g
+}
+
+func startSink(t *testing.T, addr string) *capture.Sink {
+	t.Helper()
+	s := capture.New("sink.test", nil)
+	if _, err := s.Listen(addr); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// send submits one message over plain SMTP from 127.0.0.1.
+func send(addr, from string, to []string, msg string) error {
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.SendMail(from, to, strings.NewReader(msg))
+}
+
+func testMessage(from, to, marker string) string {
+	return "From: <" + from + ">\r\nTo: <" + to + ">\r\nSubject: lab results\r\nMessage-ID: <" + marker + "@clinic.test>\r\n" +
+		"Date: Sat, 28 Nov 2026 10:00:00 +0000\r\n\r\nPatient note " + marker + "\r\n"
+}
+
+// waitFor polls cond until it holds or the timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// grepDir reports files under dir that contain needle.
+func grepDir(t *testing.T, dir string, needle []byte) []string {
+	t.Helper()
+	var hits []string
+	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil || !info.Mode().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err == nil && bytes.Contains(data, needle) {
+			hits = append(hits, p)
+		}
+		return nil
+	})
+	return hits
+}
