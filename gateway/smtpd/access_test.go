@@ -58,7 +58,7 @@ func TestAuthIsOfferedOnlyAfterTLSAndAllowsRelay(t *testing.T) {
 	if text := c.cmd("EHLO client.example").expect(250); strings.Contains(text, "AUTH") || !strings.Contains(text, "STARTTLS") {
 		t.Fatalf("plaintext EHLO: %q", text)
 	}
-	c.cmd("AUTH PLAIN " + plainIR("argon", "s3cret")).expectCode(523, "5.7.10")
+	c.cmd("AUTH PLAIN "+plainIR("argon", "s3cret")).expectCode(523, "5.7.10")
 	c.startTLS(pki.clientTLS())
 	if text := c.cmd("EHLO client.example").expect(250); !strings.Contains(text, "AUTH PLAIN LOGIN") || !strings.Contains(text, "REQUIRETLS") {
 		t.Fatalf("TLS EHLO: %q", text)
@@ -66,7 +66,7 @@ func TestAuthIsOfferedOnlyAfterTLSAndAllowsRelay(t *testing.T) {
 	c.cmd("MAIL FROM:<a@example.org>").expect(250)
 	c.cmd("RCPT TO:<b@example.net>").expectCode(554, "5.7.1")
 	c.cmd("RSET").expect(250)
-	c.cmd("AUTH PLAIN " + plainIR("argon", "s3cret")).expectCode(235, "2.0.0")
+	c.cmd("AUTH PLAIN "+plainIR("argon", "s3cret")).expectCode(235, "2.0.0")
 	c.cmd("MAIL FROM:<a@example.org> REQUIRETLS").expect(250)
 	c.cmd("RCPT TO:<b@example.net>").expect(250)
 	c.cmd("DATA").expect(354)
@@ -107,10 +107,10 @@ func TestAuthFailuresAreRateLimitedPerIP(t *testing.T) {
 	c.startTLS(pki.clientTLS())
 	c.cmd("EHLO client.example").expect(250)
 	for i := 0; i < 3; i++ {
-		c.cmd("AUTH PLAIN " + plainIR("argon", "wrong")).expectCode(535, "5.7.8")
+		c.cmd("AUTH PLAIN "+plainIR("argon", "wrong")).expectCode(535, "5.7.8")
 	}
 	// Even the right password is refused now.
-	c.cmd("AUTH PLAIN " + plainIR("argon", "s3cret")).expectCode(454, "4.7.0")
+	c.cmd("AUTH PLAIN "+plainIR("argon", "s3cret")).expectCode(454, "4.7.0")
 	// A new connection from that IP is turned away.
 	d := dialFrom(t, addr, "127.0.0.2")
 	d.expectCode(421, "4.7.0")
@@ -220,7 +220,7 @@ func TestSpoolFailuresAreTemporary(t *testing.T) {
 			c.cmd("MAIL FROM:<a@example.org>").expect(250)
 			c.cmd("RCPT TO:<b@example.net>").expect(250)
 			c.cmd("DATA").expect(354)
-			c.send(testMessage + ".\r\n").expectCode(tc.code, tc.enhanced)
+			c.send(testMessage+".\r\n").expectCode(tc.code, tc.enhanced)
 			if n := len(store.messages()); n != 0 {
 				t.Fatalf("committed %d", n)
 			}

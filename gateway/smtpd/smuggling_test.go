@@ -74,7 +74,7 @@ func TestBareLFInBDATIsRefused(t *testing.T) {
 	chunk1 := "Subject: x\r\n\r\nline one\n.\nMAIL FROM:<a@b>\r\n"
 	c.send("BDAT " + itoa(len(chunk1)) + "\r\n" + chunk1).expect(250)
 	chunk2 := "tail\r\n"
-	c.send("BDAT " + itoa(len(chunk2)) + " LAST\r\n" + chunk2).expectCode(550, "5.6.0")
+	c.send("BDAT "+itoa(len(chunk2))+" LAST\r\n"+chunk2).expectCode(550, "5.6.0")
 	if n := len(store.messages()); n != 0 {
 		t.Fatalf("committed %d messages, want 0", n)
 	}
