@@ -114,6 +114,8 @@ func Parse(name string, data []byte) (*Config, error) {
 		cerr.Problems = append(cerr.Problems, p)
 	}
 	if len(cerr.Problems) > 0 {
+		// In file order, as an admin reads the file.
+		sort.SliceStable(cerr.Problems, func(i, j int) bool { return cerr.Problems[i].Line < cerr.Problems[j].Line })
 		return nil, cerr
 	}
 	return &c, nil

@@ -14,6 +14,9 @@ var version = "dev"
 
 func main() {
 	if err := newRoot().Execute(); err != nil {
+		if _, ok := err.(exitError); !ok {
+			fmt.Fprintln(os.Stderr, "sealgate:", err)
+		}
 		os.Exit(exitCode(err))
 	}
 }
@@ -38,7 +41,7 @@ func newRoot() *cobra.Command {
 smarthost, stores it durably and sealed, decides how each message may leave, and
 relays it: delivered or bounced, never lost.`,
 		SilenceUsage:  true,
-		SilenceErrors: false,
+		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringP("config", "c", "/etc/sealgate/sealgate.yaml", "configuration file")
 	root.AddCommand(newServe(), newDemo(), newCheck(), newQueue(), newVersion(), newHashPassword(), newKeygen())
