@@ -51,7 +51,7 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 	}
 	type hop struct{ name, addr string }
 	var hops []hop
-	level := r.opts.DefaultTLS
+	var level string
 	if dest == smarthostDest {
 		host, _, _ := net.SplitHostPort(r.opts.Smarthost)
 		hops = []hop{{host, r.opts.Smarthost}}

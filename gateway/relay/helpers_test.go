@@ -292,7 +292,6 @@ type dnsZone struct {
 	mx  map[string][]*dns.MX // fqdn -> records
 	a   map[string]string    // fqdn -> IPv4
 	nx  map[string]bool
-	srv *dns.Server
 }
 
 func newDNS(t *testing.T, z *dnsZone) string {
