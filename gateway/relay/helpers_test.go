@@ -289,9 +289,9 @@ func (ss *sinkSession) Data(r io.Reader) error {
 
 // dnsZone serves MX and A records on 127.0.0.1 over UDP.
 type dnsZone struct {
-	mx  map[string][]*dns.MX // fqdn -> records
-	a   map[string]string    // fqdn -> IPv4
-	nx  map[string]bool
+	mx map[string][]*dns.MX // fqdn -> records
+	a  map[string]string    // fqdn -> IPv4
+	nx map[string]bool
 }
 
 func newDNS(t *testing.T, z *dnsZone) string {
