@@ -1,0 +1,317 @@
+#!/usr/bin/env bash
+# bench/run.sh - throughput of sealgate vs a local Postfix, and sealgate's
+# peak RSS for one large message. Loopback (127.0.0.1) only.
+#
+#   make bench                       # or: bash bench/run.sh
+#   N=5000 SIZE=10240 SESSIONS=20 bash bench/run.sh
+#
+# Environment (defaults):
+#   N=5000            messages per throughput run
+#   SIZE=10240        payload bytes per message (smtp-source -l)
+#   SESSIONS=20       parallel SMTP sessions (smtp-source -s)
+#   PER_DEST=20       concurrent connections to the next hop, for both
+#                     (sealgate relay.max_per_domain, Postfix
+#                     default_destination_concurrency_limit)
+#   BIG_SIZES="5000000 50000000"   single-message sizes for the RSS test
+#   SKIP_POSTFIX=1    skip the Postfix run
+#   SKIP_RSS=1        skip the RSS test
+#   TIMEOUT=240       seconds to wait for the sink to get all N messages
+#   KEEP=1            keep the temp directory (logs, configs) for a look
+#
+# The system Postfix (/etc/postfix, port 25) is never touched: Postfix runs
+# from its own config directory under the temp dir, on its own port.
+set -euo pipefail
+
+N=${N:-5000}
+SIZE=${SIZE:-10240}
+SESSIONS=${SESSIONS:-20}
+PER_DEST=${PER_DEST:-20}
+BIG_SIZES=${BIG_SIZES:-"5000000 50000000"}
+TIMEOUT=${TIMEOUT:-240}
+FROM=from@clinic.test
+TO=to@partner.test
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+
+find_tool() { # name -> path, or empty
+	local p
+	p=$(command -v "$1" 2>/dev/null || true)
+	if [[ -z $p ]]; then
+		for d in /usr/sbin /usr/local/sbin; do
+			[[ -x $d/$1 ]] && p=$d/$1 && break
+		done
+	fi
+	echo "$p"
+}
+SOURCE=$(find_tool smtp-source)
+SINK=$(find_tool smtp-sink)
+POSTFIX=$(find_tool postfix)
+POSTCONF=$(find_tool postconf)
+if [[ -z $SOURCE || -z $SINK ]]; then
+	echo "bench: smtp-source/smtp-sink not found; they come with Postfix: apt-get install postfix" >&2
+	exit 1
+fi
+if [[ -z ${SKIP_POSTFIX:-} && ( -z $POSTFIX || -z $POSTCONF ) ]]; then
+	echo "bench: postfix not found (apt-get install postfix), or set SKIP_POSTFIX=1" >&2
+	exit 1
+fi
+if [[ $(id -u) != 0 && -z ${SKIP_POSTFIX:-} ]]; then
+	echo "bench: a private Postfix instance needs root (or set SKIP_POSTFIX=1)" >&2
+	exit 1
+fi
+
+TMP=$(mktemp -d /tmp/sgbench.XXXXXX)
+chmod 755 "$TMP" # the postfix user must reach its queue below it
+PIDS=()
+PF_DIR=""
+
+cleanup() {
+	local rc=$?
+	set +e
+	if [[ -n $PF_DIR && -f $PF_Q/pid/master.pid ]]; then
+		"$POSTFIX" -c "$PF_DIR" stop >/dev/null 2>&1
+	fi
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	if [[ -n ${KEEP:-} ]]; then
+		echo "bench: kept $TMP"
+	else
+		rm -rf "$TMP"
+	fi
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+now() { date +%s.%N; }
+rate() { awk -v n="$1" -v t="$2" 'BEGIN { if (t > 0) printf "%.1f", n / t; else print "-" }'; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+echo "bench: building sealgate and helper"
+(cd "$ROOT" && go build -o "$TMP/sealgate" ./cmd/sealgate && go build -o "$TMP/benchtool" ./bench/benchtool)
+port() { "$TMP/benchtool" freeport; }
+
+# start_sink PORT COUNT LOGFILE: a fresh smtp-sink that exits after COUNT
+# messages. Sets SINK_PID.
+start_sink() {
+	"$SINK" -u nobody -c -M "$2" "127.0.0.1:$1" 1000 >"$3" 2>&1 &
+	SINK_PID=$!
+	PIDS+=("$SINK_PID")
+	"$TMP/benchtool" waitport "127.0.0.1:$1" 10s
+}
+
+# wait_sink: wait until the sink exits (all messages in) or TIMEOUT. Prints
+# the end time; returns 1 on timeout.
+wait_sink() {
+	local deadline
+	deadline=$(($(date +%s) + TIMEOUT))
+	while kill -0 "$SINK_PID" 2>/dev/null; do
+		if (($(date +%s) > deadline)); then
+			return 1
+		fi
+		sleep 0.02
+	done
+	now
+}
+
+# sealgate_config DIR LISTENPORT SINKPORT
+sealgate_config() {
+	local d=$1
+	mkdir -p "$d"
+	cp "$ROOT/testdata/tls/relay.crt" "$ROOT/testdata/tls/relay.key" "$d/"
+	chmod 600 "$d/relay.crt" "$d/relay.key"
+	# Benchmark-only key; the spool is thrown away afterwards.
+	od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$d/spool.key"
+	echo >>"$d/spool.key"
+	chmod 600 "$d/spool.key"
+	cat >"$d/sealgate.yaml" <<EOF
+hostname: sealgate.bench
+data_dir: data
+spool:
+  key_file: spool.key
+log:
+  level: info
+  format: json
+admin:
+  listen: 127.0.0.1:0
+listeners:
+  - name: in
+    listen: 127.0.0.1:$2
+    tls:
+      mode: starttls
+      cert_file: relay.crt
+      key_file: relay.key
+    relay:
+      allow_ips: [127.0.0.1]
+limits:
+  max_message_size: 60MiB
+  max_connections_per_ip: $((SESSIONS + 10))
+relay:
+  smarthost: 127.0.0.1:$3
+  smarthost_tls: may
+  max_concurrency: $PER_DEST
+  max_per_domain: $PER_DEST
+EOF
+	chmod 600 "$d/sealgate.yaml"
+}
+
+# start_sealgate DIR LISTENPORT: sets SG_PID.
+start_sealgate() {
+	"$TMP/sealgate" serve -c "$1/sealgate.yaml" >"$1/sealgate.log" 2>&1 &
+	SG_PID=$!
+	PIDS+=("$SG_PID")
+	"$TMP/benchtool" waitport "127.0.0.1:$2" 20s
+}
+
+stop_pid() {
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+# load NAME PORT: runs smtp-source against PORT and records
+# ACC_<NAME> and E2E_<NAME> (msgs/s) and their seconds.
+load() {
+	local name=$1 p=$2 t0 t1 t2
+	t0=$(now)
+	if ! "$SOURCE" -s "$SESSIONS" -m "$N" -l "$SIZE" -f "$FROM" -t "$TO" "127.0.0.1:$p" >"$TMP/source-$name.log" 2>&1; then
+		echo "bench: smtp-source against $name failed:" >&2
+		tail -5 "$TMP/source-$name.log" >&2
+		return 1
+	fi
+	t1=$(now)
+	if ! t2=$(wait_sink); then
+		echo "bench: $name: sink did not get $N messages within ${TIMEOUT}s; last sink counter:" >&2
+		tr '\r' '\n' <"$TMP/sink-$name.log" | tail -2 >&2
+		return 1
+	fi
+	printf -v "ACC_S_$name" %s "$(secs "$t0" "$t1")"
+	printf -v "E2E_S_$name" %s "$(secs "$t0" "$t2")"
+	printf -v "ACC_$name" %s "$(rate "$N" "$(secs "$t0" "$t1")")"
+	printf -v "E2E_$name" %s "$(rate "$N" "$(secs "$t0" "$t2")")"
+	echo "bench: $name: accepted $N in $(secs "$t0" "$t1")s, all at the sink after $(secs "$t0" "$t2")s"
+}
+
+# ---------------------------------------------------------------- sealgate
+echo "bench: sealgate: N=$N SIZE=$SIZE SESSIONS=$SESSIONS PER_DEST=$PER_DEST"
+SINK_PORT=$(port)
+start_sink "$SINK_PORT" "$N" "$TMP/sink-sealgate.log"
+SG_PORT=$(port)
+sealgate_config "$TMP/sg" "$SG_PORT" "$SINK_PORT"
+start_sealgate "$TMP/sg" "$SG_PORT"
+load sealgate "$SG_PORT"
+SG_HWM_LOAD=$(awk '/VmHWM/ { print $2 }' "/proc/$SG_PID/status")
+stop_pid "$SG_PID"
+stop_pid "$SINK_PID"
+
+# ----------------------------------------------------------------- Postfix
+if [[ -z ${SKIP_POSTFIX:-} ]]; then
+	echo "bench: postfix: private instance in $TMP/pf (config: postfix -c $TMP/pf/conf)"
+	PF_DIR=$TMP/pf/conf # queue and data live beside it, not below it
+	PF_Q=$TMP/pf/queue
+	PF_DATA=$TMP/pf/data
+	mkdir -p "$PF_DIR" "$PF_Q" "$PF_DATA"
+	chown postfix "$PF_DATA"
+	SINK_PORT=$(port)
+	PF_PORT=$(port)
+	start_sink "$SINK_PORT" "$N" "$TMP/sink-postfix.log"
+	# master.cf: the system one, with our loopback port for smtpd and no
+	# chroot (a chroot would need a copy of /etc files under the queue).
+	awk -v port="$PF_PORT" '
+		/^[a-z]/ && NF >= 8 && $5 == "y" { $5 = "n" }
+		/^smtp[ \t]+inet/ { $1 = "127.0.0.1:" port }
+		/^#?submission|^#?smtps/ { next }
+		{ print }' /etc/postfix/master.cf >"$PF_DIR/master.cf"
+	cat >"$PF_DIR/main.cf" <<EOF
+compatibility_level = 3.6
+myhostname = postfix.bench
+mydomain = bench.test
+myorigin = \$myhostname
+queue_directory = $PF_Q
+data_directory = $PF_DATA
+mail_owner = postfix
+setgid_group = postdrop
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mydestination =
+local_recipient_maps =
+relay_domains =
+relayhost = [127.0.0.1]:$SINK_PORT
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject
+smtp_tls_security_level = none
+smtpd_tls_security_level = none
+alias_maps =
+alias_database =
+maillog_file = $PF_DIR/maillog
+maillog_file_prefixes = $PF_DIR
+default_process_limit = 100
+default_destination_concurrency_limit = $PER_DEST
+smtpd_client_connection_count_limit = 0
+smtpd_client_connection_rate_limit = 0
+smtpd_client_message_rate_limit = 0
+message_size_limit = 62914560
+EOF
+	"$POSTFIX" -c "$PF_DIR" check >"$TMP/postfix-check.log" 2>&1 || {
+		echo "bench: postfix check failed:" >&2
+		cat "$TMP/postfix-check.log" >&2
+		exit 1
+	}
+	"$POSTFIX" -c "$PF_DIR" start >"$TMP/postfix-start.log" 2>&1 || {
+		echo "bench: postfix start failed:" >&2
+		cat "$TMP/postfix-start.log" "$PF_DIR/maillog" >&2 2>/dev/null
+		exit 1
+	}
+	"$TMP/benchtool" waitport "127.0.0.1:$PF_PORT" 20s
+	load postfix "$PF_PORT" || { tail -20 "$PF_DIR/maillog" >&2; exit 1; }
+	"$POSTFIX" -c "$PF_DIR" stop >/dev/null 2>&1 || true
+	stop_pid "$SINK_PID"
+fi
+
+# --------------------------------------------------------------------- RSS
+declare -A HWM
+if [[ -z ${SKIP_RSS:-} ]]; then
+	for sz in $BIG_SIZES; do
+		SINK_PORT=$(port)
+		start_sink "$SINK_PORT" 1 "$TMP/sink-rss-$sz.log"
+		SG_PORT=$(port)
+		sealgate_config "$TMP/rss-$sz" "$SG_PORT" "$SINK_PORT"
+		start_sealgate "$TMP/rss-$sz" "$SG_PORT"
+		idle=$(awk '/VmHWM/ { print $2 }' "/proc/$SG_PID/status")
+		"$SOURCE" -s 1 -m 1 -l "$sz" -f "$FROM" -t "$TO" "127.0.0.1:$SG_PORT" >"$TMP/source-rss-$sz.log" 2>&1 || {
+			echo "bench: smtp-source ($sz bytes) failed:" >&2
+			cat "$TMP/source-rss-$sz.log" >&2
+			exit 1
+		}
+		wait_sink >/dev/null || { echo "bench: the $sz-byte message never reached the sink" >&2; exit 1; }
+		HWM[$sz]="$idle $(awk '/VmHWM/ { print $2 }' "/proc/$SG_PID/status")"
+		stop_pid "$SG_PID"
+		stop_pid "$SINK_PID"
+	done
+fi
+
+# ------------------------------------------------------------------ report
+echo
+echo "== throughput: N=$N messages of $SIZE payload bytes, $SESSIONS sessions, $PER_DEST connections to the sink =="
+printf "%-10s %14s %14s %12s %12s\n" "server" "accepted msg/s" "e2e msg/s" "accept s" "e2e s"
+printf "%-10s %14s %14s %12s %12s\n" sealgate "$ACC_sealgate" "$E2E_sealgate" "$ACC_S_sealgate" "$E2E_S_sealgate"
+if [[ -z ${SKIP_POSTFIX:-} ]]; then
+	printf "%-10s %14s %14s %12s %12s\n" postfix "$ACC_postfix" "$E2E_postfix" "$ACC_S_postfix" "$E2E_S_postfix"
+	printf "%-10s %14s %14s\n" "ratio s/p" \
+		"$(awk -v a="$ACC_sealgate" -v b="$ACC_postfix" 'BEGIN { printf "%.2f", a / b }')" \
+		"$(awk -v a="$E2E_sealgate" -v b="$E2E_postfix" 'BEGIN { printf "%.2f", a / b }')"
+fi
+echo "sealgate peak RSS after the throughput run: $((SG_HWM_LOAD / 1024)) MiB"
+if [[ -z ${SKIP_RSS:-} ]]; then
+	echo
+	echo "== sealgate peak RSS (VmHWM) relaying ONE message, fresh process each =="
+	printf "%-16s %14s %18s\n" "message bytes" "idle HWM MiB" "after relay MiB"
+	for sz in $BIG_SIZES; do
+		read -r idle peak <<<"${HWM[$sz]}"
+		printf "%-16s %14s %18s\n" "$sz" "$(awk -v k="$idle" 'BEGIN { printf "%.1f", k / 1024 }')" \
+			"$(awk -v k="$peak" 'BEGIN { printf "%.1f", k / 1024 }')"
+	done
+fi
