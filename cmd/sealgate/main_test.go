@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// runCLI runs the sealgate command tree in-process.
+func runCLI(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	root := newRoot()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err != nil {
+		return out.String(), exitCode(err)
+	}
+	return out.String(), 0
+}
+
+// copyCase copies a config case into a temp dir with private key files, as
+// an admin would have them (git does not keep modes).
+func copyCase(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		data, _ := os.ReadFile(filepath.Join(src, e.Name()))
+		mode := os.FileMode(0o644)
+		if strings.HasSuffix(e.Name(), ".key") && !strings.Contains(e.Name(), "readable") {
+			mode = 0o600
+		}
+		os.WriteFile(filepath.Join(dst, e.Name()), data, mode)
+	}
+	return dst
+}
+
+// TestCheckPrintsEveryProblemOfBrokenConfigs runs `sealgate check` on
+// testdata/config/bad/NN-*/ and compares with want.txt plus the summary.
+func TestCheckPrintsEveryProblemOfBrokenConfigs(t *testing.T) {
+	cases, _ := filepath.Glob("../../testdata/config/bad/*")
+	if len(cases) == 0 {
+		t.Fatal("no cases")
+	}
+	for _, src := range cases {
+		t.Run(filepath.Base(src), func(t *testing.T) {
+			dir := copyCase(t, src)
+			out, code := runCLI(t, "check", "-c", filepath.Join(dir, "sealgate.yaml"))
+			if code != 1 {
+				t.Fatalf("exit %d, want 1:\n%s", code, out)
+			}
+			want, _ := os.ReadFile(filepath.Join(src, "want.txt"))
+			n := strings.Count(string(want), "\n")
+			want = append(want, []byte("DIR/sealgate.yaml: "+strconv.Itoa(n)+" problem(s)\n")...)
+			if got := strings.ReplaceAll(out, dir, "DIR"); got != string(want) {
+				t.Fatalf("got:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
+
+func TestCheckAcceptsTheExampleConfig(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"sealgate.yaml", "spool.key", "tls/relay.crt", "tls/relay.key"} {
+		data, err := os.ReadFile(filepath.Join("../../testdata", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
+		os.WriteFile(filepath.Join(dir, f), data, 0o600)
+	}
+	out, code := runCLI(t, "check", "-c", filepath.Join(dir, "sealgate.yaml"))
+	if code != 0 || !strings.Contains(out, ": OK: 1 listener(s), MX delivery, data in /var/lib/sealgate") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	if strings.Count(out, "\n") != 1 {
+		t.Fatalf("want a one-line summary, got:\n%s", out)
+	}
+}
+
+func TestEveryCommandHasHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"demo", "--help"}, {"check", "--help"},
+		{"queue", "--help"}, {"queue", "show", "--help"}, {"version", "--help"}, {"hash-password", "--help"}} {
+		out, code := runCLI(t, args...)
+		if code != 0 || !strings.Contains(out, "Usage:") {
+			t.Errorf("%v: exit %d\n%s", args, code, out)
+		}
+	}
+}
