@@ -16,7 +16,12 @@
 #   SKIP_POSTFIX=1    skip the Postfix run
 #   SKIP_RSS=1        skip the RSS test
 #   TIMEOUT=240       seconds to wait for the sink to get all N messages
+#   GIT_REV=HEAD      build sealgate from a clean export of this commit
+#                     instead of the work tree (default: the work tree)
 #   KEEP=1            keep the temp directory (logs, configs) for a look
+#   PROFILE=1         run the sealgate throughput phase under bench/sgprof
+#                     and write a CPU and heap profile to PROFILE_DIR
+#                     (default /tmp): go tool pprof -top PROFILE_DIR/sealgate-cpu.pprof
 #
 # The system Postfix (/etc/postfix, port 25) is never touched: Postfix runs
 # from its own config directory under the temp dir, on its own port.
@@ -60,6 +65,7 @@ if [[ $(id -u) != 0 && -z ${SKIP_POSTFIX:-} ]]; then
 	exit 1
 fi
 
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 TMP=$(mktemp -d /tmp/sgbench.XXXXXX)
 chmod 755 "$TMP" # the postfix user must reach its queue below it
 PIDS=()
@@ -91,8 +97,26 @@ now() { date +%s.%N; }
 rate() { awk -v n="$1" -v t="$2" 'BEGIN { if (t > 0) printf "%.1f", n / t; else print "-" }'; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
-echo "bench: building sealgate and helper"
-(cd "$ROOT" && go build -o "$TMP/sealgate" ./cmd/sealgate && go build -o "$TMP/benchtool" ./bench/benchtool)
+SRC=$ROOT
+if [[ -n ${GIT_REV:-} ]]; then
+	# A clean export of one commit, so edits in progress do not count.
+	mkdir "$TMP/src"
+	(cd "$ROOT" && git archive "$GIT_REV") | tar -x -C "$TMP/src"
+	SRC=$TMP/src
+	REV=$(cd "$ROOT" && git rev-parse --short "$GIT_REV")
+else
+	REV=$(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo unknown)
+fi
+echo "bench: building sealgate ($REV) and helpers"
+(cd "$SRC" && go build -o "$TMP/sealgate" ./cmd/sealgate)
+(cd "$ROOT" && go build -o "$TMP/benchtool" ./bench/benchtool)
+if [[ -n ${PROFILE:-} ]]; then
+	PROFILE_DIR=${PROFILE_DIR:-/tmp}
+	# sgprof links the gateway package, so build it inside the same source.
+	mkdir -p "$SRC/bench/sgprof"
+	[[ $SRC == "$ROOT" ]] || cp "$ROOT/bench/sgprof/main.go" "$SRC/bench/sgprof/"
+	(cd "$SRC" && go build -o "$TMP/sgprof" ./bench/sgprof)
+fi
 port() { "$TMP/benchtool" freeport; }
 
 # start_sink PORT COUNT LOGFILE: a fresh smtp-sink that exits after COUNT
@@ -128,6 +152,13 @@ sealgate_config() {
 	od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$d/spool.key"
 	echo >>"$d/spool.key"
 	chmod 600 "$d/spool.key"
+	# Builds with the audit log need its signing key; older ones reject
+	# the unknown key, so add the section only when keygen knows it.
+	local audit=""
+	if "$TMP/sealgate" keygen audit >"$d/audit.key" 2>/dev/null; then
+		chmod 600 "$d/audit.key"
+		audit=$'audit:\n  signing_key_file: audit.key'
+	fi
 	cat >"$d/sealgate.yaml" <<EOF
 hostname: sealgate.bench
 data_dir: data
@@ -155,13 +186,19 @@ relay:
   smarthost_tls: may
   max_concurrency: $PER_DEST
   max_per_domain: $PER_DEST
+$audit
 EOF
 	chmod 600 "$d/sealgate.yaml"
 }
 
-# start_sealgate DIR LISTENPORT: sets SG_PID.
+# start_sealgate DIR LISTENPORT [profile]: sets SG_PID.
 start_sealgate() {
-	"$TMP/sealgate" serve -c "$1/sealgate.yaml" >"$1/sealgate.log" 2>&1 &
+	if [[ ${3:-} == profile ]]; then
+		"$TMP/sgprof" -c "$1/sealgate.yaml" -cpuprofile "$PROFILE_DIR/sealgate-cpu.pprof" \
+			-memprofile "$PROFILE_DIR/sealgate-heap.pprof" >"$1/sealgate.log" 2>&1 &
+	else
+		"$TMP/sealgate" serve -c "$1/sealgate.yaml" >"$1/sealgate.log" 2>&1 &
+	fi
 	SG_PID=$!
 	PIDS+=("$SG_PID")
 	"$TMP/benchtool" waitport "127.0.0.1:$2" 20s
@@ -201,11 +238,14 @@ SINK_PORT=$(port)
 start_sink "$SINK_PORT" "$N" "$TMP/sink-sealgate.log"
 SG_PORT=$(port)
 sealgate_config "$TMP/sg" "$SG_PORT" "$SINK_PORT"
-start_sealgate "$TMP/sg" "$SG_PORT"
+start_sealgate "$TMP/sg" "$SG_PORT" ${PROFILE:+profile}
 load sealgate "$SG_PORT"
 SG_HWM_LOAD=$(awk '/VmHWM/ { print $2 }' "/proc/$SG_PID/status")
 stop_pid "$SG_PID"
 stop_pid "$SINK_PID"
+if [[ -n ${PROFILE:-} ]]; then
+	echo "bench: profiles: $PROFILE_DIR/sealgate-cpu.pprof $PROFILE_DIR/sealgate-heap.pprof"
+fi
 
 # ----------------------------------------------------------------- Postfix
 if [[ -z ${SKIP_POSTFIX:-} ]]; then
@@ -295,6 +335,7 @@ fi
 
 # ------------------------------------------------------------------ report
 echo
+echo "== sealgate $REV; $(nproc) CPUs; load average before: $LOAD0 =="
 echo "== throughput: N=$N messages of $SIZE payload bytes, $SESSIONS sessions, $PER_DEST connections to the sink =="
 printf "%-10s %14s %14s %12s %12s\n" "server" "accepted msg/s" "e2e msg/s" "accept s" "e2e s"
 printf "%-10s %14s %14s %12s %12s\n" sealgate "$ACC_sealgate" "$E2E_sealgate" "$ACC_S_sealgate" "$E2E_S_sealgate"
