@@ -26,6 +26,28 @@ type Config struct {
 	Listeners []Listener `mapstructure:"listeners"`
 	Limits    Limits     `mapstructure:"limits"`
 	Relay     Relay      `mapstructure:"relay"`
+	Audit     Audit      `mapstructure:"audit"`
+}
+
+// Audit configures the write-ahead, tamper-evident audit log.
+type Audit struct {
+	// Dir holds the segment files; default <data_dir>/audit.
+	Dir string `mapstructure:"dir"`
+	// SigningKeyFile holds the Ed25519 key (the 32-byte seed as 64 hex
+	// digits, mode 0600) that signs checkpoints. Make one with
+	// `sealgate keygen audit`.
+	SigningKeyFile     string        `mapstructure:"signing_key_file"`
+	SegmentMaxSize     ByteSize      `mapstructure:"segment_max_size"`
+	CheckpointEvery    int           `mapstructure:"checkpoint_every"`
+	CheckpointInterval time.Duration `mapstructure:"checkpoint_interval"`
+	// Retention deletes whole segments older than this; 0 keeps forever
+	// (HIPAA asks for 6 years of documentation).
+	Retention time.Duration `mapstructure:"retention"`
+	// Syslog copies every record to "udp://host:514", "tcp://host:514" or
+	// "unix:///dev/log" (RFC 5424); a failure there never blocks mail.
+	Syslog string `mapstructure:"syslog"`
+	// Stdout copies every record to standard output.
+	Stdout bool `mapstructure:"stdout"`
 }
 
 // Spool configures the durable message store.

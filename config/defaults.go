@@ -25,6 +25,11 @@ func Default() Config {
 			AuthFailLimit:       5,
 			MaxReceived:         30,
 		},
+		Audit: Audit{
+			SegmentMaxSize:     64 << 20,
+			CheckpointEvery:    1000,
+			CheckpointInterval: 5 * time.Minute,
+		},
 		Relay: Relay{
 			SmarthostTLS:   "verify",
 			DefaultTLS:     "may",
@@ -45,6 +50,9 @@ func (c *Config) applyDerivedDefaults() {
 	if c.Control.Socket == "" && c.DataDir != "" {
 		c.Control.Socket = filepath.Join(c.DataDir, "control.sock")
 	}
+	if c.Audit.Dir == "" && c.DataDir != "" {
+		c.Audit.Dir = filepath.Join(c.DataDir, "audit")
+	}
 	for i := range c.Listeners {
 		if c.Listeners[i].TLS.Mode == "" {
 			c.Listeners[i].TLS.Mode = "starttls"
@@ -63,6 +71,8 @@ func (c *Config) resolvePaths(dir string) {
 	abs(&c.DataDir)
 	abs(&c.Spool.KeyFile)
 	abs(&c.Control.Socket)
+	abs(&c.Audit.Dir)
+	abs(&c.Audit.SigningKeyFile)
 	abs(&c.Relay.CAFile)
 	abs(&c.Relay.SmarthostAuth.PasswordFile)
 	for i := range c.Listeners {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/ed25519"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"sort"
 	"strconv"
@@ -184,6 +186,24 @@ func (c *Config) Validate() []Problem {
 	}
 	positive("relay.max_concurrency", int64(r.MaxConcurrent))
 	positive("relay.max_per_domain", int64(r.MaxPerDomain))
+	a := c.Audit
+	if a.SigningKeyFile == "" {
+		add("audit.signing_key_file", "must be set: checkpoints of the audit log are signed with this Ed25519 key (generate one with `sealgate keygen audit`)")
+	} else if _, err := ReadSigningKey(a.SigningKeyFile); err != nil {
+		add("audit.signing_key_file", "%v", err)
+	}
+	positive("audit.segment_max_size", int64(a.SegmentMaxSize))
+	positive("audit.checkpoint_every", int64(a.CheckpointEvery))
+	positive("audit.checkpoint_interval", int64(a.CheckpointInterval))
+	if a.Retention < 0 {
+		add("audit.retention", "must not be negative (0 keeps the log forever)")
+	}
+	if a.Syslog != "" {
+		u, err := url.Parse(a.Syslog)
+		if err != nil || (u.Scheme != "udp" && u.Scheme != "tcp" && u.Scheme != "unix") || (u.Scheme != "unix" && u.Host == "") {
+			add("audit.syslog", "%q is not udp://host:port, tcp://host:port or unix:///path", a.Syslog)
+		}
+	}
 	positive("relay.connect_timeout", int64(r.ConnectTimeout))
 	positive("relay.command_timeout", int64(r.CommandTimeout))
 	return ps
@@ -289,4 +309,14 @@ func LoadCertPool(path string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("%s: no PEM certificate found", path)
 	}
 	return pool, nil
+}
+
+// ReadSigningKey reads an Ed25519 private key stored as the 64-hex-digit
+// seed, refusing a file that group or others can read.
+func ReadSigningKey(path string) (ed25519.PrivateKey, error) {
+	seed, err := ReadKeyFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
 }

@@ -296,8 +296,9 @@ func (g *Gateway) startListener(cfg *config.Config, l config.Listener) error {
 
 // accepted runs after the spool commit, before the 250 goes out; it must
 // not block, so it only queues the ID for processing.
-func (g *Gateway) accepted(env *spool.Envelope) {
+func (g *Gateway) accepted(env *spool.Envelope) error {
 	g.enqueueProcess(env.ID)
+	return nil
 }
 
 func (g *Gateway) enqueueProcess(id string) {

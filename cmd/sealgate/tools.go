@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -51,13 +52,33 @@ func newHashPassword() *cobra.Command {
 }
 
 func newKeygen() *cobra.Command {
-	return &cobra.Command{
-		Use:   "keygen spool",
-		Short: "Print a new random 32-byte spool key (hex) for spool.key_file",
-		Args:  cobra.ExactArgs(1),
+	cmd := &cobra.Command{
+		Use:   "keygen spool|audit",
+		Short: "Print a new random key: the spool sealing key, or the audit log's Ed25519 signing key",
+		Long: `keygen spool prints a 32-byte key (hex) for spool.key_file.
+keygen audit prints an Ed25519 seed (hex) for audit.signing_key_file.
+keygen audit --public reads such a seed on stdin and prints its public key,
+which "sealgate audit verify --pubkey" takes: keep it off the box.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if args[0] != "spool" {
-				return fmt.Errorf("keygen: unknown key kind %q (known: spool)", args[0])
+			public, _ := cmd.Flags().GetBool("public")
+			switch args[0] {
+			case "spool", "audit":
+			default:
+				return fmt.Errorf("keygen: unknown key kind %q (known: spool, audit)", args[0])
+			}
+			if public {
+				if args[0] != "audit" {
+					return errors.New("keygen: --public is for audit keys")
+				}
+				line, _ := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
+				seed, err := hex.DecodeString(strings.TrimSpace(line))
+				if err != nil || len(seed) != ed25519.SeedSize {
+					return errors.New("keygen: stdin must hold the 64-hex-digit audit key")
+				}
+				pub := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
+				fmt.Fprintln(cmd.OutOrStdout(), hex.EncodeToString(pub))
+				return nil
 			}
 			k := make([]byte, 32)
 			if _, err := rand.Read(k); err != nil {
@@ -67,4 +88,6 @@ func newKeygen() *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().Bool("public", false, "read an audit key on stdin and print its public key")
+	return cmd
 }

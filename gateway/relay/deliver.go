@@ -2,8 +2,10 @@ package relay
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +34,7 @@ type result struct {
 type tlsInfo struct {
 	version, cipher string
 	verified        bool
+	peerSHA256      string // hex SHA-256 of the peer's leaf certificate
 }
 
 // errTLSHandshake marks a failed handshake after STARTTLS was accepted:
@@ -293,7 +296,12 @@ func (r *Relay) verifies(cs tls.ConnectionState, name string) bool {
 }
 
 func infoOf(cs tls.ConnectionState, verified bool) tlsInfo {
-	return tlsInfo{version: tls.VersionName(cs.Version), cipher: tls.CipherSuiteName(cs.CipherSuite), verified: verified}
+	ti := tlsInfo{version: tls.VersionName(cs.Version), cipher: tls.CipherSuiteName(cs.CipherSuite), verified: verified}
+	if len(cs.PeerCertificates) > 0 {
+		sum := sha256.Sum256(cs.PeerCertificates[0].Raw)
+		ti.peerSHA256 = hex.EncodeToString(sum[:])
+	}
+	return ti
 }
 
 // transact runs one SMTP transaction: MAIL, one RCPT per address, DATA.

@@ -63,6 +63,19 @@ func (r *Relay) dispatch() time.Time {
 	default:
 	}
 	now := r.now()
+	if h := r.opts.Healthy; h != nil {
+		if err := h(); err != nil {
+			if !r.paused {
+				r.log.Error("relay: delivery paused: the gateway cannot record what it does", "err", err)
+			}
+			r.paused = true
+			return now.Add(time.Second)
+		}
+		if r.paused {
+			r.log.Info("relay: delivery resumed")
+			r.paused = false
+		}
+	}
 	var next time.Time
 	for _, m := range r.msgs {
 		if m.deleted {
@@ -143,11 +156,13 @@ func (r *Relay) runGroup(m *msg, k groupKey, rcs []*rcpt) {
 	res := r.deliverGroup(r.jobCtx, m, m.st.Copies[k.copyIdx], k.dest, addrs)
 
 	m.saveMu.Lock()
+	var attempts []Attempt
 	err := r.saveLocked(m, func() {
 		now := r.now()
 		for _, rc := range rcs {
 			rc.inflight = false
 			r.apply(m, rc, res[rc.Addr], now)
+			attempts = append(attempts, r.attemptOf(m, rc, res[rc.Addr]))
 		}
 		m.inflight--
 		r.running--
@@ -164,7 +179,26 @@ func (r *Relay) runGroup(m *msg, k groupKey, rcs []*rcpt) {
 		// still queued on disk and are tried again (duplicate, not loss).
 		r.log.Error("relay: saving delivery outcome failed", "msg_id", m.st.ID, "err", err)
 	}
+	if r.opts.OnAttempt != nil {
+		for _, a := range attempts {
+			r.opts.OnAttempt(a)
+		}
+	}
 	r.kick()
+}
+
+// attemptOf describes rc's latest outcome for OnAttempt; r.mu held.
+func (r *Relay) attemptOf(m *msg, rc *rcpt, res *result) Attempt {
+	a := Attempt{MsgID: m.st.ID, MessageID: m.env.MessageID, Recipient: rc.Addr, Attempt: rc.Attempts,
+		RemoteHost: rc.RemoteHost, Code: rc.LastCode, Enhanced: rc.LastEnhanced, Reply: rc.LastReply,
+		TLSVersion: rc.TLSVersion, TLSCipher: rc.TLSCipher, TLSVerified: rc.TLSVerified, Outcome: rc.Status}
+	if rc.Status == StatusQueued {
+		a.Outcome = "deferred"
+	}
+	if res != nil {
+		a.PeerCertSHA256 = res.tls.peerSHA256
+	}
+	return a
 }
 
 // apply records one attempt's outcome; r.mu held.
@@ -394,6 +428,14 @@ func (r *Relay) sendDSN(m *msg, reports []dsn.RecipientReport) error {
 		return fmt.Errorf("relay: DSN for %s: %w", m.st.ID, err)
 	}
 	r.log.Info("relay: DSN queued", "msg_id", m.st.ID, "dsn_id", w.ID(), "recipients", len(reports))
+	if r.opts.OnDSN != nil {
+		ev := DSNEvent{MsgID: m.st.ID, DSNMsgID: w.ID(), To: env.From}
+		for _, rr := range reports {
+			ev.Recipients = append(ev.Recipients, strings.TrimPrefix(rr.FinalRecipient, "rfc822;"))
+			ev.Actions = append(ev.Actions, rr.Action)
+		}
+		r.opts.OnDSN(ev)
+	}
 	return nil
 }
 

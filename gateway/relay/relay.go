@@ -68,6 +68,38 @@ type Options struct {
 	Logger                           *slog.Logger
 	Registerer                       prometheus.Registerer // may be nil
 	Now                              func() time.Time      // nil = time.Now
+
+	// OnAttempt, if set, is told every recipient's attempt outcome after
+	// it was saved (the gateway writes the audit log's delivery records).
+	OnAttempt func(Attempt)
+	// OnDSN, if set, is told about every DSN queued.
+	OnDSN func(DSNEvent)
+	// Healthy, if set, is asked before attempts start; an error pauses
+	// all delivery (nothing may leave that cannot be recorded).
+	Healthy func() error
+}
+
+// Attempt is one recipient's outcome of one delivery attempt.
+type Attempt struct {
+	MsgID, MessageID string
+	Recipient        string
+	Outcome          string // delivered, deferred, bounced, expired
+	Attempt          int
+	RemoteHost       string
+	Code             int
+	Enhanced         string
+	Reply            string
+	TLSVersion       string
+	TLSCipher        string
+	TLSVerified      bool
+	PeerCertSHA256   string
+}
+
+// DSNEvent says a DSN about MsgID was queued as DSNMsgID.
+type DSNEvent struct {
+	MsgID, DSNMsgID, To string
+	Recipients          []string
+	Actions             []string
 }
 
 // Entry is a snapshot of one queued message.
@@ -182,6 +214,7 @@ type Relay struct {
 	mu      sync.Mutex
 	msgs    map[string]*msg
 	running int            // group deliveries in flight
+	paused  bool           // Options.Healthy said no; logged once
 	perDest map[string]int // connections in flight per destination
 
 	wake      chan struct{}

@@ -47,6 +47,19 @@ type Options struct {
 
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer // nil: no metrics
+
+	// OnReject, if set, is told about every refusal (for the audit log).
+	OnReject func(Rejection)
+	// Healthy, if set, is asked at MAIL FROM; an error refuses the
+	// transaction with 451 4.3.0: mail we could not record or store is
+	// better left with the sender.
+	Healthy func() error
+}
+
+func (o *Options) onReject(r Rejection) {
+	if o.OnReject != nil {
+		o.OnReject(r)
+	}
 }
 
 const (

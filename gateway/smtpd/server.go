@@ -33,8 +33,25 @@ type Store interface {
 }
 
 // AcceptedFunc is called after a message was committed and before the 250 is
-// written. It must not block.
-type AcceptedFunc func(env *spool.Envelope)
+// written; the gateway records it in the audit log there. A non-nil error
+// means the message must not be acknowledged: the client gets 451 4.3.0 (or
+// the *smtp.SMTPError returned) and the AcceptedFunc has already undone the
+// commit. It must not block for long.
+type AcceptedFunc func(env *spool.Envelope) error
+
+// Rejection describes one refused command or message, for the audit log.
+// It carries codes and addresses, never message content.
+type Rejection struct {
+	Stage      string // connect, auth, mail, rcpt, data
+	Reason     string // the metrics reason: relay_denied, size, smuggling, ...
+	Code       int
+	Enhanced   string
+	Listener   string
+	ClientIP   string
+	From       string
+	Recipients []string
+	MsgID      string // set when the refusal came after a spool ID was allocated
+}
 
 // Server is one SMTP ingress listener.
 type Server struct {
@@ -67,7 +84,7 @@ func New(opts Options, store Store, accepted AcceptedFunc) (*Server, error) {
 		return nil, err
 	}
 	if accepted == nil {
-		accepted = func(*spool.Envelope) {}
+		accepted = func(*spool.Envelope) error { return nil }
 	}
 	s := &Server{
 		store:     store,
@@ -218,6 +235,7 @@ func (s *Server) handle(raw net.Conn) {
 
 	if !s.admit(ip, cfg) {
 		s.metrics.reject(cfg.opts.Name, "ratelimit")
+		cfg.opts.onReject(Rejection{Stage: "connect", Reason: "ratelimit", Code: 421, Enhanced: "4.7.0", Listener: cfg.opts.Name, ClientIP: ip.String()})
 		log.Info("smtpd: connection refused", "reason", "ratelimit", "code", 421)
 		s.refuse(raw, cfg, "too many connections, try again later")
 		return
@@ -225,6 +243,7 @@ func (s *Server) handle(raw net.Conn) {
 	defer s.release(ip)
 	if !cfg.allowedIP(ip) && s.limiter.limited(ip.String(), cfg.opts.AuthFailLimit) {
 		s.metrics.reject(cfg.opts.Name, "ratelimit")
+		cfg.opts.onReject(Rejection{Stage: "connect", Reason: "auth_failures", Code: 421, Enhanced: "4.7.0", Listener: cfg.opts.Name, ClientIP: ip.String()})
 		log.Info("smtpd: connection refused", "reason", "auth_failures", "code", 421)
 		s.refuse(raw, cfg, "too many failed authentications, try again later")
 		return

@@ -115,9 +115,34 @@ func smtpErr(code int, ec smtp.EnhancedCode, msg string) *smtp.SMTPError {
 
 func (s *session) reject(reason string, e *smtp.SMTPError, attrs ...any) *smtp.SMTPError {
 	s.srv.metrics.reject(s.cfg.opts.Name, reason)
+	s.recordReject(reason, e, "")
 	s.log.Info("smtpd: rejected", append([]any{"reason", reason, "code", e.Code,
 		"enhanced", fmt.Sprintf("%d.%d.%d", e.EnhancedCode[0], e.EnhancedCode[1], e.EnhancedCode[2])}, attrs...)...)
 	return e
+}
+
+// recordReject tells the audit hook; stage follows from the transaction state.
+func (s *session) recordReject(reason string, e *smtp.SMTPError, msgID string) {
+	if s.cfg.opts.OnReject == nil {
+		return
+	}
+	r := Rejection{Reason: reason, Code: e.Code, Listener: s.cfg.opts.Name, ClientIP: s.ip.String(), MsgID: msgID,
+		Enhanced: fmt.Sprintf("%d.%d.%d", e.EnhancedCode[0], e.EnhancedCode[1], e.EnhancedCode[2])}
+	switch {
+	case msgID != "" || reason == "spool":
+		r.Stage = "data"
+	case reason == "auth" || (reason == "ratelimit" && s.env == nil):
+		r.Stage = "auth"
+	case s.env == nil:
+		r.Stage = "mail"
+	default:
+		r.Stage = "rcpt"
+	}
+	if s.env != nil {
+		r.From = s.env.From
+		r.Recipients = s.env.Addrs()
+	}
+	s.cfg.opts.OnReject(r)
 }
 
 func (s *session) AuthMechanisms() []string {
@@ -164,6 +189,11 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	if opts.RequireTLS && s.tls == nil {
 		// RFC 8689 §4.1: REQUIRETLS is only valid on a TLS session.
 		return s.reject("syntax", smtpErr(530, smtp.EnhancedCode{5, 7, 10}, "REQUIRETLS needs TLS"))
+	}
+	if h := s.cfg.opts.Healthy; h != nil {
+		if err := h(); err != nil {
+			return s.reject("unavailable", smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "Service temporarily unavailable, try again later"), "err", err)
+		}
 	}
 	env := &spool.Envelope{
 		From:       from,
@@ -316,6 +346,7 @@ func (s *session) Data(r io.Reader) error {
 			log.Warn("smtpd: abort failed", "err", aerr)
 		}
 		s.srv.metrics.reject(s.cfg.opts.Name, reason)
+		s.recordReject(reason, e, id)
 		log.Info("smtpd: message refused", append([]any{"reason", reason, "code", e.Code}, attrs...)...)
 		return e
 	}
@@ -377,10 +408,19 @@ func (s *session) Data(r io.Reader) error {
 		return fail("spool", storeErr(err), "err", err)
 	}
 	lat := time.Since(start)
+	if err := s.srv.accepted(env); err != nil {
+		s.env = nil
+		var se *smtp.SMTPError
+		if !errors.As(err, &se) {
+			se = smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "Temporary local problem, try again later")
+		}
+		s.srv.metrics.reject(s.cfg.opts.Name, "audit")
+		log.Error("smtpd: accepted message could not be recorded; refused with a temporary error", "err", err)
+		return smtpErr(se.Code, se.EnhancedCode, se.Message)
+	}
 	s.srv.metrics.accept(s.cfg.opts.Name, lat.Seconds())
 	log.Info("smtpd: accepted", "recipients", len(env.Recipients), "size", env.Size,
 		"auth_user", env.AuthUser, "tls", env.TLSVersion, "latency_ms", lat.Milliseconds())
-	s.srv.accepted(env)
 	s.env = nil
 	return nil
 }

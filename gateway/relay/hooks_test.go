@@ -1,0 +1,67 @@
+package relay
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+func TestEveryAttemptOutcomeIsReportedWithTLSEvidence(t *testing.T) {
+	cfg, pool := testCert(t, "mx.test")
+	sk := newSink(t, "127.0.0.1:0", cfg)
+	sk.reject("bad@dst.test", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"})
+	st := newMemStore()
+	st.put(envelope("m1", "a@src.test", "ok@dst.test", "bad@dst.test"), testBody)
+	var mu sync.Mutex
+	var got []Attempt
+	var dsns []DSNEvent
+	r := startRelay(t, Options{Smarthost: sk.addr, SmarthostTLS: "verify", RootCAs: pool,
+		OnAttempt: func(a Attempt) { mu.Lock(); got = append(got, a); mu.Unlock() },
+		OnDSN:     func(e DSNEvent) { mu.Lock(); dsns = append(dsns, e); mu.Unlock() },
+	}, st)
+	r.Submit("m1", []Copy{{Recipients: []string{"ok@dst.test", "bad@dst.test"}}})
+	waitFor(t, "removal", func() bool { return st.isRemoved("m1") })
+	mu.Lock()
+	defer mu.Unlock()
+	byRcpt := map[string]Attempt{}
+	for _, a := range got {
+		if a.MsgID == "m1" {
+			byRcpt[a.Recipient] = a
+		}
+	}
+	ok, bad := byRcpt["ok@dst.test"], byRcpt["bad@dst.test"]
+	if ok.Outcome != "delivered" || !ok.TLSVerified || ok.TLSVersion == "" || len(ok.PeerCertSHA256) != 64 || ok.RemoteHost == "" {
+		t.Errorf("delivered attempt: %+v", ok)
+	}
+	if bad.Outcome != "bounced" || bad.Code != 550 || bad.Enhanced != "5.1.1" {
+		t.Errorf("bounced attempt: %+v", bad)
+	}
+	if len(dsns) != 1 || dsns[0].MsgID != "m1" || dsns[0].To != "a@src.test" || len(dsns[0].Recipients) != 1 || dsns[0].Recipients[0] != "bad@dst.test" {
+		t.Errorf("DSN events: %+v", dsns)
+	}
+}
+
+func TestUnhealthyGatewayPausesDelivery(t *testing.T) {
+	sk := newSink(t, "127.0.0.1:0", nil)
+	st := newMemStore()
+	st.put(envelope("m1", "a@src.test", "b@dst.test"), testBody)
+	var sick atomic.Bool
+	sick.Store(true)
+	r := startRelay(t, Options{Smarthost: sk.addr, SmarthostTLS: "none", Healthy: func() error {
+		if sick.Load() {
+			return errors.New("audit log unwritable")
+		}
+		return nil
+	}}, st)
+	r.Submit("m1", []Copy{{Recipients: []string{"b@dst.test"}}})
+	time.Sleep(1500 * time.Millisecond)
+	if n := sk.mailCount(); n != 0 {
+		t.Fatalf("%d deliveries while the gateway could not record them", n)
+	}
+	sick.Store(false)
+	waitFor(t, "delivery after recovery", func() bool { return st.isRemoved("m1") })
+}

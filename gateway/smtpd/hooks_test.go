@@ -1,0 +1,84 @@
+package smtpd
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sealgate/sealgate/gateway/spool"
+)
+
+func TestUnrecordableAcceptanceIsRefusedWith451(t *testing.T) {
+	store := &fakeStore{}
+	srv, err := New(baseOptions(t), store, func(*spool.Envelope) error { return errors.New("audit: disk full") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	c := dial(t, l.Addr().String())
+	c.cmd("EHLO client.test").expect(250)
+	code, msg := c.sendMessage("a@example.org", "b@example.net", testMessage)
+	if code != 451 || msg[:5] != "4.3.0" {
+		t.Fatalf("got %d %s, want 451 4.3.0", code, msg)
+	}
+}
+
+func TestUnhealthyGatewayRefusesMailWith451(t *testing.T) {
+	opts := baseOptions(t)
+	var sick error = errors.New("audit log unwritable")
+	var mu sync.Mutex
+	opts.Healthy = func() error { mu.Lock(); defer mu.Unlock(); return sick }
+	_, addr := startServer(t, opts, &fakeStore{})
+	c := dial(t, addr)
+	c.cmd("EHLO client.test").expect(250)
+	c.cmd("MAIL FROM:<a@example.org>").expectCode(451, "4.3.0")
+	mu.Lock()
+	sick = nil
+	mu.Unlock()
+	c.cmd("MAIL FROM:<a@example.org>").expect(250)
+}
+
+func TestEveryRefusalIsReportedForTheAuditLog(t *testing.T) {
+	opts := baseOptions(t)
+	var mu sync.Mutex
+	var got []Rejection
+	opts.OnReject = func(r Rejection) { mu.Lock(); got = append(got, r); mu.Unlock() }
+	_, addr := startServer(t, opts, &fakeStore{})
+	c := dialFrom(t, addr, "127.0.0.2")
+	c.expect(220)
+	c.cmd("EHLO client.test").expect(250)
+	c.cmd("MAIL FROM:<a@example.org>").expect(250)
+	c.cmd("RCPT TO:<b@example.net>").expectCode(554, "5.7.1")
+	c2 := dial(t, addr)
+	c2.cmd("EHLO client.test").expect(250)
+	c2.cmd("MAIL FROM:<a@example.org>").expect(250)
+	c2.cmd("RCPT TO:<b@example.net>").expect(250)
+	c2.cmd("DATA").expect(354)
+	c2.send("Subject: x\r\n\r\nbare\nLF\r\n.\r\n")
+	c2.reply()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n >= 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 2 {
+		t.Fatalf("%d rejections reported, want 2: %+v", len(got), got)
+	}
+	if r := got[0]; r.Stage != "rcpt" || r.Code != 554 || r.Enhanced != "5.7.1" || r.ClientIP != "127.0.0.2" || r.From != "a@example.org" {
+		t.Errorf("relay denial: %+v", r)
+	}
+	if r := got[1]; r.Stage != "data" || r.Reason != "smuggling" || r.MsgID == "" || r.Code != 550 {
+		t.Errorf("smuggling refusal: %+v", r)
+	}
+}
