@@ -29,7 +29,7 @@ func copyCase(t *testing.T, src string) string {
 			return err
 		}
 		mode := os.FileMode(0o644)
-		if strings.HasSuffix(p, ".key") && !strings.Contains(p, "readable") {
+		if strings.HasSuffix(p, ".key") && !strings.Contains(filepath.Base(p), "readable") {
 			mode = 0o600
 		}
 		return os.WriteFile(filepath.Join(dst, rel), data, mode)

@@ -70,11 +70,14 @@ func writeConfig(t *testing.T, smarthost, listenerExtra string) *testEnv {
 		os.WriteFile(filepath.Join(dir, f), data, 0o600)
 	}
 	os.WriteFile(filepath.Join(dir, "spool.key"), []byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "audit.key"), []byte("fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210\n"), 0o600)
 	env := &testEnv{Dir: dir, CfgPath: filepath.Join(dir, "sealgate.yaml"), Listen: freeAddr(t), Smarthost: smarthost}
 	yaml := fmt.Sprintf(`hostname: sealgate.test
 data_dir: data
 spool:
   key_file: spool.key
+audit:
+  signing_key_file: audit.key
 log:
   level: debug
 admin:

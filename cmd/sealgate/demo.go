@@ -62,12 +62,14 @@ func runDemo(cmd *cobra.Command, dir, listen, web, sinkAddr, admin string) error
 	if err != nil {
 		return err
 	}
-	keyFile := filepath.Join(dir, "spool.key")
-	if _, err := os.Stat(keyFile); err != nil {
-		k := make([]byte, 32)
-		rand.Read(k)
-		if err := os.WriteFile(keyFile, []byte(hex.EncodeToString(k)+"\n"), 0o600); err != nil {
-			return err
+	for _, name := range []string{"spool.key", "audit.key"} {
+		keyFile := filepath.Join(dir, name)
+		if _, err := os.Stat(keyFile); err != nil {
+			k := make([]byte, 32)
+			rand.Read(k)
+			if err := os.WriteFile(keyFile, []byte(hex.EncodeToString(k)+"\n"), 0o600); err != nil {
+				return err
+			}
 		}
 	}
 
@@ -89,6 +91,8 @@ hostname: sealgate-demo.localhost
 data_dir: data
 spool:
   key_file: spool.key
+audit:
+  signing_key_file: audit.key
 log:
   level: info
   format: text

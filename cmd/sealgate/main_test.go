@@ -73,7 +73,7 @@ func TestCheckPrintsEveryProblemOfBrokenConfigs(t *testing.T) {
 
 func TestCheckAcceptsTheExampleConfig(t *testing.T) {
 	dir := t.TempDir()
-	for _, f := range []string{"sealgate.yaml", "spool.key", "tls/relay.crt", "tls/relay.key"} {
+	for _, f := range []string{"sealgate.yaml", "spool.key", "audit.key", "tls/relay.crt", "tls/relay.key"} {
 		data, err := os.ReadFile(filepath.Join("../../testdata", f))
 		if err != nil {
 			t.Fatal(err)
