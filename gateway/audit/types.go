@@ -1,0 +1,138 @@
+package audit
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Record types. Later issues add portal and API events through the same writer.
+const (
+	TypeReceived     = "received"
+	TypeRejected     = "rejected"
+	TypeDecision     = "decision"
+	TypeDelivery     = "delivery"
+	TypeDSNSent      = "dsn_sent"
+	TypeQueueOp      = "queue_op"
+	TypeConfigReload = "config_reload"
+	TypeRecovered    = "recovered"
+	TypeCheckpoint   = "checkpoint"
+)
+
+// Event is what a caller appends. Data is one of the typed payloads below
+// (or nil); it is marshalled as JSON. Never put a body, a subject, an
+// attachment name or matched PHI text into it.
+type Event struct {
+	Type      string
+	MsgID     string // sealgate's message ID
+	MessageID string // RFC 5322 Message-ID, if known
+	Data      any
+}
+
+// Record is one line of the log, as written (Append) or read (Scan, Follow).
+type Record struct {
+	Seq       uint64
+	Time      time.Time
+	Type      string
+	MsgID     string
+	MessageID string
+	Data      json.RawMessage
+	Prev      string
+	Raw       []byte // the exact line without "\n"; its SHA-256 is the next record's Prev
+}
+
+// Received: the message was accepted into the spool (durable before 250).
+type Received struct {
+	Listener   string   `json:"listener,omitempty"`
+	ClientIP   string   `json:"client_ip,omitempty"`
+	TLSVersion string   `json:"tls_version,omitempty"`
+	TLSCipher  string   `json:"tls_cipher,omitempty"`
+	AuthUser   string   `json:"auth_user,omitempty"`
+	From       string   `json:"from"`
+	Recipients []string `json:"recipients"`
+	Size       int64    `json:"size"`
+}
+
+// Rejected: a transaction or message was refused. Stage is one of
+// connect, mail, rcpt, data, spool, audit.
+type Rejected struct {
+	Stage      string   `json:"stage"`
+	Code       int      `json:"code"`
+	Enhanced   string   `json:"enhanced,omitempty"`
+	Reason     string   `json:"reason,omitempty"`
+	ClientIP   string   `json:"client_ip,omitempty"`
+	From       string   `json:"from,omitempty"`
+	Recipients []string `json:"recipients,omitempty"`
+}
+
+// Decision: the policy outcome, durable before anything leaves.
+type Decision struct {
+	PolicyHash string            `json:"policy_hash,omitempty"`
+	Rule       string            `json:"rule,omitempty"`
+	Action     string            `json:"action"`
+	Findings   map[string]int    `json:"findings,omitempty"` // detector type -> count, never the matched text
+	Recipients []RecipientMethod `json:"recipients,omitempty"`
+}
+
+// RecipientMethod is the delivery method chosen for one recipient.
+type RecipientMethod struct {
+	Addr   string `json:"addr"`
+	Method string `json:"method"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Delivery: one attempt's outcome for one recipient. Outcome is one of
+// delivered, deferred, bounced, expired; TLSAuth one of none, verified,
+// dane, mta-sts.
+type Delivery struct {
+	Recipient      string `json:"recipient"`
+	Outcome        string `json:"outcome"`
+	Attempt        int    `json:"attempt,omitempty"`
+	RemoteHost     string `json:"remote_host,omitempty"`
+	Reply          string `json:"reply,omitempty"`
+	TLSVersion     string `json:"tls_version,omitempty"`
+	TLSCipher      string `json:"tls_cipher,omitempty"`
+	PeerCertSHA256 string `json:"peer_cert_sha256,omitempty"`
+	TLSVerified    bool   `json:"tls_verified"`
+	TLSAuth        string `json:"tls_auth,omitempty"`
+}
+
+// DSNSent: a delivery status notification was queued.
+type DSNSent struct {
+	DSNMsgID   string   `json:"dsn_msg_id"`
+	To         string   `json:"to"`
+	Recipients []string `json:"recipients,omitempty"`
+	Action     string   `json:"action,omitempty"`
+}
+
+// QueueOp: an operator held, released, deleted or flushed messages.
+type QueueOp struct {
+	Op     string `json:"op"`
+	Actor  string `json:"actor,omitempty"`
+	Result string `json:"result,omitempty"`
+}
+
+// ConfigReload: the configuration was (or failed to be) reloaded.
+type ConfigReload struct {
+	OK         bool   `json:"ok"`
+	Error      string `json:"error,omitempty"`
+	ConfigHash string `json:"config_hash,omitempty"`
+}
+
+// Recovered: Open found a torn tail and moved it into File.
+type Recovered struct {
+	File   string `json:"file"`
+	Bytes  int64  `json:"bytes"`
+	Reason string `json:"reason"`
+}
+
+// Checkpoint carries the chain head signed with the Ed25519 key.
+// Signature is base64 Ed25519 over checkpointMessage(HeadSeq, HeadHash);
+// KeyID is the first 16 hex digits of SHA-256 of the public key.
+type Checkpoint struct {
+	HeadSeq         uint64 `json:"head_seq"`
+	HeadHash        string `json:"head_hash"`
+	KeyID           string `json:"key_id"`
+	Signature       string `json:"signature"`
+	Every           int    `json:"every"`
+	IntervalSeconds int    `json:"interval_seconds"`
+}
