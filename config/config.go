@@ -98,6 +98,12 @@ type RelayAuth struct {
 	Users            []User   `mapstructure:"users"`
 	ClientCertSHA256 []string `mapstructure:"client_cert_sha256"`
 	ClientCertNames  []string `mapstructure:"client_cert_names"`
+	// SenderDomains, when set, limits MAIL FROM to these domains
+	// ("example.org", or ".example.org" for subdomains) for everyone on
+	// this listener: Microsoft 365 and Google share their outbound IPs and
+	// certificates across all customers, so an IP or certificate rule alone
+	// would let any of their tenants relay through you.
+	SenderDomains []string `mapstructure:"sender_domains"`
 }
 
 // User is an SMTP AUTH account. Hashes are argon2id (PHC string) or bcrypt;

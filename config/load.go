@@ -95,23 +95,26 @@ func Parse(name string, data []byte) (*Config, error) {
 		cerr.Problems = append(cerr.Problems, Problem{Msg: err.Error()})
 		return nil, cerr
 	}
+	// Unknown keys are reported with everything else: keep going.
 	var c Config
 	err := v.Unmarshal(&c, viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
 		byteSizeHook, mapstructure.StringToTimeDurationHookFunc(), mapstructure.StringToSliceHookFunc(","))))
+	decodeFailed := err != nil
 	if err != nil {
 		for _, p := range decodeProblems(err) {
 			p.Line = lineOf(lines, p.Path)
 			cerr.Problems = append(cerr.Problems, p)
 		}
 	}
-	if len(cerr.Problems) > 0 {
-		return nil, cerr
-	}
 	c.resolvePaths(filepath.Dir(name))
 	c.applyDerivedDefaults()
-	for _, p := range c.Validate() {
-		p.Line = lineOf(lines, p.Path)
-		cerr.Problems = append(cerr.Problems, p)
+	// A value that did not decode would show again as a spurious
+	// "must be set"; the other checks only run on a fully decoded file.
+	if !decodeFailed {
+		for _, p := range c.Validate() {
+			p.Line = lineOf(lines, p.Path)
+			cerr.Problems = append(cerr.Problems, p)
+		}
 	}
 	if len(cerr.Problems) > 0 {
 		// In file order, as an admin reads the file.
@@ -138,7 +141,7 @@ func decodeProblems(err error) []Problem {
 				p.Msg = strings.TrimSpace(l[end+2:])
 			}
 		}
-		if strings.Contains(p.Msg, "time: invalid duration") {
+		if strings.Contains(p.Msg, "time: ") {
 			p.Msg = "not a duration (examples: 30s, 5m, 2h)"
 		} else if strings.Contains(p.Msg, "cannot parse value as 'int'") {
 			p.Msg = "not a whole number"

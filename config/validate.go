@@ -114,6 +114,14 @@ func (c *Config) Validate() []Problem {
 		if (len(r.ClientCertSHA256) > 0 || len(r.ClientCertNames) > 0) && l.TLS.Mode == "none" {
 			add(p+".relay", "client certificate rules need tls.mode starttls or implicit")
 		}
+		if len(r.ClientCertNames) > 0 && l.TLS.ClientCAFile == "" {
+			add(p+".relay.client_cert_names", "needs tls.client_ca_file: a name is only worth something on a certificate that chains to a CA you trust (anyone can self-sign any name)")
+		}
+		for j, d := range r.SenderDomains {
+			if d == "" || strings.ContainsAny(d, " @/:") || !strings.Contains(strings.TrimPrefix(d, "."), ".") {
+				add(fmt.Sprintf("%s.relay.sender_domains[%d]", p, j), "%q is not a domain (example.org, or .example.org for its subdomains)", d)
+			}
+		}
 	}
 
 	lim := c.Limits

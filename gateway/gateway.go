@@ -226,6 +226,7 @@ func (g *Gateway) smtpdOptions(cfg *config.Config, l config.Listener) (smtpd.Opt
 		ImplicitTLS:      l.TLS.Mode == "implicit",
 		ClientCertSHA256: l.Relay.ClientCertSHA256,
 		ClientCertNames:  l.Relay.ClientCertNames,
+		SenderDomains:    l.Relay.SenderDomains,
 		MaxMessageBytes:  int64(cfg.Limits.MaxMessageSize),
 		MaxRecipients:    cfg.Limits.MaxRecipients,
 		MaxLineLength:    cfg.Limits.MaxLineLength,
@@ -384,8 +385,17 @@ func writeHealth(w http.ResponseWriter, err error) {
 // spool and relay settings need a restart; Reload says so in the log.
 func (g *Gateway) Reload(cfg *config.Config) error {
 	old := g.cfg.Load()
+	// Build every listener's new options first: a reload applies whole or
+	// not at all.
+	type update struct {
+		srv  *smtpd.Server
+		opts smtpd.Options
+	}
+	var ups []update
 	var errs []error
+	seen := map[string]bool{}
 	for _, l := range cfg.Listeners {
+		seen[l.Name] = true
 		g.mu.Lock()
 		srv := g.servers[l.Name]
 		g.mu.Unlock()
@@ -393,20 +403,37 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 			errs = append(errs, fmt.Errorf("gateway: new listener %q needs a restart", l.Name))
 			continue
 		}
+		for _, ol := range old.Listeners {
+			if ol.Name == l.Name && (ol.Listen != l.Listen || ol.TLS.Mode != l.TLS.Mode) {
+				errs = append(errs, fmt.Errorf("gateway: listener %q: a new listen address or tls.mode needs a restart", l.Name))
+			}
+		}
 		o, err := g.smtpdOptions(cfg, l)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		if err := srv.Update(o); err != nil {
-			errs = append(errs, err)
+		ups = append(ups, update{srv, o})
+	}
+	for _, ol := range old.Listeners {
+		if !seen[ol.Name] {
+			errs = append(errs, fmt.Errorf("gateway: removing listener %q needs a restart", ol.Name))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	if fmt.Sprint(old.Relay) != fmt.Sprint(cfg.Relay) || old.DataDir != cfg.DataDir || old.Spool != cfg.Spool {
-		g.log.Warn("config reloaded; relay, data_dir and spool changes take effect after a restart")
+	for _, u := range ups {
+		if err := u.srv.Update(u.opts); err != nil {
+			// Options were validated above; Update only refuses a name or
+			// ImplicitTLS change, both caught already.
+			return err
+		}
+	}
+	if fmt.Sprint(old.Relay) != fmt.Sprint(cfg.Relay) || old.DataDir != cfg.DataDir || old.Spool != cfg.Spool ||
+		old.Hostname != cfg.Hostname || old.Log != cfg.Log || old.Admin != cfg.Admin || old.Control != cfg.Control ||
+		fmt.Sprint(old.Audit) != fmt.Sprint(cfg.Audit) {
+		g.log.Warn("config reloaded; changes to hostname, log, admin, control, relay, audit, data_dir and spool take effect after a restart")
 	}
 	g.cfg.Store(cfg)
 	g.log.Info("config reloaded")

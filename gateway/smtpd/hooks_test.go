@@ -82,3 +82,18 @@ func TestEveryRefusalIsReportedForTheAuditLog(t *testing.T) {
 		t.Errorf("smuggling refusal: %+v", r)
 	}
 }
+
+func TestSenderDomainsStopOtherTenantsOnSharedIPs(t *testing.T) {
+	opts := baseOptions(t)
+	opts.SenderDomains = []string{"clinic.example", ".hospital.example"}
+	_, addr := startServer(t, opts, &fakeStore{})
+	c := dial(t, addr)
+	c.cmd("EHLO client.test").expect(250)
+	c.cmd("MAIL FROM:<dr@clinic.example>").expect(250)
+	c.cmd("RSET").expect(250)
+	c.cmd("MAIL FROM:<a@lab.hospital.example>").expect(250)
+	c.cmd("RSET").expect(250)
+	c.cmd("MAIL FROM:<spammer@other-tenant.example>").expectCode(550, "5.7.1")
+	c.cmd("MAIL FROM:<x@evilclinic.example>").expectCode(550, "5.7.1")
+	c.cmd("MAIL FROM:<>").expectCode(550, "5.7.1")
+}

@@ -48,6 +48,12 @@ type Options struct {
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer // nil: no metrics
 
+	// SenderDomains, when set, limits MAIL FROM to these domains
+	// ("example.org" exactly, ".example.org" for subdomains), and refuses
+	// the null sender: shared provider IPs and certificates (Microsoft 365,
+	// Google) must not let other tenants relay through us.
+	SenderDomains []string
+
 	// OnReject, if set, is told about every refusal (for the audit log).
 	OnReject func(Rejection)
 	// Healthy, if set, is asked at MAIL FROM; an error refuses the
@@ -195,4 +201,27 @@ func setDefault[T comparable](p *T, def T) {
 
 func normalizeFingerprint(s string) string {
 	return strings.ToLower(strings.NewReplacer(":", "", " ", "").Replace(strings.TrimSpace(s)))
+}
+
+// senderAllowed applies Options.SenderDomains to a MAIL FROM address.
+func (o *Options) senderAllowed(from string) bool {
+	if len(o.SenderDomains) == 0 {
+		return true
+	}
+	at := strings.LastIndexByte(from, '@')
+	if at < 0 {
+		return false
+	}
+	dom := strings.ToLower(strings.TrimSuffix(from[at+1:], "."))
+	for _, d := range o.SenderDomains {
+		d = strings.ToLower(d)
+		if strings.HasPrefix(d, ".") {
+			if strings.HasSuffix(dom, d) {
+				return true
+			}
+		} else if dom == d {
+			return true
+		}
+	}
+	return false
 }

@@ -190,6 +190,9 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		// RFC 8689 §4.1: REQUIRETLS is only valid on a TLS session.
 		return s.reject("syntax", smtpErr(530, smtp.EnhancedCode{5, 7, 10}, "REQUIRETLS needs TLS"))
 	}
+	if !s.cfg.opts.senderAllowed(from) {
+		return s.reject("sender_domain", smtpErr(550, smtp.EnhancedCode{5, 7, 1}, "Sender domain not allowed through this gateway"), "from_domain", domainPart(from))
+	}
 	if h := s.cfg.opts.Healthy; h != nil {
 		if err := h(); err != nil {
 			return s.reject("unavailable", smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "Service temporarily unavailable, try again later"), "err", err)
@@ -473,4 +476,11 @@ func sanitizeHelo(h string) string {
 		}
 		return '_'
 	}, h)
+}
+
+func domainPart(addr string) string {
+	if at := strings.LastIndexByte(addr, '@'); at >= 0 {
+		return addr[at+1:]
+	}
+	return ""
 }

@@ -172,15 +172,3 @@ func TestCorruptCopyIsQuarantined(t *testing.T) {
 	}
 }
 
-func TestSpoolOpenedWithAnotherKeyQuarantinesInsteadOfDeleting(t *testing.T) {
-	// A wrong key makes every message fail authentication: they are
-	// quarantined (recoverable by an operator with the right key), never
-	// returned as garbage and never deleted.
-	dir := t.TempDir()
-	s := openSpool(t, dir, testKey(t))
-	id := commit(t, s, []byte("x"), nil)
-	_, ids, q := restart(t, dir, testKey(t))
-	if len(ids) != 0 || !slices.Equal(q, []string{id}) {
-		t.Fatalf("Recover with another key = %v, %v", ids, q)
-	}
-}

@@ -112,6 +112,9 @@ func Open(opts Options) (*Spool, error) {
 	if len(entries) > 0 {
 		s.log.Info("spool: removed stale temp files", "count", len(entries))
 	}
+	if err := s.checkKey(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
