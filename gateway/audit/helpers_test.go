@@ -123,3 +123,5 @@ func wantProblem(t testing.TB, res VerifyResult, file string, line int, msgPart 
 		t.Fatalf("problem %s; want %s:%d containing %q", p, file, line, msgPart)
 	}
 }
+
+func writeFileBytes(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }
