@@ -97,3 +97,43 @@ func TestSenderDomainsStopOtherTenantsOnSharedIPs(t *testing.T) {
 	c.cmd("MAIL FROM:<x@evilclinic.example>").expectCode(550, "5.7.1")
 	c.cmd("MAIL FROM:<>").expectCode(550, "5.7.1")
 }
+
+func TestReceivedIsRecordedBeforeCommitOrNothingIsSpooled(t *testing.T) {
+	opts := baseOptions(t)
+	store := &fakeStore{}
+	var mu sync.Mutex
+	var recorded []string
+	fail := true
+	opts.BeforeCommit = func(env *spool.Envelope) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if fail {
+			return errors.New("audit: read-only file system")
+		}
+		if len(store.messages()) != 0 {
+			t.Error("BeforeCommit ran after a commit")
+		}
+		recorded = append(recorded, env.ID)
+		return nil
+	}
+	_, addr := startServer(t, opts, store)
+	c := dial(t, addr)
+	c.cmd("EHLO client.test").expect(250)
+	if code, msg := c.sendMessage("a@example.org", "b@example.net", testMessage); code != 451 || msg[:5] != "4.3.0" {
+		t.Fatalf("got %d %s, want 451 4.3.0", code, msg)
+	}
+	if n := len(store.messages()); n != 0 {
+		t.Fatalf("%d messages spooled although they could not be recorded", n)
+	}
+	mu.Lock()
+	fail = false
+	mu.Unlock()
+	if code, _ := c.sendMessage("a@example.org", "b@example.net", testMessage); code != 250 {
+		t.Fatalf("got %d after the audit log recovered", code)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(recorded) != 1 || len(store.messages()) != 1 || store.messages()[0].id != recorded[0] {
+		t.Fatalf("recorded %v, spooled %d", recorded, len(store.messages()))
+	}
+}

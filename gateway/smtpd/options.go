@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sealgate/sealgate/gateway/spool"
 )
 
 // Options configure one ingress listener. Zero limits mean the default noted
@@ -53,6 +55,12 @@ type Options struct {
 	// the null sender: shared provider IPs and certificates (Microsoft 365,
 	// Google) must not let other tenants relay through us.
 	SenderDomains []string
+
+	// BeforeCommit, if set, is called with the final envelope just before
+	// the spool commit: the gateway makes the audit log's "received" record
+	// durable there, so no spooled message lacks one. An error refuses the
+	// message with 451 4.3.0 and nothing is spooled.
+	BeforeCommit func(env *spool.Envelope) error
 
 	// OnReject, if set, is told about every refusal (for the audit log).
 	OnReject func(Rejection)

@@ -407,6 +407,11 @@ func (s *session) Data(r io.Reader) error {
 	env.Body8Bit = env.Body8Bit || sc.eightBit
 	env.Size = cw.n
 	env.ID = id
+	if bc := s.cfg.opts.BeforeCommit; bc != nil {
+		if err := bc(env); err != nil {
+			return fail("audit", smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "Temporary local problem, try again later"), "err", err)
+		}
+	}
 	if err := w.Commit(env); err != nil {
 		return fail("spool", storeErr(err), "err", err)
 	}
