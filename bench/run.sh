@@ -18,6 +18,8 @@
 #   TIMEOUT=240       seconds to wait for the sink to get all N messages
 #   GIT_REV=HEAD      build sealgate from a clean export of this commit
 #                     instead of the work tree (default: the work tree)
+#   BENCH_TMP=/tmp    where the temp dir (spools, queues) goes; /dev/shm
+#                     takes the disk out of the picture
 #   KEEP=1            keep the temp directory (logs, configs) for a look
 #   PROFILE=1         run the sealgate throughput phase under bench/sgprof
 #                     and write a CPU and heap profile to PROFILE_DIR
@@ -66,7 +68,7 @@ if [[ $(id -u) != 0 && -z ${SKIP_POSTFIX:-} ]]; then
 fi
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
-TMP=$(mktemp -d /tmp/sgbench.XXXXXX)
+TMP=$(mktemp -d "${BENCH_TMP:-/tmp}/sgbench.XXXXXX")
 chmod 755 "$TMP" # the postfix user must reach its queue below it
 PIDS=()
 PF_DIR=""
