@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sealgate/sealgate/config"
+	"github.com/sealgate/sealgate/gateway/audit"
 	"github.com/sealgate/sealgate/gateway/control"
 	"github.com/sealgate/sealgate/gateway/relay"
 	"github.com/sealgate/sealgate/gateway/smtpd"
@@ -49,6 +50,7 @@ type Gateway struct {
 	reg   *prometheus.Registry
 	spool *spool.Spool
 	relay *relay.Relay
+	audit *audit.Log
 
 	mu        sync.Mutex
 	servers   map[string]*smtpd.Server
@@ -99,8 +101,13 @@ func (g *Gateway) Start() error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
+	// The audit log first: nothing may happen before it can be recorded.
+	if err := g.openAudit(cfg); err != nil {
+		return err
+	}
 	g.spool, err = spool.Open(spool.Options{Dir: cfg.DataDir + "/spool", Key: key, Logger: g.log})
 	if err != nil {
+		g.audit.Close()
 		return err
 	}
 	ropts, err := g.relayOptions(cfg)
@@ -117,7 +124,7 @@ func (g *Gateway) Start() error {
 	g.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "sealgate_healthy", Help: "1 when the spool accepts writes, 0 when degraded.",
 	}, func() float64 {
-		if g.spool.Healthy() != nil {
+		if g.healthy() != nil {
 			return 0
 		}
 		return 1
@@ -147,6 +154,8 @@ func (g *Gateway) Start() error {
 		g.wg.Add(1)
 		go g.processLoop()
 	}
+	g.wg.Add(1)
+	go g.probeLoop()
 	for _, id := range toProcess {
 		g.enqueueProcess(id)
 	}
@@ -195,6 +204,9 @@ func (g *Gateway) relayOptions(cfg *config.Config) (relay.Options, error) {
 		Logger:         g.log,
 		Registerer:     g.reg,
 		RootCAs:        g.rootCAs,
+		OnAttempt:      g.recordAttempt,
+		OnDSN:          g.recordDSN,
+		Healthy:        g.healthy,
 	}
 	if r.SmarthostAuth.PasswordFile != "" {
 		pw, err := os.ReadFile(r.SmarthostAuth.PasswordFile)
@@ -238,6 +250,9 @@ func (g *Gateway) smtpdOptions(cfg *config.Config, l config.Listener) (smtpd.Opt
 		MaxReceived:      cfg.Limits.MaxReceived,
 		Logger:           g.log,
 		Registerer:       g.reg,
+		BeforeCommit:     g.recordReceived,
+		OnReject:         g.recordRejected,
+		Healthy:          g.healthy,
 	}
 	for _, s := range l.Relay.AllowIPs {
 		p, err := config.ParsePrefix(s)
@@ -326,7 +341,27 @@ func (g *Gateway) processLoop() {
 		case id := <-g.processCh:
 			if err := g.process(id); err != nil {
 				g.log.Error("processing failed; message stays queued and is retried", "msg_id", id, "err", err)
-				time.AfterFunc(time.Minute, func() { g.enqueueProcess(id) })
+				time.AfterFunc(10*time.Second, func() { g.enqueueProcess(id) })
+			}
+		}
+	}
+}
+
+// probeLoop retries a failed audit log: mail is refused while it is
+// failed, so no new record would come along to find the disk back.
+func (g *Gateway) probeLoop() {
+	defer g.wg.Done()
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-g.stopCh:
+			return
+		case <-t.C:
+			if g.audit.Healthy() != nil {
+				if err := g.audit.Probe(); err == nil {
+					g.log.Info("audit log writable again; taking and delivering mail")
+				}
 			}
 		}
 	}
@@ -341,6 +376,20 @@ func (g *Gateway) process(id string) error {
 	if err != nil {
 		return err
 	}
+	// Write-ahead: the decision is durable before anything can leave.
+	dec := audit.Decision{Action: "pass", Rule: "relay-core"}
+	for _, c := range copies {
+		method := "tls-opportunistic"
+		if c.MinTLS != "" {
+			method = "tls-" + c.MinTLS
+		}
+		for _, r := range c.Recipients {
+			dec.Recipients = append(dec.Recipients, audit.RecipientMethod{Addr: r, Method: method})
+		}
+	}
+	if err := g.record(audit.Event{Type: audit.TypeDecision, MsgID: id, MessageID: env.MessageID, Data: dec}); err != nil {
+		return err
+	}
 	return g.relay.Submit(id, copies)
 }
 
@@ -351,10 +400,10 @@ func (g *Gateway) startAdmin(cfg *config.Config) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeHealth(w, g.spool.Healthy())
+		writeHealth(w, g.healthy())
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		err := g.spool.Healthy()
+		err := g.healthy()
 		if err == nil && !g.ready.Load() {
 			err = errors.New("starting")
 		}
@@ -485,8 +534,13 @@ func (g *Gateway) Stop(ctx context.Context) error {
 		close(g.stopCh)
 	}
 	g.wg.Wait()
+	var err error
 	if g.relay != nil {
-		return g.relay.Stop(ctx)
+		err = g.relay.Stop(ctx)
 	}
-	return nil
+	if g.audit != nil {
+		// Close writes a final signed checkpoint.
+		err = errors.Join(err, g.audit.Close())
+	}
+	return err
 }

@@ -106,14 +106,22 @@ relay:
 
 func startGateway(t *testing.T, env *testEnv) *Gateway {
 	t.Helper()
+	var w io.Writer = io.Discard
+	if testing.Verbose() {
+		w = os.Stderr
+	}
+	return startGatewayLog(t, env, w)
+}
+
+// startGatewayLog starts a gateway whose operational log (debug level, JSON)
+// goes to w.
+func startGatewayLog(t *testing.T, env *testEnv, w io.Writer) *Gateway {
+	t.Helper()
 	cfg, err := config.Load(env.CfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
+	log := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	g, err := New(cfg, Options{Logger: log})
 	if err != nil {
 		t.Fatal(err)

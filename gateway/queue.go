@@ -5,13 +5,31 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/sealgate/sealgate/gateway/audit"
 	"github.com/sealgate/sealgate/gateway/control"
 )
 
 // queueHandler answers the control socket's queue commands.
 type queueHandler struct{ g *Gateway }
 
-func (h queueHandler) Handle(_ context.Context, req control.Request) (any, io.ReadCloser, error) {
+func (h queueHandler) Handle(ctx context.Context, req control.Request) (any, io.ReadCloser, error) {
+	data, body, err := h.handle(ctx, req)
+	switch req.Op {
+	case "flush", "hold", "release", "delete":
+		result := "ok"
+		if err != nil {
+			result = err.Error()
+		}
+		h.g.record(audit.Event{Type: audit.TypeQueueOp, MsgID: req.ID, Data: audit.QueueOp{Op: req.Op, Actor: req.Actor, Result: result}})
+	case "show":
+		if req.Body && err == nil {
+			h.g.record(audit.Event{Type: audit.TypeQueueOp, MsgID: req.ID, Data: audit.QueueOp{Op: "show_body", Actor: req.Actor, Result: "ok"}})
+		}
+	}
+	return data, body, err
+}
+
+func (h queueHandler) handle(_ context.Context, req control.Request) (any, io.ReadCloser, error) {
 	r := h.g.relay
 	switch req.Op {
 	case "list":

@@ -79,7 +79,7 @@ func TestDemoRelaysIntoItsCaptureMailbox(t *testing.T) {
 	listen, web, sinkA, admin := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
 	dir := t.TempDir()
 	cmd := exec.Command(sealgateBinary(t), "demo", "--dir", dir, "--listen", listen, "--web", web, "--sink", sinkA, "--admin", admin)
-	var out strings.Builder
+	var out lockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -88,7 +88,7 @@ func TestDemoRelaysIntoItsCaptureMailbox(t *testing.T) {
 		cmd.Process.Signal(syscall.SIGTERM)
 		cmd.Wait()
 		if t.Failed() {
-			t.Logf("demo output:\n%s", tail(out.String(), 3000))
+			t.Logf("demo output:\n%s", tail(string(out.Bytes()), 3000))
 		}
 	})
 	waitFor(t, 30*time.Second, "the demo to listen", func() bool {
@@ -118,7 +118,7 @@ func TestDemoRelaysIntoItsCaptureMailbox(t *testing.T) {
 	if page := get("/"); !strings.Contains(page, "TLS 1.3") {
 		t.Errorf("capture page does not show the verified TLS hop:\n%s", page)
 	}
-	if !strings.Contains(out.String(), "swaks --server "+listen) {
-		t.Errorf("demo does not tell the newcomer how to send:\n%s", out.String())
+	if !strings.Contains(string(out.Bytes()), "swaks --server "+listen) {
+		t.Errorf("demo does not tell the newcomer how to send:\n%s", string(out.Bytes()))
 	}
 }

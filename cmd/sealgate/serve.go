@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -33,7 +35,12 @@ gracefully. Mail in flight stays in the spool and is delivered after a restart.`
 				return exitError{1}
 			}
 			log := newLogger(cfg.Log, cmd.ErrOrStderr())
-			return run(cfg, log, func() (*config.Config, error) { return config.Load(path) }, gateway.Options{Logger: log})
+			return run(cfg, log, func() (*config.Config, string, error) {
+				c, err := config.Load(path)
+				data, _ := os.ReadFile(path)
+				sum := sha256.Sum256(data)
+				return c, hex.EncodeToString(sum[:]), err
+			}, gateway.Options{Logger: log})
 		},
 	}
 }
@@ -49,7 +56,7 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 }
 
 // run starts the gateway and serves signals until told to stop.
-func run(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, error), opts gateway.Options) error {
+func run(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, string, error), opts gateway.Options) error {
 	g, err := gateway.New(cfg, opts)
 	if err != nil {
 		return err
@@ -66,14 +73,14 @@ func run(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, er
 			if reload == nil {
 				continue
 			}
-			nc, err := reload()
+			nc, hash, err := reload()
+			if err == nil {
+				err = g.Reload(nc)
+			}
 			if err != nil {
 				log.Error("config reload refused; the running config stays in force", "err", err.Error())
-				continue
 			}
-			if err := g.Reload(nc); err != nil {
-				log.Error("config reload refused; the running config stays in force", "err", err.Error())
-			}
+			g.RecordReload(err, hash)
 			continue
 		}
 		log.Info("stopping", "signal", s.String())

@@ -237,6 +237,28 @@ func (l *Log) Checkpoint() error {
 	return l.waitLocked(l.pending)
 }
 
+// Probe retries a failed log with a durable checkpoint record and returns
+// Healthy's answer after it. The gateway refuses mail while the log is
+// failed, so no Append would ever come to find the disk writable again:
+// Probe is how it finds out.
+func (l *Log) Probe() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.failed == nil || l.closed {
+		return l.failed
+	}
+	if err := l.prepareLocked(); err != nil {
+		return err
+	}
+	if err := l.writeCheckpointLocked(); err != nil {
+		return err
+	}
+	if err := l.waitLocked(l.pending); err != nil {
+		return err
+	}
+	return l.failed
+}
+
 // Close writes a final checkpoint, fsyncs and closes the segment.
 func (l *Log) Close() error {
 	l.closeOnce.Do(func() { l.closeErr = l.close() })

@@ -19,6 +19,8 @@ import (
 	"net"
 	"os"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Request is one command.
@@ -26,6 +28,9 @@ type Request struct {
 	Op   string `json:"op"` // list, show, flush, hold, release, delete
 	ID   string `json:"id,omitempty"`
 	Body bool   `json:"body,omitempty"`
+	// Actor is set by the server from the socket's peer credentials
+	// ("uid=0 pid=1234"); whatever a client sends is overwritten.
+	Actor string `json:"-"`
 }
 
 // Response is the answer; Data holds the op's result as JSON.
@@ -95,6 +100,7 @@ func (s *Server) serve(c net.Conn) {
 	if err := json.Unmarshal(line, &req); err != nil {
 		resp.Error = "control: bad request: " + err.Error()
 	} else {
+		req.Actor = peerOf(c)
 		var data any
 		data, stream, err = s.h.Handle(context.Background(), req)
 		if err != nil {
@@ -106,7 +112,7 @@ func (s *Server) serve(c net.Conn) {
 			}
 			resp.Stream = stream != nil
 		}
-		s.log.Info("control request", "op", req.Op, "msg_id", req.ID, "ok", resp.OK)
+		s.log.Info("control request", "op", req.Op, "msg_id", req.ID, "actor", req.Actor, "ok", resp.OK)
 	}
 	out, _ := json.Marshal(resp)
 	c.Write(append(out, '\n'))
@@ -146,4 +152,24 @@ func Do(path string, req Request, body io.Writer) (*Response, error) {
 		}
 	}
 	return &resp, nil
+}
+
+// peerOf names the process on the other end of a Unix socket.
+func peerOf(c net.Conn) string {
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		return "unknown"
+	}
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		return "unknown"
+	}
+	var cred *unix.Ucred
+	raw.Control(func(fd uintptr) {
+		cred, _ = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	})
+	if cred == nil {
+		return "unknown"
+	}
+	return fmt.Sprintf("uid=%d pid=%d", cred.Uid, cred.Pid)
 }

@@ -1,0 +1,124 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+
+	"github.com/sealgate/sealgate/config"
+	"github.com/sealgate/sealgate/gateway/audit"
+	"github.com/sealgate/sealgate/gateway/relay"
+	"github.com/sealgate/sealgate/gateway/smtpd"
+	"github.com/sealgate/sealgate/gateway/spool"
+)
+
+// openAudit opens the write-ahead audit log from the config.
+func (g *Gateway) openAudit(cfg *config.Config) error {
+	key, err := config.ReadSigningKey(cfg.Audit.SigningKeyFile)
+	if err != nil {
+		return fmt.Errorf("gateway: audit.signing_key_file: %w", err)
+	}
+	opts := audit.Options{
+		Dir:                cfg.Audit.Dir,
+		SigningKey:         key,
+		SegmentMaxBytes:    int64(cfg.Audit.SegmentMaxSize),
+		CheckpointEvery:    cfg.Audit.CheckpointEvery,
+		CheckpointInterval: cfg.Audit.CheckpointInterval,
+		Retention:          cfg.Audit.Retention,
+		Logger:             g.log,
+		Registerer:         g.reg,
+	}
+	switch {
+	case cfg.Audit.Syslog != "":
+		u, err := url.Parse(cfg.Audit.Syslog)
+		if err != nil {
+			return fmt.Errorf("gateway: audit.syslog: %w", err)
+		}
+		addr := u.Host
+		if u.Scheme == "unix" {
+			addr = u.Path
+		}
+		fw, err := audit.NewSyslogForwarder(u.Scheme, addr, cfg.Hostname)
+		if err != nil {
+			return fmt.Errorf("gateway: audit.syslog: %w", err)
+		}
+		opts.Forward = fw
+	case cfg.Audit.Stdout:
+		opts.Forward = audit.NewWriterForwarder(os.Stdout)
+	}
+	g.audit, err = audit.Open(opts)
+	return err
+}
+
+// healthy is nil when mail can be taken and delivered: the spool and the
+// audit log both accept writes. Nothing may happen that is not recorded.
+func (g *Gateway) healthy() error {
+	return errors.Join(g.spool.Healthy(), g.audit.Healthy())
+}
+
+// record appends an audit event; the caller decides what a failure means.
+func (g *Gateway) record(ev audit.Event) error {
+	_, err := g.audit.Append(ev)
+	if err != nil {
+		g.log.Error("audit: cannot append", "type", ev.Type, "msg_id", ev.MsgID, "err", err)
+	}
+	return err
+}
+
+// recordReceived is smtpd's BeforeCommit: the "received" record is durable
+// before the message is committed and answered 250.
+func (g *Gateway) recordReceived(env *spool.Envelope) error {
+	return g.record(audit.Event{Type: audit.TypeReceived, MsgID: env.ID, MessageID: env.MessageID, Data: audit.Received{
+		Listener: env.Listener, ClientIP: env.ClientIP, TLSVersion: env.TLSVersion, TLSCipher: env.TLSCipher,
+		AuthUser: env.AuthUser, From: env.From, Recipients: env.Addrs(), Size: env.Size,
+	}})
+}
+
+// recordRejected is smtpd's OnReject. A refusal that cannot be recorded is
+// still a refusal: nothing happened to the message, so mail flow goes on.
+func (g *Gateway) recordRejected(r smtpd.Rejection) {
+	g.record(audit.Event{Type: audit.TypeRejected, MsgID: r.MsgID, Data: audit.Rejected{
+		Stage: r.Stage, Code: r.Code, Enhanced: r.Enhanced, Reason: r.Reason,
+		ClientIP: r.ClientIP, From: r.From, Recipients: r.Recipients,
+	}})
+}
+
+// recordAttempt is the relay's OnAttempt. The delivery already happened;
+// if the record cannot be written the audit log is failing, Healthy says
+// so and the relay pauses before the next attempt.
+func (g *Gateway) recordAttempt(a relay.Attempt) {
+	auth := "none"
+	if a.TLSVerified {
+		auth = "verified"
+	}
+	reply := a.Reply
+	if a.Code != 0 {
+		reply = fmt.Sprintf("%d %s %s", a.Code, a.Enhanced, a.Reply)
+	}
+	g.record(audit.Event{Type: audit.TypeDelivery, MsgID: a.MsgID, MessageID: a.MessageID, Data: audit.Delivery{
+		Recipient: a.Recipient, Outcome: a.Outcome, Attempt: a.Attempt, RemoteHost: a.RemoteHost, Reply: reply,
+		TLSVersion: a.TLSVersion, TLSCipher: a.TLSCipher, PeerCertSHA256: a.PeerCertSHA256,
+		TLSVerified: a.TLSVerified, TLSAuth: auth,
+	}})
+}
+
+// recordDSN is the relay's OnDSN.
+func (g *Gateway) recordDSN(e relay.DSNEvent) {
+	action := ""
+	if len(e.Actions) > 0 {
+		action = e.Actions[0]
+	}
+	g.record(audit.Event{Type: audit.TypeDSNSent, MsgID: e.MsgID, Data: audit.DSNSent{
+		DSNMsgID: e.DSNMsgID, To: e.To, Recipients: e.Recipients, Action: action,
+	}})
+}
+
+// RecordReload writes the config_reload record for a SIGHUP.
+func (g *Gateway) RecordReload(err error, hash string) {
+	ev := audit.ConfigReload{OK: err == nil, ConfigHash: hash}
+	if err != nil {
+		ev.Error = err.Error()
+	}
+	g.record(audit.Event{Type: audit.TypeConfigReload, Data: ev})
+}
