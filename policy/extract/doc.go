@@ -1,0 +1,83 @@
+// Package extract walks a message's whole MIME tree and hands the policy
+// engine every piece of text a person could read from it, as UTF-8 streams.
+// It fails closed: whatever it cannot read fully is reported as Unscannable,
+// and the default policy treats that as PHI.
+//
+// # What is extracted from what
+//
+//   - Headers (Kind "header", Field = lowercase name): Subject, From, To, Cc,
+//     Reply-To, Comments, Keywords, Content-Description and every X-* field,
+//     RFC 2047 encoded words decoded to UTF-8. Of every entity, including
+//     messages nested as message/rfc822 or attached as .eml.
+//   - Bodies and attachments: base64 and quoted-printable decoded, text/*
+//     charsets converted to UTF-8 (go-message with go-message/charset).
+//   - text/plain, CSV and other text/*: as is. text/html: visible text with
+//     entities decoded, alt/title/aria-label/placeholder/value attributes and
+//     comments; <script> and <style> content is dropped. Inline elements add no
+//     space, so "123<b>45</b>6789" stays one number.
+//   - XML: text nodes and attribute values. JSON (FHIR included): keys,
+//     string values and numbers, one per line. HL7 v2 (a part starting with
+//     "MSH|", an hl7 media type or .hl7): separators |^~\& become spaces,
+//     segments become lines, and PID-3/5/7/19 get an "MRN"/"patient
+//     name"/"DOB"/"SSN" label so the detectors see the field's meaning.
+//   - .docx/.xlsx/.pptx (recognised by content, whatever the label): text of
+//     document, headers, footers, notes, comments, shared strings, inline and
+//     numeric cells, slides and notes, docProps; embedded objects are walked
+//     as archive members.
+//   - PDF: strings shown by Tj/TJ/'/" in content streams after FlateDecode,
+//     ASCIIHex or ASCII85; WinAnsi for simple fonts, ToUnicode CMaps for
+//     two-byte fonts (see pdf.go for the limits).
+//   - zip (nested) and gzip: every member is sniffed and read like an
+//     attachment, one level deeper.
+//
+// Formats are recognised by content first (PDF, zip, OLE, gzip magic, "MSH|",
+// PGP armour), then by media type, then by file name: a label costs an
+// attacker nothing.
+//
+// # No text, not unscannable
+//
+// image/*, audio/*, video/*, font/* and unknown binaries have no text; they
+// are skipped without a finding. So are PDF pages that are only images.
+// Attachment rules (name, type, size) in the policy cover those.
+//
+// # Unscannable (fail closed)
+//
+//   - "depth": nesting (multipart, message/rfc822, archive) deeper than MaxDepth.
+//   - "parts": more than MaxParts entities (or a zip declaring more entries);
+//     the walk stops there.
+//   - "size": a part's text over MaxPartBytes, the walk's text over
+//     MaxDecodedBytes (the walk stops), a header section over MaxHeaderBytes.
+//   - "timeout": Timeout elapsed; the walk stops. Cancelling ctx is an error instead.
+//   - "charset": unknown charset in a body or encoded word; the raw bytes are
+//     scanned anyway.
+//   - "decode": bad base64/QP, unknown transfer encoding, broken multipart,
+//     zip, XML, JSON or PDF structure.
+//   - "encrypted": application/pkcs7-mime, multipart/encrypted, PGP (MIME or
+//     armoured), encrypted zip members, PDFs with /Encrypt, password-protected
+//     OOXML (a Compound File holding "EncryptedPackage").
+//   - "zip_bomb": a zip member, gzip stream or PDF stream inflating beyond
+//     MaxZipRatio times its compressed size (members under 1 MiB are exempt).
+//   - "format": recognised but unreadable: legacy Compound File documents
+//     (.doc, .xls, .msg), rar, 7z, bzip2, xz, tar, zip methods other than
+//     store/deflate, PDF streams with unsupported filters, PDF two-byte fonts
+//     whose CMaps disagree.
+//   - "internal": the scanner itself failed (no temp space).
+//
+// Index numbering: 0 is the top-level message; every MIME entity, nested
+// message and archive member takes the next number in walk order. Header
+// parts carry the index of their entity.
+//
+// # Memory, streaming and temp files
+//
+// Text is streamed to the callback in chunks; no decoded copy of a MIME
+// part is held. Random-access formats are the exception: a zip (and so
+// docx/xlsx/pptx) is copied into a temp file created by os.CreateTemp in
+// os.TempDir() (mode 0600) and unlinked at once, so it vanishes when closed
+// or when the process dies; it holds plaintext PHI only while that part is
+// read. A PDF is read into memory, at most MaxPartBytes. Nested header
+// sections are bounded by the message size (go-message enforces
+// MaxHeaderBytes only at the top), then checked against MaxHeaderBytes.
+//
+// Extract never logs: it sees only content. It never returns an error for
+// hostile input, only when the callback fails or ctx is cancelled.
+package extract
