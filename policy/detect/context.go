@@ -1,0 +1,122 @@
+package detect
+
+import "sort"
+
+// Context kinds signalled by keywords found near a candidate. A "label" is a keyword that
+// names the value right after it ("SSN: ..."); the nearest label within labelWindow bytes
+// before a candidate decides what a bare number is.
+const (
+	ctxSSN uint32 = 1 << iota
+	ctxNPI
+	ctxDEA
+	ctxMBI
+	ctxNDC
+	ctxDx
+	ctxCPT
+	ctxMRN
+	ctxPhone
+	ctxDOB
+	ctxMember
+	ctxNeg // order, invoice, tracking, ...: the number is not about a person
+	ctxCard
+	ctxPatient  // patient-name context: "patient", "pt name", "Mr."
+	ctxClinical // any dictionary hit (condition, medication, procedure)
+	ctxCustomFirst
+)
+
+// labelKinds are the kinds that can name a value.
+const labelKinds = ^(ctxPatient | ctxClinical)
+
+// identityKinds near a clinical term make it about a person.
+const identityKinds = ctxPatient | ctxDOB | ctxMRN | ctxSSN | ctxMember | ctxMBI | ctxDx
+
+const (
+	labelWindow = 40  // bytes between the end of a label and the value it names
+	nearWindow  = 150 // bytes either side for proximity scoring
+	maxTermLen  = 64  // longest dictionary or context term
+)
+
+type contextWord struct {
+	term string
+	kind uint32
+}
+
+var contextWords = []contextWord{
+	{"ssn", ctxSSN}, {"ss#", ctxSSN}, {"ss #", ctxSSN}, {"soc sec", ctxSSN}, {"social security", ctxSSN},
+	{"social security number", ctxSSN}, {"social security no", ctxSSN}, {"taxpayer id", ctxSSN},
+	{"npi", ctxNPI}, {"national provider identifier", ctxNPI}, {"provider id", ctxNPI},
+	{"dea", ctxDEA}, {"dea#", ctxDEA}, {"dea number", ctxDEA}, {"dea registration", ctxDEA},
+	{"mbi", ctxMBI}, {"medicare", ctxMBI}, {"medicare id", ctxMBI}, {"medicare number", ctxMBI}, {"hicn", ctxMBI},
+	{"medicare beneficiary identifier", ctxMBI},
+	{"ndc", ctxNDC}, {"national drug code", ctxNDC},
+	{"diagnosis", ctxDx}, {"diagnoses", ctxDx}, {"diagnosed", ctxDx}, {"dx", ctxDx}, {"icd", ctxDx},
+	{"icd-10", ctxDx}, {"icd10", ctxDx}, {"icd-10-cm", ctxDx}, {"diagnosis code", ctxDx}, {"diagnostic code", ctxDx},
+	{"cpt", ctxCPT}, {"cpt code", ctxCPT}, {"procedure code", ctxCPT}, {"procedure codes", ctxCPT}, {"hcpcs", ctxCPT},
+	{"billing code", ctxCPT},
+	{"mrn", ctxMRN}, {"mrn#", ctxMRN}, {"medical record", ctxMRN}, {"medical record number", ctxMRN},
+	{"med rec", ctxMRN}, {"chart #", ctxMRN}, {"chart#", ctxMRN}, {"chart number", ctxMRN}, {"chart no", ctxMRN},
+	{"patient id", ctxMRN}, {"patient #", ctxMRN},
+	{"phone", ctxPhone}, {"tel", ctxPhone}, {"telephone", ctxPhone}, {"cell", ctxPhone}, {"mobile", ctxPhone},
+	{"fax", ctxPhone}, {"call", ctxPhone}, {"contact", ctxPhone}, {"ph", ctxPhone}, {"home phone", ctxPhone},
+	{"dob", ctxDOB}, {"d.o.b", ctxDOB}, {"d.o.b.", ctxDOB}, {"date of birth", ctxDOB}, {"born", ctxDOB},
+	{"birthdate", ctxDOB}, {"birth date", ctxDOB}, {"birthday", ctxDOB},
+	{"member id", ctxMember}, {"member #", ctxMember}, {"member number", ctxMember}, {"member no", ctxMember},
+	{"subscriber id", ctxMember}, {"subscriber #", ctxMember}, {"subscriber number", ctxMember},
+	{"policy #", ctxMember}, {"policy number", ctxMember}, {"policy no", ctxMember}, {"insurance id", ctxMember},
+	{"order", ctxNeg}, {"order #", ctxNeg}, {"order number", ctxNeg}, {"invoice", ctxNeg}, {"inv", ctxNeg},
+	{"tracking", ctxNeg}, {"tracking #", ctxNeg}, {"tracking number", ctxNeg}, {"ref", ctxNeg},
+	{"reference", ctxNeg}, {"confirmation", ctxNeg}, {"ticket", ctxNeg}, {"po", ctxNeg}, {"po #", ctxNeg},
+	{"account", ctxNeg}, {"acct", ctxNeg}, {"serial", ctxNeg}, {"sku", ctxNeg}, {"part", ctxNeg},
+	{"case", ctxNeg}, {"transaction", ctxNeg}, {"shipment", ctxNeg}, {"package", ctxNeg}, {"item", ctxNeg},
+	{"version", ctxNeg}, {"build", ctxNeg}, {"zip", ctxNeg}, {"booking", ctxNeg}, {"receipt", ctxNeg},
+	{"card", ctxCard}, {"card number", ctxCard}, {"credit card", ctxCard}, {"visa", ctxCard},
+	{"mastercard", ctxCard}, {"amex", ctxCard}, {"american express", ctxCard}, {"discover", ctxCard}, {"cc#", ctxCard},
+	{"patient", ctxPatient}, {"patient:", ctxPatient}, {"patient name", ctxPatient}, {"pt", ctxPatient},
+	{"pt name", ctxPatient}, {"pt.", ctxPatient}, {"mr.", ctxPatient}, {"mrs.", ctxPatient}, {"ms.", ctxPatient},
+	{"miss", ctxPatient}, {"client", ctxPatient}, {"beneficiary", ctxPatient}, {"resident", ctxPatient},
+}
+
+type ctxHit struct {
+	start, end int
+	kind       uint32
+}
+
+// ctxIndex holds context hits sorted by end offset.
+type ctxIndex struct {
+	hits []ctxHit
+}
+
+// label returns the kind of the nearest label that ends at most labelWindow bytes before pos.
+func (c *ctxIndex) label(pos int) uint32 {
+	i := sort.Search(len(c.hits), func(i int) bool { return c.hits[i].end > pos })
+	for i--; i >= 0; i-- {
+		h := c.hits[i]
+		if pos-h.end > labelWindow {
+			return 0
+		}
+		if h.kind&labelKinds != 0 && h.start < pos {
+			// Prefer the longest label ending at the same place ("medical record" over "record").
+			return h.kind & labelKinds
+		}
+	}
+	return 0
+}
+
+// near returns the union of kinds of every hit within nearWindow bytes of [start, end).
+func (c *ctxIndex) near(start, end int) uint32 {
+	lo := start - nearWindow
+	hi := end + nearWindow
+	i := sort.Search(len(c.hits), func(i int) bool { return c.hits[i].end >= lo })
+	var k uint32
+	for ; i < len(c.hits); i++ {
+		h := c.hits[i]
+		if h.start > hi {
+			if h.end > hi+maxTermLen {
+				break
+			}
+			continue
+		}
+		k |= h.kind
+	}
+	return k
+}

@@ -1,0 +1,460 @@
+package detect
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Confidence is how sure a detector is that a match is PHI.
+type Confidence int
+
+// Confidence levels. The zero value means "no confidence" and never appears in a Finding.
+const (
+	Low    Confidence = 1
+	Medium Confidence = 2
+	High   Confidence = 3
+)
+
+func (c Confidence) String() string {
+	switch c {
+	case Low:
+		return "low"
+	case Medium:
+		return "medium"
+	case High:
+		return "high"
+	}
+	return fmt.Sprintf("confidence(%d)", int(c))
+}
+
+// ParseConfidence parses "low", "medium" or "high" (case-insensitive).
+func ParseConfidence(s string) (Confidence, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "low":
+		return Low, nil
+	case "medium", "med":
+		return Medium, nil
+	case "high":
+		return High, nil
+	}
+	return 0, fmt.Errorf("detect: unknown confidence %q (known: low, medium, high)", s)
+}
+
+// Location says where a finding was seen. The caller sets it; the scanner only copies it.
+type Location struct {
+	Part  int    // MIME part index, as numbered by extraction
+	Field string // "body", "header:subject", "attachment", ...
+}
+
+// maxWhere caps Finding.Where so a message with thousands of parts stays small.
+const maxWhere = 16
+
+// Finding is what a detector reports: a type, how often, how sure, and where.
+// It never holds the matched text.
+type Finding struct {
+	Type       string
+	Count      int
+	Confidence Confidence // the highest confidence among the matches counted
+	Where      []Location // distinct locations, capped at 16
+}
+
+// Match is a single masked hit, for the local `sealgate policy test` CLI only. Never log it.
+type Match struct {
+	Type       string
+	Confidence Confidence
+	Masked     string // e.g. "***-**-6789"
+	Offset     int    // byte offset in the scanned text
+}
+
+// Config selects and tunes detectors. The zero value runs every built-in detector with defaults.
+type Config struct {
+	Enabled          []string            // detector types to run; nil = all built-ins (plus every custom one)
+	MRNPatterns      []string            // site regexes for MRNs; the built-in needs "MRN"-like context
+	MemberIDPatterns []string            // health plan member ID regexes
+	Dictionaries     map[string][]string // extra admin dictionaries: type -> terms
+	Custom           []CustomPattern     // admin regex detectors
+}
+
+// CustomPattern is an admin-defined regex detector.
+type CustomPattern struct {
+	Name       string
+	Pattern    string
+	Confidence Confidence // confidence of a match without context; Low if zero
+	Context    []string   // words that raise a match to High when within 40 bytes before it
+}
+
+// Built-in detector names.
+const (
+	TypeSSN        = "ssn"
+	TypeNPI        = "npi"
+	TypeDEA        = "dea"
+	TypeMBI        = "mbi"
+	TypeNDC        = "ndc"
+	TypeICD10      = "icd10"
+	TypeCPT        = "cpt"
+	TypeMRN        = "mrn"
+	TypeCard       = "card"
+	TypePhone      = "phone"
+	TypeDOB        = "dob"
+	TypeMemberID   = "member_id"
+	TypeCondition  = "condition"
+	TypeMedication = "medication"
+	TypeProcedure  = "procedure"
+)
+
+var builtinTypes = []string{TypeSSN, TypeNPI, TypeDEA, TypeMBI, TypeNDC, TypeICD10, TypeCPT, TypeMRN,
+	TypeCard, TypePhone, TypeDOB, TypeMemberID, TypeCondition, TypeMedication, TypeProcedure}
+
+// Types returns the built-in detector names.
+func Types() []string { return slices.Clone(builtinTypes) }
+
+// regexDetector is a configured regex (MRN, member ID or custom) run over the whole text.
+type regexDetector struct {
+	typ     string
+	re      *regexp.Regexp
+	base    Confidence
+	ctxMask uint32 // label kinds that raise it to High
+	ctxBit  uint32 // for custom context words: the bit assigned to them
+}
+
+// Scanner runs the configured detectors. It is immutable after New and safe for concurrent use.
+type Scanner struct {
+	enabled  map[string]bool
+	ac       *automaton
+	pats     []acPattern // AC pattern metadata, indexed by pattern id
+	dictType []string    // dictionary type names, indexed by acPattern.dict
+	regexes  []regexDetector
+	icd      *icdTable
+	order    map[string]int // type -> position for stable output
+}
+
+// New compiles every detector once.
+func New(cfg Config) (*Scanner, error) {
+	s := &Scanner{enabled: map[string]bool{}, order: map[string]int{}}
+	known := map[string]bool{}
+	for _, t := range builtinTypes {
+		known[t] = true
+	}
+	for name := range cfg.Dictionaries {
+		known[name] = true
+	}
+	for _, c := range cfg.Custom {
+		known[c.Name] = true
+	}
+	var errs []string
+	if cfg.Enabled == nil {
+		for t := range known {
+			s.enabled[t] = true
+		}
+	} else {
+		for _, t := range cfg.Enabled {
+			if !known[t] {
+				errs = append(errs, fmt.Sprintf("detect: enabled: unknown detector %q (known: %s)", t, strings.Join(builtinTypes, ", ")))
+				continue
+			}
+			s.enabled[t] = true
+		}
+	}
+	for i, t := range builtinTypes {
+		s.order[t] = i
+	}
+
+	b := newACBuilder()
+	// Context keywords.
+	for _, ck := range contextWords {
+		if err := b.add(ck.term, acPattern{dict: -1, ctx: ck.kind}); err != nil {
+			return nil, err
+		}
+	}
+	// Shipped dictionaries.
+	addDict := func(typ string, terms []string) error {
+		idx := len(s.dictType)
+		s.dictType = append(s.dictType, typ)
+		if _, ok := s.order[typ]; !ok {
+			s.order[typ] = len(s.order)
+		}
+		for _, t := range terms {
+			if err := b.add(t, acPattern{dict: idx, ctx: ctxClinical}); err != nil {
+				return fmt.Errorf("detect: dictionary %s: %w", typ, err)
+			}
+		}
+		return nil
+	}
+	for _, d := range shippedDictionaries() {
+		if !s.enabled[d.typ] {
+			continue
+		}
+		if err := addDict(d.typ, d.terms); err != nil {
+			return nil, err
+		}
+	}
+	names := make([]string, 0, len(cfg.Dictionaries))
+	for n := range cfg.Dictionaries {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if n == "" {
+			errs = append(errs, "detect: dictionaries: empty dictionary name")
+			continue
+		}
+		if !s.enabled[n] {
+			continue
+		}
+		if err := addDict(n, cfg.Dictionaries[n]); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	// Regex detectors.
+	for i, p := range cfg.MRNPatterns {
+		re, err := regexp.Compile(p)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("detect: mrn_patterns[%d]: %v", i, err))
+			continue
+		}
+		if s.enabled[TypeMRN] {
+			s.regexes = append(s.regexes, regexDetector{typ: TypeMRN, re: re, base: Low, ctxMask: ctxMRN})
+		}
+	}
+	for i, p := range cfg.MemberIDPatterns {
+		re, err := regexp.Compile(p)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("detect: member_id_patterns[%d]: %v", i, err))
+			continue
+		}
+		if s.enabled[TypeMemberID] {
+			s.regexes = append(s.regexes, regexDetector{typ: TypeMemberID, re: re, base: Low, ctxMask: ctxMember})
+		}
+	}
+	customBit := uint32(ctxCustomFirst)
+	for i, c := range cfg.Custom {
+		if c.Name == "" {
+			errs = append(errs, fmt.Sprintf("detect: custom[%d]: empty name", i))
+			continue
+		}
+		if known[c.Name] && slices.Contains(builtinTypes, c.Name) {
+			errs = append(errs, fmt.Sprintf("detect: custom[%d]: name %q is a built-in detector", i, c.Name))
+			continue
+		}
+		re, err := regexp.Compile(c.Pattern)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("detect: custom[%d] (%s): %v", i, c.Name, err))
+			continue
+		}
+		conf := c.Confidence
+		if conf < Low || conf > High {
+			conf = Low
+		}
+		rd := regexDetector{typ: c.Name, re: re, base: conf}
+		if len(c.Context) > 0 {
+			if customBit == 0 {
+				errs = append(errs, fmt.Sprintf("detect: custom[%d] (%s): too many custom detectors with context words", i, c.Name))
+				continue
+			}
+			rd.ctxBit = customBit
+			rd.ctxMask = customBit
+			for _, w := range c.Context {
+				if err := b.add(w, acPattern{dict: -1, ctx: customBit}); err != nil {
+					errs = append(errs, fmt.Sprintf("detect: custom[%d] (%s): context: %v", i, c.Name, err))
+				}
+			}
+			customBit <<= 1
+		}
+		if _, ok := s.order[c.Name]; !ok {
+			s.order[c.Name] = len(s.order)
+		}
+		if s.enabled[c.Name] {
+			s.regexes = append(s.regexes, rd)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	s.ac, s.pats = b.build()
+	icd, err := loadICD()
+	if err != nil {
+		return nil, err
+	}
+	s.icd = icd
+	return s, nil
+}
+
+// hit is one internal match. It carries offsets into the scanned text only while scanning.
+type hit struct {
+	typ   string
+	conf  Confidence
+	start int
+	end   int
+}
+
+// Scan runs every enabled detector over text and returns one Finding per type found.
+func (s *Scanner) Scan(text []byte, loc Location) []Finding {
+	var acc accumulator
+	s.scanWindow(text, 0, len(text), func(h hit) { acc.add(h) }, nil)
+	return acc.findings(s, loc)
+}
+
+// Explain returns every match with a masked preview, for the local CLI only.
+func (s *Scanner) Explain(text []byte, loc Location) []Match {
+	var out []Match
+	s.scanWindow(text, 0, len(text), func(h hit) {
+		m := mask(text[h.start:h.end])
+		if slices.Contains(s.dictType, h.typ) {
+			// Dictionary terms are words, not identifiers: show only the first letter.
+			m = string(text[h.start:h.start+1]) + strings.Repeat("*", h.end-h.start-1)
+		}
+		out = append(out, Match{Type: h.typ, Confidence: h.conf, Masked: m, Offset: h.start})
+	}, nil)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Offset < out[j].Offset })
+	return out
+}
+
+// mask keeps the separators and the last four alphanumerics; everything else becomes '*'.
+func mask(b []byte) string {
+	keep := 4
+	if len(b) <= 6 {
+		keep = 2
+	}
+	out := []byte(string(b))
+	n := 0
+	for i := len(out) - 1; i >= 0; i-- {
+		c := out[i]
+		if isAlnum(c) {
+			if n >= keep {
+				out[i] = '*'
+			}
+			n++
+		}
+	}
+	return string(out)
+}
+
+type accumulator struct {
+	counts map[string]*Finding
+}
+
+func (a *accumulator) add(h hit) {
+	if a.counts == nil {
+		a.counts = map[string]*Finding{}
+	}
+	f := a.counts[h.typ]
+	if f == nil {
+		f = &Finding{Type: h.typ}
+		a.counts[h.typ] = f
+	}
+	f.Count++
+	if h.conf > f.Confidence {
+		f.Confidence = h.conf
+	}
+}
+
+func (a *accumulator) findings(s *Scanner, loc Location) []Finding {
+	if len(a.counts) == 0 {
+		return nil
+	}
+	out := make([]Finding, 0, len(a.counts))
+	for _, f := range a.counts {
+		f.Where = []Location{loc}
+		out = append(out, *f)
+	}
+	sortFindings(out, s.order)
+	return out
+}
+
+func sortFindings(fs []Finding, order map[string]int) {
+	sort.Slice(fs, func(i, j int) bool {
+		oi, iok := order[fs[i].Type]
+		oj, jok := order[fs[j].Type]
+		if iok && jok && oi != oj {
+			return oi < oj
+		}
+		if iok != jok {
+			return iok
+		}
+		return fs[i].Type < fs[j].Type
+	})
+}
+
+// Merge sums counts per type, keeps the highest confidence and unions locations (capped at 16).
+func Merge(fs ...[]Finding) []Finding {
+	byType := map[string]*Finding{}
+	var types []string
+	for _, list := range fs {
+		for _, f := range list {
+			m := byType[f.Type]
+			if m == nil {
+				m = &Finding{Type: f.Type}
+				byType[f.Type] = m
+				types = append(types, f.Type)
+			}
+			m.Count += f.Count
+			if f.Confidence > m.Confidence {
+				m.Confidence = f.Confidence
+			}
+			for _, w := range f.Where {
+				if len(m.Where) < maxWhere && !slices.Contains(m.Where, w) {
+					m.Where = append(m.Where, w)
+				}
+			}
+		}
+	}
+	if len(types) == 0 {
+		return nil
+	}
+	order := map[string]int{}
+	for i, t := range builtinTypes {
+		order[t] = i
+	}
+	out := make([]Finding, 0, len(types))
+	for _, t := range types {
+		out = append(out, *byType[t])
+	}
+	sortFindings(out, order)
+	return out
+}
+
+// typeWeights are the per-type weights of Score. Patient identifiers weigh most; provider
+// identifiers (NPI, DEA) are public and weigh little on their own.
+var typeWeights = map[string]float64{
+	TypeSSN: 10, TypeMBI: 10, TypeMRN: 8, TypeMemberID: 8, TypeDOB: 6, TypeCard: 6,
+	TypeICD10: 5, TypeCondition: 3, TypeCPT: 3, TypeNDC: 3, TypeMedication: 2, TypeProcedure: 2,
+	TypeNPI: 2, TypeDEA: 2, TypePhone: 1,
+}
+
+// customWeight is the weight of admin dictionaries and regex detectors.
+const customWeight = 5
+
+// Score is a total PHI score:
+//
+//	score = Σ over findings  weight(type) × factor(confidence) × (1 + ln(count))
+//
+// with weight from typeWeights (5 for admin detectors and dictionaries) and factor
+// low = 0.25, medium = 0.6, high = 1.0. The log keeps a long list of one type from
+// outweighing a mix of identifiers. Examples: one high SSN = 10; one low phone = 0.25.
+func Score(fs []Finding) float64 {
+	total := 0.0
+	for _, f := range fs {
+		if f.Count <= 0 {
+			continue
+		}
+		w, ok := typeWeights[f.Type]
+		if !ok {
+			w = customWeight
+		}
+		var factor float64
+		switch f.Confidence {
+		case Low:
+			factor = 0.25
+		case Medium:
+			factor = 0.6
+		case High:
+			factor = 1.0
+		}
+		total += w * factor * (1 + math.Log(float64(f.Count)))
+	}
+	return total
+}

@@ -1,0 +1,123 @@
+package detect
+
+import "errors"
+
+const (
+	// streamKeep is the context kept on each side of a cut: more than nearWindow + maxTermLen.
+	streamKeep = 512
+	// streamWindow is how much new text a Stream gathers before scanning a piece.
+	streamWindow = 64 << 10
+	// streamMaxBuf bounds the buffer when no safe cut exists (a megabyte of "1 2 3 4 ...").
+	streamMaxBuf = 1 << 20
+)
+
+// Stream scans a large part in chunks. It holds at most about streamWindow + 2*streamKeep
+// bytes (streamMaxBuf in the worst case), never the whole part. It cuts only where no
+// candidate, term or date crosses, and keeps streamKeep bytes of context on each side, so
+// its findings equal Scan's over the concatenated text. The exception: an admin regex
+// match longer than the kept context, or a buffer that reaches streamMaxBuf without any
+// safe cut, may be counted differently; Inexact reports the second case.
+type Stream struct {
+	s       *Scanner
+	loc     Location
+	buf     []byte
+	base    int // absolute offset of buf[0]
+	emitted int // absolute offset: hits starting before it are counted
+	acc     accumulator
+	window  int
+	maxBuf  int
+	done    bool
+	inexact bool
+}
+
+// NewStream starts a streaming scan of one part.
+func (s *Scanner) NewStream(loc Location) *Stream {
+	return &Stream{s: s, loc: loc, window: streamWindow, maxBuf: streamMaxBuf}
+}
+
+var errStreamDone = errors.New("detect: write after Findings")
+
+// Write feeds the next chunk. It never fails except after Findings.
+func (st *Stream) Write(p []byte) (int, error) {
+	if st.done {
+		return 0, errStreamDone
+	}
+	st.buf = append(st.buf, p...)
+	for len(st.buf) >= st.window+2*streamKeep {
+		if !st.step() {
+			break
+		}
+	}
+	return len(p), nil
+}
+
+// step scans the buffer and counts the hits before a safe cut. It reports false when no
+// cut was possible yet (more input needed).
+func (st *Stream) step() bool {
+	var hits []hit
+	var spans [][2]int
+	from := st.emitted - st.base
+	st.s.scanWindow(st.buf, from, len(st.buf), func(h hit) { hits = append(hits, h) },
+		func(a, b int) { spans = append(spans, [2]int{a, b}) })
+	limit := len(st.buf) - streamKeep
+	cut := safeCut(spans, from, limit)
+	if cut < 0 {
+		if len(st.buf) < st.maxBuf {
+			return false
+		}
+		cut = limit
+		st.inexact = true
+	}
+	for _, h := range hits {
+		if h.start < cut {
+			st.acc.add(h)
+		}
+	}
+	st.emitted = st.base + cut
+	if drop := cut - streamKeep; drop > 0 {
+		n := copy(st.buf, st.buf[drop:])
+		st.buf = st.buf[:n]
+		st.base += drop
+	}
+	return true
+}
+
+// safeCut returns the largest c in (from, limit] that lies strictly inside no span, or -1.
+func safeCut(spans [][2]int, from, limit int) int {
+	if limit <= from {
+		return -1
+	}
+	// diff[k] counts spans covering position from+k as an inner point (a < c < b).
+	diff := make([]int32, limit-from+2)
+	for _, sp := range spans {
+		a, b := max(sp[0]+1, from), min(sp[1]-1, limit)
+		if a > b {
+			continue
+		}
+		diff[a-from]++
+		diff[b-from+1]--
+	}
+	best := -1
+	run := int32(0)
+	for k := 0; k <= limit-from; k++ {
+		run += diff[k]
+		if run == 0 && k > 0 {
+			best = from + k
+		}
+	}
+	return best
+}
+
+// Findings ends the stream and returns its findings.
+func (st *Stream) Findings() []Finding {
+	if !st.done {
+		st.done = true
+		from := st.emitted - st.base
+		st.s.scanWindow(st.buf, from, len(st.buf), func(h hit) { st.acc.add(h) }, nil)
+		st.buf = nil
+	}
+	return st.acc.findings(st.s, st.loc)
+}
+
+// Inexact reports whether the stream had to cut without a safe boundary.
+func (st *Stream) Inexact() bool { return st.inexact }
