@@ -1,0 +1,475 @@
+package policy
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/textproto"
+	"sort"
+	"strings"
+
+	"github.com/emersion/go-message/charset"
+
+	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/policy/detect"
+	"github.com/sealgate/sealgate/policy/extract"
+)
+
+// Engine evaluates messages against one policy Set. It is safe for
+// concurrent use; build a new one for a new Set.
+type Engine struct {
+	set     *Set
+	scanner *detect.Scanner
+	limits  extract.Limits
+	tags    []string // recognised subject tags, lower-cased
+	wd      *mime.WordDecoder
+}
+
+// Input is one message to evaluate.
+type Input struct {
+	Env  *spool.Envelope // From, Recipients, Listener, AuthUser, Size
+	Body io.Reader       // the whole message as received (headers + body); read once
+}
+
+// RuleTrace says whether one rule matched and why, in policy terms only:
+// it names patterns and counts, never addresses, header values or text.
+type RuleTrace struct {
+	ID      string `json:"id"`
+	Matched bool   `json:"matched"`
+	Why     string `json:"why"`
+}
+
+// Decision is the outcome for one message. It holds finding types, counts,
+// confidences and locations, never matched text.
+type Decision struct {
+	PolicyHash string `json:"policy_hash"`
+	Rule       string `json:"rule"`
+	Action     string `json:"action"` // pass|encrypt|require_tls|block|quarantine
+
+	Methods []string `json:"methods,omitempty"` // encrypt: ordered allowed set
+	Min     string   `json:"min,omitempty"`     // encrypt: tls or end-to-end
+
+	BlockText string `json:"block_text,omitempty"`
+
+	Findings    []detect.Finding      `json:"findings,omitempty"`
+	Score       float64               `json:"score"`
+	Unscannable []extract.Unscannable `json:"unscannable,omitempty"`
+
+	SubjectTag   string            `json:"subject_tag,omitempty"`
+	StripTag     bool              `json:"strip_tag,omitempty"`
+	AddHeaders   map[string]string `json:"add_headers,omitempty"`
+	Bcc          []string          `json:"bcc,omitempty"`
+	NotifySender bool              `json:"notify_sender,omitempty"`
+
+	Trace []RuleTrace `json:"trace"`
+}
+
+// FindingCounts returns type -> count, including "unscannable" when any
+// part could not be scanned. This is what audit records carry.
+func (d *Decision) FindingCounts() map[string]int {
+	out := make(map[string]int, len(d.Findings))
+	for _, f := range d.Findings {
+		out[f.Type] += f.Count
+	}
+	if len(d.Unscannable) > 0 {
+		out[FindingUnscannable] = len(d.Unscannable)
+	}
+	return out
+}
+
+// Built-in extraction limits, used for every limit the policy leaves 0.
+var defaultLimits = extract.Limits{
+	MaxDepth:        20,
+	MaxParts:        1000,
+	MaxDecodedBytes: 200 << 20,
+	MaxPartBytes:    50 << 20,
+	MaxHeaderBytes:  1 << 20,
+	MaxZipRatio:     100,
+	Timeout:         30e9,
+}
+
+// NewEngine builds the detectors for set once.
+func NewEngine(set *Set) (*Engine, error) {
+	if set == nil || len(set.Rules) == 0 {
+		return nil, errors.New("policy: empty policy set")
+	}
+	sc, err := detect.New(detectConfig(set.Settings.Detect))
+	if err != nil {
+		return nil, fmt.Errorf("policy: detectors: %w", err)
+	}
+	l := set.Settings.Limits
+	lim := extract.Limits{
+		MaxDepth: orInt(l.MaxDepth, defaultLimits.MaxDepth), MaxParts: orInt(l.MaxParts, defaultLimits.MaxParts),
+		MaxDecodedBytes: orInt64(l.MaxDecodedBytes, defaultLimits.MaxDecodedBytes),
+		MaxPartBytes:    orInt64(l.MaxPartBytes, defaultLimits.MaxPartBytes),
+		MaxHeaderBytes:  orInt(l.MaxHeaderBytes, defaultLimits.MaxHeaderBytes),
+		MaxZipRatio:     orInt(l.MaxZipRatio, defaultLimits.MaxZipRatio),
+		Timeout:         defaultLimits.Timeout,
+	}
+	if l.Timeout > 0 {
+		lim.Timeout = l.Timeout
+	}
+	e := &Engine{set: set, scanner: sc, limits: lim,
+		wd: &mime.WordDecoder{CharsetReader: charset.Reader}}
+	for _, t := range set.Settings.SubjectTags {
+		e.tags = append(e.tags, strings.ToLower(t))
+	}
+	return e, nil
+}
+
+func orInt(v, d int) int {
+	if v > 0 {
+		return v
+	}
+	return d
+}
+
+func orInt64(v, d int64) int64 {
+	if v > 0 {
+		return v
+	}
+	return d
+}
+
+// Set returns the policy the engine evaluates.
+func (e *Engine) Set() *Set { return e.set }
+
+func detectConfig(d DetectSettings) detect.Config {
+	cfg := detect.Config{
+		Enabled:          d.Enabled,
+		MRNPatterns:      d.MRNPatterns,
+		MemberIDPatterns: d.MemberIDPatterns,
+	}
+	if len(d.Dictionaries) > 0 {
+		cfg.Dictionaries = d.Dictionaries
+	}
+	for _, c := range d.Custom {
+		conf, _ := detect.ParseConfidence(c.Confidence)
+		cfg.Custom = append(cfg.Custom, detect.CustomPattern{Name: c.Name, Pattern: c.Pattern, Confidence: conf, Context: c.Context})
+	}
+	return cfg
+}
+
+func builtinDetectors() []string { return detect.Types() }
+
+// knownDetectors are the finding types a detect condition may name.
+func knownDetectors(d DetectSettings) []string {
+	out := detect.Types()
+	for name := range d.Dictionaries {
+		if !contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	for _, c := range d.Custom {
+		out = append(out, c.Name)
+	}
+	sort.Strings(out[len(detect.Types()):])
+	return append(out, FindingUnscannable)
+}
+
+func checkDetectSettings(d DetectSettings) error {
+	_, err := detect.New(detectConfig(d))
+	return err
+}
+
+func sortStrings(s []string) { sort.Strings(s) }
+
+// attachment is what attachment conditions see. Name is sensitive: it is
+// matched, never logged or put in a trace.
+type attachment struct {
+	name, typ string
+	size      int64
+}
+
+// Part kinds as extraction names them.
+const (
+	kindHeader     = extract.Kind("header")
+	kindAttachment = extract.Kind("attachment")
+)
+
+// facts is everything rules are evaluated against.
+type facts struct {
+	env         *spool.Envelope
+	size        int64
+	header      textproto.MIMEHeader // top-level header, raw values
+	subject     string               // decoded
+	attachments []attachment
+	findings    []detect.Finding // real detector findings (no synthetic)
+	all         []detect.Finding // findings + synthetic unscannable
+	score       float64
+	unscannable []extract.Unscannable
+	settingsTag string // the recognised tag found in the subject, lower-cased
+	// matchedTag is the tag the winning rule's subject_tag condition saw.
+	matchedTag string
+	explain    bool
+	matches    []PartMatch
+	parts      int // extraction's part count
+}
+
+// PartMatch is a masked detector hit for the local CLI (never logged).
+type PartMatch struct {
+	Part   int    `json:"part"`
+	Field  string `json:"field"`
+	Type   string `json:"type"`
+	Conf   string `json:"confidence"`
+	Masked string `json:"masked"`
+}
+
+// Evaluate streams the message once through extraction and the detectors,
+// then tries the rules in order; the first match decides, else the default
+// rule. Content that cannot be scanned is a finding ("unscannable"), never
+// an error; the error is only for ctx cancellation and internal failures.
+func (e *Engine) Evaluate(ctx context.Context, in Input) (*Decision, error) {
+	f, err := e.gather(ctx, in, false)
+	if err != nil {
+		return nil, err
+	}
+	return e.decide(f), nil
+}
+
+// explainCap bounds the text kept per part for masked previews.
+const explainCap = 8 << 20
+
+func (e *Engine) gather(ctx context.Context, in Input, explain bool) (*facts, error) {
+	env := in.Env
+	if env == nil {
+		env = &spool.Envelope{}
+	}
+	f := &facts{env: env, explain: explain}
+	body := in.Body
+	if body == nil {
+		body = strings.NewReader("")
+	}
+	cr := &captureReader{r: body, max: e.limits.MaxHeaderBytes}
+	var parts [][]detect.Finding
+	buf := make([]byte, 32<<10)
+	res, err := extract.Walk(ctx, cr, e.limits, func(p *extract.Part) error {
+		loc := detect.Location{Part: p.Index, Field: fieldName(p)}
+		var n int64
+		var rerr error
+		if p.Kind == kindHeader || explain {
+			// Headers are small (bounded by MaxHeaderBytes); explain keeps text for previews.
+			lim := int64(e.limits.MaxHeaderBytes)
+			if explain {
+				lim = explainCap
+			}
+			var text []byte
+			text, rerr = io.ReadAll(io.LimitReader(p.Text, lim))
+			n = int64(len(text))
+			if rerr == nil {
+				m, _ := io.Copy(io.Discard, p.Text)
+				n += m
+			}
+			parts = append(parts, e.scanner.Scan(text, loc))
+			if explain {
+				for _, m := range e.scanner.Explain(text, loc) {
+					f.matches = append(f.matches, PartMatch{Part: p.Index, Field: loc.Field, Type: m.Type, Conf: m.Confidence.String(), Masked: m.Masked})
+				}
+			}
+		} else {
+			st := e.scanner.NewStream(loc)
+			n, rerr = io.CopyBuffer(st, p.Text, buf)
+			parts = append(parts, st.Findings())
+		}
+		if rerr != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			// Text we could not read to the end was not fully scanned.
+			f.unscannable = append(f.unscannable, extract.Unscannable{Part: p.Index, Reason: "decode"})
+		}
+		if p.Kind == kindAttachment {
+			size := p.Size
+			if size < 0 {
+				size = n
+			}
+			f.attachments = append(f.attachments, attachment{name: strings.ToLower(p.Filename), typ: strings.ToLower(p.ContentType), size: size})
+		}
+		return nil
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("policy: evaluate: %w", ctx.Err())
+		}
+		return nil, fmt.Errorf("policy: evaluate: %w", err)
+	}
+	f.parts = res.Parts
+	f.unscannable = append(res.Unscannable, f.unscannable...)
+	f.size = env.Size
+	if f.size <= 0 {
+		_, _ = io.Copy(io.Discard, cr) // count what extraction left unread
+		f.size = cr.n
+	}
+	f.findings = detect.Merge(parts...)
+	f.score = detect.Score(f.findings)
+	f.all = f.findings
+	if len(f.unscannable) > 0 {
+		u := detect.Finding{Type: FindingUnscannable, Count: len(f.unscannable), Confidence: detect.High}
+		for _, x := range f.unscannable {
+			if len(u.Where) < 16 {
+				u.Where = append(u.Where, detect.Location{Part: x.Part, Field: "unscannable:" + x.Reason})
+			}
+		}
+		f.all = append(append([]detect.Finding(nil), f.findings...), u)
+	}
+	f.header = parseHeader(cr.head.Bytes())
+	f.subject = e.decodeHeader(f.header.Get("Subject"))
+	f.settingsTag = findTag(f.subject, e.tags)
+	return f, nil
+}
+
+func fieldName(p *extract.Part) string {
+	switch p.Kind {
+	case kindHeader:
+		return "header:" + p.Field
+	case kindAttachment:
+		return "attachment"
+	}
+	return "body"
+}
+
+func (e *Engine) decodeHeader(v string) string {
+	if d, err := e.wd.DecodeHeader(v); err == nil {
+		return d
+	}
+	return v
+}
+
+// decide runs the rules over the gathered facts.
+func (e *Engine) decide(f *facts) *Decision {
+	d := &Decision{
+		PolicyHash:  e.set.Hash,
+		Findings:    f.all,
+		Score:       f.score,
+		Unscannable: f.unscannable,
+	}
+	var win *Rule
+	for _, r := range e.set.Rules {
+		if r.Default {
+			d.Trace = append(d.Trace, RuleTrace{ID: r.ID, Matched: true, Why: "default rule: no earlier rule matched"})
+			win = r
+			break
+		}
+		f.matchedTag = ""
+		ok, why := e.eval(r.When, f)
+		d.Trace = append(d.Trace, RuleTrace{ID: r.ID, Matched: ok, Why: why})
+		if ok {
+			win = r
+			break
+		}
+	}
+	d.Rule, d.Action = win.ID, win.Action
+	d.Methods = append([]string(nil), win.Methods...)
+	d.Min = win.Min
+	d.BlockText = win.BlockText
+	d.SubjectTag = f.settingsTag
+	if f.matchedTag != "" {
+		d.SubjectTag = f.matchedTag
+	}
+	d.StripTag = win.StripTag && d.SubjectTag != ""
+	if len(win.AddHeaders) > 0 {
+		d.AddHeaders = make(map[string]string, len(win.AddHeaders))
+		for k, v := range win.AddHeaders {
+			d.AddHeaders[k] = v
+		}
+	}
+	d.Bcc = append([]string(nil), win.Bcc...)
+	d.NotifySender = win.NotifySender
+	return d
+}
+
+// captureReader counts bytes and keeps the top-level header section (up to
+// max bytes) as it streams past, so header conditions need no second read.
+type captureReader struct {
+	r    io.Reader
+	n    int64
+	max  int
+	head bytes.Buffer
+	done bool
+}
+
+func (c *captureReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if !c.done && n > 0 {
+		room := c.max - c.head.Len()
+		chunk := p[:n]
+		if len(chunk) > room {
+			chunk = chunk[:room]
+			c.done = true
+		}
+		start := c.head.Len()
+		c.head.Write(chunk)
+		// Stop at the blank line ending the header (look back 3 bytes across reads).
+		from := max(0, start-3)
+		b := c.head.Bytes()
+		if i := bytes.Index(b[from:], []byte("\n\r\n")); i >= 0 {
+			c.head.Truncate(from + i + 1)
+			c.done = true
+		} else if i := bytes.Index(b[from:], []byte("\n\n")); i >= 0 {
+			c.head.Truncate(from + i + 1)
+			c.done = true
+		}
+	}
+	return n, err
+}
+
+// parseHeader reads a header section leniently: a broken line ends it.
+func parseHeader(b []byte) textproto.MIMEHeader {
+	h := textproto.MIMEHeader{}
+	if len(b) == 0 {
+		return h
+	}
+	if !bytes.HasSuffix(b, []byte("\n")) {
+		b = append(b[:len(b):len(b)], '\n')
+	}
+	b = append(b[:len(b):len(b)], "\r\n"...)
+	tr := textproto.NewReader(bufio.NewReader(bytes.NewReader(b)))
+	mh, _ := tr.ReadMIMEHeader()
+	for k, v := range mh {
+		h[k] = v
+	}
+	return h
+}
+
+// findTag returns the first recognised tag in subject, lower-cased; tags
+// match case-insensitively and only as whole tokens, so "#encrypt" does not
+// match "#encryption".
+func findTag(subject string, tags []string) string {
+	if subject == "" || len(tags) == 0 {
+		return ""
+	}
+	ls := strings.ToLower(subject)
+	for _, t := range tags {
+		if tagIn(ls, t) {
+			return t
+		}
+	}
+	return ""
+}
+
+func tagIn(ls, t string) bool {
+	for from := 0; from <= len(ls); {
+		i := strings.Index(ls[from:], t)
+		if i < 0 {
+			return false
+		}
+		i += from
+		end := i + len(t)
+		okBefore := i == 0 || !isAlnumByte(ls[i-1]) || !isAlnumByte(t[0])
+		okAfter := end == len(ls) || !isAlnumByte(ls[end]) || !isAlnumByte(t[len(t)-1])
+		if okBefore && okAfter {
+			return true
+		}
+		from = i + 1
+	}
+	return false
+}
+
+func isAlnumByte(b byte) bool {
+	return b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= 0x80
+}
