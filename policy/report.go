@@ -38,10 +38,7 @@ func (e *Engine) Explain(ctx context.Context, in Input) (*Report, error) {
 	r := &Report{Decision: e.decide(f), Files: len(e.set.Files), Rules: len(e.set.Rules),
 		From: f.env.From, Recipients: f.env.Addrs(), Parts: f.parts, Matches: f.matches}
 	sort.SliceStable(r.Matches, func(i, j int) bool {
-		if r.Matches[i].Part != r.Matches[j].Part {
-			return r.Matches[i].Part < r.Matches[j].Part
-		}
-		return r.Matches[i].Type < r.Matches[j].Type
+		return r.Matches[i].Part < r.Matches[j].Part // within a part, in text order
 	})
 	return r, nil
 }
