@@ -27,6 +27,37 @@ type Config struct {
 	Limits    Limits     `mapstructure:"limits"`
 	Relay     Relay      `mapstructure:"relay"`
 	Audit     Audit      `mapstructure:"audit"`
+	Keys      Keys       `mapstructure:"keys"`
+}
+
+// Keys configures recipient keys and certificates and the organisation's
+// signing identities.
+type Keys struct {
+	// Dir holds the recipient key store; default <data_dir>/keys.
+	Dir string `mapstructure:"dir"`
+	// Lookup is the order sources are asked: "local", "wkd".
+	Lookup []string `mapstructure:"lookup"`
+	WKD    WKD      `mapstructure:"wkd"`
+	// Harvest learns senders' certificates and keys from signed mail that
+	// passes through (valid S/MIME signatures, Autocrypt headers). Off by default.
+	Harvest bool `mapstructure:"harvest"`
+	// Org is the organisation's own signing identity.
+	Org OrgIdentity `mapstructure:"org"`
+}
+
+// WKD configures Web Key Directory lookups.
+type WKD struct {
+	Timeout     time.Duration `mapstructure:"timeout"`
+	PositiveTTL time.Duration `mapstructure:"positive_ttl"`
+	NegativeTTL time.Duration `mapstructure:"negative_ttl"`
+}
+
+// OrgIdentity is what sealgate signs outgoing encrypted mail with.
+type OrgIdentity struct {
+	SMIMECertFile     string `mapstructure:"smime_cert_file"` // PEM, leaf first, then the chain
+	SMIMEKeyFile      string `mapstructure:"smime_key_file"`  // PEM private key, mode 0600
+	PGPKeyFile        string `mapstructure:"pgp_key_file"`    // armored private key, mode 0600
+	PGPPassphraseFile string `mapstructure:"pgp_passphrase_file"`
 }
 
 // Audit configures the write-ahead, tamper-evident audit log.

@@ -30,6 +30,9 @@ func Default() Config {
 			CheckpointEvery:    1000,
 			CheckpointInterval: 5 * time.Minute,
 		},
+		Keys: Keys{
+			WKD: WKD{Timeout: 5 * time.Second, PositiveTTL: 24 * time.Hour, NegativeTTL: time.Hour},
+		},
 		Relay: Relay{
 			SmarthostTLS:   "verify",
 			DefaultTLS:     "may",
@@ -49,6 +52,12 @@ func Default() Config {
 func (c *Config) applyDerivedDefaults() {
 	if c.Control.Socket == "" && c.DataDir != "" {
 		c.Control.Socket = filepath.Join(c.DataDir, "control.sock")
+	}
+	if c.Keys.Dir == "" && c.DataDir != "" {
+		c.Keys.Dir = filepath.Join(c.DataDir, "keys")
+	}
+	if c.Keys.Lookup == nil {
+		c.Keys.Lookup = []string{"local"}
 	}
 	if c.Audit.Dir == "" && c.DataDir != "" {
 		c.Audit.Dir = filepath.Join(c.DataDir, "audit")
@@ -72,6 +81,11 @@ func (c *Config) resolvePaths(dir string) {
 	abs(&c.Spool.KeyFile)
 	abs(&c.Control.Socket)
 	abs(&c.Audit.Dir)
+	abs(&c.Keys.Dir)
+	abs(&c.Keys.Org.SMIMECertFile)
+	abs(&c.Keys.Org.SMIMEKeyFile)
+	abs(&c.Keys.Org.PGPKeyFile)
+	abs(&c.Keys.Org.PGPPassphraseFile)
 	abs(&c.Audit.SigningKeyFile)
 	abs(&c.Relay.CAFile)
 	abs(&c.Relay.SmarthostAuth.PasswordFile)

@@ -212,6 +212,31 @@ func (c *Config) Validate() []Problem {
 			add("audit.syslog", "%q is not udp://host:port, tcp://host:port or unix:///path", a.Syslog)
 		}
 	}
+	k := c.Keys
+	for i, src := range k.Lookup {
+		if src != "local" && src != "wkd" {
+			add(fmt.Sprintf("keys.lookup[%d]", i), "%q is not a key source (known: local, wkd)", src)
+		}
+	}
+	positive("keys.wkd.timeout", int64(k.WKD.Timeout))
+	positive("keys.wkd.positive_ttl", int64(k.WKD.PositiveTTL))
+	positive("keys.wkd.negative_ttl", int64(k.WKD.NegativeTTL))
+	if (k.Org.SMIMECertFile == "") != (k.Org.SMIMEKeyFile == "") {
+		add("keys.org", "smime_cert_file and smime_key_file go together")
+	} else if k.Org.SMIMECertFile != "" {
+		if _, err := tls.LoadX509KeyPair(k.Org.SMIMECertFile, k.Org.SMIMEKeyFile); err != nil {
+			add("keys.org.smime_cert_file", "cannot load certificate and key: %v", err)
+		} else if err := privateFile(k.Org.SMIMEKeyFile); err != nil {
+			add("keys.org.smime_key_file", "%v", err)
+		}
+	}
+	for _, f := range []struct{ path, file string }{{"keys.org.pgp_key_file", k.Org.PGPKeyFile}, {"keys.org.pgp_passphrase_file", k.Org.PGPPassphraseFile}} {
+		if f.file != "" {
+			if err := privateFile(f.file); err != nil {
+				add(f.path, "%v", err)
+			}
+		}
+	}
 	positive("relay.connect_timeout", int64(r.ConnectTimeout))
 	positive("relay.command_timeout", int64(r.CommandTimeout))
 	return ps
