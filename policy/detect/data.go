@@ -47,9 +47,9 @@ func shippedDictionaries() []dictionary {
 
 // icdTable holds ICD-10-CM categories as block ranges plus a list of common billable codes.
 type icdTable struct {
-	ranges [][2]string      // inclusive ranges of 3-character categories with a digit 3rd character
-	single map[string]bool  // categories listed one by one (those ending in a letter, e.g. C7A)
-	common map[string]bool  // full billable codes without the dot
+	ranges [][2]string     // inclusive ranges of 3-character categories with a digit 3rd character
+	single map[string]bool // categories listed one by one (those ending in a letter, e.g. C7A)
+	common map[string]bool // full billable codes without the dot
 }
 
 func loadICD() (*icdTable, error) {

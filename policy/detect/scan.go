@@ -64,6 +64,11 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 	}
 	// Pass 2: identifiers, from runs of word characters that contain a digit.
 	var groups [maxCompound]group
+	// natives remembers built-in MRN and member ID hits so a site regex does not count them twice.
+	var natives *[]hit
+	if len(s.regexes) > 0 {
+		natives = new([]hit)
+	}
 	n := len(text)
 	pos := 0
 	for pos < n {
@@ -113,7 +118,7 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 			cur = next
 		}
 		groups[ng-1].sep = 0
-		s.classifyCompound(text, groups[:ng], &ci, from, to, emit, occupied)
+		s.classifyCompound(text, groups[:ng], &ci, from, to, emit, occupied, natives)
 		pos = groups[ng-1].end
 	}
 	// Pass 3: textual dates after a DOB label ("DOB: March 3, 1975").
@@ -143,7 +148,7 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 			if occupied != nil {
 				occupied(m[0], m[1])
 			}
-			if m[0] < from || m[0] >= to {
+			if m[0] < from || m[0] >= to || overlapsNative(*natives, rd.typ, m[0], m[1]) {
 				continue
 			}
 			conf := rd.base
@@ -153,6 +158,15 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 			emit(hit{typ: rd.typ, conf: conf, start: m[0], end: m[1]})
 		}
 	}
+}
+
+func overlapsNative(hs []hit, typ string, start, end int) bool {
+	for _, h := range hs {
+		if h.typ == typ && h.start < end && start < h.end {
+			return true
+		}
+	}
+	return false
 }
 
 func hasDigit(b []byte) bool {
@@ -166,7 +180,7 @@ func hasDigit(b []byte) bool {
 
 // classifyCompound tries the longest candidate first at each group; a candidate may only be
 // cut out of a compound at a space, so "V10.2.1" is never read as ICD code "V10.2".
-func (s *Scanner) classifyCompound(text []byte, g []group, ci *ctxIndex, from, to int, emit func(hit), occupied func(int, int)) {
+func (s *Scanner) classifyCompound(text []byte, g []group, ci *ctxIndex, from, to int, emit func(hit), occupied func(int, int), natives *[]hit) {
 	if occupied != nil {
 		occupied(g[0].start, g[len(g)-1].end)
 	}
@@ -184,6 +198,9 @@ func (s *Scanner) classifyCompound(text []byte, g []group, ci *ctxIndex, from, t
 				st := g[i].start
 				if i == 0 && g[0].start > 0 && text[g[0].start-1] == '(' && g[0].sep == ')' {
 					st--
+				}
+				if natives != nil && (typ == TypeMRN || typ == TypeMemberID) {
+					*natives = append(*natives, hit{typ: typ, start: st, end: g[j].end})
 				}
 				if st >= from && st < to && s.enabled[typ] {
 					emit(hit{typ: typ, conf: conf, start: st, end: g[j].end})
@@ -346,11 +363,9 @@ func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex) (string, Confid
 		case len(d) == 5 && (d[4] == 'F' || d[4] == 'T') && allDigits(d[:4]) && label&ctxCPT != 0:
 			return TypeCPT, High
 		case len(d) == 3 && s.icd.category(d):
+			// A bare category ("C12") is a gate or a room unless a diagnosis label names it.
 			if label&ctxDx != 0 {
 				return TypeICD10, High
-			}
-			if near()&ctxDx != 0 {
-				return TypeICD10, Medium
 			}
 		case label&ctxMRN != 0 && mrnShape(d):
 			return TypeMRN, High
