@@ -14,15 +14,18 @@ import (
 func (e *Engine) eval(c *Cond, f *facts) (bool, string) {
 	switch c.kind {
 	case "all":
+		whys := make([]string, 0, len(c.sub))
 		for i, s := range c.sub {
-			if ok, why := e.eval(s, f); !ok {
+			ok, why := e.eval(s, f)
+			if !ok {
 				if len(c.sub) == 1 {
 					return false, why
 				}
 				return false, fmt.Sprintf("all: [%d] %s", i, why)
 			}
+			whys = append(whys, why)
 		}
-		return true, fmt.Sprintf("all %d conditions hold", len(c.sub))
+		return true, "all: " + strings.Join(whys, "; ")
 	case "any":
 		var whys []string
 		for i, s := range c.sub {
