@@ -12,7 +12,10 @@ import (
 const (
 	clsOther = 0
 	clsSpace = 37
-	numCls   = 49
+	numCls   = 64 // 49 used; a power of two so a row is a shift away
+	clsShift = 6
+	// outFlag marks a delta entry whose target state has output (own or along its failure chain).
+	outFlag = int32(-1 << 31)
 )
 
 var byteClass = func() (t [256]uint8) {
@@ -158,6 +161,11 @@ func (b *acBuilder) build() (*automaton, []acPattern) {
 			a.first[s] = -1
 		}
 	}
+	for i, t := range a.delta {
+		if a.first[t] >= 0 || a.outNext[t] >= 0 {
+			a.delta[i] = t | outFlag
+		}
+	}
 	return a, b.pats
 }
 
@@ -172,10 +180,11 @@ func (a *automaton) run(text []byte, pats []acPattern, emit func(acHit)) {
 	var s int32
 	delta := a.delta
 	for i := 0; i < len(text); i++ {
-		s = delta[int(s)*numCls+int(byteClass[text[i]])]
-		if a.first[s] < 0 && a.outNext[s] < 0 {
+		s = delta[int(s)<<clsShift|int(byteClass[text[i]])]
+		if s >= 0 {
 			continue
 		}
+		s &^= outFlag
 		for st := s; st >= 0; st = a.outNext[st] {
 			if st == 0 {
 				break

@@ -48,6 +48,7 @@ func shippedDictionaries() []dictionary {
 // icdTable holds ICD-10-CM categories as block ranges plus a list of common billable codes.
 type icdTable struct {
 	ranges [][2]string     // inclusive ranges of 3-character categories with a digit 3rd character
+	digit  [26 * 100]bool  // the ranges expanded: letter*100 + two digits
 	single map[string]bool // categories listed one by one (those ending in a letter, e.g. C7A)
 	common map[string]bool // full billable codes without the dot
 }
@@ -68,6 +69,16 @@ func loadICD() (*icdTable, error) {
 		}
 		t.ranges = append(t.ranges, [2]string{lo, hi})
 	}
+	for _, r := range t.ranges {
+		for l := r[0][0]; l <= r[1][0]; l++ {
+			for n := 0; n < 100; n++ {
+				c := fmt.Sprintf("%c%02d", l, n)
+				if c >= r[0] && c <= r[1] {
+					t.digit[int(l-'A')*100+n] = true
+				}
+			}
+		}
+	}
 	for _, c := range readList("icd10cm_common.txt") {
 		t.common[strings.ReplaceAll(c, ".", "")] = true
 	}
@@ -83,10 +94,5 @@ func (t *icdTable) category(c []byte) bool {
 	if !isDigit(c[2]) {
 		return t.single[s]
 	}
-	for _, r := range t.ranges {
-		if s >= r[0] && s <= r[1] {
-			return true
-		}
-	}
-	return false
+	return t.digit[int(c[0]-'A')*100+int(c[1]-'0')*10+int(c[2]-'0')]
 }

@@ -72,11 +72,13 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 	n := len(text)
 	pos := 0
 	for pos < n {
-		d := bytes.IndexAny(text[pos:], "0123456789")
-		if d < 0 {
+		d := pos
+		for d < n && (text[d]-'0') > 9 {
+			d++
+		}
+		if d >= n {
 			break
 		}
-		d += pos
 		st := d
 		for st > pos && isWord(text[st-1]) {
 			st--
