@@ -4,11 +4,15 @@
 // # Layout
 //
 //	<Dir>/tmp/                  files being written (never read back)
-//	<Dir>/msg/<id>.body         the message bytes
-//	<Dir>/msg/<id>.env          the Envelope as JSON: its presence is the commit
+//	<Dir>/msg/<id>              the message: sealed body, sealed Envelope, footer
 //	<Dir>/msg/<id>.state        opaque relay state (optional)
 //	<Dir>/msg/<id>.copies/<n>   processed outbound copies (optional)
 //	<Dir>/quarantine/           messages that failed verification in Recover
+//
+// A message is one write-once file (msgfile.go): the sealed body stream,
+// then the sealed Envelope JSON, then a 24-byte footer giving the
+// envelope's offset and length and a magic string. Envelope reads only the
+// file's tail; OpenBody reads only the body section.
 //
 // Every file is sealed with crypto/seal (AES-256-GCM STREAM, per-file key
 // from the master key) under a context naming its kind and message ID, so
@@ -19,38 +23,47 @@
 //
 // # Durability contract
 //
-// When Writer.Commit returns nil, all of this is on stable storage: the body
-// file (fsynced), the env file (fsynced), and both directory entries in
-// msg/ (the directory fsynced after the renames). Commit does, in order:
+// When Writer.Commit returns nil, the message file is on stable storage
+// (fsynced) and so is its entry in msg/ (the directory fsynced after the
+// rename). Commit does, in order:
 //
-//  1. seal the final body chunk, fsync the temp body;
-//  2. write the sealed env to a temp file, fsync it;
-//  3. rename the body into msg/, fsync msg/;
-//  4. rename the env into msg/ (the commit point), fsync msg/.
+//  1. seal the final body chunk, append the sealed envelope and the footer;
+//  2. fsync the file in tmp/;
+//  3. rename it to msg/<id> (the commit point), fsync msg/.
 //
-// A crash leaves, by step: before 3, only temp files (Open deletes them);
-// between 3 and 4, a body without env (Recover deletes it: the client never
-// got 250); after 4 but before its fsync finished, the body alone or the
-// whole message (the client never got 250, so at worst the message is
-// delivered and also retried: a duplicate, never a loss). An env without a
-// body can only come from outside damage; Recover quarantines it.
+// A crash before 3 leaves only a temp file (Open deletes it); during 3,
+// the whole message or nothing (the client never got 250, so at worst the
+// message is delivered and also retried: a duplicate, never a loss). A
+// torn or modified message file can only come from outside damage; Recover
+// quarantines it.
 //
 // Directory fsyncs are group-committed: concurrent committers share one
 // fsync of msg/ that started after all their renames. Each file still gets
-// its own fsync. SaveState and PutCopy write a sealed temp file, fsync it,
-// rename it over the old one and fsync the directory: a reader sees the old
-// or the new blob, never a mix. Remove deletes the env first, so a crash in
-// the middle leaves only garbage.
+// its own fsync. So a message costs one create, one fsync, one rename and
+// a share of one directory fsync. SaveState and PutCopy write a sealed temp
+// file, fsync it, rename it over the old one and fsync the directory: a
+// reader sees the old or the new blob, never a mix.
+//
+// Remove is not durable, on purpose: it unlinks the message file (and any
+// state and copies, which the spool tracks in memory so that a message
+// without them costs exactly one unlink) and fsyncs nothing. If a crash
+// loses the unlink, the message comes back at the next start and is
+// delivered again: a duplicate, which the relay's contract allows, never a
+// loss. State or copies left without their message file are deleted by
+// Recover.
 //
 // # Recover
 //
 // Recover (call it at start, after Open, before serving) reads every
-// committed message end to end: envelope, whole body, state and copies, all
-// authenticated. Good ones are returned oldest first. A message with an env
-// but a missing, torn or modified file is moved whole to quarantine/ (env
-// last, so a crash mid-move is redone next start) and reported; it is never
-// returned and never deleted. Files without an env are deleted. An I/O error
-// other than corruption fails Recover without moving anything.
+// committed message end to end: footer, envelope, whole body, state and
+// copies, all authenticated. Good ones are returned oldest first. A
+// message whose file is missing its footer, torn or modified, or whose
+// state or a copy is, is moved whole to quarantine/ (the message file
+// first; side files left by a crash midway follow it at the next start)
+// and reported; it is never returned and never deleted. A message in the
+// older two-file layout (<id>.body + <id>.env) is rewritten into one file
+// under the same ID, then its old files are deleted. An I/O error other
+// than corruption fails Recover without moving anything.
 //
 // # Errors and health
 //

@@ -107,9 +107,9 @@ func TestOtherWriteErrorsAreNotErrNoSpace(t *testing.T) {
 }
 
 func TestFsyncFailureAtAnyStepFailsCommitAndLeavesNothing(t *testing.T) {
-	// Commit fsyncs, in order: body file, env file, msg/ after the body
-	// rename, msg/ after the env rename (the commit point).
-	for step := 1; step <= 4; step++ {
+	// Commit fsyncs, in order: the message file, then msg/ after the
+	// rename (the commit point).
+	for step := 1; step <= 2; step++ {
 		s := newSpool(t)
 		w, err := s.NewMessage()
 		if err != nil {

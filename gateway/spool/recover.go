@@ -15,16 +15,19 @@ import (
 )
 
 type msgFiles struct {
-	env, body, state, copies bool
+	msg, state, copies    bool
+	legacyEnv, legacyBody bool // the layout before one file per message
 }
 
 // Recover checks every message in msg/ and returns the IDs of those whose
-// envelope, body, state and copies all authenticate, oldest first. A
-// message with an env but a missing, torn or corrupt file is moved whole to
-// quarantine/ and its ID returned in quarantined. Files of a message with no
-// env (a crash before the commit point, or during Remove) are deleted.
-// Messages being written by this process are left alone. Call it at start,
-// before serving.
+// message file (footer, envelope, whole body), state and copies all
+// authenticate, oldest first. A message whose file is torn or corrupt, or
+// whose state or a copy is, is moved whole to quarantine/ and its ID
+// returned in quarantined. State and copies without a message file (a
+// crash during Remove) are deleted, or moved to quarantine/ if their
+// message is there. Messages in the previous layout (<id>.env beside
+// <id>.body) are rewritten into one file. Messages being written by this
+// process are left alone. Call it at start, before serving.
 func (s *Spool) Recover() (ids []string, quarantined []string, err error) {
 	entries, err := os.ReadDir(s.msgDir)
 	if err != nil {
@@ -43,39 +46,81 @@ func (s *Spool) Recover() (ids []string, quarantined []string, err error) {
 			msgs[id] = m
 		}
 		switch kind {
-		case "env":
-			m.env = true
-		case "body":
-			m.body = true
+		case "":
+			m.msg = true
 		case "state":
 			m.state = true
 		case "copies":
 			m.copies = true
+		case "env":
+			m.legacyEnv = true
+		case "body":
+			m.legacyBody = true
 		default:
 			s.log.Warn("spool: recover: unknown file in msg dir left alone", "msg_id", id, "file", e.Name())
 		}
 	}
 
-	var garbage, check []string
+	var garbage, legacy, check []string
 	for id, m := range msgs {
 		if s.isInflight(id) {
 			continue
 		}
-		if m.env {
+		switch {
+		case m.msg:
 			check = append(check, id)
-		} else {
+		case m.legacyEnv:
+			legacy = append(legacy, id)
+		default:
 			garbage = append(garbage, id)
 		}
 	}
 	sort.Strings(check)
 	sort.Strings(garbage)
+	sort.Strings(legacy)
 
+	changed := false
 	for _, id := range garbage {
+		if s.inQuarantine(id) {
+			// A crash while quarantining: the message file went first.
+			if err := s.quarantine(id); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
 		if err := s.removeFiles(id); err != nil {
 			return nil, nil, err
 		}
-		s.log.Info("spool: recover: removed uncommitted files", "msg_id", id)
+		changed = true
+		s.log.Info("spool: recover: removed files of a removed or uncommitted message", "msg_id", id)
 	}
+	for _, id := range check {
+		if m := msgs[id]; m.legacyEnv || m.legacyBody {
+			// A crash after migrating, before the old files were deleted.
+			if err := s.removeLegacy(id); err != nil {
+				return nil, nil, err
+			}
+			changed = true
+		}
+	}
+	for _, id := range legacy {
+		err := s.migrate(id, msgs[id])
+		if err == nil {
+			msgs[id].msg = true
+			check = append(check, id)
+			changed = true
+			continue
+		}
+		if !isCorrupt(err) {
+			return nil, nil, s.wrap("recover: migrate", id, err)
+		}
+		if err := s.quarantine(id); err != nil {
+			return nil, nil, err
+		}
+		quarantined = append(quarantined, id)
+		s.log.Error("spool: recover: message quarantined", "msg_id", id, "reason", err)
+	}
+	sort.Strings(check)
 
 	// Reading every body is the slow part; spread it over the CPUs.
 	verdicts := make([]error, len(check))
@@ -92,10 +137,18 @@ func (s *Spool) Recover() (ids []string, quarantined []string, err error) {
 	}
 	wg.Wait()
 
+	side := make(map[string]sideFiles)
 	for i, id := range check {
 		verr := verdicts[i]
 		if verr == nil {
 			ids = append(ids, id)
+			m := msgs[id]
+			if m.state {
+				side[id] |= sideState
+			}
+			if m.copies {
+				side[id] |= sideCopies
+			}
 			continue
 		}
 		if !isCorrupt(verr) {
@@ -109,11 +162,19 @@ func (s *Spool) Recover() (ids []string, quarantined []string, err error) {
 		quarantined = append(quarantined, id)
 		s.log.Error("spool: recover: message quarantined", "msg_id", id, "reason", verr)
 	}
-	if len(garbage) > 0 {
+	if changed {
 		if err := s.msgSync.Sync(); err != nil {
 			return nil, nil, s.wrap("recover", "", err)
 		}
 	}
+	s.mu.Lock()
+	for id := range s.inflight { // a Writer's side files are not ours to forget
+		if f, ok := s.side[id]; ok {
+			side[id] = f
+		}
+	}
+	s.side = side
+	s.mu.Unlock()
 	s.log.Info("spool: recovered", "messages", len(ids), "quarantined", len(quarantined), "removed", len(garbage))
 	return ids, quarantined, nil
 }
@@ -127,13 +188,15 @@ func isCorrupt(err error) bool {
 
 // verify authenticates every file of a committed message end to end.
 func (s *Spool) verify(id string, m *msgFiles) error {
-	if !m.body {
-		return errMissing
-	}
-	if _, err := s.Envelope(id); err != nil {
+	mf, err := s.openMsg(id)
+	if err != nil {
 		return err
 	}
-	if err := s.drain(s.OpenBody(id)); err != nil {
+	if _, err := s.envelopeOf(mf, id); err != nil {
+		mf.f.Close()
+		return err
+	}
+	if err := s.drain(s.bodyOf(mf, id)); err != nil {
 		return err
 	}
 	if m.state {
@@ -168,9 +231,9 @@ func (s *Spool) drain(rc io.ReadCloser, err error) error {
 	return err
 }
 
-// removeFiles deletes the files of a message that has no env.
+// removeFiles deletes the side files of a message that has no file.
 func (s *Spool) removeFiles(id string) error {
-	for _, p := range []string{s.bodyPath(id), s.statePath(id), s.copiesPath(id)} {
+	for _, p := range []string{s.statePath(id), s.copiesPath(id), s.legacyBodyPath(id)} {
 		if err := os.RemoveAll(p); err != nil {
 			return s.wrap("recover: remove", id, err)
 		}
@@ -178,10 +241,21 @@ func (s *Spool) removeFiles(id string) error {
 	return nil
 }
 
-// quarantine moves all files of id to quarantine/, the env last so that a
-// crash midway leaves an env in msg/ that the next Recover quarantines again.
+// inQuarantine reports whether a message of this ID was quarantined.
+func (s *Spool) inQuarantine(id string) bool {
+	for _, n := range []string{id, id + ".env"} {
+		if _, err := os.Lstat(filepath.Join(s.qDir, n)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// quarantine moves all files of id to quarantine/, the message file first:
+// a crash midway leaves side files that the next Recover finds orphaned,
+// sees the message in quarantine/ and moves after it.
 func (s *Spool) quarantine(id string) error {
-	moves := []string{id + ".body", id + ".state", id + ".copies", id + ".env"}
+	moves := []string{id, id + ".env", id + ".body", id + ".state", id + ".copies"}
 	for _, name := range moves {
 		src := filepath.Join(s.msgDir, name)
 		dst := filepath.Join(s.qDir, name)
@@ -198,5 +272,8 @@ func (s *Spool) quarantine(id string) error {
 	if err := s.msgSync.Sync(); err != nil {
 		return s.wrap("quarantine", id, err)
 	}
+	s.mu.Lock()
+	delete(s.side, id)
+	s.mu.Unlock()
 	return nil
 }

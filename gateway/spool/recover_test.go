@@ -1,12 +1,15 @@
 package spool
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // restart simulates a new process on the same directory: Open, then Recover.
@@ -57,15 +60,18 @@ func TestStaleTempFilesAreRemovedOnRestart(t *testing.T) {
 	}
 }
 
-func TestBodyWithoutEnvelopeIsRemovedOnRecover(t *testing.T) {
+func TestSideFilesWithoutMessageAreRemovedOnRecover(t *testing.T) {
 	dir, key := t.TempDir(), testKey(t)
 	s := openSpool(t, dir, key)
 	keep := commit(t, s, []byte("keep"), nil)
-	id := commit(t, s, []byte("crash between body and env rename"), nil)
+	id := commit(t, s, []byte("crash in Remove after the message file went"), nil)
 	if err := s.SaveState(id, []byte("st")); err != nil {
 		t.Fatal(err)
 	}
-	os.Remove(filepath.Join(dir, "msg", id+".env"))
+	if err := s.PutCopy(id, "pgp", strings.NewReader("copy")); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, "msg", id))
 
 	_, ids, q := restart(t, dir, key)
 	if !slices.Equal(ids, []string{keep}) || len(q) != 0 {
@@ -99,8 +105,8 @@ func quarantineCase(t *testing.T, damage func(dir, id string)) {
 		}
 	}
 	qn := dirNames(t, filepath.Join(dir, "quarantine"))
-	if !slices.Contains(qn, id+".env") {
-		t.Fatalf("quarantine holds %v, want the env of %s", qn, id)
+	if !slices.Contains(qn, id) || !slices.Contains(qn, id+".state") {
+		t.Fatalf("quarantine holds %v, want the message file and state of %s", qn, id)
 	}
 	if listed, _ := s2.List(); !slices.Equal(listed, []string{good}) {
 		t.Fatalf("List after quarantine = %v", listed)
@@ -115,9 +121,9 @@ func quarantineCase(t *testing.T, damage func(dir, id string)) {
 	}
 }
 
-func TestTruncatedBodyIsQuarantined(t *testing.T) {
+func TestTruncatedMessageFileIsQuarantined(t *testing.T) {
 	quarantineCase(t, func(dir, id string) {
-		p := filepath.Join(dir, "msg", id+".body")
+		p := filepath.Join(dir, "msg", id)
 		st, err := os.Stat(p)
 		if err != nil {
 			t.Fatal(err)
@@ -128,18 +134,50 @@ func TestTruncatedBodyIsQuarantined(t *testing.T) {
 	})
 }
 
-func TestBodyTruncatedAtChunkBoundaryIsQuarantined(t *testing.T) {
+func TestTornFooterIsQuarantined(t *testing.T) {
 	quarantineCase(t, func(dir, id string) {
-		// 200 KiB = three full chunks + a short final one: cut after chunk 2.
-		if err := os.Truncate(filepath.Join(dir, "msg", id+".body"), 40+2*(64<<10+16)); err != nil {
+		p := filepath.Join(dir, "msg", id)
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Truncate(p, st.Size()-10); err != nil {
 			t.Fatal(err)
 		}
 	})
 }
 
+func TestEmptyMessageFileIsQuarantined(t *testing.T) {
+	quarantineCase(t, func(dir, id string) {
+		if err := os.Truncate(filepath.Join(dir, "msg", id), 0); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestBodyTruncatedAtChunkBoundaryIsQuarantined(t *testing.T) {
+	quarantineCase(t, func(dir, id string) {
+		// 200 KiB = three full chunks + a short final one: cut after chunk 2,
+		// with a footer rewritten to match, so only the seal can tell.
+		rewriteBody(t, filepath.Join(dir, "msg", id), func(b []byte) []byte { return b[:40+2*(64<<10+16)] })
+	})
+}
+
 func TestFlippedByteInEnvelopeIsQuarantined(t *testing.T) {
 	quarantineCase(t, func(dir, id string) {
-		flipByte(t, filepath.Join(dir, "msg", id+".env"), 50)
+		envOff, _ := footerOf(t, filepath.Join(dir, "msg", id))
+		flipByte(t, filepath.Join(dir, "msg", id), envOff+50)
+	})
+}
+
+func TestFlippedByteInFooterIsQuarantined(t *testing.T) {
+	quarantineCase(t, func(dir, id string) {
+		p := filepath.Join(dir, "msg", id)
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		flipByte(t, p, st.Size()-int64(footerLen)+5) // envOff
 	})
 }
 
@@ -149,10 +187,75 @@ func TestFlippedByteInStateIsQuarantined(t *testing.T) {
 	})
 }
 
-func TestEnvelopeWithoutBodyIsQuarantined(t *testing.T) {
-	quarantineCase(t, func(dir, id string) {
-		os.Remove(filepath.Join(dir, "msg", id+".body"))
-	})
+func TestCrashMidQuarantineFinishesOnNextStart(t *testing.T) {
+	dir, key := t.TempDir(), testKey(t)
+	s := openSpool(t, dir, key)
+	id := commit(t, s, []byte("x"), nil)
+	if err := s.SaveState(id, []byte("st")); err != nil {
+		t.Fatal(err)
+	}
+	// The message file was moved, then the process died.
+	if err := os.Rename(filepath.Join(dir, "msg", id), filepath.Join(dir, "quarantine", id)); err != nil {
+		t.Fatal(err)
+	}
+	_, ids, q := restart(t, dir, key)
+	if len(ids)+len(q) != 0 {
+		t.Fatalf("Recover = %v, %v", ids, q)
+	}
+	if !slices.Contains(dirNames(t, filepath.Join(dir, "quarantine")), id+".state") {
+		t.Fatal("state of a quarantined message deleted instead of moved beside it")
+	}
+}
+
+func TestLegacyTwoFileMessageIsRewrittenAndKept(t *testing.T) {
+	dir, key := t.TempDir(), testKey(t)
+	s := openSpool(t, dir, key)
+	id, _ := s.newID()
+	body := bytes.Repeat([]byte("legacy line\r\n"), 10000)
+	env := testEnvelope()
+	env.ID, env.Size, env.Received = id, int64(len(body)), time.Now().UTC().Truncate(time.Second)
+	raw, _ := json.Marshal(env)
+	writeSealed(t, filepath.Join(dir, "msg", id+".body"), key, ctxBody(id), body)
+	writeSealed(t, filepath.Join(dir, "msg", id+".env"), key, ctxEnv(id), raw)
+	writeSealed(t, filepath.Join(dir, "msg", id+".state"), key, ctxState(id), []byte("old state"))
+
+	s2, ids, q := restart(t, dir, key)
+	if !slices.Equal(ids, []string{id}) || len(q) != 0 {
+		t.Fatalf("Recover = %v, %v", ids, q)
+	}
+	if got := readBody(t, s2, id); !bytes.Equal(got, body) {
+		t.Fatal("body changed by the rewrite")
+	}
+	got, err := s2.Envelope(id)
+	if err != nil || got.Size != env.Size || !got.Received.Equal(env.Received) || got.From != env.From {
+		t.Fatalf("envelope after rewrite = %+v, %v", got, err)
+	}
+	if st, err := s2.LoadState(id); err != nil || string(st) != "old state" {
+		t.Fatalf("state after rewrite = %q, %v", st, err)
+	}
+	names := dirNames(t, filepath.Join(dir, "msg"))
+	if slices.Contains(names, id+".env") || slices.Contains(names, id+".body") {
+		t.Fatalf("old files left: %v", names)
+	}
+}
+
+func TestCorruptLegacyMessageIsQuarantined(t *testing.T) {
+	dir, key := t.TempDir(), testKey(t)
+	s := openSpool(t, dir, key)
+	id, _ := s.newID()
+	env := testEnvelope()
+	env.ID = id
+	raw, _ := json.Marshal(env)
+	writeSealed(t, filepath.Join(dir, "msg", id+".body"), key, ctxBody(id), make([]byte, 100<<10))
+	writeSealed(t, filepath.Join(dir, "msg", id+".env"), key, ctxEnv(id), raw)
+	flipByte(t, filepath.Join(dir, "msg", id+".body"), 70000)
+	_, ids, q := restart(t, dir, key)
+	if len(ids) != 0 || !slices.Equal(q, []string{id}) {
+		t.Fatalf("Recover = %v, %v", ids, q)
+	}
+	if n := dirNames(t, filepath.Join(dir, "msg")); len(n) != 0 {
+		t.Fatalf("msg/ after quarantine: %v", n)
+	}
 }
 
 func TestCorruptCopyIsQuarantined(t *testing.T) {
@@ -171,4 +274,3 @@ func TestCorruptCopyIsQuarantined(t *testing.T) {
 		t.Fatal("copies not moved to quarantine")
 	}
 }
-

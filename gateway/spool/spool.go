@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -48,8 +49,20 @@ type Spool struct {
 	mu       sync.Mutex
 	lastNano int64
 	inflight map[string]struct{} // IDs with an open Writer; Recover and List skip them
-	health   error
+	// side records which messages have a state file or copies, so Remove
+	// of the common message (neither) is a single unlink. Filled by Open's
+	// scan of msg/, kept by SaveState/PutCopy/Remove, refreshed by Recover.
+	side   map[string]sideFiles
+	health error
 }
+
+// sideFiles flags a message's optional files beside its message file.
+type sideFiles uint8
+
+const (
+	sideState sideFiles = 1 << iota
+	sideCopies
+)
 
 const (
 	keySize      = 32
@@ -83,6 +96,7 @@ func Open(opts Options) (*Spool, error) {
 		writeFile: (*os.File).Write,
 		syncFile:  (*os.File).Sync,
 		inflight:  make(map[string]struct{}),
+		side:      make(map[string]sideFiles),
 	}
 	s.msgSync = newGroupSync(s.msgDir, s.syncDir)
 	if err := os.MkdirAll(s.dir, dirMode); err != nil {
@@ -115,7 +129,33 @@ func Open(opts Options) (*Spool, error) {
 	if err := s.checkKey(); err != nil {
 		return nil, err
 	}
+	// Names only (one getdents pass): which messages have side files.
+	msgEntries, err := os.ReadDir(s.msgDir)
+	if err != nil {
+		return nil, s.wrap("read msg dir", "", err)
+	}
+	for _, e := range msgEntries {
+		if id, kind, ok := strings.Cut(e.Name(), "."); ok && validID(id) {
+			s.side[id] |= sideOf(kind)
+		}
+	}
 	return s, nil
+}
+
+func sideOf(kind string) sideFiles {
+	switch kind {
+	case "state":
+		return sideState
+	case "copies":
+		return sideCopies
+	}
+	return 0
+}
+
+func (s *Spool) markSide(id string, f sideFiles) {
+	s.mu.Lock()
+	s.side[id] |= f
+	s.mu.Unlock()
 }
 
 // Dir returns the data directory.
@@ -201,8 +241,7 @@ func (s *Spool) checkID(id string) error {
 }
 
 // Paths of a message's files.
-func (s *Spool) bodyPath(id string) string   { return filepath.Join(s.msgDir, id+".body") }
-func (s *Spool) envPath(id string) string    { return filepath.Join(s.msgDir, id+".env") }
+func (s *Spool) msgPath(id string) string    { return filepath.Join(s.msgDir, id) }
 func (s *Spool) statePath(id string) string  { return filepath.Join(s.msgDir, id+".state") }
 func (s *Spool) copiesPath(id string) string { return filepath.Join(s.msgDir, id+".copies") }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"io"
 	"io/fs"
@@ -238,7 +239,7 @@ func TestMarkerInMessageIsInNoFileOnDiskNorInLogs(t *testing.T) {
 	}
 	// A quarantined message must not leak either.
 	other := commit(t, s, body, nil)
-	flipByte(t, filepath.Join(dir, "msg", other+".body"), 100)
+	flipByte(t, filepath.Join(dir, "msg", other), 100)
 	if _, q, err := s.Recover(); err != nil || len(q) != 1 {
 		t.Fatalf("quarantined %v, %v", q, err)
 	}
@@ -305,13 +306,10 @@ func flipByte(t testing.TB, path string, off int64) {
 func TestCorruptBodyFailsReadInsteadOfShortRead(t *testing.T) {
 	s := newSpool(t)
 	id := commit(t, s, bytes.Repeat([]byte("line\r\n"), 30000), nil)
-	path := filepath.Join(s.Dir(), "msg", id+".body")
-	st, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(path, st.Size()-100); err != nil {
-		t.Fatal(err)
+	// Cut the body, keeping the footer consistent: only the seal can tell.
+	rewriteBody(t, filepath.Join(s.Dir(), "msg", id), func(b []byte) []byte { return b[:len(b)-100] })
+	if _, err := s.Envelope(id); err != nil {
+		t.Fatalf("envelope of a message with a cut body: %v", err)
 	}
 	rc, err := s.OpenBody(id)
 	if err != nil {
@@ -327,8 +325,12 @@ func TestBodySwappedBetweenMessagesDoesNotAuthenticate(t *testing.T) {
 	s := newSpool(t)
 	a := commit(t, s, []byte("message a"), nil)
 	b := commit(t, s, []byte("message b"), nil)
-	if err := os.Rename(filepath.Join(s.Dir(), "msg", a+".body"), filepath.Join(s.Dir(), "msg", b+".body")); err != nil {
-		t.Fatal(err)
+	aPath := filepath.Join(s.Dir(), "msg", a)
+	aOff, _ := footerOf(t, aPath)
+	aData, _ := os.ReadFile(aPath)
+	rewriteBody(t, filepath.Join(s.Dir(), "msg", b), func([]byte) []byte { return aData[:aOff] })
+	if _, err := s.Envelope(b); err != nil {
+		t.Fatalf("envelope: %v", err)
 	}
 	rc, err := s.OpenBody(b)
 	if err == nil {
@@ -337,6 +339,56 @@ func TestBodySwappedBetweenMessagesDoesNotAuthenticate(t *testing.T) {
 	}
 	if !errors.Is(err, seal.ErrCorrupt) {
 		t.Fatalf("another message's body read as this one's: %v", err)
+	}
+	// And a whole file under another name does not authenticate either.
+	if err := os.Rename(aPath, filepath.Join(s.Dir(), "msg", b)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Envelope(b); !errors.Is(err, seal.ErrCorrupt) {
+		t.Fatalf("another message's file read as this one's: %v", err)
+	}
+}
+
+// footerOf returns the envelope offset and length from a message file.
+func footerOf(t testing.TB, path string) (envOff, envLen int64) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	foot := data[len(data)-footerLen:]
+	if string(foot[16:]) != footerMagic {
+		t.Fatalf("%s: no footer", path)
+	}
+	return int64(binary.BigEndian.Uint64(foot[:8])), int64(binary.BigEndian.Uint64(foot[8:16]))
+}
+
+// rewriteBody replaces the body section of a message file with
+// edit(body), keeping its envelope and writing a matching footer.
+func rewriteBody(t testing.TB, path string, edit func([]byte) []byte) {
+	t.Helper()
+	envOff, envLen := footerOf(t, path)
+	data, _ := os.ReadFile(path)
+	body := edit(append([]byte(nil), data[:envOff]...))
+	out := append(body, data[envOff:envOff+envLen]...)
+	out = appendFooter(out, int64(len(body)), envLen)
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeSealed writes pt sealed under context, as the old layout did.
+func writeSealed(t testing.TB, path string, key []byte, context string, pt []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := seal.NewWriter(&buf, key, context)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(pt)
+	w.Close()
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -685,5 +737,40 @@ func TestRemoveDeletesEveryFileOfTheMessage(t *testing.T) {
 	}
 	if ids, _ := s.List(); !slices.Equal(ids, []string{keep}) {
 		t.Fatalf("List = %v", ids)
+	}
+}
+
+func TestRemoveOfPlainMessageNeedsNoFsync(t *testing.T) {
+	s := newSpool(t)
+	id := commit(t, s, []byte("x"), nil)
+	syncs := 0
+	s.syncFile = func(f *os.File) error { syncs++; return f.Sync() }
+	if err := s.Remove(id); err != nil {
+		t.Fatal(err)
+	}
+	if syncs != 0 {
+		t.Fatalf("Remove did %d fsyncs; a lost unlink is only a duplicate, it needs none", syncs)
+	}
+	if n := dirNames(t, filepath.Join(s.Dir(), "msg")); len(n) != 0 {
+		t.Fatalf("msg/ after Remove: %v", n)
+	}
+}
+
+func TestRemoveAfterRestartDeletesStateAndCopiesOfEarlierProcess(t *testing.T) {
+	dir, key := t.TempDir(), testKey(t)
+	s := openSpool(t, dir, key)
+	id := commit(t, s, []byte("x"), nil)
+	if err := s.SaveState(id, []byte("st")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutCopy(id, "c", strings.NewReader("copy")); err != nil {
+		t.Fatal(err)
+	}
+	s2 := openSpool(t, dir, key) // no Recover: Open alone must know
+	if err := s2.Remove(id); err != nil {
+		t.Fatal(err)
+	}
+	if n := dirNames(t, filepath.Join(dir, "msg")); len(n) != 0 {
+		t.Fatalf("msg/ after Remove: %v", n)
 	}
 }

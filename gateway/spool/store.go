@@ -1,14 +1,12 @@
 package spool
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/sealgate/sealgate/crypto/seal"
 )
@@ -17,9 +15,9 @@ func (s *Spool) notFound(id string) error {
 	return fmt.Errorf("%w: %s", ErrNotFound, id)
 }
 
-// exists reports whether the message is committed (its env is in msg/).
+// exists reports whether the message is committed (its file is in msg/).
 func (s *Spool) exists(id string) (bool, error) {
-	_, err := os.Lstat(s.envPath(id))
+	_, err := os.Lstat(s.msgPath(id))
 	if err == nil {
 		return true, nil
 	}
@@ -70,24 +68,18 @@ func (s *Spool) readSealed(path, context, id string, limit int64) ([]byte, error
 	return data, nil
 }
 
-// Envelope returns the committed envelope of id.
+// Envelope returns the committed envelope of id. It reads the end of the
+// message file (footer and sealed envelope), never the body.
 func (s *Spool) Envelope(id string) (*Envelope, error) {
 	if err := s.checkID(id); err != nil {
 		return nil, err
 	}
-	data, err := s.readSealed(s.envPath(id), ctxEnv(id), id, maxEnvSize)
+	m, err := s.openMsg(id)
 	if err != nil {
 		return nil, err
 	}
-	env := new(Envelope)
-	if err := json.Unmarshal(data, env); err != nil {
-		// Authenticated but unparsable: our own bytes went bad. Never echo them.
-		return nil, s.wrap("decode envelope", id, fmt.Errorf("%w: invalid envelope JSON", seal.ErrCorrupt))
-	}
-	if env.ID != id {
-		return nil, s.wrap("decode envelope", id, fmt.Errorf("%w: envelope names another message", seal.ErrCorrupt))
-	}
-	return env, nil
+	defer m.f.Close()
+	return s.envelopeOf(m, id)
 }
 
 // OpenBody returns a decrypting stream of the stored message. A torn or
@@ -97,7 +89,11 @@ func (s *Spool) OpenBody(id string) (io.ReadCloser, error) {
 	if err := s.checkID(id); err != nil {
 		return nil, err
 	}
-	return s.openSealed(s.bodyPath(id), ctxBody(id), id)
+	m, err := s.openMsg(id)
+	if err != nil {
+		return nil, err
+	}
+	return s.bodyOf(m, id)
 }
 
 // replace seals fill's output to a temp file and renames it over final,
@@ -134,6 +130,7 @@ func (s *Spool) SaveState(id string, state []byte) error {
 	} else if !ok {
 		return s.notFound(id)
 	}
+	s.markSide(id, sideState) // before the file exists, so Remove never misses it
 	err := s.replace("save state", id, id+".state."+randSuffix(), ctxState(id), s.statePath(id), "",
 		func(w io.Writer) error { _, err := w.Write(state); return err })
 	if err != nil {
@@ -176,6 +173,7 @@ func (s *Spool) PutCopy(id, name string, r io.Reader) error {
 		return s.notFound(id)
 	}
 	dir := s.copiesPath(id)
+	s.markSide(id, sideCopies)
 	if err := os.Mkdir(dir, dirMode); err != nil && !errors.Is(err, fs.ErrExist) {
 		err = s.wrap("put copy", id, err)
 		s.recordFailure(err, id)
@@ -206,39 +204,38 @@ func (s *Spool) OpenCopy(id, name string) (io.ReadCloser, error) {
 	return s.openSealed(filepath.Join(s.copiesPath(id), name), ctxCopy(id, name), id)
 }
 
-// Remove deletes every file of the message: the env first (so a crash
-// midway leaves only garbage that Recover deletes), then the rest, then
-// fsyncs the directory. Unknown IDs give ErrNotFound.
+// Remove deletes the message: its file first (after that it is gone for
+// Recover too), then any state and copies. It is not durable: a crash soon
+// after may bring the message back, and it is then delivered again (a
+// duplicate, never a loss), so it costs one unlink and no fsync for a
+// message without state or copies. Unknown IDs give ErrNotFound.
 func (s *Spool) Remove(id string) error {
 	if err := s.checkID(id); err != nil {
 		return err
 	}
-	found := false
-	for _, p := range []string{s.envPath(id), s.bodyPath(id), s.statePath(id)} {
-		err := os.Remove(p)
-		if err == nil {
-			found = true
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			err = s.wrap("remove", id, err)
-			s.recordFailure(err, id)
-			return err
-		}
-	}
-	if _, err := os.Lstat(s.copiesPath(id)); err == nil {
-		found = true
-		if err := os.RemoveAll(s.copiesPath(id)); err != nil {
-			err = s.wrap("remove", id, err)
-			s.recordFailure(err, id)
-			return err
-		}
-	}
-	if !found {
-		return s.notFound(id)
-	}
-	if err := s.msgSync.Sync(); err != nil {
+	err := os.Remove(s.msgPath(id))
+	missing := errors.Is(err, fs.ErrNotExist)
+	if err != nil && !missing {
 		err = s.wrap("remove", id, err)
 		s.recordFailure(err, id)
 		return err
+	}
+	s.mu.Lock()
+	side := s.side[id]
+	delete(s.side, id)
+	s.mu.Unlock()
+	if side&sideState != 0 {
+		if err := os.Remove(s.statePath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			s.log.Warn("spool: remove state failed; Recover deletes it", "msg_id", id, "err", err)
+		}
+	}
+	if side&sideCopies != 0 {
+		if err := os.RemoveAll(s.copiesPath(id)); err != nil {
+			s.log.Warn("spool: remove copies failed; Recover deletes them", "msg_id", id, "err", err)
+		}
+	}
+	if missing {
+		return s.notFound(id)
 	}
 	s.log.Debug("spool: removed", "msg_id", id)
 	return nil
@@ -253,8 +250,8 @@ func (s *Spool) List() ([]string, error) {
 	}
 	var ids []string
 	for _, e := range entries {
-		id, ok := strings.CutSuffix(e.Name(), ".env")
-		if ok && validID(id) && e.Type().IsRegular() && !s.isInflight(id) {
+		id := e.Name()
+		if validID(id) && e.Type().IsRegular() && !s.isInflight(id) {
 			ids = append(ids, id)
 		}
 	}

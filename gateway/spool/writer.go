@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -16,31 +17,48 @@ import (
 type Writer struct {
 	s       *Spool
 	id      string
-	f       *os.File // temp body
+	f       *os.File // tmp/<id>: the whole message file being written
+	cw      *countSink
 	sw      io.WriteCloser
 	n       int64
 	err     error // sticky write error
 	done    bool  // committed or aborted
-	tmpEnv  string
-	created []string // files renamed into msg/ by a Commit that then failed
+	renamed bool  // msg/<id> exists from a Commit that then failed
+}
+
+// countSink counts the bytes that reach the file, to place the footer.
+type countSink struct {
+	w fileSink
+	n int64
+}
+
+func (c *countSink) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // NewMessage allocates a unique, time-ordered ID and opens a sealed temp
-// body for it.
+// file for it.
 func (s *Spool) NewMessage() (*Writer, error) {
 	id, err := s.newID()
 	if err != nil {
 		return nil, err
 	}
+	return s.newWriter(id)
+}
+
+func (s *Spool) newWriter(id string) (*Writer, error) {
 	s.markInflight(id)
-	f, err := s.createTemp(id + ".body")
+	f, err := s.createTemp(id)
 	if err != nil {
 		s.clearInflight(id)
-		err = s.wrap("create body", id, err)
+		err = s.wrap("create message", id, err)
 		s.recordFailure(err, id)
 		return nil, err
 	}
-	sw, err := seal.NewWriter(fileSink{s, f}, s.key, ctxBody(id))
+	cw := &countSink{w: fileSink{s, f}}
+	sw, err := seal.NewWriter(cw, s.key, ctxBody(id))
 	if err != nil {
 		f.Close()
 		os.Remove(f.Name())
@@ -49,13 +67,13 @@ func (s *Spool) NewMessage() (*Writer, error) {
 		s.recordFailure(err, id)
 		return nil, err
 	}
-	return &Writer{s: s, id: id, f: f, sw: sw}, nil
+	return &Writer{s: s, id: id, f: f, cw: cw, sw: sw}, nil
 }
 
 // ID returns the message ID.
 func (w *Writer) ID() string { return w.id }
 
-// Write seals p into the temp body. Memory use is one seal chunk whatever
+// Write seals p into the temp file. Memory use is one seal chunk whatever
 // the message size.
 func (w *Writer) Write(p []byte) (int, error) {
 	if w.done {
@@ -75,10 +93,11 @@ func (w *Writer) Write(p []byte) (int, error) {
 }
 
 // Commit makes the message durable. It sets env.ID, env.Size (if 0) and
-// env.Received (if zero), seals the envelope, fsyncs both files, renames the
-// body and then the envelope into msg/, fsyncing the directory after each
-// rename. It returns nil only when all of that is on stable storage. On
-// error nothing of the message is left and Abort is a no-op.
+// env.Received (if zero), appends the sealed envelope and the footer,
+// fsyncs the file, renames it into msg/ (the commit point) and fsyncs the
+// directory (group-committed). It returns nil only when all of that is on
+// stable storage. On error nothing of the message is left and Abort is a
+// no-op.
 func (w *Writer) Commit(env *Envelope) error {
 	if w.done {
 		return errors.New("spool: commit of a finished message " + w.id)
@@ -107,14 +126,7 @@ func (w *Writer) commit(env *Envelope) error {
 	if err := w.sw.Close(); err != nil {
 		return s.wrap("write body", id, err)
 	}
-	if err := s.syncFile(w.f); err != nil {
-		return s.wrap("fsync body", id, err)
-	}
-	err := w.f.Close()
-	w.f = nil
-	if err != nil {
-		return s.wrap("close body", id, err)
-	}
+	envOff := w.cw.n
 
 	env.ID = id
 	if env.Size == 0 {
@@ -127,28 +139,35 @@ func (w *Writer) commit(env *Envelope) error {
 	if err != nil {
 		return s.wrap("encode envelope", id, err)
 	}
-	w.tmpEnv, err = s.sealTemp(id+".env", ctxEnv(id), func(dst io.Writer) error {
-		_, err := dst.Write(data)
-		return err
-	})
+	var tail bytes.Buffer
+	ew, err := seal.NewWriter(&tail, s.key, ctxEnv(id))
+	if err == nil {
+		_, err = ew.Write(data)
+	}
+	if err == nil {
+		err = ew.Close()
+	}
 	if err != nil {
+		return s.wrap("seal envelope", id, err)
+	}
+	envLen := int64(tail.Len())
+	tail.Write(appendFooter(nil, envOff, envLen))
+	if _, err := w.cw.Write(tail.Bytes()); err != nil {
 		return s.wrap("write envelope", id, err)
 	}
-
-	// Body first: an env in msg/ must never name a body that is not there.
-	if err := os.Rename(filepath.Join(s.tmpDir, id+".body"), s.bodyPath(id)); err != nil {
-		return s.wrap("rename body", id, err)
+	if err := s.syncFile(w.f); err != nil {
+		return s.wrap("fsync message", id, err)
 	}
-	w.created = append(w.created, s.bodyPath(id))
-	if err := s.msgSync.Sync(); err != nil {
-		return s.wrap("fsync dir", id, err)
+	err = w.f.Close()
+	w.f = nil
+	if err != nil {
+		return s.wrap("close message", id, err)
 	}
-	// The commit point.
-	if err := os.Rename(w.tmpEnv, s.envPath(id)); err != nil {
-		return s.wrap("rename envelope", id, err)
+	// The commit point: one complete, fsynced file appears under its name.
+	if err := os.Rename(filepath.Join(s.tmpDir, id), s.msgPath(id)); err != nil {
+		return s.wrap("rename message", id, err)
 	}
-	w.tmpEnv = ""
-	w.created = append(w.created, s.envPath(id))
+	w.renamed = true
 	if err := s.msgSync.Sync(); err != nil {
 		return s.wrap("fsync dir", id, err)
 	}
@@ -171,16 +190,11 @@ func (w *Writer) cleanup() {
 		w.f.Close()
 		w.f = nil
 	}
-	os.Remove(filepath.Join(w.s.tmpDir, w.id+".body"))
-	if w.tmpEnv != "" {
-		os.Remove(w.tmpEnv)
-	}
-	// A Commit that failed after renaming: take the env out first so a crash
-	// in between leaves only garbage for Recover, never a half message.
-	if len(w.created) > 0 {
-		for i := len(w.created) - 1; i >= 0; i-- {
-			os.Remove(w.created[i])
-		}
+	os.Remove(filepath.Join(w.s.tmpDir, w.id))
+	// A Commit that failed after its rename: the client gets 4xx, so the
+	// message must not stay (it would be delivered and also resent).
+	if w.renamed {
+		os.Remove(w.s.msgPath(w.id))
 		_ = w.s.msgSync.Sync()
 	}
 	w.s.clearInflight(w.id)
