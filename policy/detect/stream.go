@@ -25,6 +25,7 @@ type Stream struct {
 	emitted int // absolute offset: hits starting before it are counted
 	acc     accumulator
 	window  int
+	retryAt int // buffer length at which to try cutting again after a failed attempt
 	maxBuf  int
 	done    bool
 	inexact bool
@@ -43,8 +44,10 @@ func (st *Stream) Write(p []byte) (int, error) {
 		return 0, errStreamDone
 	}
 	st.buf = append(st.buf, p...)
-	for len(st.buf) >= st.window+2*streamKeep {
+	for len(st.buf) >= max(st.window+2*streamKeep, st.retryAt) {
 		if !st.step() {
+			// No safe cut yet: wait for another window of input, not one more byte.
+			st.retryAt = len(st.buf) + st.window
 			break
 		}
 	}

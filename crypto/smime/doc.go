@@ -1,0 +1,61 @@
+// Package smime encrypts and signs messages with S/MIME (RFC 8551, CMS per
+// RFC 5652) so that they open in the clients recipients really use.
+//
+// # What it writes
+//
+// Encrypt produces application/pkcs7-mime; smime-type=enveloped-data;
+// name="smime.p7m", base64 in 76-character CRLF lines. The CMS is an
+// EnvelopedData built here (not by github.com/smallstep/pkcs7, whose
+// package-level defaults are DES-CBC and whose OAEP parameters omit the
+// MGF1 hash, so OpenSSL would unwrap with MGF1-SHA-1 and fail):
+//   - content encryption AES-256-CBC (RFC 3565), fresh key and IV per
+//     message, always: it is what Outlook, Apple Mail, Thunderbird and
+//     `openssl cms` all read. AES-GCM is not offered: it belongs in
+//     AuthEnvelopedData (RFC 5083), which Outlook and Apple Mail do not read.
+//   - key transport per recipient, KeyTransRecipientInfo with
+//     issuerAndSerialNumber: RSAES-OAEP with SHA-256 and MGF1-SHA-256 (RFC
+//     4055, RFC 8551 §2.3) by default; Options.KeyTransport "pkcs1v15" for
+//     old clients (Outlook before 2016 and some gateways only unwrap
+//     PKCS#1 v1.5). OpenSSL ≥ 1.1, Thunderbird ≥ 78 (NSS), Apple Mail and
+//     current Outlook read OAEP.
+//   - BER with indefinite lengths and the ciphertext as a constructed OCTET
+//     STRING of 64 KiB segments, as `openssl cms -stream`, Outlook and
+//     Thunderbird themselves write it.
+//
+// Sign produces multipart/signed; protocol="application/pkcs7-signature";
+// micalg=sha-256 with a detached CMS SignedData (SHA-256, signed attributes
+// contentType, messageDigest, signingTime; the signer certificate and chain
+// included). The signed part is canonicalised to CRLF and written exactly as
+// it was hashed. With Options.Signer, Encrypt signs first and envelopes the
+// multipart/signed entity (sign-then-encrypt, RFC 8551 §3.7).
+//
+// # Protected headers
+//
+// Encrypt uses crypto/protect: the outer header keeps delivery headers and
+// gets a neutral Subject; the real Subject and the content headers travel
+// inside. Bcc appears in no output, signed or encrypted. Sign alone does not
+// hide the Subject (nothing is encrypted).
+//
+// # Recipient certificates
+//
+// CheckRecipient applies the usability rules (validity, key usage, extended
+// key usage, address, optional chain to a trust store, RSA ≥ 2048) and says
+// which one failed. Elliptic-curve recipients would need
+// KeyAgreeRecipientInfo (ECDH), which is not implemented: they are reported
+// unusable, never silently skipped.
+//
+// # Memory
+//
+// Encryption streams: working memory is one 64 KiB segment plus buffers,
+// whatever the message size, so it needs no concurrency bound. Signing
+// holds the canonical entity and the library's copy of it (about 2-3x the
+// entity at peak); a Signer made by LoadSigner or NewSigner therefore signs
+// at most DefaultMaxConcurrent (4) messages at once, others wait.
+//
+// # What it never does
+//
+// It never logs: no content, no Subject, no addresses. It never falls back to
+// a weaker algorithm on its own, never parses CMS from outside (there is no
+// decryption or verification here), and never uses a certificate that
+// CheckRecipient has not been asked about: callers check first.
+package smime

@@ -1,0 +1,276 @@
+package smime
+
+import (
+	"bufio"
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	nettextproto "net/textproto"
+	"os"
+	"strings"
+
+	"github.com/emersion/go-message/textproto"
+	"github.com/smallstep/pkcs7"
+)
+
+// DefaultMaxConcurrent bounds how many signatures a Signer made by
+// LoadSigner or NewSigner computes at once: signing holds the signed entity
+// in memory (about 3x its size at peak), encryption alone does not.
+const DefaultMaxConcurrent = 4
+
+// Signer is the organisation's signing identity.
+type Signer struct {
+	Cert  *x509.Certificate
+	Chain []*x509.Certificate // intermediates, issuer of Cert first; included in every signature
+	Key   crypto.Signer
+
+	// sem bounds concurrent signing; nil (a Signer built as a literal)
+	// means unbounded.
+	sem chan struct{}
+}
+
+// NewSigner checks that key belongs to cert and returns a Signer that signs
+// at most maxConcurrent messages at once (<= 0 means DefaultMaxConcurrent).
+func NewSigner(cert *x509.Certificate, chain []*x509.Certificate, key crypto.Signer, maxConcurrent int) (*Signer, error) {
+	if cert == nil || key == nil {
+		return nil, errors.New("smime: signer needs a certificate and a key")
+	}
+	if !publicKeysEqual(cert.PublicKey, key.Public()) {
+		return nil, errors.New("smime: signing key does not match the certificate")
+	}
+	switch key.Public().(type) {
+	case *rsa.PublicKey, *ecdsa.PublicKey:
+	default:
+		return nil, fmt.Errorf("smime: unsupported signing key type %T", key.Public())
+	}
+	if maxConcurrent <= 0 {
+		maxConcurrent = DefaultMaxConcurrent
+	}
+	return &Signer{Cert: cert, Chain: chain, Key: key, sem: make(chan struct{}, maxConcurrent)}, nil
+}
+
+func publicKeysEqual(a, b crypto.PublicKey) bool {
+	ea, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && ea.Equal(b)
+}
+
+// LoadSigner reads a PEM certificate file (the signer certificate first,
+// then its intermediates) and a PEM private key file (PKCS#8, PKCS#1 or
+// SEC 1). It refuses a key file that grants any permission to group or
+// others: a readable organisation key is a startup error, not a warning.
+func LoadSigner(certFile, keyFile string) (*Signer, error) {
+	fi, err := os.Stat(keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("smime: signing key: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("smime: signing key %s has mode %04o: must not be accessible by group or others (chmod 600)", keyFile, fi.Mode().Perm())
+	}
+	certPEM, err := os.ReadFile(certFile)
+	if err != nil {
+		return nil, fmt.Errorf("smime: signing certificate: %w", err)
+	}
+	var certs []*x509.Certificate
+	for rest := certPEM; ; {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("smime: signing certificate %s: %w", certFile, err)
+		}
+		certs = append(certs, c)
+	}
+	if len(certs) == 0 {
+		return nil, fmt.Errorf("smime: no certificate in %s", certFile)
+	}
+	keyPEM, err := os.ReadFile(keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("smime: signing key: %w", err)
+	}
+	key, err := parseKey(keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("smime: signing key %s: %w", keyFile, err)
+	}
+	return NewSigner(certs[0], certs[1:], key, DefaultMaxConcurrent)
+}
+
+func parseKey(data []byte) (crypto.Signer, error) {
+	for rest := data; ; {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			return nil, errors.New("no PEM private key")
+		}
+		var k any
+		var err error
+		switch b.Type {
+		case "PRIVATE KEY":
+			k, err = x509.ParsePKCS8PrivateKey(b.Bytes)
+		case "RSA PRIVATE KEY":
+			k, err = x509.ParsePKCS1PrivateKey(b.Bytes)
+		case "EC PRIVATE KEY":
+			k, err = x509.ParseECPrivateKey(b.Bytes)
+		default:
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		s, ok := k.(crypto.Signer)
+		if !ok {
+			return nil, fmt.Errorf("key type %T cannot sign", k)
+		}
+		return s, nil
+	}
+}
+
+func (s *Signer) acquire() func() {
+	if s.sem == nil {
+		return func() {}
+	}
+	s.sem <- struct{}{}
+	return func() { <-s.sem }
+}
+
+// Sign writes msg as multipart/signed (RFC 8551 §3.5.3): the outer header
+// keeps the message headers (without Bcc and the content headers), the first
+// part is the content entity canonicalised to CRLF, the second a detached
+// SHA-256 CMS signature with the signer chain.
+func Sign(w io.Writer, msg io.Reader, s *Signer) error {
+	if s == nil {
+		return errors.New("smime: no signer")
+	}
+	br := bufio.NewReader(msg)
+	h, err := textproto.ReadHeader(br)
+	if err != nil {
+		return fmt.Errorf("smime: read header: %w", err)
+	}
+	var outer, content textproto.Header
+	fields := h.Fields()
+	var outs, ins [][]byte
+	for fields.Next() {
+		k := nettextproto.CanonicalMIMEHeaderKey(fields.Key())
+		raw, err := fields.Raw()
+		if err != nil {
+			return fmt.Errorf("smime: header %s: %w", k, err)
+		}
+		switch {
+		case k == "Bcc", k == "Mime-Version":
+		case strings.HasPrefix(k, "Content-"):
+			ins = append(ins, raw)
+		default:
+			outs = append(outs, raw)
+		}
+	}
+	// textproto.Header.AddRaw prepends: add in reverse to keep order.
+	for i := len(outs) - 1; i >= 0; i-- {
+		outer.AddRaw(outs[i])
+	}
+	for i := len(ins) - 1; i >= 0; i-- {
+		content.AddRaw(ins[i])
+	}
+	if !content.Has("Content-Type") {
+		content.Set("Content-Type", "text/plain; charset=us-ascii")
+	}
+	outer.Del("Mime-Version")
+	outer.AddRaw([]byte("MIME-Version: 1.0\r\n"))
+
+	var entity bytes.Buffer
+	if err := textproto.WriteHeader(&entity, content); err != nil {
+		return fmt.Errorf("smime: write content header: %w", err)
+	}
+	entityReader := io.MultiReader(&entity, br)
+	return signEntity(w, outer, entityReader, s)
+}
+
+// signEntity writes outer (may be empty: then only the multipart/signed
+// entity's own header) followed by a multipart/signed entity over the
+// canonicalised entity read from r.
+func signEntity(w io.Writer, outer textproto.Header, r io.Reader, s *Signer) error {
+	release := s.acquire()
+	defer release()
+
+	var canon bytes.Buffer
+	cw := &crlfWriter{w: &canon}
+	if _, err := io.Copy(cw, r); err != nil {
+		return fmt.Errorf("smime: read content: %w", err)
+	}
+	if err := cw.Close(); err != nil {
+		return err
+	}
+	sig, err := detachedSignature(canon.Bytes(), s)
+	if err != nil {
+		return err
+	}
+	boundary, err := newBoundary()
+	if err != nil {
+		return fmt.Errorf("smime: boundary: %w", err)
+	}
+	// A random 144-bit boundary cannot plausibly occur in the content, but
+	// check anyway: a collision would silently break the signature.
+	if bytes.Contains(canon.Bytes(), []byte("--"+boundary)) {
+		return errors.New("smime: boundary collision")
+	}
+	outer.Set("Content-Type", mime.FormatMediaType("multipart/signed", map[string]string{
+		"protocol": "application/pkcs7-signature",
+		"micalg":   "sha-256",
+		"boundary": boundary,
+	}))
+	bw := bufio.NewWriter(w)
+	if err := textproto.WriteHeader(bw, outer); err != nil {
+		return fmt.Errorf("smime: write header: %w", err)
+	}
+	fmt.Fprintf(bw, "This is a cryptographically signed message in MIME format.\r\n\r\n--%s\r\n", boundary)
+	bw.Write(canon.Bytes())
+	// RFC 2046 §5.1.1: the CRLF before the boundary belongs to the boundary.
+	fmt.Fprintf(bw, "\r\n--%s\r\n", boundary)
+	bw.WriteString("Content-Type: application/pkcs7-signature; name=\"smime.p7s\"\r\n" +
+		"Content-Transfer-Encoding: base64\r\n" +
+		"Content-Disposition: attachment; filename=\"smime.p7s\"\r\n" +
+		"Content-Description: S/MIME Cryptographic Signature\r\n\r\n")
+	lw := &lineWriter{w: bw}
+	enc := base64.NewEncoder(base64.StdEncoding, lw)
+	enc.Write(sig)
+	enc.Close()
+	lw.Close()
+	fmt.Fprintf(bw, "\r\n--%s--\r\n", boundary)
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("smime: write: %w", err)
+	}
+	return nil
+}
+
+// detachedSignature is a CMS SignedData over content, SHA-256, with the
+// signed attributes contentType, messageDigest and signingTime, the signer
+// certificate and chain, and no encapsulated content.
+func detachedSignature(content []byte, s *Signer) ([]byte, error) {
+	sd, err := pkcs7.NewSignedData(content)
+	if err != nil {
+		return nil, fmt.Errorf("smime: sign: %w", err)
+	}
+	// Per call, never the package default (SHA-1).
+	sd.SetDigestAlgorithm(pkcs7.OIDDigestAlgorithmSHA256)
+	if err := sd.AddSignerChain(s.Cert, s.Key, s.Chain, pkcs7.SignerInfoConfig{}); err != nil {
+		return nil, fmt.Errorf("smime: sign: %w", err)
+	}
+	sd.Detach()
+	der, err := sd.Finish()
+	if err != nil {
+		return nil, fmt.Errorf("smime: sign: %w", err)
+	}
+	return der, nil
+}

@@ -1,0 +1,77 @@
+package smime
+
+import (
+	"bufio"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/emersion/go-message/textproto"
+
+	"github.com/sealgate/sealgate/crypto/protect"
+)
+
+// Options tune Encrypt.
+type Options struct {
+	// Subject is the neutral outer Subject; "" means protect.DefaultSubject.
+	Subject string
+	// KeyTransport is "oaep" (default: RSAES-OAEP, SHA-256, MGF1-SHA-256)
+	// or "pkcs1v15" for old clients.
+	KeyTransport string
+	// Signer, when set, signs the inner entity before it is enveloped.
+	Signer *Signer
+}
+
+// Encrypt writes msg, a whole RFC 5322 message, encrypted to every
+// recipient certificate as an RFC 8551 application/pkcs7-mime
+// enveloped-data message. The outer header keeps what delivery needs and a
+// neutral Subject; the real Subject and the content move inside (see
+// protect.Split). Recipients must have passed CheckRecipient; a non-RSA key
+// is refused with *UnusableError.
+func Encrypt(w io.Writer, msg io.Reader, recipients []*x509.Certificate, opts Options) error {
+	if len(recipients) == 0 {
+		return errors.New("smime: no recipients")
+	}
+	outer, inner, err := protect.Split(msg, protect.Options{Subject: opts.Subject})
+	if err != nil {
+		return fmt.Errorf("smime: %w", err)
+	}
+	outer.Set("Content-Type", `application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"`)
+	outer.Set("Content-Disposition", `attachment; filename="smime.p7m"`)
+	outer.Set("Content-Transfer-Encoding", "base64")
+	outer.Set("Content-Description", "S/MIME Encrypted Message")
+
+	bw := bufio.NewWriterSize(w, 32<<10)
+	lw := &lineWriter{w: bw}
+	b64 := base64.NewEncoder(base64.StdEncoding, lw)
+	// Recipient keys are wrapped before anything is written, so an unusable
+	// recipient leaves w untouched.
+	env, err := newEnvelopeWriter(b64, recipients, opts.KeyTransport)
+	if err != nil {
+		return err
+	}
+	if err := textproto.WriteHeader(bw, outer); err != nil {
+		return fmt.Errorf("smime: write header: %w", err)
+	}
+	if opts.Signer != nil {
+		// Sign-then-encrypt (RFC 8551 §3.7): the multipart/signed entity
+		// is what gets enveloped.
+		err = signEntity(env, textproto.Header{}, inner, opts.Signer)
+	} else {
+		_, err = io.Copy(env, inner)
+	}
+	if err != nil {
+		return fmt.Errorf("smime: encrypt: %w", err)
+	}
+	for _, c := range []io.Closer{env, b64, lw} {
+		if err := c.Close(); err != nil {
+			return fmt.Errorf("smime: encrypt: %w", err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("smime: write: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,72 @@
+package detect
+
+import (
+	"testing"
+)
+
+var fuzzSeeds = []string{
+	"Patient: John Doe, DOB: 03/14/1962, SSN 219-45-6780. MRN: 00482913.",
+	"NPI 1234567893 DEA AB1234563 MBI 1EG4-TE5-MK73 NDC 0002-7510-01 CPT 99213",
+	"Dx: E11.9, I10. Card 4111 1111 1111 1111. Call (617) 555-0142.",
+	"Member ID: XZW123456789. D.O.B. 14 Mar 1962. type 2 diabetes mellitus",
+	"1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9",
+	"(((((555) 123-4567",
+	"DOB: March",
+}
+
+// FuzzScan: no panics, and Stream equals Scan for any chunking (with small windows).
+func FuzzScan(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s), uint8(3))
+	}
+	s, err := New(Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, text []byte, chunk uint8) {
+		want := s.Scan(text, Location{Field: "body"})
+		s.Explain(text, Location{})
+		st := s.NewStream(Location{Field: "body"})
+		st.window = 64 // force many cuts on small inputs
+		c := int(chunk%64) + 1
+		for i := 0; i < len(text); i += c {
+			st.Write(text[i:min(i+c, len(text))])
+		}
+		got := st.Findings()
+		if !st.Inexact() && !equalFindings(got, want) {
+			t.Fatalf("stream %+v != scan %+v", got, want)
+		}
+	})
+}
+
+// FuzzValidators: no validator panics on any input, and each is consistent with its
+// format (e.g. a valid SSN is 9 digits).
+func FuzzValidators(f *testing.F) {
+	for _, s := range []string{"219456780", "1234567893", "AB1234563", "1EG4TE5MK73", "4111111111111111", "6175550142"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, d []byte) {
+		if validSSN(d) && (len(d) != 9 || !allDigits(d)) {
+			t.Fatal("ssn shape")
+		}
+		if validNPI(d) && (len(d) != 10 || !luhn(append([]byte("80840"), d...))) {
+			t.Fatal("npi not Luhn with prefix")
+		}
+		if validDEA(d) && len(d) != 9 {
+			t.Fatal("dea shape")
+		}
+		if validMBI(d) && len(d) != 11 {
+			t.Fatal("mbi shape")
+		}
+		if validCard(d) && !luhn(d) {
+			t.Fatal("card not Luhn")
+		}
+		if len(d) >= 6 {
+			validNANP(d[:3], d[3:6])
+		}
+		mrnShape(d)
+		memberShape(d)
+		mask(d)
+		textualDate(d, 0)
+	})
+}
