@@ -1,0 +1,242 @@
+package smime
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/base64"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// needTool skips without the tool unless SEALGATE_REQUIRE_INTEROP=1.
+func needTool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("SEALGATE_REQUIRE_INTEROP") == "1" {
+			t.Fatalf("%s not installed and SEALGATE_REQUIRE_INTEROP=1", name)
+		}
+		t.Skipf("%s not installed", name)
+	}
+	return p
+}
+
+// RSA key generation dominates test time: make each size once.
+var testKeys = sync.OnceValue(func() map[int][]*rsa.PrivateKey {
+	m := map[int][]*rsa.PrivateKey{}
+	for _, spec := range []struct{ bits, n int }{{2048, 6}, {3072, 1}} {
+		for range spec.n {
+			k, err := rsa.GenerateKey(rand.Reader, spec.bits)
+			if err != nil {
+				panic(err)
+			}
+			m[spec.bits] = append(m[spec.bits], k)
+		}
+	}
+	return m
+})
+
+type pki struct {
+	rootCert, interCert *x509.Certificate
+	rootKey, interKey   *rsa.PrivateKey
+}
+
+func newPKI(t testing.TB) *pki {
+	t.Helper()
+	keys := testKeys()[2048]
+	p := &pki{rootKey: keys[0], interKey: keys[1]}
+	now := time.Now()
+	root := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test Root CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}
+	p.rootCert = mustCert(t, root, root, &p.rootKey.PublicKey, p.rootKey)
+	inter := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "Test Intermediate CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}
+	p.interCert = mustCert(t, inter, p.rootCert, &p.interKey.PublicKey, p.rootKey)
+	return p
+}
+
+func mustCert(t testing.TB, tmpl, parent *x509.Certificate, pub crypto.PublicKey, priv crypto.Signer) *x509.Certificate {
+	t.Helper()
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func nextSerial() *big.Int {
+	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
+	if err != nil {
+		panic(err)
+	}
+	return n.Add(n, big.NewInt(3))
+}
+
+// leafTemplate is a good S/MIME end-entity certificate for addr; tests
+// break one property at a time.
+func leafTemplate(addr string) *x509.Certificate {
+	now := time.Now()
+	return &x509.Certificate{
+		SerialNumber: nextSerial(), Subject: pkix.Name{CommonName: addr},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(12 * time.Hour),
+		KeyUsage:       x509.KeyUsageKeyEncipherment | x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:    []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
+		EmailAddresses: []string{addr},
+	}
+}
+
+// issue signs tmpl with the intermediate.
+func (p *pki) issue(t testing.TB, tmpl *x509.Certificate, pub crypto.PublicKey) *x509.Certificate {
+	return mustCert(t, tmpl, p.interCert, pub, p.interKey)
+}
+
+func writePEM(t testing.TB, path, typ string, der ...[]byte) {
+	t.Helper()
+	var b bytes.Buffer
+	for _, d := range der {
+		pem.Encode(&b, &pem.Block{Type: typ, Bytes: d})
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeKey(t testing.TB, path string, k crypto.Signer) {
+	t.Helper()
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePEM(t, path, "PRIVATE KEY", der)
+}
+
+func ecKey(t testing.TB) *ecdsa.PrivateKey {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// openssl runs openssl with args in dir and returns stdout.
+func openssl(t testing.TB, dir string, args ...string) ([]byte, error) {
+	t.Helper()
+	cmd := exec.Command(needTool(t, "openssl"), args...)
+	cmd.Dir = dir
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	err := cmd.Run()
+	if err != nil {
+		return out.Bytes(), &opensslError{err: err, stderr: stderr.String()}
+	}
+	return out.Bytes(), nil
+}
+
+type opensslError struct {
+	err    error
+	stderr string
+}
+
+func (e *opensslError) Error() string { return e.err.Error() + ": " + e.stderr }
+
+// smimeBody returns the decoded base64 body of an application/pkcs7-mime
+// message.
+func smimeBody(t testing.TB, msg []byte) []byte {
+	t.Helper()
+	i := bytes.Index(msg, []byte("\r\n\r\n"))
+	if i < 0 {
+		t.Fatal("no header end")
+	}
+	der, err := base64.StdEncoding.DecodeString(strings.NewReplacer("\r", "", "\n", "").Replace(string(msg[i+4:])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+// berElem is one BER TLV; children are parsed for constructed encodings,
+// indefinite lengths included.
+type berElem struct {
+	class, tag  int
+	constructed bool
+	content     []byte // primitive only
+	children    []berElem
+}
+
+func parseBER(t testing.TB, b []byte) (berElem, []byte) {
+	t.Helper()
+	if len(b) < 2 {
+		t.Fatalf("BER truncated")
+	}
+	e := berElem{class: int(b[0] >> 6), constructed: b[0]&0x20 != 0, tag: int(b[0] & 0x1f)}
+	l := int(b[1])
+	b = b[2:]
+	if l == 0x80 {
+		for !(len(b) >= 2 && b[0] == 0 && b[1] == 0) {
+			var c berElem
+			c, b = parseBER(t, b)
+			e.children = append(e.children, c)
+		}
+		return e, b[2:]
+	}
+	if l > 0x80 {
+		n := l & 0x7f
+		l = 0
+		for i := 0; i < n; i++ {
+			l = l<<8 | int(b[i])
+		}
+		b = b[n:]
+	}
+	body, rest := b[:l], b[l:]
+	if e.constructed {
+		for len(body) > 0 {
+			var c berElem
+			c, body = parseBER(t, body)
+			e.children = append(e.children, c)
+		}
+	} else {
+		e.content = body
+	}
+	return e, rest
+}
+
+func (e berElem) oid(t testing.TB) asn1.ObjectIdentifier {
+	t.Helper()
+	full := append([]byte{0x06, byte(len(e.content))}, e.content...)
+	var o asn1.ObjectIdentifier
+	if _, err := asn1.Unmarshal(full, &o); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func tempDir(t testing.TB) string {
+	d := t.TempDir()
+	return d
+}
+
+func path(dir, name string) string { return filepath.Join(dir, name) }
