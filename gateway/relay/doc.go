@@ -7,22 +7,31 @@
 // duplicate delivery or a duplicate DSN, never a loss.
 //
 // State is a JSON queueState per message, written with Store.SaveState
-// (durable when it returns) at these points, each before it is relied on:
+// (durable when it returns) only when something must survive a crash, and
+// then before it is relied on. Anything not saved is redone after a crash,
+// which at worst delivers twice (allowed), never loses:
 //
-//   - Submit: all recipients "queued". A crash before the save leaves a
-//     spooled message without state: Restore reports needsProcessing and
-//     the gateway processes and submits it again.
+//   - Submit: saved only if a Copy has a Name (the list of stored copies
+//     must survive). With only the original body nothing is saved; a crash
+//     leaves a spooled message without state: Restore reports
+//     needsProcessing and the gateway processes and submits it again.
 //   - After each attempt (one SMTP transaction per copy and destination):
-//     per-recipient outcome. A crash after the remote's 250 and before the
-//     save leaves those recipients "queued": they are sent again (duplicate).
-//   - Hold/Release. Flush and next-attempt times from Flush are not saved.
-//   - DSN: written with Store.NewMessage, committed, Submitted (its own
-//     state saved), and only then are the recipients marked "reported". A
-//     crash between the two sends the DSN twice; a crash after Commit and
-//     before Submit leaves a DSN that Restore reports as needing processing.
+//     saved when a recipient of it is deferred (attempt count, next
+//     attempt) or reached a final state that owes a DSN. A delivery that
+//     owes nothing is not saved: a crash before the removal sends it again.
+//     A crash after the remote's 250 and before a save likewise leaves
+//     those recipients "queued" on disk: they are sent again (duplicate).
+//   - Hold/Release: saved. Flush and next-attempt times from Flush are not.
+//   - DSN: written with Store.NewMessage, committed, Submitted, and only
+//     then are the recipients marked "reported" and saved. A crash between
+//     the two sends the DSN twice; a crash after Commit and before Submit
+//     (or before the DSN's first attempt) leaves a DSN that Restore reports
+//     as needing processing. Final recipients that owe no DSN are marked
+//     reported in memory only.
 //   - Removal: Store.Remove only when no recipient is queued and every
-//     final recipient is reported. A crash before it redoes nothing but the
-//     removal.
+//     final recipient is reported. Store.Remove need not be durable: a
+//     removal lost in a crash brings the message back with its last saved
+//     state (or none), and it is delivered again.
 //
 // Retries: 4xx replies, network, DNS (SERVFAIL, timeout) and TLS failures
 // are temporary; the next attempt is min(RetryMax, RetryMin*2^(n-1)) +/-

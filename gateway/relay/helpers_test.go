@@ -35,6 +35,7 @@ type memStore struct {
 	copies  map[string][]byte // id+"/"+name
 	states  map[string][]byte
 	removed map[string]bool
+	saves   map[string]int // SaveState calls per ID
 	seq     int
 	// committed DSNs, kept after the relay removes them
 	dsnEnvs   []*spool.Envelope
@@ -43,7 +44,7 @@ type memStore struct {
 
 func newMemStore() *memStore {
 	return &memStore{envs: map[string]*spool.Envelope{}, bodies: map[string][]byte{}, copies: map[string][]byte{},
-		states: map[string][]byte{}, removed: map[string]bool{}}
+		states: map[string][]byte{}, removed: map[string]bool{}, saves: map[string]int{}}
 }
 
 func (s *memStore) put(env *spool.Envelope, body string) {
@@ -94,6 +95,7 @@ func (s *memStore) SaveState(id string, st []byte) error {
 		return fmt.Errorf("memstore: save state of unknown %s", id)
 	}
 	s.states[id] = append([]byte(nil), st...)
+	s.saves[id]++
 	return nil
 }
 
@@ -111,6 +113,12 @@ func (s *memStore) Remove(id string) error {
 	delete(s.states, id)
 	s.removed[id] = true
 	return nil
+}
+
+func (s *memStore) saveCount(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.saves[id]
 }
 
 func (s *memStore) isRemoved(id string) bool {

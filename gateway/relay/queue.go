@@ -157,12 +157,19 @@ func (r *Relay) runGroup(m *msg, k groupKey, rcs []*rcpt) {
 
 	m.saveMu.Lock()
 	var attempts []Attempt
-	err := r.saveLocked(m, func() {
+	err := r.saveLocked(m, func() bool {
 		now := r.now()
+		need := false
 		for _, rc := range rcs {
 			rc.inflight = false
 			r.apply(m, rc, res[rc.Addr], now)
 			attempts = append(attempts, r.attemptOf(m, rc, res[rc.Addr]))
+			// A deferral (attempt count, next attempt) and a final status
+			// that owes a DSN must survive a crash. A delivery that owes
+			// nothing need not: losing it only means delivering again.
+			if rc.Status == StatusQueued || r.dsnDue(m.env, rc) {
+				need = true
+			}
 		}
 		m.inflight--
 		r.running--
@@ -172,6 +179,7 @@ func (r *Relay) runGroup(m *msg, k groupKey, rcs []*rcpt) {
 		if m.deleted && m.inflight == 0 && !m.settling {
 			delete(r.msgs, m.st.ID)
 		}
+		return need
 	})
 	m.saveMu.Unlock()
 	if err != nil {
@@ -308,18 +316,11 @@ func (r *Relay) report(m *msg) bool {
 			continue
 		}
 		todo = append(todo, rc)
-		if env.From == "" || env.DSN {
-			continue // RFC 3461 §6.2: never to <>, never about a DSN
-		}
-		er := envRecipient(env, rc.Addr)
-		action := dsn.ActionFailed
-		if rc.Status == StatusDelivered {
-			action = dsn.ActionDelivered
-		}
-		if !dsn.Wanted(er.Notify, action) {
+		if !r.dsnDue(env, rc) {
 			continue
 		}
-		reports = append(reports, dsnRecipient(rc.RecipientState, er.ORCPT, action))
+		er := envRecipient(env, rc.Addr)
+		reports = append(reports, dsnRecipient(rc.RecipientState, er.ORCPT, actionOf(rc)))
 	}
 	r.mu.Unlock()
 	if len(todo) == 0 {
@@ -332,10 +333,14 @@ func (r *Relay) report(m *msg) bool {
 		}
 	}
 	m.saveMu.Lock()
-	err := r.saveLocked(m, func() {
+	err := r.saveLocked(m, func() bool {
 		for _, rc := range todo {
 			rc.Reported = true
 		}
+		// Without a DSN sent, "reported" is only a memo: after a crash the
+		// same recipients again owe nothing. With one, it keeps a restart
+		// from sending the DSN twice.
+		return len(reports) > 0
 	})
 	m.saveMu.Unlock()
 	if err != nil {
@@ -344,6 +349,24 @@ func (r *Relay) report(m *msg) bool {
 		return false
 	}
 	return true
+}
+
+// dsnDue reports whether rc, in a final state, owes the sender a DSN.
+func (r *Relay) dsnDue(env *spool.Envelope, rc *rcpt) bool {
+	if rc.Status == StatusQueued || rc.Reported {
+		return false
+	}
+	if env.From == "" || env.DSN {
+		return false // RFC 3461 §6.2: never to <>, never about a DSN
+	}
+	return dsn.Wanted(envRecipient(env, rc.Addr).Notify, actionOf(rc))
+}
+
+func actionOf(rc *rcpt) string {
+	if rc.Status == StatusDelivered {
+		return dsn.ActionDelivered
+	}
+	return dsn.ActionFailed
 }
 
 func envRecipient(env *spool.Envelope, addr string) spool.Recipient {

@@ -345,8 +345,12 @@ func (r *Relay) Stop(ctx context.Context) error {
 	}
 }
 
-// Submit queues message id for delivery of copies. It saves the initial
-// state durably before it returns, then schedules an attempt at once.
+// Submit queues message id for delivery of copies and schedules an
+// attempt at once. When a copy has a Name, the initial state (which names
+// the stored copies) is durable before it returns. When every copy is the
+// original body, nothing is saved: after a crash Restore finds no state,
+// reports needsProcessing, and the gateway processes and submits the
+// message again (at worst a duplicate delivery).
 func (r *Relay) Submit(id string, copies []Copy) error {
 	env, err := r.store.Envelope(id)
 	if err != nil {
@@ -382,11 +386,13 @@ func (r *Relay) Submit(id string, copies []Copy) error {
 	}
 	r.msgs[id] = m
 	r.mu.Unlock()
-	if err := r.save(m); err != nil {
-		r.mu.Lock()
-		delete(r.msgs, id)
-		r.mu.Unlock()
-		return err
+	if namedCopies(copies) {
+		if err := r.save(m); err != nil {
+			r.mu.Lock()
+			delete(r.msgs, id)
+			r.mu.Unlock()
+			return err
+		}
 	}
 	r.log.Info("relay: queued", "msg_id", id, "recipients", len(st.Recipients), "copies", len(copies))
 	r.kick()
@@ -558,6 +564,17 @@ func (r *Relay) Depth() int {
 	return n
 }
 
+// namedCopies reports whether a copy other than the original body is
+// used: only then must the copy list survive a crash.
+func namedCopies(copies []Copy) bool {
+	for _, c := range copies {
+		if c.Name != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // save writes m's state durably. Snapshots are taken under saveMu, so
 // saves of one message are applied in order.
 func (r *Relay) save(m *msg) error {
@@ -566,13 +583,15 @@ func (r *Relay) save(m *msg) error {
 	return r.saveLocked(m, nil)
 }
 
-// saveLocked runs mutate (if any) under r.mu, then saves; m.saveMu held.
-func (r *Relay) saveLocked(m *msg, mutate func()) error {
+// saveLocked runs mutate (if any) under r.mu, then saves unless mutate
+// says nothing needs to survive a crash; m.saveMu held.
+func (r *Relay) saveLocked(m *msg, mutate func() (needSave bool)) error {
 	r.mu.Lock()
+	need := true
 	if mutate != nil {
-		mutate()
+		need = mutate()
 	}
-	if m.deleted {
+	if m.deleted || !need {
 		r.mu.Unlock()
 		return nil
 	}
