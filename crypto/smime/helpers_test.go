@@ -240,3 +240,11 @@ func tempDir(t testing.TB) string {
 }
 
 func path(dir, name string) string { return filepath.Join(dir, name) }
+
+type randReader struct{}
+
+func (randReader) Read(p []byte) (int, error) { return rand.Read(p) }
+
+func attrEmail(addr string) pkix.AttributeTypeAndValue {
+	return pkix.AttributeTypeAndValue{Type: oidEmailAddress, Value: addr}
+}
