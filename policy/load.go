@@ -213,7 +213,9 @@ func compile(srcs []source, readFile func(string) ([]byte, error)) (*Set, error)
 		c.rules(rn.n)
 	}
 	c.checkRuleSet()
-	if len(c.probs) == 0 {
+	d := c.set.Settings.Detect
+	custom := d.Enabled != nil || len(d.MRNPatterns)+len(d.MemberIDPatterns)+len(d.Dictionaries)+len(d.Custom) > 0
+	if len(c.probs) == 0 && custom { // the built-in detectors always compile; skip the cost
 		if err := checkDetectSettings(c.set.Settings.Detect); err != nil {
 			c.problem(c.settingsFile, c.settingsLine, "settings.detect", err.Error())
 		}
