@@ -18,10 +18,10 @@ import (
 // and the organisation's public key; orgHome holds the organisation signer.
 type gpgFixture struct {
 	home, orgHome string
-	keys          map[string]*Key    // parsed from gpg --export --armor, by name
-	fpr           map[string]string  // primary fingerprint, by name
+	keys          map[string]*Key     // parsed from gpg --export --armor, by name
+	fpr           map[string]string   // primary fingerprint, by name
 	subs          map[string][]string // subkey fingerprints in listing order, by name
-	signerFile    string             // armored secret key, passphrase "s3cret pass", mode 0600
+	signerFile    string              // armored secret key, passphrase "s3cret pass", mode 0600
 	signerPass    string
 	plainSigner   string // armored secret key without passphrase, mode 0600
 }
