@@ -11,7 +11,7 @@ import (
 
 func TestUnusableRecipientCertificatesAreRefusedWithReason(t *testing.T) {
 	p := newPKI(t)
-	key := testKeys()[2048][2]
+	key := testKey(2048, 2)
 	roots := x509.NewCertPool()
 	roots.AddCert(p.rootCert)
 	inters := x509.NewCertPool()
@@ -67,7 +67,7 @@ func TestUnusableRecipientCertificatesAreRefusedWithReason(t *testing.T) {
 // selfIssuer is a CA hierarchy the trust store does not know.
 func selfIssuer(t *testing.T) *pki {
 	p := newPKI(t)
-	k := testKeys()[2048][5]
+	k := testKey(2048, 5)
 	p.interKey = k
 	p.interCert = mustCert(t, leafCA("Rogue CA"), leafCA("Rogue CA"), &k.PublicKey, k)
 	return p
@@ -93,7 +93,7 @@ func smallRSA(t *testing.T) *rsa.PublicKey {
 
 func TestUsableRecipientCertificatesPass(t *testing.T) {
 	p := newPKI(t)
-	key := testKeys()[2048][2]
+	key := testKey(2048, 2)
 	roots := x509.NewCertPool()
 	roots.AddCert(p.rootCert)
 	inters := x509.NewCertPool()

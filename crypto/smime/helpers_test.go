@@ -35,20 +35,20 @@ func needTool(t testing.TB, name string) string {
 	return p
 }
 
-// RSA key generation dominates test time: make each size once.
-var testKeys = sync.OnceValue(func() map[int][]*rsa.PrivateKey {
-	m := map[int][]*rsa.PrivateKey{}
-	for _, spec := range []struct{ bits, n int }{{2048, 6}, {3072, 1}} {
-		for range spec.n {
-			k, err := rsa.GenerateKey(rand.Reader, spec.bits)
-			if err != nil {
-				panic(err)
-			}
-			m[spec.bits] = append(m[spec.bits], k)
+// RSA key generation dominates test time: each (size, index) is made
+// once per process, and only when a test asks for it.
+var keyCache sync.Map // [2]int -> func() *rsa.PrivateKey
+
+func testKey(bits, i int) *rsa.PrivateKey {
+	f, _ := keyCache.LoadOrStore([2]int{bits, i}, sync.OnceValue(func() *rsa.PrivateKey {
+		k, err := rsa.GenerateKey(rand.Reader, bits)
+		if err != nil {
+			panic(err)
 		}
-	}
-	return m
-})
+		return k
+	}))
+	return f.(func() *rsa.PrivateKey)()
+}
 
 type pki struct {
 	rootCert, interCert *x509.Certificate
@@ -57,8 +57,7 @@ type pki struct {
 
 func newPKI(t testing.TB) *pki {
 	t.Helper()
-	keys := testKeys()[2048]
-	p := &pki{rootKey: keys[0], interKey: keys[1]}
+	p := &pki{rootKey: testKey(2048, 0), interKey: testKey(2048, 1)}
 	now := time.Now()
 	root := &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test Root CA"},

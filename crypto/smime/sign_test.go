@@ -14,7 +14,7 @@ import (
 func signerFixture(t *testing.T, dir string) (*pki, *Signer, string) {
 	t.Helper()
 	p := newPKI(t)
-	key := testKeys()[2048][3]
+	key := testKey(2048, 3)
 	tmpl := leafTemplate("a@clinic.test")
 	tmpl.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment
 	cert := p.issue(t, tmpl, &key.PublicKey)
@@ -110,7 +110,7 @@ func TestSignThenEncryptDecryptsThenVerifies(t *testing.T) {
 	needTool(t, "openssl")
 	dir := tempDir(t)
 	p, s, caFile := signerFixture(t, dir)
-	r := newRecipient(t, p, dir, "b@partner.test", testKeys()[2048][2])
+	r := newRecipient(t, p, dir, "b@partner.test", testKey(2048, 2))
 	att := randomBytes(t, 40_000)
 	msg := testMessage(t, att)
 	var out bytes.Buffer
@@ -156,7 +156,7 @@ func TestLoadSignerRefusesKeyReadableByGroupOrOthers(t *testing.T) {
 func TestLoadSignerRefusesKeyThatDoesNotMatchCertificate(t *testing.T) {
 	dir := tempDir(t)
 	_, _, _ = signerFixture(t, dir)
-	writeKey(t, path(dir, "signer.key"), testKeys()[2048][4])
+	writeKey(t, path(dir, "signer.key"), testKey(2048, 4))
 	if _, err := LoadSigner(path(dir, "signer.crt"), path(dir, "signer.key")); err == nil || !strings.Contains(err.Error(), "does not match") {
 		t.Fatalf("err = %v", err)
 	}

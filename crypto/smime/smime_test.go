@@ -108,8 +108,8 @@ func TestEncryptedMultipartDecryptsByteIdenticalForEachRecipientWithOpenSSL(t *t
 	needTool(t, "openssl")
 	dir := tempDir(t)
 	p := newPKI(t)
-	r1 := newRecipient(t, p, dir, "b@partner.test", testKeys()[2048][2])
-	r2 := newRecipient(t, p, dir, "c@partner.test", testKeys()[3072][0])
+	r1 := newRecipient(t, p, dir, "b@partner.test", testKey(2048, 2))
+	r2 := newRecipient(t, p, dir, "c@partner.test", testKey(3072, 0))
 	att := randomBytes(t, 150_000)
 	msg := testMessage(t, att)
 	want := innerOf(t, msg)
@@ -143,7 +143,7 @@ func TestEncryptedMessageDecryptsWithSecondImplementation(t *testing.T) {
 	// smallstep/pkcs7's decoder is independent of our encoder (it converts
 	// BER to DER itself and unwraps OAEP with the hash from the parameters).
 	p := newPKI(t)
-	key := testKeys()[2048][2]
+	key := testKey(2048, 2)
 	cert := p.issue(t, leafTemplate("b@partner.test"), &key.PublicKey)
 	msg := testMessage(t, randomBytes(t, 70_000)) // > one 64 KiB segment
 	var out bytes.Buffer
@@ -165,7 +165,7 @@ func TestEncryptedMessageDecryptsWithSecondImplementation(t *testing.T) {
 
 func TestEncryptedOutputHasSMIMEHeadersAndWrappedBase64(t *testing.T) {
 	p := newPKI(t)
-	key := testKeys()[2048][2]
+	key := testKey(2048, 2)
 	cert := p.issue(t, leafTemplate("b@partner.test"), &key.PublicKey)
 	var out bytes.Buffer
 	if err := Encrypt(&out, bytes.NewReader(testMessage(t, []byte("x"))), []*x509.Certificate{cert}, Options{}); err != nil {
@@ -199,7 +199,7 @@ func TestEncryptedOutputHasSMIMEHeadersAndWrappedBase64(t *testing.T) {
 
 func TestContentCipherIsAES256CBCAndKeyTransportAsAsked(t *testing.T) {
 	p := newPKI(t)
-	key := testKeys()[2048][2]
+	key := testKey(2048, 2)
 	cert := p.issue(t, leafTemplate("b@partner.test"), &key.PublicKey)
 	for transport, wantKEA := range map[string]asn1.ObjectIdentifier{"": oidRSAESOAEP, "pkcs1v15": oidRSAEncryption} {
 		var out bytes.Buffer
@@ -250,7 +250,7 @@ func needToolOptional(name string) bool {
 
 func TestOuterSubjectIsNeutralRealSubjectInsideAndBccNowhere(t *testing.T) {
 	p := newPKI(t)
-	key := testKeys()[2048][2]
+	key := testKey(2048, 2)
 	cert := p.issue(t, leafTemplate("b@partner.test"), &key.PublicKey)
 	msg := testMessage(t, []byte("x"))
 	var out bytes.Buffer
@@ -302,7 +302,7 @@ func TestEncryptRefusesECRecipientWithReasonAndWritesNothing(t *testing.T) {
 
 func TestUnknownKeyTransportIsRefused(t *testing.T) {
 	p := newPKI(t)
-	key := testKeys()[2048][2]
+	key := testKey(2048, 2)
 	cert := p.issue(t, leafTemplate("b@partner.test"), &key.PublicKey)
 	err := Encrypt(io.Discard, bytes.NewReader(testMessage(t, []byte("x"))), []*x509.Certificate{cert}, Options{KeyTransport: "des"})
 	if err == nil || !strings.HasPrefix(err.Error(), "smime: ") {
