@@ -58,6 +58,7 @@ func (s *Store) Import(name string, data []byte) (ImportResult, error) {
 		}
 		return nil
 	})
+	s.invalidate()
 	if err != nil {
 		return res, fmt.Errorf("keystore: import %s: %w", base, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -43,6 +44,7 @@ type Entry struct {
 	Source   string    `json:"source"`
 	Imported time.Time `json:"imported"`
 	// Data is the DER certificate or the binary transferable public key.
+	// Lookup results share it with the store's cache: do not modify it.
 	Data []byte `json:"data,omitempty"`
 }
 
@@ -105,7 +107,17 @@ type Store struct {
 
 	mu      sync.Mutex
 	backoff map[string]domainBackoff // by lowercased domain
+
+	// cache holds decoded local lookups (misses too). Only one process
+	// opens the database at a time, so every write goes through this
+	// Store, which bumps gen and empties the cache.
+	cacheMu sync.RWMutex
+	cache   map[string][]Entry
+	gen     uint64
 }
+
+// maxCached bounds the lookup cache; when full it starts over.
+const maxCached = 50000
 
 var (
 	bucketEntries = []byte("entries") // kind:fingerprint -> JSON Entry
@@ -161,6 +173,7 @@ func Open(opts Options) (*Store, error) {
 		log:     opts.Logger,
 		now:     opts.Now,
 		backoff: map[string]domainBackoff{},
+		cache:   map[string][]Entry{},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -262,7 +275,38 @@ func hasKind(es []Entry, k Kind) bool {
 	return false
 }
 
+// invalidate drops cached lookups after a write.
+func (s *Store) invalidate() {
+	s.cacheMu.Lock()
+	s.gen++
+	clear(s.cache)
+	s.cacheMu.Unlock()
+}
+
 func (s *Store) localLookup(addr string) ([]Entry, error) {
+	s.cacheMu.RLock()
+	cached, ok := s.cache[addr]
+	gen := s.gen
+	s.cacheMu.RUnlock()
+	if ok {
+		return slices.Clone(cached), nil
+	}
+	out, err := s.readLocal(addr)
+	if err != nil {
+		return nil, err
+	}
+	s.cacheMu.Lock()
+	if s.gen == gen {
+		if len(s.cache) >= maxCached {
+			clear(s.cache)
+		}
+		s.cache[addr] = slices.Clone(out)
+	}
+	s.cacheMu.Unlock()
+	return out, nil
+}
+
+func (s *Store) readLocal(addr string) ([]Entry, error) {
 	var out []Entry
 	prefix := []byte(addr + "\x00")
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -394,6 +438,7 @@ func (s *Store) Remove(fingerprintOrAddr string) (int, error) {
 		}
 		return nil
 	})
+	s.invalidate()
 	return n, err
 }
 
