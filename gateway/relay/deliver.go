@@ -92,17 +92,26 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 			}
 		}
 		for _, a := range addrsToTry {
-			cl, ti, closeFn, derr := r.connect(ctx, h.name, a, level)
-			if derr != nil && errors.Is(derr.Err, errTLSHandshake) && level == "may" {
-				// "may": one plaintext retry on a new connection.
-				cl, ti, closeFn, derr = r.connect(ctx, h.name, a, "none")
+			key := poolKey{name: h.name, addr: a, level: level}
+			sess := r.pool.get(key)
+			if sess == nil {
+				cl, ti, closeFn, derr := r.connect(ctx, h.name, a, level)
+				if derr != nil && errors.Is(derr.Err, errTLSHandshake) && level == "may" {
+					// "may": one plaintext retry on a new connection.
+					cl, ti, closeFn, derr = r.connect(ctx, h.name, a, "none")
+				}
+				if derr != nil {
+					last = &result{host: h.name, err: derr}
+					continue // next address or next MX
+				}
+				sess = &session{cl: cl, ti: ti, close: closeFn, key: key}
 			}
-			if derr != nil {
-				last = &result{host: h.name, err: derr}
-				continue // next address or next MX
+			out, reusable := r.transact(ctx, sess, h.name, m, c, addrs, dest == smarthostDest)
+			if reusable {
+				r.pool.put(sess)
+			} else {
+				sess.close()
 			}
-			out := r.transact(ctx, cl, h.name, ti, m, c, addrs, dest == smarthostDest)
-			closeFn()
 			return out
 		}
 	}
@@ -304,40 +313,53 @@ func infoOf(cs tls.ConnectionState, verified bool) tlsInfo {
 	return ti
 }
 
-// transact runs one SMTP transaction: MAIL, one RCPT per address, DATA.
-// The DATA reply applies to the recipients RCPT accepted.
-func (r *Relay) transact(ctx context.Context, cl *smtp.Client, host string, ti tlsInfo, m *msg, c Copy, addrs []string, smarthost bool) map[string]*result {
-	out := make(map[string]*result, len(addrs))
+// transact runs one SMTP transaction on sess: MAIL, one RCPT per address,
+// DATA. The DATA reply applies to the recipients RCPT accepted. reusable
+// says the session is in a known state (no transaction open) and may
+// carry the next one.
+func (r *Relay) transact(ctx context.Context, sess *session, host string, m *msg, c Copy, addrs []string, smarthost bool) (out map[string]*result, reusable bool) {
+	cl, ti := sess.cl, sess.ti
+	out = make(map[string]*result, len(addrs))
+	// An SMTP reply (not a network error) leaves the session usable once
+	// RSET ends the failed transaction.
+	resetIfReply := func(err error) bool {
+		var se *smtp.SMTPError
+		if !errors.As(err, &se) || se.Code == 421 {
+			return false
+		}
+		return cl.Reset() == nil
+	}
 	setAll := func(list []string, e *DeliveryError) {
 		for _, a := range list {
 			out[a] = &result{err: e, host: host, tls: ti}
 		}
 	}
 	env := m.env
-	if smarthost && r.opts.SmarthostUser != "" {
+	if smarthost && r.opts.SmarthostUser != "" && !sess.authed {
 		if ti.version == "" {
 			setAll(addrs, &DeliveryError{Enhanced: "4.7.5", Msg: "refusing AUTH without TLS", Host: host})
-			return out
+			return out, false
 		}
 		if err := cl.Auth(sasl.NewPlainClient("", r.opts.SmarthostUser, r.opts.SmarthostPassword)); err != nil {
 			// A credentials problem is ours to fix: defer, never bounce.
 			e := smtpErr(err, host)
 			e.Permanent = false
 			setAll(addrs, e)
-			return out
+			return out, false
 		}
+		sess.authed = true
 	}
 	if env.SMTPUTF8 {
 		if ok, _ := cl.Extension("SMTPUTF8"); !ok {
 			// RFC 6531 §3.2: the message cannot be sent to this hop.
 			setAll(addrs, &DeliveryError{Permanent: true, Enhanced: "5.6.7", Msg: "next hop does not support SMTPUTF8", Host: host})
-			return out
+			return out, true
 		}
 	}
 	body, err := r.openCopy(m.st.ID, c.Name)
 	if err != nil {
 		setAll(addrs, &DeliveryError{Enhanced: "4.3.0", Msg: "local error reading message", Err: err})
-		return out
+		return out, true
 	}
 	defer body.Close()
 
@@ -356,7 +378,7 @@ func (r *Relay) transact(ctx context.Context, cl *smtp.Client, host string, ti t
 	}
 	if err := cl.Mail(env.From, mo); err != nil {
 		setAll(addrs, smtpErr(err, host))
-		return out
+		return out, resetIfReply(err)
 	}
 	var accepted []string
 	for _, a := range addrs {
@@ -367,13 +389,12 @@ func (r *Relay) transact(ctx context.Context, cl *smtp.Client, host string, ti t
 		accepted = append(accepted, a)
 	}
 	if len(accepted) == 0 {
-		cl.Quit()
-		return out
+		return out, cl.Reset() == nil
 	}
 	wc, err := cl.Data()
 	if err != nil {
 		setAll(accepted, smtpErr(err, host))
-		return out
+		return out, resetIfReply(err)
 	}
 	src := &readErr{r: body}
 	if _, err := io.Copy(wc, src); err != nil {
@@ -385,18 +406,20 @@ func (r *Relay) transact(ctx context.Context, cl *smtp.Client, host string, ti t
 			e = &DeliveryError{Enhanced: "4.3.0", Msg: "local error reading message", Err: src.err}
 		}
 		setAll(accepted, e)
-		return out
+		return out, false
 	}
 	resp, err := wc.CloseWithResponse()
 	if err != nil {
+		// The final reply ends the transaction (RFC 5321 §4.1.1.4): an
+		// SMTP error here leaves the session clean.
 		setAll(accepted, smtpErr(err, host))
-		return out
+		var se *smtp.SMTPError
+		return out, errors.As(err, &se) && se.Code != 421
 	}
 	for _, a := range accepted {
 		out[a] = &result{host: host, tls: ti, code: 250, reply: resp.StatusText}
 	}
-	cl.Quit()
-	return out
+	return out, true
 }
 
 func (r *Relay) openCopy(id, name string) (io.ReadCloser, error) {

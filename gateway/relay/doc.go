@@ -45,6 +45,15 @@
 // reports deliveries; DELAY warnings are not sent. One DSN covers the
 // recipients that reached a final state in one round of attempts.
 //
+// Connections: after a transaction ends cleanly (the final reply to DATA,
+// or an SMTP error reply followed by RSET) the connection is kept idle for
+// up to 5 s, at most MaxPerDomain per server name, address and required
+// TLS level, and the next delivery to the same key uses it after a NOOP
+// probe; a failed probe closes it and a new one is dialled, so a server
+// that dropped an idle client costs no failed attempt. A connection is
+// never shared between TLS levels nor used by two deliveries at once;
+// AUTH is done once per connection. Stop closes idle connections (QUIT).
+//
 // TLS: none never starts TLS; may uses STARTTLS when offered and retries
 // once in plaintext after a failed handshake; encrypt and verify never
 // fall back to plaintext, they defer (4.7.5). A Copy's MinTLS and the

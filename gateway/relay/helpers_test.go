@@ -172,6 +172,26 @@ type sink struct {
 	mails    int
 	rcptErr  map[string]*smtp.SMTPError
 	sessions int
+	conns    []net.Conn // every accepted connection, for dropConnections
+}
+
+// sessionCount is the number of SMTP connections the sink has served.
+func (s *sink) sessionCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions
+}
+
+// dropConnections closes every connection, as a server that times out
+// idle clients does.
+func (s *sink) dropConnections() {
+	s.mu.Lock()
+	conns := s.conns
+	s.conns = nil
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
 }
 
 type sinkMsg struct {
@@ -192,6 +212,11 @@ func (g gateListener) Accept() (net.Conn, error) {
 	for {
 		c, err := g.Listener.Accept()
 		if err != nil || !g.s.down.Load() {
+			if err == nil {
+				g.s.mu.Lock()
+				g.s.conns = append(g.s.conns, c)
+				g.s.mu.Unlock()
+			}
 			return c, err
 		}
 		c.Close() // "down": the connection dies before the greeting

@@ -216,6 +216,7 @@ type Relay struct {
 	running int            // group deliveries in flight
 	paused  bool           // Options.Healthy said no; logged once
 	perDest map[string]int // connections in flight per destination
+	pool    *connPool      // idle delivered-to connections for reuse
 
 	wake      chan struct{}
 	stopCh    chan struct{}
@@ -303,6 +304,7 @@ func New(opts Options, store Store) (*Relay, error) {
 		msgs:    make(map[string]*msg),
 		perDest: make(map[string]int),
 		wake:    make(chan struct{}, 1),
+		pool:    newConnPool(opts.MaxPerDomain, defaultIdleTimeout),
 		stopCh:  make(chan struct{}),
 	}
 	r.jobCtx, r.cancel = context.WithCancel(context.Background())
@@ -336,11 +338,13 @@ func (r *Relay) Stop(ctx context.Context) error {
 	go func() { r.jobs.Wait(); close(done) }()
 	select {
 	case <-done:
+		r.pool.closeAll()
 		r.cancel()
 		return nil
 	case <-ctx.Done():
 		r.cancel()
 		<-done
+		r.pool.closeAll()
 		return ctx.Err()
 	}
 }
