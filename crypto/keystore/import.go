@@ -305,6 +305,10 @@ func (p *importer) parseKeyring(item string, r io.Reader) {
 		p.refuse(item, "not an OpenPGP public key: %v", err)
 		return
 	}
+	if len(el) == 0 {
+		p.refuse(item, "no OpenPGP key found")
+		return
+	}
 	for _, e := range el {
 		p.count++
 		if p.count > maxEntities {
