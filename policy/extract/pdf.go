@@ -104,7 +104,7 @@ func (x *pdfExtractor) scanStreams() {
 		if j < 1 || d[j] != '>' || d[j-1] != '>' {
 			continue
 		}
-		dictStart := matchDictStart(d, j-1)
+		dictStart := matchDictStart(d, j)
 		if dictStart < 0 {
 			continue
 		}

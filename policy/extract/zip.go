@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -264,7 +265,7 @@ func (w *walker) office(zr *zip.Reader, kind string, p *Part) {
 
 func readAppend(r io.Reader, dst []byte) ([]byte, error) {
 	if cap(dst)-len(dst) < 4096 {
-		dst = append(dst, make([]byte, 0, 16<<10)...)
+		dst = slices.Grow(dst, 16<<10)
 	}
 	n, err := r.Read(dst[len(dst):cap(dst)])
 	return dst[:len(dst)+n], err
