@@ -24,9 +24,13 @@
 //
 // Sign produces multipart/signed; protocol="application/pkcs7-signature";
 // micalg=sha-256 with a detached CMS SignedData (SHA-256, signed attributes
-// contentType, messageDigest, signingTime; the signer certificate and chain
+// contentType, messageDigest, signingTime; signature rsaEncryption
+// PKCS#1 v1.5 or ecdsa-with-SHA256; the signer certificate and chain
 // included). The signed part is canonicalised to CRLF and written exactly as
-// it was hashed. With Options.Signer, Encrypt signs first and envelopes the
+// it was hashed. The SignedData is also built here: smallstep/pkcs7 hashes a
+// []byte of the whole content (and defaults to SHA-1), which would hold the
+// message in memory several times over; it serves as the second, independent
+// decoder and verifier in the tests. With Options.Signer, Encrypt signs first and envelopes the
 // multipart/signed entity (sign-then-encrypt, RFC 8551 §3.7).
 //
 // # Protected headers
@@ -46,16 +50,24 @@
 //
 // # Memory
 //
-// Encryption streams: working memory is one 64 KiB segment plus buffers,
-// whatever the message size, so it needs no concurrency bound. Signing
-// holds the canonical entity and the library's copy of it (about 2-3x the
-// entity at peak); a Signer made by LoadSigner or NewSigner therefore signs
-// at most DefaultMaxConcurrent (4) messages at once, others wait.
+// Encryption and signing both stream: working memory is one 64 KiB cipher
+// segment plus small write buffers (a 25 MB sign-then-encrypt allocates
+// under 1 MB in total), whatever the message size. Nothing holds a whole
+// message, so no concurrency bound is needed here; the caller bounds how
+// many messages it processes at once.
+//
+// # On a failure
+//
+// An unusable recipient or an unknown key transport is refused before a
+// byte is written. A read or write error midway leaves partial output in w:
+// callers write to a temporary file or buffer and discard it on error.
 //
 // # What it never does
 //
 // It never logs: no content, no Subject, no addresses. It never falls back to
-// a weaker algorithm on its own, never parses CMS from outside (there is no
-// decryption or verification here), and never uses a certificate that
-// CheckRecipient has not been asked about: callers check first.
+// a weaker algorithm on its own and never parses CMS from outside (there is
+// no decryption or verification here). Encrypt does not call CheckRecipient
+// itself (it has no address or trust store): callers check every
+// certificate first and pass only usable ones; Encrypt still refuses
+// non-RSA keys.
 package smime

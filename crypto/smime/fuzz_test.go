@@ -40,7 +40,7 @@ func FuzzEncryptAndSignArbitraryMessage(f *testing.F) {
 	key := testKey(2048, 2)
 	cert := p.issue(f, leafTemplate("b@partner.test"), &key.PublicKey)
 	sk := testKey(2048, 3)
-	s, err := NewSigner(p.issue(f, leafTemplate("a@clinic.test"), &sk.PublicKey), []*x509.Certificate{p.interCert}, sk, 1)
+	s, err := NewSigner(p.issue(f, leafTemplate("a@clinic.test"), &sk.PublicKey), []*x509.Certificate{p.interCert}, sk)
 	if err != nil {
 		f.Fatal(err)
 	}

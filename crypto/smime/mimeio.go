@@ -15,6 +15,15 @@ type lineWriter struct {
 }
 
 func (l *lineWriter) Write(p []byte) (int, error) {
+	for i := 0; i < len(p); i += crlfPiece {
+		if err := l.write(p[i:min(i+crlfPiece, len(p))]); err != nil {
+			return i, err
+		}
+	}
+	return len(p), nil
+}
+
+func (l *lineWriter) write(p []byte) error {
 	l.out = l.out[:0]
 	for _, c := range p {
 		l.out = append(l.out, c)
@@ -24,10 +33,8 @@ func (l *lineWriter) Write(p []byte) (int, error) {
 			l.col = 0
 		}
 	}
-	if _, err := l.w.Write(l.out); err != nil {
-		return 0, err
-	}
-	return len(p), nil
+	_, err := l.w.Write(l.out)
+	return err
 }
 
 // Close ends a partial last line.
@@ -49,7 +56,20 @@ type crlfWriter struct {
 	out    []byte
 }
 
+// crlfPiece bounds the work buffer: callers such as bytes.Reader.WriteTo
+// hand over a whole message in one Write.
+const crlfPiece = 32 << 10
+
 func (c *crlfWriter) Write(p []byte) (int, error) {
+	for i := 0; i < len(p); i += crlfPiece {
+		if err := c.write(p[i:min(i+crlfPiece, len(p))]); err != nil {
+			return i, err
+		}
+	}
+	return len(p), nil
+}
+
+func (c *crlfWriter) write(p []byte) error {
 	c.out = c.out[:0]
 	for _, b := range p {
 		switch {
@@ -64,10 +84,8 @@ func (c *crlfWriter) Write(p []byte) (int, error) {
 		}
 		c.prevCR = b == '\r'
 	}
-	if _, err := c.w.Write(c.out); err != nil {
-		return 0, err
-	}
-	return len(p), nil
+	_, err := c.w.Write(c.out)
+	return err
 }
 
 // Close terminates a trailing bare CR.

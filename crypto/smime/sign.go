@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
@@ -16,30 +17,20 @@ import (
 	nettextproto "net/textproto"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/emersion/go-message/textproto"
-	"github.com/smallstep/pkcs7"
 )
-
-// DefaultMaxConcurrent bounds how many signatures a Signer made by
-// LoadSigner or NewSigner computes at once: signing holds the signed entity
-// in memory (about 3x its size at peak), encryption alone does not.
-const DefaultMaxConcurrent = 4
 
 // Signer is the organisation's signing identity.
 type Signer struct {
 	Cert  *x509.Certificate
 	Chain []*x509.Certificate // intermediates, issuer of Cert first; included in every signature
-	Key   crypto.Signer
-
-	// sem bounds concurrent signing; nil (a Signer built as a literal)
-	// means unbounded.
-	sem chan struct{}
+	Key   crypto.Signer       // RSA or ECDSA
 }
 
-// NewSigner checks that key belongs to cert and returns a Signer that signs
-// at most maxConcurrent messages at once (<= 0 means DefaultMaxConcurrent).
-func NewSigner(cert *x509.Certificate, chain []*x509.Certificate, key crypto.Signer, maxConcurrent int) (*Signer, error) {
+// NewSigner checks that key belongs to cert and is RSA or ECDSA.
+func NewSigner(cert *x509.Certificate, chain []*x509.Certificate, key crypto.Signer) (*Signer, error) {
 	if cert == nil || key == nil {
 		return nil, errors.New("smime: signer needs a certificate and a key")
 	}
@@ -51,10 +42,7 @@ func NewSigner(cert *x509.Certificate, chain []*x509.Certificate, key crypto.Sig
 	default:
 		return nil, fmt.Errorf("smime: unsupported signing key type %T", key.Public())
 	}
-	if maxConcurrent <= 0 {
-		maxConcurrent = DefaultMaxConcurrent
-	}
-	return &Signer{Cert: cert, Chain: chain, Key: key, sem: make(chan struct{}, maxConcurrent)}, nil
+	return &Signer{Cert: cert, Chain: chain, Key: key}, nil
 }
 
 func publicKeysEqual(a, b crypto.PublicKey) bool {
@@ -105,7 +93,7 @@ func LoadSigner(certFile, keyFile string) (*Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("smime: signing key %s: %w", keyFile, err)
 	}
-	return NewSigner(certs[0], certs[1:], key, DefaultMaxConcurrent)
+	return NewSigner(certs[0], certs[1:], key)
 }
 
 func parseKey(data []byte) (crypto.Signer, error) {
@@ -136,14 +124,6 @@ func parseKey(data []byte) (crypto.Signer, error) {
 		}
 		return s, nil
 	}
-}
-
-func (s *Signer) acquire() func() {
-	if s.sem == nil {
-		return func() {}
-	}
-	s.sem <- struct{}{}
-	return func() { <-s.sem }
 }
 
 // Sign writes msg as multipart/signed (RFC 8551 §3.5.3): the outer header
@@ -189,7 +169,7 @@ func Sign(w io.Writer, msg io.Reader, s *Signer) error {
 	outer.Del("Mime-Version")
 	outer.AddRaw([]byte("MIME-Version: 1.0\r\n"))
 
-	var entity bytes.Buffer
+	var entity bytes.Buffer // the content header only; the body streams
 	if err := textproto.WriteHeader(&entity, content); err != nil {
 		return fmt.Errorf("smime: write content header: %w", err)
 	}
@@ -199,43 +179,37 @@ func Sign(w io.Writer, msg io.Reader, s *Signer) error {
 
 // signEntity writes outer (may be empty: then only the multipart/signed
 // entity's own header) followed by a multipart/signed entity over the
-// canonicalised entity read from r.
+// entity read from r, canonicalised to CRLF. It streams: the content is
+// hashed as it is written, and the signature follows it.
 func signEntity(w io.Writer, outer textproto.Header, r io.Reader, s *Signer) error {
-	release := s.acquire()
-	defer release()
-
-	var canon bytes.Buffer
-	cw := &crlfWriter{w: &canon}
-	if _, err := io.Copy(cw, r); err != nil {
-		return fmt.Errorf("smime: read content: %w", err)
-	}
-	if err := cw.Close(); err != nil {
-		return err
-	}
-	sig, err := detachedSignature(canon.Bytes(), s)
-	if err != nil {
-		return err
-	}
 	boundary, err := newBoundary()
 	if err != nil {
 		return fmt.Errorf("smime: boundary: %w", err)
-	}
-	// A random 144-bit boundary cannot plausibly occur in the content, but
-	// check anyway: a collision would silently break the signature.
-	if bytes.Contains(canon.Bytes(), []byte("--"+boundary)) {
-		return errors.New("smime: boundary collision")
 	}
 	outer.Set("Content-Type", mime.FormatMediaType("multipart/signed", map[string]string{
 		"protocol": "application/pkcs7-signature",
 		"micalg":   "sha-256",
 		"boundary": boundary,
 	}))
-	bw := bufio.NewWriter(w)
+	bw := bufio.NewWriterSize(w, 32<<10)
 	if err := textproto.WriteHeader(bw, outer); err != nil {
 		return fmt.Errorf("smime: write header: %w", err)
 	}
 	fmt.Fprintf(bw, "This is a cryptographically signed message in MIME format.\r\n\r\n--%s\r\n", boundary)
-	bw.Write(canon.Bytes())
+	// The bytes hashed are the bytes written. A 144-bit random boundary
+	// cannot plausibly occur in the content.
+	h := sha256.New()
+	cw := &crlfWriter{w: io.MultiWriter(h, bw)}
+	if _, err := io.Copy(cw, r); err != nil {
+		return fmt.Errorf("smime: read content: %w", err)
+	}
+	if err := cw.Close(); err != nil {
+		return fmt.Errorf("smime: write: %w", err)
+	}
+	sig, err := detachedSignature(h.Sum(nil), s, time.Now())
+	if err != nil {
+		return err
+	}
 	// RFC 2046 §5.1.1: the CRLF before the boundary belongs to the boundary.
 	fmt.Fprintf(bw, "\r\n--%s\r\n", boundary)
 	bw.WriteString("Content-Type: application/pkcs7-signature; name=\"smime.p7s\"\r\n" +
@@ -247,30 +221,9 @@ func signEntity(w io.Writer, outer textproto.Header, r io.Reader, s *Signer) err
 	enc.Write(sig)
 	enc.Close()
 	lw.Close()
-	fmt.Fprintf(bw, "\r\n--%s--\r\n", boundary)
+	fmt.Fprintf(bw, "--%s--\r\n", boundary)
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("smime: write: %w", err)
 	}
 	return nil
-}
-
-// detachedSignature is a CMS SignedData over content, SHA-256, with the
-// signed attributes contentType, messageDigest and signingTime, the signer
-// certificate and chain, and no encapsulated content.
-func detachedSignature(content []byte, s *Signer) ([]byte, error) {
-	sd, err := pkcs7.NewSignedData(content)
-	if err != nil {
-		return nil, fmt.Errorf("smime: sign: %w", err)
-	}
-	// Per call, never the package default (SHA-1).
-	sd.SetDigestAlgorithm(pkcs7.OIDDigestAlgorithmSHA256)
-	if err := sd.AddSignerChain(s.Cert, s.Key, s.Chain, pkcs7.SignerInfoConfig{}); err != nil {
-		return nil, fmt.Errorf("smime: sign: %w", err)
-	}
-	sd.Detach()
-	der, err := sd.Finish()
-	if err != nil {
-		return nil, fmt.Errorf("smime: sign: %w", err)
-	}
-	return der, nil
 }

@@ -3,9 +3,13 @@ package smime
 import (
 	"bytes"
 	"crypto/x509"
+	"io"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/emersion/go-message"
+	"github.com/smallstep/pkcs7"
 )
 
 // signerFixture writes the root CA (trust anchor for openssl) and returns a
@@ -159,5 +163,74 @@ func TestLoadSignerRefusesKeyThatDoesNotMatchCertificate(t *testing.T) {
 	writeKey(t, path(dir, "signer.key"), testKey(2048, 4))
 	if _, err := LoadSigner(path(dir, "signer.crt"), path(dir, "signer.key")); err == nil || !strings.Contains(err.Error(), "does not match") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestSignatureVerifiesWithSecondImplementation(t *testing.T) {
+	// smallstep/pkcs7 parses and verifies our hand-built SignedData,
+	// chain included, independently of openssl.
+	dir := tempDir(t)
+	p, s, _ := signerFixture(t, dir)
+	msg := testMessage(t, randomBytes(t, 3000))
+	var out bytes.Buffer
+	if err := Sign(&out, bytes.NewReader(msg), s); err != nil {
+		t.Fatal(err)
+	}
+	m, err := message.Read(bytes.NewReader(out.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := m.MultipartReader()
+	first, err := mr.NextPart()
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, first.Body)
+	sigPart, err := mr.NextPart()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigDER, err := io.ReadAll(sigPart.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p7, err := pkcs7.Parse(sigDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p7.Certificates) != 2 {
+		t.Errorf("%d certificates in the signature, want signer + intermediate", len(p7.Certificates))
+	}
+	p7.Content = signedPart(msg)
+	roots := x509.NewCertPool()
+	roots.AddCert(p.rootCert)
+	if err := p7.VerifyWithChain(roots); err != nil {
+		t.Fatal(err)
+	}
+	p7.Content = append(signedPart(msg), 'x')
+	if err := p7.VerifyWithChain(roots); err == nil {
+		t.Fatal("altered content verified")
+	}
+}
+
+func TestECDSASignerVerifiesWithOpenSSL(t *testing.T) {
+	needTool(t, "openssl")
+	dir := tempDir(t)
+	p := newPKI(t)
+	k := ecKey(t)
+	tmpl := leafTemplate("a@clinic.test")
+	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+	s, err := NewSigner(p.issue(t, tmpl, &k.PublicKey), []*x509.Certificate{p.interCert}, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePEM(t, path(dir, "ca.pem"), "CERTIFICATE", p.rootCert.Raw)
+	var out bytes.Buffer
+	if err := Sign(&out, bytes.NewReader(testMessage(t, []byte("ec"))), s); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(path(dir, "ec.eml"), out.Bytes(), 0o600)
+	if _, err := openssl(t, dir, "cms", "-verify", "-in", "ec.eml", "-CAfile", "ca.pem"); err != nil {
+		t.Fatal(err)
 	}
 }
