@@ -255,10 +255,6 @@ func (p *importer) cert(item string, c *x509.Certificate) {
 	if cn := c.Subject.CommonName; cn != "" {
 		item += " (" + cn + ")"
 	}
-	if c.IsCA {
-		p.refuse(item, "CA certificate, not a recipient certificate")
-		return
-	}
 	if p.now.After(c.NotAfter) {
 		p.refuse(item, "certificate expired on %s", c.NotAfter.UTC().Format(time.DateOnly))
 		return
@@ -273,6 +269,13 @@ func (p *importer) cert(item string, c *x509.Certificate) {
 				addrs = appendAddr(addrs, v)
 			}
 		}
+	}
+	// A CA certificate is not a recipient's, except the self-signed ones
+	// openssl req -x509 makes for people (CA:TRUE by default).
+	selfSigned := bytes.Equal(c.RawSubject, c.RawIssuer) && c.CheckSignatureFrom(c) == nil
+	if c.IsCA && (len(addrs) == 0 || !selfSigned) {
+		p.refuse(item, "CA certificate, not a recipient certificate")
+		return
 	}
 	if len(addrs) == 0 {
 		p.refuse(item, "no email address (neither subjectAltName rfc822Name nor subject emailAddress)")
