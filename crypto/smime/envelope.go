@@ -135,8 +135,8 @@ type envelopeWriter struct {
 	w    io.Writer
 	head []byte // DER up to the encrypted content, written with the first segment
 	cbc  cipher.BlockMode
-	buf  []byte // pending plaintext, < chunkSize+BlockSize
-	out  []byte
+	buf  []byte // pending plaintext, at most chunkSize (+ padding at Close)
+	out  []byte // tag and length of one segment
 	done bool
 }
 
@@ -178,8 +178,9 @@ func newEnvelopeWriter(w io.Writer, recipients []*x509.Certificate, transport st
 		w:    w,
 		head: h.Bytes(),
 		cbc:  cipher.NewCBCEncrypter(block, iv),
-		buf:  make([]byte, 0, chunkSize+aes.BlockSize),
-		out:  make([]byte, 0, chunkSize+aes.BlockSize+8),
+		// buf grows by append up to one segment: a 10 KB message does not
+		// pay for a 64 KiB buffer.
+		out: make([]byte, 0, 8),
 	}, nil
 }
 
