@@ -45,15 +45,23 @@
 // 1000 keys. It walks the packet framing itself before the library parses
 // anything and refuses compressed, encrypted or literal packets, partial and
 // indeterminate lengths, and secret key material, so a key can neither
-// decompress nor nest. A library panic on a hostile key becomes an error.
+// decompress nor nest. RSA keys over 16384 bits, DSA over 3072/256 and
+// ElGamal over 4096 are refused before any signature is checked (a
+// 65535-bit DSA key would make each self-signature check a very long
+// exponentiation). A library panic on a hostile key becomes an error.
 // This package never decrypts or parses OpenPGP messages.
 //
 // # Memory
 //
 // Encrypt streams: header split, literal data, encryption, armor and the
-// CRLF conversion each work on small buffers (tens of KB, measured in the
-// benchmarks), so memory does not grow with the message and no concurrency
-// bound is needed on its account. Only the message header is read whole
+// CRLF conversion each work on small buffers, so memory does not grow with
+// the message and no concurrency bound is needed on its account (a 25 MB
+// message peaks under 4 MB of heap, TestEncrypting25MBStreamsInBoundedMemory).
+// What the library forces: its partial-length packet writer buffers whatever
+// one Write hands it, so Encrypt feeds it 32 KiB writes and never lets
+// io.Copy pass the whole body at once (WriteTo). Allocation churn is about
+// 1x the message (the cipher stream allocates an output slice per write);
+// live memory stays flat. Only the message header is read whole
 // (protect.Split).
 //
 // # Never

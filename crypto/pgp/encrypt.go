@@ -103,7 +103,12 @@ func Encrypt(w io.Writer, msg io.Reader, recipients []*Key, opts Options) error 
 	if err != nil {
 		return fmt.Errorf("pgp: encrypt: %w", err)
 	}
-	if _, err := io.Copy(pt, inner); err != nil {
+	// Copy in fixed 32 KiB writes. io.Copy would use the source's WriteTo,
+	// which hands the library the whole rest of the message in one Write;
+	// go-crypto's partial-length writer then buffers all of it (twice, with
+	// the cipher stream's output slice). Small writes keep it at one chunk.
+	buf := make([]byte, 32<<10)
+	if _, err := io.CopyBuffer(struct{ io.Writer }{pt}, struct{ io.Reader }{inner}, buf); err != nil {
 		return fmt.Errorf("pgp: encrypt: %w", err)
 	}
 	if err := pt.Close(); err != nil {

@@ -229,6 +229,11 @@ func splitKeyBlocks(bin []byte) ([][]byte, error) {
 		}
 		pkt := bin[off:end]
 		off = end
+		if tag == tagPublicKey || tag == tagPublicSubkey {
+			if err := checkKeyMaterial(pkt[hdrLen:]); err != nil {
+				return nil, fmt.Errorf("pgp: keys: key packet at offset %d: %w", end-len(pkt), err)
+			}
+		}
 		switch tag {
 		case tagSecretKey, tagSecretSubkey:
 			return nil, errors.New("pgp: keys: secret key material refused: import the public key")
@@ -326,4 +331,71 @@ func packetHeader(b []byte) (tag, hdrLen, bodyLen int, err error) {
 	default:
 		return 0, 0, 0, errors.New("indeterminate length: not allowed in a key")
 	}
+}
+
+// Public key sizes we accept. Verifying a self-signature of a DSA key, or
+// encrypting to an ElGamal key, costs a modular exponentiation in the size
+// of the key: an MPI may claim 65,535 bits, which takes long enough per
+// signature to stall an import. RSA verification uses a small exponent and
+// stays cheap, so its cap is generous.
+const (
+	maxRSABits     = 16384
+	maxDSAPBits    = 3072
+	maxDSAQBits    = 256
+	maxElGamalBits = 4096
+)
+
+// checkKeyMaterial refuses oversized RSA, DSA and ElGamal parameters in a
+// public key packet body (RFC 9580 §5.5.2). Other algorithms have fixed
+// sizes; anything it cannot read is left to the library to reject.
+func checkKeyMaterial(body []byte) error {
+	if len(body) < 1 {
+		return nil
+	}
+	var algoOff, mpiOff int
+	switch body[0] {
+	case 2, 3:
+		algoOff = 7
+		mpiOff = 8
+	case 4:
+		algoOff = 5
+		mpiOff = 6
+	case 5, 6:
+		algoOff = 5
+		mpiOff = 10
+	default:
+		return nil
+	}
+	if len(body) <= mpiOff+1 {
+		return nil
+	}
+	mpiBits := func(i int) int { // bit count of the i-th MPI, -1 if absent
+		off := mpiOff
+		for ; i > 0; i-- {
+			if off+2 > len(body) {
+				return -1
+			}
+			bits := int(body[off])<<8 | int(body[off+1])
+			off += 2 + (bits+7)/8
+		}
+		if off+2 > len(body) {
+			return -1
+		}
+		return int(body[off])<<8 | int(body[off+1])
+	}
+	switch algo := body[algoOff]; algo {
+	case 1, 2, 3:
+		if b := mpiBits(0); b > maxRSABits {
+			return fmt.Errorf("RSA key of %d bits over %d", b, maxRSABits)
+		}
+	case 16, 20:
+		if b := mpiBits(0); b > maxElGamalBits {
+			return fmt.Errorf("ElGamal key of %d bits over %d", b, maxElGamalBits)
+		}
+	case 17:
+		if p, q := mpiBits(0), mpiBits(1); p > maxDSAPBits || q > maxDSAQBits {
+			return fmt.Errorf("DSA key of %d/%d bits over %d/%d", p, q, maxDSAPBits, maxDSAQBits)
+		}
+	}
+	return nil
 }

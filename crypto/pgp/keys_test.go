@@ -163,7 +163,18 @@ func TestHostileKeyInputsEndInErrorsWithinLimits(t *testing.T) {
 	big := append([]byte{}, good...)
 	big = append(big, newPacket(tagUserAttribute, make([]byte, 600<<10))...)
 	big = append(big, newPacket(tagUserAttribute, make([]byte, 600<<10))...)
+	// A DSA primary key with a 65,535-bit p and q: each self-signature check
+	// would be a modular exponentiation of that size.
+	mpi := func(bits int) []byte {
+		return append([]byte{byte(bits >> 8), byte(bits)}, bytes.Repeat([]byte{0xff}, (bits+7)/8)...)
+	}
+	dsaBody := []byte{4, 0, 0, 0, 1, 17}
+	for _, b := range []int{65535, 65535, 2048, 2048} {
+		dsaBody = append(dsaBody, mpi(b)...)
+	}
+	hugeDSA := append(newPacket(tagPublicKey, dsaBody), good[len(good)-200:]...)
 	cases := map[string][]byte{
+		"huge DSA key":            hugeDSA,
 		"zlib bomb alone":         bomb,
 		"zlib bomb after a key":   append(append([]byte{}, good...), bomb...),
 		"zlib bomb in armor":      armored(t, "PGP PUBLIC KEY BLOCK", bomb),
