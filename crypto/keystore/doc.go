@@ -43,6 +43,14 @@
 // selector calls Lookup after the message is spooled and acknowledged,
 // never on the SMTP reply path.
 //
+// # Harvesting
+//
+// HarvestAutocrypt learns a sender's OpenPGP key from an Autocrypt header
+// (Source "harvest"), only for the header's own sender address, never over
+// a key the admin imported. The caller turns it on (keys.harvest), checks
+// the message's authenticity first and audits what was learned. Learning
+// S/MIME certificates from signed mail is not implemented.
+//
 // # Crash and concurrency
 //
 // Each Import and each cache write is one bbolt transaction: after a crash
