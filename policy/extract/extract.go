@@ -329,10 +329,8 @@ func (w *walker) multipart(e *message.Entity, idx, depth int) {
 			return
 		}
 		if p == nil {
-			w.fail(idx, errors.Join(errors.New("multipart"), err)) // broken structure: the rest is lost
-			if w.ctx.Err() == nil {
-				w.flag(idx, ReasonDecode)
-			}
+			// Broken structure (missing boundary, truncated): the rest is lost.
+			w.fail(idx, unscannable(ReasonDecode, err))
 			return
 		}
 		if depth+1 > w.lim.MaxDepth {

@@ -2,6 +2,7 @@ package extract
 
 import (
 	"bytes"
+	"encoding/base64"
 	"context"
 	"io"
 	"strings"
@@ -77,17 +78,47 @@ func BenchmarkWalkHTML(b *testing.B) {
 	benchWalk(b, crlf("Content-Type: text/html; charset=utf-8\n\n")+h.String())
 }
 
-func BenchmarkWalkMixed(b *testing.B) {
+// mixedMessage is a typical clinical mail: QP text and HTML alternatives,
+// then a PDF, a docx and a zipped CSV as base64 attachments.
+func mixedMessage(tb testing.TB) string {
 	var m strings.Builder
 	m.WriteString(crlf("From: a@example.org\nSubject: =?UTF-8?Q?Befund?=\nContent-Type: multipart/mixed; boundary=OUT\n\n--OUT\nContent-Type: multipart/alternative; boundary=ALT\n\n--ALT\nContent-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\n"))
 	m.WriteString(benchText(64 << 10))
 	m.WriteString(crlf("\n--ALT\nContent-Type: text/html\n\n<p>"))
 	m.WriteString(benchText(64 << 10))
 	m.WriteString(crlf("</p>\n--ALT--\n"))
-	att := mimeWithAttachment("application/pdf", "r.pdf", buildPDF(b, "BT ("+strings.Repeat("Patient SSN 123-45-6789 ", 4000)+") Tj ET", false))
-	att += mimeWithAttachment("application/octet-stream", "c.docx", buildDocx(b, strings.Repeat("MRN 445566 diabetes ", 5000)))
-	att += mimeWithAttachment("application/zip", "l.zip", buildZip(b, zipEntry{name: "labs.csv", data: []byte(benchText(256 << 10))}))
-	// Re-wrap the three single-attachment messages as parts of the outer one.
-	m.WriteString("--OUT\r\nContent-Type: message/rfc822\r\n\r\n" + strings.Replace(att, "From: a@example.org", "From: c@example.org", 1) + "\r\n--OUT--\r\n")
-	benchWalk(b, m.String())
+	attach := func(ctype, name string, data []byte) {
+		m.WriteString("--OUT\r\nContent-Type: " + ctype + "\r\nContent-Disposition: attachment; filename=" + name + "\r\nContent-Transfer-Encoding: base64\r\n\r\n")
+		enc := base64.StdEncoding.EncodeToString(data)
+		for len(enc) > 76 {
+			m.WriteString(enc[:76] + "\r\n")
+			enc = enc[76:]
+		}
+		m.WriteString(enc + "\r\n")
+	}
+	attach("application/pdf", "r.pdf", buildPDF(tb, "BT ("+strings.Repeat("Patient SSN 123-45-6789 ", 4000)+") Tj ET", false))
+	attach("application/octet-stream", "c.docx", buildDocx(tb, strings.Repeat("MRN 445566 diabetes ", 5000)))
+	attach("application/zip", "l.zip", buildZip(tb, zipEntry{name: "labs.csv", data: []byte(benchText(256 << 10))}))
+	m.WriteString("--OUT--\r\n")
+	return m.String()
+}
+
+func TestMixedMessageIsFullyScanned(t *testing.T) {
+	o := walkString(t, mixedMessage(t), Limits{})
+	if len(o.res.Unscannable) != 0 || o.res.Parts != 8 {
+		t.Errorf("result = %+v", o.res)
+	}
+	kinds := map[string]bool{}
+	for _, p := range o.parts {
+		kinds[p.ContentType+" "+p.Filename] = strings.Contains(p.text, "445566")
+	}
+	for _, k := range []string{"text/plain ", "text/html ", "application/pdf r.pdf", "application/vnd.openxmlformats-officedocument.wordprocessingml.document c.docx", "text/csv labs.csv"} {
+		if _, ok := kinds[k]; !ok {
+			t.Errorf("no part %q in %v", k, kinds)
+		}
+	}
+}
+
+func BenchmarkWalkMixed(b *testing.B) {
+	benchWalk(b, mixedMessage(b))
 }
