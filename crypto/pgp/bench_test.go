@@ -107,8 +107,8 @@ func (g *genReader) Read(p []byte) (int, error) {
 // 25 MB on it. No timing in the assertion: nothing here can flake on a slow
 // machine.
 func TestEncrypting25MBStreamsInBoundedMemory(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short")
+	if testing.Short() || raceEnabled {
+		t.Skip("short mode or race detector: heap figures would not mean anything")
 	}
 	bin, _ := goKey(t, "R", "r@partner.test")
 	keys, err := ParseKeys(bytes.NewReader(bin))

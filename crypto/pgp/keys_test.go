@@ -143,17 +143,21 @@ func newPacket(tag byte, body []byte) []byte {
 
 func TestHostileKeyInputsEndInErrorsWithinLimits(t *testing.T) {
 	good, _ := goKey(t, "Good", "good@example.test")
-	// A zlib bomb: 64 MiB of zeros in about 64 KiB, as a compressed packet.
+	// A zlib bomb: 16 MiB of zeros in about 16 KiB, as a compressed packet.
 	var z bytes.Buffer
 	zw := zlib.NewWriter(&z)
-	zw.Write(make([]byte, 64<<20))
+	zw.Write(make([]byte, 16<<20))
 	zw.Close()
 	bomb := newPacket(tagCompressed, append([]byte{2}, z.Bytes()...))
-	// Compressed packets nested 10,000 deep (each wraps the next, stored).
-	nested := good
-	for i := 0; i < 10000; i++ {
-		nested = newPacket(tagCompressed, append([]byte{0}, nested...))
+	// Compressed packets nested 10,000 deep (each wraps the next, stored),
+	// built outside-in without copying the inner levels again and again.
+	const depth = 10000
+	var nested []byte
+	for i := 0; i < depth; i++ {
+		n := len(good) + (depth-i)*1 + (depth-i-1)*6
+		nested = append(nested, 0xc0|tagCompressed, 255, byte(n>>24), byte(n>>16), byte(n>>8), byte(n), 0)
 	}
+	nested = append(nested, good...)
 	// Certification flooding: one key with 5,000 signature packets.
 	flood := append([]byte{}, good...)
 	for i := 0; i < 5000; i++ {

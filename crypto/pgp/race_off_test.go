@@ -1,0 +1,5 @@
+//go:build !race
+
+package pgp
+
+const raceEnabled = false
