@@ -82,7 +82,7 @@ func TestBrokenBase64IsUnscannableAndTheDefaultPolicyEncrypts(t *testing.T) {
 
 func TestShippedDefaultNeverPassesInTheClear(t *testing.T) {
 	d := eval(t, DefaultSet().engine(t), nil, crlf("From: a@clinic.example\nTo: b@x.example\nSubject: lunch\n\nLunch at noon?\n"))
-	if d.Rule != "default" || d.Action == ActionPass || d.Min != MinTLS {
+	if d.Rule != "default" || d.Action != ActionRequireTLS {
 		t.Fatalf("got %s/%s min %s", d.Rule, d.Action, d.Min)
 	}
 }
