@@ -46,8 +46,8 @@ func typesOf(rs []audit.Record, msgID string) []string {
 }
 
 func TestEveryMessageIsRecordedReceivedDecisionDeliveryInOrder(t *testing.T) {
-	sinkAddr := freeAddr(t)
-	sink := startSink(t, sinkAddr)
+	sink := startSink(t, "127.0.0.1:0")
+	sinkAddr := sink.Addr()
 	sink.FailRecipient("gone@partner.test", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"})
 	env := writeConfig(t, sinkAddr, "")
 	g := startGateway(t, env)
@@ -107,7 +107,9 @@ func TestEveryMessageIsRecordedReceivedDecisionDeliveryInOrder(t *testing.T) {
 }
 
 func TestQueueOperationsAreAudited(t *testing.T) {
-	env := writeConfig(t, freeAddr(t), "")
+	down := startSink(t, "127.0.0.1:0")
+	down.SetDown(true)
+	env := writeConfig(t, down.Addr(), "")
 	g := startGateway(t, env)
 	if err := send(env.Listen, "a@clinic.test", []string{"b@partner.test"}, testMessage("a@clinic.test", "b@partner.test", "op")); err != nil {
 		t.Fatal(err)
@@ -137,8 +139,8 @@ func TestQueueOperationsAreAudited(t *testing.T) {
 }
 
 func TestNoPHIInAuditLogOrOperationalLog(t *testing.T) {
-	sinkAddr := freeAddr(t)
-	sink := startSink(t, sinkAddr)
+	sink := startSink(t, "127.0.0.1:0")
+	sinkAddr := sink.Addr()
 	env := writeConfig(t, sinkAddr, "")
 	var logBuf lockedBuffer
 	startGatewayLog(t, env, &logBuf)
@@ -180,7 +182,10 @@ func TestAuditDiskFullRefusesMailAndPausesDelivery(t *testing.T) {
 	}
 	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
 
-	sinkAddr := freeAddr(t) // next hop down at first
+	// The next hop is down (its port kept, so no other test can take it).
+	sink := startSink(t, "127.0.0.1:0")
+	sink.SetDown(true)
+	sinkAddr := sink.Addr()
 	env := writeConfig(t, sinkAddr, "")
 	cfg, _ := os.ReadFile(env.CfgPath)
 	cfg = bytes.Replace(cfg, []byte("  signing_key_file: audit.key\n"), []byte("  signing_key_file: audit.key\n  dir: "+mnt+"\n"), 1)
@@ -224,7 +229,7 @@ func TestAuditDiskFullRefusesMailAndPausesDelivery(t *testing.T) {
 	}
 	accepted := g.Relay().Depth()
 	// The queued message must not leave unrecorded.
-	sink := startSink(t, sinkAddr)
+	sink.SetDown(false)
 	control.Do(filepath.Join(env.Dir, "data", "control.sock"), control.Request{Op: "flush"}, nil)
 	time.Sleep(3 * time.Second)
 	if n := sink.Count(); n != 0 {

@@ -24,8 +24,8 @@ import (
 
 func TestSwaksStartTLSAuthArrivesByteIdenticalWithOneReceived(t *testing.T) {
 	swaks := requireTool(t, "swaks")
-	sinkAddr := freeAddr(t)
-	sink := startSink(t, sinkAddr)
+	sink := startSink(t, "127.0.0.1:0")
+	sinkAddr := sink.Addr()
 	hash, _ := bcrypt.GenerateFromPassword([]byte("connector-password"), bcrypt.MinCost)
 	// Relaying only by AUTH: the IP rule is replaced by a users rule.
 	env := writeConfig(t, sinkAddr, "")
@@ -84,7 +84,10 @@ func TestSwaksStartTLSAuthArrivesByteIdenticalWithOneReceived(t *testing.T) {
 }
 
 func TestNextHopDownDefersThenFlushDelivers(t *testing.T) {
-	sinkAddr := freeAddr(t) // nothing listens yet: the next hop is down
+	// The next hop is down (its port kept, so no other test can take it).
+	sink := startSink(t, "127.0.0.1:0")
+	sink.SetDown(true)
+	sinkAddr := sink.Addr()
 	env := writeConfig(t, sinkAddr, "")
 	g := startGateway(t, env)
 	marker := "PHI-MARKER-7f3a9c2e"
@@ -110,7 +113,7 @@ func TestNextHopDownDefersThenFlushDelivers(t *testing.T) {
 		t.Fatalf("status %q after a failed attempt, want queued", e.Recipients[0].Status)
 	}
 
-	sink := startSink(t, sinkAddr)
+	sink.SetDown(false)
 	sock := filepath.Join(env.Dir, "data", "control.sock")
 	if _, err := control.Do(sock, control.Request{Op: "flush"}, nil); err != nil {
 		t.Fatal(err)
@@ -126,8 +129,8 @@ func TestNextHopDownDefersThenFlushDelivers(t *testing.T) {
 }
 
 func TestPermanentFailureSendsDSNToSender(t *testing.T) {
-	sinkAddr := freeAddr(t)
-	sink := startSink(t, sinkAddr)
+	sink := startSink(t, "127.0.0.1:0")
+	sinkAddr := sink.Addr()
 	sink.FailRecipient("nobody@partner.test", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"})
 	env := writeConfig(t, sinkAddr, "")
 	startGateway(t, env)
@@ -184,8 +187,7 @@ func TestPermanentFailureSendsDSNToSender(t *testing.T) {
 }
 
 func TestHealthAndMetricsEndpoints(t *testing.T) {
-	sinkAddr := freeAddr(t)
-	startSink(t, sinkAddr)
+	sinkAddr := startSink(t, "127.0.0.1:0").Addr()
 	env := writeConfig(t, sinkAddr, "")
 	g := startGateway(t, env)
 	if err := send(env.Listen, "a@clinic.test", []string{"b@partner.test"}, testMessage("a@clinic.test", "b@partner.test", "m1")); err != nil {

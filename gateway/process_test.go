@@ -104,8 +104,8 @@ func TestCrashAfter250DeliversOnRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills a real daemon")
 	}
-	sinkAddr := freeAddr(t)
-	sink := startSink(t, sinkAddr)
+	sink := startSink(t, "127.0.0.1:0")
+	sinkAddr := sink.Addr()
 	env := writeConfig(t, sinkAddr, "")
 	d := startDaemon(t, env)
 
@@ -176,7 +176,10 @@ func TestQueueCommandsAgainstRunningDaemon(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a real daemon")
 	}
-	sinkAddr := freeAddr(t) // next hop down
+	// The next hop is down (its port kept, so no other test can take it).
+	sink := startSink(t, "127.0.0.1:0")
+	sink.SetDown(true)
+	sinkAddr := sink.Addr()
 	env := writeConfig(t, sinkAddr, "")
 	startDaemon(t, env)
 	if err := send(env.Listen, "a@clinic.test", []string{"b@partner.test"}, testMessage("a@clinic.test", "b@partner.test", "queue-cli")); err != nil {
@@ -212,7 +215,7 @@ func TestQueueCommandsAgainstRunningDaemon(t *testing.T) {
 	if out := sealgate("queue", "list"); !strings.Contains(out, " held ") {
 		t.Fatalf("not held:\n%s", out)
 	}
-	sink := startSink(t, sinkAddr)
+	sink.SetDown(false)
 	sealgate("queue", "flush")
 	time.Sleep(2 * time.Second)
 	if sink.Count() != 0 {

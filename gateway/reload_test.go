@@ -34,8 +34,8 @@ func TestSIGHUPReloadsAndRefusesAnInvalidConfig(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a real daemon")
 	}
-	sinkAddr := freeAddr(t)
-	sink := startSink(t, sinkAddr)
+	sink := startSink(t, "127.0.0.1:0")
+	sinkAddr := sink.Addr()
 	env := writeConfig(t, sinkAddr, "")
 	d := startDaemon(t, env)
 	msg := testMessage("a@clinic.test", "b@partner.test", "reload")

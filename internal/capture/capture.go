@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -40,6 +41,7 @@ type Sink struct {
 	failAll  *smtp.SMTPError
 	srv      *smtp.Server
 	addr     string
+	down     atomic.Bool
 }
 
 // New returns a sink; tlsConfig may be nil (no STARTTLS offered).
@@ -67,8 +69,28 @@ func (s *Sink) Listen(addr string) (string, error) {
 		return "", err
 	}
 	s.addr = l.Addr().String()
-	go s.srv.Serve(l)
+	go s.srv.Serve(downListener{l, s})
 	return s.addr, nil
+}
+
+// SetDown makes the sink behave like a host that is down while keeping its
+// port: every connection is closed at once, before the greeting. Tests use
+// it instead of a closed port, which another process could take meanwhile.
+func (s *Sink) SetDown(down bool) { s.down.Store(down) }
+
+type downListener struct {
+	net.Listener
+	s *Sink
+}
+
+func (l downListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil || !l.s.down.Load() {
+			return c, err
+		}
+		c.Close()
+	}
 }
 
 // Addr is the address Listen bound.
