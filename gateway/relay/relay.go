@@ -107,6 +107,7 @@ type Entry struct {
 	ID         string           `json:"id"`
 	From       string           `json:"from"`
 	Held       bool             `json:"held,omitempty"`
+	HoldReason string           `json:"hold_reason,omitempty"`
 	Received   time.Time        `json:"received"`
 	Size       int64            `json:"size"`
 	Recipients []RecipientState `json:"recipients"`
@@ -182,6 +183,7 @@ type queueState struct {
 	ID         string    `json:"id"`
 	From       string    `json:"from"`
 	Held       bool      `json:"held,omitempty"`
+	HoldReason string    `json:"hold_reason,omitempty"`
 	Received   time.Time `json:"received"`
 	Size       int64     `json:"size"`
 	Copies     []Copy    `json:"copies"`
@@ -356,12 +358,28 @@ func (r *Relay) Stop(ctx context.Context) error {
 // reports needsProcessing, and the gateway processes and submits the
 // message again (at worst a duplicate delivery).
 func (r *Relay) Submit(id string, copies []Copy) error {
+	return r.submit(id, copies, "")
+}
+
+// SubmitHeld queues id held, as a quarantine: nothing is attempted until an
+// operator releases it. The state is saved before it returns, so the hold
+// survives a crash. reason is shown by `queue list/show` and must carry no
+// message content.
+func (r *Relay) SubmitHeld(id string, copies []Copy, reason string) error {
+	if reason == "" {
+		reason = "held"
+	}
+	return r.submit(id, copies, reason)
+}
+
+func (r *Relay) submit(id string, copies []Copy, holdReason string) error {
 	env, err := r.store.Envelope(id)
 	if err != nil {
 		return fmt.Errorf("relay: submit %s: %w", id, err)
 	}
 	now := r.now()
-	st := queueState{Version: 1, ID: id, From: env.From, Received: env.Received, Size: env.Size, Copies: copies}
+	st := queueState{Version: 1, ID: id, From: env.From, Received: env.Received, Size: env.Size, Copies: copies,
+		Held: holdReason != "", HoldReason: holdReason}
 	if st.Received.IsZero() {
 		st.Received = now
 	}
@@ -390,7 +408,7 @@ func (r *Relay) Submit(id string, copies []Copy) error {
 	}
 	r.msgs[id] = m
 	r.mu.Unlock()
-	if namedCopies(copies) {
+	if namedCopies(copies) || st.Held {
 		if err := r.save(m); err != nil {
 			r.mu.Lock()
 			delete(r.msgs, id)
@@ -398,7 +416,7 @@ func (r *Relay) Submit(id string, copies []Copy) error {
 			return err
 		}
 	}
-	r.log.Info("relay: queued", "msg_id", id, "recipients", len(st.Recipients), "copies", len(copies))
+	r.log.Info("relay: queued", "msg_id", id, "recipients", len(st.Recipients), "copies", len(copies), "held", st.Held, "hold_reason", holdReason)
 	r.kick()
 	return nil
 }
@@ -464,7 +482,7 @@ func (r *Relay) Show(id string) (Entry, error) {
 }
 
 func (m *msg) entry() Entry {
-	e := Entry{ID: m.st.ID, From: m.st.From, Held: m.st.Held, Received: m.st.Received, Size: m.st.Size}
+	e := Entry{ID: m.st.ID, From: m.st.From, Held: m.st.Held, HoldReason: m.st.HoldReason, Received: m.st.Received, Size: m.st.Size}
 	for _, rc := range m.st.Recipients {
 		e.Recipients = append(e.Recipients, rc.RecipientState)
 	}
@@ -513,7 +531,10 @@ func (r *Relay) setHeld(id string, held bool) error {
 		return ErrNotFound
 	}
 	m.st.Held = held
-	if !held {
+	m.st.HoldReason = ""
+	if held {
+		m.st.HoldReason = "held by an operator"
+	} else {
 		now := r.now()
 		for _, rc := range m.st.Recipients {
 			if rc.Status == StatusQueued {
