@@ -28,6 +28,19 @@ type Config struct {
 	Relay     Relay      `mapstructure:"relay"`
 	Audit     Audit      `mapstructure:"audit"`
 	Keys      Keys       `mapstructure:"keys"`
+	Policy    Policy     `mapstructure:"policy"`
+}
+
+// Policy names the policy files (docs/policy.md).
+type Policy struct {
+	// Paths are policy files or directories of *.yaml; empty means the
+	// shipped default policy.
+	Paths []string `mapstructure:"paths"`
+	// Watch reloads the policy when a file changes (SIGHUP always does).
+	Watch bool `mapstructure:"watch"`
+	// Subject replaces the Subject of every encrypted message (the real
+	// one travels inside, encrypted).
+	Subject string `mapstructure:"encrypted_subject"`
 }
 
 // Keys configures recipient keys and certificates and the organisation's
@@ -43,6 +56,9 @@ type Keys struct {
 	Harvest bool `mapstructure:"harvest"`
 	// Org is the organisation's own signing identity.
 	Org OrgIdentity `mapstructure:"org"`
+	// SMIMECAFile, when set, is the trust store recipients' S/MIME
+	// certificates must chain to; empty trusts what the admin imported.
+	SMIMECAFile string `mapstructure:"smime_ca_file"`
 }
 
 // WKD configures Web Key Directory lookups.

@@ -30,6 +30,7 @@ func Default() Config {
 			CheckpointEvery:    1000,
 			CheckpointInterval: 5 * time.Minute,
 		},
+		Policy: Policy{Watch: true, Subject: "Secure message"},
 		Keys: Keys{
 			WKD: WKD{Timeout: 5 * time.Second, PositiveTTL: 24 * time.Hour, NegativeTTL: time.Hour},
 		},
@@ -82,6 +83,10 @@ func (c *Config) resolvePaths(dir string) {
 	abs(&c.Control.Socket)
 	abs(&c.Audit.Dir)
 	abs(&c.Keys.Dir)
+	abs(&c.Keys.SMIMECAFile)
+	for i := range c.Policy.Paths {
+		abs(&c.Policy.Paths[i])
+	}
 	abs(&c.Keys.Org.SMIMECertFile)
 	abs(&c.Keys.Org.SMIMEKeyFile)
 	abs(&c.Keys.Org.PGPKeyFile)

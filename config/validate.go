@@ -237,6 +237,19 @@ func (c *Config) Validate() []Problem {
 			}
 		}
 	}
+	if k.SMIMECAFile != "" {
+		if _, err := LoadCertPool(k.SMIMECAFile); err != nil {
+			add("keys.smime_ca_file", "%v", err)
+		}
+	}
+	for i, p := range c.Policy.Paths {
+		if _, err := os.Stat(p); err != nil {
+			add(fmt.Sprintf("policy.paths[%d]", i), "%v", err)
+		}
+	}
+	if strings.TrimSpace(c.Policy.Subject) == "" {
+		add("policy.encrypted_subject", "must not be empty (it replaces the Subject of encrypted messages)")
+	}
 	positive("relay.connect_timeout", int64(r.ConnectTimeout))
 	positive("relay.command_timeout", int64(r.CommandTimeout))
 	return ps

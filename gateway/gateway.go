@@ -26,11 +26,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sealgate/sealgate/config"
+	"github.com/sealgate/sealgate/crypto/pgp"
+	"github.com/sealgate/sealgate/crypto/smime"
 	"github.com/sealgate/sealgate/gateway/audit"
 	"github.com/sealgate/sealgate/gateway/control"
 	"github.com/sealgate/sealgate/gateway/relay"
 	"github.com/sealgate/sealgate/gateway/smtpd"
 	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/policy"
 )
 
 // Options are what the daemon needs beyond the config file.
@@ -59,6 +62,13 @@ type Gateway struct {
 	admin     *http.Server
 	adminAddr string
 	ready     atomic.Bool
+
+	engine      atomic.Pointer[policy.Engine]
+	decided     decisions
+	smimeSigner *smime.Signer
+	pgpSigner   *pgp.Signer
+	smimeRoots  *x509.CertPool
+	watcher     *policy.Watcher
 
 	processCh chan string
 	stopCh    chan struct{}
@@ -100,6 +110,14 @@ func (g *Gateway) Start() error {
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("gateway: %w", err)
+	}
+	eng, err := loadPolicy(cfg)
+	if err != nil {
+		return fmt.Errorf("gateway: policy: %w", err)
+	}
+	g.engine.Store(eng)
+	if err := g.loadIdentities(cfg); err != nil {
+		return err
 	}
 	// The audit log first: nothing may happen before it can be recorded.
 	if err := g.openAudit(cfg); err != nil {
@@ -178,8 +196,16 @@ func (g *Gateway) Start() error {
 			return err
 		}
 	}
+	if cfg.Policy.Watch && len(cfg.Policy.Paths) > 0 {
+		w, err := policy.Watch(cfg.Policy.Paths, g.policyChanged)
+		if err != nil {
+			g.log.Warn("policy files cannot be watched; SIGHUP still reloads them", "err", err)
+		} else {
+			g.watcher = w
+		}
+	}
 	g.ready.Store(true)
-	g.log.Info("sealgate started", "listeners", g.ListenerAddrs(), "admin", g.adminAddr, "control", cfg.Control.Socket)
+	g.log.Info("sealgate started", "policy_hash", g.engine.Load().Set().Hash, "listeners", g.ListenerAddrs(), "admin", g.adminAddr, "control", cfg.Control.Socket)
 	return nil
 }
 
@@ -310,13 +336,6 @@ func (g *Gateway) startListener(cfg *config.Config, l config.Listener) error {
 	return nil
 }
 
-// accepted runs after the spool commit, before the 250 goes out; it must
-// not block, so it only queues the ID for processing.
-func (g *Gateway) accepted(env *spool.Envelope) error {
-	g.enqueueProcess(env.ID)
-	return nil
-}
-
 func (g *Gateway) enqueueProcess(id string) {
 	select {
 	case g.processCh <- id:
@@ -365,32 +384,6 @@ func (g *Gateway) probeLoop() {
 			}
 		}
 	}
-}
-
-func (g *Gateway) process(id string) error {
-	env, err := g.spool.Envelope(id)
-	if err != nil {
-		return err
-	}
-	copies, err := g.proc.Process(context.Background(), env)
-	if err != nil {
-		return err
-	}
-	// Write-ahead: the decision is durable before anything can leave.
-	dec := audit.Decision{Action: "pass", Rule: "relay-core"}
-	for _, c := range copies {
-		method := "tls-opportunistic"
-		if c.MinTLS != "" {
-			method = "tls-" + c.MinTLS
-		}
-		for _, r := range c.Recipients {
-			dec.Recipients = append(dec.Recipients, audit.RecipientMethod{Addr: r, Method: method})
-		}
-	}
-	if err := g.record(audit.Event{Type: audit.TypeDecision, MsgID: id, MessageID: env.MessageID, Data: dec}); err != nil {
-		return err
-	}
-	return g.relay.Submit(id, copies)
 }
 
 func (g *Gateway) startAdmin(cfg *config.Config) error {
@@ -469,8 +462,15 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 			errs = append(errs, fmt.Errorf("gateway: removing listener %q needs a restart", ol.Name))
 		}
 	}
+	eng, err := loadPolicy(cfg)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("gateway: policy: %w", err))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return err
+	}
+	if old := g.engine.Swap(eng); old.Set().Hash != eng.Set().Hash {
+		g.log.Info("policy reloaded", "policy_hash", eng.Set().Hash)
 	}
 	for _, u := range ups {
 		if err := u.srv.Update(u.opts); err != nil {
@@ -524,6 +524,9 @@ func (g *Gateway) Stop(ctx context.Context) error {
 	g.mu.Unlock()
 	if g.ctl != nil {
 		g.ctl.Close()
+	}
+	if g.watcher != nil {
+		g.watcher.Close()
 	}
 	if g.admin != nil {
 		g.admin.Close()

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
@@ -133,9 +134,15 @@ func startGatewayLog(t *testing.T, env *testEnv, w io.Writer) *Gateway {
 	return g
 }
 
+// startSink starts a capture sink offering STARTTLS with the test
+// certificate (the shipped default policy requires TLS).
 func startSink(t *testing.T, addr string) *capture.Sink {
 	t.Helper()
-	s := capture.New("sink.test", nil)
+	cert, err := tls.LoadX509KeyPair(filepath.Join("..", "testdata", "tls", "relay.crt"), filepath.Join("..", "testdata", "tls", "relay.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := capture.New("sink.test", &tls.Config{Certificates: []tls.Certificate{cert}})
 	if _, err := s.Listen(addr); err != nil {
 		t.Fatal(err)
 	}

@@ -282,11 +282,7 @@ type compiler struct {
 	listLine     map[string]string // list name -> "file:line" of its definition
 	settingsFile string
 	settingsLine int
-	haveDefault  bool
 	ids          map[string]string
-	ruleCount    int
-	defaultAt    int // index of the default rule in set.Rules, -1 none
-	defaultFirst *Rule
 }
 
 func (c *compiler) problem(file string, line int, path, msg string) {

@@ -101,6 +101,9 @@ func recipientInfos(key []byte, recipients []*x509.Certificate, transport string
 		if alg.Algorithm.Equal(oidRSAESOAEP) {
 			ek, err = rsa.EncryptOAEP(sha256.New(), rand.Reader, pub, key, nil)
 		} else {
+			// An explicit opt-in (KeyTransport "pkcs1v15") for clients that
+			// cannot read RSAES-OAEP; OAEP is the default.
+			//lint:ignore SA1019 deliberate, configurable compatibility mode
 			ek, err = rsa.EncryptPKCS1v15(rand.Reader, pub, key)
 		}
 		if err != nil {

@@ -422,8 +422,14 @@ func (s *session) Data(r io.Reader) error {
 		if !errors.As(err, &se) {
 			se = smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "Temporary local problem, try again later")
 		}
-		s.srv.metrics.reject(s.cfg.opts.Name, "audit")
-		log.Error("smtpd: accepted message could not be recorded; refused with a temporary error", "err", err)
+		reason := "audit"
+		if se.Code >= 500 {
+			reason = "policy"
+			log.Info("smtpd: message refused by policy", "code", se.Code)
+		} else {
+			log.Error("smtpd: accepted message could not be processed; refused with a temporary error", "err", err)
+		}
+		s.srv.metrics.reject(s.cfg.opts.Name, reason)
 		return smtpErr(se.Code, se.EnhancedCode, se.Message)
 	}
 	s.srv.metrics.accept(s.cfg.opts.Name, lat.Seconds())

@@ -90,9 +90,8 @@ func (t *icdTable) category(c []byte) bool {
 	if len(c) != 3 || !isUpper(c[0]) || !isDigit(c[1]) || !(isDigit(c[2]) || isUpper(c[2])) {
 		return false
 	}
-	s := string(c)
 	if !isDigit(c[2]) {
-		return t.single[s]
+		return t.single[string(c)]
 	}
 	return t.digit[int(c[0]-'A')*100+int(c[1]-'0')*10+int(c[2]-'0')]
 }

@@ -1,0 +1,275 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/sealgate/sealgate/config"
+	"github.com/sealgate/sealgate/crypto/keystore"
+	"github.com/sealgate/sealgate/gateway/audit"
+	"github.com/sealgate/sealgate/internal/capture"
+)
+
+// phiMessage carries an SSN and an MRN next to their labels: the shipped
+// default policy must encrypt it end to end.
+func phiMessage(to, subject string) string {
+	return "From: <dr@clinic.test>\r\nTo: <" + to + ">\r\nSubject: " + subject + "\r\nMessage-ID: <phi-" + to + "@clinic.test>\r\n" +
+		"Date: Sat, 28 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
+		"Patient: Zebulon Quackenbush\r\nSSN: 078-05-1121\r\nMRN: 99887766\r\nDiagnosis: type 2 diabetes mellitus (E11.9)\r\n"
+}
+
+// importKey puts key material into the test gateway's key store.
+func importKey(t *testing.T, env *testEnv, name string, data []byte) {
+	t.Helper()
+	ks, err := keystore.Open(keystore.Options{Dir: filepath.Join(env.Dir, "data", "keys")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ks.Close()
+	res, err := ks.Import(name, data)
+	if err != nil || len(res.Imported) == 0 {
+		t.Fatalf("import %s: %+v %v", name, res, err)
+	}
+}
+
+func decisionOf(t *testing.T, env *testEnv, msgID string) audit.Decision {
+	t.Helper()
+	var d audit.Decision
+	for _, r := range auditRecords(t, env) {
+		if r.Type == audit.TypeDecision && (msgID == "" || r.MsgID == msgID) {
+			json.Unmarshal(r.Data, &d)
+		}
+	}
+	return d
+}
+
+func TestPHIWithoutKeysIsHeldNeverSentInTheClear(t *testing.T) {
+	sink := startSink(t, "127.0.0.1:0")
+	env := writeConfig(t, sink.Addr(), "")
+	g := startGateway(t, env)
+	if err := send(env.Listen, "dr@clinic.test", []string{"lab@partner.test"}, phiMessage("lab@partner.test", "Results")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the message held", func() bool {
+		l := g.Relay().List()
+		return len(l) == 1 && l[0].Held
+	})
+	e := g.Relay().List()[0]
+	if !strings.Contains(e.HoldReason, "encryption required by rule phi-identifiers") {
+		t.Errorf("hold reason %q", e.HoldReason)
+	}
+	d := decisionOf(t, env, e.ID)
+	if d.Rule != "phi-identifiers" || d.Findings["ssn"] == 0 || len(d.Recipients) != 1 || d.Recipients[0].Method != "none" {
+		t.Errorf("decision %+v", d)
+	}
+	time.Sleep(time.Second)
+	if sink.Count() != 0 {
+		t.Fatal("PHI left without encryption")
+	}
+}
+
+func TestBlockRuleAnswers550InlineAndKeepsNothing(t *testing.T) {
+	sink := startSink(t, "127.0.0.1:0")
+	env := writeConfig(t, sink.Addr(), "")
+	pol := filepath.Join(env.Dir, "policy.yaml")
+	os.WriteFile(pol, []byte(`rules:
+  - id: no-ssn-to-webmail
+    when:
+      all:
+        - detect: {types: [ssn], min_confidence: medium}
+        - recipient: {domain: [webmail.test]}
+    action: block
+    block_text: "Refused by the privacy policy. Contact privacy@clinic.test."
+  - id: default
+    default: true
+    action: require_tls
+`), 0o600)
+	appendConfig(t, env, "policy:\n  paths: ["+pol+"]\n")
+	g := startGateway(t, env)
+	err := send(env.Listen, "dr@clinic.test", []string{"me@webmail.test"}, phiMessage("me@webmail.test", "fwd"))
+	var se *smtp.SMTPError
+	if !errors.As(err, &se) || se.Code != 550 || se.EnhancedCode != (smtp.EnhancedCode{5, 7, 1}) || !strings.Contains(se.Message, "privacy policy") {
+		t.Fatalf("got %v, want 550 5.7.1 with the admin's text", err)
+	}
+	if strings.Contains(se.Message, "ssn") || strings.Contains(se.Message, "SSN") {
+		t.Error("block text reveals the detector")
+	}
+	if g.Relay().Depth() != 0 {
+		t.Error("a blocked message is queued")
+	}
+	if ids, _ := os.ReadDir(filepath.Join(env.Dir, "data", "spool", "msg")); len(ids) != 0 {
+		t.Errorf("%d files left in the spool", len(ids))
+	}
+	d := decisionOf(t, env, "")
+	if d.Action != "block" || d.Rule != "no-ssn-to-webmail" || d.Findings["ssn"] != 1 {
+		t.Errorf("decision %+v", d)
+	}
+	// Mail without PHI to the same domain passes.
+	if err := send(env.Listen, "dr@clinic.test", []string{"me@webmail.test"}, testMessage("dr@clinic.test", "me@webmail.test", "lunch")); err != nil {
+		t.Fatal(err)
+	}
+	if !sink.WaitFor(20*time.Second, func(ms []capture.Message) bool { return len(ms) == 1 }) {
+		t.Fatal("clean mail not delivered")
+	}
+	if sink.Messages()[0].TLS == "" {
+		t.Error("require_tls delivered without TLS")
+	}
+}
+
+func TestSubjectTagIsStrippedAndHeaderAdded(t *testing.T) {
+	sink := startSink(t, "127.0.0.1:0")
+	env := writeConfig(t, sink.Addr(), "")
+	pol := filepath.Join(env.Dir, "policy.yaml")
+	os.WriteFile(pol, []byte(`settings:
+  subject_tags: ["[secure]"]
+rules:
+  - id: tagged
+    when: {subject_tag: true}
+    action: require_tls
+    strip_tag: true
+    add_header: {X-Sealgate-Policy: tagged}
+  - id: default
+    default: true
+    action: pass
+`), 0o600)
+	appendConfig(t, env, "policy:\n  paths: ["+pol+"]\n")
+	startGateway(t, env)
+	msg := strings.Replace(testMessage("a@clinic.test", "b@partner.test", "tag"), "Subject: lab results", "Subject: [SECURE] lab results", 1)
+	if err := send(env.Listen, "a@clinic.test", []string{"b@partner.test"}, msg); err != nil {
+		t.Fatal(err)
+	}
+	if !sink.WaitFor(20*time.Second, func(ms []capture.Message) bool { return len(ms) == 1 }) {
+		t.Fatal("not delivered")
+	}
+	out := string(sink.Messages()[0].Data)
+	if strings.Contains(out, "[SECURE]") || !strings.Contains(out, "Subject: lab results\r\n") || !strings.Contains(out, "X-Sealgate-Policy: tagged\r\n") {
+		t.Fatalf("modified message:\n%s", out)
+	}
+	if !strings.Contains(out, "Patient note tag") {
+		t.Fatal("body lost")
+	}
+}
+
+func TestPHIToARecipientWithAGPGKeyLeavesPGPEncrypted(t *testing.T) {
+	gpg := requireTool(t, "gpg")
+	home := t.TempDir()
+	run := func(args ...string) []byte {
+		t.Helper()
+		c := exec.Command(gpg, append([]string{"--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase", ""}, args...)...)
+		out, err := c.CombinedOutput()
+		if err != nil {
+			t.Fatalf("gpg %v: %v\n%s", args, err, out)
+		}
+		return out
+	}
+	t.Cleanup(func() { exec.Command("gpgconf", "--homedir", home, "--kill", "gpg-agent").Run() })
+	run("--quick-gen-key", "Lab <lab@partner.test>", "ed25519", "sign", "1y")
+	out := run("--with-colons", "--fingerprint", "lab@partner.test")
+	var fp string
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(l, "fpr:") {
+			fp = strings.Split(l, ":")[9]
+			break
+		}
+	}
+	run("--quick-add-key", fp, "cv25519", "encr", "1y")
+	pub := run("--armor", "--export", "lab@partner.test")
+
+	sink := startSink(t, "127.0.0.1:0")
+	env := writeConfig(t, sink.Addr(), "")
+	importKey(t, env, "lab.asc", pub)
+	startGateway(t, env)
+	if err := send(env.Listen, "dr@clinic.test", []string{"lab@partner.test"}, phiMessage("lab@partner.test", "Biopsy results for Z. Quackenbush")); err != nil {
+		t.Fatal(err)
+	}
+	if !sink.WaitFor(30*time.Second, func(ms []capture.Message) bool { return len(ms) == 1 }) {
+		t.Fatal("encrypted message not delivered")
+	}
+	sent := sink.Messages()[0].Data
+	for _, leak := range []string{"078-05-1121", "Quackenbush", "99887766"} {
+		if bytes.Contains(sent, []byte(leak)) {
+			t.Fatalf("%q left in the clear:\n%s", leak, sent)
+		}
+	}
+	if !bytes.Contains(sent, []byte("multipart/encrypted")) || !bytes.Contains(sent, []byte("Subject: Secure message")) {
+		t.Fatalf("not PGP/MIME with a neutral subject:\n%.600s", sent)
+	}
+	// gpg opens the armored part.
+	start := bytes.Index(sent, []byte("-----BEGIN PGP MESSAGE-----"))
+	end := bytes.Index(sent, []byte("-----END PGP MESSAGE-----"))
+	if start < 0 || end < 0 {
+		t.Fatal("no armored message")
+	}
+	armored := filepath.Join(t.TempDir(), "m.asc")
+	os.WriteFile(armored, sent[start:end+len("-----END PGP MESSAGE-----")], 0o600)
+	plain := string(run("--decrypt", armored))
+	for _, want := range []string{"SSN: 078-05-1121", "Subject: Biopsy results for Z. Quackenbush"} {
+		if !strings.Contains(plain, want) {
+			t.Errorf("decrypted message lacks %q:\n%s", want, plain)
+		}
+	}
+	d := decisionOf(t, env, "")
+	if len(d.Recipients) != 1 || d.Recipients[0].Method != "pgp" || !strings.Contains(d.Recipients[0].Reason, "local:lab.asc") {
+		t.Errorf("decision %+v", d)
+	}
+}
+
+func TestPHIToARecipientWithACertificateLeavesSMIMEEncrypted(t *testing.T) {
+	openssl := requireTool(t, "openssl")
+	dir := t.TempDir()
+	key, crt := filepath.Join(dir, "lab.key"), filepath.Join(dir, "lab.crt")
+	out, err := exec.Command(openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt, "-days", "30",
+		"-subj", "/CN=Lab/emailAddress=lab@partner.test", "-addext", "subjectAltName=email:lab@partner.test",
+		"-addext", "keyUsage=digitalSignature,keyEncipherment", "-addext", "extendedKeyUsage=emailProtection", "-addext", "basicConstraints=critical,CA:FALSE").CombinedOutput()
+	if err != nil {
+		t.Fatalf("openssl req: %v\n%s", err, out)
+	}
+	pem, _ := os.ReadFile(crt)
+
+	sink := startSink(t, "127.0.0.1:0")
+	env := writeConfig(t, sink.Addr(), "")
+	importKey(t, env, "lab.crt", pem)
+	startGateway(t, env)
+	if err := send(env.Listen, "dr@clinic.test", []string{"lab@partner.test"}, phiMessage("lab@partner.test", "Biopsy results")); err != nil {
+		t.Fatal(err)
+	}
+	if !sink.WaitFor(30*time.Second, func(ms []capture.Message) bool { return len(ms) == 1 }) {
+		t.Fatal("encrypted message not delivered")
+	}
+	sent := sink.Messages()[0].Data
+	if bytes.Contains(sent, []byte("078-05-1121")) || !bytes.Contains(sent, []byte("application/pkcs7-mime")) {
+		t.Fatalf("not S/MIME enveloped:\n%.600s", sent)
+	}
+	in := filepath.Join(dir, "sent.eml")
+	os.WriteFile(in, sent, 0o600)
+	plain, err := exec.Command(openssl, "cms", "-decrypt", "-in", in, "-recip", crt, "-inkey", key).CombinedOutput()
+	if err != nil {
+		t.Fatalf("openssl cms -decrypt: %v\n%s", err, plain)
+	}
+	if !strings.Contains(string(plain), "SSN: 078-05-1121") || !strings.Contains(string(plain), "Subject: Biopsy results") {
+		t.Fatalf("decrypted:\n%s", plain)
+	}
+}
+
+// appendConfig adds top-level YAML to a test config.
+func appendConfig(t *testing.T, env *testEnv, yaml string) {
+	t.Helper()
+	f, err := os.OpenFile(env.CfgPath, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(yaml)
+	f.Close()
+	if _, err := config.Load(env.CfgPath); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,403 @@
+package gateway
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/sealgate/sealgate/config"
+	"github.com/sealgate/sealgate/crypto/keystore"
+	"github.com/sealgate/sealgate/crypto/pgp"
+	"github.com/sealgate/sealgate/crypto/selector"
+	"github.com/sealgate/sealgate/crypto/smime"
+	"github.com/sealgate/sealgate/gateway/audit"
+	"github.com/sealgate/sealgate/gateway/relay"
+	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/policy"
+)
+
+// evalTimeout bounds the inline policy evaluation before the SMTP reply;
+// extraction has its own limits well below it.
+const evalTimeout = 60 * time.Second
+
+// loadPolicy builds the engine from the configured files, or the shipped
+// default policy.
+func loadPolicy(cfg *config.Config) (*policy.Engine, error) {
+	set := policy.DefaultSet()
+	if len(cfg.Policy.Paths) > 0 {
+		var err error
+		if set, err = policy.Load(cfg.Policy.Paths...); err != nil {
+			return nil, err
+		}
+	}
+	return policy.NewEngine(set)
+}
+
+// decisions carries the inline decision from the SMTP session to the
+// processing stage. After a crash it is gone, and processing evaluates the
+// message again (same policy, same answer).
+type decisions struct {
+	mu sync.Mutex
+	m  map[string]*policy.Decision
+}
+
+func (d *decisions) put(id string, dec *policy.Decision) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.m == nil {
+		d.m = map[string]*policy.Decision{}
+	}
+	d.m[id] = dec
+}
+
+func (d *decisions) take(id string) *policy.Decision {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	dec := d.m[id]
+	delete(d.m, id)
+	return dec
+}
+
+// evaluate runs the policy over the spooled message.
+func (g *Gateway) evaluate(ctx context.Context, env *spool.Envelope) (*policy.Decision, error) {
+	body, err := g.spool.OpenBody(env.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	return g.engine.Load().Evaluate(ctx, policy.Input{Env: env, Body: body})
+}
+
+// accepted runs inline, after the commit and before the reply: a blocked
+// message is answered 550 5.7.1 so the upstream tells the sender.
+func (g *Gateway) accepted(env *spool.Envelope) error {
+	ctx, cancel := context.WithTimeout(context.Background(), evalTimeout)
+	defer cancel()
+	dec, err := g.evaluate(ctx, env)
+	if err != nil {
+		// Nothing was decided: say "later", keep nothing.
+		g.log.Error("policy evaluation failed; message refused with a temporary error", "msg_id", env.ID, "err", err)
+		g.spool.Remove(env.ID)
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Temporary local problem, try again later"}
+	}
+	if dec.Action == policy.ActionBlock {
+		if err := g.recordDecision(env, dec, nil, ""); err != nil {
+			g.spool.Remove(env.ID)
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Temporary local problem, try again later"}
+		}
+		g.spool.Remove(env.ID)
+		g.log.Info("policy: message blocked", "msg_id", env.ID, "rule", dec.Rule)
+		text := dec.BlockText
+		if text == "" {
+			text = policy.DefaultBlockText
+		}
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: text}
+	}
+	g.decided.put(env.ID, dec)
+	g.enqueueProcess(env.ID)
+	return nil
+}
+
+// plan is how one message leaves: its copies, and whether it is held.
+type plan struct {
+	copies     []relay.Copy
+	holdReason string
+	methods    []audit.RecipientMethod
+}
+
+// process turns the decision into outbound copies, records the decision
+// (durable before anything can leave) and hands the copies to the relay.
+func (g *Gateway) process(id string) error {
+	env, err := g.spool.Envelope(id)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	dec := g.decided.take(id)
+	if dec == nil {
+		if env.DSN {
+			// Our own DSNs carry the sender's headers only; they leave as
+			// any other mail without PHI (TLS required).
+			dec = &policy.Decision{Action: policy.ActionRequireTLS, Rule: "dsn"}
+		} else if dec, err = g.evaluate(ctx, env); err != nil {
+			return err
+		}
+	}
+	if dec.Action == policy.ActionBlock {
+		// Only after a crash: the sender already had the 550.
+		if err := g.recordDecision(env, dec, nil, ""); err != nil {
+			return err
+		}
+		return g.spool.Remove(id)
+	}
+	p, err := g.plan(ctx, env, dec)
+	if err != nil {
+		return err
+	}
+	if err := g.recordDecision(env, dec, p.methods, p.holdReason); err != nil {
+		return err
+	}
+	if p.holdReason != "" {
+		return g.relay.SubmitHeld(id, p.copies, p.holdReason)
+	}
+	return g.relay.Submit(id, p.copies)
+}
+
+// recordDecision writes the audit decision: rule, action, finding types
+// and counts, and the method per recipient. Never matched text.
+func (g *Gateway) recordDecision(env *spool.Envelope, dec *policy.Decision, methods []audit.RecipientMethod, hold string) error {
+	action := dec.Action
+	if hold != "" {
+		action += " (held: " + hold + ")"
+	}
+	return g.record(audit.Event{Type: audit.TypeDecision, MsgID: env.ID, MessageID: env.MessageID, Data: audit.Decision{
+		PolicyHash: dec.PolicyHash, Rule: dec.Rule, Action: action, Findings: dec.FindingCounts(), Recipients: methods,
+	}})
+}
+
+// plan maps a decision to copies. TLS levels: require_tls means STARTTLS
+// is mandatory ("encrypt"); the tls method of encrypt means verified TLS.
+func (g *Gateway) plan(ctx context.Context, env *spool.Envelope, dec *policy.Decision) (plan, error) {
+	var p plan
+	base, err := g.baseCopy(env, dec)
+	if err != nil {
+		return p, err
+	}
+	rcpts := env.Addrs()
+	all := func(method, minTLS string) {
+		p.copies = append(p.copies, relay.Copy{Name: base, Recipients: rcpts, MinTLS: minTLS})
+		for _, r := range rcpts {
+			p.methods = append(p.methods, audit.RecipientMethod{Addr: r, Method: method})
+		}
+	}
+	switch dec.Action {
+	case policy.ActionPass:
+		all("tls-opportunistic", "")
+	case policy.ActionRequireTLS:
+		all("tls-required", "encrypt")
+	case policy.ActionQuarantine:
+		all("quarantine", "encrypt")
+		p.holdReason = "quarantined by policy rule " + dec.Rule
+	case policy.ActionEncrypt:
+		if err := g.planEncrypt(ctx, env, dec, base, &p); err != nil {
+			return p, err
+		}
+	default:
+		return p, fmt.Errorf("gateway: unknown policy action %q", dec.Action)
+	}
+	if len(dec.Bcc) > 0 {
+		// The archive copy: the message as the policy modified it, over
+		// TLS at least.
+		p.copies = append(p.copies, relay.Copy{Name: base, Recipients: dec.Bcc, MinTLS: "encrypt"})
+		for _, b := range dec.Bcc {
+			p.methods = append(p.methods, audit.RecipientMethod{Addr: b, Method: "tls-required", Reason: "policy bcc"})
+		}
+	}
+	return p, nil
+}
+
+func (g *Gateway) planEncrypt(ctx context.Context, env *spool.Envelope, dec *policy.Decision, base string, p *plan) error {
+	sel := g.selector()
+	minE2E := dec.Min == policy.MinEndToEnd
+	var pgpKeys []*pgp.Key
+	var pgpRcpts, smimeRcpts, tlsRcpts, none []string
+	var certs []*x509.Certificate
+	for _, r := range env.Addrs() {
+		c := sel.Choose(ctx, r, dec.Methods, minE2E)
+		rm := audit.RecipientMethod{Addr: r, Method: c.Method, Reason: c.Reason}
+		if c.Source != "" {
+			rm.Reason += " [key from " + c.Source + "]"
+		}
+		switch c.Method {
+		case selector.PGP:
+			pgpKeys = append(pgpKeys, c.PGPKey)
+			pgpRcpts = append(pgpRcpts, r)
+		case selector.SMIME:
+			certs = append(certs, c.Cert)
+			smimeRcpts = append(smimeRcpts, r)
+		case selector.TLS:
+			tlsRcpts = append(tlsRcpts, r)
+			rm.Method = "tls-verified"
+		default:
+			none = append(none, r)
+			rm.Method = "none"
+		}
+		p.methods = append(p.methods, rm)
+	}
+	if len(pgpRcpts) > 0 {
+		err := g.putEncrypted(env.ID, "pgp", base, func(w io.Writer, msg io.Reader) error {
+			return pgp.Encrypt(w, msg, pgpKeys, pgp.Options{Subject: g.cfg.Load().Policy.Subject, Signer: g.pgpSigner})
+		})
+		if err != nil {
+			return err
+		}
+		p.copies = append(p.copies, relay.Copy{Name: "pgp", Recipients: pgpRcpts})
+	}
+	if len(smimeRcpts) > 0 {
+		err := g.putEncrypted(env.ID, "smime", base, func(w io.Writer, msg io.Reader) error {
+			return smime.Encrypt(w, msg, certs, smime.Options{Subject: g.cfg.Load().Policy.Subject, Signer: g.smimeSigner})
+		})
+		if err != nil {
+			return err
+		}
+		p.copies = append(p.copies, relay.Copy{Name: "smime", Recipients: smimeRcpts})
+	}
+	if len(tlsRcpts) > 0 {
+		p.copies = append(p.copies, relay.Copy{Name: base, Recipients: tlsRcpts, MinTLS: "verify"})
+	}
+	if len(none) > 0 {
+		// Fail closed: hold the whole message. If an operator releases it,
+		// these recipients get the message over verified TLS, never less.
+		p.copies = append(p.copies, relay.Copy{Name: base, Recipients: none, MinTLS: "verify"})
+		p.holdReason = fmt.Sprintf("encryption required by rule %s; no usable method for %d recipient(s)", dec.Rule, len(none))
+	}
+	return nil
+}
+
+// putEncrypted streams the (modified) message through encrypt into a
+// sealed copy. A failure leaves no copy: the message stays queued and is
+// processed again.
+func (g *Gateway) putEncrypted(id, name, base string, encrypt func(io.Writer, io.Reader) error) error {
+	src, err := g.openCopy(id, base)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	pr, pw := io.Pipe()
+	go func() {
+		pw.CloseWithError(encrypt(pw, src))
+	}()
+	err = g.spool.PutCopy(id, name, pr)
+	pr.CloseWithError(errors.New("gateway: copy aborted"))
+	if err != nil {
+		return fmt.Errorf("gateway: %s copy of %s: %w", name, id, err)
+	}
+	return nil
+}
+
+func (g *Gateway) openCopy(id, name string) (io.ReadCloser, error) {
+	if name == "" {
+		return g.spool.OpenBody(id)
+	}
+	return g.spool.OpenCopy(id, name)
+}
+
+// baseCopy applies the decision's header modifiers (strip the subject tag,
+// add headers) into a copy named "p"; without modifiers the original body
+// is the base ("").
+func (g *Gateway) baseCopy(env *spool.Envelope, dec *policy.Decision) (string, error) {
+	strip := dec.StripTag && dec.SubjectTag != ""
+	if !strip && len(dec.AddHeaders) == 0 {
+		return "", nil
+	}
+	body, err := g.spool.OpenBody(env.ID)
+	if err != nil {
+		return "", err
+	}
+	defer body.Close()
+	tag := ""
+	if strip {
+		tag = dec.SubjectTag
+	}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(modifyHeader(pw, body, tag, dec.AddHeaders)) }()
+	err = g.spool.PutCopy(env.ID, "p", pr)
+	pr.CloseWithError(errors.New("gateway: copy aborted"))
+	if err != nil {
+		return "", fmt.Errorf("gateway: modified copy of %s: %w", env.ID, err)
+	}
+	return "p", nil
+}
+
+// selector is built per message: the key store is opened for the lookups
+// and closed again, so `sealgate keys import` can run while the daemon does.
+func (g *Gateway) selector() *selector.Selector {
+	cfg := g.cfg.Load()
+	return &selector.Selector{Keys: keyFinder{cfg: cfg, log: g}, Roots: g.smimeRoots}
+}
+
+// keyFinder opens the key store for one lookup.
+type keyFinder struct {
+	cfg *config.Config
+	log *Gateway
+}
+
+func (k keyFinder) Lookup(ctx context.Context, addr string) ([]keystore.Entry, error) {
+	ks, err := keystore.Open(keystore.Options{
+		Dir: k.cfg.Keys.Dir, Lookup: k.cfg.Keys.Lookup, Logger: k.log.log,
+		WKD: keystore.WKDOptions{Timeout: k.cfg.Keys.WKD.Timeout, PositiveTTL: k.cfg.Keys.WKD.PositiveTTL, NegativeTTL: k.cfg.Keys.WKD.NegativeTTL},
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer ks.Close()
+	return ks.Lookup(ctx, addr)
+}
+
+// sortedKeys is for deterministic header order.
+func sortedKeys(m map[string]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// stripTag removes one occurrence of tag (case-insensitive) from subject.
+func stripTag(subject, tag string) string {
+	i := strings.Index(strings.ToLower(subject), strings.ToLower(tag))
+	if i < 0 {
+		return subject
+	}
+	return strings.Join(strings.Fields(subject[:i]+" "+subject[i+len(tag):]), " ")
+}
+
+// loadIdentities loads the organisation's signing keys and the S/MIME
+// trust store; private key files readable by others refuse the start.
+func (g *Gateway) loadIdentities(cfg *config.Config) error {
+	o := cfg.Keys.Org
+	var err error
+	if o.SMIMECertFile != "" {
+		if g.smimeSigner, err = smime.LoadSigner(o.SMIMECertFile, o.SMIMEKeyFile); err != nil {
+			return fmt.Errorf("gateway: keys.org.smime: %w", err)
+		}
+	}
+	if o.PGPKeyFile != "" {
+		if g.pgpSigner, err = pgp.LoadSigner(o.PGPKeyFile, o.PGPPassphraseFile); err != nil {
+			return fmt.Errorf("gateway: keys.org.pgp_key_file: %w", err)
+		}
+	}
+	if cfg.Keys.SMIMECAFile != "" {
+		if g.smimeRoots, err = config.LoadCertPool(cfg.Keys.SMIMECAFile); err != nil {
+			return fmt.Errorf("gateway: keys.smime_ca_file: %w", err)
+		}
+	}
+	return nil
+}
+
+// policyChanged is the policy watcher's callback: a broken policy is
+// refused and the running one stays in force; either way it is audited.
+func (g *Gateway) policyChanged(set *policy.Set, err error) {
+	var eng *policy.Engine
+	if err == nil {
+		eng, err = policy.NewEngine(set)
+	}
+	if err != nil {
+		g.log.Error("policy change refused; the running policy stays in force", "err", err.Error())
+		g.RecordReload(fmt.Errorf("policy: %w", err), "")
+		return
+	}
+	g.engine.Store(eng)
+	g.log.Info("policy reloaded", "policy_hash", set.Hash)
+	g.RecordReload(nil, "policy:"+set.Hash)
+}
