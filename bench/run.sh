@@ -161,6 +161,14 @@ sealgate_config() {
 		chmod 600 "$d/audit.key"
 		audit=$'audit:\n  signing_key_file: audit.key'
 	fi
+	# Builds with the policy engine scan every message with the shipped
+	# default policy; its last rule (TLS required) becomes "pass" here,
+	# because smtp-sink offers no STARTTLS. Every PHI rule stays in force.
+	local policy=""
+	if [ -f "$ROOT/policy/default.yaml" ]; then
+		sed 's/^    action: require_tls$/    action: pass/' "$ROOT/policy/default.yaml" >"$d/policy.yaml"
+		policy=$'policy:\n  paths: [policy.yaml]'
+	fi
 	cat >"$d/sealgate.yaml" <<EOF
 hostname: sealgate.bench
 data_dir: data
@@ -189,6 +197,7 @@ relay:
   max_concurrency: $PER_DEST
   max_per_domain: $PER_DEST
 $audit
+$policy
 EOF
 	chmod 600 "$d/sealgate.yaml"
 }
