@@ -29,6 +29,23 @@ type Config struct {
 	Audit     Audit      `mapstructure:"audit"`
 	Keys      Keys       `mapstructure:"keys"`
 	Policy    Policy     `mapstructure:"policy"`
+	DKIM      DKIM       `mapstructure:"dkim"`
+}
+
+// DKIM configures signing of every outgoing copy (after encryption).
+type DKIM struct {
+	// Keys, one per sender domain (and selector).
+	Keys []DKIMKey `mapstructure:"keys"`
+	// Headers to sign; default From, To, Cc, Subject, Date, Message-ID,
+	// MIME-Version, Content-Type, Reply-To, with From oversigned.
+	Headers []string `mapstructure:"headers"`
+}
+
+// DKIMKey is a signing key for one domain.
+type DKIMKey struct {
+	Domain   string `mapstructure:"domain"`
+	Selector string `mapstructure:"selector"`
+	KeyFile  string `mapstructure:"key_file"` // PEM (RSA PKCS#1/PKCS#8 or Ed25519 PKCS#8), mode 0600
 }
 
 // Policy names the policy files (docs/policy.md).
@@ -194,6 +211,20 @@ type Relay struct {
 	MaxPerDomain   int               `mapstructure:"max_per_domain"`
 	ConnectTimeout time.Duration     `mapstructure:"connect_timeout"`
 	CommandTimeout time.Duration     `mapstructure:"command_timeout"`
+	// MTASTS enables RFC 8461 policy discovery for MX delivery.
+	MTASTS bool `mapstructure:"mta_sts"`
+	// DANE enables RFC 7672 TLSA checks for MX delivery; it needs a
+	// DNSSEC-validating resolver (see ResolverTrusted).
+	DANE bool `mapstructure:"dane"`
+	// ResolverTrusted says the resolver validates DNSSEC and its AD bit may
+	// be believed; a resolver on loopback is trusted without it.
+	ResolverTrusted bool `mapstructure:"resolver_trusted"`
+	// DowngradeMemory remembers the strongest TLS each domain has proven
+	// and treats a later, weaker offer as an attack.
+	DowngradeMemory bool `mapstructure:"downgrade_memory"`
+	// HonorTLSRequiredNo lets a "TLS-Required: No" header (RFC 8689) relax
+	// the recipient-domain TLS policy; never sealgate's own PHI policy.
+	HonorTLSRequiredNo bool `mapstructure:"honor_tls_required_no"`
 }
 
 // SmarthostAuth is optional AUTH PLAIN to the smarthost, only over TLS.

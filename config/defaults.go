@@ -35,16 +35,19 @@ func Default() Config {
 			WKD: WKD{Timeout: 5 * time.Second, PositiveTTL: 24 * time.Hour, NegativeTTL: time.Hour},
 		},
 		Relay: Relay{
-			SmarthostTLS:   "verify",
-			DefaultTLS:     "may",
-			MXPort:         25,
-			MaxLifetime:    120 * time.Hour,
-			RetryMin:       time.Minute,
-			RetryMax:       time.Hour,
-			MaxConcurrent:  20,
-			MaxPerDomain:   5,
-			ConnectTimeout: 30 * time.Second,
-			CommandTimeout: 5 * time.Minute,
+			SmarthostTLS:    "verify",
+			DefaultTLS:      "may",
+			MXPort:          25,
+			MaxLifetime:     120 * time.Hour,
+			RetryMin:        time.Minute,
+			RetryMax:        time.Hour,
+			MaxConcurrent:   20,
+			MaxPerDomain:    5,
+			ConnectTimeout:  30 * time.Second,
+			CommandTimeout:  5 * time.Minute,
+			MTASTS:          true,
+			DANE:            true,
+			DowngradeMemory: true,
 		},
 	}
 }
@@ -84,6 +87,9 @@ func (c *Config) resolvePaths(dir string) {
 	abs(&c.Audit.Dir)
 	abs(&c.Keys.Dir)
 	abs(&c.Keys.SMIMECAFile)
+	for i := range c.DKIM.Keys {
+		abs(&c.DKIM.Keys[i].KeyFile)
+	}
 	for i := range c.Policy.Paths {
 		abs(&c.Policy.Paths[i])
 	}

@@ -18,6 +18,7 @@ import (
 
 var (
 	tlsLevels      = []string{"none", "may", "encrypt", "verify"}
+	policyLevels   = []string{"none", "may", "encrypt", "verify", "dane", "dane-only", "mta-sts"}
 	smarthostModes = []string{"none", "may", "encrypt", "verify", "implicit"}
 	listenerModes  = []string{"starttls", "implicit", "none"}
 	logLevels      = []string{"debug", "info", "warn", "error"}
@@ -160,7 +161,7 @@ func (c *Config) Validate() []Problem {
 		if d == "" || strings.ContainsAny(d, " @/:") || !strings.Contains(d, ".") && d != "localhost" {
 			add(p, "%q is not a domain (use example.org, or .example.org for its subdomains)", dom)
 		}
-		oneOf(add, p, lvl, tlsLevels)
+		oneOf(add, p, lvl, policyLevels)
 	}
 	if r.SmarthostAuth.Username != "" {
 		if r.Smarthost == "" {
@@ -249,6 +250,25 @@ func (c *Config) Validate() []Problem {
 	}
 	if strings.TrimSpace(c.Policy.Subject) == "" {
 		add("policy.encrypted_subject", "must not be empty (it replaces the Subject of encrypted messages)")
+	}
+	seenDKIM := map[string]bool{}
+	for i, dk := range c.DKIM.Keys {
+		p := fmt.Sprintf("dkim.keys[%d]", i)
+		if dk.Domain == "" || !strings.Contains(dk.Domain, ".") {
+			add(p+".domain", "%q is not a domain", dk.Domain)
+		}
+		if dk.Selector == "" || strings.ContainsAny(dk.Selector, " ;=") {
+			add(p+".selector", "%q is not a DKIM selector", dk.Selector)
+		}
+		if seenDKIM[strings.ToLower(dk.Domain)] {
+			add(p+".domain", "a second key for %s (one key per domain)", dk.Domain)
+		}
+		seenDKIM[strings.ToLower(dk.Domain)] = true
+		if dk.KeyFile == "" {
+			add(p+".key_file", "must be set (make one with `sealgate dkim keygen DOMAIN SELECTOR`)")
+		} else if err := privateFile(dk.KeyFile); err != nil {
+			add(p+".key_file", "%v", err)
+		}
 	}
 	positive("relay.connect_timeout", int64(r.ConnectTimeout))
 	positive("relay.command_timeout", int64(r.CommandTimeout))
