@@ -273,3 +273,43 @@ func appendConfig(t *testing.T, env *testEnv, yaml string) {
 		t.Fatal(err)
 	}
 }
+
+func TestNotifySenderTellsWhatHappenedWithoutQuotingTheMessage(t *testing.T) {
+	sink := startSink(t, "127.0.0.1:0")
+	env := writeConfig(t, sink.Addr(), "")
+	pol := filepath.Join(env.Dir, "policy.yaml")
+	os.WriteFile(pol, []byte(`rules:
+  - id: hold-phi
+    when: {detect: {types: [ssn]}}
+    action: quarantine
+    notify_sender: true
+  - id: default
+    default: true
+    action: require_tls
+`), 0o600)
+	appendConfig(t, env, "policy:\n  paths: ["+pol+"]\n")
+	g := startGateway(t, env)
+	if err := send(env.Listen, "dr@clinic.test", []string{"lab@partner.test"}, phiMessage("lab@partner.test", "Results for Quackenbush")); err != nil {
+		t.Fatal(err)
+	}
+	if !sink.WaitFor(20*time.Second, func(ms []capture.Message) bool { return len(ms) == 1 }) {
+		t.Fatal("no notification reached the sender")
+	}
+	n := sink.Messages()[0]
+	if n.From != "" || len(n.Recipients) != 1 || n.Recipients[0] != "dr@clinic.test" {
+		t.Fatalf("notification envelope %q -> %v", n.From, n.Recipients)
+	}
+	body := string(n.Data)
+	if !strings.Contains(body, "quarantined") || !strings.Contains(body, "hold-phi") || !strings.Contains(body, "lab@partner.test") {
+		t.Errorf("notification:\n%s", body)
+	}
+	for _, leak := range []string{"078-05-1121", "Quackenbush", "99887766"} {
+		if strings.Contains(body, leak) {
+			t.Errorf("notification quotes %q", leak)
+		}
+	}
+	waitFor(t, 10*time.Second, "the notification to leave the queue", func() bool { return g.Relay().Depth() == 1 })
+	if l := g.Relay().List(); len(l) != 1 || !l[0].Held {
+		t.Errorf("original not held: %+v", l)
+	}
+}

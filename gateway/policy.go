@@ -147,9 +147,17 @@ func (g *Gateway) process(id string) error {
 		return err
 	}
 	if p.holdReason != "" {
-		return g.relay.SubmitHeld(id, p.copies, p.holdReason)
+		err = g.relay.SubmitHeld(id, p.copies, p.holdReason)
+	} else {
+		err = g.relay.Submit(id, p.copies)
 	}
-	return g.relay.Submit(id, p.copies)
+	if err == nil && dec.NotifySender {
+		if nerr := g.notifySender(env, dec, p); nerr != nil {
+			// The message itself is queued; a lost notice is logged, not retried.
+			g.log.Error("policy: sender notification failed", "msg_id", id, "err", nerr)
+		}
+	}
+	return err
 }
 
 // recordDecision writes the audit decision: rule, action, finding types

@@ -1,0 +1,74 @@
+package gateway
+
+import (
+	"fmt"
+	"io"
+	"mime"
+	"strings"
+	"time"
+
+	"github.com/sealgate/sealgate/gateway/audit"
+	"github.com/sealgate/sealgate/gateway/relay"
+	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/policy"
+)
+
+// notifySender tells the sender what the policy did with their message
+// (the notify_sender modifier). It names the rule, the action and each
+// recipient's method; it never quotes the message. It is marked as a DSN so
+// no notification is ever sent about it.
+func (g *Gateway) notifySender(env *spool.Envelope, dec *policy.Decision, p plan) error {
+	if env.From == "" || env.DSN {
+		return nil
+	}
+	cfg := g.cfg.Load()
+	w, err := g.spool.NewMessage()
+	if err != nil {
+		return err
+	}
+	what := map[string]string{
+		policy.ActionPass: "delivered", policy.ActionRequireTLS: "delivered over TLS only",
+		policy.ActionEncrypt: "encrypted", policy.ActionQuarantine: "quarantined for review",
+	}[dec.Action]
+	if p.holdReason != "" {
+		what = "held: " + p.holdReason
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "From: \"Mail Security\" <MAILER-DAEMON@%s>\r\n", cfg.Hostname)
+	fmt.Fprintf(&b, "To: <%s>\r\n", env.From)
+	fmt.Fprintf(&b, "Subject: %s\r\n", mime.QEncoding.Encode("utf-8", "Your message was "+firstWord(what)+" by the mail security policy"))
+	fmt.Fprintf(&b, "Date: %s\r\n", time.Now().Format(time.RFC1123Z))
+	fmt.Fprintf(&b, "Message-ID: <%s.notify@%s>\r\n", w.ID(), cfg.Hostname)
+	if env.MessageID != "" {
+		fmt.Fprintf(&b, "References: %s\r\n", env.MessageID)
+	}
+	b.WriteString("Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n")
+	fmt.Fprintf(&b, "Your message %s (sealgate id %s) was %s.\r\n", env.MessageID, env.ID, what)
+	fmt.Fprintf(&b, "Policy rule: %s\r\n\r\nRecipients:\r\n", dec.Rule)
+	for _, m := range p.methods {
+		fmt.Fprintf(&b, "  %s: %s\r\n", m.Addr, m.Method)
+	}
+	b.WriteString("\r\nContact your mail administrator if this is unexpected.\r\n")
+	n, err := io.WriteString(w, b.String())
+	if err != nil {
+		w.Abort()
+		return err
+	}
+	nenv := &spool.Envelope{From: "", Recipients: []spool.Recipient{{Addr: env.From, Notify: []string{"NEVER"}}},
+		Size: int64(n), DSN: true, Received: time.Now()}
+	if err := w.Commit(nenv); err != nil {
+		return err
+	}
+	if err := g.record(audit.Event{Type: audit.TypeDSNSent, MsgID: env.ID, Data: audit.DSNSent{
+		DSNMsgID: w.ID(), To: env.From, Action: "policy-notification"}}); err != nil {
+		return err
+	}
+	return g.relay.Submit(w.ID(), []relay.Copy{{Recipients: []string{env.From}}})
+}
+
+func firstWord(s string) string {
+	if i := strings.IndexAny(s, ": "); i > 0 {
+		return s[:i]
+	}
+	return s
+}
