@@ -7,7 +7,7 @@ import (
 // msgScanner watches message bytes as they stream to the store, without
 // buffering the body: it finds bare CR / bare LF, 8-bit bytes, and, in the
 // first maxHeaderScan bytes of the header section, counts Received fields and
-// captures Message-ID.
+// captures Message-ID and a "TLS-Required: No" field (RFC 8689 §5).
 type msgScanner struct {
 	prev     byte
 	bare     bool // bare CR or bare LF seen
@@ -20,6 +20,8 @@ type msgScanner struct {
 	inMsgID   bool
 	msgID     []byte
 	haveMsgID bool
+	// tlsRequiredNo: a TLS-Required field whose value is "No".
+	tlsRequiredNo bool
 }
 
 const maxHeaderLine = 8192
@@ -107,6 +109,12 @@ func (m *msgScanner) headerLine(l []byte) {
 	case bytes.EqualFold(name, []byte("Message-ID")) && !m.haveMsgID:
 		m.inMsgID = true
 		m.msgID = append(m.msgID[:0], value...)
+	case bytes.EqualFold(name, []byte("TLS-Required")):
+		// RFC 8689 §5: the only defined value is "No" (case-insensitive);
+		// a folded value is not expected and is ignored.
+		if bytes.EqualFold(bytes.TrimSpace(value), []byte("No")) {
+			m.tlsRequiredNo = true
+		}
 	}
 }
 

@@ -404,6 +404,7 @@ func (s *session) Data(r io.Reader) error {
 	}
 	env.Received = start
 	env.MessageID = sc.messageID()
+	env.TLSRequiredNo = sc.tlsRequiredNo
 	env.Body8Bit = env.Body8Bit || sc.eightBit
 	env.Size = cw.n
 	env.ID = id
