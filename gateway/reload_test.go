@@ -118,6 +118,15 @@ func TestDemoRelaysIntoItsCaptureMailbox(t *testing.T) {
 	if page := get("/"); !strings.Contains(page, "TLS 1.3") {
 		t.Errorf("capture page does not show the verified TLS hop:\n%s", page)
 	}
+	// PHI to the demo's S/MIME recipient leaves encrypted.
+	phi := strings.Replace(testMessage("alice@clinic.example", "bob@partner.example", "demo-phi"), "Patient note demo-phi", "Patient SSN: 078-05-1121, MRN: 4455667", 1)
+	if err := send(listen, "alice@clinic.example", []string{"bob@partner.example"}, phi); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the encrypted message on the capture page", func() bool { return strings.Contains(get("/message/2/raw"), "application/pkcs7-mime") })
+	if strings.Contains(get("/message/2/raw"), "078-05-1121") {
+		t.Error("the demo sent PHI in the clear")
+	}
 	if !strings.Contains(string(out.Bytes()), "swaks --server "+listen) {
 		t.Errorf("demo does not tell the newcomer how to send:\n%s", string(out.Bytes()))
 	}

@@ -123,6 +123,9 @@ relay:
 	if err != nil {
 		return err
 	}
+	if err := demoKeys(dir, cfg.Keys.Dir); err != nil {
+		return fmt.Errorf("demo: keys: %w", err)
+	}
 	log := newLogger(cfg.Log, cmd.ErrOrStderr())
 	fmt.Fprintf(cmd.OutOrStdout(), `
 sealgate demo
@@ -134,9 +137,22 @@ sealgate demo
 Send a message through it:
   swaks --server %s --tls --from alice@clinic.example --to bob@partner.example \
         --header "Subject: test" --body "Hello through sealgate"
-Then open http://%s to see it as it left the gateway. Ctrl-C stops the demo.
+Then open http://%s to see it as it left the gateway (over TLS, required by the
+default policy for mail without PHI).
 
-`, listen, demoPassword, wl.Addr(), admin, dir, listen, wl.Addr())
+Now send PHI (the default policy scans every message and encrypts PHI end to end):
+  swaks --server %s --tls --from alice@clinic.example --to %s \
+        --header "Subject: lab results" --body "Patient SSN: 078-05-1121, MRN: 4455667"
+  -> leaves S/MIME-encrypted (the demo key store has a certificate for bob);
+     decrypt it: openssl cms -decrypt -in MSG.eml -recip %s/bob.crt -inkey %s/bob.key
+  ... --to %s   -> leaves PGP-encrypted (gpg --import %s/carol.sec.asc)
+  ... --to anyone@else.example -> held: no usable method, never sent in the clear
+      (see it with: go run ./cmd/sealgate queue list -c %s/sealgate.yaml)
+Every decision is in the audit log: go run ./cmd/sealgate audit tail -c %s/sealgate.yaml
+Ctrl-C stops the demo.
+
+`, listen, demoPassword, wl.Addr(), admin, dir, listen, wl.Addr(),
+		listen, demoSMIMERecipient, dir, dir, demoPGPRecipient, dir, dir, dir)
 	return run(cfg, log, nil, gateway.Options{Logger: log, RelayRootCAs: pool})
 }
 

@@ -69,7 +69,11 @@ config, default <data_dir>/control.sock; --socket overrides).`,
 				return err
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "ID:       %s\nFrom:     <%s>\nReceived: %s\nSize:     %d\nHeld:     %v\n", e.ID, e.From, e.Received.UTC().Format(time.RFC3339), e.Size, e.Held)
+			held := fmt.Sprint(e.Held)
+			if e.HoldReason != "" {
+				held += " (" + e.HoldReason + ")"
+			}
+			fmt.Fprintf(out, "ID:       %s\nFrom:     <%s>\nReceived: %s\nSize:     %d\nHeld:     %s\n", e.ID, e.From, e.Received.UTC().Format(time.RFC3339), e.Size, held)
 			for _, r := range e.Recipients {
 				fmt.Fprintf(out, "To:       <%s> %s attempts=%d", r.Addr, r.Status, r.Attempts)
 				if r.LastReply != "" {
