@@ -26,7 +26,7 @@ type DNSResolver struct {
 	// Trusted believes the AD bit from a non-loopback Server: set it only when
 	// the path to the resolver is secure (RFC 7672 §2.1.1). A loopback Server
 	// is trusted automatically.
-	Trusted bool // only IP literals count as loopback; "localhost" could resolve anywhere
+	Trusted bool          // only IP literals count as loopback; "localhost" could resolve anywhere
 	Timeout time.Duration // per query; default 5s
 }
 
