@@ -52,8 +52,11 @@ const DefaultTimeout = 30 * time.Second
 // ErrFetch is wrapped by the error Lookup returns when a policy is announced
 // in DNS but cannot be fetched or parsed and nothing usable is cached. RFC 8461
 // §5.1: the sender then delivers as though the domain had no policy; the error
-// is for logs and TLSRPT counts ("sts-policy-fetch-error", "sts-policy-invalid").
-var ErrFetch = errors.New("mtasts: policy fetch failed")
+// is for logs and TLSRPT counts. It also wraps the cause: errors.Is(err,
+// ErrPolicySyntax) means "sts-policy-invalid"; an x509 or
+// *tls.CertificateVerificationError found with errors.As means
+// "sts-webpki-invalid"; anything else is "sts-policy-fetch-error" (RFC 8460 §4.3).
+var ErrFetch = errors.New("mtasts: fetching the policy failed")
 
 // ErrTemporary is wrapped by the error Lookup returns when the TXT lookup
 // failed (not "not found") and nothing usable is cached: the relay must defer.
@@ -135,7 +138,7 @@ func (c *Client) Lookup(ctx context.Context, domain string) (*Policy, error) {
 		if haveCache {
 			return cached, nil
 		}
-		return nil, fmt.Errorf("%w: _mta-sts.%s: %v", ErrTemporary, domain, err)
+		return nil, fmt.Errorf("%w: _mta-sts.%s: %w", ErrTemporary, domain, err)
 	}
 	if !found {
 		// RFC 8461 §5.1: a valid cached policy still applies.
@@ -154,7 +157,7 @@ func (c *Client) Lookup(ctx context.Context, domain string) (*Policy, error) {
 		if haveCache {
 			return cached, nil
 		}
-		return nil, fmt.Errorf("%w: %s: %v", ErrFetch, domain, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrFetch, domain, err)
 	}
 	p.ID = id
 	p.Fetched = now

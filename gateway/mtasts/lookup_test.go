@@ -395,3 +395,19 @@ func TestCacheStoresCopies(t *testing.T) {
 		t.Fatalf("got %+v", got)
 	}
 }
+
+func TestFetchErrorsKeepTheirCauseForTLSRPT(t *testing.T) {
+	h := newHarness(t, nil, 10*time.Second)
+	h.servePolicy("version: STSv1\nmode: bogus\n")
+	_, err := h.lookup(t)
+	if !errors.Is(err, ErrFetch) || !errors.Is(err, ErrPolicySyntax) {
+		t.Fatalf("invalid policy: %v does not wrap ErrFetch and ErrPolicySyntax", err)
+	}
+
+	h = newHarness(t, func(ca *testCA) tls.Certificate { return ca.issue(t, "www."+testDomain) }, 10*time.Second)
+	_, err = h.lookup(t)
+	var ve *tls.CertificateVerificationError
+	if !errors.Is(err, ErrFetch) || !errors.As(err, &ve) || errors.Is(err, ErrPolicySyntax) {
+		t.Fatalf("bad certificate: %v does not wrap a *tls.CertificateVerificationError", err)
+	}
+}
