@@ -18,6 +18,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/sealgate/sealgate/gateway/dane"
 	"github.com/sealgate/sealgate/gateway/spool"
 )
 
@@ -33,8 +34,15 @@ type result struct {
 
 type tlsInfo struct {
 	version, cipher string
+	verNum          uint16 // tls.VersionTLS12 ...
 	verified        bool
 	peerSHA256      string // hex SHA-256 of the peer's leaf certificate
+	// auth is how the server was authenticated: "" (not), verified,
+	// dane, mta-sts.
+	auth string
+	// failure is a TLSRPT result type recorded without deferring (MTA-STS
+	// testing mode).
+	failure string
 }
 
 // errTLSHandshake marks a failed handshake after STARTTLS was accepted:
@@ -54,30 +62,42 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 	}
 	type hop struct{ name, addr string }
 	var hops []hop
-	var level string
-	if dest == smarthostDest {
+	var dp domainPolicy
+	smarthost := dest == smarthostDest
+	if smarthost {
+		// DANE, MTA-STS and the downgrade memory are about recipient
+		// domains' MX hosts; the smarthost's own level applies.
 		host, _, _ := net.SplitHostPort(r.opts.Smarthost)
 		hops = []hop{{host, r.opts.Smarthost}}
-		level = r.opts.SmarthostTLS
+		dp = domainPolicy{base: r.opts.SmarthostTLS, floor: c.MinTLS}
+		if m.env.RequireTLS {
+			dp.require, dp.floor = true, raise(dp.floor, "verify")
+		}
 	} else {
+		var derr *DeliveryError
+		dp, derr = r.resolveDomain(ctx, dest, c, m.env)
+		if derr != nil {
+			return all(&result{err: derr})
+		}
 		hosts, derr := r.lookupMX(ctx, dest)
 		if derr != nil {
+			return all(&result{err: derr})
+		}
+		if hosts, derr = r.filterSTS(dp, hosts); derr != nil {
 			return all(&result{err: derr})
 		}
 		for _, h := range hosts {
 			hops = append(hops, hop{name: h})
 		}
-		level = r.policyFor(dest)
-	}
-	level = raise(level, c.MinTLS)
-	if m.env.RequireTLS {
-		// RFC 8689 in full is later work; until then REQUIRETLS means a
-		// verified TLS session to the next hop.
-		level = raise(level, "verify")
 	}
 
-	var last *result
+	var last, downgrade *result
 	for _, h := range hops {
+		plan, perr := r.hostPlan(ctx, dp, h.name)
+		if perr != nil {
+			last = &result{host: h.name, err: perr}
+			continue
+		}
 		var addrsToTry []string
 		if h.addr != "" {
 			addrsToTry = []string{h.addr}
@@ -92,25 +112,36 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 			}
 		}
 		for _, a := range addrsToTry {
-			key := poolKey{name: h.name, addr: a, level: level}
+			key := poolKey{name: h.name, addr: a, level: plan.key()}
 			sess := r.pool.get(key)
 			if sess == nil {
-				cl, ti, closeFn, derr := r.connect(ctx, h.name, a, level)
-				if derr != nil && errors.Is(derr.Err, errTLSHandshake) && level == "may" {
+				cl, ti, closeFn, derr := r.connect(ctx, h.name, a, plan)
+				if derr != nil && errors.Is(derr.Err, errTLSHandshake) && plan.level == "may" {
 					// "may": one plaintext retry on a new connection.
-					cl, ti, closeFn, derr = r.connect(ctx, h.name, a, "none")
+					np := plan
+					np.level = "none"
+					cl, ti, closeFn, derr = r.connect(ctx, h.name, a, np)
 				}
 				if derr != nil {
 					last = &result{host: h.name, err: derr}
+					if derr.Downgrade && downgrade == nil {
+						downgrade = last
+					}
+					if derr.Permanent {
+						return all(last) // e.g. REQUIRETLS (5.7.10): no other host is tried
+					}
 					continue // next address or next MX
 				}
 				sess = &session{cl: cl, ti: ti, close: closeFn, key: key}
 			}
-			out, reusable := r.transact(ctx, sess, h.name, m, c, addrs, dest == smarthostDest)
+			out, reusable := r.transact(ctx, sess, h.name, m, c, addrs, smarthost)
 			if reusable {
 				r.pool.put(sess)
 			} else {
 				sess.close()
+			}
+			if !smarthost {
+				r.remember(m.st.ID, dest, sess.ti, out)
 			}
 			return out
 		}
@@ -118,25 +149,12 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 	if last == nil {
 		last = &result{err: &DeliveryError{Enhanced: "4.4.4", Msg: "no usable host"}}
 	}
+	if downgrade != nil && !smarthost {
+		// The downgrade is what the record must show, whatever failed last.
+		last = downgrade
+		r.downgradeSeen(m.st.ID, dest, last.err)
+	}
 	return all(last)
-}
-
-// policyFor returns the TLS level for a recipient domain: exact match,
-// then the longest ".suffix" match, then DefaultTLS.
-func (r *Relay) policyFor(domain string) string {
-	if l, ok := r.opts.TLSPolicy[domain]; ok {
-		return l
-	}
-	best, bestLen := "", 0
-	for k, l := range r.opts.TLSPolicy {
-		if strings.HasPrefix(k, ".") && strings.HasSuffix(domain, strings.ToLower(k)) && len(k) > bestLen {
-			best, bestLen = l, len(k)
-		}
-	}
-	if best != "" {
-		return best
-	}
-	return r.opts.DefaultTLS
 }
 
 // raise returns the stricter of level and floor; "implicit" already
@@ -160,13 +178,18 @@ type prefixConn struct {
 
 func (p *prefixConn) Read(b []byte) (int, error) { return p.r.Read(b) }
 
-// connect opens an SMTP session to addr (server name name) at TLS level
+// connect opens an SMTP session to addr (server name name) meeting plan
 // and returns a client that has said EHLO. The greeting, first EHLO and
 // STARTTLS are done here, not by go-smtp, so that the EHLO name is ours,
 // a handshake failure is told apart from other errors, and encrypt/verify
 // never send a command in plaintext beyond EHLO and STARTTLS.
-func (r *Relay) connect(ctx context.Context, name, addr, level string) (*smtp.Client, tlsInfo, func(), *DeliveryError) {
+//
+// The handshake itself accepts any certificate; the certificate is then
+// checked here (PKIX against name, or DANE) before anything else is sent,
+// so a failure can be named by its TLSRPT type.
+func (r *Relay) connect(ctx context.Context, name, addr string, plan tlsPlan) (*smtp.Client, tlsInfo, func(), *DeliveryError) {
 	var ti tlsInfo
+	level := plan.level
 	fail := func(code int, enh, msg string, err error) (*smtp.Client, tlsInfo, func(), *DeliveryError) {
 		return nil, ti, nil, &DeliveryError{Code: code, Enhanced: enh, Msg: msg, Host: name, Err: err}
 	}
@@ -181,6 +204,17 @@ func (r *Relay) connect(ctx context.Context, name, addr, level string) (*smtp.Cl
 		closeAll()
 		return fail(code, enh, msg, err)
 	}
+	// tlsFailClose defers for a TLS policy failure; with the downgrade
+	// memory in force it is a downgrade (RFC 8461 §10-style attack).
+	tlsFailClose := func(failure, msg string, err error) (*smtp.Client, tlsInfo, func(), *DeliveryError) {
+		closeAll()
+		e := r.tlsFail(plan.domain, failure, name, msg, err)
+		if plan.memory {
+			e.Downgrade = true
+			e.Msg = "TLS downgrade detected: " + msg
+		}
+		return nil, ti, nil, e
+	}
 
 	var conn net.Conn = raw
 	var reader io.Reader
@@ -193,6 +227,7 @@ func (r *Relay) connect(ctx context.Context, name, addr, level string) (*smtp.Cl
 			return failClose(0, "4.7.5", "TLS handshake failed", fmt.Errorf("%w: %w", errTLSHandshake, err))
 		}
 		ti = infoOf(tc.ConnectionState(), true)
+		ti.auth = "verified"
 		conn, reader = tc, tc // go-smtp reads the real greeting itself
 	} else {
 		raw.SetDeadline(time.Now().Add(r.opts.CommandTimeout))
@@ -216,12 +251,15 @@ func (r *Relay) connect(ctx context.Context, name, addr, level string) (*smtp.Cl
 		useTLS := level != "none" && starttls
 		if need && !starttls {
 			cmd(tp, 221, "QUIT")
-			return failClose(0, "4.7.5", "TLS required but not offered", nil)
+			return tlsFailClose(FailSTARTTLS, "TLS required but not offered", nil)
 		}
 		if useTLS {
 			if code, msg, err := cmd(tp, 220, "STARTTLS"); err != nil {
 				if need {
-					return failClose(code, "4.7.5", "STARTTLS refused: "+msg, err)
+					closeAll()
+					e := r.tlsFail(plan.domain, FailSTARTTLS, name, "STARTTLS refused: "+msg, err)
+					e.Code, e.Downgrade = code, plan.memory
+					return nil, ti, nil, e
 				}
 				useTLS = false // "may": go on in plaintext on this session
 			}
@@ -232,15 +270,45 @@ func (r *Relay) connect(ctx context.Context, name, addr, level string) (*smtp.Cl
 				// the TLS session (CVE-2011-0411 family).
 				return failClose(0, "4.7.5", "data after STARTTLS reply", nil)
 			}
-			verify := level == "verify"
-			tc := tls.Client(raw, r.tlsConfig(name, verify))
+			tc := tls.Client(raw, r.tlsConfig(name, false))
 			hctx, cancel := context.WithTimeout(ctx, r.opts.ConnectTimeout)
 			err := tc.HandshakeContext(hctx)
 			cancel()
 			if err != nil {
+				if need {
+					return tlsFailClose(FailValidation, "TLS handshake failed: "+err.Error(), fmt.Errorf("%w: %w", errTLSHandshake, err))
+				}
 				return failClose(0, "4.7.5", "TLS handshake failed: "+err.Error(), fmt.Errorf("%w: %w", errTLSHandshake, err))
 			}
-			ti = infoOf(tc.ConnectionState(), verify || r.verifies(tc.ConnectionState(), name))
+			cs := tc.ConnectionState()
+			pkixErr := r.verifyPKIX(cs, name)
+			ti = infoOf(cs, pkixErr == nil)
+			switch {
+			case plan.dane != nil:
+				// RFC 7672 §3: DANE authenticates; PKIX does not matter.
+				if err := dane.Verify(plan.dane, cs, name); err != nil {
+					return tlsFailClose(FailTLSAInvalid, "certificate does not match the DANE TLSA records", err)
+				}
+				ti.verified, ti.auth = true, "dane"
+			case level == "verify":
+				if pkixErr != nil {
+					return tlsFailClose(classifyCertErr(pkixErr), "certificate verification failed: "+pkixErr.Error(), pkixErr)
+				}
+				ti.auth = plan.auth
+				if ti.auth == "" {
+					ti.auth = "verified"
+				}
+			case pkixErr == nil:
+				ti.auth = "verified" // opportunistic, but it would have passed
+			}
+			if plan.stsTesting && pkixErr != nil {
+				// RFC 8461 §5: testing mode delivers and reports.
+				ti.failure = classifyCertErr(pkixErr)
+				r.m.tlsFailure(plan.domain, ti.failure)
+			}
+			if plan.memory && cs.Version < plan.minVersion {
+				return tlsFailClose(FailValidation, fmt.Sprintf("TLS version %s below the %s this domain proved", tls.VersionName(cs.Version), tls.VersionName(plan.minVersion)), nil)
+			}
 			conn, reader = tc, io.MultiReader(strings.NewReader("220 "+name+"\r\n"), tc)
 		} else {
 			reader = io.MultiReader(strings.NewReader("220 "+name+"\r\n"), tp.R)
@@ -253,6 +321,15 @@ func (r *Relay) connect(ctx context.Context, name, addr, level string) (*smtp.Cl
 	cl.SubmissionTimeout = 2 * r.opts.CommandTimeout
 	if err := cl.Hello(r.opts.Hostname); err != nil {
 		return failClose(codeOf(err), "4.4.2", "EHLO failed", err)
+	}
+	if plan.requireTLS {
+		// RFC 8689 §4.2.1: the next hop must offer REQUIRETLS; if it does
+		// not, the message is not delivered and a DSN says why (§5).
+		if ok, _ := cl.Extension("REQUIRETLS"); !ok || !ti.verified {
+			cl.Quit()
+			closeAll()
+			return nil, ti, nil, &DeliveryError{Permanent: true, Code: 550, Enhanced: "5.7.10", Msg: "REQUIRETLS support required", Host: name}
+		}
 	}
 	return cl, ti, closeAll, nil
 }
@@ -280,32 +357,34 @@ func codeOf(err error) int {
 }
 
 // tlsConfig verifies the chain against RootCAs and name when verify is
-// set; otherwise it accepts any certificate (opportunistic / encrypt).
+// set (implicit TLS to the smarthost); otherwise it accepts any
+// certificate and the caller checks it after the handshake. Sessions are
+// resumed from a shared cache (cheaper reconnects to the same MX).
 func (r *Relay) tlsConfig(name string, verify bool) *tls.Config {
 	return &tls.Config{
 		ServerName:         name,
 		RootCAs:            r.opts.RootCAs,
 		InsecureSkipVerify: !verify,
 		MinVersion:         tls.VersionTLS12,
+		ClientSessionCache: r.tlsSessions,
 	}
 }
 
-// verifies reports whether an unverified session would have passed
-// verification, for the record.
-func (r *Relay) verifies(cs tls.ConnectionState, name string) bool {
+// verifyPKIX checks the peer's chain against RootCAs and name.
+func (r *Relay) verifyPKIX(cs tls.ConnectionState, name string) error {
 	if len(cs.PeerCertificates) == 0 {
-		return false
+		return errors.New("relay: no peer certificate")
 	}
 	inter := x509.NewCertPool()
 	for _, c := range cs.PeerCertificates[1:] {
 		inter.AddCert(c)
 	}
 	_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{DNSName: name, Roots: r.opts.RootCAs, Intermediates: inter})
-	return err == nil
+	return err
 }
 
 func infoOf(cs tls.ConnectionState, verified bool) tlsInfo {
-	ti := tlsInfo{version: tls.VersionName(cs.Version), cipher: tls.CipherSuiteName(cs.CipherSuite), verified: verified}
+	ti := tlsInfo{version: tls.VersionName(cs.Version), verNum: cs.Version, cipher: tls.CipherSuiteName(cs.CipherSuite), verified: verified}
 	if len(cs.PeerCertificates) > 0 {
 		sum := sha256.Sum256(cs.PeerCertificates[0].Raw)
 		ti.peerSHA256 = hex.EncodeToString(sum[:])
@@ -364,8 +443,8 @@ func (r *Relay) transact(ctx context.Context, sess *session, host string, m *msg
 	defer body.Close()
 
 	mo := &smtp.MailOptions{UTF8: env.SMTPUTF8, EnvelopeID: env.EnvID}
-	if c.Name == "" {
-		mo.Size = env.Size
+	if c.Name == "" && r.opts.Sign == nil {
+		mo.Size = env.Size // a signature would make it larger
 	}
 	switch strings.ToUpper(env.Ret) {
 	case "FULL":
@@ -397,13 +476,17 @@ func (r *Relay) transact(ctx context.Context, sess *session, host string, m *msg
 		return out, resetIfReply(err)
 	}
 	src := &readErr{r: body}
-	if _, err := io.Copy(wc, src); err != nil {
+	if err := r.writeBody(wc, src, m.st.ID, c.Name); err != nil {
 		// Never send the final dot after a short copy: that would commit
 		// a truncated message. Dropping the connection aborts it.
 		cl.Close()
-		e := smtpErr(err, host)
-		if src.err != nil {
-			e = &DeliveryError{Enhanced: "4.3.0", Msg: "local error reading message", Err: src.err}
+		var e *DeliveryError
+		var we *writeErr
+		switch {
+		case errors.As(err, &we):
+			e = smtpErr(we.err, host)
+		default:
+			e = &DeliveryError{Enhanced: "4.3.0", Msg: "local error reading or signing message", Err: err}
 		}
 		setAll(accepted, e)
 		return out, false
@@ -421,6 +504,72 @@ func (r *Relay) transact(ctx context.Context, sess *session, host string, m *msg
 	}
 	return out, true
 }
+
+// writeBody sends the copy to wc: as is, or through Options.Sign, which
+// reads it twice (first is the copy already open). A write error comes
+// back as *writeErr (the remote's fault); anything else is local.
+func (r *Relay) writeBody(wc io.Writer, first *readErr, id, name string) error {
+	w := &errWriter{w: wc}
+	if r.opts.Sign == nil {
+		if _, err := io.Copy(w, first); err != nil {
+			if w.err != nil {
+				return &writeErr{w.err}
+			}
+			return err
+		}
+		return nil
+	}
+	used := false
+	var readers []*readErr
+	open := func() (io.ReadCloser, error) {
+		if !used {
+			used = true
+			return io.NopCloser(first), nil // closed by transact
+		}
+		b, err := r.openCopy(id, name)
+		if err != nil {
+			return nil, err
+		}
+		re := &readErr{r: b}
+		readers = append(readers, re)
+		return struct {
+			io.Reader
+			io.Closer
+		}{re, b}, nil
+	}
+	err := r.opts.Sign(w, open)
+	if w.err != nil {
+		return &writeErr{w.err}
+	}
+	if err == nil && first.err != nil {
+		err = first.err
+	}
+	for _, re := range readers {
+		if err == nil && re.err != nil {
+			err = re.err
+		}
+	}
+	return err
+}
+
+// errWriter remembers a write error so it is blamed on the remote.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	return n, err
+}
+
+type writeErr struct{ err error }
+
+func (e *writeErr) Error() string { return "relay: write: " + e.err.Error() }
+func (e *writeErr) Unwrap() error { return e.err }
 
 func (r *Relay) openCopy(id, name string) (io.ReadCloser, error) {
 	if name == "" {

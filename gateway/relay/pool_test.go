@@ -86,7 +86,7 @@ func TestConnectionsAreNotSharedAcrossTLSLevels(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Stop(t.Context())
-	cl, ti, closeFn, derr := r.connect(t.Context(), "127.0.0.1", sk.addr, "may")
+	cl, ti, closeFn, derr := r.connect(t.Context(), "127.0.0.1", sk.addr, tlsPlan{level: "may"})
 	if derr != nil {
 		t.Fatal(derr)
 	}

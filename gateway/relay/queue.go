@@ -203,8 +203,13 @@ func (r *Relay) attemptOf(m *msg, rc *rcpt, res *result) Attempt {
 	if rc.Status == StatusQueued {
 		a.Outcome = "deferred"
 	}
+	a.TLSAuth, a.TLSFailure = rc.TLSAuth, rc.TLSFailure
+	if a.TLSAuth == "" {
+		a.TLSAuth = "none"
+	}
 	if res != nil {
 		a.PeerCertSHA256 = res.tls.peerSHA256
+		a.TLSDowngrade = res.err != nil && res.err.Downgrade
 	}
 	return a
 }
@@ -218,9 +223,14 @@ func (r *Relay) apply(m *msg, rc *rcpt, res *result, now time.Time) {
 	}
 	rc.RemoteHost = res.host
 	rc.TLSVersion, rc.TLSCipher, rc.TLSVerified = res.tls.version, res.tls.cipher, res.tls.verified
+	rc.TLSAuth, rc.TLSFailure = res.tls.auth, res.tls.failure
 	e := res.err
+	if e != nil && e.TLSFailure != "" {
+		rc.TLSFailure = e.TLSFailure
+	}
 	lg := r.log.With("msg_id", m.st.ID, "domain", domainOf(rc.Addr), "host", res.host, "attempt", rc.Attempts,
-		"tls_version", res.tls.version, "tls_cipher", res.tls.cipher, "tls_verified", res.tls.verified)
+		"tls_version", res.tls.version, "tls_cipher", res.tls.cipher, "tls_verified", res.tls.verified,
+		"tls_auth", rc.TLSAuth, "tls_failure", rc.TLSFailure)
 	if e == nil {
 		rc.Status = StatusDelivered
 		rc.LastCode, rc.LastEnhanced, rc.LastReply = res.code, res.enhanced, res.reply
@@ -418,6 +428,11 @@ func (r *Relay) sendDSN(m *msg, reports []dsn.RecipientReport) error {
 		Ret:          env.Ret,
 		Recipients:   reports,
 	}
+	if env.RequireTLS {
+		// RFC 8689 §5: the DSN may travel without REQUIRETLS, so it must
+		// not carry the message content: headers only.
+		rep.Ret = "HDRS"
+	}
 	orig, err := r.store.OpenBody(m.st.ID)
 	if err != nil {
 		return fmt.Errorf("relay: DSN for %s: open original: %w", m.st.ID, err)
@@ -475,14 +490,25 @@ func (c *countWriter) Write(p []byte) (int, error) {
 
 // metrics are optional Prometheus collectors.
 type metrics struct {
-	outcomes *prometheus.CounterVec
+	outcomes    *prometheus.CounterVec
+	tlsFailures *prometheus.CounterVec
+	downgrades  *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer, depth func() int) (*metrics, error) {
 	m := &metrics{outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sealgate_relay_attempts_total",
 		Help: "Delivery attempts by outcome per recipient (delivered, deferred, bounced, expired).",
-	}, []string{"outcome"})}
+	}, []string{"outcome"}),
+		tlsFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sealgate_relay_tls_failures_total",
+			Help: "TLS failures by recipient domain and RFC 8460 (TLSRPT) result type.",
+		}, []string{"domain", "result_type"}),
+		downgrades: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sealgate_relay_tls_downgrades_total",
+			Help: "Attempts deferred because a domain that proved verified TLS offered less.",
+		}, []string{"domain"}),
+	}
 	if reg == nil {
 		return m, nil
 	}
@@ -490,7 +516,7 @@ func newMetrics(reg prometheus.Registerer, depth func() int) (*metrics, error) {
 		Name: "sealgate_relay_queue_depth",
 		Help: "Messages in the outbound queue.",
 	}, func() float64 { return float64(depth()) })
-	for _, c := range []prometheus.Collector{m.outcomes, g} {
+	for _, c := range []prometheus.Collector{m.outcomes, m.tlsFailures, m.downgrades, g} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("relay: register metrics: %w", err)
 		}
@@ -499,3 +525,9 @@ func newMetrics(reg prometheus.Registerer, depth func() int) (*metrics, error) {
 }
 
 func (m *metrics) outcome(o string) { m.outcomes.WithLabelValues(o).Inc() }
+
+func (m *metrics) tlsFailure(domain, resultType string) {
+	if domain != "" && resultType != "" {
+		m.tlsFailures.WithLabelValues(domain, resultType).Inc()
+	}
+}

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sealgate/sealgate/gateway/dane"
+	"github.com/sealgate/sealgate/gateway/mtasts"
 	"github.com/sealgate/sealgate/gateway/spool"
 )
 
@@ -55,8 +58,8 @@ type Options struct {
 	Smarthost                        string            // "host:port"; empty = deliver by MX
 	SmarthostTLS                     string            // none|may|encrypt|verify|implicit (default may)
 	SmarthostUser, SmarthostPassword string            // optional AUTH PLAIN (only over TLS)
-	TLSPolicy                        map[string]string // "example.org" or ".example.org" -> none|may|encrypt|verify
-	DefaultTLS                       string            // default "may"
+	TLSPolicy                        map[string]string // "example.org" or ".example.org" -> none|may|encrypt|verify|dane|dane-only|mta-sts
+	DefaultTLS                       string            // default "may"; same levels as TLSPolicy
 	RootCAs                          *x509.CertPool    // nil = system roots
 	Resolver                         string            // DNS server "127.0.0.1:53"; "" = /etc/resolv.conf
 	MXPort                           int               // default 25
@@ -77,6 +80,25 @@ type Options struct {
 	// Healthy, if set, is asked before attempts start; an error pauses
 	// all delivery (nothing may leave that cannot be recorded).
 	Healthy func() error
+
+	// MTASTS, if set, applies recipient domains' MTA-STS policies
+	// (RFC 8461) to MX delivery. nil = off.
+	MTASTS *mtasts.Client
+	// DANE, if set, looks up TLSA records of MX hosts (RFC 7672) through
+	// a DNSSEC-validating resolver. nil = off.
+	DANE dane.Resolver
+	// MemoryPath is the downgrade memory's bbolt file; "" = off.
+	MemoryPath string
+	// MemoryWindow is how long a proven verified TLS delivery binds the
+	// domain (default 30 days).
+	MemoryWindow time.Duration
+	// HonorTLSRequiredNo lets "TLS-Required: No" (RFC 8689 §5) relax the
+	// recipient domain's policy to "may" for copies without MinTLS.
+	HonorTLSRequiredNo bool
+	// Sign, if set, writes every outgoing copy (DSNs included) to w: a
+	// DKIM-Signature header, then the message. open re-opens the copy, so
+	// the message is read twice and never held in memory.
+	Sign func(w io.Writer, open func() (io.ReadCloser, error)) error
 }
 
 // Attempt is one recipient's outcome of one delivery attempt.
@@ -93,6 +115,15 @@ type Attempt struct {
 	TLSCipher        string
 	TLSVerified      bool
 	PeerCertSHA256   string
+	// TLSAuth is how the server was authenticated: none, verified, dane,
+	// mta-sts.
+	TLSAuth string
+	// TLSFailure is the TLSRPT result type (RFC 8460) when TLS failed, or
+	// was recorded as failing under MTA-STS testing; "" otherwise.
+	TLSFailure string
+	// TLSDowngrade: the domain proved verified TLS before and offered
+	// less now; the attempt was deferred (the gateway audits and alerts).
+	TLSDowngrade bool
 }
 
 // DSNEvent says a DSN about MsgID was queued as DSNMsgID.
@@ -138,6 +169,8 @@ type RecipientState struct {
 	TLSVersion  string `json:"tls_version,omitempty"`
 	TLSCipher   string `json:"tls_cipher,omitempty"`
 	TLSVerified bool   `json:"tls_verified,omitempty"`
+	TLSAuth     string `json:"tls_auth,omitempty"`    // verified, dane, mta-sts
+	TLSFailure  string `json:"tls_failure,omitempty"` // RFC 8460 result type
 }
 
 // DeliveryError is the outcome of a failed attempt for one recipient.
@@ -148,6 +181,10 @@ type DeliveryError struct {
 	Msg       string
 	Host      string // remote host, if any
 	Err       error  // underlying error, if any
+	// TLSFailure is the RFC 8460 result type of a TLS policy failure.
+	TLSFailure string
+	// Downgrade: the failure contradicts what the domain proved before.
+	Downgrade bool
 }
 
 func (e *DeliveryError) Error() string {
@@ -220,6 +257,11 @@ type Relay struct {
 	perDest map[string]int // connections in flight per destination
 	pool    *connPool      // idle delivered-to connections for reuse
 
+	mem         *tlsMemory // downgrade memory; nil = off
+	caps        *capCache  // CanVerifyTLS answers
+	tlsSessions tls.ClientSessionCache
+	closeMem    sync.Once
+
 	wake      chan struct{}
 	stopCh    chan struct{}
 	startOnce sync.Once
@@ -251,12 +293,13 @@ func New(opts Options, store Store) (*Relay, error) {
 	if _, ok := tlsLevels[opts.SmarthostTLS]; !ok && opts.SmarthostTLS != "implicit" {
 		errs = append(errs, fmt.Errorf("relay: SmarthostTLS: unknown level %q (known: none, may, encrypt, verify, implicit)", opts.SmarthostTLS))
 	}
-	if _, ok := tlsLevels[opts.DefaultTLS]; !ok {
-		errs = append(errs, fmt.Errorf("relay: DefaultTLS: unknown level %q (known: none, may, encrypt, verify)", opts.DefaultTLS))
+	const known = "none, may, encrypt, verify, dane, dane-only, mta-sts"
+	if !adminLevels[opts.DefaultTLS] {
+		errs = append(errs, fmt.Errorf("relay: DefaultTLS: unknown level %q (known: %s)", opts.DefaultTLS, known))
 	}
 	for d, l := range opts.TLSPolicy {
-		if _, ok := tlsLevels[l]; !ok {
-			errs = append(errs, fmt.Errorf("relay: TLSPolicy[%q]: unknown level %q (known: none, may, encrypt, verify)", d, l))
+		if !adminLevels[l] {
+			errs = append(errs, fmt.Errorf("relay: TLSPolicy[%q]: unknown level %q (known: %s)", d, l, known))
 		}
 	}
 	if opts.Smarthost != "" && !strings.Contains(opts.Smarthost, ":") {
@@ -298,6 +341,9 @@ func New(opts Options, store Store) (*Relay, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.MemoryWindow <= 0 {
+		opts.MemoryWindow = 30 * 24 * time.Hour
+	}
 	r := &Relay{
 		opts:    opts,
 		store:   store,
@@ -308,13 +354,21 @@ func New(opts Options, store Store) (*Relay, error) {
 		wake:    make(chan struct{}, 1),
 		pool:    newConnPool(opts.MaxPerDomain, defaultIdleTimeout),
 		stopCh:  make(chan struct{}),
+		caps:    newCapCache(),
+
+		tlsSessions: tls.NewLRUClientSessionCache(256),
 	}
-	r.jobCtx, r.cancel = context.WithCancel(context.Background())
 	m, err := newMetrics(opts.Registerer, r.Depth)
 	if err != nil {
 		return nil, err
 	}
 	r.m = m
+	if opts.MemoryPath != "" {
+		if r.mem, err = openMemory(opts.MemoryPath); err != nil {
+			return nil, err
+		}
+	}
+	r.jobCtx, r.cancel = context.WithCancel(context.Background())
 	return r, nil
 }
 
@@ -338,17 +392,24 @@ func (r *Relay) Stop(ctx context.Context) error {
 	r.sched.Wait()
 	done := make(chan struct{})
 	go func() { r.jobs.Wait(); close(done) }()
+	var err error
 	select {
 	case <-done:
-		r.pool.closeAll()
-		r.cancel()
-		return nil
 	case <-ctx.Done():
 		r.cancel()
 		<-done
-		r.pool.closeAll()
-		return ctx.Err()
+		err = ctx.Err()
 	}
+	r.pool.closeAll()
+	r.cancel()
+	if r.mem != nil {
+		r.closeMem.Do(func() {
+			if cerr := r.mem.close(); cerr != nil && err == nil {
+				err = cerr
+			}
+		})
+	}
+	return err
 }
 
 // Submit queues message id for delivery of copies and schedules an
