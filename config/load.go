@@ -82,7 +82,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		return nil, cerr
 	}
 	if len(root.Content) > 0 {
-		checkKeys(root.Content[0], reflect.TypeOf(Config{}), "", lines, &cerr.Problems)
+		checkKeys(root.Content[0], reflect.TypeOf(Config{}), "", lines, &cerr.Problems, 0)
 	}
 
 	v := viper.NewWithOptions(viper.KeyDelimiter(keyDelim))
@@ -170,12 +170,19 @@ func lineOf(lines map[string]int, path string) int {
 
 // checkKeys walks the YAML tree beside the Config type and reports keys the
 // type does not have: a typo must never silently disable a safeguard.
-func checkKeys(n *yaml.Node, t reflect.Type, path string, lines map[string]int, probs *[]Problem) {
+func checkKeys(n *yaml.Node, t reflect.Type, path string, lines map[string]int, probs *[]Problem, depth int) {
+	// The config type is a few levels deep; a deeper document (or an alias
+	// that contains itself) has nothing more to check.
+	if depth > 16 {
+		return
+	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
+	if n.Kind == yaml.AliasNode {
+		// The anchor was checked where it is defined; following aliases
+		// could expand a small document exponentially.
+		return
 	}
 	switch t.Kind() {
 	case reflect.Struct:
@@ -210,7 +217,7 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, lines map[string]int, 
 					Msg: fmt.Sprintf("unknown key %q (known: %s)", k.Value, strings.Join(known, ", "))})
 				continue
 			}
-			checkKeys(val, ft, p, lines, probs)
+			checkKeys(val, ft, p, lines, probs, depth+1)
 		}
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
@@ -219,7 +226,7 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, lines map[string]int, 
 		for i, c := range n.Content {
 			p := fmt.Sprintf("%s[%d]", path, i)
 			lines[p] = c.Line
-			checkKeys(c, t.Elem(), p, lines, probs)
+			checkKeys(c, t.Elem(), p, lines, probs, depth+1)
 		}
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
@@ -228,7 +235,7 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, lines map[string]int, 
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			p := joinPath(path, n.Content[i].Value)
 			lines[p] = n.Content[i].Line
-			checkKeys(n.Content[i+1], t.Elem(), p, lines, probs)
+			checkKeys(n.Content[i+1], t.Elem(), p, lines, probs, depth+1)
 		}
 	}
 }

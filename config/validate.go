@@ -70,7 +70,7 @@ func (c *Config) Validate() []Problem {
 			case l.TLS.KeyFile == "":
 				add(p+".tls.key_file", "must be set for tls.mode %s", l.TLS.Mode)
 			default:
-				if _, err := tls.LoadX509KeyPair(l.TLS.CertFile, l.TLS.KeyFile); err != nil {
+				if err := loadKeyPair(l.TLS.CertFile, l.TLS.KeyFile); err != nil {
 					add(p+".tls.cert_file", "cannot load certificate and key: %v", err)
 				} else if err := privateFile(l.TLS.KeyFile); err != nil {
 					add(p+".tls.key_file", "%v", err)
@@ -225,7 +225,7 @@ func (c *Config) Validate() []Problem {
 	if (k.Org.SMIMECertFile == "") != (k.Org.SMIMEKeyFile == "") {
 		add("keys.org", "smime_cert_file and smime_key_file go together")
 	} else if k.Org.SMIMECertFile != "" {
-		if _, err := tls.LoadX509KeyPair(k.Org.SMIMECertFile, k.Org.SMIMEKeyFile); err != nil {
+		if err := loadKeyPair(k.Org.SMIMECertFile, k.Org.SMIMEKeyFile); err != nil {
 			add("keys.org.smime_cert_file", "cannot load certificate and key: %v", err)
 		} else if err := privateFile(k.Org.SMIMEKeyFile); err != nil {
 			add("keys.org.smime_key_file", "%v", err)
@@ -338,7 +338,7 @@ func ReadKeyFile(path string) ([]byte, error) {
 	if err := privateFile(path); err != nil {
 		return nil, err
 	}
-	raw, err := os.ReadFile(path)
+	raw, err := readSmall(path, 4096)
 	if err != nil {
 		return nil, err
 	}
@@ -352,11 +352,15 @@ func ReadKeyFile(path string) ([]byte, error) {
 	return nil, fmt.Errorf("%s: must hold a 32-byte key as 64 hex digits or base64", path)
 }
 
-// privateFile refuses files that exist with group/other permissions.
+// privateFile refuses files that exist with group/other permissions, and
+// anything but a regular file (a device would be read forever).
 func privateFile(path string) error {
 	st, err := os.Stat(path)
 	if err != nil {
 		return err
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file", path)
 	}
 	if st.Mode().Perm()&0o077 != 0 {
 		return fmt.Errorf("%s: mode %04o lets others read a secret; chmod 600 it", path, st.Mode().Perm())
@@ -364,9 +368,38 @@ func privateFile(path string) error {
 	return nil
 }
 
+// readSmall reads a regular file of at most max bytes.
+func readSmall(path string, max int64) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	if st.Size() > max {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, max)
+	}
+	return os.ReadFile(path)
+}
+
+// loadKeyPair is tls.LoadX509KeyPair for regular files of sane size.
+func loadKeyPair(certFile, keyFile string) error {
+	c, err := readSmall(certFile, 1<<20)
+	if err != nil {
+		return err
+	}
+	k, err := readSmall(keyFile, 1<<20)
+	if err != nil {
+		return err
+	}
+	_, err = tls.X509KeyPair(c, k)
+	return err
+}
+
 // LoadCertPool reads PEM certificates into a pool.
 func LoadCertPool(path string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(path)
+	pem, err := readSmall(path, 16<<20)
 	if err != nil {
 		return nil, err
 	}
