@@ -12,7 +12,7 @@
 //     CNAME-expanded base domain is not tried separately).
 //  2. The answer is "secure" only if the resolver set the AD bit and we trust
 //     that resolver: it is on loopback, or the admin marked it Trusted
-//     (RFC 6698 §4.1, RFC 7672 §2.1.1: the path to the validator must be
+//     (RFC 6698 §4.1, RFC 7672 §2.1: the path to the validating resolver must be
 //     secure). Insecure TLSA records must be ignored by the caller
 //     (RFC 7672 §2.2): DANE does not apply.
 //  3. NXDOMAIN and NODATA mean no records (DANE does not apply for this host).
@@ -34,7 +34,8 @@
 //     in the leftmost label).
 //     Any usable record matching is enough (RFC 6698 §2.1, RFC 7671 §5).
 //
-// This package keeps no state and logs nothing. It never believes an AD bit
+// This package keeps no state and logs nothing, so a crash loses nothing and
+// leaves nothing to recover. It never believes an AD bit
 // from a non-loopback resolver the admin has not marked trusted, never treats
 // a failed TLSA lookup as "no TLSA", and never uses the system roots for
 // DANE-TA (the TLSA record is the only trust anchor).

@@ -24,7 +24,7 @@ type Resolver interface {
 type DNSResolver struct {
 	Server string // host:port of the validating resolver, e.g. "127.0.0.1:53"
 	// Trusted believes the AD bit from a non-loopback Server: set it only when
-	// the path to the resolver is secure (RFC 7672 §2.1.1). A loopback Server
+	// the path to the resolver is secure (RFC 7672 §2.1). A loopback Server
 	// is trusted automatically.
 	Trusted bool          // only IP literals count as loopback; "localhost" could resolve anywhere
 	Timeout time.Duration // per query; default 5s
