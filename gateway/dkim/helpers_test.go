@@ -104,8 +104,7 @@ var (
 	edKey    ed25519.PrivateKey
 )
 
-func testKeys(t *testing.T) (*rsa.PrivateKey, ed25519.PrivateKey) {
-	t.Helper()
+func testKeys(*testing.T) (*rsa.PrivateKey, ed25519.PrivateKey) {
 	keysOnce.Do(func() {
 		k, _, err := GenerateKey("rsa")
 		if err != nil {
