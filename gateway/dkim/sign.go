@@ -20,7 +20,7 @@ import (
 var DefaultHeaders = []string{"From", "From", "To", "Cc", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type", "Reply-To", "In-Reply-To", "References"}
 
 // maxHeaderBytes bounds the header block read to find From; the rest of the
-// message is streamed. Mail with a bigger header is not signed but fails.
+// message is streamed. A bigger header is an error (Signatures fails).
 const maxHeaderBytes = 1 << 20
 
 // Signer signs messages with the key of their From domain. It is safe for
@@ -107,7 +107,7 @@ func (s *Signer) Signatures(msg io.Reader) (string, error) {
 	}
 	for _, k := range keys {
 		sg, err := msgauth.NewSigner(&msgauth.SignOptions{
-			Domain:                 k.Domain,
+			Domain:                 normDomain(k.Domain),
 			Selector:               k.Selector,
 			Signer:                 k.Signer,
 			HeaderCanonicalization: msgauth.CanonicalizationRelaxed,
