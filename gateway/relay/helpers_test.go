@@ -223,7 +223,7 @@ func (g gateListener) Accept() (net.Conn, error) {
 	}
 }
 
-func newSink(t *testing.T, listenAddr string, tlsCfg *tls.Config) *sink {
+func newSink(t *testing.T, listenAddr string, tlsCfg *tls.Config, configure ...func(*smtp.Server)) *sink {
 	t.Helper()
 	l, err := net.Listen("tcp", listenAddr)
 	if err != nil {
@@ -245,6 +245,9 @@ func newSink(t *testing.T, listenAddr string, tlsCfg *tls.Config) *sink {
 	srv.TLSConfig = tlsCfg
 	srv.ReadTimeout = 30 * time.Second
 	srv.WriteTimeout = 30 * time.Second
+	for _, f := range configure {
+		f(srv)
+	}
 	s.srv = srv
 	go srv.Serve(gateListener{l, s})
 	t.Cleanup(func() { srv.Close() })

@@ -153,7 +153,9 @@ func (r *Relay) resolveDomain(ctx context.Context, domain string, c Copy, env *s
 		}
 		p, err := r.opts.MTASTS.Lookup(ctx, domain)
 		switch {
-		case err != nil && level == "mta-sts":
+		case err != nil && (level == "mta-sts" || mtasts.IsTemporary(err)):
+			// The TXT lookup failed and nothing is cached: the domain may
+			// have a policy we cannot see; defer rather than guess.
 			return dp, r.tlsFail(domain, stsFailure(err), "", "MTA-STS policy unavailable", err)
 		case err != nil:
 			// RFC 8461 §5.1: no usable policy (none cached): deliver as if
@@ -184,7 +186,7 @@ func stsFailure(err error) string {
 	switch {
 	case errors.As(err, &ue), errors.As(err, &he), errors.As(err, &ce), errors.As(err, &ve):
 		return FailSTSWebPKIInvald
-	case strings.Contains(err.Error(), "mtasts: policy"), strings.Contains(err.Error(), "syntax"):
+	case errors.Is(err, mtasts.ErrPolicySyntax):
 		return FailSTSInvalid
 	}
 	return FailSTSFetch
