@@ -7,6 +7,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sealgate/sealgate/config"
+	"github.com/sealgate/sealgate/gateway/dkim"
+	"github.com/sealgate/sealgate/policy"
 )
 
 func newCheck() *cobra.Command {
@@ -30,6 +32,33 @@ status 0 and a one-line summary when valid, 1 otherwise.`,
 				} else {
 					fmt.Fprintln(cmd.OutOrStdout(), err)
 				}
+				return exitError{1}
+			}
+			// What serve would refuse beyond the file itself: the policy
+			// files and the DKIM keys.
+			var problems []string
+			if len(c.Policy.Paths) > 0 {
+				if _, err := policy.Load(c.Policy.Paths...); err != nil {
+					var le *policy.LintError
+					if errors.As(err, &le) {
+						for _, p := range le.Problems {
+							problems = append(problems, p.String())
+						}
+					} else {
+						problems = append(problems, err.Error())
+					}
+				}
+			}
+			for i, k := range c.DKIM.Keys {
+				if _, err := dkim.LoadKey(k.Domain, k.Selector, k.KeyFile); err != nil {
+					problems = append(problems, fmt.Sprintf("config: %s: dkim.keys[%d].key_file: %v", path, i, err))
+				}
+			}
+			if len(problems) > 0 {
+				for _, p := range problems {
+					fmt.Fprintln(cmd.OutOrStdout(), p)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %d problem(s)\n", path, len(problems))
 				return exitError{1}
 			}
 			relay := "MX delivery"

@@ -99,3 +99,19 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckAlsoLintsThePolicyFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"sealgate.yaml", "spool.key", "audit.key", "tls/relay.crt", "tls/relay.key"} {
+		data, _ := os.ReadFile(filepath.Join("../../testdata", f))
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
+		os.WriteFile(filepath.Join(dir, f), data, 0o600)
+	}
+	os.WriteFile(filepath.Join(dir, "policy.yaml"), []byte("rules:\n  - id: r\n    when: {detect: {types: [ssnn]}}\n    action: block\n"), 0o600)
+	cfg, _ := os.ReadFile(filepath.Join(dir, "sealgate.yaml"))
+	os.WriteFile(filepath.Join(dir, "sealgate.yaml"), []byte(strings.Replace(string(cfg), "  paths: []", "  paths: [policy.yaml]", 1)), 0o600)
+	out, code := runCLI(t, "check", "-c", filepath.Join(dir, "sealgate.yaml"))
+	if code != 1 || !strings.Contains(out, `unknown detector "ssnn"`) || !strings.Contains(out, "policy.yaml:3") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
