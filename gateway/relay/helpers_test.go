@@ -223,7 +223,7 @@ func (g gateListener) Accept() (net.Conn, error) {
 	}
 }
 
-func newSink(t *testing.T, listenAddr string, tlsCfg *tls.Config, configure ...func(*smtp.Server)) *sink {
+func newSink(t testing.TB, listenAddr string, tlsCfg *tls.Config, configure ...func(*smtp.Server)) *sink {
 	t.Helper()
 	l, err := net.Listen("tcp", listenAddr)
 	if err != nil {
@@ -330,7 +330,7 @@ type dnsZone struct {
 	nx map[string]bool
 }
 
-func newDNS(t *testing.T, z *dnsZone) string {
+func newDNS(t testing.TB, z *dnsZone) string {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {

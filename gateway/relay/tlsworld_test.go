@@ -29,7 +29,7 @@ import (
 
 // makeCert is a self-signed certificate for names, valid from notBefore to
 // notAfter, and a pool trusting it.
-func makeCert(t *testing.T, notBefore, notAfter time.Time, names ...string) (*tls.Config, *x509.Certificate, *x509.CertPool) {
+func makeCert(t testing.TB, notBefore, notAfter time.Time, names ...string) (*tls.Config, *x509.Certificate, *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -57,7 +57,7 @@ func makeCert(t *testing.T, notBefore, notAfter time.Time, names ...string) (*tl
 	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}, cert, pool
 }
 
-func validCert(t *testing.T, names ...string) (*tls.Config, *x509.Certificate, *x509.CertPool) {
+func validCert(t testing.TB, names ...string) (*tls.Config, *x509.Certificate, *x509.CertPool) {
 	return makeCert(t, time.Now().Add(-time.Hour), time.Now().Add(time.Hour), names...)
 }
 
@@ -156,7 +156,7 @@ type world struct {
 }
 
 // newWorld serves MX records domain -> mx host (A 127.0.0.1).
-func newWorld(t *testing.T, tlsCfg *tls.Config, mxOf map[string]string, configure ...func(*smtp.Server)) *world {
+func newWorld(t testing.TB, tlsCfg *tls.Config, mxOf map[string]string, configure ...func(*smtp.Server)) *world {
 	t.Helper()
 	w := &world{st: newMemStore()}
 	w.sk = newSink(t, "127.0.0.1:0", tlsCfg, configure...)
