@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 
 	"github.com/sealgate/sealgate/config"
 	"github.com/sealgate/sealgate/gateway/audit"
@@ -88,13 +89,25 @@ func (g *Gateway) recordRejected(r smtpd.Rejection) {
 // if the record cannot be written the audit log is failing, Healthy says
 // so and the relay pauses before the next attempt.
 func (g *Gateway) recordAttempt(a relay.Attempt) {
-	auth := "none"
-	if a.TLSVerified {
-		auth = "verified"
+	auth := a.TLSAuth
+	if auth == "" {
+		auth = "none"
+		if a.TLSVerified {
+			auth = "verified"
+		}
 	}
 	reply := a.Reply
-	if a.Code != 0 {
-		reply = fmt.Sprintf("%d %s %s", a.Code, a.Enhanced, a.Reply)
+	if a.Code != 0 || a.Enhanced != "" {
+		reply = strings.TrimSpace(fmt.Sprintf("%d %s %s", a.Code, a.Enhanced, a.Reply))
+		reply = strings.TrimPrefix(reply, "0 ")
+	}
+	// audit.Delivery has no field for the TLSRPT failure type yet: it is
+	// appended to the reply so the record says why TLS failed.
+	if a.TLSFailure != "" {
+		reply += " [tls_failure=" + a.TLSFailure + "]"
+	}
+	if a.TLSDowngrade {
+		reply += " [tls_downgrade]"
 	}
 	g.record(audit.Event{Type: audit.TypeDelivery, MsgID: a.MsgID, MessageID: a.MessageID, Data: audit.Delivery{
 		Recipient: a.Recipient, Outcome: a.Outcome, Attempt: a.Attempt, RemoteHost: a.RemoteHost, Reply: reply,

@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +31,8 @@ import (
 	"github.com/sealgate/sealgate/crypto/smime"
 	"github.com/sealgate/sealgate/gateway/audit"
 	"github.com/sealgate/sealgate/gateway/control"
+	"github.com/sealgate/sealgate/gateway/dane"
+	"github.com/sealgate/sealgate/gateway/mtasts"
 	"github.com/sealgate/sealgate/gateway/relay"
 	"github.com/sealgate/sealgate/gateway/smtpd"
 	"github.com/sealgate/sealgate/gateway/spool"
@@ -252,6 +255,28 @@ func (g *Gateway) relayOptions(cfg *config.Config) (relay.Options, error) {
 		}
 		pool.AppendCertsFromPEM(extra)
 		o.RootCAs = pool
+	}
+	// Enforced TLS (docs/tls.md). With a smarthost none of these apply.
+	o.HonorTLSRequiredNo = r.HonorTLSRequiredNo
+	if r.MTASTS {
+		so := mtasts.Options{Resolver: &relay.TXTResolver{Server: r.Resolver}}
+		if o.RootCAs != nil {
+			so.Client = &http.Client{Transport: &http.Transport{
+				TLSClientConfig:     &tls.Config{RootCAs: o.RootCAs, MinVersion: tls.VersionTLS12},
+				TLSHandshakeTimeout: 10 * time.Second,
+			}}
+		}
+		o.MTASTS = mtasts.New(so)
+	}
+	if r.DANE {
+		server, err := relay.ResolverAddr(r.Resolver)
+		if err != nil {
+			return o, fmt.Errorf("gateway: relay.dane: %w", err)
+		}
+		o.DANE = &dane.DNSResolver{Server: server, Trusted: r.ResolverTrusted}
+	}
+	if r.DowngradeMemory {
+		o.MemoryPath = filepath.Join(cfg.DataDir, "tls-memory.db")
 	}
 	return o, nil
 }
@@ -482,7 +507,7 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 	if fmt.Sprint(old.Relay) != fmt.Sprint(cfg.Relay) || old.DataDir != cfg.DataDir || old.Spool != cfg.Spool ||
 		old.Hostname != cfg.Hostname || old.Log != cfg.Log || old.Admin != cfg.Admin || old.Control != cfg.Control ||
 		fmt.Sprint(old.Audit) != fmt.Sprint(cfg.Audit) {
-		g.log.Warn("config reloaded; changes to hostname, log, admin, control, relay, audit, data_dir and spool take effect after a restart")
+		g.log.Warn("config reloaded; changes to hostname, log, admin, control, relay (tls_policy, mta_sts, dane, downgrade_memory, honor_tls_required_no included), audit, data_dir and spool take effect after a restart")
 	}
 	g.cfg.Store(cfg)
 	g.log.Info("config reloaded")

@@ -21,6 +21,13 @@ func (h queueHandler) Handle(ctx context.Context, req control.Request) (any, io.
 			result = err.Error()
 		}
 		h.g.record(audit.Event{Type: audit.TypeQueueOp, MsgID: req.ID, Data: audit.QueueOp{Op: req.Op, Actor: req.Actor, Result: result}})
+	case "tls-reset":
+		// The domain is no PHI; it says what the operator undid.
+		result := "ok domain=" + req.ID
+		if err != nil {
+			result = err.Error()
+		}
+		h.g.record(audit.Event{Type: audit.TypeQueueOp, Data: audit.QueueOp{Op: "tls_reset", Actor: req.Actor, Result: result}})
 	case "show":
 		if req.Body && err == nil {
 			h.g.record(audit.Event{Type: audit.TypeQueueOp, MsgID: req.ID, Data: audit.QueueOp{Op: "show_body", Actor: req.Actor, Result: "ok"}})
@@ -56,6 +63,20 @@ func (h queueHandler) handle(_ context.Context, req control.Request) (any, io.Re
 		return nil, nil, r.Release(req.ID)
 	case "delete":
 		return nil, nil, r.Delete(req.ID)
+	case "tls-reset":
+		if req.ID == "" {
+			return nil, nil, fmt.Errorf("control: tls-reset needs a domain")
+		}
+		existed, err := r.ResetMemory(req.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		return map[string]any{"domain": req.ID, "existed": existed}, nil, nil
+	case "tls-show":
+		if req.ID == "" {
+			return nil, nil, fmt.Errorf("control: tls-show needs a domain")
+		}
+		return r.ShowTLS(req.ID), nil, nil
 	}
-	return nil, nil, fmt.Errorf("control: unknown op %q (known: list, show, flush, hold, release, delete)", req.Op)
+	return nil, nil, fmt.Errorf("control: unknown op %q (known: list, show, flush, hold, release, delete, tls-reset, tls-show)", req.Op)
 }
