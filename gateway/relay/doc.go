@@ -61,4 +61,28 @@
 // sends AUTH credentials without TLS and never sends a message after a
 // short read of the spool (the connection is dropped instead of ending
 // DATA).
+//
+// Enforced TLS by MX (docs/tls.md), most specific source first, per MX
+// host: the admin map (exact, then the longest .suffix; dane, dane-only
+// and mta-sts name a source), DANE (RFC 7672: a secure usable TLSA RRset
+// makes DANE-authenticated TLS mandatory; a failed TLSA lookup defers),
+// MTA-STS (RFC 8461: enforce skips MX hosts the policy does not list
+// before connecting and requires a PKIX-valid certificate for the MX name;
+// testing delivers and records), DefaultTLS. Then Copy.MinTLS and
+// REQUIRETLS raise; then the downgrade memory: a domain that delivered
+// with authenticated TLS within MemoryWindow is held to verified TLS at
+// its proven version at any level but none; less is a downgrade (4.7.5,
+// warn log, metric, Attempt.TLSDowngrade) and is never sent in plaintext.
+// The certificate is checked after the handshake and before any command
+// is sent in the session, so a failure is named by its RFC 8460 type.
+// REQUIRETLS (RFC 8689) additionally needs the next hop to advertise
+// REQUIRETLS; if it does not, the recipient bounces with 5.7.10 and the
+// DSN carries headers only. "TLS-Required: No" relaxes the recipient
+// domain's policy to may only with HonorTLSRequiredNo and no MinTLS. With
+// a smarthost, only SmarthostTLS applies.
+//
+// The downgrade memory (bbolt at MemoryPath) is written after an
+// authenticated delivery (at most once an hour per unchanged domain) and
+// after a downgrade; a crash loses at most that write, which makes the
+// memory weaker for one domain, never stricter.
 package relay
