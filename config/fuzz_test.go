@@ -27,4 +27,3 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
-

@@ -101,18 +101,10 @@ func (g *Gateway) recordAttempt(a relay.Attempt) {
 		reply = strings.TrimSpace(fmt.Sprintf("%d %s %s", a.Code, a.Enhanced, a.Reply))
 		reply = strings.TrimPrefix(reply, "0 ")
 	}
-	// audit.Delivery has no field for the TLSRPT failure type yet: it is
-	// appended to the reply so the record says why TLS failed.
-	if a.TLSFailure != "" {
-		reply += " [tls_failure=" + a.TLSFailure + "]"
-	}
-	if a.TLSDowngrade {
-		reply += " [tls_downgrade]"
-	}
 	g.record(audit.Event{Type: audit.TypeDelivery, MsgID: a.MsgID, MessageID: a.MessageID, Data: audit.Delivery{
 		Recipient: a.Recipient, Outcome: a.Outcome, Attempt: a.Attempt, RemoteHost: a.RemoteHost, Reply: reply,
 		TLSVersion: a.TLSVersion, TLSCipher: a.TLSCipher, PeerCertSHA256: a.PeerCertSHA256,
-		TLSVerified: a.TLSVerified, TLSAuth: auth,
+		TLSVerified: a.TLSVerified, TLSAuth: auth, TLSFailure: a.TLSFailure, TLSDowngrade: a.TLSDowngrade,
 	}})
 }
 

@@ -11,11 +11,13 @@ import (
 	"testing"
 	"time"
 
+	msgauthdkim "github.com/emersion/go-msgauth/dkim"
 	"github.com/emersion/go-smtp"
 
 	"github.com/sealgate/sealgate/config"
 	"github.com/sealgate/sealgate/crypto/keystore"
 	"github.com/sealgate/sealgate/gateway/audit"
+	"github.com/sealgate/sealgate/gateway/dkim"
 	"github.com/sealgate/sealgate/internal/capture"
 )
 
@@ -311,5 +313,39 @@ func TestNotifySenderTellsWhatHappenedWithoutQuotingTheMessage(t *testing.T) {
 	waitFor(t, 10*time.Second, "the notification to leave the queue", func() bool { return g.Relay().Depth() == 1 })
 	if l := g.Relay().List(); len(l) != 1 || !l[0].Held {
 		t.Errorf("original not held: %+v", l)
+	}
+}
+
+func TestEveryOutgoingCopyIsDKIMSigned(t *testing.T) {
+	priv, pemKey, err := dkim.GenerateKey("ed25519")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := startSink(t, "127.0.0.1:0")
+	env := writeConfig(t, sink.Addr(), "")
+	keyFile := filepath.Join(env.Dir, "dkim.pem")
+	os.WriteFile(keyFile, pemKey, 0o600)
+	appendConfig(t, env, "dkim:\n  keys: [{domain: clinic.test, selector: sg1, key_file: "+keyFile+"}]\n")
+	startGateway(t, env)
+	if err := send(env.Listen, "a@clinic.test", []string{"b@partner.test"}, testMessage("a@clinic.test", "b@partner.test", "dkim")); err != nil {
+		t.Fatal(err)
+	}
+	if !sink.WaitFor(20*time.Second, func(ms []capture.Message) bool { return len(ms) == 1 }) {
+		t.Fatal("not delivered")
+	}
+	sent := sink.Messages()[0].Data
+	if !bytes.HasPrefix(sent, []byte("DKIM-Signature: ")) {
+		t.Fatalf("not signed:\n%.300s", sent)
+	}
+	name, value := dkim.TXTRecord("clinic.test", "sg1", priv.Public())
+	verifs, err := msgauthdkim.VerifyWithOptions(bytes.NewReader(sent), &msgauthdkim.VerifyOptions{
+		LookupTXT: func(domain string) ([]string, error) {
+			if domain == name {
+				return []string{value}, nil
+			}
+			return nil, errors.New("no such record")
+		}})
+	if err != nil || len(verifs) != 1 || verifs[0].Err != nil || verifs[0].Domain != "clinic.test" {
+		t.Fatalf("verification: %+v %v", verifs, err)
 	}
 }

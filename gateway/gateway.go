@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -32,6 +33,7 @@ import (
 	"github.com/sealgate/sealgate/gateway/audit"
 	"github.com/sealgate/sealgate/gateway/control"
 	"github.com/sealgate/sealgate/gateway/dane"
+	"github.com/sealgate/sealgate/gateway/dkim"
 	"github.com/sealgate/sealgate/gateway/mtasts"
 	"github.com/sealgate/sealgate/gateway/relay"
 	"github.com/sealgate/sealgate/gateway/smtpd"
@@ -277,6 +279,23 @@ func (g *Gateway) relayOptions(cfg *config.Config) (relay.Options, error) {
 	}
 	if r.DowngradeMemory {
 		o.MemoryPath = filepath.Join(cfg.DataDir, "tls-memory.db")
+	}
+	if len(cfg.DKIM.Keys) > 0 {
+		var keys []*dkim.Key
+		for i, k := range cfg.DKIM.Keys {
+			key, err := dkim.LoadKey(k.Domain, k.Selector, k.KeyFile)
+			if err != nil {
+				return o, fmt.Errorf("gateway: dkim.keys[%d]: %w", i, err)
+			}
+			keys = append(keys, key)
+		}
+		signer := dkim.NewSigner(keys, cfg.DKIM.Headers)
+		// Every outgoing copy is signed last, after any encryption, so the
+		// signature covers exactly what is sent.
+		o.Sign = func(w io.Writer, open func() (io.ReadCloser, error)) error {
+			_, err := signer.SignTo(w, open)
+			return err
+		}
 	}
 	return o, nil
 }

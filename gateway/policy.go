@@ -330,7 +330,7 @@ func (g *Gateway) baseCopy(env *spool.Envelope, dec *policy.Decision) (string, e
 // and closed again, so `sealgate keys import` can run while the daemon does.
 func (g *Gateway) selector() *selector.Selector {
 	cfg := g.cfg.Load()
-	return &selector.Selector{Keys: keyFinder{cfg: cfg, log: g}, Roots: g.smimeRoots}
+	return &selector.Selector{Keys: keyFinder{cfg: cfg, log: g}, Roots: g.smimeRoots, TLS: g.relay}
 }
 
 // keyFinder opens the key store for one lookup.

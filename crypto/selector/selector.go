@@ -36,9 +36,18 @@ type KeyFinder interface {
 	Lookup(ctx context.Context, addr string) ([]keystore.Entry, error)
 }
 
+// TLSKnowledge answers whether verified TLS to a domain can be guaranteed
+// now (the relay: admin map, DANE, MTA-STS, downgrade memory, a probe).
+type TLSKnowledge interface {
+	CanVerifyTLS(ctx context.Context, domain string) (ok bool, how string, err error)
+}
+
 // Selector chooses methods.
 type Selector struct {
 	Keys KeyFinder
+	// TLS, when set, must confirm verified TLS before the tls method is
+	// chosen; nil trusts the relay to defer when it cannot verify.
+	TLS TLSKnowledge
 	// Roots, when set, is the trust store S/MIME certificates must chain to;
 	// nil accepts any certificate that passes the other checks (the admin
 	// vouched for it by importing it).
@@ -102,8 +111,25 @@ func (s *Selector) Choose(ctx context.Context, addr string, methods []string, mi
 				skipped = append(skipped, "tls: policy requires end-to-end encryption")
 				continue
 			}
+			how := "the relay defers unless it can verify"
+			if s.TLS != nil {
+				dom := addr[strings.LastIndexByte(addr, '@')+1:]
+				ok, src, err := s.TLS.CanVerifyTLS(ctx, dom)
+				if err != nil || !ok {
+					why := "cannot guarantee verified TLS to " + dom + " now"
+					if src != "" {
+						why += " (" + src + ")"
+					}
+					if err != nil {
+						why += ": " + err.Error()
+					}
+					skipped = append(skipped, "tls: "+why)
+					continue
+				}
+				how = "known from " + src
+			}
 			c.Method = TLS
-			c.Reason = explain(skipped, "verified TLS to the recipient's domain")
+			c.Reason = explain(skipped, "verified TLS to the recipient's domain, "+how)
 			return c
 		case Portal:
 			if !s.PortalAvailable {

@@ -100,3 +100,20 @@ func TestLookupFailureIsReported(t *testing.T) {
 		t.Fatalf("%+v", c)
 	}
 }
+
+type fakeTLS map[string]bool
+
+func (f fakeTLS) CanVerifyTLS(_ context.Context, domain string) (bool, string, error) {
+	return f[domain], "probe", nil
+}
+
+func TestTLSIsChosenOnlyWhenVerifiedTLSCanBeGuaranteed(t *testing.T) {
+	s := &Selector{Keys: fakeKeys{}, TLS: fakeTLS{"good.test": true}}
+	if c := s.Choose(context.Background(), "a@good.test", []string{TLS, Portal}, false); c.Method != TLS || !strings.Contains(c.Reason, "probe") {
+		t.Errorf("good domain: %+v", c)
+	}
+	c := s.Choose(context.Background(), "a@bad.test", []string{TLS, Portal}, false)
+	if c.Method != "" || !strings.Contains(c.Reason, "cannot guarantee verified TLS to bad.test") {
+		t.Errorf("bad domain: %+v", c)
+	}
+}

@@ -94,6 +94,12 @@ type Delivery struct {
 	PeerCertSHA256 string `json:"peer_cert_sha256,omitempty"`
 	TLSVerified    bool   `json:"tls_verified"`
 	TLSAuth        string `json:"tls_auth,omitempty"`
+	// TLSFailure is the RFC 8460 result type when TLS failed
+	// (starttls-not-supported, certificate-host-mismatch, tlsa-invalid, ...).
+	TLSFailure string `json:"tls_failure,omitempty"`
+	// TLSDowngrade marks a domain that proved stronger TLS before and now
+	// offers less: treated as an attack, the delivery was deferred.
+	TLSDowngrade bool `json:"tls_downgrade,omitempty"`
 }
 
 // DSNSent: a delivery status notification was queued.
