@@ -280,6 +280,7 @@ func (g *Gateway) relayOptions(cfg *config.Config) (relay.Options, error) {
 	if r.DowngradeMemory {
 		o.MemoryPath = filepath.Join(cfg.DataDir, "tls-memory.db")
 	}
+	o.ResolverTrusted = r.ResolverTrusted
 	if len(cfg.DKIM.Keys) > 0 {
 		var keys []*dkim.Key
 		for i, k := range cfg.DKIM.Keys {

@@ -109,14 +109,14 @@ func (r *Relay) capLookup(ctx context.Context, domain string) (bool, string, err
 			return true, "mta-sts", nil
 		}
 	}
-	hosts, derr := r.lookupMX(ctx, domain)
+	hosts, mxSecure, derr := r.lookupMXSecure(ctx, domain)
 	if derr != nil {
 		if derr.Permanent {
 			return false, "probe", nil
 		}
 		return false, "probe", derr
 	}
-	if r.opts.DANE != nil && len(hosts) > 0 {
+	if r.opts.DANE != nil && len(hosts) > 0 && mxSecure {
 		all := true
 		for _, h := range hosts {
 			recs, secure, err := r.opts.DANE.LookupTLSA(ctx, h, r.opts.MXPort)

@@ -79,10 +79,11 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 		if derr != nil {
 			return all(&result{err: derr})
 		}
-		hosts, derr := r.lookupMX(ctx, dest)
+		hosts, secure, derr := r.lookupMXSecure(ctx, dest)
 		if derr != nil {
 			return all(&result{err: derr})
 		}
+		dp.mxSecure = secure
 		if hosts, derr = r.filterSTS(dp, hosts); derr != nil {
 			return all(&result{err: derr})
 		}

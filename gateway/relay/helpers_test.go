@@ -328,6 +328,10 @@ type dnsZone struct {
 	mx map[string][]*dns.MX // fqdn -> records
 	a  map[string]string    // fqdn -> IPv4
 	nx map[string]bool
+	// insecure answers without the AD bit (an unsigned zone); by default
+	// the test resolver claims DNSSEC validation, as a validating one would
+	// for a signed zone.
+	insecure bool
 }
 
 func newDNS(t testing.TB, z *dnsZone) string {
@@ -339,6 +343,7 @@ func newDNS(t testing.TB, z *dnsZone) string {
 	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
 		resp := new(dns.Msg)
 		resp.SetReply(q)
+		resp.AuthenticatedData = !z.insecure
 		name := strings.ToLower(q.Question[0].Name)
 		switch {
 		case z.nx[name]:

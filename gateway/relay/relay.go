@@ -72,6 +72,10 @@ type Options struct {
 	Registerer                       prometheus.Registerer // may be nil
 	Now                              func() time.Time      // nil = time.Now
 
+	// ResolverTrusted believes the resolver's DNSSEC AD bit even when it is
+	// not on loopback (it validates and the path to it is safe).
+	ResolverTrusted bool
+
 	// OnAttempt, if set, is told every recipient's attempt outcome after
 	// it was saved (the gateway writes the audit log's delivery records).
 	OnAttempt func(Attempt)

@@ -285,3 +285,32 @@ func counterValue(c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// RFC 7672 §2.2.1: TLSA records count only for MX hosts from a DNSSEC-secure
+// MX answer; an attacker who can spoof the MX could otherwise point it at a
+// host of theirs and publish matching TLSA records for it.
+func TestDANEIgnoresTLSAWhenTheMXAnswerIsNotSecure(t *testing.T) {
+	cfg, _, _ := validCert(t, "not-the-mx.test")
+	_, other, _ := validCert(t, "x.test")
+	mxOf := map[string]string{"opt.test": "mx.opt.test", "req.test": "mx.req.test"}
+	w := &world{st: newMemStore()}
+	w.sk = newSink(t, "127.0.0.1:0", cfg)
+	_, p, _ := net.SplitHostPort(w.sk.addr)
+	w.port, _ = strconv.Atoi(p)
+	z := zoneFor(mxOf)
+	z.insecure = true
+	w.res = newDNS(t, z)
+	// A mismatching TLSA record would defer if it were used.
+	fd := &fakeDANE{recs: map[string][]dane.TLSA{"mx.opt.test": {tlsaFor(other)}, "mx.req.test": {tlsaFor(other)}}}
+	r := startRelay(t, w.options(Options{DANE: fd, TLSPolicy: map[string]string{"opt.test": "dane", "req.test": "dane-only"}}), w.st)
+
+	w.send(t, r, "opt", "x@opt.test", "")
+	if a := w.attempt(t, "opt", "x@opt.test"); a.Outcome != "delivered" || a.TLSAuth == "dane" {
+		t.Fatalf("insecure MX, opportunistic DANE: %+v", a)
+	}
+	w.sk.mu.Lock()
+	w.sk.mails = 0
+	w.sk.mu.Unlock()
+	w.send(t, r, "req", "x@req.test", "")
+	w.expectDeferred(t, "req", "x@req.test", FailDNSSECInvalid)
+}

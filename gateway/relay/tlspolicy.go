@@ -86,6 +86,7 @@ type domainPolicy struct {
 	floor    string         // Copy.MinTLS / REQUIRETLS
 	require  bool           // REQUIRETLS
 	relaxed  bool           // TLS-Required: No honoured
+	mxSecure bool           // the MX answer was DNSSEC-secure (RFC 7672 §2.2.1)
 }
 
 // adminLevel is the TLSPolicy entry for domain: exact, then the longest
@@ -223,7 +224,12 @@ func (r *Relay) hostPlan(ctx context.Context, dp domainPolicy, host string) (tls
 		return p, nil
 	}
 	daneDone := false
-	if dp.daneMode != "" && r.opts.DANE != nil {
+	// RFC 7672 §2.2.1: TLSA records count only for MX hosts learned from a
+	// secure MX answer; otherwise the host is treated as having none.
+	if dp.daneMode != "" && r.opts.DANE != nil && !dp.mxSecure && dp.daneMode == "required" {
+		return p, r.tlsFail(dp.domain, FailDNSSECInvalid, host, "DANE required, but the MX records are not DNSSEC-secure", nil)
+	}
+	if dp.daneMode != "" && r.opts.DANE != nil && dp.mxSecure {
 		recs, secure, err := r.opts.DANE.LookupTLSA(ctx, host, r.opts.MXPort)
 		switch {
 		case err != nil:
