@@ -74,6 +74,7 @@ type Gateway struct {
 	pgpSigner   *pgp.Signer
 	smimeRoots  *x509.CertPool
 	watcher     *policy.Watcher
+	stsCache    *mtasts.FileCache
 
 	processCh chan string
 	stopCh    chan struct{}
@@ -268,6 +269,14 @@ func (g *Gateway) relayOptions(cfg *config.Config) (relay.Options, error) {
 				TLSHandshakeTimeout: 10 * time.Second,
 			}}
 		}
+		// Policies survive restarts: a fresh daemon must not forget them
+		// while an attacker blocks the fetch (RFC 8461 §5.1).
+		cache, err := mtasts.OpenFileCache(filepath.Join(cfg.DataDir, "mta-sts.db"))
+		if err != nil {
+			return o, err
+		}
+		g.stsCache = cache
+		so.Store = cache
 		o.MTASTS = mtasts.New(so)
 	}
 	if r.DANE {
@@ -585,6 +594,9 @@ func (g *Gateway) Stop(ctx context.Context) error {
 	var err error
 	if g.relay != nil {
 		err = g.relay.Stop(ctx)
+	}
+	if g.stsCache != nil {
+		g.stsCache.Close()
 	}
 	if g.audit != nil {
 		// Close writes a final signed checkpoint.
