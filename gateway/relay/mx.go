@@ -53,15 +53,6 @@ func (r *Relay) query(ctx context.Context, name string, qtype uint16) (*dns.Msg,
 	return resp, nil
 }
 
-// lookupMX returns the hosts to try for domain, best first (RFC 5321 §5.1):
-// MX targets by preference, equal ones shuffled; the domain itself when it
-// has no MX (implicit MX). NXDOMAIN and null MX are permanent failures;
-// anything else that goes wrong is temporary.
-func (r *Relay) lookupMX(ctx context.Context, domain string) ([]string, *DeliveryError) {
-	hosts, _, err := r.lookupMXSecure(ctx, domain)
-	return hosts, err
-}
-
 // mxSecure reports whether an answer is DNSSEC-validated and the resolver
 // may be believed: it is on loopback or the admin marked it trusted.
 func (r *Relay) mxSecure(resp *dns.Msg) bool {
@@ -83,8 +74,12 @@ func (r *Relay) mxSecure(resp *dns.Msg) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// lookupMXSecure is lookupMX that also says whether the MX answer (or the
-// NODATA behind an implicit MX) was DNSSEC-secure: RFC 7672 §2.2.1 uses
+// lookupMXSecure returns the hosts to try for domain, best first (RFC 5321
+// §5.1): MX targets by preference, equal ones shuffled; the domain itself
+// when it has no MX (implicit MX). NXDOMAIN and null MX are permanent
+// failures; anything else that goes wrong is temporary. It also says
+// whether the MX answer (or the NODATA behind an implicit MX) was
+// DNSSEC-secure: RFC 7672 §2.2.1 uses
 // TLSA records only for MX hosts obtained securely, or an attacker could
 // point the MX at a host whose TLSA records they publish.
 func (r *Relay) lookupMXSecure(ctx context.Context, domain string) ([]string, bool, *DeliveryError) {
