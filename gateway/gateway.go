@@ -75,6 +75,7 @@ type Gateway struct {
 	smimeRoots  *x509.CertPool
 	watcher     *policy.Watcher
 	stsCache    *mtasts.FileCache
+	metrics     *gatewayMetrics
 
 	processCh chan string
 	stopCh    chan struct{}
@@ -103,6 +104,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	}
 	g.cfg.Store(cfg)
 	g.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	g.metrics = newGatewayMetrics(g.reg)
 	return g, nil
 }
 

@@ -187,16 +187,19 @@ func TestPermanentFailureSendsDSNToSender(t *testing.T) {
 }
 
 func TestHealthAndMetricsEndpoints(t *testing.T) {
-	sinkAddr := startSink(t, "127.0.0.1:0").Addr()
-	env := writeConfig(t, sinkAddr, "")
+	sink := startSink(t, "127.0.0.1:0")
+	env := writeConfig(t, sink.Addr(), "")
 	g := startGateway(t, env)
 	if err := send(env.Listen, "a@clinic.test", []string{"b@partner.test"}, testMessage("a@clinic.test", "b@partner.test", "m1")); err != nil {
 		t.Fatal(err)
 	}
+	if !sink.WaitFor(20*time.Second, func(ms []capture.Message) bool { return len(ms) == 1 }) {
+		t.Fatal("not delivered")
+	}
 	for path, want := range map[string]string{
 		"/healthz": `"status":"ok"`,
 		"/readyz":  `"status":"ok"`,
-		"/metrics": "sealgate_queue_depth",
+		"/metrics": "sealgate_policy_decisions_total{action=\"require_tls\",rule=\"default\"} 1",
 	} {
 		out, err := exec.Command("curl", "-sf", "http://"+g.AdminAddr()+path).Output()
 		if err != nil {

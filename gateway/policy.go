@@ -89,6 +89,7 @@ func (g *Gateway) accepted(env *spool.Envelope) error {
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Temporary local problem, try again later"}
 	}
 	if dec.Action == policy.ActionBlock {
+		g.countDecision(dec, plan{})
 		if err := g.recordDecision(env, dec, nil, ""); err != nil {
 			g.spool.Remove(env.ID)
 			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Temporary local problem, try again later"}
@@ -146,6 +147,7 @@ func (g *Gateway) process(id string) error {
 	if err := g.recordDecision(env, dec, p.methods, p.holdReason); err != nil {
 		return err
 	}
+	g.countDecision(dec, p)
 	if p.holdReason != "" {
 		err = g.relay.SubmitHeld(id, p.copies, p.holdReason)
 	} else {
@@ -408,4 +410,24 @@ func (g *Gateway) policyChanged(set *policy.Set, err error) {
 	g.engine.Store(eng)
 	g.log.Info("policy reloaded", "policy_hash", set.Hash)
 	g.RecordReload(nil, "policy:"+set.Hash)
+}
+
+// countDecision feeds the decision metrics: actions by rule, methods by
+// recipient, holds, finding types. Labels are rule IDs and type names the
+// admin wrote or the detectors define, never message content.
+func (g *Gateway) countDecision(dec *policy.Decision, p plan) {
+	m := g.metrics
+	if m == nil {
+		return
+	}
+	m.decisions.WithLabelValues(dec.Action, dec.Rule).Inc()
+	for _, rm := range p.methods {
+		m.methods.WithLabelValues(rm.Method).Inc()
+	}
+	if p.holdReason != "" {
+		m.held.Inc()
+	}
+	for typ, n := range dec.FindingCounts() {
+		m.findings.WithLabelValues(typ).Add(float64(n))
+	}
 }
