@@ -2,12 +2,18 @@ package gateway
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"errors"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -347,5 +353,40 @@ func TestEveryOutgoingCopyIsDKIMSigned(t *testing.T) {
 		}})
 	if err != nil || len(verifs) != 1 || verifs[0].Err != nil || verifs[0].Domain != "clinic.test" {
 		t.Fatalf("verification: %+v %v", verifs, err)
+	}
+}
+
+func TestConcurrentPHIMessagesAllFindTheirKey(t *testing.T) {
+	k, _ := rsa.GenerateKey(rand.Reader, 2048)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "lab"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), EmailAddresses: []string{"lab@partner.test"},
+		KeyUsage: x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := startSink(t, "127.0.0.1:0")
+	env := writeConfig(t, sink.Addr(), "")
+	importKey(t, env, "lab.der", der)
+	g := startGateway(t, env)
+	const n = 12
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := send(env.Listen, "dr@clinic.test", []string{"lab@partner.test"}, phiMessage("lab@partner.test", "r")); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if !sink.WaitFor(60*time.Second, func(ms []capture.Message) bool { return len(ms) == n }) {
+		t.Fatalf("%d of %d delivered; queue: %+v", sink.Count(), n, g.Relay().List())
+	}
+	for _, m := range sink.Messages() {
+		if !bytes.Contains(m.Data, []byte("application/pkcs7-mime")) || bytes.Contains(m.Data, []byte("078-05-1121")) {
+			t.Fatal("a message left unencrypted")
+		}
 	}
 }

@@ -76,6 +76,7 @@ type Gateway struct {
 	watcher     *policy.Watcher
 	stsCache    *mtasts.FileCache
 	metrics     *gatewayMetrics
+	keysMu      sync.Mutex // serialises key store opens (see keyFinder)
 
 	processCh chan string
 	stopCh    chan struct{}

@@ -332,16 +332,21 @@ func (g *Gateway) baseCopy(env *spool.Envelope, dec *policy.Decision) (string, e
 // and closed again, so `sealgate keys import` can run while the daemon does.
 func (g *Gateway) selector() *selector.Selector {
 	cfg := g.cfg.Load()
-	return &selector.Selector{Keys: keyFinder{cfg: cfg, log: g}, Roots: g.smimeRoots, TLS: g.relay}
+	return &selector.Selector{Keys: keyFinder{cfg: cfg, log: g, mu: &g.keysMu}, Roots: g.smimeRoots, TLS: g.relay}
 }
 
-// keyFinder opens the key store for one lookup.
+// keyFinder opens the key store for one lookup. The store's file lock is
+// per open file, so lookups from this process take turns on mu rather
+// than poll each other's lock.
 type keyFinder struct {
 	cfg *config.Config
 	log *Gateway
+	mu  *sync.Mutex
 }
 
 func (k keyFinder) Lookup(ctx context.Context, addr string) ([]keystore.Entry, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	ks, err := keystore.Open(keystore.Options{
 		Dir: k.cfg.Keys.Dir, Lookup: k.cfg.Keys.Lookup, Logger: k.log.log,
 		WKD: keystore.WKDOptions{Timeout: k.cfg.Keys.WKD.Timeout, PositiveTTL: k.cfg.Keys.WKD.PositiveTTL, NegativeTTL: k.cfg.Keys.WKD.NegativeTTL},
