@@ -390,3 +390,37 @@ func TestConcurrentPHIMessagesAllFindTheirKey(t *testing.T) {
 		}
 	}
 }
+
+func TestPolicyFileChangeIsAppliedAndABrokenOneRefusedAndAudited(t *testing.T) {
+	sink := startSink(t, "127.0.0.1:0")
+	env := writeConfig(t, sink.Addr(), "")
+	pol := filepath.Join(env.Dir, "policy.yaml")
+	allow := "rules:\n  - id: default\n    default: true\n    action: require_tls\n"
+	os.WriteFile(pol, []byte(allow), 0o600)
+	appendConfig(t, env, "policy:\n  paths: ["+pol+"]\n  watch: true\n")
+	startGateway(t, env)
+	block := "rules:\n  - id: no-lunch\n    when: {header: {name: Subject, regex: '(?i)lunch'}}\n    action: block\n    block_text: No lunch mail.\n" + allow[len("rules:\n"):]
+	os.WriteFile(pol, []byte(block), 0o600)
+	msg := strings.Replace(testMessage("a@clinic.test", "b@partner.test", "x"), "Subject: lab results", "Subject: Lunch?", 1)
+	waitFor(t, 20*time.Second, "the new rule in force", func() bool {
+		err := send(env.Listen, "a@clinic.test", []string{"b@partner.test"}, msg)
+		var se *smtp.SMTPError
+		return errors.As(err, &se) && se.Code == 550 && strings.Contains(se.Message, "No lunch mail")
+	})
+	// A broken file: refused, the running policy stays, the refusal is audited.
+	os.WriteFile(pol, []byte("rules:\n  - id: x\n    action: explode\n"), 0o600)
+	waitFor(t, 20*time.Second, "the refusal in the audit log", func() bool {
+		for _, r := range auditRecords(t, env) {
+			var cr audit.ConfigReload
+			if r.Type == audit.TypeConfigReload && json.Unmarshal(r.Data, &cr) == nil && !cr.OK && strings.Contains(cr.Error, "explode") {
+				return true
+			}
+		}
+		return false
+	})
+	err := send(env.Listen, "a@clinic.test", []string{"b@partner.test"}, msg)
+	var se *smtp.SMTPError
+	if !errors.As(err, &se) || se.Code != 550 {
+		t.Fatalf("the running policy was not kept after a broken change: %v", err)
+	}
+}
