@@ -424,3 +424,58 @@ func TestPolicyFileChangeIsAppliedAndABrokenOneRefusedAndAudited(t *testing.T) {
 		t.Fatalf("the running policy was not kept after a broken change: %v", err)
 	}
 }
+
+func TestRulesDecidePerRecipient(t *testing.T) {
+	k, _ := rsa.GenerateKey(rand.Reader, 2048)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(9), Subject: pkix.Name{CommonName: "ext"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), EmailAddresses: []string{"ext@elsewhere.test"},
+		KeyUsage: x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}}
+	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	sink := startSink(t, "127.0.0.1:0")
+	env := writeConfig(t, sink.Addr(), "")
+	importKey(t, env, "ext.der", der)
+	pol := filepath.Join(env.Dir, "policy.yaml")
+	os.WriteFile(pol, []byte(`rules:
+  - id: to-webmail
+    when: {recipient: {domain: [webmail.test]}}
+    action: block
+    block_text: No PHI to webmail.
+  - id: partner-over-tls
+    when: {recipient: {domain: [partner.test]}}
+    action: require_tls
+    add_header: {X-Route: partner}
+  - id: default
+    default: true
+    action: encrypt
+    methods: [smime, pgp]
+    min: end-to-end
+`), 0o600)
+	appendConfig(t, env, "policy:\n  paths: ["+pol+"]\n")
+	g := startGateway(t, env)
+	if err := send(env.Listen, "dr@clinic.test", []string{"lab@partner.test", "ext@elsewhere.test"}, phiMessage("lab@partner.test", "r")); err != nil {
+		t.Fatal(err)
+	}
+	if !sink.WaitFor(20*time.Second, func(ms []capture.Message) bool { return len(ms) == 2 }) {
+		t.Fatalf("%d delivered; queue %+v", sink.Count(), g.Relay().List())
+	}
+	for _, m := range sink.Messages() {
+		switch m.Recipients[0] {
+		case "lab@partner.test":
+			if len(m.Recipients) != 1 || !bytes.Contains(m.Data, []byte("X-Route: partner")) || m.TLS == "" {
+				t.Errorf("partner copy: %v tls=%q\n%.300s", m.Recipients, m.TLS, m.Data)
+			}
+		case "ext@elsewhere.test":
+			if len(m.Recipients) != 1 || !bytes.Contains(m.Data, []byte("application/pkcs7-mime")) || bytes.Contains(m.Data, []byte("078-05-1121")) {
+				t.Errorf("external copy not S/MIME: %v\n%.300s", m.Recipients, m.Data)
+			}
+		default:
+			t.Errorf("unexpected copy to %v", m.Recipients)
+		}
+	}
+	// A block for one recipient refuses the whole message (one DATA, one reply).
+	err := send(env.Listen, "dr@clinic.test", []string{"lab@partner.test", "me@webmail.test"}, phiMessage("lab@partner.test", "r"))
+	var se *smtp.SMTPError
+	if !errors.As(err, &se) || se.Code != 550 || !strings.Contains(se.Message, "No PHI to webmail") {
+		t.Fatalf("mixed recipients with a blocked one: %v", err)
+	}
+}

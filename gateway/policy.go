@@ -88,6 +88,13 @@ func (g *Gateway) accepted(env *spool.Envelope) error {
 		g.spool.Remove(env.ID)
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Temporary local problem, try again later"}
 	}
+	for _, rd := range dec.Recipients {
+		if rd.Action == policy.ActionBlock && dec.Action != policy.ActionBlock {
+			// One DATA, one reply: a block for any recipient refuses the
+			// message. Record it as that rule's block.
+			dec.Rule, dec.Action, dec.BlockText = rd.Rule, policy.ActionBlock, rd.BlockText
+		}
+	}
 	if dec.Action == policy.ActionBlock {
 		g.countDecision(dec, plan{})
 		if err := g.recordDecision(env, dec, nil, ""); err != nil {
@@ -112,6 +119,7 @@ type plan struct {
 	copies     []relay.Copy
 	holdReason string
 	methods    []audit.RecipientMethod
+	notify     bool // some rule asked to notify the sender
 }
 
 // process turns the decision into outbound copies, records the decision
@@ -153,7 +161,7 @@ func (g *Gateway) process(id string) error {
 	} else {
 		err = g.relay.Submit(id, p.copies)
 	}
-	if err == nil && dec.NotifySender {
+	if err == nil && (dec.NotifySender || p.notify) {
 		if nerr := g.notifySender(env, dec, p); nerr != nil {
 			// The message itself is queued; a lost notice is logged, not retried.
 			g.log.Error("policy: sender notification failed", "msg_id", id, "err", nerr)
@@ -174,56 +182,123 @@ func (g *Gateway) recordDecision(env *spool.Envelope, dec *policy.Decision, meth
 	}})
 }
 
-// plan maps a decision to copies. TLS levels: require_tls means STARTTLS
-// is mandatory ("encrypt"); the tls method of encrypt means verified TLS.
+// ruleOutcome is what one rule decided for a group of recipients.
+type ruleOutcome struct {
+	rule, action string
+	methods      []string
+	min          string
+	strip        bool
+	addHeaders   map[string]string
+	bcc          []string
+	notify       bool
+	rcpts        []string
+}
+
+// groups splits the recipients by the rule that decided for each alone
+// (policy.Decision.Recipients); without per-recipient decisions (a DSN, a
+// synthetic decision) everyone follows the message-level decision.
+func groups(env *spool.Envelope, dec *policy.Decision) []*ruleOutcome {
+	// Block and quarantine are message-wide: decided for the message, they
+	// apply to every recipient.
+	if len(dec.Recipients) != len(env.Recipients) || dec.Action == policy.ActionQuarantine || dec.Action == policy.ActionBlock {
+		return []*ruleOutcome{{rule: dec.Rule, action: dec.Action, methods: dec.Methods, min: dec.Min,
+			strip: dec.StripTag, addHeaders: dec.AddHeaders, bcc: dec.Bcc, notify: dec.NotifySender, rcpts: env.Addrs()}}
+	}
+	var out []*ruleOutcome
+	byRule := map[string]*ruleOutcome{}
+	for i, rd := range dec.Recipients {
+		g := byRule[rd.Rule]
+		if g == nil {
+			g = &ruleOutcome{rule: rd.Rule, action: rd.Action, methods: rd.Methods, min: rd.Min, strip: rd.StripTag,
+				addHeaders: rd.AddHeaders, bcc: rd.Bcc, notify: rd.NotifySender}
+			byRule[rd.Rule] = g
+			out = append(out, g)
+		}
+		g.rcpts = append(g.rcpts, env.Recipients[i].Addr)
+	}
+	return out
+}
+
+// plan maps a decision to copies, per group of recipients that the same
+// rule decided for. TLS levels: require_tls means STARTTLS is mandatory
+// ("encrypt"); the tls method of encrypt means verified TLS. Any group that
+// must be held holds the whole message.
 func (g *Gateway) plan(ctx context.Context, env *spool.Envelope, dec *policy.Decision) (plan, error) {
 	var p plan
-	base, err := g.baseCopy(env, dec)
-	if err != nil {
-		return p, err
-	}
-	rcpts := env.Addrs()
-	all := func(method, minTLS string) {
-		p.copies = append(p.copies, relay.Copy{Name: base, Recipients: rcpts, MinTLS: minTLS})
-		for _, r := range rcpts {
-			p.methods = append(p.methods, audit.RecipientMethod{Addr: r, Method: method})
+	var holds []string
+	bccSeen := map[string]bool{}
+	for gi, grp := range groups(env, dec) {
+		suffix := ""
+		if gi > 0 {
+			suffix = fmt.Sprint(gi)
 		}
-	}
-	switch dec.Action {
-	case policy.ActionPass:
-		all("tls-opportunistic", "")
-	case policy.ActionRequireTLS:
-		all("tls-required", "encrypt")
-	case policy.ActionQuarantine:
-		all("quarantine", "encrypt")
-		p.holdReason = "quarantined by policy rule " + dec.Rule
-	case policy.ActionEncrypt:
-		if err := g.planEncrypt(ctx, env, dec, base, &p); err != nil {
+		base, err := g.baseCopy(env, grp, dec.SubjectTag, suffix)
+		if err != nil {
 			return p, err
 		}
-	default:
-		return p, fmt.Errorf("gateway: unknown policy action %q", dec.Action)
-	}
-	if len(dec.Bcc) > 0 {
-		// The archive copy: the message as the policy modified it, over
-		// TLS at least.
-		p.copies = append(p.copies, relay.Copy{Name: base, Recipients: dec.Bcc, MinTLS: "encrypt"})
-		for _, b := range dec.Bcc {
-			p.methods = append(p.methods, audit.RecipientMethod{Addr: b, Method: "tls-required", Reason: "policy bcc"})
+		all := func(method, minTLS string) {
+			p.copies = append(p.copies, relay.Copy{Name: base, Recipients: grp.rcpts, MinTLS: minTLS})
+			for _, r := range grp.rcpts {
+				p.methods = append(p.methods, audit.RecipientMethod{Addr: r, Method: method, Reason: "rule " + grp.rule})
+			}
 		}
+		switch grp.action {
+		case policy.ActionPass:
+			all("tls-opportunistic", "")
+		case policy.ActionRequireTLS:
+			all("tls-required", "encrypt")
+		case policy.ActionQuarantine:
+			all("quarantine", "encrypt")
+			holds = append(holds, "quarantined by policy rule "+grp.rule)
+		case policy.ActionEncrypt:
+			hold, err := g.planEncrypt(ctx, env, grp, base, suffix, &p)
+			if err != nil {
+				return p, err
+			}
+			if hold != "" {
+				holds = append(holds, hold)
+			}
+		case policy.ActionBlock:
+			// Blocks are answered inline (any recipient's block refuses the
+			// message); here only after a crash: hold it for an operator.
+			all("blocked", "verify")
+			holds = append(holds, "blocked by policy rule "+grp.rule)
+		default:
+			return p, fmt.Errorf("gateway: unknown policy action %q", grp.action)
+		}
+		var bcc []string
+		for _, b := range grp.bcc {
+			if !bccSeen[strings.ToLower(b)] {
+				bccSeen[strings.ToLower(b)] = true
+				bcc = append(bcc, b)
+			}
+		}
+		if len(bcc) > 0 {
+			// The archive copy: the message as the policy modified it, over
+			// TLS at least.
+			p.copies = append(p.copies, relay.Copy{Name: base, Recipients: bcc, MinTLS: "encrypt"})
+			for _, b := range bcc {
+				p.methods = append(p.methods, audit.RecipientMethod{Addr: b, Method: "tls-required", Reason: "policy bcc, rule " + grp.rule})
+			}
+		}
+		p.notify = p.notify || grp.notify
 	}
+	p.holdReason = strings.Join(holds, "; ")
 	return p, nil
 }
 
-func (g *Gateway) planEncrypt(ctx context.Context, env *spool.Envelope, dec *policy.Decision, base string, p *plan) error {
+// planEncrypt chooses a method per recipient of grp and writes the
+// encrypted copies; it returns a hold reason when some recipient has no
+// usable method.
+func (g *Gateway) planEncrypt(ctx context.Context, env *spool.Envelope, grp *ruleOutcome, base, suffix string, p *plan) (string, error) {
 	sel := g.selector()
-	minE2E := dec.Min == policy.MinEndToEnd
+	minE2E := grp.min == policy.MinEndToEnd
 	var pgpKeys []*pgp.Key
 	var pgpRcpts, smimeRcpts, tlsRcpts, none []string
 	var certs []*x509.Certificate
-	for _, r := range env.Addrs() {
-		c := sel.Choose(ctx, r, dec.Methods, minE2E)
-		rm := audit.RecipientMethod{Addr: r, Method: c.Method, Reason: c.Reason}
+	for _, r := range grp.rcpts {
+		c := sel.Choose(ctx, r, grp.methods, minE2E)
+		rm := audit.RecipientMethod{Addr: r, Method: c.Method, Reason: "rule " + grp.rule + ": " + c.Reason}
 		if c.Source != "" {
 			rm.Reason += " [key from " + c.Source + "]"
 		}
@@ -243,23 +318,24 @@ func (g *Gateway) planEncrypt(ctx context.Context, env *spool.Envelope, dec *pol
 		}
 		p.methods = append(p.methods, rm)
 	}
+	subject := g.cfg.Load().Policy.Subject
 	if len(pgpRcpts) > 0 {
-		err := g.putEncrypted(env.ID, "pgp", base, func(w io.Writer, msg io.Reader) error {
-			return pgp.Encrypt(w, msg, pgpKeys, pgp.Options{Subject: g.cfg.Load().Policy.Subject, Signer: g.pgpSigner})
+		err := g.putEncrypted(env.ID, "pgp"+suffix, base, func(w io.Writer, msg io.Reader) error {
+			return pgp.Encrypt(w, msg, pgpKeys, pgp.Options{Subject: subject, Signer: g.pgpSigner})
 		})
 		if err != nil {
-			return err
+			return "", err
 		}
-		p.copies = append(p.copies, relay.Copy{Name: "pgp", Recipients: pgpRcpts})
+		p.copies = append(p.copies, relay.Copy{Name: "pgp" + suffix, Recipients: pgpRcpts})
 	}
 	if len(smimeRcpts) > 0 {
-		err := g.putEncrypted(env.ID, "smime", base, func(w io.Writer, msg io.Reader) error {
-			return smime.Encrypt(w, msg, certs, smime.Options{Subject: g.cfg.Load().Policy.Subject, Signer: g.smimeSigner})
+		err := g.putEncrypted(env.ID, "smime"+suffix, base, func(w io.Writer, msg io.Reader) error {
+			return smime.Encrypt(w, msg, certs, smime.Options{Subject: subject, Signer: g.smimeSigner})
 		})
 		if err != nil {
-			return err
+			return "", err
 		}
-		p.copies = append(p.copies, relay.Copy{Name: "smime", Recipients: smimeRcpts})
+		p.copies = append(p.copies, relay.Copy{Name: "smime" + suffix, Recipients: smimeRcpts})
 	}
 	if len(tlsRcpts) > 0 {
 		p.copies = append(p.copies, relay.Copy{Name: base, Recipients: tlsRcpts, MinTLS: "verify"})
@@ -268,9 +344,9 @@ func (g *Gateway) planEncrypt(ctx context.Context, env *spool.Envelope, dec *pol
 		// Fail closed: hold the whole message. If an operator releases it,
 		// these recipients get the message over verified TLS, never less.
 		p.copies = append(p.copies, relay.Copy{Name: base, Recipients: none, MinTLS: "verify"})
-		p.holdReason = fmt.Sprintf("encryption required by rule %s; no usable method for %d recipient(s)", dec.Rule, len(none))
+		return fmt.Sprintf("encryption required by rule %s; no usable method for %d recipient(s)", grp.rule, len(none)), nil
 	}
-	return nil
+	return "", nil
 }
 
 // putEncrypted streams the (modified) message through encrypt into a
@@ -301,12 +377,12 @@ func (g *Gateway) openCopy(id, name string) (io.ReadCloser, error) {
 	return g.spool.OpenCopy(id, name)
 }
 
-// baseCopy applies the decision's header modifiers (strip the subject tag,
-// add headers) into a copy named "p"; without modifiers the original body
-// is the base ("").
-func (g *Gateway) baseCopy(env *spool.Envelope, dec *policy.Decision) (string, error) {
-	strip := dec.StripTag && dec.SubjectTag != ""
-	if !strip && len(dec.AddHeaders) == 0 {
+// baseCopy applies a rule's header modifiers (strip the subject tag, add
+// headers) into a copy named "p"+suffix; without modifiers the original
+// body is the base ("").
+func (g *Gateway) baseCopy(env *spool.Envelope, grp *ruleOutcome, subjectTag, suffix string) (string, error) {
+	strip := grp.strip && subjectTag != ""
+	if !strip && len(grp.addHeaders) == 0 {
 		return "", nil
 	}
 	body, err := g.spool.OpenBody(env.ID)
@@ -316,16 +392,17 @@ func (g *Gateway) baseCopy(env *spool.Envelope, dec *policy.Decision) (string, e
 	defer body.Close()
 	tag := ""
 	if strip {
-		tag = dec.SubjectTag
+		tag = subjectTag
 	}
+	name := "p" + suffix
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(modifyHeader(pw, body, tag, dec.AddHeaders)) }()
-	err = g.spool.PutCopy(env.ID, "p", pr)
+	go func() { pw.CloseWithError(modifyHeader(pw, body, tag, grp.addHeaders)) }()
+	err = g.spool.PutCopy(env.ID, name, pr)
 	pr.CloseWithError(errors.New("gateway: copy aborted"))
 	if err != nil {
 		return "", fmt.Errorf("gateway: modified copy of %s: %w", env.ID, err)
 	}
-	return "p", nil
+	return name, nil
 }
 
 // selector is built per message: the key store is opened for the lookups

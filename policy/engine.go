@@ -66,6 +66,30 @@ type Decision struct {
 	NotifySender bool              `json:"notify_sender,omitempty"`
 
 	Trace []RuleTrace `json:"trace"`
+
+	// Recipients holds the decision for each envelope recipient alone, in
+	// envelope order (Recipients[i] is for Env.Recipients[i]; no addresses
+	// here, so a logged Decision names nobody): the
+	// rules run once per recipient over the same findings, so a `recipient`
+	// condition can send one recipient by TLS and another encrypted. The
+	// message-level fields above are the rules run over all recipients
+	// together; block and quarantine there apply to the whole message (one
+	// DATA, one reply; one queue entry), and a block for any single
+	// recipient refuses the message too.
+	Recipients []RecipientDecision `json:"recipients,omitempty"`
+}
+
+// RecipientDecision is the outcome for one recipient.
+type RecipientDecision struct {
+	Rule         string            `json:"rule"`
+	Action       string            `json:"action"`
+	Methods      []string          `json:"methods,omitempty"`
+	Min          string            `json:"min,omitempty"`
+	BlockText    string            `json:"block_text,omitempty"`
+	StripTag     bool              `json:"strip_tag,omitempty"`
+	AddHeaders   map[string]string `json:"add_headers,omitempty"`
+	Bcc          []string          `json:"bcc,omitempty"`
+	NotifySender bool              `json:"notify_sender,omitempty"`
 }
 
 // FindingCounts returns type -> count, including "unscannable" when any
@@ -228,7 +252,24 @@ func (e *Engine) Evaluate(ctx context.Context, in Input) (*Decision, error) {
 	if err != nil {
 		return nil, err
 	}
-	return e.decide(f), nil
+	d := e.decide(f)
+	d.Recipients = e.perRecipient(f)
+	return d, nil
+}
+
+// perRecipient runs the rules for each recipient alone over the same facts.
+func (e *Engine) perRecipient(f *facts) []RecipientDecision {
+	out := make([]RecipientDecision, 0, len(f.env.Recipients))
+	for _, r := range f.env.Recipients {
+		one := *f.env
+		one.Recipients = []spool.Recipient{r}
+		f1 := *f
+		f1.env = &one
+		d := e.decide(&f1)
+		out = append(out, RecipientDecision{Rule: d.Rule, Action: d.Action, Methods: d.Methods, Min: d.Min, BlockText: d.BlockText,
+			StripTag: d.StripTag, AddHeaders: d.AddHeaders, Bcc: d.Bcc, NotifySender: d.NotifySender})
+	}
+	return out
 }
 
 // explainCap bounds the text kept per part for masked previews.

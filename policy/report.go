@@ -35,7 +35,9 @@ func (e *Engine) Explain(ctx context.Context, in Input) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{Decision: e.decide(f), Files: len(e.set.Files), Rules: len(e.set.Rules),
+	d := e.decide(f)
+	d.Recipients = e.perRecipient(f)
+	r := &Report{Decision: d, Files: len(e.set.Files), Rules: len(e.set.Rules),
 		From: f.env.From, Recipients: f.env.Addrs(), Parts: f.parts, Matches: f.matches}
 	sort.SliceStable(r.Matches, func(i, j int) bool {
 		return r.Matches[i].Part < r.Matches[j].Part // within a part, in text order
@@ -129,15 +131,35 @@ func (r *Report) WriteText(w io.Writer) error {
 	if len(r.Recipients) == 0 {
 		b.WriteString("  (no recipients)\n")
 	}
-	for _, rc := range r.Recipients {
-		fmt.Fprintf(&b, "  %s: %s\n", rc, recipientAction(d))
+	for i, rc := range r.Recipients {
+		fmt.Fprintf(&b, "  %s: %s\n", rc, r.actionFor(i))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-// recipientAction: a decision is per message, so every recipient gets the
-// same action; the crypto selector later picks the method per recipient.
+// actionFor describes recipient i's action: the rules run for each
+// recipient alone (Decision.Recipients); a different rule than the
+// message's is named. The crypto selector later picks the method.
+func (r *Report) actionFor(i int) string {
+	d := r.Decision
+	if i >= len(d.Recipients) || d.Action == ActionBlock || d.Action == ActionQuarantine {
+		// Message-wide actions: the whole message is refused or held.
+		return recipientAction(d)
+	}
+	rd := d.Recipients[i]
+	one := &Decision{Action: rd.Action, Methods: rd.Methods, Min: rd.Min}
+	if d.Action == ActionBlock {
+		one.Action = ActionBlock
+	}
+	s := recipientAction(one)
+	if rd.Rule != d.Rule && d.Action != ActionBlock {
+		s += " (rule " + rd.Rule + ")"
+	}
+	return s
+}
+
+// recipientAction describes an action for the per-recipient list.
 func recipientAction(d *Decision) string {
 	switch d.Action {
 	case ActionEncrypt:
@@ -209,8 +231,12 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		}
 		out.Findings = append(out.Findings, jf)
 	}
-	for _, a := range r.Recipients {
-		out.Recipients = append(out.Recipients, jsonRecipient{a, d.Action})
+	for i, a := range r.Recipients {
+		act := d.Action
+		if i < len(d.Recipients) && d.Action != ActionBlock && d.Action != ActionQuarantine {
+			act = d.Recipients[i].Action
+		}
+		out.Recipients = append(out.Recipients, jsonRecipient{a, act})
 	}
 	if out.Matches == nil {
 		out.Matches = []PartMatch{}
