@@ -26,7 +26,7 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 	// Pass 1: keywords and dictionary terms.
 	var ci ctxIndex
 	var dict []acHit
-	s.ac.run(text, s.pats, func(h acHit) {
+	for _, h := range s.ac.run(text, s.pats, nil) {
 		p := &s.pats[h.pat]
 		if p.ctx != 0 {
 			ci.hits = append(ci.hits, ctxHit{start: h.start, end: h.end, kind: p.ctx})
@@ -34,7 +34,7 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 		if p.dict >= 0 {
 			dict = append(dict, h)
 		}
-	})
+	}
 	if len(dict) > 0 {
 		// Leftmost-longest, non-overlapping: "type 2 diabetes mellitus" counts once.
 		sort.Slice(dict, func(i, j int) bool {
