@@ -81,14 +81,35 @@ type ctxHit struct {
 	kind       uint32
 }
 
-// ctxIndex holds context hits sorted by end offset.
+// ctxIndex holds context hits sorted by end offset. Lookups come mostly in increasing
+// position order, so each kind of lookup keeps a cursor and steps forward from it; a
+// lookup behind the cursor or far ahead of it falls back to binary search.
 type ctxIndex struct {
-	hits []ctxHit
+	hits     []ctxHit
+	labelCur int
+	nearCur  int
+}
+
+// after returns the first index whose hit ends after pos, starting from *cur.
+func (c *ctxIndex) after(pos int, cur *int) int {
+	i := *cur
+	if i > 0 && c.hits[i-1].end > pos {
+		i = sort.Search(i, func(k int) bool { return c.hits[k].end > pos })
+	} else {
+		for steps := 0; i < len(c.hits) && c.hits[i].end <= pos; i, steps = i+1, steps+1 {
+			if steps == 8 {
+				i += sort.Search(len(c.hits)-i, func(k int) bool { return c.hits[i+k].end > pos })
+				break
+			}
+		}
+	}
+	*cur = i
+	return i
 }
 
 // label returns the kind of the nearest label that ends at most labelWindow bytes before pos.
 func (c *ctxIndex) label(pos int) uint32 {
-	i := sort.Search(len(c.hits), func(i int) bool { return c.hits[i].end > pos })
+	i := c.after(pos, &c.labelCur)
 	for i--; i >= 0; i-- {
 		h := c.hits[i]
 		if pos-h.end > labelWindow {
@@ -106,7 +127,7 @@ func (c *ctxIndex) label(pos int) uint32 {
 func (c *ctxIndex) near(start, end int) uint32 {
 	lo := start - nearWindow
 	hi := end + nearWindow
-	i := sort.Search(len(c.hits), func(i int) bool { return c.hits[i].end >= lo })
+	i := c.after(lo-1, &c.nearCur)
 	var k uint32
 	for ; i < len(c.hits); i++ {
 		h := c.hits[i]

@@ -192,11 +192,12 @@ func (s *Scanner) classifyCompound(text []byte, g []group, ci *ctxIndex, from, t
 			continue
 		}
 		matched := false
+		label := ci.label(g[i].start) // the same for every candidate starting at group i
 		for j := min(len(g)-1, i+maxGroups-1); j >= i; j-- {
 			if j < len(g)-1 && g[j].sep != ' ' {
 				continue
 			}
-			if typ, conf := s.classify(text, g[i:j+1], ci); typ != "" {
+			if typ, conf := s.classify(text, g[i:j+1], ci, label); typ != "" {
 				st := g[i].start
 				if i == 0 && g[0].start > 0 && text[g[0].start-1] == '(' && g[0].sep == ')' {
 					st--
@@ -219,7 +220,8 @@ func (s *Scanner) classifyCompound(text []byte, g []group, ci *ctxIndex, from, t
 }
 
 // classify decides what the groups g are, if anything, from their shape, validation and context.
-func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex) (string, Confidence) {
+// label is ci.label(g[0].start).
+func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint32) (string, Confidence) {
 	var buf [40]byte
 	d := buf[:0]
 	for _, x := range g {
@@ -229,7 +231,6 @@ func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex) (string, Confid
 		d = append(d, text[x.start:x.end]...)
 	}
 	start, end := g[0].start, g[len(g)-1].end
-	label := ci.label(start)
 	if len(g) > 1 && label == 0 && g[0].sep == ')' && start > 0 {
 		label = ci.label(start - 1)
 	}
