@@ -187,12 +187,24 @@ type acHit struct {
 	pat        int32
 }
 
-// run appends every occurrence of every term in text that sits on word boundaries to hits,
-// in order of end offset.
-func (a *automaton) run(text []byte, pats []acPattern, hits []acHit) []acHit {
+// acBufs are run's output and working buffers, reused across scans.
+type acBufs struct {
+	hits, second []acHit
+}
+
+// run reports every occurrence of every term in text that sits on word boundaries, in
+// order of end offset. The result is b.hits, valid until the next run with b.
+func (a *automaton) run(text []byte, pats []acPattern, b *acBufs) []acHit {
 	if a.delta16 != nil && len(text) >= 2*splitMin {
-		return a.run2(text, pats, hits)
+		b.hits, b.second = a.run2(text, pats, b.hits[:0], b.second[:0])
+	} else {
+		b.hits = a.run1(text, pats, b.hits[:0])
 	}
+	return b.hits
+}
+
+// run1 is one walk over text, appending to hits.
+func (a *automaton) run1(text []byte, pats []acPattern, hits []acHit) []acHit {
 	if a.delta16 != nil {
 		var s uint16
 		for i := 0; i < len(text); i++ {
@@ -222,13 +234,12 @@ const splitMin = 4 << 10
 // table load; two independent walks overlap. The second starts maxTermLen bytes before
 // the middle from the root: the DFA state is the longest suffix that is a trie node, at
 // most maxTermLen bytes, so by the middle it equals the state of one walk over everything.
-func (a *automaton) run2(text []byte, pats []acPattern, hits []acHit) []acHit {
+func (a *automaton) run2(text []byte, pats []acPattern, hits, second []acHit) ([]acHit, []acHit) {
 	delta := a.delta16
 	n := len(text)
 	mid := n / 2
 	i, j := 0, mid-maxTermLen
 	var s, t uint16
-	var second []acHit
 	for i < mid {
 		i, j, s, t = walk16x2(delta, text, i, j, mid, s, t)
 		if i >= mid {
@@ -257,7 +268,7 @@ func (a *automaton) run2(text []byte, pats []acPattern, hits []acHit) []acHit {
 			second = a.emit(text, pats, j, int32(t), second)
 		}
 	}
-	return append(hits, second...)
+	return append(hits, second...), second
 }
 
 // walk16x2 steps two walks, text[i:end] and text[j:], one byte each per round, until either

@@ -40,8 +40,8 @@ func TestSplitWalkFindsTheSameTermsAsOneWalk(t *testing.T) {
 					copy(text[p:], term)
 					text[p+len(term)] = ' '
 				}
-				got := s.ac.run(text, s.pats, nil)
-				want := wide.run(text, s.pats, nil)
+				got := s.ac.run(text, s.pats, &acBufs{})
+				want := wide.run(text, s.pats, &acBufs{})
 				if !slices.Equal(got, want) {
 					t.Fatalf("n=%d term=%q shift=%d: split walk %d hits, one walk %d", n, term, shift, len(got), len(want))
 				}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Confidence is how sure a detector is that a match is PHI.
@@ -130,6 +131,7 @@ type Scanner struct {
 	regexes  []regexDetector
 	icd      *icdTable
 	order    map[string]int // type -> position for stable output
+	scratch  sync.Pool      // *scratch, reused working slices
 }
 
 // New compiles every detector once.

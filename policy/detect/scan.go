@@ -24,9 +24,12 @@ type group struct {
 // so that Stream never cuts through one.
 func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied func(start, end int)) {
 	// Pass 1: keywords and dictionary terms.
-	var ci ctxIndex
-	var dict []acHit
-	for _, h := range s.ac.run(text, s.pats, nil) {
+	sc := s.getScratch()
+	defer s.putScratch(sc)
+	ci := ctxIndex{hits: sc.ctx[:0]}
+	dict := sc.dict[:0]
+	defer func() { sc.ctx, sc.dict = ci.hits, dict }()
+	for _, h := range s.ac.run(text, s.pats, &sc.ac) {
 		p := &s.pats[h.pat]
 		if p.ctx != 0 {
 			ci.hits = append(ci.hits, ctxHit{start: h.start, end: h.end, kind: p.ctx})
@@ -160,6 +163,32 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 			emit(hit{typ: rd.typ, conf: conf, start: m[0], end: m[1]})
 		}
 	}
+}
+
+// scratch holds one scan's working slices; Scanner pools them so a scan allocates
+// almost nothing once warm.
+type scratch struct {
+	ac   acBufs
+	ctx  []ctxHit
+	dict []acHit
+}
+
+// maxPooledHits bounds what a pooled scratch may hold, so one huge part does not pin memory.
+const maxPooledHits = 1 << 16
+
+func (s *Scanner) getScratch() *scratch {
+	if sc, ok := s.scratch.Get().(*scratch); ok {
+		return sc
+	}
+	return new(scratch)
+}
+
+func (s *Scanner) putScratch(sc *scratch) {
+	if cap(sc.ac.hits) > maxPooledHits || cap(sc.ac.second) > maxPooledHits ||
+		cap(sc.ctx) > maxPooledHits || cap(sc.dict) > maxPooledHits {
+		return
+	}
+	s.scratch.Put(sc)
 }
 
 func overlapsNative(hs []hit, typ string, start, end int) bool {
