@@ -1,6 +1,10 @@
 package detect
 
-import "errors"
+import (
+	"cmp"
+	"errors"
+	"slices"
+)
 
 const (
 	// streamKeep is the context kept on each side of a cut: more than nearWindow + maxTermLen.
@@ -29,6 +33,8 @@ type Stream struct {
 	maxBuf  int
 	done    bool
 	inexact bool
+	hits    []hit    // reused by step
+	spans   [][2]int // reused by step
 }
 
 // NewStream starts a streaming scan of one part.
@@ -57,11 +63,11 @@ func (st *Stream) Write(p []byte) (int, error) {
 // step scans the buffer and counts the hits before a safe cut. It reports false when no
 // cut was possible yet (more input needed).
 func (st *Stream) step() bool {
-	var hits []hit
-	var spans [][2]int
+	hits, spans := st.hits[:0], st.spans[:0]
 	from := st.emitted - st.base
 	st.s.scanWindow(st.buf, from, len(st.buf), func(h hit) { hits = append(hits, h) },
 		func(a, b int) { spans = append(spans, [2]int{a, b}) })
+	st.hits, st.spans = hits, spans
 	limit := len(st.buf) - streamKeep
 	cut := safeCut(spans, from, limit)
 	if cut < 0 {
@@ -86,29 +92,48 @@ func (st *Stream) step() bool {
 }
 
 // safeCut returns the largest c in (from, limit] that lies strictly inside no span, or -1.
+// It reorders spans.
 func safeCut(spans [][2]int, from, limit int) int {
 	if limit <= from {
 		return -1
 	}
-	// diff[k] counts spans covering position from+k as an inner point (a < c < b).
-	diff := make([]int32, limit-from+2)
+	// A cut is nearly always found close to limit, and only spans ending after limit-cutTail
+	// can hold a c >= limit-cutTail: try those first, then all of them.
+	tail := 0
+	for i, sp := range spans {
+		if sp[1] > limit-cutTail {
+			spans[tail], spans[i] = spans[i], spans[tail]
+			tail++
+		}
+	}
+	c := lastCut(spans[:tail], limit)
+	if c < limit-cutTail {
+		c = lastCut(spans, limit)
+	}
+	if c <= from {
+		return -1
+	}
+	return c
+}
+
+// cutTail is how far below limit safeCut first looks for a cut.
+const cutTail = 1024
+
+// lastCut returns the largest c <= limit held strictly by no span. It sorts spans.
+func lastCut(spans [][2]int, limit int) int {
+	// By decreasing end: c drops to the start of each span that holds it. Once a span ends
+	// at or before c, so do all the rest, and none of them can hold c.
+	slices.SortFunc(spans, func(x, y [2]int) int { return cmp.Compare(y[1], x[1]) })
+	c := limit
 	for _, sp := range spans {
-		a, b := max(sp[0]+1, from), min(sp[1]-1, limit)
-		if a > b {
-			continue
+		if sp[1] <= c {
+			break
 		}
-		diff[a-from]++
-		diff[b-from+1]--
-	}
-	best := -1
-	run := int32(0)
-	for k := 0; k <= limit-from; k++ {
-		run += diff[k]
-		if run == 0 && k > 0 {
-			best = from + k
+		if sp[0] < c {
+			c = sp[0]
 		}
 	}
-	return best
+	return c
 }
 
 // Findings ends the stream and returns its findings.
