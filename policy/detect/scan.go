@@ -2,6 +2,7 @@ package detect
 
 import (
 	"bytes"
+	"encoding/binary"
 	"sort"
 )
 
@@ -75,10 +76,7 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 	n := len(text)
 	pos := 0
 	for pos < n {
-		d := pos
-		for d < n && (text[d]-'0') > 9 {
-			d++
-		}
+		d := nextDigit(text, pos)
 		if d >= n {
 			break
 		}
@@ -198,6 +196,25 @@ func overlapsNative(hs []hit, typ string, start, end int) bool {
 		}
 	}
 	return false
+}
+
+// nextDigit returns the offset of the first ASCII digit in text[i:], or len(text). It tests
+// eight bytes at a time: most text has long stretches without digits.
+func nextDigit(text []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(text); i += 8 {
+		x := binary.LittleEndian.Uint64(text[i:])
+		// A byte of t has its high bit set iff the byte of x is in '0'..'9' (x < 0x80 only).
+		lo := x &^ highs
+		t := (ones*(127+'9'+1) - lo) & ^x & (lo + ones*(127-('0'-1))) & highs
+		if t != 0 {
+			break
+		}
+	}
+	for i < len(text) && (text[i]-'0') > 9 {
+		i++
+	}
+	return i
 }
 
 func hasDigit(b []byte) bool {
