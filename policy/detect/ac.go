@@ -189,14 +189,15 @@ type acHit struct {
 
 // acBufs are run's output and working buffers, reused across scans.
 type acBufs struct {
-	hits, second []acHit
+	hits  []acHit
+	lanes [lanes][]acHit // runSplit: hits per walk; lanes[0] becomes the result
 }
 
 // run reports every occurrence of every term in text that sits on word boundaries, in
 // order of end offset. The result is b.hits, valid until the next run with b.
 func (a *automaton) run(text []byte, pats []acPattern, b *acBufs) []acHit {
-	if a.delta16 != nil && len(text) >= 2*splitMin {
-		b.hits, b.second = a.run2(text, pats, b.hits[:0], b.second[:0])
+	if a.delta16 != nil && len(text) >= lanes*splitMin {
+		return a.runSplit(text, pats, b)
 	} else {
 		b.hits = a.run1(text, pats, b.hits[:0])
 	}
@@ -227,64 +228,82 @@ func (a *automaton) run1(text []byte, pats []acPattern, hits []acHit) []acHit {
 	return hits
 }
 
-// splitMin is the smallest half worth a second DFA walk.
-const splitMin = 4 << 10
+// splitMin is the smallest quarter worth walking apart (4 walks of at least 2 KB each).
+const splitMin = 2 << 10
 
-// run2 walks two halves of text at once. One DFA walk is bound by the latency of its
-// table load; two independent walks overlap. The second starts maxTermLen bytes before
-// the middle from the root: the DFA state is the longest suffix that is a trie node, at
-// most maxTermLen bytes, so by the middle it equals the state of one walk over everything.
-func (a *automaton) run2(text []byte, pats []acPattern, hits, second []acHit) ([]acHit, []acHit) {
+// lanes is how many walks runSplit interleaves.
+const lanes = 4
+
+// runSplit walks the four quarters of text at once. One DFA walk is bound by the latency of
+// its table load; independent walks overlap. Each later walk starts maxTermLen bytes before
+// its quarter, from the root: the DFA state is the longest suffix that is a trie node, at
+// most maxTermLen bytes, so by the quarter's start it equals the state of one walk over
+// everything. Hits before the quarter belong to the previous walk and are dropped.
+func (a *automaton) runSplit(text []byte, pats []acPattern, b *acBufs) []acHit {
 	delta := a.delta16
 	n := len(text)
-	mid := n / 2
-	i, j := 0, mid-maxTermLen
-	var s, t uint16
-	for i < mid {
-		i, j, s, t = walk16x2(delta, text, i, j, mid, s, t)
-		if i >= mid {
+	q := n / lanes
+	var begin, from, end [lanes]int
+	for k := range lanes {
+		from[k], end[k] = k*q, (k+1)*q
+		begin[k] = max(from[k]-maxTermLen, 0)
+	}
+	end[lanes-1] = n
+	for k := range b.lanes {
+		b.lanes[k] = b.lanes[k][:0]
+	}
+	// In lockstep for q bytes (all of the first quarter), then each later walk alone.
+	var st [lanes]uint16
+	for k := 0; k < q; k++ {
+		k, st[0], st[1], st[2], st[3] = walk16x4(delta, text[begin[0]:begin[0]+q], text[begin[1]:begin[1]+q],
+			text[begin[2]:begin[2]+q], text[begin[3]:begin[3]+q], k, st[0], st[1], st[2], st[3])
+		if k >= q {
 			break
 		}
-		if s&outFlag16 != 0 {
-			s &^= outFlag16
-			hits = a.emit(text, pats, i, int32(s), hits)
-		}
-		if t&outFlag16 != 0 {
-			t &^= outFlag16
-			if j >= mid {
-				second = a.emit(text, pats, j, int32(t), second)
+		for l := range lanes {
+			if st[l]&outFlag16 != 0 {
+				st[l] &^= outFlag16
+				if i := begin[l] + k; i >= from[l] {
+					b.lanes[l] = a.emit(text, pats, i, int32(st[l]), b.lanes[l])
+				}
 			}
 		}
-		i++
-		j++
 	}
-	// The second walk has n-mid+maxTermLen bytes, at least as many as the first: finish it.
-	for ; j < n; j++ {
-		if j, t = walk16(delta, text, j, t); j >= n {
-			break
+	hits := b.lanes[0]
+	for l := 1; l < lanes; l++ {
+		s := st[l]
+		for i := begin[l] + q; i < end[l]; i++ {
+			if i, s = walk16(delta, text[:end[l]], i, s); i >= end[l] {
+				break
+			}
+			s &^= outFlag16
+			if i >= from[l] {
+				b.lanes[l] = a.emit(text, pats, i, int32(s), b.lanes[l])
+			}
 		}
-		t &^= outFlag16
-		if j >= mid {
-			second = a.emit(text, pats, j, int32(t), second)
-		}
+		hits = append(hits, b.lanes[l]...)
 	}
-	return append(hits, second...), second
+	b.lanes[0] = hits
+	return hits
 }
 
-// walk16x2 steps two walks, text[i:end] and text[j:], one byte each per round, until either
-// enters a state with output or the first reaches end. The caller guarantees j+(end-i) <= len(text).
-// Not inlined, so that both states stay in registers (inlined, the compiler spills them).
+// walk16x4 steps four walks, one byte of each of t0..t3 (of equal length) per round, until
+// one enters a state with output or all reach the end. Not inlined, so that the states stay
+// in registers (inlined, the compiler spills them).
 //
 //go:noinline
-func walk16x2(delta []uint16, text []byte, i, j, end int, s, t uint16) (int, int, uint16, uint16) {
-	for ; i < end; i, j = i+1, j+1 {
-		s = delta[int(s)<<clsShift|int(byteClass[text[i]])]
-		t = delta[int(t)<<clsShift|int(byteClass[text[j]])]
-		if (s|t)&outFlag16 != 0 {
-			return i, j, s, t
+func walk16x4(delta []uint16, t0, t1, t2, t3 []byte, k int, s0, s1, s2, s3 uint16) (int, uint16, uint16, uint16, uint16) {
+	t1, t2, t3 = t1[:len(t0)], t2[:len(t0)], t3[:len(t0)]
+	for ; k < len(t0); k++ {
+		s0 = delta[int(s0)<<clsShift|int(byteClass[t0[k]])]
+		s1 = delta[int(s1)<<clsShift|int(byteClass[t1[k]])]
+		s2 = delta[int(s2)<<clsShift|int(byteClass[t2[k]])]
+		s3 = delta[int(s3)<<clsShift|int(byteClass[t3[k]])]
+		if (s0|s1|s2|s3)&outFlag16 != 0 {
+			return k, s0, s1, s2, s3
 		}
 	}
-	return i, j, s, t
+	return k, s0, s1, s2, s3
 }
 
 // walk16 steps the DFA from state s at text[i] until it enters a state with output, and

@@ -22,28 +22,30 @@ func wideCopy(a *automaton) *automaton {
 	return &w
 }
 
-// TestSplitWalkFindsTheSameTermsAsOneWalk checks that walking two halves at once reports
-// exactly the hits of one walk, including terms that cross the middle.
+// TestSplitWalkFindsTheSameTermsAsOneWalk checks that walking the quarters at once reports
+// exactly the hits of one walk, including terms that cross the boundaries.
 func TestSplitWalkFindsTheSameTermsAsOneWalk(t *testing.T) {
 	s := newScanner(t, Config{})
 	if s.ac.delta16 == nil {
 		t.Fatal("default automaton should use the uint16 table")
 	}
 	wide := wideCopy(s.ac)
-	base := benchText(3*splitMin, false)
-	for _, n := range []int{0, 1, 100, 2*splitMin - 1, 2 * splitMin, 2*splitMin + 1, 3 * splitMin} {
+	base := benchText(6*splitMin, false)
+	for _, n := range []int{0, 1, 100, lanes*splitMin - 1, lanes * splitMin, lanes*splitMin + 3, 5 * splitMin} {
 		for _, term := range []string{"congestive heart failure", "ssn", "metformin"} {
 			for shift := -len(term); shift <= 1; shift++ {
 				text := slices.Clone(base[:n])
-				if p := n/2 + shift; p >= 1 && p+len(term)+1 <= n {
-					text[p-1] = ' '
-					copy(text[p:], term)
-					text[p+len(term)] = ' '
+				for k := 1; k < lanes; k++ { // across every boundary between walks
+					if p := k*(n/lanes) + shift; p >= 1 && p+len(term)+1 <= n {
+						text[p-1] = ' '
+						copy(text[p:], term)
+						text[p+len(term)] = ' '
+					}
 				}
 				got := s.ac.run(text, s.pats, &acBufs{})
 				want := wide.run(text, s.pats, &acBufs{})
 				if !slices.Equal(got, want) {
-					t.Fatalf("n=%d term=%q shift=%d: split walk %d hits, one walk %d", n, term, shift, len(got), len(want))
+					t.Fatalf("n=%d term=%q shift=%d: split walks %d hits, one walk %d", n, term, shift, len(got), len(want))
 				}
 			}
 		}

@@ -182,8 +182,11 @@ func (s *Scanner) getScratch() *scratch {
 }
 
 func (s *Scanner) putScratch(sc *scratch) {
-	if cap(sc.ac.hits) > maxPooledHits || cap(sc.ac.second) > maxPooledHits ||
-		cap(sc.ctx) > maxPooledHits || cap(sc.dict) > maxPooledHits {
+	big := cap(sc.ac.hits) > maxPooledHits || cap(sc.ctx) > maxPooledHits || cap(sc.dict) > maxPooledHits
+	for _, l := range sc.ac.lanes {
+		big = big || cap(l) > maxPooledHits
+	}
+	if big {
 		return
 	}
 	s.scratch.Put(sc)
