@@ -124,14 +124,16 @@ type regexDetector struct {
 
 // Scanner runs the configured detectors. It is immutable after New and safe for concurrent use.
 type Scanner struct {
-	enabled  map[string]bool
-	ac       *automaton
-	pats     []acPattern // AC pattern metadata, indexed by pattern id
-	dictType []string    // dictionary type names, indexed by acPattern.dict
-	regexes  []regexDetector
-	icd      *icdTable
-	order    map[string]int // type -> position for stable output
-	scratch  sync.Pool      // *scratch, reused working slices
+	enabled    map[string]bool
+	ac         *automaton
+	pats       []acPattern // AC pattern metadata, indexed by pattern id
+	dictType   []string    // dictionary type names, indexed by acPattern.dict
+	regexes    []regexDetector
+	icd        *icdTable
+	order      map[string]int // type -> position for stable output
+	allOn      bool           // every built-in detector is enabled (skips map lookups per hit)
+	scratch    sync.Pool      // *scratch, reused working slices
+	streamBufs sync.Pool      // *streamBufs of finished Streams
 }
 
 // New compiles every detector once.
@@ -163,6 +165,11 @@ func New(cfg Config) (*Scanner, error) {
 	}
 	for i, t := range builtinTypes {
 		s.order[t] = i
+	}
+
+	s.allOn = true
+	for _, t := range builtinTypes {
+		s.allOn = s.allOn && s.enabled[t]
 	}
 
 	b := newACBuilder()
@@ -335,33 +342,30 @@ func mask(b []byte) string {
 	return string(out)
 }
 
+// accumulator counts hits per type. A scan sees a handful of types, so a list searched in
+// order is cheaper than a map.
 type accumulator struct {
-	counts map[string]*Finding
+	list []Finding
 }
 
 func (a *accumulator) add(h hit) {
-	if a.counts == nil {
-		a.counts = map[string]*Finding{}
+	for i := range a.list {
+		if f := &a.list[i]; f.Type == h.typ {
+			f.Count++
+			f.Confidence = max(f.Confidence, h.conf)
+			return
+		}
 	}
-	f := a.counts[h.typ]
-	if f == nil {
-		f = &Finding{Type: h.typ}
-		a.counts[h.typ] = f
-	}
-	f.Count++
-	if h.conf > f.Confidence {
-		f.Confidence = h.conf
-	}
+	a.list = append(a.list, Finding{Type: h.typ, Count: 1, Confidence: h.conf})
 }
 
 func (a *accumulator) findings(s *Scanner, loc Location) []Finding {
-	if len(a.counts) == 0 {
+	if len(a.list) == 0 {
 		return nil
 	}
-	out := make([]Finding, 0, len(a.counts))
-	for _, f := range a.counts {
-		f.Where = []Location{loc}
-		out = append(out, *f)
+	out := slices.Clone(a.list)
+	for i := range out {
+		out[i].Where = []Location{loc}
 	}
 	sortFindings(out, s.order)
 	return out

@@ -254,7 +254,7 @@ func (s *Scanner) classifyCompound(text []byte, g []group, ci *ctxIndex, from, t
 				if natives != nil && (typ == TypeMRN || typ == TypeMemberID) {
 					*natives = append(*natives, hit{typ: typ, start: st, end: g[j].end})
 				}
-				if st >= from && st < to && s.enabled[typ] {
+				if st >= from && st < to && (s.allOn || s.enabled[typ]) {
 					emit(hit{typ: typ, conf: conf, start: st, end: g[j].end})
 				}
 				i = j + 1

@@ -37,9 +37,23 @@ type Stream struct {
 	spans   [][2]int // reused by step
 }
 
+// streamBufs are a Stream's buffers, pooled in the Scanner between streams.
+type streamBufs struct {
+	buf   []byte
+	hits  []hit
+	spans [][2]int
+}
+
+// maxPooledStreamBuf bounds the buffer a finished Stream hands back to the pool.
+const maxPooledStreamBuf = 4 * streamWindow
+
 // NewStream starts a streaming scan of one part.
 func (s *Scanner) NewStream(loc Location) *Stream {
-	return &Stream{s: s, loc: loc, window: streamWindow, maxBuf: streamMaxBuf}
+	st := &Stream{s: s, loc: loc, window: streamWindow, maxBuf: streamMaxBuf}
+	if b, ok := s.streamBufs.Get().(*streamBufs); ok {
+		st.buf, st.hits, st.spans = b.buf[:0], b.hits[:0], b.spans[:0]
+	}
+	return st
 }
 
 var errStreamDone = errors.New("detect: write after Findings")
@@ -142,7 +156,10 @@ func (st *Stream) Findings() []Finding {
 		st.done = true
 		from := st.emitted - st.base
 		st.s.scanWindow(st.buf, from, len(st.buf), func(h hit) { st.acc.add(h) }, nil)
-		st.buf = nil
+		if cap(st.buf) <= maxPooledStreamBuf && cap(st.hits) <= maxPooledHits && cap(st.spans) <= maxPooledHits {
+			st.s.streamBufs.Put(&streamBufs{buf: st.buf, hits: st.hits, spans: st.spans})
+		}
+		st.buf, st.hits, st.spans = nil, nil, nil
 	}
 	return st.acc.findings(st.s, st.loc)
 }
