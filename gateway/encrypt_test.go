@@ -24,7 +24,9 @@ import (
 	"github.com/sealgate/sealgate/crypto/keystore"
 	"github.com/sealgate/sealgate/gateway/audit"
 	"github.com/sealgate/sealgate/gateway/dkim"
+	"github.com/sealgate/sealgate/gateway/spool"
 	"github.com/sealgate/sealgate/internal/capture"
+	"github.com/sealgate/sealgate/policy"
 )
 
 // phiMessage carries an SSN and an MRN next to their labels: the shipped
@@ -478,4 +480,51 @@ func TestRulesDecidePerRecipient(t *testing.T) {
 	if !errors.As(err, &se) || se.Code != 550 || !strings.Contains(se.Message, "No PHI to webmail") {
 		t.Fatalf("mixed recipients with a blocked one: %v", err)
 	}
+}
+
+// TestBlockFoundAfterARestartHoldsInsteadOfDropping: a message accepted with
+// a 250 and evaluated again after a restart under a policy that now blocks
+// it must not vanish (it was acknowledged) and must not be sent.
+func TestBlockFoundAfterARestartHoldsInsteadOfDropping(t *testing.T) {
+	sink := startSink(t, "127.0.0.1:0")
+	env := writeConfig(t, sink.Addr(), "")
+	g := startGateway(t, env)
+	set, err := policy.Load(writePolicy(t, env, "rules:\n  - id: now-blocked\n    when: {recipient: {domain: [partner.test]}}\n    action: block\n  - id: default\n    default: true\n    action: pass\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := policy.NewEngine(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.engine.Store(eng)
+	// A message as recovery finds it: in the spool, never submitted.
+	w, err := g.spool.NewMessage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte(testMessage("a@clinic.test", "b@partner.test", "restart")))
+	if err := w.Commit(&spool.Envelope{From: "a@clinic.test", Recipients: []spool.Recipient{{Addr: "b@partner.test"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.process(w.ID()); err != nil {
+		t.Fatal(err)
+	}
+	e, err := g.Relay().Show(w.ID())
+	if err != nil || !e.Held || !strings.Contains(e.HoldReason, "blocked by policy rule now-blocked") {
+		t.Fatalf("entry %+v %v", e, err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if sink.Count() != 0 {
+		t.Fatal("a blocked message was sent")
+	}
+}
+
+func writePolicy(t *testing.T, env *testEnv, yaml string) string {
+	t.Helper()
+	p := filepath.Join(env.Dir, "restart-policy.yaml")
+	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -141,13 +141,9 @@ func (g *Gateway) process(id string) error {
 			return err
 		}
 	}
-	if dec.Action == policy.ActionBlock {
-		// Only after a crash: the sender already had the 550.
-		if err := g.recordDecision(env, dec, nil, ""); err != nil {
-			return err
-		}
-		return g.spool.Remove(id)
-	}
+	// A block here (not inline) means the message was evaluated again after
+	// a restart: it may have had a 250 under an earlier policy. It is held
+	// for an operator (plan does that), never dropped after a 250 and never sent.
 	p, err := g.plan(ctx, env, dec)
 	if err != nil {
 		return err
