@@ -125,6 +125,9 @@ type plan struct {
 // process turns the decision into outbound copies, records the decision
 // (durable before anything can leave) and hands the copies to the relay.
 func (g *Gateway) process(id string) error {
+	if _, err := g.relay.Show(id); err == nil {
+		return nil // already planned and queued (a retried or repeated hand-off)
+	}
 	env, err := g.spool.Envelope(id)
 	if err != nil {
 		return err
