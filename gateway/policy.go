@@ -129,6 +129,9 @@ func (g *Gateway) process(id string) error {
 		return nil // already planned and queued (a retried or repeated hand-off)
 	}
 	env, err := g.spool.Envelope(id)
+	if errors.Is(err, spool.ErrNotFound) {
+		return nil // withdrawn or removed meanwhile: nothing to do
+	}
 	if err != nil {
 		return err
 	}
