@@ -15,6 +15,7 @@
 #   BIG_SIZES="5000000 50000000"   single-message sizes for the RSS test
 #   SKIP_POSTFIX=1    skip the Postfix run
 #   SKIP_RSS=1        skip the RSS test
+#   AUDIT_TMPFS=1     put sealgate's audit log on /dev/shm (to measure what its fsyncs cost)
 #   TIMEOUT=240       seconds to wait for the sink to get all N messages
 #   GIT_REV=HEAD      build sealgate from a clean export of this commit
 #                     instead of the work tree (default: the work tree)
@@ -90,6 +91,7 @@ cleanup() {
 	else
 		rm -rf "$TMP"
 	fi
+	rm -rf /dev/shm/sgbench-audit-$$-*
 	exit $rc
 }
 trap cleanup EXIT
@@ -160,6 +162,11 @@ sealgate_config() {
 	if "$TMP/sealgate" keygen audit >"$d/audit.key" 2>/dev/null; then
 		chmod 600 "$d/audit.key"
 		audit=$'audit:\n  signing_key_file: audit.key'
+		if [[ -n ${AUDIT_TMPFS:-} ]]; then
+			# Measures what the audit log's fsyncs cost: the same log on tmpfs.
+			mkdir -p "/dev/shm/sgbench-audit-$$-$2"
+			audit+=$'\n'"  dir: /dev/shm/sgbench-audit-$$-$2"
+		fi
 	fi
 	# Builds with the policy engine scan every message with the shipped
 	# default policy; its last rule (TLS required) becomes "pass" here,
