@@ -43,6 +43,9 @@ config, default <data_dir>/control.sock; --socket overrides).`,
 					state = "held"
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t<%s>\t%s\n", e.ID, e.Received.UTC().Format(time.RFC3339), e.Size, state, e.From, rcptSummary(e.Recipients))
+				if e.HoldReason != "" {
+					fmt.Fprintf(tw, "\t\t\t\t\t  held: %s\n", e.HoldReason)
+				}
 			}
 			tw.Flush()
 			fmt.Fprintf(cmd.OutOrStdout(), "%d message(s)\n", len(entries))
