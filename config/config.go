@@ -200,17 +200,20 @@ type Relay struct {
 	DefaultTLS string `mapstructure:"default_tls"`
 	// TLSPolicy maps "example.org" (exact) or ".example.org" (subdomains)
 	// to none, may, encrypt or verify.
-	TLSPolicy      map[string]string `mapstructure:"tls_policy"`
-	CAFile         string            `mapstructure:"ca_file"` // extra roots for verify; default system roots
-	Resolver       string            `mapstructure:"resolver"`
-	MXPort         int               `mapstructure:"mx_port"`
-	MaxLifetime    time.Duration     `mapstructure:"max_lifetime"`
-	RetryMin       time.Duration     `mapstructure:"retry_min"`
-	RetryMax       time.Duration     `mapstructure:"retry_max"`
-	MaxConcurrent  int               `mapstructure:"max_concurrency"`
-	MaxPerDomain   int               `mapstructure:"max_per_domain"`
-	ConnectTimeout time.Duration     `mapstructure:"connect_timeout"`
-	CommandTimeout time.Duration     `mapstructure:"command_timeout"`
+	TLSPolicy   map[string]string `mapstructure:"tls_policy"`
+	CAFile      string            `mapstructure:"ca_file"` // extra roots for verify; default system roots
+	Resolver    string            `mapstructure:"resolver"`
+	MXPort      int               `mapstructure:"mx_port"`
+	MaxLifetime time.Duration     `mapstructure:"max_lifetime"`
+	// DelayWarning sends the sender one "delayed" DSN for mail still queued
+	// this long (NOTIFY permitting); 0 turns it off.
+	DelayWarning   time.Duration `mapstructure:"delay_warning"`
+	RetryMin       time.Duration `mapstructure:"retry_min"`
+	RetryMax       time.Duration `mapstructure:"retry_max"`
+	MaxConcurrent  int           `mapstructure:"max_concurrency"`
+	MaxPerDomain   int           `mapstructure:"max_per_domain"`
+	ConnectTimeout time.Duration `mapstructure:"connect_timeout"`
+	CommandTimeout time.Duration `mapstructure:"command_timeout"`
 	// MTASTS enables RFC 8461 policy discovery for MX delivery.
 	MTASTS bool `mapstructure:"mta_sts"`
 	// DANE enables RFC 7672 TLSA checks for MX delivery; it needs a

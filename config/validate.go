@@ -188,6 +188,9 @@ func (c *Config) Validate() []Problem {
 		add("relay.mx_port", "must be a port number (1-65535)")
 	}
 	positive("relay.max_lifetime", int64(r.MaxLifetime))
+	if r.DelayWarning < 0 || (r.DelayWarning > 0 && r.DelayWarning >= r.MaxLifetime) {
+		add("relay.delay_warning", "must be 0 (off) or shorter than relay.max_lifetime")
+	}
 	positive("relay.retry_min", int64(r.RetryMin))
 	positive("relay.retry_max", int64(r.RetryMax))
 	if r.RetryMin > r.RetryMax {

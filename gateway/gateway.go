@@ -230,6 +230,7 @@ func (g *Gateway) relayOptions(cfg *config.Config) (relay.Options, error) {
 		Resolver:       r.Resolver,
 		MXPort:         r.MXPort,
 		MaxLifetime:    r.MaxLifetime,
+		DelayWarning:   r.DelayWarning,
 		RetryMin:       r.RetryMin,
 		RetryMax:       r.RetryMax,
 		MaxConcurrency: r.MaxConcurrent,

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -96,4 +97,32 @@ func TestSubmitHeldIsAQuarantineUntilReleasedAndSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "delivery after release", func() bool { return st.isRemoved("m1") })
+}
+
+func TestOneDelayWarningWhenNotifyAllowsIt(t *testing.T) {
+	sk := newSink(t, "127.0.0.1:0", nil)
+	sk.reject("slow@dst.test", &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 2, 1}, Message: "mailbox busy"})
+	sk.reject("quiet@dst.test", &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 2, 1}, Message: "mailbox busy"})
+	st := newMemStore()
+	env := envelope("m1", "a@src.test", "slow@dst.test", "quiet@dst.test")
+	env.Received = time.Now().Add(-5 * time.Hour)
+	env.Recipients[1].Notify = []string{"FAILURE"} // no DELAY: no warning
+	st.put(env, testBody)
+	r := startRelay(t, Options{Smarthost: sk.addr, SmarthostTLS: "none", DelayWarning: 4 * time.Hour,
+		RetryMin: 10 * time.Millisecond, RetryMax: 20 * time.Millisecond}, st)
+	r.Submit("m1", []Copy{{Recipients: []string{"slow@dst.test", "quiet@dst.test"}}})
+	waitFor(t, "a delay warning", func() bool { envs, _ := st.dsns(); return len(envs) >= 1 })
+	waitFor(t, "more attempts", func() bool { return rcptState(t, r, "m1", "slow@dst.test").Attempts >= 3 })
+	envs, bodies := st.dsns()
+	if len(envs) != 1 {
+		t.Fatalf("%d delay DSNs, want exactly one", len(envs))
+	}
+	b := string(bodies[0])
+	if envs[0].From != "" || envs[0].Recipients[0].Addr != "a@src.test" || !strings.Contains(b, "Action: delayed") ||
+		!strings.Contains(b, "slow@dst.test") || strings.Contains(b, "quiet@dst.test") || !strings.Contains(b, "Status: 4.2.1") {
+		t.Fatalf("delay DSN to %v:\n%s", envs[0].Recipients, b)
+	}
+	if rcptState(t, r, "m1", "slow@dst.test").Status != StatusQueued {
+		t.Fatal("the delayed recipient is no longer queued")
+	}
 }

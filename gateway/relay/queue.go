@@ -157,6 +157,7 @@ func (r *Relay) runGroup(m *msg, k groupKey, rcs []*rcpt) {
 
 	m.saveMu.Lock()
 	var attempts []Attempt
+	var delayed []dsn.RecipientReport
 	err := r.saveLocked(m, func() bool {
 		now := r.now()
 		need := false
@@ -164,6 +165,17 @@ func (r *Relay) runGroup(m *msg, k groupKey, rcs []*rcpt) {
 			rc.inflight = false
 			r.apply(m, rc, res[rc.Addr], now)
 			attempts = append(attempts, r.attemptOf(m, rc, res[rc.Addr]))
+			if r.delayDue(m, rc, now) {
+				// Marked (and saved) before it is sent: a crash may lose the
+				// courtesy warning, never send it twice.
+				rc.DelayWarned = true
+				er := envRecipient(m.env, rc.Addr)
+				rr := dsnRecipient(rc.RecipientState, er.ORCPT, dsn.ActionDelayed)
+				if rr.Status == "" || rr.Status[0] != '4' {
+					rr.Status = "4.0.0"
+				}
+				delayed = append(delayed, rr)
+			}
 			// A deferral (attempt count, next attempt) and a final status
 			// that owes a DSN must survive a crash. A delivery that owes
 			// nothing need not: losing it only means delivering again.
@@ -192,7 +204,23 @@ func (r *Relay) runGroup(m *msg, k groupKey, rcs []*rcpt) {
 			r.opts.OnAttempt(a)
 		}
 	}
+	if len(delayed) > 0 && err == nil {
+		if derr := r.sendDSN(m, delayed); derr != nil {
+			r.log.Error("relay: delay warning failed", "msg_id", m.st.ID, "err", derr)
+		}
+	}
 	r.kick()
+}
+
+// delayDue says rc, still queued, owes the sender its one delay warning.
+func (r *Relay) delayDue(m *msg, rc *rcpt, now time.Time) bool {
+	if r.opts.DelayWarning <= 0 || rc.Status != StatusQueued || rc.DelayWarned {
+		return false
+	}
+	if m.env.From == "" || m.env.DSN || now.Sub(m.st.Received) < r.opts.DelayWarning {
+		return false
+	}
+	return dsn.Wanted(envRecipient(m.env, rc.Addr).Notify, dsn.ActionDelayed)
 }
 
 // attemptOf describes rc's latest outcome for OnAttempt; r.mu held.

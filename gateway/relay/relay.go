@@ -72,6 +72,12 @@ type Options struct {
 	Registerer                       prometheus.Registerer // may be nil
 	Now                              func() time.Time      // nil = time.Now
 
+	// DelayWarning, when > 0, sends the sender one "delayed" DSN (RFC 3464
+	// Action: delayed) for a recipient still queued this long after the
+	// message arrived, when its NOTIFY allows DELAY (or is absent). 0: off,
+	// as in Postfix (delay_warning_time).
+	DelayWarning time.Duration
+
 	// ResolverTrusted believes the resolver's DNSSEC AD bit even when it is
 	// not on loopback (it validates and the path to it is safe).
 	ResolverTrusted bool
@@ -214,6 +220,8 @@ type rcpt struct {
 	// Reported: the DSN for this recipient's final status (or the decision
 	// that none is due) is durable.
 	Reported bool `json:"reported,omitempty"`
+	// DelayWarned: the one delay warning (Options.DelayWarning) was sent.
+	DelayWarned bool `json:"delay_warned,omitempty"`
 
 	inflight bool
 }
