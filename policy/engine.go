@@ -304,6 +304,10 @@ func (e *Engine) gather(ctx context.Context, in Input, explain bool) (*facts, er
 			if rerr == nil {
 				m, _ := io.Copy(io.Discard, p.Text)
 				n += m
+				if m > 0 {
+					// Past the cap and not scanned: fail closed.
+					f.unscannable = append(f.unscannable, extract.Unscannable{Part: p.Index, Reason: extract.ReasonSize})
+				}
 			}
 			parts = append(parts, e.scanner.Scan(text, loc))
 			if explain {
@@ -315,6 +319,11 @@ func (e *Engine) gather(ctx context.Context, in Input, explain bool) (*facts, er
 			st := e.scanner.NewStream(loc)
 			n, rerr = io.CopyBuffer(st, p.Text, buf)
 			parts = append(parts, st.Findings())
+			if st.Inexact() {
+				// The stream had to cut without a safe place: a match may
+				// have been split, so the part counts as not fully scanned.
+				f.unscannable = append(f.unscannable, extract.Unscannable{Part: p.Index, Reason: extract.ReasonSize})
+			}
 		}
 		if rerr != nil {
 			if ctx.Err() != nil {
@@ -366,6 +375,11 @@ func (e *Engine) gather(ctx context.Context, in Input, explain bool) (*facts, er
 func fieldName(p *extract.Part) string {
 	switch p.Kind {
 	case kindHeader:
+		// X-* names are chosen by the sender and could carry anything:
+		// findings name them only as a class.
+		if strings.HasPrefix(p.Field, "x-") {
+			return "header:x-*"
+		}
 		return "header:" + p.Field
 	case kindAttachment:
 		return "attachment"

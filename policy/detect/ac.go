@@ -64,11 +64,13 @@ func (b *acBuilder) add(term string, p acPattern) error {
 		return nil
 	}
 	if len(t) > maxTermLen {
-		return fmt.Errorf("term %q longer than %d bytes", t, maxTermLen)
+		// Terms are not quoted: a site dictionary may hold names, and this
+		// error reaches the log and the audit log.
+		return fmt.Errorf("a term of %d bytes is longer than %d", len(t), maxTermLen)
 	}
 	for i := 0; i < len(t); i++ {
 		if byteClass[t[i]] == clsOther {
-			return fmt.Errorf("term %q: only ASCII letters, digits, spaces and -'.#/:,&+() are supported", t)
+			return fmt.Errorf("a term of %d bytes has byte %d outside ASCII letters, digits, spaces and -'.#/:,&+()", len(t), i+1)
 		}
 	}
 	key := p.dict

@@ -85,8 +85,10 @@ func classify(mt string, params map[string]string, filename string, head []byte)
 		return fmtMessage
 	case strings.HasPrefix(mt, "text/"):
 		return fmtText
-	case strings.HasPrefix(mt, "image/"), strings.HasPrefix(mt, "audio/"),
-		strings.HasPrefix(mt, "video/"), strings.HasPrefix(mt, "font/"):
+	case (strings.HasPrefix(mt, "image/") || strings.HasPrefix(mt, "audio/") ||
+		strings.HasPrefix(mt, "video/") || strings.HasPrefix(mt, "font/")) && !looksText(head):
+		// A label is the sender's word: only bytes that are not text are
+		// taken as media. A CSV labelled image/png is read as text.
 		return fmtNone
 	}
 	switch ext {

@@ -426,7 +426,12 @@ func (x *pdfExtractor) appendShown(dst, str []byte) []byte {
 func (x *pdfExtractor) toUnicode() (map[uint16][]byte, bool) {
 	m := map[uint16][]byte{}
 	ok := true
+	// A hostile bfrange asks for 65,536 entries per 20-byte line: cap the
+	// work and give up (unscannable) rather than run past the timeout.
+	const maxEntries = 1 << 20
+	entries := 0
 	put := func(code uint16, u []byte) {
+		entries++
 		if old, seen := m[code]; seen && !bytes.Equal(old, u) {
 			ok = false
 		}
@@ -454,6 +459,9 @@ func (x *pdfExtractor) toUnicode() (map[uint16][]byte, bool) {
 				dst, err3 := strconv.ParseUint(string(m[3]), 16, 32)
 				if err1 != nil || err2 != nil || err3 != nil || hi < lo || hi-lo > 0xffff {
 					continue
+				}
+				if entries+int(hi-lo+1) > maxEntries || x.w.ctx.Err() != nil {
+					return nil, false
 				}
 				for c := lo; c <= hi; c++ {
 					put(uint16(c), utf8.AppendRune(nil, rune(dst+c-lo)))

@@ -137,9 +137,14 @@ func xmlText(r io.Reader) io.Reader {
 // jsonText yields keys, string values and numbers, one per line: keys stay
 // because "ssn" or a FHIR identifier system next to a value is context the
 // detectors use.
+// maxJSONDepth bounds nesting: the decoder keeps a stack entry per open
+// bracket, and brackets alone yield no text to charge the byte budget.
+const maxJSONDepth = 1000
+
 func jsonText(r io.Reader) io.Reader {
 	d := json.NewDecoder(r)
 	d.UseNumber()
+	depth := 0
 	return &pullReader{next: func(dst []byte) ([]byte, error) {
 		for len(dst) < 16<<10 {
 			tok, err := d.Token()
@@ -148,6 +153,15 @@ func jsonText(r io.Reader) io.Reader {
 					return dst, io.EOF
 				}
 				return dst, unscannable(ReasonDecode, err)
+			}
+			if delim, ok := tok.(json.Delim); ok {
+				if delim == '[' || delim == '{' {
+					if depth++; depth > maxJSONDepth {
+						return dst, unscannable(ReasonDepth, errors.New("extract: JSON nested too deep"))
+					}
+				} else {
+					depth--
+				}
 			}
 			switch t := tok.(type) {
 			case string:

@@ -168,6 +168,19 @@ func officeKind(zr *zip.Reader) string {
 }
 
 // officeTextPart says whether an OOXML member holds document text.
+// officePackagePart says name belongs to an OOXML package's own structure.
+func officePackagePart(name string) bool {
+	if name == "[Content_Types].xml" {
+		return true
+	}
+	for _, d := range []string{"_rels/", "docProps/", "customXml/", "word/", "xl/", "ppt/"} {
+		if strings.HasPrefix(name, d) {
+			return true
+		}
+	}
+	return false
+}
+
 func officeTextPart(kind, name string) bool {
 	if strings.HasPrefix(name, "docProps/") && strings.HasSuffix(name, ".xml") {
 		return true
@@ -185,6 +198,8 @@ func officeTextPart(kind, name string) bool {
 		}
 	case "xlsx":
 		return name == "xl/sharedStrings.xml" ||
+			// Pivot caches hold a copy of the source data.
+			(strings.HasPrefix(name, "xl/pivotCache/pivotCacheRecords") && strings.HasSuffix(name, ".xml")) ||
 			(strings.HasPrefix(name, "xl/worksheets/") && strings.HasSuffix(name, ".xml") && !strings.Contains(name[14:], "/")) ||
 			(strings.HasPrefix(name, "xl/comments") && strings.HasSuffix(name, ".xml"))
 	case "pptx":
@@ -203,6 +218,10 @@ func (w *walker) office(zr *zip.Reader, kind string, p *Part) {
 		case officeTextPart(kind, f.Name):
 			texts = append(texts, f)
 		case strings.Contains(f.Name, "/embeddings/") && !f.FileInfo().IsDir():
+			embedded = append(embedded, f)
+		case !f.FileInfo().IsDir() && !officePackagePart(f.Name):
+			// Not part of an OOXML package (a patients.csv beside
+			// word/document.xml): walked like any zip member, never skipped.
 			embedded = append(embedded, f)
 		}
 	}
