@@ -1,5 +1,5 @@
 // Package gateway wires sealgate's stages into the daemon: SMTP ingress
-// (smtpd) writes to the sealed spool, a Processor decides the outbound
+// (smtpd) writes to the sealed spool, the policy engine decides the outbound
 // copies, the relay delivers them, and the control socket and admin HTTP
 // listener let operators see and steer it. It is the only package that knows
 // all the others; each stage talks to the next through a small interface.
@@ -44,8 +44,6 @@ import (
 // Options are what the daemon needs beyond the config file.
 type Options struct {
 	Logger *slog.Logger
-	// Processor defaults to PassThrough.
-	Processor Processor
 	// RelayRootCAs, when set, replaces the relay's CA pool (demo and tests).
 	RelayRootCAs *x509.CertPool
 }
@@ -54,7 +52,6 @@ type Options struct {
 type Gateway struct {
 	cfg   atomic.Pointer[config.Config]
 	log   *slog.Logger
-	proc  Processor
 	reg   *prometheus.Registry
 	spool *spool.Spool
 	relay *relay.Relay
@@ -90,12 +87,8 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if opts.Processor == nil {
-		opts.Processor = PassThrough{}
-	}
 	g := &Gateway{
 		log:       opts.Logger,
-		proc:      opts.Processor,
 		reg:       prometheus.NewRegistry(),
 		servers:   map[string]*smtpd.Server{},
 		addrs:     map[string]string{},
@@ -168,8 +161,10 @@ func (g *Gateway) Start() error {
 	for _, id := range ids {
 		need, err := g.relay.Restore(id)
 		if err != nil {
-			g.log.Error("cannot restore queue state", "msg_id", id, "err", err)
-			continue
+			// Never leave an accepted message sitting unseen: plan it again
+			// (a duplicate delivery at worst).
+			g.log.Error("cannot restore queue state; the message is processed again", "msg_id", id, "err", err)
+			need = true
 		}
 		if need {
 			toProcess = append(toProcess, id)
@@ -231,6 +226,7 @@ func (g *Gateway) relayOptions(cfg *config.Config) (relay.Options, error) {
 		MXPort:         r.MXPort,
 		MaxLifetime:    r.MaxLifetime,
 		DelayWarning:   r.DelayWarning,
+		DSNMinTLS:      "encrypt", // DSNs quote the original: never in the clear
 		RetryMin:       r.RetryMin,
 		RetryMax:       r.RetryMax,
 		MaxConcurrency: r.MaxConcurrent,
@@ -256,11 +252,13 @@ func (g *Gateway) relayOptions(cfg *config.Config) (relay.Options, error) {
 		if err != nil {
 			pool = x509.NewCertPool()
 		}
-		extra, err := os.ReadFile(r.CAFile)
+		pem, err := os.ReadFile(r.CAFile)
 		if err != nil {
 			return o, fmt.Errorf("gateway: relay.ca_file: %w", err)
 		}
-		pool.AppendCertsFromPEM(extra)
+		if !pool.AppendCertsFromPEM(pem) {
+			return o, fmt.Errorf("gateway: relay.ca_file: %s: no PEM certificate found", r.CAFile)
+		}
 		o.RootCAs = pool
 	}
 	// Enforced TLS (docs/tls.md). With a smarthost none of these apply.

@@ -63,7 +63,8 @@ func (g *Gateway) notifySender(env *spool.Envelope, dec *policy.Decision, p plan
 		DSNMsgID: w.ID(), To: env.From, Action: "policy-notification"}}); err != nil {
 		return err
 	}
-	return g.relay.Submit(w.ID(), []relay.Copy{{Recipients: []string{env.From}}})
+	// It names recipients and a rule: TLS required, like a DSN.
+	return g.relay.Submit(w.ID(), []relay.Copy{{Recipients: []string{env.From}, MinTLS: "encrypt"}})
 }
 
 func firstWord(s string) string {

@@ -58,12 +58,16 @@ func (d *decisions) put(id string, dec *policy.Decision) {
 	d.m[id] = dec
 }
 
-func (d *decisions) take(id string) *policy.Decision {
+func (d *decisions) get(id string) *policy.Decision {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	dec := d.m[id]
+	return d.m[id]
+}
+
+func (d *decisions) drop(id string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	delete(d.m, id)
-	return dec
 }
 
 // evaluate runs the policy over the spooled message.
@@ -96,11 +100,11 @@ func (g *Gateway) accepted(env *spool.Envelope) error {
 		}
 	}
 	if dec.Action == policy.ActionBlock {
-		g.countDecision(dec, plan{})
 		if err := g.recordDecision(env, dec, nil, ""); err != nil {
 			g.spool.Remove(env.ID)
 			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Temporary local problem, try again later"}
 		}
+		g.countDecision(dec, plan{})
 		g.spool.Remove(env.ID)
 		g.log.Info("policy: message blocked", "msg_id", env.ID, "rule", dec.Rule)
 		text := dec.BlockText
@@ -137,7 +141,9 @@ func (g *Gateway) process(id string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	dec := g.decided.take(id)
+	// Kept until the relay has the message: a failed hand-off is retried
+	// with the same decision, not a second scan.
+	dec := g.decided.get(id)
 	if dec == nil {
 		if env.DSN {
 			// Our own DSNs carry the sender's headers only; they leave as
@@ -157,11 +163,14 @@ func (g *Gateway) process(id string) error {
 	if err := g.recordDecision(env, dec, p.methods, p.holdReason); err != nil {
 		return err
 	}
-	g.countDecision(dec, p)
 	if p.holdReason != "" {
 		err = g.relay.SubmitHeld(id, p.copies, p.holdReason)
 	} else {
 		err = g.relay.Submit(id, p.copies)
+	}
+	if err == nil {
+		g.decided.drop(id)
+		g.countDecision(dec, p)
 	}
 	if err == nil && (dec.NotifySender || p.notify) {
 		if nerr := g.notifySender(env, dec, p); nerr != nil {
@@ -277,8 +286,13 @@ func (g *Gateway) plan(ctx context.Context, env *spool.Envelope, dec *policy.Dec
 		}
 		if len(bcc) > 0 {
 			// The archive copy: the message as the policy modified it, over
-			// TLS at least.
-			p.copies = append(p.copies, relay.Copy{Name: base, Recipients: bcc, MinTLS: "encrypt"})
+			// TLS at least; verified TLS when the rule encrypts (an archive
+			// is the admin's own mailbox, so it gets the plain copy).
+			floor := "encrypt"
+			if grp.action == policy.ActionEncrypt {
+				floor = "verify"
+			}
+			p.copies = append(p.copies, relay.Copy{Name: base, Recipients: bcc, MinTLS: floor})
 			for _, b := range bcc {
 				p.methods = append(p.methods, audit.RecipientMethod{Addr: b, Method: "tls-required", Reason: "policy bcc, rule " + grp.rule})
 			}

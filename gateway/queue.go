@@ -29,8 +29,12 @@ func (h queueHandler) Handle(ctx context.Context, req control.Request) (any, io.
 		}
 		h.g.record(audit.Event{Type: audit.TypeQueueOp, Data: audit.QueueOp{Op: "tls_reset", Actor: req.Actor, Result: result}})
 	case "show":
+		// Nobody reads a message that the audit log cannot say was read.
 		if req.Body && err == nil {
-			h.g.record(audit.Event{Type: audit.TypeQueueOp, MsgID: req.ID, Data: audit.QueueOp{Op: "show_body", Actor: req.Actor, Result: "ok"}})
+			if rerr := h.g.record(audit.Event{Type: audit.TypeQueueOp, MsgID: req.ID, Data: audit.QueueOp{Op: "show_body", Actor: req.Actor, Result: "ok"}}); rerr != nil {
+				body.Close()
+				return nil, nil, rerr
+			}
 		}
 	}
 	return data, body, err

@@ -60,6 +60,13 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 		}
 		return out
 	}
+	// Checked again here, not only when the group was scheduled: nothing
+	// may leave that the audit log cannot record.
+	if h := r.opts.Healthy; h != nil {
+		if err := h(); err != nil {
+			return all(&result{err: &DeliveryError{Enhanced: "4.3.0", Msg: "delivery paused: " + err.Error(), Err: err}})
+		}
+	}
 	type hop struct{ name, addr string }
 	var hops []hop
 	var dp domainPolicy
@@ -163,6 +170,10 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 func raise(level, floor string) string {
 	if level == "implicit" || floor == "" {
 		return level
+	}
+	if _, known := tlsLevels[floor]; !known {
+		// A floor we do not know (a damaged state file) is the strictest.
+		floor = "verify"
 	}
 	if tlsLevels[floor] > tlsLevels[level] {
 		return floor

@@ -126,3 +126,12 @@ func TestOneDelayWarningWhenNotifyAllowsIt(t *testing.T) {
 		t.Fatal("the delayed recipient is no longer queued")
 	}
 }
+
+func TestUnknownTLSFloorIsTreatedAsTheStrictest(t *testing.T) {
+	if got := raise("may", "verfy"); got != "verify" {
+		t.Fatalf("raise(may, typo) = %q, want verify", got)
+	}
+	if got := raise("may", ""); got != "may" {
+		t.Fatalf("raise(may, \"\") = %q", got)
+	}
+}

@@ -72,6 +72,11 @@ type Options struct {
 	Registerer                       prometheus.Registerer // may be nil
 	Now                              func() time.Time      // nil = time.Now
 
+	// DSNMinTLS is the TLS floor of the DSNs the relay writes (they carry
+	// the original's headers, with RET=FULL its whole text): "" (domain
+	// policy), "encrypt" or "verify". The gateway sets "encrypt".
+	DSNMinTLS string
+
 	// DelayWarning, when > 0, sends the sender one "delayed" DSN (RFC 3464
 	// Action: delayed) for a recipient still queued this long after the
 	// message arrived, when its NOTIFY allows DELAY (or is absent). 0: off,

@@ -431,6 +431,12 @@ func (s *session) Data(r io.Reader) error {
 			log.Error("smtpd: accepted message could not be processed; refused with a temporary error", "err", err)
 		}
 		s.srv.metrics.reject(s.cfg.opts.Name, reason)
+		// The message was committed and then refused: the audit log gets
+		// the outcome of its "received" record (a policy block is already
+		// recorded as a decision).
+		if se.Code < 500 {
+			s.recordReject(reason, se, id)
+		}
 		return smtpErr(se.Code, se.EnhancedCode, se.Message)
 	}
 	s.srv.metrics.accept(s.cfg.opts.Name, lat.Seconds())
