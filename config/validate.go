@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"github.com/sealgate/sealgate/internal/secretfile"
 	"net"
 	"net/netip"
 	"net/url"
@@ -341,7 +342,7 @@ func ReadKeyFile(path string) ([]byte, error) {
 	if err := privateFile(path); err != nil {
 		return nil, err
 	}
-	raw, err := readSmall(path, 4096)
+	raw, err := secretfile.Read(path, 4096)
 	if err != nil {
 		return nil, err
 	}

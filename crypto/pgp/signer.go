@@ -4,8 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"os"
+	"github.com/sealgate/sealgate/internal/secretfile"
 	"strings"
 	"time"
 
@@ -86,30 +85,10 @@ func (s *Signer) PublicKey() (*Key, error) {
 	return keys[0], nil
 }
 
-// readPrivateFile reads a secret file after checking, on the opened file (no
-// race with a chmod between check and read), that only its owner can read it.
 func readPrivateFile(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
+	data, err := secretfile.Read(path, limit)
 	if err != nil {
 		return nil, fmt.Errorf("pgp: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("pgp: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("pgp: %s: not a regular file", path)
-	}
-	if perm := st.Mode().Perm(); perm&0o077 != 0 {
-		return nil, fmt.Errorf("pgp: %s: mode %04o is readable by group or others; chmod 600 it", path, perm)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("pgp: read %s: %w", path, err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("pgp: %s: over %d bytes", path, limit)
 	}
 	return data, nil
 }

@@ -12,6 +12,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/sealgate/sealgate/internal/secretfile"
 	"io"
 	"mime"
 	nettextproto "net/textproto"
@@ -55,12 +56,10 @@ func publicKeysEqual(a, b crypto.PublicKey) bool {
 // SEC 1). It refuses a key file that grants any permission to group or
 // others: a readable organisation key is a startup error, not a warning.
 func LoadSigner(certFile, keyFile string) (*Signer, error) {
-	fi, err := os.Stat(keyFile)
+	// Checked and read from one open file (no window between the two).
+	keyPEM, err := secretfile.Read(keyFile, 1<<20)
 	if err != nil {
 		return nil, fmt.Errorf("smime: signing key: %w", err)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("smime: signing key %s has mode %04o: must not be accessible by group or others (chmod 600)", keyFile, fi.Mode().Perm())
 	}
 	certPEM, err := os.ReadFile(certFile)
 	if err != nil {
@@ -84,10 +83,6 @@ func LoadSigner(certFile, keyFile string) (*Signer, error) {
 	}
 	if len(certs) == 0 {
 		return nil, fmt.Errorf("smime: no certificate in %s", certFile)
-	}
-	keyPEM, err := os.ReadFile(keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("smime: signing key: %w", err)
 	}
 	key, err := parseKey(keyPEM)
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
+	"github.com/sealgate/sealgate/internal/secretfile"
 	"strings"
 )
 
@@ -39,21 +39,9 @@ func LoadKey(domain, selector, keyFile string) (*Key, error) {
 	if strings.ContainsAny(selector, " ;\t\r\n") {
 		return nil, fmt.Errorf("dkim: invalid selector %q", selector)
 	}
-	f, err := os.Open(keyFile)
+	data, err := secretfile.Read(keyFile, 1<<20)
 	if err != nil {
-		return nil, fmt.Errorf("dkim: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("dkim: %w", err)
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return nil, fmt.Errorf("dkim: key file %s has mode %04o: readable by group or others; chmod 600 it", keyFile, perm)
-	}
-	data, err := os.ReadFile(keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("dkim: %w", err)
+		return nil, fmt.Errorf("dkim: key file: %w", err)
 	}
 	signer, err := parseKey(data)
 	if err != nil {
