@@ -168,8 +168,10 @@ func (c *Config) Validate() []Problem {
 		if r.Smarthost == "" {
 			add("relay.smarthost_auth", "set but relay.smarthost is empty")
 		}
-		if r.SmarthostTLS == "none" || r.SmarthostTLS == "may" {
-			add("relay.smarthost_tls", "must be encrypt, verify or implicit when smarthost_auth is set (no passwords in the clear)")
+		if r.SmarthostTLS != "verify" && r.SmarthostTLS != "implicit" {
+			// Unverified TLS would hand the password to whoever sits in
+			// the middle.
+			add("relay.smarthost_tls", "must be verify or implicit when smarthost_auth is set (the password goes only to a verified server)")
 		}
 		if r.SmarthostAuth.PasswordFile == "" {
 			add("relay.smarthost_auth.password_file", "must be set with username")
