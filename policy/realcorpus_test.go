@@ -1,0 +1,176 @@
+package policy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// realLabel is one message's label in testdata/phi-real/<category>/labels.json.
+// The corpus was written by people who did not read the detectors (see
+// testdata/phi-real/README.md): mail as staff write it, attachments made by
+// LibreOffice, zip, iconv and ImageMagick, hard negatives.
+type realLabel struct {
+	PHI        bool     `json:"phi"`
+	Why        string   `json:"why"`
+	Where      []string `json:"where"`
+	Unreadable bool     `json:"unreadable"` // PHI only in content no text engine reads: must be unscannable
+	Split      string   `json:"split"`      // dev or holdout
+}
+
+type realTally struct{ pos, tp, neg, fp int }
+
+func (t realTally) recall() float64 {
+	if t.pos == 0 {
+		return 1
+	}
+	return float64(t.tp) / float64(t.pos)
+}
+
+func (t realTally) precision() float64 {
+	if t.tp+t.fp == 0 {
+		return 1
+	}
+	return float64(t.tp) / float64(t.tp+t.fp)
+}
+
+func (t *realTally) add(o realTally) { t.pos += o.pos; t.tp += o.tp; t.neg += o.neg; t.fp += o.fp }
+
+// Floors this suite holds on the realistic corpus through the whole engine
+// with the shipped default policy. The issue's targets are 0.97 for both;
+// the floors are what is met today (see the closing notes), so a change that
+// loses quality fails here.
+const (
+	realRecallFloor    = 0.97
+	realPrecisionFloor = 0.97
+)
+
+// TestRealisticCorpus scores message-level decisions: a PHI message must be
+// decided by a rule other than the default one (encrypt), a non-PHI message
+// by the default rule (TLS). It prints per-category recall and false-positive
+// rate and overall precision/recall, for the dev and holdout splits apart.
+func TestRealisticCorpus(t *testing.T) {
+	const root = "../testdata/phi-real"
+	files, _ := filepath.Glob(filepath.Join(root, "*", "labels.json"))
+	if len(files) == 0 {
+		t.Skip("no realistic corpus in " + root)
+	}
+	eng, err := NewEngine(DefaultSet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	byCat := map[string]*realTally{}
+	bySplit := map[string]*realTally{}
+	var total realTally
+	var misses []string
+	unreadMissed := 0
+	for _, lf := range files {
+		cat := filepath.Base(filepath.Dir(lf))
+		raw, err := os.ReadFile(lf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var labels map[string]realLabel
+		if err := json.Unmarshal(raw, &labels); err != nil {
+			t.Fatalf("%s: %v", lf, err)
+		}
+		names := make([]string, 0, len(labels))
+		for n := range labels {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			l := labels[n]
+			msg, err := os.ReadFile(filepath.Join(filepath.Dir(lf), n))
+			if err != nil {
+				t.Fatalf("%s: %v", lf, err)
+			}
+			d, err := eng.Evaluate(context.Background(), Input{Env: EnvelopeFromHeaders(msg), Body: bytes.NewReader(msg)})
+			if err != nil {
+				t.Fatalf("%s/%s: %v", cat, n, err)
+			}
+			flagged := d.Rule != "default"
+			var one realTally
+			if l.PHI {
+				one.pos = 1
+				if flagged {
+					one.tp = 1
+				}
+			} else {
+				one.neg = 1
+				if flagged {
+					one.fp = 1
+				}
+			}
+			if l.Unreadable && len(d.Unscannable) == 0 {
+				unreadMissed++
+				misses = append(misses, fmt.Sprintf("%s/%s: unreadable content counted as scanned", cat, n))
+			}
+			if l.PHI != flagged {
+				kind := "missed"
+				if flagged {
+					kind = "false alarm"
+				}
+				misses = append(misses, fmt.Sprintf("%s/%s [%s]: %s: rule %s, findings %v, score %.2f (%s)",
+					cat, n, l.Split, kind, d.Rule, d.FindingCounts(), d.Score, l.Why))
+			}
+			if byCat[cat] == nil {
+				byCat[cat] = &realTally{}
+			}
+			split := l.Split
+			if split == "" {
+				split = "dev"
+			}
+			if bySplit[split] == nil {
+				bySplit[split] = &realTally{}
+			}
+			byCat[cat].add(one)
+			bySplit[split].add(one)
+			total.add(one)
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n%-14s %5s %5s %7s %5s %4s %7s\n", "category", "pos", "tp", "recall", "neg", "fp", "fp-rate")
+	cats := make([]string, 0, len(byCat))
+	for c := range byCat {
+		cats = append(cats, c)
+	}
+	sort.Strings(cats)
+	row := func(name string, c realTally) {
+		fpr := 0.0
+		if c.neg > 0 {
+			fpr = float64(c.fp) / float64(c.neg)
+		}
+		fmt.Fprintf(&b, "%-14s %5d %5d %7.3f %5d %4d %7.3f\n", name, c.pos, c.tp, c.recall(), c.neg, c.fp, fpr)
+	}
+	for _, c := range cats {
+		row(c, *byCat[c])
+	}
+	for _, s := range []string{"dev", "holdout"} {
+		if c := bySplit[s]; c != nil {
+			row("split:"+s, *c)
+		}
+	}
+	row("ALL", total)
+	fmt.Fprintf(&b, "overall: precision %.3f recall %.3f over %d messages (%d PHI, %d not); unreadable content counted as scanned: %d\n",
+		total.precision(), total.recall(), total.pos+total.neg, total.pos, total.neg, unreadMissed)
+	t.Log(b.String())
+	for _, m := range misses {
+		t.Log(m)
+	}
+	if unreadMissed > 0 {
+		t.Errorf("%d messages with unreadable content were counted as scanned", unreadMissed)
+	}
+	if total.recall() < realRecallFloor {
+		t.Errorf("recall %.3f below %.2f", total.recall(), realRecallFloor)
+	}
+	if total.precision() < realPrecisionFloor {
+		t.Errorf("precision %.3f below %.2f", total.precision(), realPrecisionFloor)
+	}
+}
