@@ -21,7 +21,7 @@ Messages are hand-written, one block each, in msgs/<category>.txt. Each block:
     >>>HTML
 
 Conversions: pdf/docx/xlsx/odt/pptx/csv (soffice --headless), utf16bom/utf16 (iconv -t UTF-16LE),
-scanpdf (soffice PDF -> ghostscript raster -> ImageMagick noise/skew -> ghostscript image-only PDF),
+scanpdf (soffice PDF -> ghostscript raster -> ImageMagick noise/skew -> JPEG -> LibreOffice Draw image-only PDF),
 png (same raster, as a photo), eml (attach as message/rfc822), none (attach the file as is).
 Requires: python3, libreoffice, ghostscript, imagemagick, iconv, zip.
 """
@@ -83,8 +83,7 @@ def convert(src, conv):
         return (b'\xff\xfe' + data) if conv == 'utf16bom' else data
     if conv == 'scanpdf':
         base = raster(src, 'scan')
-        run('gs', '-q', '-dNOSAFER', '-sDEVICE=pdfwrite', '-o', base + '.pdf', '-c', '(%s.jpg) viewJPEG' % base)
-        return open(base + '.pdf', 'rb').read()
+        return open(soffice(base + '.jpg', 'pdf'), 'rb').read()     # LibreOffice Draw: image-only PDF
     if conv == 'png':
         base = raster(src, 'photo')
         run('convert', base + '.jpg', '-resize', '80%', base + '.png')
