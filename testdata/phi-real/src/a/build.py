@@ -101,6 +101,12 @@ def parse(path):
     blocks = re.split(r'^=== (\S+)\s*$', text, flags=re.M)
     for i in range(1, len(blocks), 2):
         name, raw = blocks[i], blocks[i + 1].lstrip('\n')
+        html = None
+        m = re.search(r'^<<<HTML\n(.*?)^>>>HTML\n?', raw, flags=re.M | re.S)
+        if m:       # the HTML alternative may sit anywhere in the block
+            html, raw = m.group(1), raw[:m.start()] + raw[m.end():]
+            if raw[:m.start()].rstrip('\n').count('\n\n') == 0 and not raw[m.start():].startswith('\n'):
+                raw = raw[:m.start()].rstrip('\n') + '\n\n' + raw[m.start():].lstrip('\n')
         head, _, body = raw.partition('\n\n')
         hdrs, meta = [], {'attach': [], 'zip': []}
         for line in head.split('\n'):
@@ -117,10 +123,6 @@ def parse(path):
                 k, _, v = line.partition(':')
                 hdrs.append((k.strip(), v.strip()))
         body = body.rstrip('\n') + '\n'
-        html = None
-        if '<<<HTML\n' in body:
-            body, _, rest = body.partition('<<<HTML\n')
-            html, _, _ = rest.partition('>>>HTML')
         yield name, hdrs, meta, body, html
 
 def boundary(name, n):
