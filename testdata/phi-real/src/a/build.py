@@ -14,6 +14,7 @@ Messages are hand-written, one block each, in msgs/<category>.txt. Each block:
     @zip: Name.zip | att/a.fodt -> docx as a.docx ; att/b.csv as b.csv
     @htmlonly: true              (body is text/html only)
     @cte: base64|quoted-printable|8bit   (optional body transfer encoding)
+    @unescape: true              (\\uXXXX in headers/body/html become that character: NBSP, ZWSP, fullwidth ...)
 
     plain body ...
     <<<HTML
@@ -22,7 +23,8 @@ Messages are hand-written, one block each, in msgs/<category>.txt. Each block:
 
 Conversions: pdf/docx/xlsx/odt/pptx/csv (soffice --headless), utf16bom/utf16 (iconv -t UTF-16LE),
 scanpdf (soffice PDF -> ghostscript raster -> ImageMagick noise/skew -> JPEG -> LibreOffice Draw image-only PDF),
-png (same raster, as a photo), eml (attach as message/rfc822), none (attach the file as is).
+png (same raster, as a photo), eml (attach as message/rfc822), built (a message block built into a
+nested .eml), none (attach the file as is).
 Requires: python3, libreoffice, ghostscript, imagemagick, iconv, zip.
 """
 import datetime, email.policy, email.utils, hashlib, json, mimetypes, os, re, shutil, subprocess, sys, zipfile
@@ -88,6 +90,9 @@ def convert(src, conv):
         base = raster(src, 'photo')
         run('convert', base + '.jpg', '-resize', '80%', base + '.png')
         return open(base + '.png', 'rb').read()
+    if conv == 'built':      # a message block (same format as msgs/*.txt) built into an .eml to attach
+        name, hdrs, meta, body, html = next(parse(src))
+        return build('inner', name, hdrs, meta, body, html, 0).as_bytes(policy=POL)
     if conv == 'eml':
         return open(src, 'rb').read()
     raise SystemExit('unknown conversion ' + conv)
@@ -128,14 +133,22 @@ def parse(path):
 def boundary(name, n):
     return '=_%s_%d_%s' % (hashlib.sha1(name.encode()).hexdigest()[:16], n, 'sg')
 
+def unescape(t):
+    return re.sub(r'\\u([0-9a-fA-F]{4})', lambda m: chr(int(m.group(1), 16)), t)
+
 def build(cat, name, hdrs, meta, body, html, idx):
+    if meta.get('unescape') == 'true':      # \uXXXX in headers/body -> the character (invisible ones stay readable in src)
+        hdrs = [(k, unescape(v)) for k, v in hdrs]
+        body = unescape(body)
+        html = unescape(html) if html is not None else None
     msg = EmailMessage(policy=POL)
     have = {k.lower() for k, _ in hdrs}
     for k, v in hdrs:
         msg[k] = v
     if 'date' not in have:
         tz = datetime.timezone(datetime.timedelta(hours=-5))
-        when = datetime.datetime(2025, 11, 3, 8, 0, tzinfo=tz) + datetime.timedelta(seconds=idx * 15413 + len(body) * 7)
+        day = datetime.datetime(2025, 11, 3 + (idx * 5 // 7) % 26, 7, 30, tzinfo=tz)
+        when = day + datetime.timedelta(seconds=(idx * 7919 + len(body) * 37) % 37800)   # 07:30-18:00
         msg['Date'] = email.utils.format_datetime(when)
     if 'message-id' not in have:
         dom = (re.search(r'@([\w.-]+)', msg.get('From', '')) or re.search('(x)', 'x')).group(1)
@@ -190,7 +203,7 @@ def build(cat, name, hdrs, meta, body, html, idx):
             if maintype == 'text':       # UTF-16 text: send as bytes (Outlook does base64 here)
                 msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=fname)
                 part = msg.get_payload()[-1]
-                part.set_param('charset', 'utf-16')
+                part.set_param('charset', 'utf-16' if data.startswith(b'\xff\xfe') else 'utf-16le')
             else:
                 msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=fname)
     # deterministic boundaries
