@@ -14,6 +14,7 @@ Messages are hand-written, one block each, in msgs/<category>.txt. Each block:
     @zip: Name.zip | att/a.fodt -> docx as a.docx ; att/b.csv as b.csv
     @htmlonly: true              (body is text/html only)
     @cte: base64|quoted-printable|8bit   (optional body transfer encoding)
+    @charset: windows-1252       (optional body charset)
     @unescape: true              (\\uXXXX in headers/body/html become that character: NBSP, ZWSP, fullwidth ...)
 
     plain body ...
@@ -23,7 +24,7 @@ Messages are hand-written, one block each, in msgs/<category>.txt. Each block:
 
 Conversions: pdf/docx/xlsx/odt/pptx/csv (soffice --headless), utf16bom/utf16 (iconv -t UTF-16LE),
 scanpdf (soffice PDF -> ghostscript raster -> ImageMagick noise/skew -> JPEG -> LibreOffice Draw image-only PDF),
-png (same raster, as a photo), eml (attach as message/rfc822), built (a message block built into a
+png (same raster, as a photo), dicom (dcmtk img2dcm, tags from Key=Value lines), eml (attach as message/rfc822), built (a message block built into a
 nested .eml), none (attach the file as is).
 Requires: python3, libreoffice, ghostscript, imagemagick, iconv, zip.
 """
@@ -42,7 +43,7 @@ MIME = {'pdf': 'application/pdf', 'docx': 'application/vnd.openxmlformats-office
         'odt': 'application/vnd.oasis.opendocument.text', 'csv': 'text/csv', 'txt': 'text/plain',
         'zip': 'application/zip', 'png': 'image/png', 'jpg': 'image/jpeg', 'htm': 'text/html', 'html': 'text/html',
         'xls': 'application/vnd.ms-excel', 'doc': 'application/msword', 'rtf': 'application/rtf',
-        'eml': 'message/rfc822', 'xml': 'application/xml'}
+        'eml': 'message/rfc822', 'xml': 'application/xml', 'dcm': 'application/dicom', 'ics': 'text/calendar'}
 
 def run(*cmd, **kw):
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
@@ -93,6 +94,17 @@ def convert(src, conv):
     if conv == 'built':      # a message block (same format as msgs/*.txt) built into an .eml to attach
         name, hdrs, meta, body, html = next(parse(src))
         return build('inner', name, hdrs, meta, body, html, 0).as_bytes(policy=POL)
+    if conv == 'dicom':      # DICOM: tags from a Key=Value text file, pixel data a small grey image (dcmtk img2dcm)
+        os.makedirs(OUT, exist_ok=True)
+        base = os.path.join(OUT, os.path.splitext(os.path.basename(src))[0])
+        run('convert', '-size', '192x192', 'radial-gradient:white-black', '-attenuate', '0.6', '+noise', 'Gaussian',
+            '-colorspace', 'Gray', '-quality', '50', base + '.jpg')
+        keys = []
+        for line in open(src, encoding='utf-8'):
+            if '=' in line:
+                keys += ['-k', line.strip()]
+        run('img2dcm', base + '.jpg', base + '.dcm', *keys)
+        return open(base + '.dcm', 'rb').read()
     if conv == 'eml':
         return open(src, 'rb').read()
     raise SystemExit('unknown conversion ' + conv)
@@ -155,6 +167,8 @@ def build(cat, name, hdrs, meta, body, html, idx):
         msg['Message-ID'] = '<%s.%s@%s>' % (hashlib.md5((cat + name).encode()).hexdigest()[:20], idx, dom)
     cte = meta.get('cte')
     kw = {'cte': cte} if cte else {}
+    if meta.get('charset'):                 # e.g. windows-1252 from an old client
+        kw['charset'] = meta['charset']
     if meta.get('htmlonly') == 'true':
         msg.set_content(body, subtype='html', **kw)
     else:
