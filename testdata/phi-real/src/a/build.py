@@ -14,6 +14,7 @@ Messages are hand-written, one block each, in msgs/<category>.txt. Each block:
     @zip: Name.zip | att/a.fodt -> docx as a.docx ; att/b.csv as b.csv
     @htmlonly: true              (body is text/html only)
     @cte: base64|quoted-printable|8bit   (optional body transfer encoding)
+    @client: outlook|web|iphone|none  (which client headers to add; default guessed from the sender)
     @charset: windows-1252       (optional body charset)
     @unescape: true              (\\uXXXX in headers/body/html become that character: NBSP, ZWSP, fullwidth ...)
 
@@ -148,6 +149,43 @@ def boundary(name, n):
 def unescape(t):
     return re.sub(r'\\u([0-9a-fA-F]{4})', lambda m: chr(int(m.group(1), 16)), t)
 
+PERSONAL = ('gmail.com', 'yahoo.com', 'icloud.com', 'aol.com', 'hotmail.com', 'outlook.com', 'comcast.net',
+            'msn.com', 'att.net', 'centurytel.net')
+AUTOMATED = re.compile(r'no-?reply|notif|rightfax|scanner|pacs|portal|digest|voicemail|epic', re.I)
+
+def client_headers(msg, have, meta, body, idx):
+    """Headers the sending client/server would add (only where the block did not write its own)."""
+    frm = msg.get('From', '')
+    dom = (re.search(r'@([\w.-]+)', frm) or re.search('(x)', 'x')).group(1).lower()
+    h = hashlib.sha1((frm + msg.get('Subject', '') + str(idx)).encode()).digest()
+    if 'received' not in have:
+        host = ('mail-%s.%s' % (h[0] % 40, 'google.com') if dom == 'gmail.com' else 'mail.' + dom)
+        rcvd = 'from %s (%s [%s]) by mx1.sealgate.example (Postfix) with ESMTPS id %s' % (
+            host, host, '203.0.113.%d' % (h[1] % 250 + 2), h[2:8].hex().upper()) + '; ' + msg['Date']
+        msg._headers.insert(0, msg.policy.header_store_parse('Received', rcvd))     # trace headers go on top
+    profile = meta.get('client')
+    if not profile:
+        if AUTOMATED.search(frm):
+            profile = 'none'
+        elif dom in PERSONAL:
+            profile = 'iphone' if 'Sent from my iPhone' in body else 'web'
+        else:
+            profile = 'outlook'
+    if profile == 'outlook' and 'thread-index' not in have:
+        topic = re.sub(r'^((RE|FW|Fwd|Fw|AW|WG)\s*:\s*)+', '', msg.get('Subject', ''), flags=re.I)
+        if 'thread-topic' not in have:
+            msg['Thread-Topic'] = topic
+        import base64
+        msg['Thread-Index'] = base64.b64encode(h[:16] + hashlib.md5(topic.encode()).digest()[:6]).decode()
+        if 'content-language' not in have:
+            msg['Content-Language'] = 'en-US'
+        msg['X-MS-Has-Attach'] = 'yes' if (meta['attach'] or meta['zip']) else ''
+        msg['X-MS-TNEF-Correlator'] = ''
+        msg['X-MS-Exchange-Organization-AuthAs'] = 'Internal'
+        msg['X-MS-Exchange-Organization-AuthSource'] = 'EXCH%02d.%s' % (h[9] % 4 + 1, dom)
+    elif profile == 'iphone' and 'x-mailer' not in have:
+        msg['X-Mailer'] = 'iPhone Mail (22B83)'
+
 def build(cat, name, hdrs, meta, body, html, idx):
     if meta.get('unescape') == 'true':      # \uXXXX in headers/body -> the character (invisible ones stay readable in src)
         hdrs = [(k, unescape(v)) for k, v in hdrs]
@@ -162,6 +200,7 @@ def build(cat, name, hdrs, meta, body, html, idx):
         day = datetime.datetime(2025, 11, 3 + (idx * 5 // 7) % 26, 7, 30, tzinfo=tz)
         when = day + datetime.timedelta(seconds=(idx * 7919 + len(body) * 37) % 37800)   # 07:30-18:00
         msg['Date'] = email.utils.format_datetime(when)
+    client_headers(msg, have, meta, body, idx)
     if 'message-id' not in have:
         dom = (re.search(r'@([\w.-]+)', msg.get('From', '')) or re.search('(x)', 'x')).group(1)
         msg['Message-ID'] = '<%s.%s@%s>' % (hashlib.md5((cat + name).encode()).hexdigest()[:20], idx, dom)
