@@ -197,7 +197,7 @@ def build(cat, name, hdrs, meta, body, html, idx):
         msg[k] = v
     if 'date' not in have:
         tz = datetime.timezone(datetime.timedelta(hours=-5))
-        day = datetime.datetime(2025, 11, 3 + (idx * 5 // 7) % 26, 7, 30, tzinfo=tz)
+        day = datetime.datetime(2025, 11, 3 + (idx * 5 // 7) % 3, 7, 30, tzinfo=tz)   # Nov 3-5, the week the texts talk about
         when = day + datetime.timedelta(seconds=(idx * 7919 + len(body) * 37) % 37800)   # 07:30-18:00
         msg['Date'] = email.utils.format_datetime(when)
     client_headers(msg, have, meta, body, idx)
