@@ -12,6 +12,7 @@ Messages are hand-written, one block each, in msgs/<category>.txt. Each block:
     @split: holdout|dev          (optional; default: NNN % 3 == 0 -> holdout, fixed before any scoring)
     @attach: att/x.fods -> xlsx | File Name.xlsx     (convert with LibreOffice / iconv / ghostscript)
     @zip: Name.zip | att/a.fodt -> docx as a.docx ; att/b.csv as b.csv
+    @inline: att/x.html -> png | image001.png | cid   (image inside the HTML part, multipart/related)
     @htmlonly: true              (body is text/html only)
     @cte: base64|quoted-printable|8bit   (optional body transfer encoding)
     @client: outlook|web|iphone|none  (which client headers to add; default guessed from the sender)
@@ -126,12 +127,12 @@ def parse(path):
             if raw[:m.start()].rstrip('\n').count('\n\n') == 0 and not raw[m.start():].startswith('\n'):
                 raw = raw[:m.start()].rstrip('\n') + '\n\n' + raw[m.start():].lstrip('\n')
         head, _, body = raw.partition('\n\n')
-        hdrs, meta = [], {'attach': [], 'zip': []}
+        hdrs, meta = [], {'attach': [], 'zip': [], 'inline': []}
         for line in head.split('\n'):
             if line.startswith('@'):
                 k, _, v = line[1:].partition(':')
                 k, v = k.strip(), v.strip()
-                if k in ('attach', 'zip'):
+                if k in ('attach', 'zip', 'inline'):
                     meta[k].append(v)
                 else:
                     meta[k] = v
@@ -214,6 +215,12 @@ def build(cat, name, hdrs, meta, body, html, idx):
         msg.set_content(body, **kw)
         if html is not None:
             msg.add_alternative(html, subtype='html', **kw)
+    for spec in meta.get('inline', []):      # images shown inside the HTML part (multipart/related, cid:)
+        fields = [f.strip() for f in spec.split('|')]
+        src, conv = parse_src(fields[0])
+        cid = fields[2] if len(fields) > 2 else 'image001'
+        msg.get_body(('html',)).add_related(convert(src, conv), 'image', 'png', cid='<%s>' % cid,
+                                             filename=fields[1] if len(fields) > 1 else None)
     parts = []
     for spec in meta['attach']:
         fields = [f.strip() for f in spec.split('|')]
