@@ -58,7 +58,7 @@ def image_of_text(src, kind):
                         '-fill', '#222', '-annotate', '+40+50', text, '-rotate', '-2.5', '-background', '#9a958c',
                         '-flatten'] + look + ['-resize', '85%', out], check=True)
         return open(out, 'rb').read()
-    subprocess.run(['convert', '-size', '1275x1650', 'xc:white', '-font', 'DejaVu-Sans-Mono', '-pointsize', '19',
+    subprocess.run(['convert', '-size', '1275x1650', 'xc:white', '-font', 'DejaVu-Sans-Mono', '-pointsize', '17',
                     '-fill', 'black', '-annotate', '+90+110', text, '-rotate', '0.8', '-attenuate', '0.25',
                     '+noise', 'Gaussian', '-colorspace', 'Gray', '-quality', '45', jpg], check=True)
     pdf = jpg[:-4] + '.pdf'
