@@ -9,7 +9,7 @@ to assemble around the text:
 
   X-Build-HTML: file.html              text/html alternative (multipart/alternative)
   X-Build-HTMLOnly: file.html          body is text/html only (the plain text block is ignored)
-  X-Build-Calendar: file.ics           text/calendar; method=REQUEST alternative
+  X-Build-Calendar: file.ics           text/calendar alternative (method taken from the file)
   X-Build-Attach: src | how | name     attachment; how = raw | pdf | docx | xlsx | odt | csv (LibreOffice)
                                        | utf16bom | utf16 (iconv -t UTF-16LE) | scanpdf | png | jpg (ImageMagick
                                        + ghostscript: image only) | zip:a,b,c (zip of built attachments)
@@ -124,7 +124,8 @@ def build_message(path):
             msg.add_alternative(open(os.path.join(ATT, v), encoding='utf-8').read(), subtype='html')
         elif k == 'calendar':
             ics = open(os.path.join(ATT, v), encoding='utf-8').read().replace('\r\n', '\n').replace('\n', '\r\n')
-            msg.add_alternative(ics, subtype='calendar', params={'method': 'REQUEST'})
+            method = (re.search(r'^METHOD:(\w+)', ics, re.M) or re.search('(REQUEST)', 'REQUEST')).group(1)
+            msg.add_alternative(ics, subtype='calendar', params={'method': method})
     built = {}
     for k, v in build:
         if k == 'attach':
