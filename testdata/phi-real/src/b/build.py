@@ -13,6 +13,7 @@ to assemble around the text:
   X-Build-Attach: src | how | name     attachment; how = raw | pdf | docx | xlsx | odt | csv (LibreOffice)
                                        | utf16bom | utf16 (iconv -t UTF-16LE) | scanpdf | png | jpg (ImageMagick
                                        + ghostscript: image only) | zip:a,b,c (zip of built attachments)
+  X-Build-Part: src | how | name       built like an attachment but only for use inside a later zip:
   X-Build-CTE: base64 | quoted-printable | 8bit   body transfer encoding (default: let python choose)
   X-Build-Boundary: string             fixed MIME boundary (keeps rebuilds diffable)
 
@@ -128,7 +129,9 @@ def build_message(path):
             msg.add_alternative(ics, subtype='calendar', params={'method': method})
     built = {}
     for k, v in build:
-        if k == 'attach':
+        if k == 'part':            # built for a later zip: only, not attached itself
+            build_attachment(v, built)
+        elif k == 'attach':
             name, ctype, data = build_attachment(v, built)
             mt, st = ctype.split('/', 1)
             if mt == 'text':
