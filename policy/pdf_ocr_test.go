@@ -49,6 +49,7 @@ func TestRealToolPDFsAreFlaggedByTheDefaultPolicy(t *testing.T) {
 		{"lo-writer-referral.pdf", "ssn"},
 		{"lo-writer-discharge.pdf", "ssn"},
 		{"lo-writer-multipage.pdf", "ssn"},
+		{"lo-writer-intake-cff.pdf", "ssn"},
 		{"lo-calc-patients.pdf", "ssn"},
 		{"lo-calc-labs.pdf", "mrn"},
 		{"lo-impress-tumorboard.pdf", "ssn"},

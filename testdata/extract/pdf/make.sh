@@ -13,6 +13,9 @@ lo --infilter="HTML (StarWriter)" --convert-to pdf:writer_pdf_Export --outdir "$
 cp "$out/referral.pdf" lo-writer-referral.pdf
 lo --convert-to pdf:writer_pdf_Export --outdir "$out" src/discharge.txt
 cp "$out/discharge.pdf" lo-writer-discharge.pdf
+# An OpenType/CFF font (URW Nimbus Sans: embedded as Type 1) with Greek text.
+lo --infilter="HTML (StarWriter)" --convert-to pdf:writer_pdf_Export --outdir "$out" src/intake-cff.html
+cp "$out/intake-cff.pdf" lo-writer-intake-cff.pdf
 lo --infilter=CSV:44,34,76 --convert-to pdf:calc_pdf_Export --outdir "$out" src/labs.csv
 cp "$out/labs.pdf" lo-calc-labs.pdf
 lo --infilter=CSV:44,34,76 --convert-to pdf:calc_pdf_Export --outdir "$out" src/patients.csv
