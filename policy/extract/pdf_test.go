@@ -238,3 +238,31 @@ func TestPDFHelperLeavesNoFiles(t *testing.T) {
 		t.Errorf("left behind in TMPDIR: %d entries", len(left))
 	}
 }
+
+// FuzzPDF feeds mutated real-tool PDFs through the sandboxed engine: Walk
+// must return without error, within its limits, whatever the bytes.
+func FuzzPDF(f *testing.F) {
+	needTools(f, "pdftotext", "pdfimages")
+	for _, name := range []string{"lo-writer-referral.pdf", "lo-calc-labs.pdf", "gs-type3.pdf", "scan-referral.pdf", "broken-truncated.pdf"} {
+		f.Add(readFixture(f, pdfCorpus, name))
+	}
+	lim := Limits{MaxPartBytes: 1 << 20, ToolTimeout: 5 * time.Second}
+	f.Fuzz(func(t *testing.T, pdf []byte) {
+		o := walkString(t, mimeWithAttachment("application/pdf", "f.pdf", pdf), lim)
+		if n := len(o.all()); n > 1<<20+4096 {
+			t.Fatalf("%d bytes handed on, limit 1 MiB", n)
+		}
+	})
+}
+
+func BenchmarkWalkPDF(b *testing.B) {
+	needTools(b, "pdftotext", "pdfimages")
+	for _, name := range []string{"lo-writer-referral.pdf", "lo-writer-multipage.pdf", "scan-referral.pdf"} {
+		msg := mimeWithAttachment("application/pdf", name, readFixture(b, pdfCorpus, name))
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				walkString(b, msg, Limits{})
+			}
+		})
+	}
+}
