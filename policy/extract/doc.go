@@ -57,8 +57,8 @@
 //   - "decode": bad base64/QP, unknown transfer encoding, broken multipart,
 //     zip, XML, JSON or PDF structure.
 //   - "encrypted": application/pkcs7-mime, multipart/encrypted, PGP (MIME or
-//     armoured), encrypted zip members, PDFs that need a password to open (or
-//     forbid copying text), password-protected OOXML (a Compound File holding
+//     armoured), encrypted zip members, PDFs that need a password to open
+//     (owner-only restrictions do not stop reading), password-protected OOXML (a Compound File holding
 //     "EncryptedPackage").
 //   - "zip_bomb": a zip member or gzip stream inflating beyond MaxZipRatio
 //     times its compressed size (members under 1 MiB are exempt). A PDF's

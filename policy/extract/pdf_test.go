@@ -48,6 +48,7 @@ func TestPDFCorpusTextIsRead(t *testing.T) {
 	}{
 		{"lo-writer-referral.pdf", []string{"Deborah Xiong", "MRN: 4471902", "SSN 512-48-3901", "09/17/1962"}},
 		{"lo-writer-discharge.pdf", []string{"MRN: 5529048", "SSN: 342-71-2290"}},
+		{"lo-writer-restricted.pdf", []string{"MRN: 5529048", "SSN: 342-71-2290"}}, // owner password only
 		{"lo-writer-intake-cff.pdf", []string{"Zoë Papadopoulou", "Ζωή Παπαδοπούλου", "SSN: 631-27-4408", "MRN: 7730415"}},
 		{"lo-writer-multipage.pdf", []string{"Slot 1", "Slot 300", "SSN 455-18-7623"}},
 		{"lo-calc-labs.pdf", []string{"MRN 8830217", "Jane Q Testcase", "HbA1c"}},

@@ -32,6 +32,7 @@ mk lo-writer-referral.pdf 'finding ssn' 'finding mrn' flagged
 mk lo-writer-discharge.pdf 'finding ssn' 'finding mrn' flagged
 mk lo-writer-multipage.pdf 'finding ssn' 'finding mrn' flagged
 mk lo-writer-intake-cff.pdf 'finding ssn' 'finding mrn' flagged
+mk lo-writer-restricted.pdf 'finding ssn' 'finding mrn' flagged
 mk lo-calc-patients.pdf 'finding ssn' flagged
 mk lo-calc-labs.pdf 'finding mrn' flagged
 mk lo-impress-tumorboard.pdf 'finding ssn' 'finding mrn' flagged

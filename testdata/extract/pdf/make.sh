@@ -40,6 +40,11 @@ cp "$out/multipage.pdf" lo-writer-multipage.pdf
 lo --convert-to 'pdf:writer_pdf_Export:{"EncryptFile":{"type":"boolean","value":"true"},"DocumentOpenPassword":{"type":"string","value":"secret"}}' --outdir "$out" src/discharge.txt
 cp "$out/discharge.pdf" lo-writer-encrypted.pdf
 
+# Owner password only (copying forbidden, opens without a password): the
+# text is readable and must be read.
+lo --convert-to 'pdf:writer_pdf_Export:{"RestrictPermissions":{"type":"boolean","value":"true"},"PermissionPassword":{"type":"string","value":"owner"},"EnableCopyingOfContent":{"type":"boolean","value":"false"}}' --outdir "$out" src/discharge.txt
+cp "$out/discharge.pdf" lo-writer-restricted.pdf
+
 # Ghostscript: a PostScript claim letter (Helvetica) and a Type 3 font.
 ps2pdf src/claim.ps gs-claim.pdf
 ps2pdf src/type3.ps gs-type3.pdf
