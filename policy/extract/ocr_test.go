@@ -24,6 +24,16 @@ func TestOCRReadsImageOnlyPDF(t *testing.T) {
 	}
 }
 
+// Text drawn as outlines is rendered and read too.
+func TestOCRReadsOutlinedTextPDF(t *testing.T) {
+	needTools(t, "pdftotext", "pdfimages", "pdftoppm", "tesseract")
+	pdf := readFixture(t, pdfCorpus, "gs-outlines.pdf")
+	o := walkString(t, mimeWithAttachment("application/pdf", "flat.pdf", pdf), ocrOn)
+	if !strings.Contains(o.all(), "512-48-3901") || len(o.res.Unscannable) != 0 {
+		t.Errorf("text %q, unscannable %v", o.all(), o.res.Unscannable)
+	}
+}
+
 func TestOCRReadsImages(t *testing.T) {
 	needTools(t, "tesseract")
 	for _, c := range []struct{ file, ctype string }{

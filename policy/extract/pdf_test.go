@@ -75,11 +75,12 @@ func TestPDFCorpusTextIsRead(t *testing.T) {
 }
 
 func TestPDFFailuresAreUnscannable(t *testing.T) {
-	needTools(t, "pdftotext", "pdfimages")
+	needTools(t, "pdftotext", "pdfimages", "pdftoppm")
 	cases := []struct{ file, reason string }{
 		{"lo-writer-encrypted.pdf", ReasonEncrypted},
 		{"broken-truncated.pdf", ReasonDecode},
 		{"scan-referral.pdf", ReasonImageOnly}, // a scan, OCR off: never "scanned, no findings"
+		{"gs-outlines.pdf", ReasonImageOnly},   // text as vector outlines: no text, no image, not blank
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
@@ -105,6 +106,15 @@ func TestPDFTruncatedAnywhereIsNotClean(t *testing.T) {
 		if len(o.res.Unscannable) == 0 {
 			t.Errorf("cut at %d%%: no unscannable (text %q)", frac, o.all())
 		}
+	}
+}
+
+// A blank page is not a scan: nothing to read, nothing to flag.
+func TestPDFBlankPageIsClean(t *testing.T) {
+	needTools(t, "pdftotext", "pdfimages", "pdftoppm")
+	o := walkString(t, mimeWithAttachment("application/pdf", "blank.pdf", buildPDF(t, "", false)), Limits{})
+	if len(o.res.Unscannable) != 0 {
+		t.Errorf("unscannable = %v", o.res.Unscannable)
 	}
 }
 

@@ -41,5 +41,6 @@ mk gs-type3.pdf 'finding ssn' 'finding mrn' flagged
 # A scan (OCR off by default), a password-protected export, a cut file:
 # never "scanned, no findings".
 mk scan-referral.pdf 'unscannable image_only' flagged
+mk gs-outlines.pdf 'unscannable image_only' flagged
 mk lo-writer-encrypted.pdf 'unscannable encrypted' flagged
 mk broken-truncated.pdf 'unscannable decode' flagged

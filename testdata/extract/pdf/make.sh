@@ -53,5 +53,9 @@ ps2pdf src/type3.ps gs-type3.pdf
 # image-only PDF, as a scanner or "print to image" produces it.
 gs -q -dNOPAUSE -dBATCH -dSAFER -sDEVICE=pdfimage24 -r200 -sOutputFile=scan-referral.pdf lo-writer-referral.pdf
 
+# Text turned into outlines ("flattened"): no text, no image, but a page
+# anyone can read.
+gs -q -dNOPAUSE -dBATCH -dSAFER -sDEVICE=pdfwrite -dNoOutputFonts -sOutputFile=gs-outlines.pdf lo-writer-referral.pdf
+
 # Broken: the referral cut in half (no xref, no trailer, streams cut).
 head -c "$(( $(wc -c <lo-writer-referral.pdf) / 2 ))" lo-writer-referral.pdf >broken-truncated.pdf
