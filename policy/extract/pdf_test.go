@@ -277,3 +277,20 @@ func BenchmarkWalkPDF(b *testing.B) {
 		})
 	}
 }
+
+func TestMissingHelpersNamesWhatIsNotInstalled(t *testing.T) {
+	old := lookTool
+	lookTool = func(name string) (string, error) {
+		if name == "pdftotext" || name == "tesseract" {
+			return "", exec.ErrNotFound
+		}
+		return "/usr/bin/" + name, nil
+	}
+	defer func() { lookTool = old }()
+	if got := strings.Join(MissingHelpers(Limits{}), ","); got != "pdftotext" {
+		t.Errorf("OCR off: %s", got)
+	}
+	if got := strings.Join(MissingHelpers(Limits{OCR: OCR{Enabled: true}}), ","); got != "pdftotext,tesseract" {
+		t.Errorf("OCR on: %s", got)
+	}
+}

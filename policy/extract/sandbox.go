@@ -187,3 +187,21 @@ func spoolTemp(r io.Reader, max int64) (f *os.File, over bool, err error) {
 	}
 	return f, false, nil
 }
+
+// MissingHelpers names the helper tools that lim needs and that are not
+// installed, for start-up checks: without them PDFs (and, with OCR on,
+// images and scans) are "tool_missing", which the default policy treats as
+// PHI.
+func MissingHelpers(lim Limits) []string {
+	need := []string{"prlimit", "pdftotext", "pdfimages", "pdftoppm"}
+	if lim.OCR.Enabled {
+		need = append(need, "tesseract")
+	}
+	var missing []string
+	for _, t := range need {
+		if _, err := lookTool(t); err != nil {
+			missing = append(missing, t)
+		}
+	}
+	return missing
+}
