@@ -26,7 +26,8 @@
 //     as archive members.
 //   - PDF: the text poppler's pdftotext reads (every font kind, ToUnicode,
 //     encodings, all filters), run as a limited subprocess (sandbox.go);
-//     image-only pages are found with pdfimages (see pdf.go).
+//     pages that are images, or drawings without text, are found with
+//     pdfimages and a pdftoppm thumbnail (see pdf.go).
 //   - OCR, only when Limits.OCR.Enabled and tesseract is installed: image
 //     attachments (PNG, JPEG, GIF, BMP, TIFF, recognised by content) and
 //     image-only PDF pages rendered by pdftoppm (see ocr.go).
@@ -69,9 +70,9 @@
 //   - "image_only": PDF pages that are images with (almost) no text, a scan,
 //     while OCR is off.
 //   - "tool_missing": the helper needed for this part is not installed:
-//     pdftotext/pdfimages (poppler-utils) for any PDF, prlimit (util-linux),
-//     pdftoppm and tesseract (or a language's traineddata) with OCR on for
-//     images and scans.
+//     pdftotext, pdfimages, pdftoppm (poppler-utils) for any PDF, prlimit
+//     (util-linux) for every helper, tesseract (or a language's traineddata)
+//     with OCR on for images and scans. MissingHelpers lists them at start.
 //   - "internal": the scanner itself failed (no temp space).
 //
 // A helper that runs past ToolTimeout (or OCR.Timeout) is "timeout", one that
