@@ -48,6 +48,7 @@ func TestRealToolPDFsAreFlaggedByTheDefaultPolicy(t *testing.T) {
 	for _, c := range []struct{ file, finding string }{
 		{"lo-writer-referral.pdf", "ssn"},
 		{"lo-writer-discharge.pdf", "ssn"},
+		{"lo-writer-restricted.pdf", "ssn"},
 		{"lo-writer-multipage.pdf", "ssn"},
 		{"lo-writer-intake-cff.pdf", "ssn"},
 		{"lo-calc-patients.pdf", "ssn"},
