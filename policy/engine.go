@@ -137,6 +137,11 @@ func NewEngine(set *Set) (*Engine, error) {
 	if l.Timeout > 0 {
 		lim.Timeout = l.Timeout
 	}
+	// Helpers and OCR: extract fills what is left zero with its defaults.
+	lim.ToolMemory, lim.ToolTimeout = l.HelperMemory, l.HelperTimeout
+	o := set.Settings.OCR
+	lim.OCR = extract.OCR{Enabled: o.Enabled, Languages: o.Languages, Timeout: o.Timeout,
+		MaxPixels: o.MaxPixels, MaxPages: o.MaxPages, DPI: o.DPI}
 	e := &Engine{set: set, scanner: sc, limits: lim,
 		wd: &mime.WordDecoder{CharsetReader: charset.Reader}}
 	for _, t := range set.Settings.SubjectTags {

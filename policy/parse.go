@@ -18,7 +18,7 @@ func (c *compiler) settings(n *yaml.Node) {
 		return
 	}
 	c.settingsFile, c.settingsLine = c.file, n.Line
-	m := c.mapping(n, "settings", "subject_tags", "limits", "detect")
+	m := c.mapping(n, "settings", "subject_tags", "limits", "detect", "ocr")
 	if m == nil {
 		return
 	}
@@ -40,11 +40,76 @@ func (c *compiler) settings(n *yaml.Node) {
 	if v := m["detect"]; v != nil {
 		c.detectSettings(v)
 	}
+	if v := m["ocr"]; v != nil {
+		c.ocrSettings(v)
+	}
+}
+
+// reOCRLang is a tesseract language code (traineddata name); it becomes a
+// command-line argument, so nothing else may pass.
+var reOCRLang = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{1,31}$`)
+
+func (c *compiler) ocrSettings(n *yaml.Node) {
+	const p = "settings.ocr"
+	m := c.mapping(n, p, "enabled", "languages", "timeout", "max_pixels", "max_pages", "dpi")
+	if m == nil {
+		return
+	}
+	o := &c.set.Settings.OCR
+	if v := m["enabled"]; v != nil {
+		o.Enabled, _ = c.boolean(v, p+".enabled")
+	}
+	if v := m["languages"]; v != nil {
+		langs, _ := c.strList(v, p+".languages")
+		if len(langs) == 0 {
+			c.errf(v, p+".languages", "must name at least one tesseract language (example: [eng])")
+		}
+		for i, l := range langs {
+			if !reOCRLang.MatchString(l) {
+				c.errf(elemNode(v, i), fmt.Sprintf("%s.languages[%d]", p, i), "not a tesseract language code (examples: eng, deu, chi_sim)")
+			}
+		}
+		o.Languages = langs
+	}
+	if v := m["timeout"]; v != nil {
+		o.Timeout = c.positiveDuration(v, p+".timeout")
+	}
+	if v := m["max_pixels"]; v != nil {
+		if x, ok := c.integer(v, p+".max_pixels", 10000); ok {
+			o.MaxPixels = x
+		}
+	}
+	if v := m["max_pages"]; v != nil {
+		if x, ok := c.integer(v, p+".max_pages", 1); ok {
+			o.MaxPages = int(x)
+		}
+	}
+	if v := m["dpi"]; v != nil {
+		if x, ok := c.integer(v, p+".dpi", 72); ok {
+			if x > 1200 {
+				c.errf(v, p+".dpi", "must be at most 1200")
+			}
+			o.DPI = int(x)
+		}
+	}
+}
+
+func (c *compiler) positiveDuration(v *yaml.Node, path string) time.Duration {
+	s, ok := c.str(v, path)
+	if !ok {
+		return 0
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		c.errf(v, path, "not a positive duration (examples: 30s, 2m)")
+		return 0
+	}
+	return d
 }
 
 func (c *compiler) limits(n *yaml.Node) {
 	const p = "settings.limits"
-	m := c.mapping(n, p, "max_depth", "max_parts", "max_decoded_bytes", "max_part_bytes", "max_header_bytes", "max_zip_ratio", "timeout")
+	m := c.mapping(n, p, "max_depth", "max_parts", "max_decoded_bytes", "max_part_bytes", "max_header_bytes", "max_zip_ratio", "timeout", "helper_memory", "helper_timeout")
 	if m == nil {
 		return
 	}
@@ -84,6 +149,17 @@ func (c *compiler) limits(n *yaml.Node) {
 			}
 			l.Timeout = d
 		}
+	}
+	if v := m["helper_memory"]; v != nil {
+		if x, ok := c.byteSize(v, p+".helper_memory"); ok {
+			if x < 64<<20 {
+				c.errf(v, p+".helper_memory", "must be at least 64MiB (pdftotext and tesseract need that much address space to start)")
+			}
+			l.HelperMemory = x
+		}
+	}
+	if v := m["helper_timeout"]; v != nil {
+		l.HelperTimeout = c.positiveDuration(v, p+".helper_timeout")
 	}
 }
 

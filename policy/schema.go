@@ -28,6 +28,18 @@ type Settings struct {
 	SubjectTags []string // recognised subject tags, as written
 	Limits      Limits
 	Detect      DetectSettings
+	OCR         OCRSettings
+}
+
+// OCRSettings turn on tesseract OCR of images and image-only PDF pages
+// (settings.ocr). Off by default; zero fields take the built-in defaults.
+type OCRSettings struct {
+	Enabled   bool
+	Languages []string // tesseract codes: eng, deu, chi_sim, ...
+	Timeout   time.Duration
+	MaxPixels int64
+	MaxPages  int
+	DPI       int
 }
 
 // Limits bound content extraction. Zero means the built-in default.
@@ -39,6 +51,8 @@ type Limits struct {
 	MaxHeaderBytes  int
 	MaxZipRatio     int
 	Timeout         time.Duration
+	HelperMemory    int64         // address space of each helper process (pdftotext, tesseract)
+	HelperTimeout   time.Duration // wall and CPU time of each helper run
 }
 
 // DetectSettings mirror detect.Config, with dictionary files already read.

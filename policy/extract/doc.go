@@ -24,9 +24,13 @@
 //     document, headers, footers, notes, comments, shared strings, inline and
 //     numeric cells, slides and notes, docProps; embedded objects are walked
 //     as archive members.
-//   - PDF: strings shown by Tj/TJ/'/" in content streams after FlateDecode,
-//     ASCIIHex or ASCII85; WinAnsi for simple fonts, ToUnicode CMaps for
-//     two-byte fonts (see pdf.go for the limits).
+//   - PDF: the text poppler's pdftotext reads (every font kind, ToUnicode,
+//     encodings, all filters), run as a limited subprocess (sandbox.go);
+//     pages that are images, or drawings without text, are found with
+//     pdfimages and a pdftoppm thumbnail (see pdf.go).
+//   - OCR, only when Limits.OCR.Enabled and tesseract is installed: image
+//     attachments (PNG, JPEG, GIF, BMP, TIFF, recognised by content) and
+//     image-only PDF pages rendered by pdftoppm (see ocr.go).
 //   - zip (nested) and gzip: every member is sniffed and read like an
 //     attachment, one level deeper.
 //
@@ -37,8 +41,9 @@
 // # No text, not unscannable
 //
 // image/*, audio/*, video/*, font/* and unknown binaries have no text; they
-// are skipped without a finding. So are PDF pages that are only images.
-// Attachment rules (name, type, size) in the policy cover those.
+// are skipped without a finding (images are OCR'd when OCR is on).
+// Attachment rules (name, type, size) in the policy cover those. A PDF page
+// that is only an image is not skipped: it is "image_only".
 //
 // # Unscannable (fail closed)
 //
@@ -53,15 +58,25 @@
 //   - "decode": bad base64/QP, unknown transfer encoding, broken multipart,
 //     zip, XML, JSON or PDF structure.
 //   - "encrypted": application/pkcs7-mime, multipart/encrypted, PGP (MIME or
-//     armoured), encrypted zip members, PDFs with /Encrypt, password-protected
-//     OOXML (a Compound File holding "EncryptedPackage").
-//   - "zip_bomb": a zip member, gzip stream or PDF stream inflating beyond
-//     MaxZipRatio times its compressed size (members under 1 MiB are exempt).
+//     armoured), encrypted zip members, PDFs that need a password to open
+//     (owner-only restrictions do not stop reading), password-protected OOXML (a Compound File holding
+//     "EncryptedPackage").
+//   - "zip_bomb": a zip member or gzip stream inflating beyond MaxZipRatio
+//     times its compressed size (members under 1 MiB are exempt). A PDF's
+//     streams are bounded by the helper's limits and MaxPartBytes of text.
 //   - "format": recognised but unreadable: legacy Compound File documents
 //     (.doc, .xls, .msg), rar, 7z, bzip2, xz, tar, zip methods other than
-//     store/deflate, PDF streams with unsupported filters, PDF two-byte fonts
-//     whose CMaps disagree.
+//     store/deflate.
+//   - "image_only": PDF pages that are images with (almost) no text, a scan,
+//     while OCR is off.
+//   - "tool_missing": the helper needed for this part is not installed:
+//     pdftotext, pdfimages, pdftoppm (poppler-utils) for any PDF, prlimit
+//     (util-linux) for every helper, tesseract (or a language's traineddata)
+//     with OCR on for images and scans. MissingHelpers lists them at start.
 //   - "internal": the scanner itself failed (no temp space).
+//
+// A helper that runs past ToolTimeout (or OCR.Timeout) is "timeout", one that
+// exhausts ToolMemory "size", one that crashes or rejects the file "decode".
 //
 // Index numbering: 0 is the top-level message; every MIME entity, nested
 // message and archive member takes the next number in walk order. Header
@@ -74,7 +89,9 @@
 // docx/xlsx/pptx) is copied into a temp file created by os.CreateTemp in
 // os.TempDir() (mode 0600) and unlinked at once, so it vanishes when closed
 // or when the process dies; it holds plaintext PHI only while that part is
-// read. A PDF is read into memory, at most MaxPartBytes. Nested header
+// read. A PDF is spooled the same way (at most MaxPartBytes) and handed to
+// the helpers as /dev/fd/3; images for OCR are held in memory (at most
+// OCR.MaxPixels*4 bytes). Nested header
 // sections are bounded by the message size (go-message enforces
 // MaxHeaderBytes only at the top), then checked against MaxHeaderBytes.
 //

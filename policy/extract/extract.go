@@ -22,6 +22,23 @@ type Limits struct {
 	MaxHeaderBytes  int           // per header section (default 1 MiB)
 	MaxZipRatio     int           // compression ratio cap for zip members (default 100)
 	Timeout         time.Duration // whole walk (default 30s); ctx also honoured
+	// Helper tools (pdftotext, pdfimages, pdftoppm, tesseract) run as
+	// limited subprocesses, see sandbox.go.
+	ToolMemory  int64         // address-space limit per helper process (default 1 GiB)
+	ToolTimeout time.Duration // per helper run (default 20s), within Timeout
+	OCR         OCR           // off unless OCR.Enabled
+}
+
+// OCR configures optical character recognition of images and image-only
+// PDF pages with tesseract. Off by default: it costs about a second of CPU
+// per page.
+type OCR struct {
+	Enabled   bool
+	Languages []string      // tesseract language codes (default ["eng"])
+	Timeout   time.Duration // per image or page (default 20s), within Limits.Timeout
+	MaxPixels int64         // largest image or rendered page, in pixels (default 40 million)
+	MaxPages  int           // image-only pages OCR'd per PDF; more is "size" (default 20)
+	DPI       int           // rendering resolution of PDF pages (default 300)
 }
 
 // DefaultLimits returns the limits Walk uses for zero fields.
@@ -34,6 +51,9 @@ func DefaultLimits() Limits {
 		MaxHeaderBytes:  1 << 20,
 		MaxZipRatio:     100,
 		Timeout:         30 * time.Second,
+		ToolMemory:      1 << 30,
+		ToolTimeout:     20 * time.Second,
+		OCR:             OCR{Languages: []string{"eng"}, Timeout: 20 * time.Second, MaxPixels: 40e6, MaxPages: 20, DPI: 300},
 	}
 }
 
@@ -59,6 +79,27 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.Timeout <= 0 {
 		l.Timeout = d.Timeout
+	}
+	if l.ToolMemory <= 0 {
+		l.ToolMemory = d.ToolMemory
+	}
+	if l.ToolTimeout <= 0 {
+		l.ToolTimeout = d.ToolTimeout
+	}
+	if len(l.OCR.Languages) == 0 {
+		l.OCR.Languages = d.OCR.Languages
+	}
+	if l.OCR.Timeout <= 0 {
+		l.OCR.Timeout = d.OCR.Timeout
+	}
+	if l.OCR.MaxPixels <= 0 {
+		l.OCR.MaxPixels = d.OCR.MaxPixels
+	}
+	if l.OCR.MaxPages <= 0 {
+		l.OCR.MaxPages = d.OCR.MaxPages
+	}
+	if l.OCR.DPI <= 0 {
+		l.OCR.DPI = d.OCR.DPI
 	}
 	return l
 }
@@ -91,16 +132,18 @@ type Part struct {
 
 // Unscannable reasons. The engine treats every one of them as a finding.
 const (
-	ReasonDepth     = "depth"     // nesting deeper than Limits.MaxDepth
-	ReasonParts     = "parts"     // more than Limits.MaxParts parts; the rest is not scanned
-	ReasonSize      = "size"      // a part or the whole walk exceeded its byte budget, or a header section was too big
-	ReasonTimeout   = "timeout"   // Limits.Timeout elapsed; the rest is not scanned
-	ReasonCharset   = "charset"   // unknown charset: the raw bytes were scanned anyway
-	ReasonDecode    = "decode"    // bad base64/QP, broken MIME/zip/XML/JSON/PDF structure
-	ReasonEncrypted = "encrypted" // S/MIME, PGP, encrypted zip member, password-protected PDF/office
-	ReasonZipBomb   = "zip_bomb"  // compression ratio above Limits.MaxZipRatio
-	ReasonFormat    = "format"    // a container or document we recognise but cannot read (legacy office, rar, 7z, ...)
-	ReasonInternal  = "internal"  // the scanner itself failed (e.g. no temp space)
+	ReasonDepth     = "depth"        // nesting deeper than Limits.MaxDepth
+	ReasonParts     = "parts"        // more than Limits.MaxParts parts; the rest is not scanned
+	ReasonSize      = "size"         // a part or the whole walk exceeded its byte budget, or a header section was too big
+	ReasonTimeout   = "timeout"      // Limits.Timeout elapsed; the rest is not scanned
+	ReasonCharset   = "charset"      // unknown charset: the raw bytes were scanned anyway
+	ReasonDecode    = "decode"       // bad base64/QP, broken MIME/zip/XML/JSON/PDF structure
+	ReasonEncrypted = "encrypted"    // S/MIME, PGP, encrypted zip member, password-protected PDF/office
+	ReasonZipBomb   = "zip_bomb"     // compression ratio above Limits.MaxZipRatio
+	ReasonFormat    = "format"       // a container or document we recognise but cannot read (legacy office, rar, 7z, ...)
+	ReasonInternal  = "internal"     // the scanner itself failed (e.g. no temp space)
+	ReasonImageOnly = "image_only"   // PDF pages that are only images (a scan) and OCR is off
+	ReasonNoTool    = "tool_missing" // the helper that reads this part (pdftotext, tesseract, prlimit) is not installed
 )
 
 // Unscannable names a part whose content was not (fully) scanned, and why.

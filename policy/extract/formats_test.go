@@ -259,54 +259,6 @@ func TestPptxSlidesAreExtractedInOrder(t *testing.T) {
 	}
 }
 
-func TestPDFFlateTextIsExtracted(t *testing.T) {
-	content := "BT /F1 12 Tf 72 720 Td (Patient SSN 123-45-6789) Tj 0 -14 Td [(MR)-10(N 44)5(5566)] TJ T* (Caf\\351 \\(x\\)) Tj ET"
-	pdf := buildPDF(t, content, false)
-	o := walkString(t, mimeWithAttachment("application/pdf", "r.pdf", pdf), Limits{})
-	all := o.all()
-	for _, want := range []string{"Patient SSN 123-45-6789", "MRN 445566", "Café (x)"} {
-		if !strings.Contains(all, want) {
-			t.Errorf("missing %q in %q", want, all)
-		}
-	}
-	if len(o.res.Unscannable) != 0 {
-		t.Errorf("unscannable = %v", o.res.Unscannable)
-	}
-}
-
-func TestPDFDisguisedAsImageIsStillRead(t *testing.T) {
-	pdf := buildPDF(t, "BT (SSN 123-45-6789) Tj ET", false)
-	o := walkString(t, mimeWithAttachment("image/png", "scan.png", pdf), Limits{})
-	if !strings.Contains(o.all(), "123-45-6789") {
-		t.Errorf("got %q", o.all())
-	}
-}
-
-func TestEncryptedPDFIsUnscannable(t *testing.T) {
-	pdf := buildPDF(t, "BT (SSN 123-45-6789) Tj ET", true)
-	o := walkString(t, mimeWithAttachment("application/pdf", "r.pdf", pdf), Limits{})
-	if !o.hasReason(ReasonEncrypted) {
-		t.Errorf("reasons = %v", o.reasons())
-	}
-}
-
-func TestPDFIdentityHFontUsesToUnicode(t *testing.T) {
-	// Codes 0001..000B map to "SSN 123-45-6789" pieces through a bfrange/bfchar CMap.
-	cmap := "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n2 beginbfchar\n<0001> <0053>\n<0002> <004E>\nendbfchar\n1 beginbfrange\n<0010> <0019> <0030>\nendbfrange\nendcmap\n"
-	show := "<0001000100020000>"
-	_ = show
-	content := "BT /F1 12 Tf (x) Tj <00010001000200110012001300140015> Tj ET"
-	pdf := buildPDF(t, content, false)
-	// Append a Type0 font marker and a CMap stream object before the xref.
-	extra := fmt.Sprintf("7 0 obj\n<< /Type /Font /Subtype /Type0 /Encoding /Identity-H >>\nendobj\n8 0 obj\n<< /Length %d >>\nstream\n%s\nendstream\nendobj\n", len(cmap), cmap)
-	i := bytes.Index(pdf, []byte("xref"))
-	pdf = append(pdf[:i:i], append([]byte(extra), pdf[i:]...)...)
-	o := walkString(t, mimeWithAttachment("application/pdf", "r.pdf", pdf), Limits{})
-	if !strings.Contains(o.all(), "SSN123") {
-		t.Errorf("got %q (reasons %v)", o.all(), o.reasons())
-	}
-}
-
 func TestZipMembersAreWalkedAndNestedZipToo(t *testing.T) {
 	inner := buildZip(t, zipEntry{name: "deep/notes.txt", data: []byte("inner SSN 123-45-6789")})
 	outer := buildZip(t,

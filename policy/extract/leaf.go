@@ -146,7 +146,12 @@ func (w *walker) leaf(body io.Reader, h hints, idx, depth int) {
 	part := &Part{Index: idx, Kind: h.kind, ContentType: h.mediaType, Filename: h.filename, Size: h.size, Depth: depth}
 	switch f {
 	case fmtNone:
-		// No text to scan; reading on would only cost time.
+		// No text to scan, unless OCR is on and this is a raster image a
+		// person could read; otherwise reading on would only cost time.
+		if kind := imageKind(head); kind != "" && w.lim.OCR.Enabled {
+			w.ocrImage(br, part, kind)
+			break
+		}
 		return
 	case fmtEncrypted:
 		w.flag(idx, ReasonEncrypted)
