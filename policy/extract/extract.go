@@ -428,37 +428,55 @@ type preambleWatcher struct {
 
 func (p *preambleWatcher) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
-	for _, c := range b[:n] {
-		p.feed(c)
-	}
+	p.feed(b[:n])
 	return n, err
 }
 
-func (p *preambleWatcher) feed(c byte) {
-	switch p.state {
-	case 0:
-		if len(p.preamble) < p.max {
-			p.preamble = append(p.preamble, c)
-		} else {
-			p.over = true
+// feed follows the stream a line at a time; only a line's first bytes are
+// kept, so long lines inside parts cost one IndexByte.
+func (p *preambleWatcher) feed(b []byte) {
+	for len(b) > 0 {
+		if p.state == 2 {
+			room := p.max - len(p.epilogue)
+			if len(b) > room {
+				p.over = true
+				b = b[:room]
+			}
+			p.epilogue = append(p.epilogue, b...)
+			return
 		}
-	case 2:
-		if len(p.epilogue) < p.max {
-			p.epilogue = append(p.epilogue, c)
-		} else {
-			p.over = true
+		seg := b
+		eol := bytes.IndexByte(b, '\n')
+		if eol >= 0 {
+			seg = b[:eol+1]
 		}
-		return
+		b = b[len(seg):]
+		if p.state == 0 {
+			room := p.max - len(p.preamble)
+			if len(seg) > room {
+				p.over = true
+			}
+			p.preamble = append(p.preamble, seg[:min(len(seg), room)]...)
+		}
+		p.lineLen += len(seg)
+		keep := len(p.delim) + 2
+		if take := min(len(seg), keep-len(p.line)); take > 0 {
+			p.line = append(p.line, seg[:take]...)
+			seg = seg[take:]
+		}
+		// Past the kept prefix, only a delimiter line needs looking at.
+		if len(seg) > 0 && !p.tailText && bytes.HasPrefix(p.line, p.delim) &&
+			len(bytes.Trim(seg, " \t\r\n")) > 0 {
+			p.tailText = true
+		}
+		if eol >= 0 {
+			p.endLine()
+		}
 	}
-	p.lineLen++
-	if len(p.line) < len(p.delim)+2 {
-		p.line = append(p.line, c)
-	} else if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
-		p.tailText = true
-	}
-	if c != '\n' {
-		return
-	}
+}
+
+// endLine checks the finished line for a delimiter.
+func (p *preambleWatcher) endLine() {
 	// A delimiter line is the delimiter, maybe "--", then only white space.
 	if bytes.HasPrefix(p.line, p.delim) && !p.tailText {
 		rest := p.line[len(p.delim):]
