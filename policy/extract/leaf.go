@@ -30,6 +30,7 @@ const (
 	fmtFormat                  // recognised but unreadable (rar, 7z, ...), or an unknown binary
 	fmtTNEF                    // application/ms-tnef (winmail.dat): body and attachments
 	fmtDICOM                   // DICOM: patient and study text fields, up to the pixel data
+	fmtRTF                     // RTF: visible text, control words dropped
 )
 
 const (
@@ -79,6 +80,10 @@ func classify(mt string, params map[string]string, filename string, head []byte)
 		return fmtFormat
 	case bytes.HasPrefix(trimmed, []byte("MSH|")):
 		return fmtHL7
+	case bytes.HasPrefix(trimmed, []byte(`{\rtf`)):
+		// Read as RTF, not as text: Word splits numbers across runs
+		// ("512-48-{\b 3901}") and writes accents as \'fc.
+		return fmtRTF
 	}
 	switch {
 	case strings.Contains(mt, "hl7") || ext == ".hl7":
@@ -221,6 +226,8 @@ func (w *walker) leaf(body io.Reader, h hints, idx, depth int) {
 		w.tnef(br, part)
 	case fmtDICOM:
 		w.dicom(br, part)
+	case fmtRTF:
+		w.emit(part, rtfText(br, nil))
 	}
 	if w.err == nil && !w.stop {
 		w.fail(idx, rec.err)

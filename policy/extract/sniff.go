@@ -41,7 +41,8 @@ func isMedia(head []byte) bool {
 		return true
 	case bytes.HasPrefix(head, []byte("\x00\x00\x00\x0cjP  ")), bytes.HasPrefix(head, []byte("\xff\x0a")): // JPEG 2000, JPEG XL
 		return true
-	case len(head) >= 12 && string(head[4:8]) == "ftyp": // ISO BMFF: MP4, MOV, M4A, HEIC, AVIF, 3GP
+	case len(head) >= 12 && (string(head[4:8]) == "ftyp" || string(head[4:8]) == "moov" ||
+		string(head[4:8]) == "mdat" || string(head[4:8]) == "wide" || string(head[4:8]) == "free"): // ISO BMFF / QuickTime: MP4, MOV, M4A, HEIC, AVIF, 3GP
 		return true
 	case bytes.HasPrefix(head, []byte("\x1a\x45\xdf\xa3")): // Matroska / WebM
 		return true
@@ -65,7 +66,9 @@ func isMedia(head []byte) bool {
 func noTextType(mt string) bool {
 	switch mt {
 	case "application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature",
-		"application/pkcs7-certificates", "application/x-x509-ca-cert", "application/pkix-cert":
+		"application/pkcs7-certificates", "application/x-x509-ca-cert", "application/pkix-cert",
+		"application/applefile": // the AppleDouble header: Finder metadata
+
 		return true
 	}
 	return false

@@ -181,3 +181,23 @@ func b64(b []byte) string {
 	out.WriteString(s)
 	return out.String()
 }
+
+// Before: RTF was scanned as raw text, so "\'fc" stood for ü and a number
+// split by formatting ("512-48-{\b 3901}") was two numbers.
+func TestRTFIsReadAsText(t *testing.T) {
+	o := walkString(t, mimeWithAttachment("application/rtf", "referral.rtf", readFixture(t, "sniff", "referral-rtf.rtf")), Limits{})
+	all := o.all()
+	for _, want := range []string{"Patient: Jürgen Testcase", "MRN: 4471902", "SSN: 512-48-3901", "metastatic melanoma"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("missing %q in %q", want, all)
+		}
+	}
+	if strings.Contains(all, "Liberation") || strings.Contains(all, `\par`) {
+		t.Errorf("RTF markup in the text: %q", all)
+	}
+	word := `{\rtf1\ansi\ansicpg1252{\fonttbl{\f0 Arial;}}{\*\generator Word}\pard SSN 512-48-{\b 3901}\par{\*\annotation comment MRN 4471902}\par}`
+	o = walkString(t, mimeWithAttachment("application/msword", "x.doc", []byte(word)), Limits{})
+	if !strings.Contains(o.all(), "SSN 512-48-3901") || !strings.Contains(o.all(), "MRN 4471902") || strings.Contains(o.all(), "Word") {
+		t.Errorf("got %q", o.all())
+	}
+}

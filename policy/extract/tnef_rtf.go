@@ -227,6 +227,8 @@ func rtfText(r io.Reader, enc encoding.Encoding) io.Reader {
 				_ = br.UnreadByte() // the delimiter belongs to the text
 			}
 			switch string(word) {
+			case "annotation", "footnote":
+				top.skip = false // comments and footnotes are text, even under \*
 			case "par", "line", "row", "sect", "page":
 				if !top.skip {
 					dst = append(dst, '\n')
