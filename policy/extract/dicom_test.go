@@ -87,3 +87,16 @@ func FuzzDICOM(f *testing.F) {
 		w.dicom(strings.NewReader(string(b)), p)
 	})
 }
+
+func TestDICOMFromImg2dcmIsRead(t *testing.T) {
+	o := walkString(t, mimeWithAttachment("application/dicom", "photo.dcm", readFixture(t, "dicom", "photo-jpeg.dcm")), Limits{})
+	all := o.all()
+	for _, want := range []string{"patient name: Jane Q Testcase\n", "MRN: 4471902\n", "DOB: 04/26/1946\n", "study description: Dermatology photo - metastatic melanoma\n"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("missing %q in %q", want, all)
+		}
+	}
+	if len(o.res.Unscannable) != 0 {
+		t.Errorf("unscannable = %v", o.res.Unscannable)
+	}
+}

@@ -36,18 +36,15 @@ const (
 	attAttachData     = 0x0006800f
 	attAttachment     = 0x00069005
 
-	prSubject          = 0x0037
-	prBody             = 0x1000
-	prRTFCompressed    = 0x1009
-	prHTML             = 0x1013
-	prAttachDataBin    = 0x3701
-	prAttachFilename   = 0x3704
-	prAttachLongName   = 0x3707
-	prAttachMimeTag    = 0x370e
-	prDisplayName      = 0x3001
-	prAttachLongPath   = 0x370d
-	prAttachContentID  = 0x3712
-	prAttachContentLoc = 0x3713
+	prSubject        = 0x0037
+	prBody           = 0x1000
+	prRTFCompressed  = 0x1009
+	prHTML           = 0x1013
+	prAttachDataBin  = 0x3701
+	prAttachFilename = 0x3704
+	prAttachLongName = 0x3707
+	prAttachMimeTag  = 0x370e
+	prDisplayName    = 0x3001
 
 	ptShort    = 0x0002
 	ptLong     = 0x0003
