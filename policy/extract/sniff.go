@@ -54,6 +54,8 @@ func isMedia(head []byte) bool {
 		return true
 	case len(head) >= 2 && head[0] == 0xff && head[1]&0xe0 == 0xe0 && head[1]&0x06 != 0: // MPEG audio frame sync
 		return true
+	case len(head) >= 2 && head[0] == 0xff && head[1]&0xf6 == 0xf0: // AAC in ADTS frames
+		return true
 	case len(head) > 376 && head[0] == 0x47 && head[188] == 0x47 && head[376] == 0x47: // MPEG-TS
 		return true
 	}

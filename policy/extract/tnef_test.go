@@ -151,3 +151,27 @@ func FuzzTNEF(f *testing.F) {
 		w.tnef(bytes.NewReader(b), &Part{Index: w.res.Parts, Kind: KindAttachment})
 	})
 }
+
+func TestTNEFEmbeddedMessageIsWalked(t *testing.T) {
+	o := walkString(t, mimeWithAttachment("application/ms-tnef", "winmail.dat", readFixture(t, "tnef", "embedded.dat")), Limits{})
+	if len(o.res.Unscannable) != 0 {
+		t.Errorf("unscannable = %v", o.res.Unscannable)
+	}
+	var inner, notes bool
+	for _, p := range o.parts {
+		if p.Filename == "Lab results" && strings.Contains(p.text, "SSN 512-48-3901") && p.Depth == 2 {
+			inner = true
+		}
+		if p.Filename == "notes.txt" && strings.Contains(p.text, "MRN 4471902") && p.Depth == 3 {
+			notes = true
+		}
+	}
+	if !inner || !notes {
+		t.Errorf("embedded message body %v, its attachment %v: %q", inner, notes, o.all())
+	}
+	// Depth is bounded like any nesting.
+	o = walkString(t, mimeWithAttachment("application/ms-tnef", "winmail.dat", readFixture(t, "tnef", "embedded.dat")), Limits{MaxDepth: 2})
+	if !o.hasReason(ReasonDepth) {
+		t.Errorf("reasons = %v", o.reasons())
+	}
+}

@@ -73,6 +73,7 @@ func (p *props) counted(typ, id uint16, v []byte) {
 func (p *props) string8(id uint16, s string) { p.counted(0x001e, id, append([]byte(s), 0)) }
 func (p *props) unicode(id uint16, s string) { p.counted(0x001f, id, utf16le(s+"\x00")) }
 func (p *props) binary(id uint16, v []byte)  { p.counted(0x0102, id, v) }
+func (p *props) object(id uint16, v []byte)  { p.counted(0x000d, id, v) }
 
 func (p *props) bytes() []byte { return append(u32(uint32(p.n)), p.b.Bytes()...) }
 
@@ -235,6 +236,29 @@ func main() {
 	s.attr(lvlMessage, 0x00069003, p.bytes())
 	attach(s, "notes.txt", "notes.txt", "text/plain", []byte("Follow-up for MRN 4471902 in two weeks.\r\n"))
 	if err := os.WriteFile("html.dat", s.Bytes(), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	html := s.Bytes()
+
+	// embedded.dat: a message forwarded as an attachment (Outlook's
+	// "Forward as attachment"): PR_ATTACH_METHOD 5, the message itself a
+	// TNEF stream inside PR_ATTACH_DATA_OBJ (PT_OBJECT, after IID_IMessage).
+	s = newStream()
+	s.attr(lvlMessage, 0x00089006, u32(0x00010000))
+	s.attr(lvlMessage, 0x00069007, append(u32(1252), u32(0)...))
+	s.attr(lvlMessage, 0x00078008, []byte("IPM.Note\x00"))
+	p = props{}
+	p.string8(0x1000, "Forwarding the lab message below.")
+	s.attr(lvlMessage, 0x00069003, p.bytes())
+	s.attr(lvlAttachment, 0x00069002, renddata())
+	s.attr(lvlAttachment, 0x00018010, []byte("Lab results\x00"))
+	p = props{}
+	p.long(0x3705, 5) // ATTACH_EMBEDDED_MSG
+	p.string8(0x3001, "Lab results")
+	iid := []byte{0x07, 0x03, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46} // IID_IMessage
+	p.object(0x3701, append(iid, html...))
+	s.attr(lvlAttachment, 0x00069005, p.bytes())
+	if err := os.WriteFile("embedded.dat", s.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
 }
