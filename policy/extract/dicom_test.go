@@ -100,3 +100,13 @@ func TestDICOMFromImg2dcmIsRead(t *testing.T) {
 		t.Errorf("unscannable = %v", o.res.Unscannable)
 	}
 }
+
+// A 20 MB DICOM (a CT-sized pixel payload): the text fields are read and
+// the pixel data is not, so the cost is that of decoding the base64 only.
+func BenchmarkWalkDICOM20MB(b *testing.B) {
+	data := readFixture(b, "dicom", "patient.dcm")
+	i := strings.Index(string(data), "\xe0\x7f\x10\x00OB")
+	big := append(append([]byte(nil), data[:i+8]...), 0, 0, 0x40, 0x01) // 20 MiB of pixel data
+	big = append(big, make([]byte, 20<<20)...)
+	benchWalk(b, mimeWithAttachment("application/dicom", "ct.dcm", big))
+}

@@ -122,6 +122,9 @@ func rtfText(r io.Reader, enc encoding.Encoding) io.Reader {
 		if c < 0x80 {
 			return append(dst, c)
 		}
+		if cm, ok := enc.(*charmap.Charmap); ok {
+			return utf8.AppendRune(dst, cm.DecodeByte(c))
+		}
 		s, err := enc.NewDecoder().Bytes([]byte{c})
 		if err != nil {
 			return append(dst, '?')

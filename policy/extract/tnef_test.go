@@ -175,3 +175,7 @@ func TestTNEFEmbeddedMessageIsWalked(t *testing.T) {
 		t.Errorf("reasons = %v", o.reasons())
 	}
 }
+
+func BenchmarkWalkTNEF(b *testing.B) {
+	benchWalk(b, mimeWithAttachment("application/ms-tnef", "winmail.dat", readFixture(b, "tnef", "rtf.dat")))
+}
