@@ -77,7 +77,11 @@ const (
 type Part struct {
 	Index       int    // entity index: 0 is the top-level message, then MIME parts and archive members in walk order
 	Kind        Kind   // header, body or attachment
-	Field       string // for headers: "subject", "from", ... (lowercase); for body/attachment: ""
+	// Field: for headers "subject", "from", ... (lowercase), and "filename"
+	// for an attachment's decoded file name (underscores as spaces), scanned
+	// like a header; "preamble" for the text before the first boundary or
+	// after the last one of a multipart (Kind body); else "".
+	Field       string
 	ContentType string // media type as declared (lowercase) or sniffed for zip members
 	// Filename is the attachment file name, decoded. SENSITIVE: the engine may
 	// match it against rules but must never log it.
