@@ -75,8 +75,8 @@ const (
 
 // Part is one piece of text handed to the Walk callback.
 type Part struct {
-	Index       int    // entity index: 0 is the top-level message, then MIME parts and archive members in walk order
-	Kind        Kind   // header, body or attachment
+	Index int  // entity index: 0 is the top-level message, then MIME parts and archive members in walk order
+	Kind  Kind // header, body or attachment
 	// Field: for headers "subject", "from", ... (lowercase), and "filename"
 	// for an attachment's decoded file name (underscores as spaces), scanned
 	// like a header; "preamble" for the text before the first boundary or
