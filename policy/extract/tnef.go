@@ -98,6 +98,15 @@ func (w *walker) tnef(r io.Reader, p *Part) {
 	var unicodeBodies [][]byte                      // PR_BODY as PT_UNICODE (already UTF-8)
 	var rtf, html [][]byte
 	var props []byte // other message string properties, one per line
+	seen := map[string]bool{}
+	addProp := func(v string) {
+		// The subject comes as attSubject, PR_SUBJECT and
+		// PR_CONVERSATION_TOPIC: scan each distinct string once.
+		if v = strings.TrimSpace(v); v != "" && !seen[v] {
+			seen[v] = true
+			props = append(append(props, v...), '\n')
+		}
+	}
 	var att *tnefAttachment
 	var atts []*tnefAttachment
 	bad := false
@@ -141,7 +150,7 @@ func (w *walker) tnef(r io.Reader, p *Part) {
 		case level == tnefLevelMessage && id == attBody:
 			bodies = append(bodies, bytes.TrimRight(data, "\x00"))
 		case level == tnefLevelMessage && id == attSubject:
-			props = append(append(props, bytes.TrimRight(data, "\x00")...), '\n')
+			addProp(decodeString(enc, data))
 		case level == tnefLevelMessage && id == attMsgProps:
 			ps, err := mapiProps(data)
 			if err != nil {
@@ -158,9 +167,9 @@ func (w *walker) tnef(r io.Reader, p *Part) {
 				case pr.id == prHTML:
 					html = append(html, pr.value)
 				case pr.typ == ptUnicode:
-					props = append(append(props, utf16String(pr.value)...), '\n')
+					addProp(utf16String(pr.value))
 				case pr.typ == ptString8:
-					props = append(append(props, decodeString(enc, pr.value)...), '\n')
+					addProp(decodeString(enc, pr.value))
 				}
 			}
 		case level == tnefLevelAttachment && id == attAttachRenddata:

@@ -179,3 +179,14 @@ func TestTNEFEmbeddedMessageIsWalked(t *testing.T) {
 func BenchmarkWalkTNEF(b *testing.B) {
 	benchWalk(b, mimeWithAttachment("application/ms-tnef", "winmail.dat", readFixture(b, "tnef", "rtf.dat")))
 }
+
+func TestTNEFPropertiesAreScannedOnce(t *testing.T) {
+	o := walkString(t, mimeWithAttachment("application/ms-tnef", "winmail.dat", readFixture(t, "tnef", "rtf.dat")), Limits{})
+	n := 0
+	for _, p := range o.parts {
+		n += strings.Count(p.text, "Referral\n")
+	}
+	if n != 1 {
+		t.Errorf("subject (attSubject and PR_SUBJECT) scanned %d times: %q", n, o.all())
+	}
+}
