@@ -185,7 +185,7 @@ func (w *walker) leaf(body io.Reader, h hints, idx, depth int) {
 	if enc, ok := utf16Order(head); ok {
 		// UTF-16 without a charset the MIME layer understood (Notepad's
 		// "Unicode"): decode first, then classify the text.
-		br = bufio.NewReaderSize(transform.NewReader(br, enc.NewDecoder()), 32<<10)
+		br = bufio.NewReaderSize(transform.NewReader(&crlfUndo{r: br}, enc.NewDecoder()), 32<<10)
 		utf16 = true
 		head, _ = br.Peek(1024)
 	}

@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"bufio"
 	"bytes"
 	"io"
 	"net/http"
@@ -78,8 +79,11 @@ func noTextType(mt string) bool {
 
 // utf16Order says whether head is UTF-16 text: by its BOM, or, without one,
 // by NULs in every other byte with text in the rest (Notepad's "Unicode" is
-// UTF-16LE with a BOM; exports from other tools often lack it).
+// UTF-16LE with a BOM; exports from other tools often lack it). The test
+// runs after undoing a byte-wise LF to CRLF conversion (see crlfUndo), which
+// text-mode tools and MIME encoders apply to UTF-16 too.
 func utf16Order(head []byte) (enc encoding.Encoding, ok bool) {
+	head = bytes.ReplaceAll(head, []byte("\r\n"), []byte("\n"))
 	if len(head) >= 2 {
 		switch {
 		case head[0] == 0xff && head[1] == 0xfe:
@@ -113,6 +117,44 @@ func utf16Order(head []byte) (enc encoding.Encoding, ok bool) {
 		return unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), true
 	}
 	return nil, false
+}
+
+// crlfUndo drops every CR directly before an LF. In UTF-16 a CR byte next
+// to an LF byte comes only from a byte-wise LF to CRLF conversion ("\n\x00"
+// became "\r\n\x00" and every code unit after it slipped by one byte);
+// genuine line ends are "\r\x00\n\x00" or "\x00\r\x00\n". Undoing it puts
+// the code units back in place.
+type crlfUndo struct {
+	r   *bufio.Reader
+	err error
+}
+
+func (c *crlfUndo) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n := 0
+	for n < len(p) {
+		b, err := c.r.ReadByte()
+		if err != nil {
+			if n > 0 {
+				c.err = err
+				return n, nil
+			}
+			return 0, err
+		}
+		if b == '\r' {
+			if next, err := c.r.Peek(1); err == nil && next[0] == '\n' {
+				continue
+			}
+		}
+		p[n] = b
+		n++
+		if c.r.Buffered() == 0 {
+			break // hand over what is here rather than wait for more
+		}
+	}
+	return n, nil
 }
 
 // latin1Fallback decodes 8-bit text that is not UTF-8 as Windows-1252 (the

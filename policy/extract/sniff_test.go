@@ -1,18 +1,21 @@
 package extract
 
 import (
+	"bufio"
 	"encoding/base64"
+	"io"
 	"os"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // Before: UTF-16 without a declared charset was scanned as bytes with NULs
 // between the digits (text/plain) or skipped as binary (octet-stream).
 func TestUTF16WithoutCharsetIsDecoded(t *testing.T) {
-	for _, name := range []string{"notepad-unicode.txt", "utf16le-nobom.txt", "utf16be-nobom.txt"} {
+	for _, name := range []string{"notepad-unicode.txt", "utf16le-nobom.txt", "utf16be-nobom.txt", "utf16le-crlf-mangled.txt"} {
 		data := readFixture(t, "sniff", name)
-		for _, ct := range []string{"text/plain", "application/octet-stream"} {
+		for _, ct := range []string{"text/plain", "text/plain; charset=utf-8", "application/octet-stream"} {
 			o := walkString(t, mimeWithAttachment(ct, "notes.txt", data), Limits{})
 			all := o.all()
 			if !strings.Contains(all, "SSN: 512-48-3901") || !strings.Contains(all, "Jürgen") || strings.Contains(all, "\x00") {
@@ -199,5 +202,15 @@ func TestRTFIsReadAsText(t *testing.T) {
 	o = walkString(t, mimeWithAttachment("application/msword", "x.doc", []byte(word)), Limits{})
 	if !strings.Contains(o.all(), "SSN 512-48-3901") || !strings.Contains(o.all(), "MRN 4471902") || strings.Contains(o.all(), "Word") {
 		t.Errorf("got %q", o.all())
+	}
+}
+
+func TestCRLFUndoAcrossReads(t *testing.T) {
+	in := "a\r\nb\r\x00\r\r\n\r"
+	for _, r := range []io.Reader{strings.NewReader(in), iotest.OneByteReader(strings.NewReader(in)), iotest.HalfReader(strings.NewReader(in))} {
+		got, err := io.ReadAll(&crlfUndo{r: bufio.NewReaderSize(r, 16)})
+		if err != nil || string(got) != "a\nb\r\x00\r\n\r" {
+			t.Errorf("got %q, %v", got, err)
+		}
 	}
 }

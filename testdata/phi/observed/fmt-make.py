@@ -34,6 +34,8 @@ cases={
     ['finding ssn','finding mrn','flagged']),
  'fmt-utf16le-octet-nobom': (mixed('Notes', 'Notes attached.', [('application/octet-stream','export.dat',rd('sniff/utf16le-nobom.txt'))]),
     ['finding ssn','finding mrn','flagged']),
+ 'fmt-utf16-crlf-mangled': (mixed('Triage notes', 'Notes attached.', [('text/plain; charset="utf-8"','triage.txt',rd('sniff/utf16le-crlf-mangled.txt'))]),
+    ['finding ssn','finding mrn','flagged']),
  'fmt-unknown-binary': (mixed('Export', 'Export attached.', [('application/octet-stream','export.bin',open('/bin/true','rb').read()[:3000])]),
     ['unscannable format','flagged']),
  'fmt-filename-ssn': (mixed('Scan', 'Scan attached.', [('image/png','Smith_John_SSN_512-48-3901.png',rd('sniff/blank.png'))]),
