@@ -2,6 +2,7 @@ package extract
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/base64"
 	"io"
 	"os"
@@ -213,4 +214,24 @@ func TestCRLFUndoAcrossReads(t *testing.T) {
 			t.Errorf("got %q, %v", got, err)
 		}
 	}
+}
+
+// FuzzWalkFormats runs whole walks over messages carrying the formats this
+// file sniffs (TNEF, DICOM, UTF-16, RTF), with a preamble and an epilogue.
+func FuzzWalkFormats(f *testing.F) {
+	for _, fx := range [][2]string{{"tnef", "rtf.dat"}, {"tnef", "embedded.dat"}, {"dicom", "patient-implicit-undefined.dcm"},
+		{"sniff", "utf16le-crlf-mangled.txt"}, {"sniff", "referral-rtf.rtf"}} {
+		m := mimeWithAttachment("application/octet-stream", fx[1], readFixture(f, fx[0], fx[1]))
+		m = strings.Replace(m, "\r\n\r\n--BOUND\r\n", "\r\n\r\npreamble 512-48-3901\r\n--BOUND\r\n", 1) + "epilogue\r\n"
+		f.Add([]byte(m))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, err := Walk(t.Context(), bytes.NewReader(b), Limits{MaxPartBytes: 1 << 20, MaxDecodedBytes: 4 << 20, MaxParts: 200}, func(p *Part) error {
+			_, err := io.Copy(io.Discard, p.Text)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
 }
