@@ -291,7 +291,7 @@ func (e *Engine) gather(ctx context.Context, in Input, explain bool) (*facts, er
 		body = strings.NewReader("")
 	}
 	cr := &captureReader{r: body, max: e.limits.MaxHeaderBytes}
-	var parts [][]detect.Finding
+	var parts []scanned
 	buf := make([]byte, 32<<10)
 	res, err := extract.Walk(ctx, cr, e.limits, func(p *extract.Part) error {
 		loc := detect.Location{Part: p.Index, Field: fieldName(p)}
@@ -314,7 +314,7 @@ func (e *Engine) gather(ctx context.Context, in Input, explain bool) (*facts, er
 					f.unscannable = append(f.unscannable, extract.Unscannable{Part: p.Index, Reason: extract.ReasonSize})
 				}
 			}
-			parts = append(parts, e.scanner.Scan(text, loc))
+			parts = append(parts, scanned{alt: p.Alt, fs: e.scanner.Scan(text, loc)})
 			if explain {
 				for _, m := range e.scanner.Explain(text, loc) {
 					f.matches = append(f.matches, PartMatch{Part: p.Index, Field: loc.Field, Type: m.Type, Conf: m.Confidence.String(), Masked: m.Masked})
@@ -323,7 +323,7 @@ func (e *Engine) gather(ctx context.Context, in Input, explain bool) (*facts, er
 		} else {
 			st := e.scanner.NewStream(loc)
 			n, rerr = io.CopyBuffer(st, p.Text, buf)
-			parts = append(parts, st.Findings())
+			parts = append(parts, scanned{alt: p.Alt, fs: st.Findings()})
 			if st.Inexact() {
 				// The stream had to cut without a safe place: a match may
 				// have been split, so the part counts as not fully scanned.
@@ -359,7 +359,7 @@ func (e *Engine) gather(ctx context.Context, in Input, explain bool) (*facts, er
 		_, _ = io.Copy(io.Discard, cr) // count what extraction left unread
 		f.size = cr.n
 	}
-	f.findings = detect.Merge(parts...)
+	f.findings = mergeAlternatives(parts, 0)
 	f.score = detect.Score(f.findings)
 	f.all = f.findings
 	if len(f.unscannable) > 0 {
@@ -375,6 +375,90 @@ func (e *Engine) gather(ctx context.Context, in Input, explain bool) (*facts, er
 	f.subject = e.decodeHeader(f.header.Get("Subject"))
 	f.settingsTag = findTag(f.subject, e.tags)
 	return f, nil
+}
+
+// scanned is one part's findings and the alternatives it belongs to.
+type scanned struct {
+	alt []extract.AltRef
+	fs  []detect.Finding
+}
+
+// mergeAlternatives sums findings across parts, except that the branches
+// of one multipart/alternative (text/plain, text/html, text/calendar of the
+// same message) say the same thing: per type, a group counts as much as its
+// richest branch (highest count, highest confidence), not the sum. Nested
+// groups are resolved innermost first; parts outside any group, and
+// attachments inside one, add up as before.
+func mergeAlternatives(items []scanned, level int) []detect.Finding {
+	var lists [][]detect.Finding
+	groups := map[int]map[int][]scanned{}
+	var order []int
+	for _, it := range items {
+		if len(it.alt) <= level {
+			lists = append(lists, it.fs)
+			continue
+		}
+		r := it.alt[level]
+		g := groups[r.Group]
+		if g == nil {
+			g = map[int][]scanned{}
+			groups[r.Group] = g
+			order = append(order, r.Group)
+		}
+		g[r.Branch] = append(g[r.Branch], it)
+	}
+	for _, gid := range order {
+		branches := make([]int, 0, len(groups[gid]))
+		for b := range groups[gid] {
+			branches = append(branches, b)
+		}
+		sort.Ints(branches)
+		var best []detect.Finding
+		for _, b := range branches {
+			best = maxFindings(best, mergeAlternatives(groups[gid][b], level+1))
+		}
+		lists = append(lists, best)
+	}
+	return detect.Merge(lists...)
+}
+
+// maxFindings keeps, per type, the higher count and confidence of a and b
+// and the locations of both (capped like detect.Merge's).
+func maxFindings(a, b []detect.Finding) []detect.Finding {
+	out := append([]detect.Finding(nil), a...)
+	for _, f := range b {
+		i := -1
+		for j := range out {
+			if out[j].Type == f.Type {
+				i = j
+				break
+			}
+		}
+		if i < 0 {
+			out = append(out, f)
+			continue
+		}
+		m := &out[i]
+		m.Count = max(m.Count, f.Count)
+		m.Confidence = max(m.Confidence, f.Confidence)
+		where := append([]detect.Location(nil), m.Where...)
+		for _, l := range f.Where {
+			if len(where) < 16 && !containsLoc(where, l) {
+				where = append(where, l)
+			}
+		}
+		m.Where = where
+	}
+	return out
+}
+
+func containsLoc(ls []detect.Location, l detect.Location) bool {
+	for _, x := range ls {
+		if x == l {
+			return true
+		}
+	}
+	return false
 }
 
 func fieldName(p *extract.Part) string {

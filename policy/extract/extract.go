@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -115,19 +116,37 @@ const (
 
 // Part is one piece of text handed to the Walk callback.
 type Part struct {
-	Index       int    // entity index: 0 is the top-level message, then MIME parts and archive members in walk order
-	Kind        Kind   // header, body or attachment
-	Field       string // for headers: "subject", "from", ... (lowercase); for body/attachment: ""
+	Index int  // entity index: 0 is the top-level message, then MIME parts and archive members in walk order
+	Kind  Kind // header, body or attachment
+	// Field: for headers "subject", "from", ... (lowercase), and "filename"
+	// for an attachment's decoded file name (underscores as spaces), scanned
+	// like a header; "preamble" for the text before the first boundary or
+	// after the last one of a multipart (Kind body); else "".
+	Field       string
 	ContentType string // media type as declared (lowercase) or sniffed for zip members
 	// Filename is the attachment file name, decoded. SENSITIVE: the engine may
 	// match it against rules but must never log it.
 	Filename string
 	Size     int64 // encoded size if known, else -1
 	Depth    int
+	// Alt places the part inside multipart/alternative groups, outermost
+	// first: the texts of a group's branches say the same thing, so the
+	// engine counts a finding once across them. Nil outside alternatives and
+	// for parts marked Content-Disposition: attachment, which count on
+	// their own.
+	Alt []AltRef
 	// Text is UTF-8 text to scan, streamed; the callback must consume or
 	// discard it before returning. It never returns an error other than io.EOF:
 	// decoding trouble is reported in Result.Unscannable instead.
 	Text io.Reader
+}
+
+// AltRef names one alternative: Group is the entity index of the
+// multipart/alternative (or of a TNEF whose body renditions are
+// alternatives), Branch the position of the alternative within it.
+type AltRef struct {
+	Group  int
+	Branch int
 }
 
 // Unscannable reasons. The engine treats every one of them as a finding.
@@ -190,7 +209,13 @@ type walker struct {
 	res    Result
 	stop   bool  // a walk-wide limit ended the walk; already recorded
 	err    error // fn failed or the caller cancelled
+	alt    []AltRef
 }
+
+// pushAlt enters an alternative group; setBranch selects its branch.
+func (w *walker) pushAlt(group int) { w.alt = append(w.alt, AltRef{Group: group}) }
+func (w *walker) setBranch(b int)   { w.alt[len(w.alt)-1].Branch = b }
+func (w *walker) popAlt()           { w.alt = w.alt[:len(w.alt)-1] }
 
 // flag records an unscannable part, once per (part, reason).
 func (w *walker) flag(part int, reason string) {
@@ -285,6 +310,9 @@ func (w *walker) emit(p *Part, text io.Reader) {
 	}
 	lr := &limitReader{r: text, n: min(w.lim.MaxPartBytes, remaining)}
 	p.Text = lr
+	if len(w.alt) > 0 && p.Alt == nil {
+		p.Alt = append([]AltRef(nil), w.alt...)
+	}
 	err := w.fn(p)
 	if err == nil {
 		_, _ = io.Copy(io.Discard, lr)
@@ -334,6 +362,15 @@ func (w *walker) entity(e *message.Entity, perr error, idx, depth int) {
 			w.flag(idx, ReasonDecode) // unknown transfer encoding: body is raw
 		}
 	}
+	if len(w.alt) > 0 {
+		if disp, _, _ := e.Header.ContentDisposition(); strings.EqualFold(disp, "attachment") {
+			// A file attached inside an alternative is no rendering of the
+			// text: it counts on its own.
+			saved := w.alt
+			w.alt = nil
+			defer func() { w.alt = saved }()
+		}
+	}
 	w.headers(e.Header, idx, depth)
 	if w.halted(idx) {
 		return
@@ -350,7 +387,7 @@ func (w *walker) entity(e *message.Entity, perr error, idx, depth int) {
 	case mt == "multipart/encrypted":
 		w.flag(idx, ReasonEncrypted)
 	case strings.HasPrefix(mt, "multipart/"):
-		w.multipart(e, idx, depth)
+		w.multipart(e, params["boundary"], mt == "multipart/alternative", idx, depth)
 	case mt == "message/rfc822" || mt == "message/global":
 		w.message(e.Body, depth+1)
 	default:
@@ -359,33 +396,155 @@ func (w *walker) entity(e *message.Entity, perr error, idx, depth int) {
 	}
 }
 
-func (w *walker) multipart(e *message.Entity, idx, depth int) {
+func (w *walker) multipart(e *message.Entity, boundary string, alternative bool, idx, depth int) {
+	// go-message drops the preamble and epilogue; watch the raw body go
+	// by to keep them, since senders (and evaders) put text there.
+	pe := &preambleWatcher{r: e.Body, delim: []byte("--" + boundary), max: w.lim.MaxHeaderBytes}
+	e.Body = pe
 	mr := e.MultipartReader()
 	if mr == nil {
 		w.flag(idx, ReasonDecode)
 		return
 	}
 	defer mr.Close()
-	for !w.halted(idx) {
+	if alternative {
+		w.pushAlt(idx)
+	}
+	done := w.parts(mr, alternative, idx, depth)
+	if alternative {
+		w.popAlt()
+	}
+	if !done || w.halted(idx) {
+		return
+	}
+	// Read what the multipart reader left: the epilogue.
+	_, _ = io.Copy(io.Discard, io.LimitReader(pe, w.lim.MaxPartBytes))
+	for _, t := range [][]byte{pe.preamble, pe.epilogue} {
+		if len(bytes.TrimSpace(t)) > 0 {
+			w.emit(&Part{Index: idx, Kind: KindBody, Field: "preamble", Size: int64(len(t)), Depth: depth}, bytes.NewReader(t))
+		}
+	}
+	if pe.over {
+		w.flag(idx, ReasonSize)
+	}
+}
+
+// parts walks the parts of a multipart; false when a limit cut it short.
+func (w *walker) parts(mr message.MultipartReader, alternative bool, idx, depth int) bool {
+	for branch := 0; !w.halted(idx); branch++ {
 		p, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			return
+			return true
 		}
 		if p == nil {
 			// Broken structure (missing boundary, truncated): the rest is lost.
 			w.fail(idx, unscannable(ReasonDecode, err))
-			return
+			return true
 		}
 		if depth+1 > w.lim.MaxDepth {
 			w.flag(idx, ReasonDepth) // the parts below are not descended
-			return
+			return false
 		}
 		cidx, ok := w.newPart()
 		if !ok {
-			return
+			return false
+		}
+		if alternative {
+			w.setBranch(branch)
 		}
 		w.entity(p, err, cidx, depth+1)
 	}
+	return false
+}
+
+// preambleWatcher passes a multipart body through unchanged and keeps the
+// text before the first delimiter line and after the closing one (at most
+// max bytes of each; more sets over).
+type preambleWatcher struct {
+	r        io.Reader
+	delim    []byte // "--" + boundary
+	max      int
+	state    int    // 0 preamble, 1 parts, 2 epilogue
+	line     []byte // start of the current line, up to len(delim)+2 bytes
+	lineLen  int    // bytes of the current line seen so far
+	tailText bool   // the current line has non-space bytes past line
+	preamble []byte
+	epilogue []byte
+	over     bool
+}
+
+func (p *preambleWatcher) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.feed(b[:n])
+	return n, err
+}
+
+// feed follows the stream a line at a time; only a line's first bytes are
+// kept, so long lines inside parts cost one IndexByte.
+func (p *preambleWatcher) feed(b []byte) {
+	for len(b) > 0 {
+		if p.state == 2 {
+			room := p.max - len(p.epilogue)
+			if len(b) > room {
+				p.over = true
+				b = b[:room]
+			}
+			p.epilogue = append(p.epilogue, b...)
+			return
+		}
+		seg := b
+		eol := bytes.IndexByte(b, '\n')
+		if eol >= 0 {
+			seg = b[:eol+1]
+		}
+		b = b[len(seg):]
+		if p.state == 0 {
+			room := p.max - len(p.preamble)
+			if len(seg) > room {
+				p.over = true
+			}
+			p.preamble = append(p.preamble, seg[:min(len(seg), room)]...)
+		}
+		p.lineLen += len(seg)
+		keep := len(p.delim) + 2
+		if take := min(len(seg), keep-len(p.line)); take > 0 {
+			p.line = append(p.line, seg[:take]...)
+			seg = seg[take:]
+		}
+		// Past the kept prefix, only a delimiter line needs looking at.
+		if len(seg) > 0 && !p.tailText && bytes.HasPrefix(p.line, p.delim) &&
+			len(bytes.Trim(seg, " \t\r\n")) > 0 {
+			p.tailText = true
+		}
+		if eol >= 0 {
+			p.endLine()
+		}
+	}
+}
+
+// endLine checks the finished line for a delimiter.
+func (p *preambleWatcher) endLine() {
+	// A delimiter line is the delimiter, maybe "--", then only white space.
+	if bytes.HasPrefix(p.line, p.delim) && !p.tailText {
+		rest := p.line[len(p.delim):]
+		closing := bytes.HasPrefix(rest, []byte("--"))
+		if closing {
+			rest = rest[2:]
+		}
+		if len(bytes.Trim(rest, " \t\r\n")) == 0 {
+			if p.state == 0 {
+				p.preamble = p.preamble[:max(0, len(p.preamble)-p.lineLen)]
+			}
+			if closing {
+				p.state = 2
+			} else {
+				p.state = 1
+			}
+		}
+	}
+	p.line = p.line[:0]
+	p.lineLen = 0
+	p.tailText = false
 }
 
 // interestingHeader lists the header fields scanned for PHI.
@@ -433,6 +592,7 @@ type hints struct {
 	mediaType string
 	params    map[string]string
 	filename  string
+	nameSeen  bool // filename was already scanned (derived from the outer file's)
 	kind      Kind
 	size      int64
 }

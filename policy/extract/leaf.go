@@ -8,6 +8,8 @@ import (
 	"path"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/transform"
 )
 
 type format int
@@ -25,7 +27,10 @@ const (
 	fmtOLE                     // legacy office container: encrypted or unreadable
 	fmtMessage                 // an attached .eml
 	fmtEncrypted               // S/MIME, PGP
-	fmtFormat                  // recognised but unreadable (rar, 7z, ...)
+	fmtFormat                  // recognised but unreadable (rar, 7z, ...), or an unknown binary
+	fmtTNEF                    // application/ms-tnef (winmail.dat): body and attachments
+	fmtDICOM                   // DICOM: patient and study text fields, up to the pixel data
+	fmtRTF                     // RTF: visible text, control words dropped
 )
 
 const (
@@ -63,6 +68,10 @@ func classify(mt string, params map[string]string, filename string, head []byte)
 		return fmtOLE
 	case bytes.HasPrefix(head, []byte(magicGzip)):
 		return fmtGzip
+	case bytes.HasPrefix(head, []byte(magicTNEF)):
+		return fmtTNEF
+	case isDICOM(head):
+		return fmtDICOM
 	case bytes.HasPrefix(head, []byte("Rar!\x1a\x07")),
 		bytes.HasPrefix(head, []byte("7z\xbc\xaf\x27\x1c")),
 		bytes.HasPrefix(head, []byte("BZh")) && len(head) > 4 && head[3] >= '1' && head[3] <= '9' && !looksText(head),
@@ -71,6 +80,10 @@ func classify(mt string, params map[string]string, filename string, head []byte)
 		return fmtFormat
 	case bytes.HasPrefix(trimmed, []byte("MSH|")):
 		return fmtHL7
+	case bytes.HasPrefix(trimmed, []byte(`{\rtf`)):
+		// Read as RTF, not as text: Word splits numbers across runs
+		// ("512-48-{\b 3901}") and writes accents as \'fc.
+		return fmtRTF
 	}
 	switch {
 	case strings.Contains(mt, "hl7") || ext == ".hl7":
@@ -85,15 +98,31 @@ func classify(mt string, params map[string]string, filename string, head []byte)
 		return fmtMessage
 	case strings.HasPrefix(mt, "text/"):
 		return fmtText
+	case mt == "application/ms-tnef" || mt == "application/vnd.ms-tnef" || strings.EqualFold(path.Base(filename), "winmail.dat"):
+		// Declared TNEF without its signature: not something we can read.
+		if len(head) > 0 {
+			return fmtFormat
+		}
+	case mt == "application/dicom" || ext == ".dcm":
+		// A DICOM data set without the Part 10 preamble: read it raw.
+		if len(head) > 0 && !looksText(head) {
+			return fmtDICOM
+		}
 	case (strings.HasPrefix(mt, "image/") || strings.HasPrefix(mt, "audio/") ||
 		strings.HasPrefix(mt, "video/") || strings.HasPrefix(mt, "font/")) && !looksText(head):
-		// A label is the sender's word: only bytes that are not text are
-		// taken as media. A CSV labelled image/png is read as text.
-		return fmtNone
+		// A label is the sender's word: only bytes that are media are
+		// skipped. A CSV labelled image/png is read as text; bytes that are
+		// neither media nor text are unscannable.
+		if isMedia(head) || len(head) == 0 {
+			return fmtNone
+		}
+		return fmtFormat
 	}
 	switch ext {
 	case ".txt", ".csv", ".tsv", ".log", ".rtf", ".ics", ".vcf", ".md", ".ini", ".sql":
-		return fmtText
+		if looksText(head) || len(head) == 0 {
+			return fmtText
+		}
 	}
 	// application/octet-stream and the rest: sniff.
 	if hasPrefixFold(trimmed, "<!doctype html") || hasPrefixFold(trimmed, "<html") {
@@ -105,7 +134,13 @@ func classify(mt string, params map[string]string, filename string, head []byte)
 	if looksText(head) {
 		return fmtText
 	}
-	return fmtNone
+	// Unknown bytes: nothing to read only if empty, a detached signature
+	// or certificate, or real media; anything else could hold PHI we
+	// cannot see, so it is unscannable.
+	if len(head) == 0 || noTextType(mt) || isMedia(head) {
+		return fmtNone
+	}
+	return fmtFormat
 }
 
 func hasPrefixFold(b []byte, p string) bool {
@@ -142,6 +177,18 @@ func (w *walker) leaf(body io.Reader, h hints, idx, depth int) {
 	rec := &errRecorder{r: newCtxReader(w.ctx, body)}
 	br := bufio.NewReaderSize(rec, 32<<10)
 	head, _ := br.Peek(1024)
+	w.filename(h, idx, depth)
+	if w.halted(idx) {
+		return
+	}
+	utf16 := false
+	if enc, ok := utf16Order(head); ok {
+		// UTF-16 without a charset the MIME layer understood (Notepad's
+		// "Unicode"): decode first, then classify the text.
+		br = bufio.NewReaderSize(transform.NewReader(&crlfUndo{r: br}, enc.NewDecoder()), 32<<10)
+		utf16 = true
+		head, _ = br.Peek(1024)
+	}
 	f := classify(h.mediaType, h.params, h.filename, head)
 	part := &Part{Index: idx, Kind: h.kind, ContentType: h.mediaType, Filename: h.filename, Size: h.size, Depth: depth}
 	switch f {
@@ -160,7 +207,8 @@ func (w *walker) leaf(body io.Reader, h hints, idx, depth int) {
 		w.flag(idx, ReasonFormat)
 		return
 	case fmtText:
-		w.emit(part, br)
+		_, declared := h.params["charset"]
+		w.emit(part, latin1Fallback(br, head, declared || utf16))
 	case fmtHTML:
 		w.emit(part, htmlText(br, w.lim.MaxPartBytes))
 	case fmtXML:
@@ -179,6 +227,12 @@ func (w *walker) leaf(body io.Reader, h hints, idx, depth int) {
 		w.ole(br, part)
 	case fmtGzip:
 		w.gzip(br, part)
+	case fmtTNEF:
+		w.tnef(br, part)
+	case fmtDICOM:
+		w.dicom(br, part)
+	case fmtRTF:
+		w.emit(part, rtfText(br, nil))
 	}
 	if w.err == nil && !w.stop {
 		w.fail(idx, rec.err)
@@ -207,7 +261,9 @@ func (w *walker) gzip(r io.Reader, p *Part) {
 	if !ok {
 		return
 	}
-	w.leaf(out, hints{mediaType: mediaTypeByName(name), filename: name, kind: KindAttachment, size: -1}, idx, p.Depth+1)
+	// A name taken from the outer file was scanned with it; only the name
+	// stored in the gzip header is new.
+	w.leaf(out, hints{mediaType: mediaTypeByName(name), filename: name, nameSeen: zr.Name == "", kind: KindAttachment, size: -1}, idx, p.Depth+1)
 }
 
 // mediaTypeByName guesses an archive member's type from its name; content
@@ -238,6 +294,8 @@ func mediaTypeByName(name string) string {
 		return "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 	case ".eml":
 		return "message/rfc822"
+	case ".dcm":
+		return "application/dicom"
 	case ".png":
 		return "image/png"
 	case ".jpg", ".jpeg":
@@ -282,4 +340,16 @@ func scanFor(r io.Reader, marker []byte) (bool, error) {
 		keep = min(len(marker)-1, len(window))
 		copy(buf, window[len(window)-keep:])
 	}
+}
+
+// filename scans an attachment's decoded file name as text: senders name
+// files after patients ("Smith_John_SSN_512-48-3901.pdf"). Underscores
+// become spaces so the words and numbers stand apart. The part carries the
+// name only as text to scan; it is never logged.
+func (w *walker) filename(h hints, idx, depth int) {
+	if h.filename == "" || h.nameSeen {
+		return
+	}
+	name := strings.ReplaceAll(h.filename, "_", " ")
+	w.emit(&Part{Index: idx, Kind: KindHeader, Field: "filename", Size: int64(len(h.filename)), Depth: depth}, strings.NewReader(name))
 }
