@@ -14,7 +14,7 @@ var ocrOn = Limits{OCR: OCR{Enabled: true}}
 // A scanned PDF is read by OCR when the admin turns it on.
 func TestOCRReadsImageOnlyPDF(t *testing.T) {
 	needTools(t, "pdftotext", "pdfimages", "pdftoppm", "tesseract")
-	pdf := readFixture(t, pdfCorpus, "scan-referral.pdf")
+	pdf := readPDFFixture(t, pdfCorpus, "scan-referral.pdf")
 	o := walkString(t, mimeWithAttachment("application/pdf", "scan.pdf", pdf), ocrOn)
 	if !strings.Contains(o.all(), "512-48-3901") || !strings.Contains(o.all(), "4471902") {
 		t.Errorf("OCR text lacks the SSN/MRN: %q", o.all())
@@ -27,7 +27,7 @@ func TestOCRReadsImageOnlyPDF(t *testing.T) {
 // Text drawn as outlines is rendered and read too.
 func TestOCRReadsOutlinedTextPDF(t *testing.T) {
 	needTools(t, "pdftotext", "pdfimages", "pdftoppm", "tesseract")
-	pdf := readFixture(t, pdfCorpus, "gs-outlines.pdf")
+	pdf := readPDFFixture(t, pdfCorpus, "gs-outlines.pdf")
 	o := walkString(t, mimeWithAttachment("application/pdf", "flat.pdf", pdf), ocrOn)
 	if !strings.Contains(o.all(), "512-48-3901") || len(o.res.Unscannable) != 0 {
 		t.Errorf("text %q, unscannable %v", o.all(), o.res.Unscannable)
@@ -42,7 +42,7 @@ func TestOCRReadsImages(t *testing.T) {
 		{"referral.png", "application/octet-stream"}, // sniffed, not labelled
 	} {
 		t.Run(c.file+" "+c.ctype, func(t *testing.T) {
-			img := readFixture(t, ocrCorpus, c.file)
+			img := readPDFFixture(t, ocrCorpus, c.file)
 			o := walkString(t, mimeWithAttachment(c.ctype, c.file, img), ocrOn)
 			if !strings.Contains(o.all(), "512-48-3901") {
 				t.Errorf("OCR text lacks the SSN: %q", o.all())
@@ -63,7 +63,7 @@ func TestOCROffLeavesImagesAlone(t *testing.T) {
 		return "", exec.ErrNotFound
 	}
 	defer func() { lookTool = old }()
-	img := readFixture(t, ocrCorpus, "referral.png")
+	img := readPDFFixture(t, ocrCorpus, "referral.png")
 	o := walkString(t, mimeWithAttachment("image/png", "referral.png", img), Limits{})
 	if strings.Contains(o.all(), "512-48-3901") || len(o.res.Unscannable) != 0 {
 		t.Errorf("text %q, unscannable %v", o.all(), o.res.Unscannable)
@@ -87,7 +87,7 @@ func TestOCRToolMissingIsUnscannable(t *testing.T) {
 		{ocrCorpus, "referral.png", "image/png"},
 		{pdfCorpus, "scan-referral.pdf", "application/pdf"},
 	} {
-		o := walkString(t, mimeWithAttachment(c.ctype, c.file, readFixture(t, c.dir, c.file)), ocrOn)
+		o := walkString(t, mimeWithAttachment(c.ctype, c.file, readPDFFixture(t, c.dir, c.file)), ocrOn)
 		if rs := o.reasons(); len(rs) != 1 || rs[0] != ReasonNoTool {
 			t.Errorf("%s: reasons = %v, want [%s]", c.file, rs, ReasonNoTool)
 		}
@@ -96,7 +96,7 @@ func TestOCRToolMissingIsUnscannable(t *testing.T) {
 
 func TestOCRLimits(t *testing.T) {
 	needTools(t, "tesseract", "pdftotext", "pdfimages", "pdftoppm")
-	img := readFixture(t, ocrCorpus, "referral.png") // 1241x1754
+	img := readPDFFixture(t, ocrCorpus, "referral.png") // 1241x1754
 	t.Run("image over max pixels", func(t *testing.T) {
 		o := walkString(t, mimeWithAttachment("image/png", "r.png", img), Limits{OCR: OCR{Enabled: true, MaxPixels: 1e6}})
 		if rs := o.reasons(); len(rs) != 1 || rs[0] != ReasonSize {
@@ -104,7 +104,7 @@ func TestOCRLimits(t *testing.T) {
 		}
 	})
 	t.Run("rendered page over max pixels", func(t *testing.T) {
-		pdf := readFixture(t, pdfCorpus, "scan-referral.pdf")
+		pdf := readPDFFixture(t, pdfCorpus, "scan-referral.pdf")
 		o := walkString(t, mimeWithAttachment("application/pdf", "s.pdf", pdf), Limits{OCR: OCR{Enabled: true, MaxPixels: 1e6}})
 		if !o.hasReason(ReasonSize) {
 			t.Errorf("reasons = %v, want size", o.reasons())

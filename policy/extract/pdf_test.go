@@ -28,7 +28,7 @@ func needTools(t testing.TB, tools ...string) {
 	}
 }
 
-func readFixture(t testing.TB, dir, name string) []byte {
+func readPDFFixture(t testing.TB, dir, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, name))
 	if err != nil {
@@ -59,7 +59,7 @@ func TestPDFCorpusTextIsRead(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
-			pdf := readFixture(t, pdfCorpus, c.file)
+			pdf := readPDFFixture(t, pdfCorpus, c.file)
 			o := walkString(t, mimeWithAttachment("application/pdf", c.file, pdf), Limits{})
 			all := o.all()
 			for _, w := range c.want {
@@ -84,7 +84,7 @@ func TestPDFFailuresAreUnscannable(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
-			pdf := readFixture(t, pdfCorpus, c.file)
+			pdf := readPDFFixture(t, pdfCorpus, c.file)
 			o := walkString(t, mimeWithAttachment("application/pdf", c.file, pdf), Limits{})
 			if rs := o.reasons(); len(rs) != 1 || rs[0] != c.reason {
 				t.Errorf("reasons = %v, want [%s]", rs, c.reason)
@@ -99,7 +99,7 @@ func TestPDFFailuresAreUnscannable(t *testing.T) {
 // Cut at other points, the referral must still never pass as fully read.
 func TestPDFTruncatedAnywhereIsNotClean(t *testing.T) {
 	needTools(t, "pdftotext", "pdfimages")
-	pdf := readFixture(t, pdfCorpus, "lo-writer-referral.pdf")
+	pdf := readPDFFixture(t, pdfCorpus, "lo-writer-referral.pdf")
 	for _, frac := range []int{10, 50, 75, 90, 99} {
 		cut := pdf[:len(pdf)*frac/100]
 		o := walkString(t, mimeWithAttachment("application/pdf", "r.pdf", cut), Limits{})
@@ -120,7 +120,7 @@ func TestPDFBlankPageIsClean(t *testing.T) {
 
 func TestPDFDisguisedAsImageIsStillRead(t *testing.T) {
 	needTools(t, "pdftotext", "pdfimages")
-	pdf := readFixture(t, pdfCorpus, "lo-writer-discharge.pdf")
+	pdf := readPDFFixture(t, pdfCorpus, "lo-writer-discharge.pdf")
 	o := walkString(t, mimeWithAttachment("image/png", "scan.png", pdf), Limits{})
 	if !strings.Contains(o.all(), "342-71-2290") {
 		t.Errorf("got %q", o.all())
@@ -139,7 +139,7 @@ func TestPDFToolMissingIsUnscannable(t *testing.T) {
 				return old(name)
 			}
 			defer func() { lookTool = old }()
-			pdf := readFixture(t, pdfCorpus, "lo-writer-discharge.pdf")
+			pdf := readPDFFixture(t, pdfCorpus, "lo-writer-discharge.pdf")
 			o := walkString(t, mimeWithAttachment("application/pdf", "d.pdf", pdf), Limits{})
 			if rs := o.reasons(); len(rs) != 1 || rs[0] != ReasonNoTool {
 				t.Errorf("reasons = %v, want [%s]", rs, ReasonNoTool)
@@ -239,7 +239,7 @@ func TestPDFHelperLeavesNoFiles(t *testing.T) {
 	needTools(t, "pdftotext", "pdfimages")
 	dir := t.TempDir()
 	t.Setenv("TMPDIR", dir)
-	pdf := readFixture(t, pdfCorpus, "scan-referral.pdf")
+	pdf := readPDFFixture(t, pdfCorpus, "scan-referral.pdf")
 	walkString(t, mimeWithAttachment("application/pdf", "s.pdf", pdf), Limits{})
 	left, err := os.ReadDir(dir)
 	if err != nil {
@@ -255,7 +255,7 @@ func TestPDFHelperLeavesNoFiles(t *testing.T) {
 func FuzzPDF(f *testing.F) {
 	needTools(f, "pdftotext", "pdfimages")
 	for _, name := range []string{"lo-writer-referral.pdf", "lo-calc-labs.pdf", "gs-type3.pdf", "scan-referral.pdf", "broken-truncated.pdf"} {
-		f.Add(readFixture(f, pdfCorpus, name))
+		f.Add(readPDFFixture(f, pdfCorpus, name))
 	}
 	lim := Limits{MaxPartBytes: 1 << 20, ToolTimeout: 5 * time.Second}
 	f.Fuzz(func(t *testing.T, pdf []byte) {
@@ -269,7 +269,7 @@ func FuzzPDF(f *testing.F) {
 func BenchmarkWalkPDF(b *testing.B) {
 	needTools(b, "pdftotext", "pdfimages")
 	for _, name := range []string{"lo-writer-referral.pdf", "lo-writer-multipage.pdf", "scan-referral.pdf"} {
-		msg := mimeWithAttachment("application/pdf", name, readFixture(b, pdfCorpus, name))
+		msg := mimeWithAttachment("application/pdf", name, readPDFFixture(b, pdfCorpus, name))
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
 				walkString(b, msg, Limits{})
