@@ -58,6 +58,9 @@ type Decision struct {
 	Findings    []detect.Finding      `json:"findings,omitempty"`
 	Score       float64               `json:"score"`
 	Unscannable []extract.Unscannable `json:"unscannable,omitempty"`
+	// NotRead lists parts skipped as pictures (OCR off): not findings, but
+	// never described as scanned either.
+	NotRead []extract.Unscannable `json:"not_read,omitempty"`
 
 	SubjectTag   string            `json:"subject_tag,omitempty"`
 	StripTag     bool              `json:"strip_tag,omitempty"`
@@ -231,6 +234,7 @@ type facts struct {
 	all         []detect.Finding // findings + synthetic unscannable
 	score       float64
 	unscannable []extract.Unscannable
+	notRead     []extract.Unscannable
 	settingsTag string // the recognised tag found in the subject, lower-cased
 	// matchedTag is the tag the winning rule's subject_tag condition saw.
 	matchedTag string
@@ -354,6 +358,7 @@ func (e *Engine) gather(ctx context.Context, in Input, explain bool) (*facts, er
 	}
 	f.parts = res.Parts
 	f.unscannable = append(res.Unscannable, f.unscannable...)
+	f.notRead = res.NotRead
 	f.size = env.Size
 	if f.size <= 0 {
 		_, _ = io.Copy(io.Discard, cr) // count what extraction left unread
@@ -490,6 +495,7 @@ func (e *Engine) decide(f *facts) *Decision {
 		Findings:    f.all,
 		Score:       f.score,
 		Unscannable: f.unscannable,
+		NotRead:     f.notRead,
 	}
 	var win *Rule
 	for _, r := range e.set.Rules {

@@ -121,6 +121,12 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "  part %d: %s\n", u.Part, u.Reason)
 		}
 	}
+	if len(d.NotRead) > 0 {
+		b.WriteString("\nnot read (no finding; turn on settings.ocr to read pictures):\n")
+		for _, u := range d.NotRead {
+			fmt.Fprintf(&b, "  part %d: %s\n", u.Part, u.Reason)
+		}
+	}
 	if len(r.Matches) > 0 {
 		b.WriteString("\nmatches (masked; shown only here, never logged):\n")
 		for _, m := range r.Matches {

@@ -176,7 +176,17 @@ type Result struct {
 	Parts        int   // entities visited (messages, MIME parts, archive members)
 	DecodedBytes int64 // text bytes handed to the callback
 	Unscannable  []Unscannable
+	// NotRead lists parts skipped as pictures (images with OCR off: a scan
+	// or a photo of a form may show PHI nobody read). They are not
+	// unscannable, so the default policy lets them pass, but a decision and
+	// `sealgate policy test` say so instead of calling the part scanned.
+	NotRead []Unscannable
 }
+
+// NotRead reasons.
+const (
+	NotReadImage = "image" // a raster image; OCR (settings.ocr) is off
+)
 
 // Walk reads the message r and calls fn for every header of interest, body
 // and attachment text it finds. Hostile or malformed input never makes it

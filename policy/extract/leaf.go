@@ -195,9 +195,12 @@ func (w *walker) leaf(body io.Reader, h hints, idx, depth int) {
 	case fmtNone:
 		// No text to scan, unless OCR is on and this is a raster image a
 		// person could read; otherwise reading on would only cost time.
-		if kind := imageKind(head); kind != "" && w.lim.OCR.Enabled {
-			w.ocrImage(br, part, kind)
-			break
+		if kind := imageKind(head); kind != "" {
+			if w.lim.OCR.Enabled {
+				w.ocrImage(br, part, kind)
+				break
+			}
+			w.res.NotRead = append(w.res.NotRead, Unscannable{Part: idx, Reason: NotReadImage})
 		}
 		return
 	case fmtEncrypted:
