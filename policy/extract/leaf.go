@@ -155,7 +155,11 @@ func (w *walker) leaf(body io.Reader, h hints, idx, depth int) {
 		w.flag(idx, ReasonFormat)
 		return
 	case fmtText:
-		w.emit(part, br)
+		if isCSV(h.mediaType, h.filename) {
+			w.emit(part, csvText(br)) // column headers label the cells below them
+		} else {
+			w.emit(part, br)
+		}
 	case fmtHTML:
 		w.emit(part, htmlText(br, w.lim.MaxPartBytes))
 	case fmtXML:
