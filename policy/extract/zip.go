@@ -197,10 +197,9 @@ func officeTextPart(kind, name string) bool {
 			}
 		}
 	case "xlsx":
-		return name == "xl/sharedStrings.xml" ||
+		return name == "xl/sharedStrings.xml" || isWorksheet(name) ||
 			// Pivot caches hold a copy of the source data.
 			(strings.HasPrefix(name, "xl/pivotCache/pivotCacheRecords") && strings.HasSuffix(name, ".xml")) ||
-			(strings.HasPrefix(name, "xl/worksheets/") && strings.HasSuffix(name, ".xml") && !strings.Contains(name[14:], "/")) ||
 			(strings.HasPrefix(name, "xl/comments") && strings.HasSuffix(name, ".xml"))
 	case "pptx":
 		return (strings.HasPrefix(name, "ppt/slides/") || strings.HasPrefix(name, "ppt/notesSlides/") ||
@@ -230,6 +229,15 @@ func (w *walker) office(zr *zip.Reader, kind string, p *Part) {
 	if p.ContentType == "" || p.ContentType == "application/octet-stream" || p.ContentType == "application/zip" {
 		p.ContentType = mediaTypeByName("x." + kind)
 	}
+	// A workbook's sheets are rendered with their shared strings and styles
+	// (table_xlsx.go); the strings no cell used and the sheet names follow.
+	var book *xlsxBook
+	var extra []func() io.Reader
+	if kind == "xlsx" {
+		book = w.loadXlsx(zr, p.Index)
+		texts = slices.DeleteFunc(texts, func(f *zip.File) bool { return f.Name == "xl/sharedStrings.xml" })
+		extra = append(extra, book.unusedStrings, book.sheetNames)
+	}
 	i := 0
 	var cur io.Reader
 	var rc io.ReadCloser
@@ -241,14 +249,22 @@ func (w *walker) office(zr *zip.Reader, kind string, p *Part) {
 					rc = nil
 				}
 				if i >= len(texts) {
-					return dst, io.EOF
+					if len(extra) == 0 {
+						return dst, io.EOF
+					}
+					cur, extra = extra[0](), extra[1:]
+					continue
 				}
 				f := texts[i]
 				i++
 				if rc = w.openMember(f, p.Index); rc == nil {
 					continue
 				}
-				cur = officeXMLText(newCtxReader(w.ctx, rc), f.Name)
+				if book != nil && isWorksheet(f.Name) {
+					cur = book.sheetText(newCtxReader(w.ctx, rc))
+				} else {
+					cur = officeXMLText(newCtxReader(w.ctx, rc), f.Name)
+				}
 			}
 			var err error
 			dst, err = readAppend(cur, dst)
@@ -318,6 +334,10 @@ func digitsPrefix(s string) string {
 		i++
 	}
 	return s[:i]
+}
+
+func isWorksheet(name string) bool {
+	return strings.HasPrefix(name, "xl/worksheets/") && strings.HasSuffix(name, ".xml") && !strings.Contains(name[14:], "/")
 }
 
 // officeXMLText extracts the visible text of an OOXML part: the contents of
