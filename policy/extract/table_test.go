@@ -1,13 +1,22 @@
 package extract
 
 import (
+	"bytes"
+
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sealgate/sealgate/policy/detect"
 )
 
-func tableFixture(t *testing.T, name string) []byte {
+// The fixtures in testdata/extract/tables were made by LibreOffice from
+// patients.fods; the commands are in the README there.
+func tableFixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "extract", "tables", name))
 	if err != nil {
@@ -16,10 +25,262 @@ func tableFixture(t *testing.T, name string) []byte {
 	return b
 }
 
-func TestDumpTables(t *testing.T) {
-	for _, f := range []struct{ ct, name string }{{"text/csv", "patients.csv"}, {"text/csv", "split-ssn.csv"}, {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "patients.xlsx"}, {"text/html", "patients.html"}} {
-		o := walkString(t, mimeWithAttachment(f.ct, f.name, tableFixture(t, f.name)), Limits{})
-		t.Logf("%s: %q %v", f.name, o.all(), o.reasons())
+// findings runs the shipped detectors over the extracted text.
+func findings(t testing.TB, text string) map[string]detect.Confidence {
+	t.Helper()
+	s, err := detect.New(detect.Config{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	_ = strings.Contains
+	got := map[string]detect.Confidence{}
+	for _, f := range s.Scan([]byte(text), detect.Location{}) {
+		got[f.Type] = f.Confidence
+	}
+	return got
+}
+
+func wantFindings(t *testing.T, text string, types ...string) {
+	t.Helper()
+	got := findings(t, text)
+	for _, typ := range types {
+		if got[typ] < detect.Medium {
+			t.Errorf("no %s finding at medium or better (got %v) in %q", typ, got, text)
+		}
+	}
+}
+
+func wantText(t *testing.T, text string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(text, w) {
+			t.Errorf("missing %q in %q", w, text)
+		}
+	}
+}
+
+func walkAttachment(t *testing.T, ctype, name string, data []byte) walkOut {
+	t.Helper()
+	o := walkString(t, mimeWithAttachment(ctype, name, data), Limits{})
+	if len(o.res.Unscannable) != 0 {
+		t.Errorf("unscannable: %v", o.res.Unscannable)
+	}
+	return o
+}
+
+const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+// The patient list has a title row and a blank row above its header
+// "Name | DOB | MRN | SSN | Member ID | Notes", and bare values below.
+var patientListWants = []string{
+	"Name: Testcase, Jane Q\tDOB: 09/17/1962\tMRN: 4455667\tSSN: 512483901\tMember ID: XKJ448812\tNotes: follow-up, \"fasting\" labs\ncall after 5pm\n",
+	"MRN: 9001234\tSSN: 401227788\tNotes: new patient\n", // an empty cell names nothing
+}
+
+// The second sheet has "SSN" merged over three columns, an SSN typed as
+// three numbers and one as "345-67-" and "8012".
+var splitWants = []string{"SSN: 623 45 1290\t", "SSN: 345-67-8012\t"}
+
+func TestCSVCellsAreLabelledByTheirColumnHeader(t *testing.T) {
+	o := walkAttachment(t, "text/csv", "patients.csv", tableFixture(t, "patients.csv"))
+	wantText(t, o.all(), patientListWants...)
+	wantFindings(t, o.all(), detect.TypeSSN, detect.TypeMRN, detect.TypeDOB, detect.TypeMemberID)
+
+	o = walkAttachment(t, "application/octet-stream", "split ssn.csv", tableFixture(t, "split-ssn.csv"))
+	wantText(t, o.all(), splitWants...)
+	wantFindings(t, o.all(), detect.TypeSSN)
+}
+
+func TestXlsxCellsAreLabelledByTheirColumnHeader(t *testing.T) {
+	o := walkAttachment(t, xlsxType, "patients.xlsx", tableFixture(t, "patients.xlsx"))
+	all := o.all()
+	// Dates are day numbers with a date style; the SSNs are numbers.
+	wantText(t, all, patientListWants...)
+	wantText(t, all, splitWants...)
+	wantText(t, all, "Patients\nSplit SSN\n") // sheet names are text too
+	if strings.Contains(all, "22906") {
+		t.Errorf("date cell left as a day number: %q", all)
+	}
+	wantFindings(t, all, detect.TypeSSN, detect.TypeMRN, detect.TypeDOB, detect.TypeMemberID)
+}
+
+func TestHTMLTableCellsAreLabelledByTheirColumnHeader(t *testing.T) {
+	html := tableFixture(t, "patients.html")
+	o := walkString(t, crlf("Content-Type: text/html; charset=utf-8\n\n")+string(html), Limits{})
+	all := o.all()
+	wantText(t, all, splitWants...)
+	wantText(t, all, "Name: Testcase, Jane Q\tDOB: 09/17/1962\tMRN: 4455667\tSSN: 512483901\tMember ID: XKJ448812\tNotes: follow-up, \"fasting\" labs\ncall after 5pm")
+	wantFindings(t, all, detect.TypeSSN, detect.TypeMRN, detect.TypeDOB, detect.TypeMemberID)
+}
+
+func htmlBody(t *testing.T, html string) string {
+	t.Helper()
+	return walkString(t, crlf("Content-Type: text/html; charset=utf-8\n\n")+html, Limits{}).all()
+}
+
+func TestHTMLCommentInsideANumberDoesNotCutIt(t *testing.T) {
+	all := htmlBody(t, "<p>Patient SSN 512-48-<!-- x -->3901 and MRN 44<!--y-->55667</p><p>next</p>")
+	wantText(t, all, "SSN 512-48-3901 and MRN 4455667\n", " x ", "y ")
+	if i, j := strings.Index(all, "4455667"), strings.Index(all, "y "); j < i {
+		t.Errorf("comment written inside the line: %q", all)
+	}
+	wantFindings(t, all, detect.TypeSSN, detect.TypeMRN)
+	// A comment on its own is still read.
+	wantText(t, htmlBody(t, "<p>hi</p><!-- SSN 512-48-3901 -->"), "SSN 512-48-3901")
+}
+
+func TestHTMLNumberSplitAcrossCellsIsJoined(t *testing.T) {
+	for _, html := range []string{
+		// A header over three columns, as a spreadsheet writes a merged cell.
+		"<table>\n <tr><th>Patient</th><th colspan=3>SSN</th></tr>\n <tr>\n  <td>Jane Q Testcase</td>\n  <td>512</td>\n  <td>48</td>\n  <td>3901</td>\n </tr>\n</table>",
+		// No header at all.
+		"<table><tr><td>Jane Q Testcase</td> <td> 512 </td> <td>48</td> <td>&nbsp;3901&nbsp;</td></tr></table>",
+		// "512-48-" then "3901", under two different headers.
+		"<table><tr><td>Name</td><td>SSN</td><td>cont.</td></tr><tr><td>Jane</td><td><p>512-48-</p></td><td><span>3901</span></td></tr></table>",
+	} {
+		all := htmlBody(t, html)
+		if got := findings(t, all); got[detect.TypeSSN] < detect.Medium {
+			t.Errorf("no SSN in %q", all)
+		}
+	}
+}
+
+func TestHTMLLayoutTablesAndHeadersAreSane(t *testing.T) {
+	// A layout table: one cell per row is never a header.
+	all := htmlBody(t, `<table><tr><td><p>Dear colleague,</p><p>SSN: 512-48-3901</p></td></tr><tr><td>Regards</td></tr></table>`)
+	wantText(t, all, "Dear colleague,\nSSN: 512-48-3901")
+	if strings.Contains(all, "colleague,:") {
+		t.Errorf("layout text used as a label: %q", all)
+	}
+	// A nested table keeps its own header; the outer cell is not a label.
+	all = htmlBody(t, `<table><tr><td>Outer</td><td><table><thead><tr><td>MRN</td><td>DOB 2</td></tr></thead><tr><td>4455667</td><td>01/02/1980</td></tr></table></td></tr><tr><td>x</td><td>y</td></tr></table>`)
+	wantText(t, all, "MRN: 4455667\tDOB 2: 01/02/1980")
+	// Text of tags and attributes inside cells stays in the cell.
+	all = htmlBody(t, `<table><tr><th>Name</th><th>MRN</th></tr><tr><td><b>Jane</b> <i>Doe</i></td><td><img alt="4455667"></td></tr></table>`)
+	wantText(t, all, "Name: Jane Doe\tMRN: 4455667")
+}
+
+func TestCSVQuotingRaggedRowsAndDelimiters(t *testing.T) {
+	cases := []struct{ name, in, want string }{
+		{"semicolon.csv", "Patient;DOB;SSN\r\n\"Doe; Jane\";02/03/1970;512483901\r\n", "Patient: Doe; Jane\tDOB: 02/03/1970\tSSN: 512483901\n"},
+		{"tabs.tsv", "MRN\tSSN\n4455667\t512483901\textra\n99\n", "MRN: 4455667\tSSN: 512483901\textra\nMRN: 99\n"},
+		{"quotes.csv", "Note,SSN\n\"said \"\"hi\"\"\nthen left\",512483901\n", "Note: said \"hi\"\nthen left\tSSN: 512483901\n"},
+		{"mac.csv", "MRN,SSN\r4455667,512483901\r", "MRN: 4455667\tSSN: 512483901\n"},
+		{"bom.csv", "\ufeffSSN,MRN\n512483901,4455667\n", "SSN: 512483901\tMRN: 4455667\n"},
+		{"lazy.csv", "A note,SSN\nsaid \"x\" twice,512483901\n", "A note: said \"x\" twice\tSSN: 512483901\n"},
+		// A second table after a blank line brings its own header.
+		{"two.csv", "MRN,Name\n4455667,Jane\n\nSSN,Name\n512483901,Bob\n", "SSN: 512483901\tName: Bob\n"},
+	}
+	for _, c := range cases {
+		o := walkAttachment(t, "application/octet-stream", c.name, []byte(c.in))
+		if !strings.Contains(o.all(), c.want) {
+			t.Errorf("%s: got %q, want %q", c.name, o.all(), c.want)
+		}
+	}
+	// A data row that looks like text is not taken for a header later on.
+	o := walkAttachment(t, "text/csv", "x.csv", []byte("SSN,Name\n512483901,Jane\nx,Bob Roe\n401227788,Ann\n"))
+	wantText(t, o.all(), "SSN: 401227788\tName: Ann\n")
+}
+
+// zeroReader is an endless stream of one byte.
+type repeatReader byte
+
+func (r repeatReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(r)
+	}
+	return len(p), nil
+}
+
+func TestCSVUnclosedQuoteStreamsInBoundedMemory(t *testing.T) {
+	// `"` then 64 MiB without a closing quote: one field, written as read.
+	r := csvText(io.MultiReader(strings.NewReader("SSN,Note\n1,\""), io.LimitReader(repeatReader('a'), 64<<20)))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	n, err := io.Copy(io.Discard, r)
+	runtime.ReadMemStats(&after)
+	if err != nil || n < 64<<20 {
+		t.Fatalf("copied %d, %v", n, err)
+	}
+	if grow := int64(after.HeapInuse) - int64(before.HeapInuse); grow > 8<<20 {
+		t.Errorf("heap grew by %d bytes", grow)
+	}
+}
+
+func TestHostileTablesAreBounded(t *testing.T) {
+	var h strings.Builder
+	h.WriteString(strings.Repeat("<table><tr><td>", 20000))
+	h.WriteString("SSN 512-48-3901")
+	h.WriteString(`<table><tr><th colspan=99999999>A</th><th colspan=-5>B</th></tr><tr><td>1</td><td>2</td></tr></table>`)
+	start := time.Now()
+	all := htmlBody(t, h.String())
+	if time.Since(start) > 10*time.Second || !strings.Contains(all, "SSN 512-48-3901") {
+		t.Errorf("deep tables: %v, text %d bytes", time.Since(start), len(all))
+	}
+	// A CSV header of thousands of columns and long cells keeps only what it may.
+	csv := strings.Repeat("Label,", 100000) + "\n" + strings.Repeat(strings.Repeat("x", 100)+",", 100000) + "\n"
+	o := walkAttachment(t, "text/csv", "wide.csv", []byte(csv))
+	if len(o.all()) > 3*len(csv) {
+		t.Errorf("output %d bytes for %d in", len(o.all()), len(csv))
+	}
+}
+
+// The inline strings, 1904 dates, exponents and sparse rows below are
+// what Apache POI's streaming writer and Excel for Mac produce; no tool on
+// this machine writes them, so the XML is written out here.
+func TestXlsxInlineStringsSparseRowsAnd1904Dates(t *testing.T) {
+	xlsx := buildZip(t,
+		zipEntry{name: "xl/workbook.xml", data: []byte(`<workbook><workbookPr date1904="1"/><sheets><sheet name="List" sheetId="1"/></sheets></workbook>`)},
+		zipEntry{name: "xl/styles.xml", data: []byte(`<styleSheet><numFmts><numFmt numFmtId="170" formatCode="[$-409]d\-mmm\-yyyy;@"/><numFmt numFmtId="171" formatCode="&quot;day&quot; 0"/></numFmts><cellStyleXfs><xf numFmtId="14"/></cellStyleXfs><cellXfs><xf numFmtId="0"/><xf numFmtId="170"/><xf numFmtId="171"/><xf numFmtId="14"/></cellXfs></styleSheet>`)},
+		zipEntry{name: "xl/worksheets/sheet1.xml", data: []byte(`<worksheet><sheetData>` +
+			`<row r="1"><c r="A1" t="inlineStr"><is><t>Patient list</t></is></c></row>` +
+			`<row r="3"><c r="B3" t="inlineStr"><is><r><t>Date of </t></r><r><t>Birth</t></r></is></c><c r="D3" t="inlineStr"><is><t>SSN</t></is></c><c r="E3" t="str"><f>"Member"&amp;" ID"</f><v>Member ID</v></c></row>` +
+			`<row r="4"><c r="A4" t="inlineStr"><is><t>Jane</t></is></c><c r="B4" s="1"><v>21624</v></c><c r="D4" s="2"><v>5.12483901E+8</v></c><c r="E4" t="inlineStr"><is><t>XKJ448812</t></is></c></row>` +
+			`<row r="5"><c r="B5" s="3"><v>0</v></c><c r="D5"><v>401227788</v></c></row>` +
+			`</sheetData><headerFooter><oddHeader>&amp;L&amp;"Arial,Bold"&amp;12Clinic list for Jane&amp;RPage &amp;P</oddHeader></headerFooter></worksheet>`)},
+	)
+	o := walkAttachment(t, xlsxType, "list.xlsx", xlsx)
+	// Day 21624 in the 1904 system is 1963-03-16.
+	wantText(t, o.all(), "Date of Birth: 03/16/1963\tSSN: 512483901\tMember ID: XKJ448812\n", "\tSSN: 401227788\n", "Clinic list for Jane", "List\n")
+	wantFindings(t, o.all(), detect.TypeSSN, detect.TypeDOB, detect.TypeMemberID)
+}
+
+func TestXlsxBrokenSharedStringsAreUnscannable(t *testing.T) {
+	xlsx := buildZip(t,
+		zipEntry{name: "xl/workbook.xml", data: []byte(`<workbook/>`)},
+		zipEntry{name: "xl/sharedStrings.xml", data: []byte(`<sst><si><t>SSN</t></si><si><t>oops</t`)},
+		zipEntry{name: "xl/worksheets/sheet1.xml", data: []byte(`<worksheet><sheetData><row><c t="s"><v>0</v></c><c><v>512483901</v></c></row></sheetData></worksheet>`)},
+	)
+	o := walkString(t, mimeWithAttachment(xlsxType, "x.xlsx", xlsx), Limits{})
+	if !o.hasReason(ReasonDecode) {
+		t.Errorf("reasons = %v", o.reasons())
+	}
+	wantText(t, o.all(), "SSN 512483901")
+}
+
+func TestIsDateFormat(t *testing.T) {
+	for code, want := range map[string]bool{
+		"mm/dd/yyyy": true, "[$-409]d-mmm-yy;@": true, "yyyy\\-mm\\-dd": true, "General": false, "0": false,
+		"#,##0.00": false, `"day" 0`: false, "h:mm:ss": false, `_-* #,##0_-;-* #,##0_-;_-* "-"_-;_-@_-`: false,
+		"[h]:mm": false, "000\\-00\\-0000": false,
+	} {
+		if got := isDateFormat(code); got != want {
+			t.Errorf("isDateFormat(%q) = %v", code, got)
+		}
+	}
+}
+
+func BenchmarkCSV(b *testing.B) {
+	var s bytes.Buffer
+	s.WriteString("Name,DOB,MRN,SSN,Member ID,Notes\r\n")
+	for s.Len() < 1<<20 {
+		s.WriteString("\"Testcase, Jane Q\",09/17/1962,4455667,512483901,XKJ448812,follow-up\r\n")
+	}
+	data := s.Bytes()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := io.Copy(io.Discard, csvText(bytes.NewReader(data))); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
