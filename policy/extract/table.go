@@ -1,5 +1,7 @@
 package extract
 
+import "bytes"
+
 // Column-aware rendering of tables (CSV/TSV, xlsx sheets, HTML tables).
 //
 // In a spreadsheet the label of a value is its column header, not the text
@@ -41,8 +43,11 @@ type tableState struct {
 	// The current row.
 	inRow       bool
 	candidate   bool // this row may become the header
+	thOnly      bool // ... only because it starts with <th>: then all its cells must be <th>
+	cells       int  // cells begun in the row
 	rowNonEmpty int
 	allTH       bool
+	anyTH       bool
 	allLabel    bool
 	cand        []candCell
 	prevGroup   int  // header group of the previous non-empty cell in the row
@@ -77,11 +82,13 @@ func (t *tableState) beginRow() {
 	}
 	t.inRow = true
 	t.rowNonEmpty = 0
-	t.allTH, t.allLabel = true, true
+	t.allTH, t.allLabel, t.anyTH = true, true, false
 	t.cand = t.cand[:0]
 	t.prevGroup = noGroup
 	t.lastByte = 0
 	t.nextCol = 0
+	t.cells = 0
+	t.thOnly = false
 	t.candidate = t.inHead || t.afterBlank || (len(t.hdr) == 0 && t.rowsSeen < headerScanRows)
 }
 
@@ -102,9 +109,10 @@ func (t *tableState) beginCell(col, span int, th bool) {
 	t.hasContent, t.complex = false, false
 	t.pendingWS = 0
 	t.capBuf, t.capOver, t.digits, t.letters = t.capBuf[:0], false, 0, false
-	if th && len(t.cand) == 0 {
-		t.candidate = true // a row of <th> is a header wherever it is
+	if th && t.cells == 0 && !t.candidate {
+		t.candidate, t.thOnly = true, true // a row of <th> is a header wherever it is
 	}
+	t.cells++
 }
 
 func (t *tableState) groupAt(col int) (int, string) {
@@ -224,12 +232,16 @@ func (t *tableState) endCell() {
 	if t.hasContent {
 		// A label is short text with letters and at most two digits
 		// ("ICD10", "Phone 2"); a date or an ID is data.
-		isLabel := !t.capOver && t.letters && t.digits <= 2 && !t.complex
+		// A first cell ending in ':' starts a "Name: | Jane" form row.
+		isLabel := !t.capOver && t.letters && t.digits <= 2 && !t.complex &&
+			!(len(t.cand) == 0 && bytes.HasSuffix(trimSpaceRight(t.capBuf), []byte(":")))
 		if !isLabel {
 			t.allLabel = false
 		}
 		if !t.th {
 			t.allTH = false
+		} else {
+			t.anyTH = true
 		}
 		if !t.capOver && !t.complex {
 			l := trimSpaceRight(t.capBuf)
@@ -257,7 +269,9 @@ func (t *tableState) endRow() {
 	}
 	t.rowsSeen++
 	t.afterBlank = false
-	if t.candidate && t.rowNonEmpty >= 2 && (t.allLabel || t.allTH || t.inHead) {
+	// <th> then <td> is a row labelled by its first cell, not a header.
+	mixed := t.anyTH && !t.allTH
+	if t.candidate && t.rowNonEmpty >= 2 && (t.allTH || (!t.thOnly && !mixed && (t.allLabel || t.inHead))) {
 		t.setHeader()
 	}
 }

@@ -284,3 +284,17 @@ func BenchmarkCSV(b *testing.B) {
 		}
 	}
 }
+
+func TestHTMLFormTablesAreNotHeaders(t *testing.T) {
+	// "Label: | value" rows, with <th> or a colon: each label stays next to its value.
+	for _, html := range []string{
+		`<table><tr><td>Patient:</td><td>Jane Testcase</td></tr><tr><td>DOB:</td><td>01/02/1980</td></tr><tr><td>MRN:</td><td>4455667</td></tr></table>`,
+		`<table><tr><th>Patient</th><td>Jane Testcase</td></tr><tr><th>DOB</th><td>01/02/1980</td></tr><tr><th>MRN</th><td>4455667</td></tr></table>`,
+	} {
+		all := htmlBody(t, html)
+		if strings.Contains(all, "Jane Testcase:") || strings.Contains(all, "Patient: DOB") {
+			t.Errorf("form row taken for a header: %q", all)
+		}
+		wantFindings(t, all, detect.TypeDOB, detect.TypeMRN)
+	}
+}
