@@ -115,6 +115,14 @@ func (t *tableState) beginCell(col, span int, th bool) {
 	t.cells++
 }
 
+// setSpan changes the span of the open cell (Word gives it after the cell starts).
+func (t *tableState) setSpan(n int) {
+	if t.cellOpen && n > 1 {
+		t.span = min(n, maxTableCols)
+		t.nextCol = min(t.col+t.span, 1<<20)
+	}
+}
+
 func (t *tableState) groupAt(col int) (int, string) {
 	if col < len(t.hdr) {
 		return t.hdr[col].group, t.hdr[col].label

@@ -298,3 +298,21 @@ func TestHTMLFormTablesAreNotHeaders(t *testing.T) {
 		wantFindings(t, all, detect.TypeDOB, detect.TypeMRN)
 	}
 }
+
+func TestDocxAndPptxTablesAreLabelledByTheirColumnHeader(t *testing.T) {
+	// referral-table.docx: LibreOffice Writer from referral-table.html; the
+	// SSN header spans three grid columns (w:gridSpan).
+	o := walkAttachment(t, "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "referral.docx", tableFixture(t, "referral-table.docx"))
+	wantText(t, o.all(), "Patient: Testcase, Jane Q\tDate of birth: 09/17/1962\tMRN: 4455667\tSSN: 623 45 1290\n", "Please call with questions.")
+	wantFindings(t, o.all(), detect.TypeSSN, detect.TypeMRN, detect.TypeDOB)
+
+	// A PowerPoint table (a:tbl), gridSpan and hMerge as PowerPoint writes them.
+	cell := func(attr, s string) string {
+		return `<a:tc` + attr + `><a:txBody><a:p><a:r><a:t>` + s + `</a:t></a:r></a:p></a:txBody></a:tc>`
+	}
+	slide := `<p:sld xmlns:a="a" xmlns:p="p"><a:tbl><a:tr>` + cell("", "MRN") + cell(` gridSpan="2"`, "SSN") + cell(` hMerge="1"`, "") + `</a:tr>` +
+		`<a:tr>` + cell("", "4455667") + cell("", "512-48-") + cell("", "3901") + `</a:tr></a:tbl></p:sld>`
+	pptx := buildZip(t, zipEntry{name: "ppt/presentation.xml", data: []byte(`<p:presentation/>`)}, zipEntry{name: "ppt/slides/slide1.xml", data: []byte(slide)})
+	o = walkAttachment(t, "application/octet-stream", "deck.pptx", pptx)
+	wantText(t, o.all(), "MRN: 4455667\tSSN: 512-48-3901\n")
+}

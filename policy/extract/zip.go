@@ -10,6 +10,7 @@ import (
 	"path"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -354,6 +355,23 @@ func officeXMLText(r io.Reader, name string) io.Reader {
 	inText := 0
 	inValue := false
 	sharedCell := false // <c t="s">: <v> is an index into sharedStrings, not text
+	// Word (w:tbl) and PowerPoint (a:tbl) tables: cells after their column
+	// header, as in a spreadsheet (table.go).
+	var tables []tableState
+	depth, overflow := 0, 0
+	cell := func() *tableState {
+		if depth == 0 || !tables[depth-1].cellOpen {
+			return nil
+		}
+		return &tables[depth-1]
+	}
+	brk := func(dst []byte, c byte) []byte {
+		if tc := cell(); tc != nil {
+			tc.space(c)
+			return dst
+		}
+		return append(dst, c)
+	}
 	return &pullReader{next: func(dst []byte) ([]byte, error) {
 		for len(dst) < 16<<10 {
 			tok, err := d.RawToken()
@@ -378,9 +396,57 @@ func officeXMLText(r io.Reader, name string) io.Reader {
 						}
 					}
 				case "tab":
-					dst = append(dst, '\t')
+					dst = brk(dst, '\t')
 				case "br", "cr":
+					dst = brk(dst, '\n')
+				case "tbl":
+					if overflow > 0 || depth >= maxTableDepth {
+						overflow++
+						break
+					}
+					if tc := cell(); tc != nil {
+						tc.nested()
+					}
+					if depth == len(tables) {
+						tables = append(tables, tableState{})
+					}
+					tables[depth].reset()
+					depth++
 					dst = append(dst, '\n')
+				case "tr":
+					if depth > 0 && overflow == 0 {
+						tables[depth-1].beginRow()
+					}
+				case "tc":
+					if depth == 0 || overflow > 0 {
+						break
+					}
+					span := 1
+					for _, a := range t.Attr {
+						switch a.Name.Local {
+						case "gridSpan": // a:tc
+							span, _ = strconv.Atoi(a.Value)
+						case "hMerge": // a:tc covered by the gridSpan of the cell left of it
+							if a.Value == "1" || a.Value == "true" {
+								span = 0
+							}
+						}
+					}
+					if span == 0 {
+						tables[depth-1].endCell()
+						break
+					}
+					tables[depth-1].beginCell(-1, span, false)
+				case "gridSpan": // w:tcPr/w:gridSpan
+					if tc := cell(); tc != nil && overflow == 0 {
+						for _, a := range t.Attr {
+							if a.Name.Local == "val" {
+								if n, err := strconv.Atoi(a.Value); err == nil {
+									tc.setSpan(n)
+								}
+							}
+						}
+					}
 				}
 			case xml.EndElement:
 				switch t.Name.Local {
@@ -390,14 +456,39 @@ func officeXMLText(r io.Reader, name string) io.Reader {
 					}
 				case "v":
 					inValue = false
-				case "p", "si", "row", "tr":
+				case "p":
+					dst = brk(dst, '\n')
+				case "si", "row":
 					dst = append(dst, '\n')
-				case "c", "tc":
+				case "c":
 					dst = append(dst, '\t')
+				case "tc":
+					if depth > 0 && overflow == 0 {
+						tables[depth-1].endCell()
+					} else {
+						dst = append(dst, '\t')
+					}
+				case "tr":
+					if depth > 0 && overflow == 0 {
+						tables[depth-1].endRow()
+					}
+					dst = append(dst, '\n')
+				case "tbl":
+					if overflow > 0 {
+						overflow--
+					} else if depth > 0 {
+						tables[depth-1].endRow()
+						depth--
+					}
+					dst = append(dst, '\n')
 				}
 			case xml.CharData:
 				if inText > 0 || inValue {
-					dst = append(dst, t...)
+					if tc := cell(); tc != nil {
+						dst = tc.text(dst, t)
+					} else {
+						dst = append(dst, t...)
+					}
 				}
 			}
 		}
