@@ -316,3 +316,16 @@ func TestDocxAndPptxTablesAreLabelledByTheirColumnHeader(t *testing.T) {
 	o = walkAttachment(t, "application/octet-stream", "deck.pptx", pptx)
 	wantText(t, o.all(), "MRN: 4455667\tSSN: 512-48-3901\n")
 }
+
+// Pivot caches as Excel writes them (xl/pivotCache/*): the values are
+// attributes. Written out here: LibreOffice cannot make one from a script.
+func TestXlsxPivotCacheValuesAreRead(t *testing.T) {
+	xlsx := buildZip(t,
+		zipEntry{name: "xl/workbook.xml", data: []byte(`<workbook/>`)},
+		zipEntry{name: "xl/worksheets/sheet1.xml", data: []byte(`<worksheet><sheetData/></worksheet>`)},
+		zipEntry{name: "xl/pivotCache/pivotCacheDefinition1.xml", data: []byte(`<pivotCacheDefinition><cacheFields count="2"><cacheField name="Patient name"><sharedItems><s v="Testcase, Jane Q"/><s v="Fixture, Maria"/></sharedItems></cacheField><cacheField name="SSN"><sharedItems containsNumber="1"/></cacheField></cacheFields></pivotCacheDefinition>`)},
+		zipEntry{name: "xl/pivotCache/pivotCacheRecords1.xml", data: []byte(`<pivotCacheRecords count="2"><r><x v="0"/><n v="512483901"/></r><r><x v="1"/><s v="401-22-7788"/></r></pivotCacheRecords>`)},
+	)
+	o := walkAttachment(t, xlsxType, "pivot.xlsx", xlsx)
+	wantText(t, o.all(), "Patient name\t", "Testcase, Jane Q\t", "512483901\t", "401-22-7788\t")
+}

@@ -199,8 +199,9 @@ func officeTextPart(kind, name string) bool {
 		}
 	case "xlsx":
 		return name == "xl/sharedStrings.xml" || isWorksheet(name) ||
-			// Pivot caches hold a copy of the source data.
-			(strings.HasPrefix(name, "xl/pivotCache/pivotCacheRecords") && strings.HasSuffix(name, ".xml")) ||
+			// Pivot caches hold a copy of the source data: the field names and
+			// distinct values in the definition, the rows in the records.
+			(strings.HasPrefix(name, "xl/pivotCache/pivotCache") && strings.HasSuffix(name, ".xml")) ||
 			(strings.HasPrefix(name, "xl/comments") && strings.HasSuffix(name, ".xml"))
 	case "pptx":
 		return (strings.HasPrefix(name, "ppt/slides/") || strings.HasPrefix(name, "ppt/notesSlides/") ||
@@ -350,6 +351,9 @@ func officeXMLText(r io.Reader, name string) io.Reader {
 	if strings.HasPrefix(name, "docProps/") {
 		return xmlText(r)
 	}
+	if strings.HasPrefix(name, "xl/pivotCache/") {
+		return pivotText(r)
+	}
 	d := xml.NewDecoder(r)
 	d.Strict = false
 	inText := 0
@@ -489,6 +493,48 @@ func officeXMLText(r io.Reader, name string) io.Reader {
 					} else {
 						dst = append(dst, t...)
 					}
+				}
+			}
+		}
+		return dst, nil
+	}}
+}
+
+// pivotText reads a pivot cache: its values are attributes (<s v="Jane"/>,
+// <n v="512483901"/>, <cacheField name="SSN">), not text nodes. <x v="3"/>
+// is an index into the definition's shared items, which are read there.
+func pivotText(r io.Reader) io.Reader {
+	d := xml.NewDecoder(r)
+	d.Strict = false
+	return &pullReader{next: func(dst []byte) ([]byte, error) {
+		for len(dst) < 16<<10 {
+			tok, err := d.RawToken()
+			if err != nil {
+				if err == io.EOF {
+					return dst, io.EOF
+				}
+				return dst, unscannable(ReasonDecode, err)
+			}
+			switch t := tok.(type) {
+			case xml.StartElement:
+				want := "v"
+				switch t.Name.Local {
+				case "s", "n", "d", "e", "b":
+				case "cacheField":
+					want = "name"
+				default:
+					continue
+				}
+				for _, a := range t.Attr {
+					if a.Name.Local == want {
+						dst = append(dst, a.Value...)
+						dst = append(dst, '\t')
+					}
+				}
+			case xml.EndElement:
+				switch t.Name.Local {
+				case "r", "sharedItems", "cacheField", "cacheFields":
+					dst = append(dst, '\n')
 				}
 			}
 		}
