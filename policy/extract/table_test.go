@@ -329,3 +329,12 @@ func TestXlsxPivotCacheValuesAreRead(t *testing.T) {
 	o := walkAttachment(t, xlsxType, "pivot.xlsx", xlsx)
 	wantText(t, o.all(), "Patient name\t", "Testcase, Jane Q\t", "512483901\t", "401-22-7788\t")
 }
+
+func TestHTMLTagsAndAttributesInAnyCase(t *testing.T) {
+	all := htmlBody(t, `<P>a<IMG ALT="MRN 445566" SRC=x>b<span aria-label="SSN 512-48-3901"></span><SCRIPT>var x="999-99-9999"</SCRIPT></P>`+
+		`<TABLE><TR><TH>Name</TH><TH COLSPAN=2>SSN</TH></TR><TR><TD>Jane</TD><TD>512</TD><TD>48 3901</TD></TR></TABLE>`)
+	wantText(t, all, "MRN 445566", "SSN 512-48-3901", "Name: Jane\tSSN: 512 48 3901")
+	if strings.Contains(all, "999-99") {
+		t.Errorf("script leaked: %q", all)
+	}
+}

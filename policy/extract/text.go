@@ -135,8 +135,11 @@ func (h *htmlState) next(dst []byte) ([]byte, error) {
 			h.comments = appendNBSP(h.comments, text)
 			h.comments = append(h.comments, ' ')
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
-			name, hasAttr := z.TagName()
-			a := atom.Lookup(name)
+			// The name and the attributes of interest are found in the raw
+			// tag: the tokenizer's TagName and TagAttr copy every name and
+			// value, the largest cost of reading HTML mail.
+			raw := z.Raw()
+			a := tagAtom(raw)
 			if tt == html.EndTagToken {
 				dst = h.endTag(dst, a)
 				continue
@@ -146,6 +149,7 @@ func (h *htmlState) next(dst []byte) ([]byte, error) {
 			}
 			span := 1
 			h.attrs = h.attrs[:0]
+			hasAttr := mayHaveTextAttr(raw)
 			for hasAttr {
 				var k, v []byte
 				k, v, hasAttr = z.TagAttr()
@@ -237,6 +241,63 @@ func (h *htmlState) endTag(dst []byte, a atom.Atom) []byte {
 		}
 	}
 	return h.brk(dst, a)
+}
+
+// tagAtom returns the element of a raw start or end tag ("<TD class=x>",
+// "</td>"), 0 for names no atom has.
+func tagAtom(raw []byte) atom.Atom {
+	i := 1
+	if i < len(raw) && raw[i] == '/' {
+		i++
+	}
+	var buf [16]byte
+	n := 0
+	for ; i < len(raw); i++ {
+		c := raw[i]
+		if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '/' || c == '>' {
+			break
+		}
+		if n == len(buf) {
+			return 0 // no atom is this long
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[n] = c
+		n++
+	}
+	return atom.Lookup(buf[:n])
+}
+
+// textAttrs are the attributes whose values are read (and colspan); see
+// mayHaveTextAttr.
+var textAttrs = [...]string{"alt", "title", "label", "placeholder", "value", "summary", "colspan"}
+
+// mayHaveTextAttr says whether a raw tag may carry one of textAttrs
+// ("aria-label" contains "label"): a cheap case-insensitive search that may
+// say yes for a value mentioning one, never no for a tag that has one.
+func mayHaveTextAttr(raw []byte) bool {
+	for i := 1; i < len(raw); i++ {
+		c := raw[i] | 0x20
+		if c != 'a' && c != 't' && c != 'l' && c != 'p' && c != 'v' && c != 's' && c != 'c' {
+			continue
+		}
+		for _, w := range textAttrs {
+			if w[0] == c && len(raw)-i >= len(w) && asciiEqualFold(raw[i:i+len(w)], w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func asciiEqualFold(b []byte, lower string) bool {
+	for k := 0; k < len(lower); k++ {
+		if b[k]|0x20 != lower[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // appendNBSP appends text with no-break spaces turned into spaces.
