@@ -338,3 +338,20 @@ func TestHTMLTagsAndAttributesInAnyCase(t *testing.T) {
 		t.Errorf("script leaked: %q", all)
 	}
 }
+
+// FuzzTables feeds the table renderers hostile input: they must not panic,
+// and must not write much more than they read (labels are bounded).
+func FuzzTables(f *testing.F) {
+	f.Add([]byte("Name,SSN\n\"a\"\"b\",512-48-\r\n\"x\ny\",3901\n,,\n"))
+	f.Add([]byte("<table><tr><th colspan=3>SSN<td>1<tr><td>512<td>48<td>3901<table><tr><td>x</table></table><!--c-->"))
+	f.Add([]byte(`<worksheet><sheetData><row r="1"><c r="B1" t="inlineStr"><is><t>SSN</t></is></c></row><row r="9"><c r="B9" s="0"><v>5.1E+8</v></c><c t="s"><v>7</v></c></row></sheetData></worksheet>`))
+	book := &xlsxBook{strs: []byte("MRNx"), ends: []uint32{3, 4}, used: make([]uint64, 1), dateStyle: []bool{true}}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, r := range []io.Reader{csvText(bytes.NewReader(data)), htmlText(bytes.NewReader(data), 1<<20), book.sheetText(bytes.NewReader(data)), officeXMLText(bytes.NewReader(data), "word/document.xml")} {
+			n, _ := io.Copy(io.Discard, io.LimitReader(r, 64<<20))
+			if n > int64(len(data))*60+4096 {
+				t.Fatalf("%d bytes out for %d in", n, len(data))
+			}
+		}
+	})
+}
