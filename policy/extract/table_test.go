@@ -355,3 +355,29 @@ func FuzzTables(f *testing.F) {
 		}
 	})
 }
+
+func TestDigitTemplates(t *testing.T) {
+	for _, c := range []struct{ code, in, want string }{
+		{`000\-00\-0000`, "83132114", "083-13-2114"},
+		{`000\-00\-0000`, "512483901", "512-48-3901"},
+		{`00000`, "2134", "02134"},
+		{`00000\-0000`, "21341234", "02134-1234"},
+		{`(000) 000\-0000`, "5551234567", "(555) 123-4567"},
+		{`000000000`, "1", "000000001"},
+		{`00`, "12345", "12345"},
+		{`0.00`, "12", "12"},
+		{`#,##0`, "1234", "1234"},
+		{`"SSN "000\-00\-0000`, "83132114", "SSN 083-13-2114"},
+	} {
+		b := &xlsxBook{dateStyle: []bool{false}, digits: []string{digitTemplate(c.code)}}
+		if got := string(b.appendNumber(nil, []byte(c.in), 0)); got != c.want {
+			t.Errorf("%s %s = %q, want %q", c.code, c.in, got, c.want)
+		}
+	}
+}
+
+func TestXlsxSSNNumberFormatIsShownAsSSN(t *testing.T) {
+	o := walkAttachment(t, xlsxType, "eligibility.xlsx", tableFixture(t, "ssn-format.xlsx"))
+	wantText(t, o.all(), "Social Security No: 083-13-2114\n")
+	wantFindings(t, o.all(), detect.TypeSSN)
+}

@@ -20,6 +20,7 @@ type xlsxBook struct {
 	ends      []uint32 // end offset of each string in strs
 	used      []uint64 // bitset: strings a cell referenced
 	dateStyle []bool   // per cellXfs index
+	digits    []string // per cellXfs index: a digit template ("000-00-0000"), or ""
 	date1904  bool
 	names     []string // sheet names (text a reader sees on the tabs)
 }
@@ -101,7 +102,11 @@ func (b *xlsxBook) str(i int) ([]byte, bool) {
 }
 
 func (b *xlsxBook) loadStyles(d *xml.Decoder) error {
-	custom := map[int]bool{} // numFmtId -> is a date
+	type numFmt struct {
+		date bool
+		tmpl string
+	}
+	custom := map[int]numFmt{}
 	inXfs := false
 	for {
 		tok, err := d.RawToken()
@@ -122,7 +127,7 @@ func (b *xlsxBook) loadStyles(d *xml.Decoder) error {
 					}
 				}
 				if id >= 0 && len(custom) < 1<<16 {
-					custom[id] = isDateFormat(code)
+					custom[id] = numFmt{isDateFormat(code), digitTemplate(code)}
 				}
 			case "cellXfs":
 				inXfs = true
@@ -134,11 +139,12 @@ func (b *xlsxBook) loadStyles(d *xml.Decoder) error {
 							id, _ = strconv.Atoi(a.Value)
 						}
 					}
-					isDate, ok := custom[id]
+					nf, ok := custom[id]
 					if !ok {
-						isDate = builtinDateFormat(id)
+						nf.date = builtinDateFormat(id)
 					}
-					b.dateStyle = append(b.dateStyle, isDate)
+					b.dateStyle = append(b.dateStyle, nf.date)
+					b.digits = append(b.digits, nf.tmpl)
 				}
 			}
 		case xml.EndElement:
@@ -216,12 +222,100 @@ func (b *xlsxBook) appendNumber(dst, v []byte, style int) []byte {
 			return appendExcelDate(dst, f, b.date1904)
 		}
 	}
+	start := len(dst)
+	dst = append(dst, v...)
 	if bytes.ContainsAny(v, "eE") {
 		if f, err := strconv.ParseFloat(string(v), 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1e21 {
-			return strconv.AppendFloat(dst, f, 'f', -1, 64)
+			dst = strconv.AppendFloat(dst[:start], f, 'f', -1, 64)
 		}
 	}
-	return append(dst, v...)
+	if style >= 0 && style < len(b.digits) && b.digits[style] != "" && allDigits(dst[start:]) {
+		// "Special: Social Security Number" (000-00-0000) shows 83132114 as
+		// 083-13-2114: the leading zero and the dashes are what a reader sees.
+		var num [32]byte
+		n := copy(num[:], dst[start:])
+		if n == len(dst)-start {
+			dst = appendDigitTemplate(dst[:start], num[:n], b.digits[style])
+		}
+	}
+	return dst
+}
+
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// digitTemplate returns a number format made only of '0' digit slots and
+// literal characters ("000\-00\-0000", "00000", "(000) 000\-0000") as
+// the characters it shows, '0' for a slot; "" for any other format.
+func digitTemplate(code string) string {
+	if i := strings.IndexByte(code, ';'); i >= 0 {
+		code = code[:i]
+	}
+	var t []byte
+	slots := 0
+	for i := 0; i < len(code) && len(t) < 32; i++ {
+		switch c := code[i]; c {
+		case '0':
+			t = append(t, '0')
+			slots++
+		case '\\':
+			if i+1 < len(code) && code[i+1] != '0' {
+				i++
+				t = append(t, code[i])
+			} else {
+				return ""
+			}
+		case '"':
+			j := strings.IndexByte(code[i+1:], '"')
+			if j < 0 || strings.IndexByte(code[i+1:i+1+j], '0') >= 0 {
+				return ""
+			}
+			t = append(t, code[i+1:i+1+j]...)
+			i += j + 1
+		case '-', '(', ')', ' ', '/', ':', '+':
+			t = append(t, c)
+		default:
+			return ""
+		}
+	}
+	if slots < 2 || len(t) >= 32 {
+		return ""
+	}
+	return string(t)
+}
+
+// appendDigitTemplate fills the slots of tmpl with digits, right-aligned and
+// zero-padded as Excel does; digits beyond the slots go before the first.
+func appendDigitTemplate(dst, digits []byte, tmpl string) []byte {
+	slots := strings.Count(tmpl, "0")
+	extra := len(digits) - slots
+	k := 0 // next digit
+	first := true
+	for i := 0; i < len(tmpl); i++ {
+		if tmpl[i] != '0' {
+			dst = append(dst, tmpl[i])
+			continue
+		}
+		if first && extra > 0 {
+			dst = append(dst, digits[:extra]...)
+			k = extra
+		}
+		first = false
+		if extra < 0 {
+			dst = append(dst, '0')
+			extra++
+			continue
+		}
+		dst = append(dst, digits[k])
+		k++
+	}
+	return dst
 }
 
 func appendExcelDate(dst []byte, serial float64, date1904 bool) []byte {

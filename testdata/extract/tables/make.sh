@@ -14,5 +14,6 @@ soffice --headless --convert-to 'csv:Text - txt - csv (StarCalc):44,34,76,1,,0,f
 mv patients-Patients.csv patients.csv
 mv "patients-Split SSN.csv" split-ssn.csv
 soffice --headless --convert-to csv invoice.fods
+soffice --headless --convert-to xlsx ssn-format.fods
 soffice --headless --convert-to 'docx:MS Word 2007 XML' referral-table.html
 python3 make_eml.py

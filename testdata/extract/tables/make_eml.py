@@ -48,6 +48,11 @@ write("xlsx-patient-list", m, ids)
 
 write("html-patient-table", msg("patient list html", html=read("patients.html")), ids)
 
+m = msg("eligibility", "Eligibility check list attached.\n")
+m.add_attachment(read("ssn-format.xlsx"), maintype="application",
+                 subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename="eligibility.xlsx")
+write("xlsx-ssn-number-format", m, ["finding ssn", "flagged"])
+
 m = msg("form grid", "See the attached export.\n")
 m.add_attachment(read("split-ssn.csv"), maintype="application", subtype="octet-stream", filename="form grid.csv")
 write("csv-split-ssn", m, ["finding ssn", "flagged"])
