@@ -233,8 +233,8 @@ func (t *tableState) endCell() {
 	if t.hasContent {
 		t.rowNonEmpty++
 	}
-	if !t.candidate {
-		return
+	if !t.candidate || t.col >= maxTableCols {
+		return // only the first maxTableCols columns are ever named
 	}
 	c := candCell{col: t.col, span: t.span, empty: !t.hasContent}
 	if t.hasContent {

@@ -381,3 +381,16 @@ func TestXlsxSSNNumberFormatIsShownAsSSN(t *testing.T) {
 	wantText(t, o.all(), "Social Security No: 083-13-2114\n")
 	wantFindings(t, o.all(), detect.TypeSSN)
 }
+
+func TestWideHeaderRowIsBounded(t *testing.T) {
+	var s tableState
+	s.beginRow()
+	for i := 0; i < 200000; i++ {
+		s.beginCell(-1, 1, true)
+		s.text(nil, []byte("Label"))
+	}
+	s.endRow()
+	if len(s.cand) > maxTableCols || len(s.hdr) > maxTableCols {
+		t.Errorf("kept %d candidate cells, %d header columns", len(s.cand), len(s.hdr))
+	}
+}
