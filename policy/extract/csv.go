@@ -50,7 +50,6 @@ type csvReader struct {
 	delim      byte
 	t          tableState
 	buf        []byte
-	piece      []byte
 	inRow      bool
 	inQuote    bool
 	quoteSeen  bool // a '"' inside a quoted field: closing, or the first of ""
@@ -58,20 +57,18 @@ type csvReader struct {
 	cr         bool // the last byte ended a row with '\r'
 }
 
-func (c *csvReader) flush(dst []byte) []byte {
-	if len(c.piece) > 0 {
-		dst = c.t.text(dst, c.piece)
-		c.piece = c.piece[:0]
-	}
-	return dst
-}
+var quoteByte = []byte{'"'}
 
+// next reads one buffer of input and writes its cells; runs of field
+// bytes go to the table in one piece, straight from the read buffer.
 func (c *csvReader) next(dst []byte) ([]byte, error) {
 	n, err := c.br.Read(c.buf)
-	for _, b := range c.buf[:n] {
+	b := c.buf[:n]
+	for i := 0; i < len(b); {
 		if c.cr {
 			c.cr = false
-			if b == '\n' {
+			if b[i] == '\n' {
+				i++
 				continue
 			}
 		}
@@ -82,46 +79,54 @@ func (c *csvReader) next(dst []byte) ([]byte, error) {
 			c.fieldStart = true
 		}
 		if c.inQuote {
-			if c.quoteSeen {
-				c.quoteSeen = false
-				if b == '"' {
-					c.piece = append(c.piece, '"')
-					continue
+			if !c.quoteSeen {
+				j := bytes.IndexByte(b[i:], '"')
+				if j < 0 {
+					dst = c.t.text(dst, b[i:])
+					break
 				}
-				c.inQuote = false // closed: b is read as unquoted below
-			} else {
-				if b == '"' {
-					c.quoteSeen = true
-				} else {
-					c.piece = append(c.piece, b)
-				}
+				dst = c.t.text(dst, b[i:i+j])
+				c.quoteSeen = true
+				i += j + 1
 				continue
 			}
+			c.quoteSeen = false
+			if b[i] == '"' {
+				dst = c.t.text(dst, quoteByte) // "" is one quote
+				i++
+				continue
+			}
+			c.inQuote = false // closed: b[i] is read as unquoted below
 		}
-		switch b {
+		switch b[i] {
 		case c.delim:
-			dst = c.flush(dst)
 			c.t.beginCell(-1, 1, false)
 			c.fieldStart = true
+			i++
 			continue
 		case '\n', '\r':
-			dst = c.flush(dst)
 			c.t.endRow()
 			dst = append(dst, '\n')
 			c.inRow = false
-			c.cr = b == '\r'
+			c.cr = b[i] == '\r'
+			i++
 			continue
 		case '"':
 			if c.fieldStart {
 				c.inQuote = true
 				c.fieldStart = false
+				i++
 				continue
 			}
 		}
 		c.fieldStart = false
-		c.piece = append(c.piece, b)
+		j := i + 1 // a quote inside an unquoted field is text
+		for j < len(b) && b[j] != c.delim && b[j] != '\n' && b[j] != '\r' {
+			j++
+		}
+		dst = c.t.text(dst, b[i:j])
+		i = j
 	}
-	dst = c.flush(dst)
 	if err != nil && c.inRow {
 		c.t.endRow()
 		dst = append(dst, '\n')
