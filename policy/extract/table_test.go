@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/sealgate/sealgate/policy/detect"
@@ -392,5 +393,18 @@ func TestWideHeaderRowIsBounded(t *testing.T) {
 	s.endRow()
 	if len(s.cand) > maxTableCols || len(s.hdr) > maxTableCols {
 		t.Errorf("kept %d candidate cells, %d header columns", len(s.cand), len(s.hdr))
+	}
+}
+
+func TestCSVRenderingDoesNotDependOnReadSizes(t *testing.T) {
+	for _, in := range [][]byte{
+		tableFixture(t, "patients.csv"), tableFixture(t, "split-ssn.csv"), tableFixture(t, "invoice.csv"),
+		[]byte("\ufeffA;B\r\n\"x\"\"y\";\"  512 \"\"\"\r\n,\r\n\r\nC;D\n1;2"),
+	} {
+		whole, _ := io.ReadAll(csvText(bytes.NewReader(in)))
+		bytewise, _ := io.ReadAll(csvText(iotest.OneByteReader(bytes.NewReader(in))))
+		if !bytes.Equal(whole, bytewise) {
+			t.Errorf("one read: %q\nbyte by byte: %q", whole, bytewise)
+		}
 	}
 }
