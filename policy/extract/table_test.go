@@ -348,7 +348,7 @@ func FuzzTables(f *testing.F) {
 	f.Add([]byte(`<worksheet><sheetData><row r="1"><c r="B1" t="inlineStr"><is><t>SSN</t></is></c></row><row r="9"><c r="B9" s="0"><v>5.1E+8</v></c><c t="s"><v>7</v></c></row></sheetData></worksheet>`))
 	book := &xlsxBook{strs: []byte("MRNx"), ends: []uint32{3, 4}, used: make([]uint64, 1), dateStyle: []bool{true}}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, r := range []io.Reader{csvText(bytes.NewReader(data)), htmlText(bytes.NewReader(data), 1<<20), book.sheetText(bytes.NewReader(data)), officeXMLText(bytes.NewReader(data), "word/document.xml")} {
+		for _, r := range []io.Reader{csvText(bytes.NewReader(data)), htmlText(bytes.NewReader(data), 1<<20), book.sheetText(bytes.NewReader(data)), officeXMLText(bytes.NewReader(data), "word/document.xml"), odfText(bytes.NewReader(data))} {
 			n, _ := io.Copy(io.Discard, io.LimitReader(r, 64<<20))
 			if n > int64(len(data))*60+4096 {
 				t.Fatalf("%d bytes out for %d in", n, len(data))
@@ -407,4 +407,13 @@ func TestCSVRenderingDoesNotDependOnReadSizes(t *testing.T) {
 			t.Errorf("one read: %q\nbyte by byte: %q", whole, bytewise)
 		}
 	}
+}
+
+func TestODSCellsAreLabelledByTheirColumnHeader(t *testing.T) {
+	o := walkAttachment(t, "application/vnd.oasis.opendocument.spreadsheet", "patients.ods", tableFixture(t, "patients.ods"))
+	all := o.all()
+	wantText(t, all, "Name: Testcase, Jane Q\tDOB: 09/17/1962\tMRN: 4455667\tSSN: 512483901\tMember ID: XKJ448812\tNotes: follow-up, \"fasting\" labs\ncall after 5pm\n")
+	wantText(t, all, splitWants...)
+	wantText(t, all, "1962-09-17\n") // the cell's value, as any XML attribute is read
+	wantFindings(t, all, detect.TypeSSN, detect.TypeMRN, detect.TypeDOB, detect.TypeMemberID)
 }

@@ -92,6 +92,7 @@ func (w *walker) zipArchive(ra io.ReaderAt, size int64, p *Part) {
 		w.flag(p.Index, ReasonDepth)
 		return
 	}
+	odf := isODF(zr)
 	for _, f := range zr.File {
 		if w.halted(p.Index) {
 			return
@@ -102,6 +103,10 @@ func (w *walker) zipArchive(ra io.ReaderAt, size int64, p *Part) {
 		idx, ok := w.newPart()
 		if !ok {
 			return
+		}
+		if odf && f.Name == "content.xml" {
+			w.odfContent(f, idx, p.Depth+1) // tables column-aware (table_odf.go)
+			continue
 		}
 		w.member(f, idx, p.Depth+1)
 	}

@@ -7,6 +7,7 @@ set -e
 cd "$(dirname "$0")"
 export HOME="${TMPDIR:-/tmp}/sealgate-soffice-home"
 soffice --headless --convert-to xlsx patients.fods
+soffice --headless --convert-to ods patients.fods
 soffice --headless --convert-to html patients.fods
 # One CSV per sheet (the last filter option, -1, means every sheet):
 # patients-Patients.csv and "patients-Split SSN.csv".

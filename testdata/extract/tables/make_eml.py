@@ -46,6 +46,11 @@ m.add_attachment(read("patients.xlsx"), maintype="application",
                  subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename="patients.xlsx")
 write("xlsx-patient-list", m, ids)
 
+m = msg("patient list ods", "Patient list for Monday attached.\n")
+m.add_attachment(read("patients.ods"), maintype="application",
+                 subtype="vnd.oasis.opendocument.spreadsheet", filename="patients.ods")
+write("ods-patient-list", m, ids)
+
 write("html-patient-table", msg("patient list html", html=read("patients.html")), ids)
 
 m = msg("eligibility", "Eligibility check list attached.\n")
