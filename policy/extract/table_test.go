@@ -168,6 +168,8 @@ func TestCSVQuotingRaggedRowsAndDelimiters(t *testing.T) {
 		{"mac.csv", "MRN,SSN\r4455667,512483901\r", "MRN: 4455667\tSSN: 512483901\n"},
 		{"bom.csv", "\ufeffSSN,MRN\n512483901,4455667\n", "SSN: 512483901\tMRN: 4455667\n"},
 		{"lazy.csv", "A note,SSN\nsaid \"x\" twice,512483901\n", "A note: said \"x\" twice\tSSN: 512483901\n"},
+		// A title row right above the header is not the header.
+		{"title.csv", "Clinic list Nov 2026,,\nName,DOB,SSN\nJane,01/02/1980,512483901\n", "Name: Jane\tDOB: 01/02/1980\tSSN: 512483901\n"},
 		// A second table after a blank line brings its own header.
 		{"two.csv", "MRN,Name\n4455667,Jane\n\nSSN,Name\n512483901,Bob\n", "SSN: 512483901\tName: Bob\n"},
 	}
