@@ -419,3 +419,15 @@ func TestODSCellsAreLabelledByTheirColumnHeader(t *testing.T) {
 	wantText(t, all, "1962-09-17\n") // the cell's value, as any XML attribute is read
 	wantFindings(t, all, detect.TypeSSN, detect.TypeMRN, detect.TypeDOB, detect.TypeMemberID)
 }
+
+// BenchmarkWalkHTMLTable is BenchmarkWalkHTML's table with a header row,
+// so every cell is written with its label.
+func BenchmarkWalkHTMLTable(b *testing.B) {
+	var h strings.Builder
+	h.WriteString("<html><body><table><tr><th>Patient</th><th>DOB</th><th>MRN</th></tr>\r\n")
+	for h.Len() < 1<<20 {
+		h.WriteString(`<tr><td class="x">Patient <b>John Doe</b></td><td>01/02/1980</td><td><img alt="445566" src="cid:x"></td></tr>` + "\r\n")
+	}
+	h.WriteString("</table></body></html>")
+	benchWalk(b, crlf("Content-Type: text/html; charset=utf-8\n\n")+h.String())
+}
