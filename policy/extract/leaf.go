@@ -211,7 +211,11 @@ func (w *walker) leaf(body io.Reader, h hints, idx, depth int) {
 		return
 	case fmtText:
 		_, declared := h.params["charset"]
-		w.emit(part, latin1Fallback(br, head, declared || utf16))
+		text := latin1Fallback(br, head, declared || utf16)
+		if isCSV(h.mediaType, h.filename) {
+			text = csvText(text) // column headers label the cells below them
+		}
+		w.emit(part, text)
 	case fmtHTML:
 		w.emit(part, htmlText(br, w.lim.MaxPartBytes))
 	case fmtXML:

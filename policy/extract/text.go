@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"strconv"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -14,58 +15,289 @@ import (
 // htmlText renders HTML to the text a reader could see: text nodes (entities
 // decoded), alt/title/aria-label/placeholder/value attributes and comments,
 // but not <script> or <style>. Inline elements add no space, so a number split
-// by <b> tags stays one number; block elements end a line.
+// by <b> tags stays one number; block elements end a line. Comments are
+// written at the next line break instead of where they are, so
+// "512-48-<!-- x -->3901" reads as one number and the comment is still
+// scanned. Table cells are written after their column header (table.go).
 func htmlText(r io.Reader, maxBuf int64) io.Reader {
 	z := html.NewTokenizer(r)
 	z.SetMaxBuf(int(min(maxBuf, 1<<30)))
-	skip := false // inside <script>/<style>
-	return &pullReader{next: func(dst []byte) ([]byte, error) {
-		for len(dst) < 16<<10 {
-			tt := z.Next()
-			switch tt {
-			case html.ErrorToken:
-				err := z.Err()
-				if errors.Is(err, html.ErrBufferExceeded) {
-					err = unscannable(ReasonSize, err)
-				}
-				return dst, err
-			case html.TextToken:
-				if !skip {
-					dst = appendNBSP(dst, z.Text())
-				}
-			case html.CommentToken:
-				// Hidden but present: PHI in a comment still leaves the building.
+	h := &htmlState{z: z}
+	return &pullReader{next: h.next}
+}
+
+const (
+	maxTableDepth   = 32       // nested tables followed; deeper ones are read as plain text
+	maxHeldComments = 64 << 10 // comment text held for the next line break; more is written at once
+)
+
+type htmlState struct {
+	z        *html.Tokenizer
+	skip     bool // inside <script>/<style>
+	tables   []tableState
+	depth    int    // open tables in tables[:depth]
+	overflow int    // open tables nested deeper than maxTableDepth
+	comments []byte // comment text owed to the next line break
+	attrs    []byte // attribute text of the current tag
+}
+
+// top is the innermost open table, structure is the one whose rows and
+// cells are followed (nil while inside tables nested too deep).
+func (h *htmlState) top() *tableState {
+	if h.depth == 0 {
+		return nil
+	}
+	return &h.tables[h.depth-1]
+}
+
+func (h *htmlState) structure() *tableState {
+	if h.overflow > 0 {
+		return nil
+	}
+	return h.top()
+}
+
+// newline ends a line and writes the comments held until now.
+func (h *htmlState) newline(dst []byte) []byte {
+	dst = append(dst, '\n')
+	if len(h.comments) > 0 {
+		dst = append(dst, h.comments...)
+		dst = append(dst, '\n')
+		h.comments = h.comments[:0]
+	}
+	return dst
+}
+
+// inline writes text that is not a text node (an attribute, stray text in
+// a table): inside a cell it is cell content, elsewhere it stands apart.
+func (h *htmlState) inline(dst, s []byte) []byte {
+	if t := h.top(); t != nil && t.cellOpen {
+		t.space(' ')
+		dst = t.text(dst, s)
+		t.space(' ')
+		return dst
+	}
+	dst = append(dst, ' ')
+	dst = appendNBSP(dst, s)
+	return append(dst, ' ')
+}
+
+func (h *htmlState) brk(dst []byte, a atom.Atom) []byte {
+	b := breakOf(a)
+	if b == 0 {
+		return dst
+	}
+	if t := h.top(); t != nil && t.cellOpen {
+		t.space(b) // at a cell's edge a break is nothing; inside it, it is written
+		return dst
+	}
+	if b == '\n' {
+		return h.newline(dst)
+	}
+	return append(dst, b)
+}
+
+func (h *htmlState) next(dst []byte) ([]byte, error) {
+	z := h.z
+	for len(dst) < 16<<10 {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			err := z.Err()
+			if errors.Is(err, html.ErrBufferExceeded) {
+				err = unscannable(ReasonSize, err)
+			}
+			if len(h.comments) > 0 {
+				dst = h.newline(dst)
+			}
+			return dst, err
+		case html.TextToken:
+			if h.skip {
+				continue
+			}
+			text := z.Text()
+			if t := h.top(); t == nil {
+				dst = appendNBSP(dst, text)
+			} else if t.cellOpen {
+				dst = t.text(dst, text)
+			} else if len(trimSpaceLeft(text)) > 0 {
+				dst = h.inline(dst, text) // text between cells: shown above the table
+			}
+		case html.CommentToken:
+			// Hidden but present: PHI in a comment still leaves the building.
+			text := z.Text()
+			if len(h.comments)+len(text) > maxHeldComments {
 				dst = append(dst, ' ')
-				dst = appendNBSP(dst, z.Text())
+				dst = appendNBSP(dst, text)
 				dst = append(dst, ' ')
-			case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
-				name, hasAttr := z.TagName()
-				a := atom.Lookup(name)
-				if tt == html.EndTagToken {
-					if a == atom.Script || a == atom.Style {
-						skip = false
+				continue
+			}
+			h.comments = appendNBSP(h.comments, text)
+			h.comments = append(h.comments, ' ')
+		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
+			// The name and the attributes of interest are found in the raw
+			// tag: the tokenizer's TagName and TagAttr copy every name and
+			// value, the largest cost of reading HTML mail.
+			raw := z.Raw()
+			a := tagAtom(raw)
+			if tt == html.EndTagToken {
+				dst = h.endTag(dst, a)
+				continue
+			}
+			if tt == html.StartTagToken && (a == atom.Script || a == atom.Style) {
+				h.skip = true
+			}
+			span := 1
+			h.attrs = h.attrs[:0]
+			hasAttr := mayHaveTextAttr(raw)
+			for hasAttr {
+				var k, v []byte
+				k, v, hasAttr = z.TagAttr()
+				switch string(k) {
+				case "alt", "title", "aria-label", "placeholder", "value", "label", "summary":
+					h.attrs = append(h.attrs, ' ')
+					h.attrs = append(h.attrs, v...)
+				case "colspan":
+					if n, err := strconv.Atoi(string(bytes.TrimSpace(v))); err == nil && n > 1 {
+						span = min(n, 1000) // the HTML limit
 					}
-					dst = appendBreak(dst, a)
-					continue
 				}
-				if tt == html.StartTagToken && (a == atom.Script || a == atom.Style) {
-					skip = true
-				}
-				for hasAttr {
-					var k, v []byte
-					k, v, hasAttr = z.TagAttr()
-					switch string(k) {
-					case "alt", "title", "aria-label", "placeholder", "value", "label", "summary":
-						dst = append(dst, ' ')
-						dst = appendNBSP(dst, v)
-						dst = append(dst, ' ')
-					}
-				}
-				dst = appendBreak(dst, a)
+			}
+			dst = h.startTag(dst, a, tt == html.SelfClosingTagToken, span)
+			if len(h.attrs) > 0 {
+				dst = h.inline(dst, h.attrs[1:])
 			}
 		}
-		return dst, nil
-	}}
+	}
+	return dst, nil
+}
+
+func (h *htmlState) startTag(dst []byte, a atom.Atom, selfClosing bool, span int) []byte {
+	switch a {
+	case atom.Table:
+		if selfClosing {
+			return dst
+		}
+		if h.overflow > 0 || h.depth >= maxTableDepth {
+			h.overflow++
+			return h.newline(dst)
+		}
+		if t := h.top(); t != nil && t.cellOpen {
+			t.nested()
+		}
+		if h.depth == len(h.tables) {
+			h.tables = append(h.tables, tableState{})
+		}
+		h.tables[h.depth].reset()
+		h.depth++
+		return h.newline(dst)
+	case atom.Tr:
+		if t := h.structure(); t != nil {
+			t.beginRow()
+		}
+		return h.newline(dst)
+	case atom.Td, atom.Th:
+		if t := h.structure(); t != nil {
+			t.beginCell(-1, span, a == atom.Th)
+			return dst
+		}
+	case atom.Thead, atom.Tbody, atom.Tfoot:
+		if t := h.structure(); t != nil {
+			t.endRow()
+			t.inHead = a == atom.Thead
+			return dst
+		}
+	}
+	return h.brk(dst, a)
+}
+
+func (h *htmlState) endTag(dst []byte, a atom.Atom) []byte {
+	switch a {
+	case atom.Script, atom.Style:
+		h.skip = false
+	case atom.Table:
+		if h.overflow > 0 {
+			h.overflow--
+		} else if t := h.top(); t != nil {
+			t.endRow()
+			h.depth--
+		}
+		return h.newline(dst)
+	case atom.Tr:
+		if t := h.structure(); t != nil {
+			t.endRow()
+		}
+		return h.newline(dst)
+	case atom.Td, atom.Th:
+		if t := h.structure(); t != nil {
+			t.endCell()
+			return dst
+		}
+	case atom.Thead:
+		if t := h.structure(); t != nil {
+			t.endRow()
+			t.inHead = false
+			return dst
+		}
+	}
+	return h.brk(dst, a)
+}
+
+// tagAtom returns the element of a raw start or end tag ("<TD class=x>",
+// "</td>"), 0 for names no atom has.
+func tagAtom(raw []byte) atom.Atom {
+	i := 1
+	if i < len(raw) && raw[i] == '/' {
+		i++
+	}
+	var buf [16]byte
+	n := 0
+	for ; i < len(raw); i++ {
+		c := raw[i]
+		if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '/' || c == '>' {
+			break
+		}
+		if n == len(buf) {
+			return 0 // no atom is this long
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[n] = c
+		n++
+	}
+	return atom.Lookup(buf[:n])
+}
+
+// textAttrs are the attributes whose values are read (and colspan); see
+// mayHaveTextAttr.
+var textAttrs = [...]string{"alt", "title", "label", "placeholder", "value", "summary", "colspan"}
+
+// mayHaveTextAttr says whether a raw tag may carry one of textAttrs
+// ("aria-label" contains "label"): a cheap case-insensitive search that may
+// say yes for a value mentioning one, never no for a tag that has one.
+func mayHaveTextAttr(raw []byte) bool {
+	for i := 1; i < len(raw); i++ {
+		c := raw[i] | 0x20
+		if c != 'a' && c != 't' && c != 'l' && c != 'p' && c != 'v' && c != 's' && c != 'c' {
+			continue
+		}
+		for _, w := range textAttrs {
+			if w[0] == c && len(raw)-i >= len(w) && asciiEqualFold(raw[i:i+len(w)], w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func asciiEqualFold(b []byte, lower string) bool {
+	for k := 0; k < len(lower); k++ {
+		if b[k]|0x20 != lower[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // appendNBSP appends text with no-break spaces turned into spaces.
@@ -81,16 +313,18 @@ func appendNBSP(dst, s []byte) []byte {
 	}
 }
 
-func appendBreak(dst []byte, a atom.Atom) []byte {
+// breakOf says what an element adds around its content: a line break for
+// blocks, a space for cells and form controls, nothing for inline elements.
+func breakOf(a atom.Atom) byte {
 	switch a {
 	case atom.Br, atom.P, atom.Div, atom.Tr, atom.Li, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6,
 		atom.Table, atom.Ul, atom.Ol, atom.Dl, atom.Dt, atom.Dd, atom.Blockquote, atom.Pre, atom.Hr,
-		atom.Section, atom.Article, atom.Header, atom.Footer, atom.Address, atom.Title, atom.Option:
-		return append(dst, '\n')
+		atom.Section, atom.Article, atom.Header, atom.Footer, atom.Address, atom.Title, atom.Option, atom.Caption:
+		return '\n'
 	case atom.Td, atom.Th, atom.Img, atom.Input, atom.Button, atom.Label:
-		return append(dst, ' ')
+		return ' '
 	}
-	return dst
+	return 0
 }
 
 // xmlText yields text nodes and attribute values, one per line. Entities are

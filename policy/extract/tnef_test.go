@@ -48,7 +48,7 @@ func TestTNEFRTFBodyAndAttachmentsAreRead(t *testing.T) {
 		if !strings.Contains(names["referral.docx"], "Diagnosis: metastatic melanoma") {
 			t.Errorf("docx inside TNEF not read: %q", names)
 		}
-		if !strings.Contains(names["Labs_Testcase_SSN_512-48-3901.csv"], "Jane Q Testcase,4471902") {
+		if !strings.Contains(names["Labs_Testcase_SSN_512-48-3901.csv"], "Patient: Jane Q Testcase\tMRN: 4471902") {
 			t.Errorf("csv inside TNEF not read: %q", names)
 		}
 		// The attachment's file name is scanned as text too.

@@ -10,6 +10,7 @@ import (
 	"path"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -91,6 +92,7 @@ func (w *walker) zipArchive(ra io.ReaderAt, size int64, p *Part) {
 		w.flag(p.Index, ReasonDepth)
 		return
 	}
+	odf := isODF(zr)
 	for _, f := range zr.File {
 		if w.halted(p.Index) {
 			return
@@ -101,6 +103,10 @@ func (w *walker) zipArchive(ra io.ReaderAt, size int64, p *Part) {
 		idx, ok := w.newPart()
 		if !ok {
 			return
+		}
+		if odf && f.Name == "content.xml" {
+			w.odfContent(f, idx, p.Depth+1) // tables column-aware (table_odf.go)
+			continue
 		}
 		w.member(f, idx, p.Depth+1)
 	}
@@ -197,10 +203,10 @@ func officeTextPart(kind, name string) bool {
 			}
 		}
 	case "xlsx":
-		return name == "xl/sharedStrings.xml" ||
-			// Pivot caches hold a copy of the source data.
-			(strings.HasPrefix(name, "xl/pivotCache/pivotCacheRecords") && strings.HasSuffix(name, ".xml")) ||
-			(strings.HasPrefix(name, "xl/worksheets/") && strings.HasSuffix(name, ".xml") && !strings.Contains(name[14:], "/")) ||
+		return name == "xl/sharedStrings.xml" || isWorksheet(name) ||
+			// Pivot caches hold a copy of the source data: the field names and
+			// distinct values in the definition, the rows in the records.
+			(strings.HasPrefix(name, "xl/pivotCache/pivotCache") && strings.HasSuffix(name, ".xml")) ||
 			(strings.HasPrefix(name, "xl/comments") && strings.HasSuffix(name, ".xml"))
 	case "pptx":
 		return (strings.HasPrefix(name, "ppt/slides/") || strings.HasPrefix(name, "ppt/notesSlides/") ||
@@ -230,6 +236,15 @@ func (w *walker) office(zr *zip.Reader, kind string, p *Part) {
 	if p.ContentType == "" || p.ContentType == "application/octet-stream" || p.ContentType == "application/zip" {
 		p.ContentType = mediaTypeByName("x." + kind)
 	}
+	// A workbook's sheets are rendered with their shared strings and styles
+	// (table_xlsx.go); the strings no cell used and the sheet names follow.
+	var book *xlsxBook
+	var extra []func() io.Reader
+	if kind == "xlsx" {
+		book = w.loadXlsx(zr, p.Index)
+		texts = slices.DeleteFunc(texts, func(f *zip.File) bool { return f.Name == "xl/sharedStrings.xml" })
+		extra = append(extra, book.unusedStrings, book.sheetNames)
+	}
 	i := 0
 	var cur io.Reader
 	var rc io.ReadCloser
@@ -241,14 +256,22 @@ func (w *walker) office(zr *zip.Reader, kind string, p *Part) {
 					rc = nil
 				}
 				if i >= len(texts) {
-					return dst, io.EOF
+					if len(extra) == 0 {
+						return dst, io.EOF
+					}
+					cur, extra = extra[0](), extra[1:]
+					continue
 				}
 				f := texts[i]
 				i++
 				if rc = w.openMember(f, p.Index); rc == nil {
 					continue
 				}
-				cur = officeXMLText(newCtxReader(w.ctx, rc), f.Name)
+				if book != nil && isWorksheet(f.Name) {
+					cur = book.sheetText(newCtxReader(w.ctx, rc))
+				} else {
+					cur = officeXMLText(newCtxReader(w.ctx, rc), f.Name)
+				}
 			}
 			var err error
 			dst, err = readAppend(cur, dst)
@@ -320,6 +343,10 @@ func digitsPrefix(s string) string {
 	return s[:i]
 }
 
+func isWorksheet(name string) bool {
+	return strings.HasPrefix(name, "xl/worksheets/") && strings.HasSuffix(name, ".xml") && !strings.Contains(name[14:], "/")
+}
+
 // officeXMLText extracts the visible text of an OOXML part: the contents of
 // text elements (w:t, w:delText, a:t, t) and of numeric/inline cell values,
 // with paragraph, row and cell ends as separators. Runs are joined without a
@@ -329,11 +356,31 @@ func officeXMLText(r io.Reader, name string) io.Reader {
 	if strings.HasPrefix(name, "docProps/") {
 		return xmlText(r)
 	}
+	if strings.HasPrefix(name, "xl/pivotCache/") {
+		return pivotText(r)
+	}
 	d := xml.NewDecoder(r)
 	d.Strict = false
 	inText := 0
 	inValue := false
 	sharedCell := false // <c t="s">: <v> is an index into sharedStrings, not text
+	// Word (w:tbl) and PowerPoint (a:tbl) tables: cells after their column
+	// header, as in a spreadsheet (table.go).
+	var tables []tableState
+	depth, overflow := 0, 0
+	cell := func() *tableState {
+		if depth == 0 || !tables[depth-1].cellOpen {
+			return nil
+		}
+		return &tables[depth-1]
+	}
+	brk := func(dst []byte, c byte) []byte {
+		if tc := cell(); tc != nil {
+			tc.space(c)
+			return dst
+		}
+		return append(dst, c)
+	}
 	return &pullReader{next: func(dst []byte) ([]byte, error) {
 		for len(dst) < 16<<10 {
 			tok, err := d.RawToken()
@@ -358,9 +405,57 @@ func officeXMLText(r io.Reader, name string) io.Reader {
 						}
 					}
 				case "tab":
-					dst = append(dst, '\t')
+					dst = brk(dst, '\t')
 				case "br", "cr":
+					dst = brk(dst, '\n')
+				case "tbl":
+					if overflow > 0 || depth >= maxTableDepth {
+						overflow++
+						break
+					}
+					if tc := cell(); tc != nil {
+						tc.nested()
+					}
+					if depth == len(tables) {
+						tables = append(tables, tableState{})
+					}
+					tables[depth].reset()
+					depth++
 					dst = append(dst, '\n')
+				case "tr":
+					if depth > 0 && overflow == 0 {
+						tables[depth-1].beginRow()
+					}
+				case "tc":
+					if depth == 0 || overflow > 0 {
+						break
+					}
+					span := 1
+					for _, a := range t.Attr {
+						switch a.Name.Local {
+						case "gridSpan": // a:tc
+							span, _ = strconv.Atoi(a.Value)
+						case "hMerge": // a:tc covered by the gridSpan of the cell left of it
+							if a.Value == "1" || a.Value == "true" {
+								span = 0
+							}
+						}
+					}
+					if span == 0 {
+						tables[depth-1].endCell()
+						break
+					}
+					tables[depth-1].beginCell(-1, span, false)
+				case "gridSpan": // w:tcPr/w:gridSpan
+					if tc := cell(); tc != nil && overflow == 0 {
+						for _, a := range t.Attr {
+							if a.Name.Local == "val" {
+								if n, err := strconv.Atoi(a.Value); err == nil {
+									tc.setSpan(n)
+								}
+							}
+						}
+					}
 				}
 			case xml.EndElement:
 				switch t.Name.Local {
@@ -370,14 +465,81 @@ func officeXMLText(r io.Reader, name string) io.Reader {
 					}
 				case "v":
 					inValue = false
-				case "p", "si", "row", "tr":
+				case "p":
+					dst = brk(dst, '\n')
+				case "si", "row":
 					dst = append(dst, '\n')
-				case "c", "tc":
+				case "c":
 					dst = append(dst, '\t')
+				case "tc":
+					if depth > 0 && overflow == 0 {
+						tables[depth-1].endCell()
+					} else {
+						dst = append(dst, '\t')
+					}
+				case "tr":
+					if depth > 0 && overflow == 0 {
+						tables[depth-1].endRow()
+					}
+					dst = append(dst, '\n')
+				case "tbl":
+					if overflow > 0 {
+						overflow--
+					} else if depth > 0 {
+						tables[depth-1].endRow()
+						depth--
+					}
+					dst = append(dst, '\n')
 				}
 			case xml.CharData:
 				if inText > 0 || inValue {
-					dst = append(dst, t...)
+					if tc := cell(); tc != nil {
+						dst = tc.text(dst, t)
+					} else {
+						dst = append(dst, t...)
+					}
+				}
+			}
+		}
+		return dst, nil
+	}}
+}
+
+// pivotText reads a pivot cache: its values are attributes (<s v="Jane"/>,
+// <n v="512483901"/>, <cacheField name="SSN">), not text nodes. <x v="3"/>
+// is an index into the definition's shared items, which are read there.
+func pivotText(r io.Reader) io.Reader {
+	d := xml.NewDecoder(r)
+	d.Strict = false
+	return &pullReader{next: func(dst []byte) ([]byte, error) {
+		for len(dst) < 16<<10 {
+			tok, err := d.RawToken()
+			if err != nil {
+				if err == io.EOF {
+					return dst, io.EOF
+				}
+				return dst, unscannable(ReasonDecode, err)
+			}
+			switch t := tok.(type) {
+			case xml.StartElement:
+				want := "v"
+				switch t.Name.Local {
+				case "s", "n", "d", "e", "b":
+				case "cacheField":
+					want = "name"
+				default:
+					continue
+				}
+				for _, a := range t.Attr {
+					if a.Name.Local == want {
+						dst = append(dst, a.Value...)
+						dst = append(dst, '\t')
+					}
+				}
+			case xml.EndElement:
+				switch t.Name.Local {
+				case "r", "sharedItems", "cacheField", "cacheFields":
+					dst = append(dst, '\n')
 				}
 			}
 		}
