@@ -11,10 +11,32 @@
 //     messages nested as message/rfc822 or attached as .eml.
 //   - Bodies and attachments: base64 and quoted-printable decoded, text/*
 //     charsets converted to UTF-8 (go-message with go-message/charset).
-//   - text/plain, CSV and other text/*: as is. text/html: visible text with
-//     entities decoded, alt/title/aria-label/placeholder/value attributes and
-//     comments; <script> and <style> content is dropped. Inline elements add no
-//     space, so "123<b>45</b>6789" stays one number.
+//   - text/plain and other text/*: as is; text without a declared charset
+//     that is not UTF-8 is read as Windows-1252, and UTF-16 (with or without
+//     BOM, even labelled utf-8, even with byte-wise CRLF damage) is decoded
+//     (sniff.go). RTF ("{\rtf"): visible text, formatting groups joined.
+//     text/html: visible text with entities decoded,
+//     alt/title/aria-label/placeholder/value attributes and comments (written
+//     at the next line break, so a comment inside a number does not cut it);
+//     <script> and <style> content is dropped. Inline elements add no space,
+//     so "123<b>45</b>6789" stays one number.
+//   - Tables are read column-aware (table.go): in CSV/TSV, xlsx, docx/pptx,
+//     ODF and HTML tables each data cell is written after its column's header
+//     ("MRN: 4455667<TAB>SSN: 512483901"), header rows found below title rows,
+//     form-style tables ("DOB: | value") left as they are; cells under one
+//     header are joined by a space so a number typed across cells stays one.
+//     xlsx date cells are written as dates and digit formats applied
+//     (000-00-0000).
+//   - Attachment file names (Kind "header", Field "filename", "_" as space)
+//     and the text of a multipart's preamble and epilogue (Field "preamble").
+//   - TNEF (winmail.dat, by its signature): plain, RTF and HTML bodies (as
+//     alternatives of each other), string properties, and attachments walked
+//     one level deeper with their names (tnef.go).
+//   - DICOM (by "DICM" at 128, application/dicom or .dcm): patient and study
+//     fields with labels ("patient name:", "MRN:", "DOB:", ...), up to the
+//     pixel data, which is never loaded (dicom.go).
+//   - Parts inside a multipart/alternative carry Part.Alt, so the engine
+//     counts a finding once across the alternatives.
 //   - XML: text nodes and attribute values. JSON (FHIR included): keys,
 //     string values and numbers, one per line. HL7 v2 (a part starting with
 //     "MSH|", an hl7 media type or .hl7): separators |^~\& become spaces,
@@ -40,10 +62,13 @@
 //
 // # No text, not unscannable
 //
-// image/*, audio/*, video/*, font/* and unknown binaries have no text; they
-// are skipped without a finding (images are OCR'd when OCR is on).
-// Attachment rules (name, type, size) in the policy cover those. A PDF page
-// that is only an image is not skipped: it is "image_only".
+// Only bytes that are real image/audio/video/font media (by their magic
+// number, whatever the label), empty parts, detached signatures and
+// certificates have no text and are skipped without a finding. Raster
+// images are OCR'd when OCR is on; while it is off they are listed in
+// Result.NotRead, so nothing calls them scanned. Any other part the
+// extractor cannot read is unscannable "format", whatever its label. A PDF
+// page that is only an image is not skipped: it is "image_only".
 //
 // # Unscannable (fail closed)
 //
@@ -64,9 +89,10 @@
 //   - "zip_bomb": a zip member or gzip stream inflating beyond MaxZipRatio
 //     times its compressed size (members under 1 MiB are exempt). A PDF's
 //     streams are bounded by the helper's limits and MaxPartBytes of text.
-//   - "format": recognised but unreadable: legacy Compound File documents
-//     (.doc, .xls, .msg), rar, 7z, bzip2, xz, tar, zip methods other than
-//     store/deflate.
+//   - "format": unreadable: legacy Compound File documents (.doc, .xls,
+//     .msg), rar, 7z, bzip2, xz, tar, zip methods other than store/deflate,
+//     TNEF declared but without its signature, and any unknown binary that
+//     is not media.
 //   - "image_only": PDF pages that are images with (almost) no text, a scan,
 //     while OCR is off.
 //   - "tool_missing": the helper needed for this part is not installed:
