@@ -118,6 +118,10 @@ func (g *Gateway) Start() error {
 		return fmt.Errorf("gateway: policy: %w", err)
 	}
 	g.engine.Store(eng)
+	if missing := eng.MissingHelpers(); len(missing) > 0 {
+		g.log.Warn("content helpers not installed: the parts they read count as unscannable (tool_missing) and leave encrypted",
+			"missing", strings.Join(missing, ","))
+	}
 	if err := g.loadIdentities(cfg); err != nil {
 		return err
 	}

@@ -170,6 +170,12 @@ func orInt64(v, d int64) int64 {
 // Set returns the policy the engine evaluates.
 func (e *Engine) Set() *Set { return e.set }
 
+// MissingHelpers names the external programs this policy's extraction needs
+// but cannot find (poppler-utils for PDFs, tesseract when OCR is on). The
+// parts they would read become unscannable ("tool_missing"): safe, but every
+// PDF then leaves end-to-end encrypted.
+func (e *Engine) MissingHelpers() []string { return extract.MissingHelpers(e.limits) }
+
 func detectConfig(d DetectSettings) detect.Config {
 	cfg := detect.Config{
 		Enabled:          d.Enabled,

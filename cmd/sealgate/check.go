@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -60,6 +61,19 @@ status 0 and a one-line summary when valid, 1 otherwise.`,
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: %d problem(s)\n", path, len(problems))
 				return exitError{1}
+			}
+			// Not a config error, but the admin should know: without the
+			// helpers every PDF (and, with OCR on, every picture) is
+			// unscannable and so leaves end-to-end encrypted.
+			set := policy.DefaultSet()
+			if len(c.Policy.Paths) > 0 {
+				set, _ = policy.Load(c.Policy.Paths...)
+			}
+			if eng, err := policy.NewEngine(set); err == nil {
+				if missing := eng.MissingHelpers(); len(missing) > 0 {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s: warning: not installed: %s; the parts they read count as unscannable (tool_missing): install poppler-utils (and tesseract-ocr for OCR)\n",
+						path, strings.Join(missing, ", "))
+				}
 			}
 			relay := "MX delivery"
 			if c.Relay.Smarthost != "" {
