@@ -23,10 +23,14 @@ RUN CGO_ENABLED=0 go build -trimpath \
       -o /out/sealgate ./cmd/sealgate
 
 # debian-slim rather than distroless: the HEALTHCHECK needs an HTTP client,
-# and the relay's "verify" TLS needs the CA bundle from ca-certificates.
+# the relay's "verify" TLS needs the CA bundle from ca-certificates, and the
+# policy engine reads PDFs with poppler's pdftotext in a limited subprocess
+# (without it every PDF is unscannable and leaves encrypted). OCR
+# (settings.ocr) needs tesseract: --build-arg OCR="tesseract-ocr tesseract-ocr-eng".
 FROM debian:bookworm-slim
+ARG OCR=""
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates curl \
+ && apt-get install -y --no-install-recommends ca-certificates curl poppler-utils ${OCR} \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10025 sealgate \
  && useradd --system --uid 10025 --gid sealgate --home-dir /var/lib/sealgate \
