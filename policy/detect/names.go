@@ -274,7 +274,7 @@ func nameToken(text []byte, i int) (int, uint8, bool) {
 }
 
 // lookup fills in the list flags of t. A hyphenated token is a surname if any part is one.
-func (nt nameTable) lookup(text []byte, t *nameTok) {
+func (nt nameTable) lookup(text []byte, t *nameTok, allCaps bool) {
 	if t.looked {
 		return
 	}
@@ -283,6 +283,11 @@ func (nt nameTable) lookup(text []byte, t *nameTok) {
 		return
 	}
 	w := text[t.start:t.end]
+	if len(w) == 2 && isUpper(w[1]) && (!allCaps || stateAbbrev[[2]byte{w[0], w[1]}]) {
+		// "Boston MA", "Dallas TX": a state, not a surname ("Ma", "Le" and "Ng" stay names
+		// in an ALL CAPS chain).
+		return
+	}
 	if h, ok := nameHash(w); ok {
 		t.flags |= nt[h]
 		return
@@ -307,8 +312,12 @@ func (nt nameTable) lookup(text []byte, t *nameTok) {
 
 // nameCandidates finds the names in one chain and emits them.
 func (s *Scanner) nameCandidates(text []byte, toks []nameTok, from, to int, nt nameTable, emit func(hit)) {
+	allCaps := true
 	for i := range toks {
-		nt.lookup(text, &toks[i])
+		allCaps = allCaps && (toks[i].initial() || isUpper(text[toks[i].end-1]))
+	}
+	for i := range toks {
+		nt.lookup(text, &toks[i], allCaps)
 	}
 	for i := 0; i < len(toks); {
 		j, conf := nameAt(toks, i)
@@ -513,6 +522,16 @@ func nameLabel(text []byte, pos int) nameLabelKind {
 	}
 	return 0
 }
+
+// stateAbbrev are the US state and territory codes.
+var stateAbbrev = func() map[[2]byte]bool {
+	m := map[[2]byte]bool{}
+	for _, s := range strings.Fields(`AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO
+		MT NE NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP`) {
+		m[[2]byte{s[0], s[1]}] = true
+	}
+	return m
+}()
 
 // providerWords before a name mark a clinician, not a patient.
 var providerWords = map[string]bool{
