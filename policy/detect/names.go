@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"encoding/binary"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 )
@@ -158,7 +159,7 @@ func nameByte(c byte) bool { return isAlnum(c) || c >= 0x80 || c == '_' }
 
 // scanNames is the person-name pass: capitalised word chains, scored from the shipped lists
 // and the words right before and after them. It looks only at capitalised tokens.
-func (s *Scanner) scanNames(text []byte, from, to int, emit func(hit), occupied func(int, int)) {
+func (s *Scanner) scanNames(text []byte, from, to int, ci *ctxIndex, emit func(hit), occupied func(int, int)) {
 	nt := s.names
 	n := len(text)
 	var toks [maxChain]nameTok
@@ -188,7 +189,7 @@ func (s *Scanner) scanNames(text []byte, from, to int, emit func(hit), occupied 
 			// A lone capitalised word names someone only right after a label ("Mr. Smith").
 			continue
 		}
-		s.nameCandidates(text, toks[:k], from, to, nt, emit)
+		s.nameCandidates(text, toks[:k], from, to, nt, ci, emit)
 	}
 }
 
@@ -283,6 +284,12 @@ func (nt nameTable) lookup(text []byte, t *nameTok, allCaps bool) {
 		return
 	}
 	w := text[t.start:t.end]
+	// "Smith's", "Smith’s": the name without the possessive.
+	if l := len(w); l > 3 && (w[l-1] == 's' || w[l-1] == 'S') && w[l-2] == '\'' {
+		w = w[:l-2]
+	} else if l > 5 && (w[l-1] == 's' || w[l-1] == 'S') && w[l-2] == 0x99 && w[l-3] == 0x80 && w[l-4] == 0xE2 {
+		w = w[:l-4]
+	}
 	if len(w) == 2 && isUpper(w[1]) && (!allCaps || stateAbbrev[[2]byte{w[0], w[1]}]) {
 		// "Boston MA", "Dallas TX": a state, not a surname ("Ma", "Le" and "Ng" stay names
 		// in an ALL CAPS chain).
@@ -311,7 +318,7 @@ func (nt nameTable) lookup(text []byte, t *nameTok, allCaps bool) {
 }
 
 // nameCandidates finds the names in one chain and emits them.
-func (s *Scanner) nameCandidates(text []byte, toks []nameTok, from, to int, nt nameTable, emit func(hit)) {
+func (s *Scanner) nameCandidates(text []byte, toks []nameTok, from, to int, nt nameTable, ci *ctxIndex, emit func(hit)) {
 	allCaps := true
 	for i := range toks {
 		allCaps = allCaps && (toks[i].initial() || isUpper(text[toks[i].end-1]))
@@ -335,7 +342,7 @@ func (s *Scanner) nameCandidates(text []byte, toks []nameTok, from, to int, nt n
 			i = j + 1
 			continue
 		}
-		if nameAttached(toks[i:j+1], lbl) && (lbl != 0 || nameFollow(text, end)) {
+		if nameAttached(toks[i:j+1], lbl) && (lbl != 0 || nameFollow(text, end, ci)) {
 			conf = High
 		}
 		if conf == 0 {
@@ -416,7 +423,7 @@ func nameAt(toks []nameTok, i int) (int, Confidence) {
 func nameAttached(toks []nameTok, lbl nameLabelKind) bool {
 	switch lbl {
 	case labelHonorific:
-		return toks[0].wordlike()
+		return true // "Mr. Testcase", "Mrs. J. Smith"
 	case labelSubject:
 		// A given name that is not also a word, or "Last, First".
 		for i := range toks {
@@ -610,7 +617,7 @@ const followWindow = 72
 // ("(September 17, 1962) is a 63-year-old", ", DOB 4/26/1946", "63 y/o") or a clinical
 // verb ("was admitted", "presents with"). It reads at most followWindow bytes and one
 // line break.
-func nameFollow(text []byte, end int) bool {
+func nameFollow(text []byte, end int, ci *ctxIndex) bool {
 	lim := min(len(text), end+followWindow)
 	for p := end; p < lim; p++ {
 		if text[p] == '\n' {
@@ -649,13 +656,39 @@ func nameFollow(text []byte, end int) bool {
 		}
 		return string(buf[ws[k][0]:ws[k][1]])
 	}
+	// clinical: a condition, medication or procedure term starts at or after word k, in
+	// the window.
+	clinical := func(k int) bool {
+		if k >= nw || ci == nil {
+			return false
+		}
+		from := end + ws[k][0]
+		i := sort.Search(len(ci.hits), func(i int) bool { return ci.hits[i].end > from })
+		for ; i < len(ci.hits) && ci.hits[i].start < lim; i++ {
+			if h := ci.hits[i]; h.kind&ctxClinical != 0 && h.start >= from {
+				return true
+			}
+		}
+		return false
+	}
 	year, month := false, false
 	for k := 0; k < nw; k++ {
 		w := word(k)
 		num := allDigits([]byte(w))
 		switch w {
-		case "dob", "born", "birthdate", "mrn", "diagnosed", "admitted", "discharged", "underwent", "hx":
+		case "dob", "birthdate", "mrn", "underwent":
 			return true
+		case "born":
+			// "born 15-Jan-1973", "born on March 3, 1950"; not "born and raised in Ohio".
+			for n := k + 1; n <= k+3 && n < nw; n++ {
+				if x := word(n); isDigit(x[0]) || (len(x) >= 3 && monthPrefix(x)) {
+					return true
+				}
+			}
+		case "diagnosed":
+			if word(k+1) == "with" {
+				return true
+			}
 		case "presents", "presented", "complains", "complaining":
 			if w := word(k + 1); w == "with" || w == "of" || w == "to" {
 				return true // "presents with", "complains of"; not "presented the financials"
@@ -680,13 +713,19 @@ func nameFollow(text []byte, end int) bool {
 			if k > 0 && allDigits([]byte(word(k-1))) {
 				return true // "63 yo", "63 y/o"
 			}
-		case "was", "is", "has":
+		case "was", "is", "has", "had", "been":
 			switch word(k + 1) {
-			case "seen", "admitted", "discharged", "diagnosed", "referred", "treated", "evaluated", "scheduled":
-				return true
+			case "admitted", "discharged", "diagnosed", "hospitalized", "intubated":
+				return true // "was admitted", "has been diagnosed"
+			case "seen", "referred", "treated", "evaluated", "scheduled", "started":
+				// "is scheduled for a colonoscopy", not "is scheduled to present".
+				if clinical(k + 2) {
+					return true
+				}
 			}
-		case "history":
-			if word(k+1) == "of" {
+		case "history", "hx":
+			// "history of hypertension", not "a long history of leadership".
+			if word(k+1) == "of" && clinical(k+2) {
 				return true
 			}
 		}

@@ -41,6 +41,6 @@ func BenchmarkNamePass(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		s.scanNames(text, 0, len(text), func(hit) { n++ }, nil)
+		s.scanNames(text, 0, len(text), nil, func(hit) { n++ }, nil)
 	}
 }

@@ -44,6 +44,18 @@ func TestPersonNames(t *testing.T) {
 		{"Jane Smith (04-26-1946) called", []string{"J*** S****/high"}},
 		{"Kevin Nguyen, age 58, has a history of asthma", []string{"K**** N*****/high"}},
 		{"Kevin Nguyen\nDOB: 01/02/1960", []string{"K**** N*****/high"}},
+		{"Jane Smith born 15-Jan-1973", []string{"J*** S****/high"}},
+		{"Jane Smith has a history of asthma", []string{"J*** S****/high"}},
+		{"Jane Smith is scheduled for a colonoscopy", []string{"J*** S****/high"}},
+		{"Jane Smith has been admitted to 4 West", []string{"J*** S****/high"}},
+		{"Mr. J. Smith", []string{"J. S****/high"}},
+		{"Please pull patient John Smith's chart", []string{"J*** S****'s/high"}},
+		// Business prose after a name is not patient context.
+		{"Jane Smith, born and raised in Ohio, joins us", []string{"J*** S****/medium"}},
+		{"Jane Smith has a long history of leadership", []string{"J*** S****/medium"}},
+		{"Jane Smith is scheduled to present", []string{"J*** S****/medium"}},
+		{"Jane Smith admitted the numbers were off", []string{"J*** S****/medium"}},
+		{"Jane Smith was referred by a recruiter", []string{"J*** S****/medium"}},
 		// Given name and surname from the lists, no context.
 		{"Thanks,\nJohn Smith\nAccount Manager", []string{"J*** S****/medium"}},
 		{"Meeting with Morgan Stanley", []string{"M***** S******/medium"}},

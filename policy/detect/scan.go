@@ -163,7 +163,7 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 	}
 	// Pass 5: person names (names.go).
 	if s.names != nil {
-		s.scanNames(text, from, to, emit, occupied)
+		s.scanNames(text, from, to, &ci, emit, occupied)
 	}
 }
 
