@@ -81,3 +81,51 @@ func confName(c detect.Confidence) string {
 	}
 	return c.String()
 }
+
+// TestObservedNameCases runs the name cases (testdata/phi/observed/name-*.eml)
+// through the whole engine with the default policy and checks each line of the sibling
+// .want file: "finding T", "nofinding T", "flagged", "notflagged".
+func TestObservedNameCases(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "phi", "observed", "name-*.eml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no observed name cases (%v)", err)
+	}
+	eng, err := policy.NewEngine(policy.DefaultSet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		msg, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile(strings.TrimSuffix(f, ".eml") + ".want")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := eng.Evaluate(context.Background(), policy.Input{Env: policy.EnvelopeFromHeaders(msg), Body: bytes.NewReader(msg)})
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		got := d.FindingCounts()
+		for _, line := range strings.Split(strings.TrimSpace(string(want)), "\n") {
+			verb, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
+			ok := true
+			switch verb {
+			case "finding":
+				ok = got[arg] > 0
+			case "nofinding":
+				ok = got[arg] == 0
+			case "flagged":
+				ok = d.Rule != "default"
+			case "notflagged":
+				ok = d.Rule == "default"
+			default:
+				t.Fatalf("%s: unknown expectation %q", f, line)
+			}
+			if !ok {
+				t.Errorf("%s: want %q; rule %s, findings %v", filepath.Base(f), line, d.Rule, got)
+			}
+		}
+	}
+}
