@@ -480,7 +480,8 @@ func prevWord(text []byte, pos int) (w []byte, colon, dot bool) {
 	for p > 0 && e-p < 12 && isAlpha(text[p-1]) {
 		p--
 	}
-	if p == e || (p > 0 && nameByte(text[p-1])) {
+	if p == e || (p > 0 && (nameByte(text[p-1]) || text[p-1] == '-')) {
+		// Inside a longer word or a compound ("Upstream-Name:"): not a label.
 		return nil, false, false
 	}
 	return text[p:e], colon, dot
@@ -509,7 +510,7 @@ func nameLabel(text []byte, pos int) nameLabelKind {
 		return 0
 	}
 	switch string(w) {
-	case "Mr", "Mrs", "Ms", "Mx", "MR", "MRS", "MX":
+	case "Mr", "Mrs", "Ms", "Mx", "MR", "MRS":
 		if !colon {
 			return labelHonorific
 		}
@@ -671,10 +672,8 @@ func nameFollow(text []byte, end int, ci *ctxIndex) bool {
 		}
 		return false
 	}
-	year, month := false, false
 	for k := 0; k < nw; k++ {
 		w := word(k)
-		num := allDigits([]byte(w))
 		switch w {
 		case "dob", "birthdate", "mrn", "underwent":
 			return true
@@ -732,23 +731,54 @@ func nameFollow(text []byte, end int, ci *ctxIndex) bool {
 		if len(w) > 2 && isDigit(w[0]) && (strings.HasSuffix(w, "yo") || strings.HasSuffix(w, "y/o")) {
 			return true // "63yo"
 		}
-		if paren && num && len(w) == 4 && (w[:2] == "19" || w[:2] == "20") {
-			year = true
-		}
-		if paren && len(w) >= 3 && monthPrefix(w) {
-			month = true
-		}
 	}
-	if !paren || !year {
-		return false
-	}
-	// "(September 17, 1962)", "(04-26-1946)": a date in parentheses right after the name.
-	if month {
-		return true
-	}
-	for p := q; p < lim && text[p] != ')'; p++ {
-		if text[p] == '/' || text[p] == '-' || text[p] == '.' {
-			return true
+	return paren && parenDate(text[q+1:lim])
+}
+
+// parenDate reports whether b starts with a date and a closing parenthesis: "September 17,
+// 1962)", "04-26-1946)", "4/26/1946)". Letters may only spell a month.
+func parenDate(b []byte) bool {
+	year, sep := false, false
+	for i := 0; i < len(b) && i < 24; {
+		c := b[i]
+		switch {
+		case c == ')':
+			return year && sep
+		case isDigit(c):
+			j := i
+			for j < len(b) && isDigit(b[j]) {
+				j++
+			}
+			if j-i == 4 && (b[i] == '1' && b[i+1] == '9' || b[i] == '2' && b[i+1] == '0') {
+				year = true
+			} else if j-i > 2 {
+				return false
+			}
+			i = j
+		case isAlpha(c):
+			j := i
+			for j < len(b) && isAlpha(b[j]) {
+				j++
+			}
+			var lw [9]byte
+			if j-i < 3 || j-i > len(lw) {
+				return false
+			}
+			for k := i; k < j; k++ {
+				lw[k-i] = b[k] | 0x20
+			}
+			if !monthPrefix(string(lw[:j-i])) {
+				return false
+			}
+			sep = true // a month name separates day and year
+			i = j
+		case c == '/' || c == '-' || c == '.':
+			sep = true
+			i++
+		case c == ' ' || c == ',':
+			i++
+		default:
+			return false
 		}
 	}
 	return false
