@@ -467,7 +467,11 @@ func prevWord(text []byte, pos int) (w []byte, colon, dot bool) {
 			}
 		case ':':
 			colon = true
-		case '#', '-':
+		case '-':
+			if p >= 2 && text[p-2] == ' ' {
+				colon = true // "Patient name - Maria Lopez"
+			}
+		case '#':
 		case '.':
 			dot = true
 		default:
@@ -488,11 +492,15 @@ func prevWord(text []byte, pos int) (w []byte, colon, dot bool) {
 }
 
 // maybeLabel is a quick test that the word before pos could be a label for nameLabel:
-// labels without a colon end in r, s, x or t (Mr, Mrs, Ms, Mx, Miss, patient, pt).
+// labels without a colon (or " - ") end in r, s, x or t (Mr, Mrs, Ms, Mx, Miss, patient, pt).
 func maybeLabel(text []byte, pos int) bool {
 	for p := pos - 1; p >= 0 && p >= pos-6; p-- {
 		switch c := text[p]; c {
-		case ' ', '\t', '\r', '\n', '.', '#', '-':
+		case '-':
+			if p > 0 && text[p-1] == ' ' {
+				return true // " - " stands for a colon
+			}
+		case ' ', '\t', '\r', '\n', '.', '#':
 			continue
 		case ':', 'r', 's', 'x', 't', 'R', 'S', 'X', 'T':
 			return true
@@ -657,21 +665,22 @@ func nameFollow(text []byte, end int, ci *ctxIndex) bool {
 		}
 		return string(buf[ws[k][0]:ws[k][1]])
 	}
-	// clinical: a condition, medication or procedure term starts at or after word k, in
-	// the window.
-	clinical := func(k int) bool {
+	// clinicalFrom: a condition, medication or procedure term starts at or after word k
+	// (exactly at it if at), in the window.
+	clinicalFrom := func(k int, at bool) bool {
 		if k >= nw || ci == nil {
 			return false
 		}
 		from := end + ws[k][0]
 		i := sort.Search(len(ci.hits), func(i int) bool { return ci.hits[i].end > from })
 		for ; i < len(ci.hits) && ci.hits[i].start < lim; i++ {
-			if h := ci.hits[i]; h.kind&ctxClinical != 0 && h.start >= from {
+			if h := ci.hits[i]; h.kind&ctxClinical != 0 && h.start >= from && (!at || h.start == from) {
 				return true
 			}
 		}
 		return false
 	}
+	clinical := func(k int) bool { return clinicalFrom(k, false) }
 	for k := 0; k < nw; k++ {
 		w := word(k)
 		switch w {
@@ -721,6 +730,27 @@ func nameFollow(text []byte, end int, ci *ctxIndex) bool {
 				if clinical(k + 2) {
 					return true
 				}
+			}
+		case "for":
+			// "schedule Maria Lopez for a colonoscopy", not "thanks to Jane Smith for
+			// organizing the diabetes walk": the term must come right after "for".
+			n := k + 1
+			switch word(n) {
+			case "a", "an", "the", "her", "his", "their", "repeat", "follow":
+				n++
+			}
+			if clinicalFrom(n, true) {
+				return true
+			}
+		case "in":
+			// "seen Maria Lopez in clinic today"
+			n := k + 1
+			if word(n) == "the" {
+				n++
+			}
+			switch word(n) {
+			case "clinic", "ed", "er", "icu", "emergency":
+				return true
 			}
 		case "history", "hx":
 			// "history of hypertension", not "a long history of leadership".

@@ -50,7 +50,13 @@ func TestPersonNames(t *testing.T) {
 		{"Jane Smith has been admitted to 4 West", []string{"J*** S****/high"}},
 		{"Mr. J. Smith", []string{"J. S****/high"}},
 		{"Please pull patient John Smith's chart", []string{"J*** S****'s/high"}},
+		{"Patient name - Maria Lopez", []string{"M**** L****/high"}},
+		{"Please schedule Maria Lopez for a colonoscopy", []string{"M**** L****/high"}},
+		{"I saw Maria Lopez in clinic today", []string{"M**** L****/high"}},
 		// Business prose after a name is not patient context.
+		{"Thanks to Jane Smith for organizing the diabetes walk", []string{"J*** S****/medium"}},
+		{"Jane Smith - Account Manager", []string{"J*** S****/medium"}},
+		{"Jane Smith in the hospital cafeteria", []string{"J*** S****/medium"}},
 		{"Jane Smith, born and raised in Ohio, joins us", []string{"J*** S****/medium"}},
 		{"Jane Smith has a long history of leadership", []string{"J*** S****/medium"}},
 		{"Jane Smith is scheduled to present", []string{"J*** S****/medium"}},
