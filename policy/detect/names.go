@@ -120,7 +120,6 @@ const (
 // nameTok is one capitalised token of a chain.
 type nameTok struct {
 	start, end int   // the token, without an initial's dot
-	next       int   // where the next token of the chain starts (0: none)
 	comma      bool  // the next token follows ", " ("Smith, John")
 	flags      uint8 // name flags, tokInitial, tokOther; 0 = a capitalised word not in the lists
 	looked     bool  // flags are filled in
@@ -229,7 +228,7 @@ func parseChain(text []byte, i int, toks []nameTok) (int, int) {
 			return k, e
 		}
 		if stored {
-			toks[k-1].next, toks[k-1].comma = p+1, comma
+			toks[k-1].comma = comma
 		}
 		i = p + 1
 	}
