@@ -108,7 +108,7 @@ const (
 )
 
 var builtinTypes = []string{TypeSSN, TypeNPI, TypeDEA, TypeMBI, TypeNDC, TypeICD10, TypeCPT, TypeMRN,
-	TypeCard, TypePhone, TypeDOB, TypeMemberID, TypeCondition, TypeMedication, TypeProcedure}
+	TypeCard, TypePhone, TypeDOB, TypeMemberID, TypeCondition, TypeMedication, TypeProcedure, TypePersonName}
 
 // Types returns the built-in detector names.
 func Types() []string { return slices.Clone(builtinTypes) }
@@ -134,6 +134,7 @@ type Scanner struct {
 	allOn      bool           // every built-in detector is enabled (skips map lookups per hit)
 	scratch    sync.Pool      // *scratch, reused working slices
 	streamBufs sync.Pool      // *streamBufs of finished Streams
+	names      nameTable      // person-name lists (names.go); nil when person_name is off
 }
 
 // New compiles every detector once.
@@ -289,6 +290,11 @@ func New(cfg Config) (*Scanner, error) {
 		return nil, err
 	}
 	s.icd = icd
+	if s.enabled[TypePersonName] {
+		if s.names, err = loadNames(); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -312,7 +318,9 @@ func (s *Scanner) Explain(text []byte, loc Location) []Match {
 	var out []Match
 	s.scanWindow(text, 0, len(text), func(h hit) {
 		m := mask(text[h.start:h.end])
-		if slices.Contains(s.dictType, h.typ) {
+		if h.typ == TypePersonName {
+			m = maskName(text[h.start:h.end])
+		} else if slices.Contains(s.dictType, h.typ) {
 			// Dictionary terms are words, not identifiers: show only the first letter.
 			m = string(text[h.start:h.start+1]) + strings.Repeat("*", h.end-h.start-1)
 		}
@@ -429,6 +437,9 @@ var typeWeights = map[string]float64{
 	TypeSSN: 10, TypeMBI: 10, TypeMRN: 8, TypeMemberID: 8, TypeDOB: 6, TypeCard: 6,
 	TypeICD10: 5, TypeCondition: 3, TypeCPT: 3, TypeNDC: 3, TypeMedication: 2, TypeProcedure: 2,
 	TypeNPI: 2, TypeDEA: 2, TypePhone: 1,
+	// A name alone is not PHI (every signature has one): it weighs like a phone number. The
+	// shipped policy's phi-name-clinical rule pairs a patient's name with clinical content.
+	TypePersonName: 1,
 }
 
 // customWeight is the weight of admin dictionaries and regex detectors.

@@ -161,6 +161,10 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 			emit(hit{typ: rd.typ, conf: conf, start: m[0], end: m[1]})
 		}
 	}
+	// Pass 5: person names (names.go).
+	if s.names != nil {
+		s.scanNames(text, from, to, &ci, emit, occupied)
+	}
 }
 
 // scratch holds one scan's working slices; Scanner pools them so a scan allocates

@@ -186,7 +186,7 @@ func (g *gen) phi(t string) sentence {
 		case 1:
 			return sentence{fmt.Sprintf("Social Security Number %s%s%s on file.", a, b, c), one(t)}
 		case 2:
-			return sentence{fmt.Sprintf("Please update the record for patient %s, SSN %s %s %s.", g.name(), a, b, c), one(t)}
+			return sentence{fmt.Sprintf("Please update the record for patient %s, SSN %s %s %s.", g.name(), a, b, c), labels{t: 1, "person_name": 1}}
 		}
 		return sentence{fmt.Sprintf("Her social security number is %s-%s-%s.", a, b, c), one(t)}
 	case "npi":
