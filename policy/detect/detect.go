@@ -133,6 +133,7 @@ type Scanner struct {
 	order      map[string]int // type -> position for stable output
 	allOn      bool           // every built-in detector is enabled (skips map lookups per hit)
 	scratch    sync.Pool      // *scratch, reused working slices
+	foldBufs   sync.Pool      // *[]byte, folded copies of non-ASCII texts
 	streamBufs sync.Pool      // *streamBufs of finished Streams
 }
 
@@ -300,23 +301,40 @@ type hit struct {
 	end   int
 }
 
+// maxPooledFold bounds the folded copy a Scan hands back to the pool.
+const maxPooledFold = 1 << 20
+
 // Scan runs every enabled detector over text and returns one Finding per type found.
 func (s *Scanner) Scan(text []byte, loc Location) []Finding {
 	var acc accumulator
-	s.scanWindow(text, 0, len(text), func(h hit) { acc.add(h) }, nil)
+	bp, _ := s.foldBufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	ft, folded := fold(text, *bp, nil)
+	s.scanWindow(ft, 0, len(ft), func(h hit) { acc.add(h) }, nil)
+	if folded && cap(ft) <= maxPooledFold {
+		*bp = ft[:0]
+	}
+	s.foldBufs.Put(bp)
 	return acc.findings(s, loc)
 }
 
-// Explain returns every match with a masked preview, for the local CLI only.
+// Explain returns every match with a masked preview, for the local CLI only. Matches are
+// found in the folded text (see fold.go) and masked there, so a fullwidth digit is masked
+// like an ASCII one; Offset is the byte offset in the original text.
 func (s *Scanner) Explain(text []byte, loc Location) []Match {
 	var out []Match
-	s.scanWindow(text, 0, len(text), func(h hit) {
-		m := mask(text[h.start:h.end])
+	var edits []foldEdit
+	ft, _ := fold(text, nil, &edits)
+	fm := foldMap(edits)
+	s.scanWindow(ft, 0, len(ft), func(h hit) {
+		m := mask(ft[h.start:h.end])
 		if slices.Contains(s.dictType, h.typ) {
 			// Dictionary terms are words, not identifiers: show only the first letter.
-			m = string(text[h.start:h.start+1]) + strings.Repeat("*", h.end-h.start-1)
+			m = string(ft[h.start:h.start+1]) + strings.Repeat("*", h.end-h.start-1)
 		}
-		out = append(out, Match{Type: h.typ, Confidence: h.conf, Masked: m, Offset: h.start})
+		out = append(out, Match{Type: h.typ, Confidence: h.conf, Masked: m, Offset: fm.start(h.start)})
 	}, nil)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Offset < out[j].Offset })
 	return out

@@ -12,6 +12,8 @@ var fuzzSeeds = []string{
 	"1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9",
 	"(((((555) 123-4567",
 	"DOB: March",
+	"SSN\u00A0\uFF12\uFF11\uFF19\u2011\uFF14\uFF15\u2011\uFF16\uFF17\uFF18\uFF10 \u200Bx\xE2\x80",
+	"MRN\u2007004829131 atrial \uFB01brillation \u2122\xF0\x9F",
 }
 
 // FuzzScan: no panics, and Stream equals Scan for any chunking (with small windows).
