@@ -36,7 +36,7 @@ var byteClass = func() (t [256]uint8) {
 // acPattern is the metadata of one term.
 type acPattern struct {
 	dict int    // index into Scanner.dictType, or -1 for a context keyword
-	ctx  uint32 // context kinds this term signals
+	ctx  uint64 // context kinds this term signals
 	n    int    // term length in bytes (set by the builder)
 	wEnd bool   // term ends with a word character: needs a boundary after it
 	wBeg bool   // term starts with a word character: needs a boundary before it
