@@ -26,11 +26,12 @@ const (
 	ctxClinical // any dictionary hit (condition, medication, procedure)
 	ctxAcct     // "account", "acct": an invoice's number unless it is a patient's (see classify)
 	ctxPt       // with ctxPatient, the words that can only mean a patient ("patient", "pt")
+	ctxAge      // "year-old", "y/o", "age": an age may be stated near (see ageNear)
 	ctxCustomFirst
 )
 
 // labelKinds are the kinds that can name a value.
-const labelKinds = ^(ctxPatient | ctxClinical | ctxPt)
+const labelKinds = ^(ctxPatient | ctxClinical | ctxPt | ctxAge)
 
 // negKinds are labels that say a number is not about a person. An account label is one
 // unless a patient qualifies it (classify decides).
@@ -87,6 +88,10 @@ var contextWords = []contextWord{
 	{"pt", ctxPatient | ctxPt}, {"pt name", ctxPatient | ctxPt}, {"pt.", ctxPatient | ctxPt}, {"guarantor", ctxPatient | ctxPt},
 	{"mr.", ctxPatient}, {"mrs.", ctxPatient}, {"ms.", ctxPatient},
 	{"miss", ctxPatient}, {"client", ctxPatient}, {"beneficiary", ctxPatient}, {"resident", ctxPatient},
+	// Ages, which may follow a digit directly ("63yo"): only a hint that ageNear should look.
+	{"year old", ctxAge}, {"years old", ctxAge}, {"year-old", ctxAge}, {"years-old", ctxAge}, {"yr old", ctxAge},
+	{"yr-old", ctxAge}, {"yrs old", ctxAge}, {"yrs-old", ctxAge}, {"years of age", ctxAge}, {"year of age", ctxAge},
+	{"y/o", ctxAge}, {"y.o", ctxAge}, {"yo", ctxAge}, {"yom", ctxAge}, {"yof", ctxAge}, {"age", ctxAge}, {"aged", ctxAge},
 }
 
 type ctxHit struct {

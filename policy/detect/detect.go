@@ -182,7 +182,7 @@ func New(cfg Config) (*Scanner, error) {
 	b := newACBuilder()
 	// Context keywords.
 	for _, ck := range contextWords {
-		if err := b.add(ck.term, acPattern{dict: -1, ctx: ck.kind}); err != nil {
+		if err := b.add(ck.term, acPattern{dict: -1, ctx: ck.kind, afterDigit: ck.kind&ctxAge != 0}); err != nil {
 			return nil, err
 		}
 	}

@@ -13,6 +13,8 @@ var fuzzSeeds = []string{
 	"(((((555) 123-4567",
 	"DOB: March",
 	"SSN\u00A0\uFF12\uFF11\uFF19\u2011\uFF14\uFF15\u2011\uFF16\uFF17\uFF18\uFF10 \u200Bx\xE2\x80",
+	"Deborah X (September 17, 1962) is a 63-year-old; Jane (04-26-1946) dx; born 15-Jan-1973; 73 yo M, 3/4/1953",
+	"SSN on the claim was wrong, the correct one is 083132114. Pt acct 44719022, Acct# 7765123 MR# 00482913",
 	"MRN\u2007004829131 atrial \uFB01brillation \u2122\xF0\x9F",
 }
 

@@ -282,8 +282,16 @@ func (s *Scanner) textDateAtYear(text []byte, ys, ye int, ci *ctxIndex, from, to
 	if !allDigits(text[ys:ye]) || y < 1880 || y > s.year {
 		return
 	}
+	// A day or a month name must end right before the year (after at most three separators).
+	q := ys
+	for k := 0; k < 3 && q > 0 && (text[q-1] == ' ' || text[q-1] == ',' || text[q-1] == '.' || text[q-1] == '-' || text[q-1] == '/'); k++ {
+		q--
+	}
+	if q == ys || q == 0 || !isAlnum(text[q-1]) {
+		return
+	}
 	ds := -1
-	for p := max(0, ys-maxTextDate); p < ys; p++ {
+	for p := max(0, ys-maxTextDate); p < q; p++ {
 		if isAlnum(text[p]) && (p == 0 || !isAlnum(text[p-1])) {
 			if _, e, ok := parseTextDate(text, p); ok && e == ye {
 				ds = p
@@ -319,7 +327,7 @@ func (s *Scanner) bareDOB(text []byte, start, end, y int, ci *ctxIndex) Confiden
 	if y > s.year || y < s.year-120 {
 		return 0
 	}
-	if s.ageNear(text, start, end, y) {
+	if ci.near(start, end)&ctxAge != 0 && s.ageNear(text, start, end, y) {
 		return High
 	}
 	if y <= s.year-2 && parenAfterName(text, start, end) && ci.near(start, end)&(identityKinds|ctxClinical) != 0 {
@@ -789,12 +797,12 @@ func parseTextDate(text []byte, start int) (int, int, bool) {
 		return num(text[q:e]), e - q
 	}
 	month := func(q, e int) int {
-		w := bytes.ToLower(text[q:e])
+		w := text[q:e]
 		if len(w) < 3 {
 			return 0
 		}
 		for i, m := range monthNames {
-			if bytes.HasPrefix([]byte(m), w) {
+			if len(w) <= len(m) && hasPrefixFold(w, m[:len(w)]) {
 				return i + 1
 			}
 		}
