@@ -156,12 +156,15 @@ func (c *ctxIndex) labelHit(pos, within int) (ctxHit, bool) {
 }
 
 // farLabel returns the kind of the nearest label ending between labelWindow and nearWindow
-// bytes before pos, if nothing but words sits between: no digit, no line break, no end of
+// bytes before pos, if it names a kind of value (not a negative label) and nothing but words
+// sits between: no digit, no line break, no end of
 // a sentence ("SSN on the claim was wrong, the correct one is 083132114"). Any nearer label
 // would have been the nearest, so none sits between either.
 func (c *ctxIndex) farLabel(text []byte, pos int) uint64 {
 	h, ok := c.labelHit(pos, nearWindow)
-	if !ok || pos-h.end <= labelWindow {
+	if !ok || pos-h.end <= labelWindow || h.kind&negKinds != 0 {
+		// A negative label reaches only labelWindow: "Tracking info for the patient, ..."
+		// must not overrule the patient words between.
 		return 0
 	}
 	gap := text[h.end:pos]

@@ -19,8 +19,9 @@ import (
 //   - dashes (Pd: hyphen U+2010, non-breaking hyphen U+2011, en dash, em dash, ...) and the
 //     minus sign U+2212 become '-';
 //   - every other rune whose NFKC compatibility decomposition is ASCII takes it: fullwidth
-//     digits and letters, mathematical digits, ligatures (PDF text), "№" -> "No". "™" and "℠"
-//     keep their bytes: "Lipitor™" must not become the word "LipitorTM".
+//     digits and letters, mathematical digits, ligatures (PDF text), "№" -> "No". "™", "℠"
+//     and superscripts and subscripts keep their bytes: "Lipitor™" must not become the word
+//     "LipitorTM", nor "diabetes²" the word "diabetes2".
 //
 // Everything else, invalid UTF-8 included, is copied as is. The mapping is rune by rune (no
 // composition across runes), so folding a text in pieces cut between runes gives the same
@@ -55,7 +56,9 @@ func foldRune(b []byte) (rep []byte, size int, changed bool) {
 	switch {
 	case r == utf8.RuneError && size <= 1:
 		return nil, 1, false
-	case r == 0x2122 || r == 0x2120: // ™ ℠: their decomposition would glue letters to a word
+	case r == 0x2122 || r == 0x2120 || superSub(r):
+		// ™, ℠, footnote marks and exponents: their ASCII form would glue to the word
+		// before ("diabetes²" must stay the term "diabetes", "Lipitor™" the drug).
 		return nil, size, false
 	case r == 0x85 || r == 0x2028 || r == 0x2029:
 		return newline, size, true
@@ -71,6 +74,18 @@ func foldRune(b []byte) (rep []byte, size int, changed bool) {
 		return nil, size, false
 	}
 	return d, size, true
+}
+
+// superSub reports the superscript and subscript forms (and modifier letters) whose NFKC
+// form is an ASCII letter or digit.
+func superSub(r rune) bool {
+	switch {
+	case r == 0xAA, r == 0xB2, r == 0xB3, r == 0xB9, r == 0xBA:
+		return true
+	case r >= 0x2B0 && r <= 0x2FF, r >= 0x1D2C && r <= 0x1DBF, r >= 0x2070 && r <= 0x209F:
+		return true
+	}
+	return false
 }
 
 var (

@@ -32,6 +32,8 @@ func TestEvasionsAreFoundLikeTheirASCIIForm(t *testing.T) {
 		{"DOB with no-break space", "DOB:\u00A003/14/1962", "DOB: 03/14/1962"},
 		{"ligature in a term", "history of atrial \uFB01brillation", "history of atrial fibrillation"},
 		{"bidi controls", "SSN \u202D219-45-6780\u202C", "SSN 219-45-6780"},
+		{"footnote mark after a term", "history of diabetes\u00B2 and asthma\u00B9", "history of diabetes and asthma"},
+		{"trademark after a drug", "takes Lipitor\u2122 daily", "takes Lipitor daily"},
 	}
 	for _, c := range cases {
 		want := scanOne(t, s, c.ascii)
