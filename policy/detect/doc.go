@@ -72,8 +72,9 @@
 //     "15-JAN-73") after a DOB label ("DOB", "born", "date of birth"). Without a label, a date
 //     is a date of birth only when an age near it fits its year ("63-year-old", "63 y/o",
 //     "73 yo M", "age 63": High; the date was written this year or up to three years ago),
-//     or when it is in parentheses right after a capitalised word, at least two years back,
-//     with patient or clinical words near ("Deborah X (04-26-1946)": Medium). Any other date
+//     or when it is in parentheses right after a capitalised word, in a past year, with
+//     patient words near, or with clinical words near and at least 12 years back ("Deborah X
+//     (04-26-1946)": Medium; "Updated Policy (01/01/2020)" on diabetes education: nothing). Any other date
 //     (an appointment, an invoice date) is never a finding.
 //   - member_id: built-in: 6-20 capitals/digits with 5+ digits after a member label;
 //     plus site regexes.

@@ -103,6 +103,7 @@ func TestDatesOfBirthWithoutALabel(t *testing.T) {
 		"73 yo M, 3/4/1953, presents with chest pain",
 		"pt is a 64yoF born 17 Sep 1962",
 		"Patient is 80 years old (04/26/1946).",
+		"Patient Jane Roe (03/14/2021) seen for a well-child visit.",
 		"SSN, DOB and MRN were wrong on the form; DOB should read 03/14/1962",
 	} {
 		checkFindings(t, s, text, want{TypeDOB, Medium})
@@ -118,6 +119,7 @@ func TestADateAloneIsStillNotADateOfBirth(t *testing.T) {
 		"Patient is 63 years old; her appointment is on 03/14/2026.",
 		"The 63-year-old building was renovated on 04/26/2019.",
 		"Seen by Dr. Smith (03/14/2025) for diabetes follow-up.",
+		"Updated Policy (01/01/2020) on diabetes education for staff.",
 		"In 1962 the hospital opened; by September 17, 1962 it had 63 beds.",
 	} {
 		checkFindings(t, s, text, want{TypeDOB, 0})

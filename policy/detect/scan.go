@@ -316,13 +316,18 @@ func (s *Scanner) textDateAtYear(text []byte, ys, ye int, ci *ctxIndex, from, to
 	}
 }
 
+// parenClinicalAge is how many years back a date in parentheses after a name must lie to
+// count as a date of birth with only clinical words near.
+const parenClinicalAge = 12
+
 // maxTextDate is the longest day and month before a year: "September 30th, ".
 const maxTextDate = 20
 
 // bareDOB decides whether a date without a DOB label is a date of birth; y is its year. An
 // age stated near it that fits the year ("63-year-old", "63 y/o", "age 63") makes it High;
-// a date at least two years back in parentheses right after a name ("Deborah X (04-26-1946)") with patient or
-// clinical words near is Medium. Any other date (an appointment, an invoice) is nothing.
+// a past date in parentheses right after a name ("Deborah X (04-26-1946)") with patient
+// words near, or clinical words and a date parenClinicalAge years back, is Medium. Any other
+// date (an appointment, an invoice) is nothing.
 func (s *Scanner) bareDOB(text []byte, start, end, y int, ci *ctxIndex) Confidence {
 	if y > s.year || y < s.year-120 {
 		return 0
@@ -330,8 +335,13 @@ func (s *Scanner) bareDOB(text []byte, start, end, y int, ci *ctxIndex) Confiden
 	if ci.near(start, end)&ctxAge != 0 && s.ageNear(text, start, end, y) {
 		return High
 	}
-	if y <= s.year-2 && parenAfterName(text, start, end) && ci.near(start, end)&(identityKinds|ctxClinical) != 0 {
-		return Medium
+	if y < s.year && parenAfterName(text, start, end) {
+		// A patient word or identifier near is enough; clinical words alone only for a date
+		// old enough not to be a policy's or a visit's ("Updated Policy (01/01/2020)").
+		nk := ci.near(start, end)
+		if nk&identityKinds != 0 || (nk&ctxClinical != 0 && y <= s.year-parenClinicalAge) {
+			return Medium
+		}
 	}
 	return 0
 }
