@@ -72,5 +72,14 @@ func FuzzValidators(f *testing.F) {
 		memberShape(d)
 		mask(d)
 		textualDate(d, 0)
+		parseTextDate(d, 0)
+		tokenBefore(d, len(d), 0)
+		ageAfter(d)
+		ageBefore(d)
+		parenAfterName(d, min(2, len(d)), len(d)/2+1)
+		var edits []foldEdit
+		if ft, _ := fold(d, nil, &edits); len(ft) > 0 {
+			foldMap(edits).start(len(ft) - 1)
+		}
 	})
 }

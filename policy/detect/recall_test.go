@@ -104,6 +104,9 @@ func TestDatesOfBirthWithoutALabel(t *testing.T) {
 		"pt is a 64yoF born 17 Sep 1962",
 		"Patient is 80 years old (04/26/1946).",
 		"Patient Jane Roe (03/14/2021) seen for a well-child visit.",
+		"Mr. Roe (Sept. 3rd, 1962), a 64 yo M with CHF",
+		"J. Roe, 17 Sep 1962, 63 years of age",
+		"Roe, John (15-JAN-1973) age 53",
 		"SSN, DOB and MRN were wrong on the form; DOB should read 03/14/1962",
 	} {
 		checkFindings(t, s, text, want{TypeDOB, Medium})

@@ -282,17 +282,15 @@ func (s *Scanner) textDateAtYear(text []byte, ys, ye int, ci *ctxIndex, from, to
 	if !allDigits(text[ys:ye]) || y < 1880 || y > s.year {
 		return
 	}
-	// A day or a month name must end right before the year (after at most three separators).
-	q := ys
-	for k := 0; k < 3 && q > 0 && (text[q-1] == ' ' || text[q-1] == ',' || text[q-1] == '.' || text[q-1] == '-' || text[q-1] == '/'); k++ {
-		q--
-	}
-	if q == ys || q == 0 || !isAlnum(text[q-1]) {
+	// The date starts one or two tokens before the year: at the month in "September 17,
+	// 1962" and "Sept. 3rd 1975", at the day in "17 Sep 1962" and "15-Jan-1973".
+	ds := -1
+	t1 := tokenBefore(text, ys, ys-maxTextDate)
+	if t1 < 0 {
 		return
 	}
-	ds := -1
-	for p := max(0, ys-maxTextDate); p < q; p++ {
-		if isAlnum(text[p]) && (p == 0 || !isAlnum(text[p-1])) {
+	for _, p := range [2]int{tokenBefore(text, t1, ys-maxTextDate), t1} {
+		if p >= 0 {
 			if _, e, ok := parseTextDate(text, p); ok && e == ye {
 				ds = p
 				break
@@ -316,6 +314,25 @@ func (s *Scanner) textDateAtYear(text []byte, ys, ye int, ci *ctxIndex, from, to
 	}
 }
 
+// tokenBefore returns the start of the run of letters and digits that ends at most three
+// separator bytes (space , . - /) before p, or -1 if there is none at or after lo.
+func tokenBefore(text []byte, p, lo int) int {
+	q := p
+	for k := 0; k < 3 && q > 0 && (text[q-1] == ' ' || text[q-1] == ',' || text[q-1] == '.' || text[q-1] == '-' || text[q-1] == '/'); k++ {
+		q--
+	}
+	if q == p || q == 0 || !isAlnum(text[q-1]) {
+		return -1
+	}
+	for q > 0 && isAlnum(text[q-1]) {
+		q--
+	}
+	if q < max(lo, 0) {
+		return -1
+	}
+	return q
+}
+
 // parenClinicalAge is how many years back a date in parentheses after a name must lie to
 // count as a date of birth with only clinical words near.
 const parenClinicalAge = 12
@@ -332,13 +349,14 @@ func (s *Scanner) bareDOB(text []byte, start, end, y int, ci *ctxIndex) Confiden
 	if y > s.year || y < s.year-120 {
 		return 0
 	}
-	if ci.near(start, end)&ctxAge != 0 && s.ageNear(text, start, end, y) {
+	paren := y < s.year && parenAfterName(text, start, end)
+	nk := ci.near(start, end)
+	if nk&ctxAge != 0 && s.ageNear(text, start, end, y) {
 		return High
 	}
-	if y < s.year && parenAfterName(text, start, end) {
+	if paren {
 		// A patient word or identifier near is enough; clinical words alone only for a date
 		// old enough not to be a policy's or a visit's ("Updated Policy (01/01/2020)").
-		nk := ci.near(start, end)
 		if nk&identityKinds != 0 || (nk&ctxClinical != 0 && y <= s.year-parenClinicalAge) {
 			return Medium
 		}
