@@ -162,9 +162,12 @@ func (c *ctxIndex) labelHit(pos, within int) (ctxHit, bool) {
 // would have been the nearest, so none sits between either.
 func (c *ctxIndex) farLabel(text []byte, pos int) uint64 {
 	h, ok := c.labelHit(pos, nearWindow)
-	if !ok || pos-h.end <= labelWindow || h.kind&negKinds != 0 {
+	if !ok || pos-h.end <= labelWindow {
+		return 0
+	}
+	if h.kind&ctxNeg != 0 || (h.kind&ctxAcct != 0 && !c.qualified(text, h, ctxPt)) {
 		// A negative label reaches only labelWindow: "Tracking info for the patient, ..."
-		// must not overrule the patient words between.
+		// must not overrule the patient words between. A patient's account label does.
 		return 0
 	}
 	gap := text[h.end:pos]

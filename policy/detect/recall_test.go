@@ -80,6 +80,8 @@ func TestALabelReachesItsValueAcrossACleanSentence(t *testing.T) {
 	checkFindings(t, s, "SSN on the claim was wrong, the correct one is 083132114", want{TypeSSN, High})
 	checkFindings(t, s, "The MRN we had on file for her in the old system was a typo; use 00482913", want{TypeMRN, 0})
 	checkFindings(t, s, "Her medical record number in the new system is now 00482913", want{TypeMRN, High})
+	checkFindings(t, s, "The patient account number on her statement was wrong, it should be 44719022", want{TypePatientAccount, High})
+	checkFindings(t, s, "The account number on the statement for the patient was wrong, it is 44719022", want{TypePatientAccount, 0})
 	// A sentence end, a line break, another number or another label in between: no.
 	for _, text := range []string{
 		"SSN on the claim was wrong. The correct one is 083132114",
