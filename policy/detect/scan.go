@@ -466,7 +466,7 @@ func parenAfterName(text []byte, start, end int) bool {
 }
 
 // classify decides what the groups g are, if anything, from their shape, validation and context.
-// label is ci.label(g[0].start).
+// label is ci.label(g[0].start), or its farLabel when that is 0.
 func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint64) (string, Confidence) {
 	var buf [40]byte
 	d := buf[:0]
