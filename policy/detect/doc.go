@@ -93,9 +93,10 @@
 // SSN worth a rule). Without a label:
 //
 //   - ssn: High near an SSN word or patient/identity context, else Medium; dotted, Low.
-//   - mbi: High near Medicare context; Medium near patient context; Low alone. An MBI whose
-//     letters are all hex digits (a Postfix queue ID "4FA2C39DE81") is nothing without
-//     Medicare context and Low near a patient.
+//   - mbi: High near Medicare context; Medium near patient context or in the 4-3-4 dashed
+//     form of the Medicare card; Low alone. An MBI whose letters are all hex digits (a
+//     Postfix queue ID "4FA2C39DE81") is nothing without Medicare context and Low near a
+//     patient.
 //   - ndc: names a product. Medium near patient/identity context (High with an NDC label),
 //     Low otherwise, labelled or not: a price list or vaccine inventory is not PHI.
 //   - dea, card: Medium. npi: Low, Medium near clinical words (a Luhn-valid 10-digit number

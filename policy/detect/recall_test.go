@@ -161,6 +161,12 @@ func TestAHexQueueIDIsNotAnMBI(t *testing.T) {
 	if f, _ := findingOf(fs, TypeMBI); f.Confidence != Low {
 		t.Errorf("MBI shape alone: %+v", fs)
 	}
+	// The dashes of the Medicare card are more than the shape; a hex ID with them is not.
+	checkFindings(t, s, "please verify eligibility for 1EG4-TE5-MK73", want{TypeMBI, Medium})
+	fs = scanOne(t, s, "hash 4FA2-C39-DE81")
+	if _, ok := findingOf(fs, TypeMBI); ok {
+		t.Errorf("dashed hex: %+v", fs)
+	}
 }
 
 func TestADottedSSN(t *testing.T) {

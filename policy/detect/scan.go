@@ -622,7 +622,7 @@ func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint64) (
 			}
 			return TypeDEA, Medium
 		case len(d) == 11 && validMBI(d) && isUpperAlnum(d):
-			return mbiConf(d, label, near)
+			return mbiConf(d, false, label, near)
 		case len(d) == 5 && (d[4] == 'F' || d[4] == 'T') && allDigits(d[:4]) && label&ctxCPT != 0:
 			return TypeCPT, High
 		case len(d) == 3 && s.icd.category(d):
@@ -638,7 +638,7 @@ func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint64) (
 		return "", 0
 	}
 	if len(g) == 3 && seps() == "--" && lens(4, 3, 4) && validMBI(d) && isUpperAlnum(d) {
-		return mbiConf(d, label, near)
+		return mbiConf(d, true, label, near)
 	}
 	if len(g) == 2 && g[0].sep == '.' && g[0].end-g[0].start == 3 && len(d) >= 4 && len(d) <= 7 &&
 		s.icd.category(d[:3]) && isUpperAlnum(d[3:]) {
@@ -670,10 +670,10 @@ func ndcConf(labelled bool, near func() uint64) Confidence {
 }
 
 // mbiConf: the MBI shape alone is weak evidence (an 11-character log or queue ID can have
-// it). Medicare context makes it High; patient context Medium; neither Low. An MBI whose
-// letters are all hex digits is most likely a hex ID: without Medicare context it is Low
-// near a patient and nothing otherwise.
-func mbiConf(d []byte, label uint64, near func() uint64) (string, Confidence) {
+// it). Medicare context makes it High; patient context, or the 4-3-4 dashes of the CMS card
+// (dashed), Medium; neither Low. An MBI whose letters are all hex digits is most likely a
+// hex ID: without Medicare context it is Low near a patient and nothing otherwise.
+func mbiConf(d []byte, dashed bool, label uint64, near func() uint64) (string, Confidence) {
 	if label&ctxMBI != 0 {
 		return TypeMBI, High
 	}
@@ -688,7 +688,7 @@ func mbiConf(d []byte, label uint64, near func() uint64) (string, Confidence) {
 		return "", 0
 	case label&negKinds != 0:
 		return TypeMBI, Low
-	case nk&identityKinds != 0:
+	case nk&identityKinds != 0 || dashed:
 		return TypeMBI, Medium
 	}
 	return TypeMBI, Low
