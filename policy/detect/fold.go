@@ -3,6 +3,7 @@ package detect
 import (
 	"encoding/binary"
 	"sort"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -53,27 +54,81 @@ func firstNonASCII(b []byte) int {
 // >= 0x80), the rune's length, and whether the form differs from the original bytes.
 func foldRune(b []byte) (rep []byte, size int, changed bool) {
 	r, size := utf8.DecodeRune(b)
-	switch {
-	case r == utf8.RuneError && size <= 1:
+	if r == utf8.RuneError && size <= 1 {
 		return nil, 1, false
+	}
+	var c uint8
+	if r < foldTableLen {
+		foldOnce.Do(buildFoldTable)
+		c = foldTable[r]
+	} else {
+		c = foldClass(r, b[:size])
+	}
+	switch c {
+	case foldDrop:
+		return nil, size, true
+	case foldSpace:
+		return space, size, true
+	case foldHyphen:
+		return hyphen, size, true
+	case foldNewline:
+		return newline, size, true
+	case foldDecomp:
+		return norm.NFKC.Properties(b[:size]).Decomposition(), size, true
+	}
+	return nil, size, false
+}
+
+// What foldRune does with a rune.
+const (
+	foldKeep uint8 = iota
+	foldDrop
+	foldSpace
+	foldHyphen
+	foldNewline
+	foldDecomp // its NFKC decomposition, which is ASCII
+)
+
+// foldClass decides what folding does with r, encoded in b.
+func foldClass(r rune, b []byte) uint8 {
+	switch {
 	case r == 0x2122 || r == 0x2120 || superSub(r):
 		// ™, ℠, footnote marks and exponents: their ASCII form would glue to the word
 		// before ("diabetes²" must stay the term "diabetes", "Lipitor™" the drug).
-		return nil, size, false
+		return foldKeep
 	case r == 0x85 || r == 0x2028 || r == 0x2029:
-		return newline, size, true
+		return foldNewline
 	case r == 0x2212 || unicode.Is(unicode.Pd, r):
-		return hyphen, size, true
+		return foldHyphen
 	case unicode.Is(unicode.Zs, r):
-		return space, size, true
+		return foldSpace
 	case unicode.Is(unicode.Cf, r):
-		return nil, size, true
+		return foldDrop
 	}
-	d := norm.NFKC.Properties(b[:size]).Decomposition()
+	d := norm.NFKC.Properties(b).Decomposition()
 	if len(d) == 0 || firstNonASCII(d) < len(d) {
-		return nil, size, false
+		return foldKeep
 	}
-	return d, size, true
+	return foldDecomp
+}
+
+// foldTable caches foldClass for the runes below foldTableLen (Latin, punctuation, symbols:
+// nearly every non-ASCII rune in mail), built on first use.
+const foldTableLen = 0x3100
+
+var (
+	foldTable [foldTableLen]uint8
+	foldOnce  sync.Once
+)
+
+func buildFoldTable() {
+	var b [utf8.UTFMax]byte
+	for r := rune(0x80); r < foldTableLen; r++ {
+		if r >= 0xD800 && r < 0xE000 {
+			continue // surrogates never decode
+		}
+		foldTable[r] = foldClass(r, utf8.AppendRune(b[:0], r))
+	}
 }
 
 // superSub reports the superscript and subscript forms (and modifier letters) whose NFKC
@@ -132,6 +187,10 @@ func fold(text, buf []byte, edits *[]foldEdit) ([]byte, bool) {
 		}
 		_, size, changed := foldRune(text[i:])
 		if changed {
+			if cap(buf) < len(text) {
+				// Folding rarely grows text ("⒇" -> "(20)"): one allocation, no regrowth.
+				buf = make([]byte, 0, len(text)+len(text)/16+16)
+			}
 			return foldAppend(append(buf[:0], text[:i]...), text[i:], i, edits), true
 		}
 		i += size
