@@ -79,7 +79,8 @@ var contextWords = []contextWord{
 	{"order", ctxNeg}, {"order #", ctxNeg}, {"order number", ctxNeg}, {"invoice", ctxNeg}, {"inv", ctxNeg},
 	{"tracking", ctxNeg}, {"tracking #", ctxNeg}, {"tracking number", ctxNeg}, {"ref", ctxNeg},
 	{"reference", ctxNeg}, {"confirmation", ctxNeg}, {"ticket", ctxNeg}, {"po", ctxNeg}, {"po #", ctxNeg},
-	{"account", ctxAcct}, {"acct", ctxAcct}, {"acct#", ctxAcct}, {"acc#", ctxAcct}, {"a/c", ctxAcct}, {"serial", ctxNeg}, {"sku", ctxNeg}, {"part", ctxNeg},
+	{"account", ctxAcct}, {"acct", ctxAcct}, {"acct#", ctxAcct}, {"acc#", ctxAcct}, {"a/c", ctxAcct},
+	{"serial", ctxNeg}, {"sku", ctxNeg}, {"part", ctxNeg},
 	{"case", ctxNeg}, {"transaction", ctxNeg}, {"shipment", ctxNeg}, {"package", ctxNeg}, {"item", ctxNeg},
 	{"version", ctxNeg}, {"build", ctxNeg}, {"zip", ctxNeg}, {"booking", ctxNeg}, {"receipt", ctxNeg},
 	{"card", ctxCard}, {"card number", ctxCard}, {"credit card", ctxCard}, {"visa", ctxCard},
@@ -157,9 +158,9 @@ func (c *ctxIndex) labelHit(pos, within int) (ctxHit, bool) {
 
 // farLabel returns the kind of the nearest label ending between labelWindow and nearWindow
 // bytes before pos, if it names a kind of value (not a negative label) and nothing but words
-// sits between: no digit, no line break, no end of
-// a sentence ("SSN on the claim was wrong, the correct one is 083132114"). Any nearer label
-// would have been the nearest, so none sits between either.
+// sits between: no digit, no line break, no end of a sentence ("SSN on the claim was wrong,
+// the correct one is 083132114"). Any nearer label would have been the nearest, so none
+// sits between either.
 func (c *ctxIndex) farLabel(text []byte, pos int) uint64 {
 	h, ok := c.labelHit(pos, nearWindow)
 	if !ok || pos-h.end <= labelWindow {
