@@ -110,6 +110,8 @@ func TestDatesOfBirthWithoutALabel(t *testing.T) {
 		"J. Roe, 17 Sep 1962, 63 years of age",
 		"Roe, John (15-JAN-1973) age 53",
 		"SSN, DOB and MRN were wrong on the form; DOB should read 03/14/1962",
+		"DOB - per patient - Sept 17 1962",
+		"Date of birth, as she spells it: March 3rd, 1975",
 	} {
 		checkFindings(t, s, text, want{TypeDOB, Medium})
 	}

@@ -275,8 +275,9 @@ func (s *Scanner) classifyCompound(text []byte, g []group, ci *ctxIndex, from, t
 }
 
 // textDateAtYear handles a textual date ending in the 4-digit year at [ys, ye) ("(September
-// 17, 1962) is a 63-year-old"). Dates with a DOB label right before them are pass 3's; this
-// reports those with a far DOB label and the unlabelled ones bareDOB accepts.
+// 17, 1962) is a 63-year-old"). A date right after a DOB label is pass 3's; this reports
+// one with words between it and its DOB label ("DOB - per patient - Sept 17 1962"), one
+// with a far DOB label, and the unlabelled ones bareDOB accepts.
 func (s *Scanner) textDateAtYear(text []byte, ys, ye int, ci *ctxIndex, from, to int, emit func(hit), occupied func(int, int)) {
 	y := num(text[ys:ye])
 	if !allDigits(text[ys:ye]) || y < 1880 || y > s.year {
@@ -297,11 +298,19 @@ func (s *Scanner) textDateAtYear(text []byte, ys, ye int, ci *ctxIndex, from, to
 			}
 		}
 	}
-	if ds < 0 || ci.label(ds)&ctxDOB != 0 {
+	if ds < 0 {
 		return
 	}
 	conf := High
-	if ci.farLabel(text, ds)&ctxDOB == 0 {
+	if ci.label(ds)&ctxDOB != 0 {
+		// Pass 3 reports the date if it comes first after the label; only the nearest
+		// label can be followed by it, anything else would sit between.
+		if h, ok := ci.labelHit(ds, labelWindow); ok {
+			if ps, _, ok := textualDate(text, h.end); ok && ps == ds {
+				return
+			}
+		}
+	} else if ci.farLabel(text, ds)&ctxDOB == 0 {
 		if conf = s.bareDOB(text, ds, ye, y, ci); conf == 0 {
 			return
 		}
