@@ -172,13 +172,8 @@ func (c *ctxIndex) farLabel(text []byte, pos int) uint64 {
 		return 0
 	}
 	gap := text[h.end:pos]
-	for k, b := range gap {
-		switch {
-		case isDigit(b), b == '\n', b == '\r':
-			return 0
-		case (b == '.' || b == '!' || b == '?' || b == ';') && k+1 < len(gap) && (gap[k+1] == ' ' || gap[k+1] == '\t'):
-			return 0
-		}
+	if hasDigit(gap) || bytes.IndexByte(gap, '\r') >= 0 || breaksClause(gap) {
+		return 0
 	}
 	return h.kind & labelKinds
 }
@@ -219,9 +214,11 @@ func (c *ctxIndex) near(start, end int) uint64 {
 	return k
 }
 
-// sameLine reports whether a hit of a kind in k lies within nearWindow bytes of [start, end)
-// with no line break between it and the span.
-func (c *ctxIndex) sameLine(text []byte, start, end int, k uint64) bool {
+// sameClause reports whether a hit of a kind in k lies within nearWindow bytes of
+// [start, end) with no line break and no end of a sentence between it and the span: the
+// fields of one header line ("Pt: Jane Doe  MR# 123456  Acct# 7765123"), not the next
+// sentence of a letter.
+func (c *ctxIndex) sameClause(text []byte, start, end int, k uint64) bool {
 	lo, hi := start-nearWindow, end+nearWindow
 	i := sort.Search(len(c.hits), func(i int) bool { return c.hits[i].end >= lo })
 	for ; i < len(c.hits) && c.hits[i].start <= hi; i++ {
@@ -233,8 +230,30 @@ func (c *ctxIndex) sameLine(text []byte, start, end int, k uint64) bool {
 		if h.start >= end {
 			a, b = end, h.start
 		}
-		if a <= b && bytes.IndexByte(text[a:b], '\n') < 0 {
+		if a <= b && !breaksClause(text[a:b]) {
 			return true
+		}
+	}
+	return false
+}
+
+// breaksClause reports whether gap holds a line break or the end of a sentence: '.', '!',
+// '?' or ';' before a space, except the period of an initial ("J. Doe").
+func breaksClause(gap []byte) bool {
+	if bytes.IndexByte(gap, '\n') >= 0 {
+		return true
+	}
+	for k, b := range gap {
+		if k+1 >= len(gap) || (gap[k+1] != ' ' && gap[k+1] != '\t') {
+			continue
+		}
+		switch b {
+		case '!', '?', ';':
+			return true
+		case '.':
+			if initial := k >= 1 && isAlpha(gap[k-1]) && (k == 1 || !isAlpha(gap[k-2])); !initial {
+				return true
+			}
 		}
 	}
 	return false

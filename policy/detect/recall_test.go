@@ -56,6 +56,7 @@ func TestContextWordsStaffWrite(t *testing.T) {
 		{"Pt. Acct# 44719022", want{TypePatientAccount, High}},
 		{"Pt: Jane Doe   MR# 00482913   Acct# 7765123", want{TypePatientAccount, Medium}},
 		{"Jane Doe DOB 03/14/1962 Acct# 7765123", want{TypePatientAccount, Medium}},
+		{"Patient: J. Doe, Acct# 7765123", want{TypePatientAccount, Medium}},
 	} {
 		checkFindings(t, s, c.text, c.want)
 	}
@@ -70,6 +71,7 @@ func TestAnInvoiceAccountNumberIsNotAPatients(t *testing.T) {
 		"Your account 219456780 is past due.",
 		"Client account 4471902 was credited.",
 		"Currently taking keflex daily.\n\nAccount 6414268507 is past due.\n\nMedical record number 48867396",
+		"Please update the record for patient Peter Novak. Account 6414268507 is past due. Medical record number 48867396",
 	} {
 		checkFindings(t, s, text, want{TypePatientAccount, 0}, want{TypeSSN, 0}, want{TypeNPI, 0})
 	}
@@ -85,6 +87,7 @@ func TestALabelReachesItsValueAcrossACleanSentence(t *testing.T) {
 	// A sentence end, a line break, another number or another label in between: no.
 	for _, text := range []string{
 		"SSN on the claim was wrong. The correct one is 083132114",
+		"The claim had the wrong SSN. The correct one for the claim we discussed is 083132114",
 		"SSN on the claim was wrong, see below\nthe correct one is 083132114",
 		"SSN on the claim of 12 May was wrong, the correct one is 083132114",
 		"SSN was never needed, the order number for the claim is 083132114",

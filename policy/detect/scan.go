@@ -719,13 +719,14 @@ const patientIdentity = ctxPt | ctxDOB | ctxMRN | ctxSSN | ctxMember | ctxMBI | 
 // patientAccount decides whether the number at [start, end) under an account label is a
 // patient's account number (a HIPAA identifier) and how sure that is: High when a patient
 // word qualifies the label ("Patient Account #", "pt acct"), Medium when a patient word or
-// identifier is on the same line ("Pt: Jane Doe  MR# 123456  Acct# 7765123"), else 0:
-// "Account #" on an invoice, or "Account 0901207342 is past due", is not PHI.
+// identifier is in the same line and sentence ("Pt: Jane Doe  MR# 123456  Acct# 7765123"),
+// else 0: "Account #" on an invoice, or "... daily. Account 0901207342 is past due.", is
+// not PHI.
 func patientAccount(text []byte, start, end int, ci *ctxIndex) Confidence {
 	if h, ok := ci.labelHit(start, nearWindow); ok && h.kind&ctxAcct != 0 && ci.qualified(text, h, ctxPt) {
 		return High
 	}
-	if ci.sameLine(text, start, end, patientIdentity) {
+	if ci.sameClause(text, start, end, patientIdentity) {
 		return Medium
 	}
 	return 0
