@@ -105,6 +105,7 @@ type ctxHit struct {
 // lookup behind the cursor or far ahead of it falls back to binary search.
 type ctxIndex struct {
 	hits     []ctxHit
+	kinds    uint64 // union of every hit's kind: what no lookup can find need not be looked for
 	labelCur int
 	nearCur  int
 }
@@ -162,20 +163,29 @@ func (c *ctxIndex) labelHit(pos, within int) (ctxHit, bool) {
 // the correct one is 083132114"). Any nearer label would have been the nearest, so none
 // sits between either.
 func (c *ctxIndex) farLabel(text []byte, pos int) uint64 {
+	_, far := c.labels(text, pos)
+	return far
+}
+
+// labels returns label(pos) and farLabel(pos) with one walk back.
+func (c *ctxIndex) labels(text []byte, pos int) (near, far uint64) {
 	h, ok := c.labelHit(pos, nearWindow)
-	if !ok || pos-h.end <= labelWindow {
-		return 0
+	if !ok {
+		return 0, 0
+	}
+	if pos-h.end <= labelWindow {
+		return h.kind & labelKinds, 0
 	}
 	if h.kind&ctxNeg != 0 || (h.kind&ctxAcct != 0 && !c.qualified(text, h, ctxPt)) {
 		// A negative label reaches only labelWindow: "Tracking info for the patient, ..."
 		// must not overrule the patient words between. A patient's account label does.
-		return 0
+		return 0, 0
 	}
 	gap := text[h.end:pos]
 	if hasDigit(gap) || bytes.IndexByte(gap, '\r') >= 0 || breaksClause(gap) {
-		return 0
+		return 0, 0
 	}
-	return h.kind & labelKinds
+	return 0, h.kind & labelKinds
 }
 
 // qualified reports whether a word of kind k ends right before label h ("patient" in

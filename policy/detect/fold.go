@@ -38,9 +38,17 @@ type foldEdit struct {
 
 // firstNonASCII returns the offset of the first byte >= 0x80 in b, or len(b).
 func firstNonASCII(b []byte) int {
+	const highs = 0x8080808080808080
 	i := 0
+	for ; i+32 <= len(b); i += 32 {
+		w := b[i : i+32]
+		if (binary.LittleEndian.Uint64(w)|binary.LittleEndian.Uint64(w[8:])|
+			binary.LittleEndian.Uint64(w[16:])|binary.LittleEndian.Uint64(w[24:]))&highs != 0 {
+			break
+		}
+	}
 	for ; i+8 <= len(b); i += 8 {
-		if binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 != 0 {
+		if binary.LittleEndian.Uint64(b[i:])&highs != 0 {
 			break
 		}
 	}

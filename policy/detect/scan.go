@@ -34,6 +34,7 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 		p := &s.pats[h.pat]
 		if p.ctx != 0 {
 			ci.hits = append(ci.hits, ctxHit{start: h.start, end: h.end, kind: p.ctx})
+			ci.kinds |= p.ctx
 		}
 		if p.dict >= 0 {
 			dict = append(dict, h)
@@ -241,9 +242,11 @@ func (s *Scanner) classifyCompound(text []byte, g []group, ci *ctxIndex, from, t
 			continue
 		}
 		matched := false
-		label := ci.label(g[i].start) // the same for every candidate starting at group i
+		// The label is the same for every candidate starting at group i; a far one counts
+		// when there is no near one.
+		label, far := ci.labels(text, g[i].start)
 		if label == 0 {
-			label = ci.farLabel(text, g[i].start)
+			label = far
 		}
 		for j := min(len(g)-1, i+maxGroups-1); j >= i; j-- {
 			if j < len(g)-1 && g[j].sep != ' ' {
@@ -291,7 +294,7 @@ func (s *Scanner) textDateAtYear(text []byte, ys, ye int, ci *ctxIndex, from, to
 		return
 	}
 	for _, p := range [2]int{tokenBefore(text, t1, ys-maxTextDate), t1} {
-		if p >= 0 {
+		if p >= 0 && (isDigit(text[p]) || monthInitial[text[p]]) {
 			if _, e, ok := parseTextDate(text, p); ok && e == ye {
 				ds = p
 				break
@@ -322,6 +325,14 @@ func (s *Scanner) textDateAtYear(text []byte, ys, ye int, ci *ctxIndex, from, to
 		emit(hit{typ: TypeDOB, conf: conf, start: ds, end: ye})
 	}
 }
+
+// monthInitial holds the first letters of the month names, either case.
+var monthInitial = func() (t [256]bool) {
+	for _, c := range "JFMASOND" {
+		t[c], t[c|0x20] = true, true
+	}
+	return t
+}()
 
 // tokenBefore returns the start of the run of letters and digits that ends at most three
 // separator bytes (space , . - /) before p, or -1 if there is none at or after lo.
@@ -359,6 +370,9 @@ func (s *Scanner) bareDOB(text []byte, start, end, y int, ci *ctxIndex) Confiden
 		return 0
 	}
 	paren := y < s.year && parenAfterName(text, start, end)
+	if !paren && ci.kinds&ctxAge == 0 {
+		return 0 // no age stated anywhere, the common case: skip the lookups
+	}
 	nk := ci.near(start, end)
 	if nk&ctxAge != 0 && s.ageNear(text, start, end, y) {
 		return High
@@ -522,7 +536,7 @@ func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint64) (
 		case label&ctxSSN != 0 && len(d) == 9 && validSSN(d):
 			return TypeSSN, High
 		case label&ctxNDC != 0 && (len(d) == 10 || len(d) == 11):
-			return TypeNDC, ndcConf(true, near)
+			return TypeNDC, ndcConf(true, ci, start, end)
 		case label&ctxMRN != 0 && len(d) >= 6 && len(d) <= 10:
 			return TypeMRN, High
 		case label&ctxMember != 0 && len(d) >= 6 && len(d) <= 20:
@@ -597,7 +611,7 @@ func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint64) (
 			if neg {
 				return "", 0
 			}
-			return TypeNDC, ndcConf(label&ctxNDC != 0, near)
+			return TypeNDC, ndcConf(label&ctxNDC != 0, ci, start, end)
 		}
 		// Dates of birth: with a DOB label, or as bareDOB accepts.
 		if len(g) == 3 && same && (sp[0] == '/' || sp[0] == '-' || sp[0] == '.') {
@@ -631,7 +645,7 @@ func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint64) (
 			}
 			return TypeDEA, Medium
 		case len(d) == 11 && validMBI(d) && isUpperAlnum(d):
-			return mbiConf(d, false, label, near)
+			return mbiConf(d, false, label, ci, start, end)
 		case len(d) == 5 && (d[4] == 'F' || d[4] == 'T') && allDigits(d[:4]) && label&ctxCPT != 0:
 			return TypeCPT, High
 		case len(d) == 3 && s.icd.category(d):
@@ -647,7 +661,7 @@ func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint64) (
 		return "", 0
 	}
 	if len(g) == 3 && seps() == "--" && lens(4, 3, 4) && validMBI(d) && isUpperAlnum(d) {
-		return mbiConf(d, true, label, near)
+		return mbiConf(d, true, label, ci, start, end)
 	}
 	if len(g) == 2 && g[0].sep == '.' && g[0].end-g[0].start == 3 && len(d) >= 4 && len(d) <= 7 &&
 		s.icd.category(d[:3]) && isUpperAlnum(d[3:]) {
@@ -668,8 +682,8 @@ func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint64) (
 // ndcConf: an NDC names a product. It is about a person only with patient or identity
 // context near; a price list or a vaccine inventory is not PHI, so there it is Low (and
 // Score gives a Low NDC no weight without an identity finding).
-func ndcConf(labelled bool, near func() uint64) Confidence {
-	if near()&identityKinds == 0 {
+func ndcConf(labelled bool, ci *ctxIndex, start, end int) Confidence {
+	if ci.near(start, end)&identityKinds == 0 {
 		return Low
 	}
 	if labelled {
@@ -682,11 +696,11 @@ func ndcConf(labelled bool, near func() uint64) Confidence {
 // it). Medicare context makes it High; patient context, or the 4-3-4 dashes of the CMS card
 // (dashed), Medium; neither Low. An MBI whose letters are all hex digits is most likely a
 // hex ID: without Medicare context it is Low near a patient and nothing otherwise.
-func mbiConf(d []byte, dashed bool, label uint64, near func() uint64) (string, Confidence) {
+func mbiConf(d []byte, dashed bool, label uint64, ci *ctxIndex, start, end int) (string, Confidence) {
 	if label&ctxMBI != 0 {
 		return TypeMBI, High
 	}
-	nk := near()
+	nk := ci.near(start, end)
 	switch {
 	case nk&ctxMBI != 0:
 		return TypeMBI, High
