@@ -253,7 +253,7 @@ func TestNewRejectsBadConfigWithEveryError(t *testing.T) {
 
 func TestEnabledLimitsDetectors(t *testing.T) {
 	s := newScanner(t, Config{Enabled: []string{TypeSSN}})
-	fs := scanOne(t, s, "SSN 219-45-6780, NPI 1234567893, diabetes")
+	fs := scanOne(t, s, "SSN 219-45-6780, NPI 1234567893, diabetes, a 63 yo (September 17, 1962), 63-year-old (9/17/1962)")
 	if len(fs) != 1 || fs[0].Type != TypeSSN {
 		t.Errorf("got %+v", fs)
 	}
