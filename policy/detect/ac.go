@@ -36,10 +36,12 @@ var byteClass = func() (t [256]uint8) {
 // acPattern is the metadata of one term.
 type acPattern struct {
 	dict int    // index into Scanner.dictType, or -1 for a context keyword
-	ctx  uint32 // context kinds this term signals
+	ctx  uint64 // context kinds this term signals
 	n    int    // term length in bytes (set by the builder)
 	wEnd bool   // term ends with a word character: needs a boundary after it
 	wBeg bool   // term starts with a word character: needs a boundary before it
+	// afterDigit lets the term follow a digit without a boundary ("63yo", "63y/o").
+	afterDigit bool
 }
 
 type acBuilder struct {
@@ -342,7 +344,7 @@ func (a *automaton) emit(text []byte, pats []acPattern, i int, s int32, hits []a
 		for _, id := range a.outs[st] {
 			p := &pats[id]
 			start := i + 1 - p.n
-			if p.wBeg && start > 0 && isWord(text[start-1]) {
+			if p.wBeg && start > 0 && isWord(text[start-1]) && !(p.afterDigit && isDigit(text[start-1])) {
 				continue
 			}
 			if p.wEnd && i+1 < len(text) && isWord(text[i+1]) {

@@ -56,6 +56,15 @@ func benchScan(b *testing.B, text []byte) {
 
 func BenchmarkScanPlainText(b *testing.B) { benchScan(b, benchText(1<<20, false)) }
 
+// BenchmarkScanUnicodeText scans the same prose as a word processor writes it: curly quotes,
+// no-break spaces after commas and en dashes, so folding copies the text (see fold.go).
+func BenchmarkScanUnicodeText(b *testing.B) {
+	t := bytes.ReplaceAll(benchText(1<<20, false), []byte(", "), []byte(",\u00a0"))
+	t = bytes.ReplaceAll(t, []byte(" the "), []byte(" \u201cthe\u201d "))
+	t = bytes.ReplaceAll(t, []byte(" - "), []byte(" \u2013 "))
+	benchScan(b, t)
+}
+
 // BenchmarkScanHTMLText scans HTML as extraction would hand over text (tags still present
 // when a part is scanned raw); mostly it measures markup-heavy input.
 func BenchmarkScanHTMLText(b *testing.B) { benchScan(b, benchText(1<<20, true)) }

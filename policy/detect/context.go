@@ -1,12 +1,15 @@
 package detect
 
-import "sort"
+import (
+	"bytes"
+	"sort"
+)
 
 // Context kinds signalled by keywords found near a candidate. A "label" is a keyword that
 // names the value right after it ("SSN: ..."); the nearest label within labelWindow bytes
 // before a candidate decides what a bare number is.
 const (
-	ctxSSN uint32 = 1 << iota
+	ctxSSN uint64 = 1 << iota
 	ctxNPI
 	ctxDEA
 	ctxMBI
@@ -21,11 +24,18 @@ const (
 	ctxCard
 	ctxPatient  // patient-name context: "patient", "pt name", "Mr."
 	ctxClinical // any dictionary hit (condition, medication, procedure)
+	ctxAcct     // "account", "acct": an invoice's number unless it is a patient's (see classify)
+	ctxPt       // with ctxPatient, the words that can only mean a patient ("patient", "pt")
+	ctxAge      // "year-old", "y/o", "age": an age may be stated near (see ageNear)
 	ctxCustomFirst
 )
 
 // labelKinds are the kinds that can name a value.
-const labelKinds = ^(ctxPatient | ctxClinical)
+const labelKinds = ^(ctxPatient | ctxClinical | ctxPt | ctxAge)
+
+// negKinds are labels that say a number is not about a person. An account label is one
+// unless a patient qualifies it (classify decides).
+const negKinds = ctxNeg | ctxAcct
 
 // identityKinds near a clinical term make it about a person.
 const identityKinds = ctxPatient | ctxDOB | ctxMRN | ctxSSN | ctxMember | ctxMBI | ctxDx
@@ -38,11 +48,12 @@ const (
 
 type contextWord struct {
 	term string
-	kind uint32
+	kind uint64
 }
 
 var contextWords = []contextWord{
-	{"ssn", ctxSSN}, {"ss#", ctxSSN}, {"ss #", ctxSSN}, {"soc sec", ctxSSN}, {"social security", ctxSSN},
+	{"ssn", ctxSSN}, {"ss#", ctxSSN}, {"ss #", ctxSSN}, {"ss no", ctxSSN}, {"ss no.", ctxSSN}, {"ssn#", ctxSSN},
+	{"soc sec", ctxSSN}, {"soc. sec.", ctxSSN}, {"social security", ctxSSN}, {"social sec", ctxSSN},
 	{"social security number", ctxSSN}, {"social security no", ctxSSN}, {"taxpayer id", ctxSSN},
 	{"npi", ctxNPI}, {"national provider identifier", ctxNPI}, {"provider id", ctxNPI},
 	{"dea", ctxDEA}, {"dea#", ctxDEA}, {"dea number", ctxDEA}, {"dea registration", ctxDEA},
@@ -54,7 +65,9 @@ var contextWords = []contextWord{
 	{"cpt", ctxCPT}, {"cpt code", ctxCPT}, {"procedure code", ctxCPT}, {"procedure codes", ctxCPT}, {"hcpcs", ctxCPT},
 	{"billing code", ctxCPT},
 	{"mrn", ctxMRN}, {"mrn#", ctxMRN}, {"medical record", ctxMRN}, {"medical record number", ctxMRN},
-	{"med rec", ctxMRN}, {"chart #", ctxMRN}, {"chart#", ctxMRN}, {"chart number", ctxMRN}, {"chart no", ctxMRN},
+	{"med rec", ctxMRN}, {"med rec#", ctxMRN}, {"med. rec.", ctxMRN}, {"medrec", ctxMRN}, {"medical rec", ctxMRN},
+	{"mr#", ctxMRN}, {"mr #", ctxMRN}, {"mr no", ctxMRN}, {"mr no.", ctxMRN}, {"mr number", ctxMRN}, {"mr num", ctxMRN},
+	{"chart #", ctxMRN}, {"chart#", ctxMRN}, {"chart number", ctxMRN}, {"chart no", ctxMRN},
 	{"patient id", ctxMRN}, {"patient #", ctxMRN},
 	{"phone", ctxPhone}, {"tel", ctxPhone}, {"telephone", ctxPhone}, {"cell", ctxPhone}, {"mobile", ctxPhone},
 	{"fax", ctxPhone}, {"call", ctxPhone}, {"contact", ctxPhone}, {"ph", ctxPhone}, {"home phone", ctxPhone},
@@ -66,19 +79,25 @@ var contextWords = []contextWord{
 	{"order", ctxNeg}, {"order #", ctxNeg}, {"order number", ctxNeg}, {"invoice", ctxNeg}, {"inv", ctxNeg},
 	{"tracking", ctxNeg}, {"tracking #", ctxNeg}, {"tracking number", ctxNeg}, {"ref", ctxNeg},
 	{"reference", ctxNeg}, {"confirmation", ctxNeg}, {"ticket", ctxNeg}, {"po", ctxNeg}, {"po #", ctxNeg},
-	{"account", ctxNeg}, {"acct", ctxNeg}, {"serial", ctxNeg}, {"sku", ctxNeg}, {"part", ctxNeg},
+	{"account", ctxAcct}, {"acct", ctxAcct}, {"acct#", ctxAcct}, {"acc#", ctxAcct}, {"a/c", ctxAcct},
+	{"serial", ctxNeg}, {"sku", ctxNeg}, {"part", ctxNeg},
 	{"case", ctxNeg}, {"transaction", ctxNeg}, {"shipment", ctxNeg}, {"package", ctxNeg}, {"item", ctxNeg},
 	{"version", ctxNeg}, {"build", ctxNeg}, {"zip", ctxNeg}, {"booking", ctxNeg}, {"receipt", ctxNeg},
 	{"card", ctxCard}, {"card number", ctxCard}, {"credit card", ctxCard}, {"visa", ctxCard},
 	{"mastercard", ctxCard}, {"amex", ctxCard}, {"american express", ctxCard}, {"discover", ctxCard}, {"cc#", ctxCard},
-	{"patient", ctxPatient}, {"patient:", ctxPatient}, {"patient name", ctxPatient}, {"pt", ctxPatient},
-	{"pt name", ctxPatient}, {"pt.", ctxPatient}, {"mr.", ctxPatient}, {"mrs.", ctxPatient}, {"ms.", ctxPatient},
+	{"patient", ctxPatient | ctxPt}, {"patient:", ctxPatient | ctxPt}, {"patient name", ctxPatient | ctxPt},
+	{"pt", ctxPatient | ctxPt}, {"pt name", ctxPatient | ctxPt}, {"pt.", ctxPatient | ctxPt}, {"guarantor", ctxPatient | ctxPt},
+	{"mr.", ctxPatient}, {"mrs.", ctxPatient}, {"ms.", ctxPatient},
 	{"miss", ctxPatient}, {"client", ctxPatient}, {"beneficiary", ctxPatient}, {"resident", ctxPatient},
+	// Ages, which may follow a digit directly ("63yo"): only a hint that ageNear should look.
+	{"year old", ctxAge}, {"years old", ctxAge}, {"year-old", ctxAge}, {"years-old", ctxAge}, {"yr old", ctxAge},
+	{"yr-old", ctxAge}, {"yrs old", ctxAge}, {"yrs-old", ctxAge}, {"years of age", ctxAge}, {"year of age", ctxAge},
+	{"y/o", ctxAge}, {"y.o", ctxAge}, {"yo", ctxAge}, {"yom", ctxAge}, {"yof", ctxAge}, {"age", ctxAge}, {"aged", ctxAge},
 }
 
 type ctxHit struct {
 	start, end int
-	kind       uint32
+	kind       uint64
 }
 
 // ctxIndex holds context hits sorted by end offset. Lookups come mostly in increasing
@@ -86,6 +105,7 @@ type ctxHit struct {
 // lookup behind the cursor or far ahead of it falls back to binary search.
 type ctxIndex struct {
 	hits     []ctxHit
+	kinds    uint64 // union of every hit's kind: what no lookup can find need not be looked for
 	labelCur int
 	nearCur  int
 }
@@ -108,27 +128,89 @@ func (c *ctxIndex) after(pos int, cur *int) int {
 }
 
 // label returns the kind of the nearest label that ends at most labelWindow bytes before pos.
-func (c *ctxIndex) label(pos int) uint32 {
+func (c *ctxIndex) label(pos int) uint64 {
+	h, ok := c.labelHit(pos, labelWindow)
+	if !ok || pos-h.end > labelWindow {
+		return 0
+	}
+	return h.kind & labelKinds
+}
+
+// labelHit returns the nearest label that ends at most within bytes before pos. Of labels
+// ending at the same place the longest wins ("social security number" over "number").
+func (c *ctxIndex) labelHit(pos, within int) (ctxHit, bool) {
 	i := c.after(pos, &c.labelCur)
 	for i--; i >= 0; i-- {
 		h := c.hits[i]
-		if pos-h.end > labelWindow {
-			return 0
+		if pos-h.end > within {
+			return ctxHit{}, false
 		}
 		if h.kind&labelKinds != 0 && h.start < pos {
-			// Prefer the longest label ending at the same place ("medical record" over "record").
-			return h.kind & labelKinds
+			for k := i - 1; k >= 0 && c.hits[k].end == h.end; k-- {
+				if l := c.hits[k]; l.kind&labelKinds != 0 && l.start < h.start {
+					h = l
+				}
+			}
+			return h, true
 		}
 	}
-	return 0
+	return ctxHit{}, false
+}
+
+// farLabel returns the kind of the nearest label ending between labelWindow and nearWindow
+// bytes before pos, if it names a kind of value (not a negative label) and nothing but words
+// sits between: no digit, no line break, no end of a sentence ("SSN on the claim was wrong,
+// the correct one is 083132114"). Any nearer label would have been the nearest, so none
+// sits between either.
+func (c *ctxIndex) farLabel(text []byte, pos int) uint64 {
+	_, far := c.labels(text, pos)
+	return far
+}
+
+// labels returns label(pos) and farLabel(pos) with one walk back.
+func (c *ctxIndex) labels(text []byte, pos int) (near, far uint64) {
+	h, ok := c.labelHit(pos, nearWindow)
+	if !ok {
+		return 0, 0
+	}
+	if pos-h.end <= labelWindow {
+		return h.kind & labelKinds, 0
+	}
+	if h.kind&ctxNeg != 0 || (h.kind&ctxAcct != 0 && !c.qualified(text, h, ctxPt)) {
+		// A negative label reaches only labelWindow: "Tracking info for the patient, ..."
+		// must not overrule the patient words between. A patient's account label does.
+		return 0, 0
+	}
+	gap := text[h.end:pos]
+	if hasDigit(gap) || bytes.IndexByte(gap, '\r') >= 0 || breaksClause(gap) {
+		return 0, 0
+	}
+	return 0, h.kind & labelKinds
+}
+
+// qualified reports whether a word of kind k ends right before label h ("patient" in
+// "Patient Account #", "pt" in "pt acct"): at most two bytes of space or punctuation between.
+func (c *ctxIndex) qualified(text []byte, h ctxHit, k uint64) bool {
+	i := sort.Search(len(c.hits), func(i int) bool { return c.hits[i].end > h.start }) - 1
+	for ; i >= 0 && h.start-c.hits[i].end <= 2; i-- {
+		if c.hits[i].kind&k != 0 {
+			for _, b := range text[c.hits[i].end:h.start] {
+				if isWord(b) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // near returns the union of kinds of every hit within nearWindow bytes of [start, end).
-func (c *ctxIndex) near(start, end int) uint32 {
+func (c *ctxIndex) near(start, end int) uint64 {
 	lo := start - nearWindow
 	hi := end + nearWindow
 	i := c.after(lo-1, &c.nearCur)
-	var k uint32
+	var k uint64
 	for ; i < len(c.hits); i++ {
 		h := c.hits[i]
 		if h.start > hi {
@@ -140,4 +222,49 @@ func (c *ctxIndex) near(start, end int) uint32 {
 		k |= h.kind
 	}
 	return k
+}
+
+// sameClause reports whether a hit of a kind in k lies within nearWindow bytes of
+// [start, end) with no line break and no end of a sentence between it and the span: the
+// fields of one header line ("Pt: Jane Doe  MR# 123456  Acct# 7765123"), not the next
+// sentence of a letter.
+func (c *ctxIndex) sameClause(text []byte, start, end int, k uint64) bool {
+	lo, hi := start-nearWindow, end+nearWindow
+	i := sort.Search(len(c.hits), func(i int) bool { return c.hits[i].end >= lo })
+	for ; i < len(c.hits) && c.hits[i].start <= hi; i++ {
+		h := c.hits[i]
+		if h.kind&k == 0 {
+			continue
+		}
+		a, b := h.end, start
+		if h.start >= end {
+			a, b = end, h.start
+		}
+		if a <= b && !breaksClause(text[a:b]) {
+			return true
+		}
+	}
+	return false
+}
+
+// breaksClause reports whether gap holds a line break or the end of a sentence: '.', '!',
+// '?' or ';' before a space, except the period of an initial ("J. Doe").
+func breaksClause(gap []byte) bool {
+	if bytes.IndexByte(gap, '\n') >= 0 {
+		return true
+	}
+	for k, b := range gap {
+		if k+1 >= len(gap) || (gap[k+1] != ' ' && gap[k+1] != '\t') {
+			continue
+		}
+		switch b {
+		case '!', '?', ';':
+			return true
+		case '.':
+			if initial := k >= 1 && isAlpha(gap[k-1]) && (k == 1 || !isAlpha(gap[k-2])); !initial {
+				return true
+			}
+		}
+	}
+	return false
 }

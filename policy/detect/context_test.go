@@ -18,20 +18,26 @@ func TestContextLookupsAgreeWithBinarySearchInAnyOrder(t *testing.T) {
 		}
 	}
 	refAfter := func(pos int) int { return sort.Search(len(hits), func(i int) bool { return hits[i].end > pos }) }
-	refLabel := func(pos int) uint32 {
+	refLabel := func(pos int) uint64 {
 		for i := refAfter(pos) - 1; i >= 0; i-- {
 			h := hits[i]
 			if pos-h.end > labelWindow {
 				return 0
 			}
 			if h.kind&labelKinds != 0 && h.start < pos {
+				// The longest of the labels ending at the same place.
+				for k := i - 1; k >= 0 && hits[k].end == h.end; k-- {
+					if hits[k].kind&labelKinds != 0 && hits[k].start < h.start {
+						h = hits[k]
+					}
+				}
 				return h.kind & labelKinds
 			}
 		}
 		return 0
 	}
-	refNear := func(start, end int) uint32 {
-		var k uint32
+	refNear := func(start, end int) uint64 {
+		var k uint64
 		for _, h := range hits {
 			if h.end >= start-nearWindow && h.start <= end+nearWindow {
 				k |= h.kind

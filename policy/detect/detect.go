@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Confidence is how sure a detector is that a match is PHI.
@@ -105,10 +106,14 @@ const (
 	TypeCondition  = "condition"
 	TypeMedication = "medication"
 	TypeProcedure  = "procedure"
+	// TypePatientAccount is a patient's account number at a hospital or practice (a HIPAA
+	// identifier), told from an invoice's account number by its label and context.
+	TypePatientAccount = "patient_account"
 )
 
 var builtinTypes = []string{TypeSSN, TypeNPI, TypeDEA, TypeMBI, TypeNDC, TypeICD10, TypeCPT, TypeMRN,
-	TypeCard, TypePhone, TypeDOB, TypeMemberID, TypeCondition, TypeMedication, TypeProcedure, TypePersonName}
+	TypeCard, TypePhone, TypeDOB, TypeMemberID, TypeCondition, TypeMedication, TypeProcedure,
+	TypePatientAccount, TypePersonName}
 
 // Types returns the built-in detector names.
 func Types() []string { return slices.Clone(builtinTypes) }
@@ -118,8 +123,8 @@ type regexDetector struct {
 	typ     string
 	re      *regexp.Regexp
 	base    Confidence
-	ctxMask uint32 // label kinds that raise it to High
-	ctxBit  uint32 // for custom context words: the bit assigned to them
+	ctxMask uint64 // label kinds that raise it to High
+	ctxBit  uint64 // for custom context words: the bit assigned to them
 }
 
 // Scanner runs the configured detectors. It is immutable after New and safe for concurrent use.
@@ -133,13 +138,15 @@ type Scanner struct {
 	order      map[string]int // type -> position for stable output
 	allOn      bool           // every built-in detector is enabled (skips map lookups per hit)
 	scratch    sync.Pool      // *scratch, reused working slices
+	foldBufs   sync.Pool      // *[]byte, folded copies of non-ASCII texts
 	streamBufs sync.Pool      // *streamBufs of finished Streams
 	names      nameTable      // person-name lists (names.go); nil when person_name is off
+	year       int            // the current year, for dates of birth told by an age
 }
 
 // New compiles every detector once.
 func New(cfg Config) (*Scanner, error) {
-	s := &Scanner{enabled: map[string]bool{}, order: map[string]int{}}
+	s := &Scanner{enabled: map[string]bool{}, order: map[string]int{}, year: time.Now().Year()}
 	known := map[string]bool{}
 	for _, t := range builtinTypes {
 		known[t] = true
@@ -176,7 +183,7 @@ func New(cfg Config) (*Scanner, error) {
 	b := newACBuilder()
 	// Context keywords.
 	for _, ck := range contextWords {
-		if err := b.add(ck.term, acPattern{dict: -1, ctx: ck.kind}); err != nil {
+		if err := b.add(ck.term, acPattern{dict: -1, ctx: ck.kind, afterDigit: ck.kind&ctxAge != 0}); err != nil {
 			return nil, err
 		}
 	}
@@ -240,7 +247,7 @@ func New(cfg Config) (*Scanner, error) {
 			s.regexes = append(s.regexes, regexDetector{typ: TypeMemberID, re: re, base: Low, ctxMask: ctxMember})
 		}
 	}
-	customBit := uint32(ctxCustomFirst)
+	customBit := uint64(ctxCustomFirst)
 	for i, c := range cfg.Custom {
 		if c.Name == "" {
 			errs = append(errs, fmt.Sprintf("detect: custom[%d]: empty name", i))
@@ -306,25 +313,42 @@ type hit struct {
 	end   int
 }
 
+// maxPooledFold bounds the folded copy a Scan hands back to the pool.
+const maxPooledFold = 1 << 20
+
 // Scan runs every enabled detector over text and returns one Finding per type found.
 func (s *Scanner) Scan(text []byte, loc Location) []Finding {
 	var acc accumulator
-	s.scanWindow(text, 0, len(text), func(h hit) { acc.add(h) }, nil)
+	bp, _ := s.foldBufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	ft, folded := fold(text, *bp, nil)
+	s.scanWindow(ft, 0, len(ft), func(h hit) { acc.add(h) }, nil)
+	if folded && cap(ft) <= maxPooledFold {
+		*bp = ft[:0]
+	}
+	s.foldBufs.Put(bp)
 	return acc.findings(s, loc)
 }
 
-// Explain returns every match with a masked preview, for the local CLI only.
+// Explain returns every match with a masked preview, for the local CLI only. Matches are
+// found in the folded text (see fold.go) and masked there, so a fullwidth digit is masked
+// like an ASCII one; Offset is the byte offset in the original text.
 func (s *Scanner) Explain(text []byte, loc Location) []Match {
 	var out []Match
-	s.scanWindow(text, 0, len(text), func(h hit) {
-		m := mask(text[h.start:h.end])
+	var edits []foldEdit
+	ft, _ := fold(text, nil, &edits)
+	fm := foldMap(edits)
+	s.scanWindow(ft, 0, len(ft), func(h hit) {
+		m := mask(ft[h.start:h.end])
 		if h.typ == TypePersonName {
-			m = maskName(text[h.start:h.end])
+			m = maskName(ft[h.start:h.end])
 		} else if slices.Contains(s.dictType, h.typ) {
 			// Dictionary terms are words, not identifiers: show only the first letter.
-			m = string(text[h.start:h.start+1]) + strings.Repeat("*", h.end-h.start-1)
+			m = string(ft[h.start:h.start+1]) + strings.Repeat("*", h.end-h.start-1)
 		}
-		out = append(out, Match{Type: h.typ, Confidence: h.conf, Masked: m, Offset: h.start})
+		out = append(out, Match{Type: h.typ, Confidence: h.conf, Masked: m, Offset: fm.start(h.start)})
 	}, nil)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Offset < out[j].Offset })
 	return out
@@ -434,7 +458,7 @@ func Merge(fs ...[]Finding) []Finding {
 // typeWeights are the per-type weights of Score. Patient identifiers weigh most; provider
 // identifiers (NPI, DEA) are public and weigh little on their own.
 var typeWeights = map[string]float64{
-	TypeSSN: 10, TypeMBI: 10, TypeMRN: 8, TypeMemberID: 8, TypeDOB: 6, TypeCard: 6,
+	TypeSSN: 10, TypeMBI: 10, TypeMRN: 8, TypeMemberID: 8, TypePatientAccount: 8, TypeDOB: 6, TypeCard: 6,
 	TypeICD10: 5, TypeCondition: 3, TypeCPT: 3, TypeNDC: 3, TypeMedication: 2, TypeProcedure: 2,
 	TypeNPI: 2, TypeDEA: 2, TypePhone: 1,
 	// A name alone is not PHI (every signature has one): it weighs like a phone number. The
@@ -445,6 +469,26 @@ var typeWeights = map[string]float64{
 // customWeight is the weight of admin dictionaries and regex detectors.
 const customWeight = 5
 
+// productTypes name a product, not a person: a drug price list or a vaccine inventory is
+// full of them. At low confidence (no patient context near) they weigh nothing unless the
+// findings also hold an identity.
+var productTypes = map[string]bool{TypeNDC: true, TypeMedication: true}
+
+// identityTypes say who the content is about.
+var identityTypes = map[string]bool{TypeSSN: true, TypeMBI: true, TypeMRN: true, TypeMemberID: true,
+	TypePatientAccount: true, TypeDOB: true, TypePersonName: true}
+
+// hasIdentity reports whether fs hold an identity finding: any person name, or another
+// identity type at medium confidence or above.
+func hasIdentity(fs []Finding) bool {
+	for _, f := range fs {
+		if f.Count > 0 && identityTypes[f.Type] && (f.Confidence >= Medium || f.Type == TypePersonName) {
+			return true
+		}
+	}
+	return false
+}
+
 // Score is a total PHI score:
 //
 //	score = Σ over findings  weight(type) × factor(confidence) × (1 + ln(count))
@@ -452,8 +496,12 @@ const customWeight = 5
 // with weight from typeWeights (5 for admin detectors and dictionaries) and factor
 // low = 0.25, medium = 0.6, high = 1.0. The log keeps a long list of one type from
 // outweighing a mix of identifiers. Examples: one high SSN = 10; one low phone = 0.25.
+// NDC codes and medication names at low confidence count only when fs also hold an
+// identity (a person name, or an SSN, MBI, MRN, member ID, patient account number or date
+// of birth at medium or above): product codes without a patient are not PHI.
 func Score(fs []Finding) float64 {
 	total := 0.0
+	identity := -1 // unknown until a low product finding asks
 	for _, f := range fs {
 		if f.Count <= 0 {
 			continue
@@ -466,6 +514,15 @@ func Score(fs []Finding) float64 {
 		switch f.Confidence {
 		case Low:
 			factor = 0.25
+			if productTypes[f.Type] {
+				if identity < 0 {
+					identity = 0
+					if hasIdentity(fs) {
+						identity = 1
+					}
+				}
+				factor *= float64(identity)
+			}
 		case Medium:
 			factor = 0.6
 		case High:

@@ -105,8 +105,12 @@ func TestNDCBareDigitsNeedContext(t *testing.T) {
 	if _, ok := findingOf(scanOne(t, s, "Item 00002751001 restocked"), TypeNDC); ok {
 		t.Error("bare 11 digits without NDC context reported")
 	}
-	if f, ok := findingOf(scanOne(t, s, "NDC 0002-7510-01"), TypeNDC); !ok || f.Confidence != High {
-		t.Errorf("dashed NDC: %+v", f)
+	// A product code names a drug, not a person: High only about a patient.
+	if f, ok := findingOf(scanOne(t, s, "NDC 0002-7510-01"), TypeNDC); !ok || f.Confidence != Low {
+		t.Errorf("dashed NDC alone: %+v", f)
+	}
+	if f, ok := findingOf(scanOne(t, s, "Patient: Jane Doe, NDC 0002-7510-01"), TypeNDC); !ok || f.Confidence != High {
+		t.Errorf("dashed NDC for a patient: %+v", f)
 	}
 }
 
@@ -249,7 +253,7 @@ func TestNewRejectsBadConfigWithEveryError(t *testing.T) {
 
 func TestEnabledLimitsDetectors(t *testing.T) {
 	s := newScanner(t, Config{Enabled: []string{TypeSSN}})
-	fs := scanOne(t, s, "SSN 219-45-6780, NPI 1234567893, diabetes")
+	fs := scanOne(t, s, "SSN 219-45-6780, NPI 1234567893, diabetes, a 63 yo (September 17, 1962), 63-year-old (9/17/1962)")
 	if len(fs) != 1 || fs[0].Type != TypeSSN {
 		t.Errorf("got %+v", fs)
 	}

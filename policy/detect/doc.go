@@ -14,21 +14,38 @@
 // characters of an identifier, the first letter of a dictionary term; it is for a human at a
 // terminal and must never be logged or audited. The package does not log.
 //
+// # Folding (fold.go)
+//
+// Before either pass, text is folded to what the detectors read, so that what a word
+// processor, a web form or a hurried sender puts into a number does not hide it: invisible
+// format characters (zero-width space and joiners, word joiner, BOM, soft hyphen, bidi
+// controls) are removed; no-break and other Unicode spaces become ' '; dashes (non-breaking
+// hyphen, en and em dash) and the minus sign become '-'; any other rune whose NFKC
+// compatibility form is ASCII takes it (fullwidth digits and letters, mathematical digits,
+// ligatures from PDF text, "№"), except "™" and "℠". The mapping is rune by rune, so Stream
+// folds chunk by chunk (a rune cut between writes waits for its rest) and still equals Scan.
+// Text without a byte >= 0x80 is scanned in place, never copied. Explain masks the folded
+// match (a fullwidth digit is masked like any digit) and maps its offset to the original.
+//
 // # How it scans (two passes, no per-detector regex)
 //
 //  1. One Aho-Corasick DFA (ac.go; case-folded, word boundaries) finds the shipped and admin
 //     dictionary terms and the context keywords ("SSN", "DOB", "patient", "order", ...).
 //     Overlapping dictionary terms count once, leftmost-longest ("type 2 diabetes mellitus").
+//     Age words ("year-old", "y/o", "yo", "age") may follow a digit directly ("63yo").
 //  2. A byte scanner finds runs of word characters containing a digit and joins them into
 //     compounds across one separator (space - . / and "(555) "). Each compound is cut into
-//     candidates (longest first, cuts only at spaces) that are validated per detector.
+//     candidates (longest first, cuts only at spaces) that are validated per detector. A
+//     4-digit year that ends a date written with a month name ("September 17, 1962",
+//     "15-Jan-1973") is checked as a date of birth.
+//  3. Dates written with a month name right after a DOB label.
 //
 // Admin regexes (MRNPatterns, MemberIDPatterns, Custom) run with Go's regexp over the text;
 // they cost what they cost and are off by default.
 //
 // # Detectors and validation
 //
-//   - ssn: 3-2-4 digits with "-" or " ", or 9 bare digits only right after an SSN label.
+//   - ssn: 3-2-4 digits with "-", " " or ".", or 9 bare digits only after an SSN label.
 //     Area 000, 666, 900-999, group 00, serial 0000 and 078-05-1120, 219-09-9999,
 //     123-45-6789 are rejected.
 //   - npi: 10 digits starting 1 or 2, Luhn over "80840" + the digits.
@@ -39,34 +56,60 @@
 //   - icd10: letter, 2 digits, optional "." and 1-4 characters; the category must be in
 //     data/icd10cm_blocks.txt (every chapter's blocks; gaps inside a block are accepted).
 //     A bare 3-character category ("I10") needs a diagnosis label.
-//   - cpt: 5 digits, or 4 digits + F/T, only right after "CPT"/"procedure code".
-//   - mrn: built-in: 6-10 digits (after up to 3 capital letters) right after an MRN label;
-//     plus site regexes.
+//   - cpt: 5 digits, or 4 digits + F/T, only after "CPT"/"procedure code".
+//   - mrn: built-in: 6-10 digits (after up to 3 capital letters) after an MRN label ("MRN",
+//     "MR#", "Med Rec", "chart #", ...); plus site regexes.
+//   - patient_account: 5-20 digits, or 6-20 capitals and digits with 5+ digits, after an
+//     account label ("Acct#", "account") that is a patient's: qualified by a patient word
+//     ("Patient Account", "pt acct", "guarantor account": High) or with a patient word or
+//     identifier on the same line ("Pt: ...  MR# ...  Acct# ...": Medium). Otherwise an
+//     account label is a negative label, as on an invoice.
 //   - card: 13-19 digits, same separator, Luhn, IIN and length of Visa, Mastercard, Amex,
 //     Discover, JCB, Diners Club.
 //   - phone: NANP (NXX) NXX-XXXX and the -, ., space, +1 forms; N11 area codes rejected;
 //     10 bare digits only after a phone label.
-//   - dob: a valid date (m/d/y, y-m-d, "March 3, 1975", "3 Mar 1975") right after a DOB label.
-//     A date alone is never a finding.
-//   - member_id: built-in: 6-20 capitals/digits with 5+ digits right after a member label;
+//   - dob: a valid date (m/d/y, m/d/yy, y-m-d, "March 3, 1975", "3 Mar 1975", "15-Jan-1973",
+//     "15-JAN-73") after a DOB label ("DOB", "born", "date of birth"). Without a label, a date
+//     is a date of birth only when an age near it fits its year ("63-year-old", "63 y/o",
+//     "73 yo M", "age 63": High; the date was written this year or up to three years ago),
+//     or when it is in parentheses right after a capitalised word, in a past year, with
+//     patient words near, or with clinical words near and at least 12 years back ("Deborah X
+//     (04-26-1946)": Medium; "Updated Policy (01/01/2020)" on diabetes education: nothing). Any other date
+//     (an appointment, an invoice date) is never a finding.
+//   - member_id: built-in: 6-20 capitals/digits with 5+ digits after a member label;
 //     plus site regexes.
 //   - condition, medication, procedure: shipped lists in data/; admin dictionaries likewise.
 //
-// # Confidence
+// # Labels and confidence
 //
-// "Right after a label" means the nearest keyword ending at most 40 bytes before the value;
-// "near" means within 150 bytes either side. A label of the detector's own kind gives High.
-// Negative labels (order, invoice, tracking, account, reference, ...) suppress bare numbers,
-// phones, cards and NDCs, and lower SSN/DEA to Low: "Order #219456780" is nothing. Without a
-// label: structured, checksummed identifiers (SSN, DEA, MBI, card) are Medium; an SSN or MBI
-// near patient/clinical context is High; NPI is Low (Medium near clinical words, a
-// Luhn-valid 10-digit number is common); phone and dotted ICD codes are Low (Medium near
-// patient or clinical context); dictionary terms are Low, Medium near patient or identifier
-// context. Score documents the weights.
+// A "label" is the nearest keyword ending at most 40 bytes before the value; of keywords
+// ending at the same place the longest wins. A label of the value's own kind reaches up to
+// 150 bytes when only words sit between (no digit, line break or end of a sentence): "SSN on
+// the claim was wrong, the correct one is 083132114". "Near" means within 150 bytes either
+// side. The label decides first: a label of the detector's own kind gives High; a negative
+// label (order, invoice, tracking, account, reference, ...) right before a number beats any
+// clinical word near it: it suppresses bare numbers, phones, cards, NDCs and dotted SSNs and
+// lowers a dashed SSN or a DEA to Low ("Order ID: 103-13-1030" above an EKG line item is no
+// SSN worth a rule). Without a label:
+//
+//   - ssn: High near an SSN word or patient/identity context, else Medium; dotted, Low.
+//   - mbi: High near Medicare context; Medium near patient context or in the 4-3-4 dashed
+//     form of the Medicare card; Low alone. An MBI whose letters are all hex digits (a
+//     Postfix queue ID "4FA2C39DE81") is nothing without Medicare context and Low near a
+//     patient.
+//   - ndc: names a product. Medium near patient/identity context (High with an NDC label),
+//     Low otherwise, labelled or not: a price list or vaccine inventory is not PHI.
+//   - dea, card: Medium. npi: Low, Medium near clinical words (a Luhn-valid 10-digit number
+//     is common). phone and dotted ICD codes: Low, Medium near patient or clinical context.
+//   - dictionary terms: Low, Medium near patient or identifier context.
+//
+// Score documents the weights; at low confidence NDCs and medication names weigh nothing
+// unless the findings also hold an identity.
 //
 // # Stream
 //
-// Everything a candidate depends on lies within 150+64 bytes of it. Stream keeps 512 bytes of
+// Everything a candidate depends on (labels, near context, an age) lies within 150+64 bytes
+// of it. Stream keeps 512 bytes of
 // context, cuts only where no candidate or term crosses, and so gives the same findings as
 // Scan over the concatenated text (checked by FuzzScan). It buffers about 65 KB, at most 1 MB
 // when the input offers no safe cut; then it cuts anyway and Inexact reports it. Admin
@@ -74,6 +117,7 @@
 //
 // # Limits
 //
-// Terms are ASCII; multi-word terms match single whitespace between words only. There is no
-// name detector: names count only as context ("patient:", "Mr.").
+// Terms are ASCII; multi-word terms match single whitespace between words only (after
+// folding, so a no-break space counts). A number split by markup or across table cells is
+// extraction's to join.
 package detect

@@ -12,6 +12,10 @@ var fuzzSeeds = []string{
 	"1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9",
 	"(((((555) 123-4567",
 	"DOB: March",
+	"SSN\u00A0\uFF12\uFF11\uFF19\u2011\uFF14\uFF15\u2011\uFF16\uFF17\uFF18\uFF10 \u200Bx\xE2\x80",
+	"Deborah X (September 17, 1962) is a 63-year-old; Jane (04-26-1946) dx; born 15-Jan-1973; 73 yo M, 3/4/1953",
+	"SSN on the claim was wrong, the correct one is 083132114. Pt acct 44719022, Acct# 7765123 MR# 00482913",
+	"MRN\u2007004829131 atrial \uFB01brillation \u2122\xF0\x9F",
 }
 
 // FuzzScan: no panics, and Stream equals Scan for any chunking (with small windows).
@@ -68,5 +72,14 @@ func FuzzValidators(f *testing.F) {
 		memberShape(d)
 		mask(d)
 		textualDate(d, 0)
+		parseTextDate(d, 0)
+		tokenBefore(d, len(d), 0)
+		ageAfter(d)
+		ageBefore(d)
+		parenAfterName(d, min(2, len(d)), len(d)/2+1)
+		var edits []foldEdit
+		if ft, _ := fold(d, nil, &edits); len(ft) > 0 {
+			foldMap(edits).start(len(ft) - 1)
+		}
 	})
 }

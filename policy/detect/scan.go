@@ -34,6 +34,7 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 		p := &s.pats[h.pat]
 		if p.ctx != 0 {
 			ci.hits = append(ci.hits, ctxHit{start: h.start, end: h.end, kind: p.ctx})
+			ci.kinds |= p.ctx
 		}
 		if p.dict >= 0 {
 			dict = append(dict, h)
@@ -245,7 +246,12 @@ func (s *Scanner) classifyCompound(text []byte, g []group, ci *ctxIndex, from, t
 			continue
 		}
 		matched := false
-		label := ci.label(g[i].start) // the same for every candidate starting at group i
+		// The label is the same for every candidate starting at group i; a far one counts
+		// when there is no near one.
+		label, far := ci.labels(text, g[i].start)
+		if label == 0 {
+			label = far
+		}
 		for j := min(len(g)-1, i+maxGroups-1); j >= i; j-- {
 			if j < len(g)-1 && g[j].sep != ' ' {
 				continue
@@ -267,14 +273,228 @@ func (s *Scanner) classifyCompound(text []byte, g []group, ci *ctxIndex, from, t
 			}
 		}
 		if !matched {
+			if g[i].end-g[i].start == 4 && (s.allOn || s.enabled[TypeDOB]) {
+				s.textDateAtYear(text, g[i].start, g[i].end, ci, from, to, emit, occupied)
+			}
 			i++
 		}
 	}
 }
 
+// textDateAtYear handles a textual date ending in the 4-digit year at [ys, ye) ("(September
+// 17, 1962) is a 63-year-old"). A date right after a DOB label is pass 3's; this reports
+// one with words between it and its DOB label ("DOB - per patient - Sept 17 1962"), one
+// with a far DOB label, and the unlabelled ones bareDOB accepts.
+func (s *Scanner) textDateAtYear(text []byte, ys, ye int, ci *ctxIndex, from, to int, emit func(hit), occupied func(int, int)) {
+	y := num(text[ys:ye])
+	if !allDigits(text[ys:ye]) || y < 1880 || y > s.year {
+		return
+	}
+	// The date starts one or two tokens before the year: at the month in "September 17,
+	// 1962" and "Sept. 3rd 1975", at the day in "17 Sep 1962" and "15-Jan-1973".
+	ds := -1
+	t1 := tokenBefore(text, ys, ys-maxTextDate)
+	if t1 < 0 {
+		return
+	}
+	for _, p := range [2]int{tokenBefore(text, t1, ys-maxTextDate), t1} {
+		if p >= 0 && (isDigit(text[p]) || monthInitial[text[p]]) {
+			if _, e, ok := parseTextDate(text, p); ok && e == ye {
+				ds = p
+				break
+			}
+		}
+	}
+	if ds < 0 {
+		return
+	}
+	conf := High
+	if ci.label(ds)&ctxDOB != 0 {
+		// Pass 3 reports the date if it comes first after the label; only the nearest
+		// label can be followed by it, anything else would sit between.
+		if h, ok := ci.labelHit(ds, labelWindow); ok {
+			if ps, _, ok := textualDate(text, h.end); ok && ps == ds {
+				return
+			}
+		}
+	} else if ci.farLabel(text, ds)&ctxDOB == 0 {
+		if conf = s.bareDOB(text, ds, ye, y, ci); conf == 0 {
+			return
+		}
+	}
+	if occupied != nil {
+		occupied(ds, ye)
+	}
+	if ds >= from && ds < to {
+		emit(hit{typ: TypeDOB, conf: conf, start: ds, end: ye})
+	}
+}
+
+// monthInitial holds the first letters of the month names, either case.
+var monthInitial = func() (t [256]bool) {
+	for _, c := range "JFMASOND" {
+		t[c], t[c|0x20] = true, true
+	}
+	return t
+}()
+
+// tokenBefore returns the start of the run of letters and digits that ends at most three
+// separator bytes (space , . - /) before p, or -1 if there is none at or after lo.
+func tokenBefore(text []byte, p, lo int) int {
+	q := p
+	for k := 0; k < 3 && q > 0 && (text[q-1] == ' ' || text[q-1] == ',' || text[q-1] == '.' || text[q-1] == '-' || text[q-1] == '/'); k++ {
+		q--
+	}
+	if q == p || q == 0 || !isAlnum(text[q-1]) {
+		return -1
+	}
+	for q > 0 && isAlnum(text[q-1]) {
+		q--
+	}
+	if q < max(lo, 0) {
+		return -1
+	}
+	return q
+}
+
+// parenClinicalAge is how many years back a date in parentheses after a name must lie to
+// count as a date of birth with only clinical words near.
+const parenClinicalAge = 12
+
+// maxTextDate is the longest day and month before a year: "September 30th, ".
+const maxTextDate = 20
+
+// bareDOB decides whether a date without a DOB label is a date of birth; y is its year. An
+// age stated near it that fits the year ("63-year-old", "63 y/o", "age 63") makes it High;
+// a past date in parentheses right after a name ("Deborah X (04-26-1946)") with patient
+// words near, or clinical words and a date parenClinicalAge years back, is Medium. Any other
+// date (an appointment, an invoice) is nothing.
+func (s *Scanner) bareDOB(text []byte, start, end, y int, ci *ctxIndex) Confidence {
+	if y > s.year || y < s.year-120 {
+		return 0
+	}
+	paren := y < s.year && parenAfterName(text, start, end)
+	if !paren && ci.kinds&ctxAge == 0 {
+		return 0 // no age stated anywhere, the common case: skip the lookups
+	}
+	nk := ci.near(start, end)
+	if nk&ctxAge != 0 && s.ageNear(text, start, end, y) {
+		return High
+	}
+	if paren {
+		// A patient word or identifier near is enough; clinical words alone only for a date
+		// old enough not to be a policy's or a visit's ("Updated Policy (01/01/2020)").
+		if nk&identityKinds != 0 || (nk&ctxClinical != 0 && y <= s.year-parenClinicalAge) {
+			return Medium
+		}
+	}
+	return 0
+}
+
+// ageNear reports whether an age that fits birth year y is stated within nearWindow bytes of
+// [start, end). It fits if the date was written this year or up to three years ago.
+func (s *Scanner) ageNear(text []byte, start, end, y int) bool {
+	lo, hi := max(0, start-nearWindow), min(len(text), end+nearWindow)
+	for i := lo; i < hi; {
+		a := nextDigit(text[:hi], i)
+		if a >= hi {
+			break
+		}
+		j := a
+		for j < hi && isDigit(text[j]) {
+			j++
+		}
+		i = j
+		if (a >= start && a < end) || j-a > 3 || (a > 0 && isWord(text[a-1])) {
+			continue
+		}
+		if d := s.year - y - num(text[a:j]); d < 0 || d > 3 {
+			continue
+		}
+		if ageAfter(text[j:hi]) || ageBefore(text[lo:a]) {
+			return true
+		}
+	}
+	return false
+}
+
+var ageSuffixes = []string{"years old", "year old", "year-old", "years-old", "yr old", "yr-old", "yrs old", "yrs-old",
+	"years of age", "year of age", "y/o", "y.o", "yo"}
+
+// ageAfter: b follows a number; does it say the number is an age ("-year-old", " y/o", "yo F")?
+func ageAfter(b []byte) bool {
+	k := 0
+	if k < len(b) && (b[k] == ' ' || b[k] == '-') {
+		k++
+	}
+	for _, suf := range ageSuffixes {
+		if !hasPrefixFold(b[k:], suf) {
+			continue
+		}
+		e := k + len(suf)
+		if suf != "yo" || e == len(b) || !isAlpha(b[e]) {
+			return true
+		}
+		// "63yoF", "63 yo M"
+		if c := b[e] | 0x20; (c == 'm' || c == 'f') && (e+1 == len(b) || !isAlpha(b[e+1])) {
+			return true
+		}
+		return false
+	}
+	return false
+}
+
+// ageBefore: b precedes a number; does it end with "age" or "aged" ("Age: 63")?
+func ageBefore(b []byte) bool {
+	e := len(b)
+	for k := 0; k < 2 && e > 0 && (b[e-1] == ' ' || b[e-1] == ':'); k++ {
+		e--
+	}
+	for _, w := range []string{"aged", "age"} {
+		st := e - len(w)
+		if st >= 0 && hasPrefixFold(b[st:e], w) && (st == 0 || !isAlpha(b[st-1])) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasPrefixFold reports whether b starts with the lower-case ASCII string p, ignoring case.
+func hasPrefixFold(b []byte, p string) bool {
+	if len(b) < len(p) {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		c := b[i]
+		if isUpper(c) {
+			c |= 0x20
+		}
+		if c != p[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// parenAfterName: the date is in parentheses right after a capitalised word or an initial.
+func parenAfterName(text []byte, start, end int) bool {
+	if start < 2 || end >= len(text) || text[start-1] != '(' || text[end] != ')' {
+		return false
+	}
+	p := start - 1
+	if text[p-1] == ' ' {
+		p--
+	}
+	e := p
+	for p > 0 && isAlpha(text[p-1]) {
+		p--
+	}
+	return p < e && isUpper(text[p]) && (p == 0 || !isWord(text[p-1]))
+}
+
 // classify decides what the groups g are, if anything, from their shape, validation and context.
-// label is ci.label(g[0].start).
-func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint32) (string, Confidence) {
+// label is ci.label(g[0].start), or its farLabel when that is 0.
+func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint64) (string, Confidence) {
 	var buf [40]byte
 	d := buf[:0]
 	for _, x := range g {
@@ -287,7 +507,7 @@ func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint32) (
 	if len(g) > 1 && label == 0 && g[0].sep == ')' && start > 0 {
 		label = ci.label(start - 1)
 	}
-	neg := label&ctxNeg != 0
+	neg := label&negKinds != 0
 	digits := allDigits(d)
 	seps := func() string {
 		var b [maxGroups]byte
@@ -307,14 +527,20 @@ func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint32) (
 		}
 		return true
 	}
-	near := func() uint32 { return ci.near(start, end) }
+	near := func() uint64 { return ci.near(start, end) }
 
+	// A patient's account number is an identifier; an invoice's is not (see patientAccount).
+	if label&ctxAcct != 0 && len(g) == 1 && acctShape(d) {
+		if c := patientAccount(text, start, end, ci); c != 0 {
+			return TypePatientAccount, c
+		}
+	}
 	if digits && len(g) == 1 {
 		switch {
 		case label&ctxSSN != 0 && len(d) == 9 && validSSN(d):
 			return TypeSSN, High
 		case label&ctxNDC != 0 && (len(d) == 10 || len(d) == 11):
-			return TypeNDC, High
+			return TypeNDC, ndcConf(true, ci, start, end)
 		case label&ctxMRN != 0 && len(d) >= 6 && len(d) <= 10:
 			return TypeMRN, High
 		case label&ctxMember != 0 && len(d) >= 6 && len(d) <= 20:
@@ -349,12 +575,21 @@ func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint32) (
 				same = false
 			}
 		}
-		// SSN 123-45-6789 / 123 45 6789.
-		if lens(3, 2, 4) && (sp == "--" || sp == "  ") && validSSN(d) {
+		// SSN 123-45-6789 / 123 45 6789 / 123.45.6789. The label the number sits under
+		// decides first: "Order ID: 103-13-1030" stays Low however clinical the lines
+		// around it are. Dots are rarer in an SSN, so a dotted one needs context.
+		if lens(3, 2, 4) && (sp == "--" || sp == "  " || sp == "..") && validSSN(d) {
+			dotted := sp == ".."
 			switch {
-			case label&ctxSSN != 0 || near()&(ctxSSN|identityKinds|ctxClinical) != 0:
+			case label&ctxSSN != 0:
 				return TypeSSN, High
+			case neg && dotted:
+				return "", 0
 			case neg:
+				return TypeSSN, Low
+			case near()&(ctxSSN|identityKinds) != 0:
+				return TypeSSN, High
+			case dotted:
 				return TypeSSN, Low
 			}
 			return TypeSSN, Medium
@@ -377,19 +612,21 @@ func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint32) (
 		}
 		// NDC 4-4-2, 5-3-2, 5-4-1 and 11-digit 5-4-2.
 		if sp == "--" && (lens(4, 4, 2) || lens(5, 3, 2) || lens(5, 4, 1) || lens(5, 4, 2)) {
-			switch {
-			case label&ctxNDC != 0:
-				return TypeNDC, High
-			case neg:
+			if neg {
 				return "", 0
-			case near()&(ctxNDC|ctxClinical) != 0:
-				return TypeNDC, Medium
 			}
-			return TypeNDC, Low
+			return TypeNDC, ndcConf(label&ctxNDC != 0, ci, start, end)
 		}
-		// Dates of birth: only with a DOB label.
-		if label&ctxDOB != 0 && len(g) == 3 && same && (sp[0] == '/' || sp[0] == '-' || sp[0] == '.') && isDate(text, g) {
-			return TypeDOB, High
+		// Dates of birth: with a DOB label, or as bareDOB accepts.
+		if len(g) == 3 && same && (sp[0] == '/' || sp[0] == '-' || sp[0] == '.') {
+			if y, ok := dateYear(text, g, s.year); ok {
+				if label&ctxDOB != 0 {
+					return TypeDOB, High
+				}
+				if c := s.bareDOB(text, start, end, y, ci); c != 0 {
+					return TypeDOB, c
+				}
+			}
 		}
 		// Payment cards with spaces or dashes.
 		if same && (sp[0] == ' ' || sp[0] == '-') && len(d) >= 13 && validCard(d) && !neg {
@@ -412,10 +649,7 @@ func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint32) (
 			}
 			return TypeDEA, Medium
 		case len(d) == 11 && validMBI(d) && isUpperAlnum(d):
-			if label&ctxMBI != 0 || near()&ctxMBI != 0 {
-				return TypeMBI, High
-			}
-			return TypeMBI, Medium
+			return mbiConf(d, false, label, ci, start, end)
 		case len(d) == 5 && (d[4] == 'F' || d[4] == 'T') && allDigits(d[:4]) && label&ctxCPT != 0:
 			return TypeCPT, High
 		case len(d) == 3 && s.icd.category(d):
@@ -431,10 +665,7 @@ func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint32) (
 		return "", 0
 	}
 	if len(g) == 3 && seps() == "--" && lens(4, 3, 4) && validMBI(d) && isUpperAlnum(d) {
-		if label&ctxMBI != 0 || near()&ctxMBI != 0 {
-			return TypeMBI, High
-		}
-		return TypeMBI, Medium
+		return mbiConf(d, true, label, ci, start, end)
 	}
 	if len(g) == 2 && g[0].sep == '.' && g[0].end-g[0].start == 3 && len(d) >= 4 && len(d) <= 7 &&
 		s.icd.category(d[:3]) && isUpperAlnum(d[3:]) {
@@ -450,6 +681,81 @@ func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint32) (
 		return TypeICD10, Low
 	}
 	return "", 0
+}
+
+// ndcConf: an NDC names a product. It is about a person only with patient or identity
+// context near; a price list or a vaccine inventory is not PHI, so there it is Low (and
+// Score gives a Low NDC no weight without an identity finding).
+func ndcConf(labelled bool, ci *ctxIndex, start, end int) Confidence {
+	if ci.near(start, end)&identityKinds == 0 {
+		return Low
+	}
+	if labelled {
+		return High
+	}
+	return Medium
+}
+
+// mbiConf: the MBI shape alone is weak evidence (an 11-character log or queue ID can have
+// it). Medicare context makes it High; patient context, or the 4-3-4 dashes of the CMS card
+// (dashed), Medium; neither Low. An MBI whose letters are all hex digits is most likely a
+// hex ID: without Medicare context it is Low near a patient and nothing otherwise.
+func mbiConf(d []byte, dashed bool, label uint64, ci *ctxIndex, start, end int) (string, Confidence) {
+	if label&ctxMBI != 0 {
+		return TypeMBI, High
+	}
+	nk := ci.near(start, end)
+	switch {
+	case nk&ctxMBI != 0:
+		return TypeMBI, High
+	case isHex(d):
+		if nk&identityKinds != 0 {
+			return TypeMBI, Low
+		}
+		return "", 0
+	case label&negKinds != 0:
+		return TypeMBI, Low
+	case nk&identityKinds != 0 || dashed:
+		return TypeMBI, Medium
+	}
+	return TypeMBI, Low
+}
+
+func isHex(b []byte) bool {
+	for _, c := range b {
+		if !isDigit(c) && (c < 'A' || c > 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// patientIdentity is the context that makes an account number a patient's: a patient word
+// that can mean nothing else, or another patient identifier.
+const patientIdentity = ctxPt | ctxDOB | ctxMRN | ctxSSN | ctxMember | ctxMBI | ctxDx
+
+// patientAccount decides whether the number at [start, end) under an account label is a
+// patient's account number (a HIPAA identifier) and how sure that is: High when a patient
+// word qualifies the label ("Patient Account #", "pt acct"), Medium when a patient word or
+// identifier is in the same line and sentence ("Pt: Jane Doe  MR# 123456  Acct# 7765123"),
+// else 0: "Account #" on an invoice, or "... daily. Account 0901207342 is past due.", is
+// not PHI.
+func patientAccount(text []byte, start, end int, ci *ctxIndex) Confidence {
+	if h, ok := ci.labelHit(start, nearWindow); ok && h.kind&ctxAcct != 0 && ci.qualified(text, h, ctxPt) {
+		return High
+	}
+	if ci.sameClause(text, start, end, patientIdentity) {
+		return Medium
+	}
+	return 0
+}
+
+// acctShape: 5-20 digits, or 6-20 capitals and digits with at least 5 digits.
+func acctShape(d []byte) bool {
+	if allDigits(d) {
+		return len(d) >= 5 && len(d) <= 20
+	}
+	return memberShape(d)
 }
 
 func isUpperAlnum(b []byte) bool {
@@ -485,32 +791,53 @@ func memberShape(d []byte) bool {
 	return n >= 5
 }
 
-// isDate accepts m/d/yyyy, m/d/yy, m-d-yyyy, m.d.yyyy and yyyy-mm-dd.
-func isDate(text []byte, g []group) bool {
+// dateYear accepts m/d/yyyy, m/d/yy, m-d-yyyy, m.d.yyyy and yyyy-mm-dd (and d/m/y) and
+// returns the year; a two-digit year is taken as the latest one not after thisYear.
+func dateYear(text []byte, g []group, thisYear int) (int, bool) {
 	a, b, c := text[g[0].start:g[0].end], text[g[1].start:g[1].end], text[g[2].start:g[2].end]
 	if len(a) == 4 && len(b) <= 2 && len(c) <= 2 {
-		return validDate(num(a), num(b), num(c))
+		return num(a), validDate(num(a), num(b), num(c))
 	}
 	if len(a) <= 2 && len(b) <= 2 && (len(c) == 4 || len(c) == 2) {
-		return validDate(num(c), num(a), num(b)) || validDate(num(c), num(b), num(a))
+		y := num(c)
+		if !validDate(y, num(a), num(b)) && !validDate(y, num(b), num(a)) {
+			return 0, false
+		}
+		if len(c) == 2 {
+			y += thisYear / 100 * 100
+			if y > thisYear {
+				y -= 100
+			}
+		}
+		return y, true
 	}
-	return false
+	return 0, false
 }
 
 var monthNames = []string{"january", "february", "march", "april", "may", "june", "july", "august",
 	"september", "october", "november", "december"}
 
-// textualDate looks right after a DOB label for "March 3, 1975", "Mar 3 1975" or "3 March 1975".
+// textualDate looks right after a DOB label for "March 3, 1975", "Mar 3 1975", "3 March 1975"
+// or "15-Jan-1973".
 func textualDate(text []byte, p int) (int, int, bool) {
-	n := len(text)
-	lim := min(n, p+labelWindow)
+	lim := min(len(text), p+labelWindow)
 	for p < lim && !isAlnum(text[p]) {
 		p++
 	}
 	if p >= lim {
 		return 0, 0, false
 	}
-	start := p
+	return parseTextDate(text, p)
+}
+
+// parseTextDate reads a date with a month name starting exactly at start: "March 3, 1975",
+// "Sept. 3rd 1975", "3 March 1975", "15-Jan-1973", "15-JAN-73". A two-digit year is taken
+// only after '-' or '/', the form of lab and pharmacy systems. It returns the date's span.
+func parseTextDate(text []byte, start int) (int, int, bool) {
+	n := len(text)
+	if start >= n {
+		return 0, 0, false
+	}
 	word := func(q int) (int, int) {
 		e := q
 		for e < n && e-q < 12 && isAlpha(text[e]) {
@@ -526,74 +853,81 @@ func textualDate(text []byte, p int) (int, int, bool) {
 		return num(text[q:e]), e - q
 	}
 	month := func(q, e int) int {
-		w := bytes.ToLower(text[q:e])
+		w := text[q:e]
 		if len(w) < 3 {
 			return 0
 		}
 		for i, m := range monthNames {
-			if bytes.HasPrefix([]byte(m), w) || (len(w) == 3 && bytes.HasPrefix([]byte(m), w[:3])) {
+			if len(w) <= len(m) && hasPrefixFold(w, m[:len(w)]) {
 				return i + 1
 			}
 		}
 		return 0
 	}
-	skip := func(q int) int {
-		for q < n && (text[q] == ' ' || text[q] == ',' || text[q] == '.') {
+	// skip passes at most three separator bytes and reports whether one was '-' or '/'.
+	skip := func(q int) (int, bool) {
+		dash := false
+		for k := 0; k < 3 && q < n; k++ {
+			switch text[q] {
+			case ' ', ',', '.':
+			case '-', '/':
+				dash = true
+			default:
+				return q, dash
+			}
 			q++
 		}
-		return q
+		return q, dash
 	}
-	if isAlpha(text[start]) {
-		ws, we := word(start)
-		m := month(ws, we)
-		if m == 0 {
-			return 0, 0, false
-		}
-		q := skip(we)
+	year := func(q int, dash bool) (int, int, bool) {
 		if q >= n || !isDigit(text[q]) {
 			return 0, 0, false
 		}
-		day, dl := numAt(q, 2)
-		if dl == 0 || dl > 2 {
+		y, yl := numAt(q, 4)
+		if (yl != 4 && (yl != 2 || !dash)) || (q+yl < n && isWord(text[q+yl])) {
 			return 0, 0, false
 		}
-		q = q + dl
+		return y, q + yl, true
+	}
+	var m, day, dl int
+	q := start
+	if isAlpha(text[start]) {
+		ws, we := word(start)
+		if m = month(ws, we); m == 0 {
+			return 0, 0, false
+		}
+		q, _ = skip(we)
+		if q >= n || !isDigit(text[q]) {
+			return 0, 0, false
+		}
+		if day, dl = numAt(q, 2); dl == 0 || dl > 2 {
+			return 0, 0, false
+		}
+		q += dl
 		for _, suf := range []string{"st", "nd", "rd", "th"} {
 			if bytes.HasPrefix(text[q:], []byte(suf)) {
 				q += 2
 				break
 			}
 		}
-		q = skip(q)
-		if q >= n || !isDigit(text[q]) {
+	} else {
+		if day, dl = numAt(start, 2); dl == 0 || dl > 2 {
 			return 0, 0, false
 		}
-		y, yl := numAt(q, 4)
-		if yl != 4 || !validDate(y, m, day) || (q+yl < n && isWord(text[q+yl])) {
+		q, _ = skip(start + dl)
+		if q >= n || !isAlpha(text[q]) {
 			return 0, 0, false
 		}
-		return start, q + yl, true
+		ws, we := word(q)
+		if m = month(ws, we); m == 0 {
+			return 0, 0, false
+		}
+		q = we
 	}
-	day, dl := numAt(start, 2)
-	if dl == 0 || dl > 2 {
+	q, dash := skip(q)
+	y, e, ok := year(q, dash)
+	if !ok || !validDate(y, m, day) {
 		return 0, 0, false
 	}
-	q := skip(start + dl)
-	if q >= n || !isAlpha(text[q]) {
-		return 0, 0, false
-	}
-	ws, we := word(q)
-	m := month(ws, we)
-	if m == 0 {
-		return 0, 0, false
-	}
-	q = skip(we)
-	if q >= n || !isDigit(text[q]) {
-		return 0, 0, false
-	}
-	y, yl := numAt(q, 4)
-	if yl != 4 || !validDate(y, m, day) || (q+yl < n && isWord(text[q+yl])) {
-		return 0, 0, false
-	}
-	return start, q + yl, true
+	return start, e, true
 }

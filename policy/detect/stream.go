@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"slices"
+	"unicode/utf8"
 )
 
 const (
@@ -35,6 +36,8 @@ type Stream struct {
 	inexact bool
 	hits    []hit    // reused by step
 	spans   [][2]int // reused by step
+	pend    [utf8.UTFMax]byte
+	npend   int // bytes of a rune cut by the end of the last Write, folded with the next
 }
 
 // streamBufs are a Stream's buffers, pooled in the Scanner between streams.
@@ -63,7 +66,23 @@ func (st *Stream) Write(p []byte) (int, error) {
 	if st.done {
 		return 0, errStreamDone
 	}
-	st.buf = append(st.buf, p...)
+	n := len(p)
+	if st.npend > 0 {
+		// Complete the rune cut by the previous chunk, then fold it.
+		for len(p) > 0 && !utf8.FullRune(st.pend[:st.npend]) {
+			st.pend[st.npend] = p[0]
+			st.npend++
+			p = p[1:]
+		}
+		if !utf8.FullRune(st.pend[:st.npend]) {
+			return n, nil
+		}
+		st.buf = foldAppend(st.buf, st.pend[:st.npend], 0, nil)
+		st.npend = 0
+	}
+	k := cutRune(p)
+	st.buf = foldAppend(st.buf, p[:k], 0, nil)
+	st.npend = copy(st.pend[:], p[k:])
 	for len(st.buf) >= max(st.window+2*streamKeep, st.retryAt) {
 		if !st.step() {
 			// No safe cut yet: wait for another window of input, not one more byte.
@@ -71,7 +90,20 @@ func (st *Stream) Write(p []byte) (int, error) {
 			break
 		}
 	}
-	return len(p), nil
+	return n, nil
+}
+
+// cutRune returns len(p), or the start of an incomplete UTF-8 sequence at the end of p.
+func cutRune(p []byte) int {
+	for i := len(p) - 1; i >= 0 && i >= len(p)-utf8.UTFMax+1; i-- {
+		if utf8.RuneStart(p[i]) {
+			if !utf8.FullRune(p[i:]) {
+				return i
+			}
+			break
+		}
+	}
+	return len(p)
 }
 
 // step scans the buffer and counts the hits before a safe cut. It reports false when no
@@ -154,6 +186,8 @@ func lastCut(spans [][2]int, limit int) int {
 func (st *Stream) Findings() []Finding {
 	if !st.done {
 		st.done = true
+		st.buf = foldAppend(st.buf, st.pend[:st.npend], 0, nil) // an unfinished rune: as is
+		st.npend = 0
 		from := st.emitted - st.base
 		st.s.scanWindow(st.buf, from, len(st.buf), func(h hit) { st.acc.add(h) }, nil)
 		if cap(st.buf) <= maxPooledStreamBuf && cap(st.hits) <= maxPooledHits && cap(st.spans) <= maxPooledHits {

@@ -1,0 +1,241 @@
+package detect
+
+import (
+	"strings"
+	"testing"
+)
+
+// Regression tests for what staff actually write (issue 9): context words, far labels,
+// dates of birth without a label, and the false alarms of product codes, log IDs and order
+// numbers. Each failed before the change it comes with.
+
+// scanner2026 is a default Scanner whose "now" is 2026, so that ages and birth years agree.
+func scanner2026(t *testing.T) *Scanner {
+	t.Helper()
+	s := newScanner(t, Config{})
+	s.year = 2026
+	return s
+}
+
+type want struct {
+	typ  string
+	conf Confidence // the least confidence wanted; 0 = the type must not be found at all
+}
+
+func checkFindings(t *testing.T, s *Scanner, text string, wants ...want) {
+	t.Helper()
+	fs := scanOne(t, s, text)
+	for _, w := range wants {
+		f, ok := findingOf(fs, w.typ)
+		switch {
+		case w.conf == 0 && ok:
+			t.Errorf("%q: unexpected %s (%v)", text, w.typ, f.Confidence)
+		case w.conf != 0 && (!ok || f.Confidence < w.conf):
+			t.Errorf("%q: want %s at %v or more, got %+v", text, w.typ, w.conf, fs)
+		}
+	}
+}
+
+func TestContextWordsStaffWrite(t *testing.T) {
+	s := scanner2026(t)
+	for _, c := range []struct {
+		text string
+		want want
+	}{
+		{"MR# 00482913", want{TypeMRN, High}},
+		{"MR #: 00482913", want{TypeMRN, High}},
+		{"Med Rec #: 00482913", want{TypeMRN, High}},
+		{"Med. Rec. 00482913", want{TypeMRN, High}},
+		{"SS# 219456780", want{TypeSSN, High}},
+		{"SS #: 219-45-6780", want{TypeSSN, High}},
+		{"Soc Sec # 219456780", want{TypeSSN, High}},
+		{"SS no. 219456780", want{TypeSSN, High}},
+		{"pt acct 44719022", want{TypePatientAccount, High}},
+		{"Patient Account: 44719022", want{TypePatientAccount, High}},
+		{"Patient Account #: HX4471902", want{TypePatientAccount, High}},
+		{"Pt. Acct# 44719022", want{TypePatientAccount, High}},
+		{"Pt: Jane Doe   MR# 00482913   Acct# 7765123", want{TypePatientAccount, Medium}},
+		{"Jane Doe DOB 03/14/1962 Acct# 7765123", want{TypePatientAccount, Medium}},
+		{"Patient: J. Doe, Acct# 7765123", want{TypePatientAccount, Medium}},
+	} {
+		checkFindings(t, s, c.text, c.want)
+	}
+}
+
+// TestAnInvoiceAccountNumberIsNotAPatients: "account" stays a negative label unless a patient
+// qualifies it or a patient identifier sits on the same line.
+func TestAnInvoiceAccountNumberIsNotAPatients(t *testing.T) {
+	s := scanner2026(t)
+	for _, text := range []string{
+		"Account #: 44719022, invoice total $40.00",
+		"Your account 219456780 is past due.",
+		"Client account 4471902 was credited.",
+		"Currently taking keflex daily.\n\nAccount 6414268507 is past due.\n\nMedical record number 48867396",
+		"Please update the record for patient Peter Novak. Account 6414268507 is past due. Medical record number 48867396",
+	} {
+		checkFindings(t, s, text, want{TypePatientAccount, 0}, want{TypeSSN, 0}, want{TypeNPI, 0})
+	}
+}
+
+func TestALabelReachesItsValueAcrossACleanSentence(t *testing.T) {
+	s := scanner2026(t)
+	checkFindings(t, s, "SSN on the claim was wrong, the correct one is 083132114", want{TypeSSN, High})
+	checkFindings(t, s, "The MRN we had on file for her in the old system was a typo; use 00482913", want{TypeMRN, 0})
+	checkFindings(t, s, "Her medical record number in the new system is now 00482913", want{TypeMRN, High})
+	checkFindings(t, s, "The patient account number on her statement was wrong, it should be 44719022", want{TypePatientAccount, High})
+	checkFindings(t, s, "The account number on the statement for the patient was wrong, it is 44719022", want{TypePatientAccount, 0})
+	// A sentence end, a line break, another number or another label in between: no.
+	for _, text := range []string{
+		"SSN on the claim was wrong. The correct one is 083132114",
+		"The claim had the wrong SSN. The correct one for the claim we discussed is 083132114",
+		"SSN on the claim was wrong, see below\nthe correct one is 083132114",
+		"SSN on the claim of 12 May was wrong, the correct one is 083132114",
+		"SSN was never needed, the order number for the claim is 083132114",
+	} {
+		checkFindings(t, s, text, want{TypeSSN, 0})
+	}
+}
+
+func TestDatesOfBirthWithoutALabel(t *testing.T) {
+	s := scanner2026(t)
+	for _, text := range []string{
+		"Deborah X (September 17, 1962) is a 63-year-old with metastatic melanoma.",
+		"Dear Dr. Adams, I am referring Deborah X (04-26-1946) for evaluation of atrial fibrillation.",
+		"Ms. Testcase was born 15-Jan-1973 in Ohio.",
+		"63 y/o female seen today, 9/17/1962, for follow-up.",
+		"Age: 63   DOB 3/4/62",
+		"DOB 3/4/52",
+		"73 yo M, 3/4/1953, presents with chest pain",
+		"pt is a 64yoF born 17 Sep 1962",
+		"Patient is 80 years old (04/26/1946).",
+		"Patient Jane Roe (03/14/2021) seen for a well-child visit.",
+		"Mr. Roe (Sept. 3rd, 1962), a 64 yo M with CHF",
+		"J. Roe, 17 Sep 1962, 63 years of age",
+		"Roe, John (15-JAN-1973) age 53",
+		"SSN, DOB and MRN were wrong on the form; DOB should read 03/14/1962",
+		"DOB - per patient - Sept 17 1962",
+		"Date of birth, as she spells it: March 3rd, 1975",
+	} {
+		checkFindings(t, s, text, want{TypeDOB, Medium})
+	}
+}
+
+func TestADateAloneIsStillNotADateOfBirth(t *testing.T) {
+	s := scanner2026(t)
+	for _, text := range []string{
+		"Your appointment is on 03/14/2026 at 10:30.",
+		"Invoice date: September 17, 2025. Total due $120.",
+		"Meeting Notes (04-26-2019) attached for the Board.",
+		"Patient is 63 years old; her appointment is on 03/14/2026.",
+		"The 63-year-old building was renovated on 04/26/2019.",
+		"Seen by Dr. Smith (03/14/2025) for diabetes follow-up.",
+		"Updated Policy (01/01/2020) on diabetes education for staff.",
+		"In 1962 the hospital opened; by September 17, 1962 it had 63 beds.",
+	} {
+		checkFindings(t, s, text, want{TypeDOB, 0})
+	}
+}
+
+// TestANegativeLabelBeatsClinicalWordsNear: "Order ID: 103-13-1030" is an order ID, whatever
+// the line items below it say.
+func TestANegativeLabelBeatsClinicalWordsNear(t *testing.T) {
+	s := scanner2026(t)
+	text := "Order ID: 103-13-1030\nItems:\n  1x EKG electrode pack\n  2x blood pressure cuff, adult\nShip to: Clinic supply room"
+	fs := scanOne(t, s, text)
+	if f, ok := findingOf(fs, TypeSSN); ok && f.Confidence > Low {
+		t.Errorf("order ID: %+v", f)
+	}
+	if sc := Score(fs); sc >= 5 {
+		t.Errorf("order confirmation scores %.2f", sc)
+	}
+	// Without the label, clinical words alone no longer make a bare SSN shape High either.
+	checkFindings(t, s, "ref EKG done; 219-45-6780", want{TypeSSN, Low})
+	checkFindings(t, s, "Patient SSN 219-45-6780, EKG normal", want{TypeSSN, High})
+}
+
+// TestAHexQueueIDIsNotAnMBI: an 11-character hex ID has the MBI shape.
+func TestAHexQueueIDIsNotAnMBI(t *testing.T) {
+	s := scanner2026(t)
+	log := "Dec  1 09:14:03 mx1 postfix/smtp[2211]: 4FA2C39DE81: to=<billing@example.org>, relay=mx.example.org[192.0.2.7]:25, delay=0.4, status=sent (250 2.0.0 Ok: queued as 9DE4C2A8F13)\n" +
+		"Dec  1 09:14:03 mx1 postfix/qmgr[1890]: 4FA2C39DE81: removed\n"
+	checkFindings(t, s, log, want{TypeMBI, 0})
+	checkFindings(t, s, "Medicare ID 4FA2C39DE81", want{TypeMBI, High})
+	checkFindings(t, s, "MBI: 1EG4TE5MK73", want{TypeMBI, High})
+	checkFindings(t, s, "Patient: Jane Doe, 1EG4TE5MK73", want{TypeMBI, Medium})
+	fs := scanOne(t, s, "see 1EG4TE5MK73")
+	if f, _ := findingOf(fs, TypeMBI); f.Confidence != Low {
+		t.Errorf("MBI shape alone: %+v", fs)
+	}
+	// The dashes of the Medicare card are more than the shape; a hex ID with them is not.
+	checkFindings(t, s, "please verify eligibility for 1EG4-TE5-MK73", want{TypeMBI, Medium})
+	fs = scanOne(t, s, "hash 4FA2-C39-DE81")
+	if _, ok := findingOf(fs, TypeMBI); ok {
+		t.Errorf("dashed hex: %+v", fs)
+	}
+}
+
+func TestADottedSSN(t *testing.T) {
+	s := scanner2026(t)
+	checkFindings(t, s, "SSN 512.48.3901", want{TypeSSN, High})
+	checkFindings(t, s, "Patient: Jane Doe, SS# 512.48.3901", want{TypeSSN, High})
+	checkFindings(t, s, "build 512.48.3901 is out", want{TypeSSN, 0})
+	fs := scanOne(t, s, "value 512.48.3901")
+	if f, _ := findingOf(fs, TypeSSN); f.Confidence != Low {
+		t.Errorf("dotted alone: %+v", fs)
+	}
+}
+
+// priceList is a distributor's price update: NDCs, drug and vaccine names, no patient.
+const priceList = `Subject: Q1 price update - vaccines and maintenance meds
+
+NDC            Product                                   Pack    WAC
+0002-7510-01   Humalog (insulin lispro) 100 units/mL      10 mL   $274.70
+0088-2220-33   Lantus (insulin glargine) SoloStar         5x3 mL  $430.10
+0071-0155-23   Lipitor (atorvastatin) 40 mg tablets       90      $512.00
+0093-1048-01   Metformin HCl 500 mg tablets               100     $8.12
+68180-0513-01  Lisinopril 10 mg tablets                   90      $6.40
+0093-4155-73   Amoxicillin 500 mg capsules                500     $41.00
+49281-0421-50  Fluzone Quadrivalent influenza vaccine     10x0.5  $182.55
+58160-0842-11  Shingrix zoster vaccine                    1 vial  $183.00
+0006-4047-41   Gardasil 9 HPV vaccine                     10      $2,760.00
+
+Prices are effective January 1. Contact your account manager with questions.`
+
+func TestADrugPriceListIsNotPHI(t *testing.T) {
+	s := scanner2026(t)
+	fs := scanOne(t, s, priceList)
+	if f, ok := findingOf(fs, TypeNDC); !ok || f.Count != 9 || f.Confidence != Low {
+		t.Errorf("ndc: %+v", f)
+	}
+	if sc := Score(fs); sc >= 5 {
+		t.Errorf("price list scores %.2f: %+v", sc, fs)
+	}
+	// The same codes in a patient's medication list are PHI.
+	rx := "Patient: Jane Q Testcase   DOB: 03/14/1962\nCurrent medications:\n" + strings.Join(strings.Split(priceList, "\n")[3:8], "\n")
+	fs = scanOne(t, s, rx)
+	if f, ok := findingOf(fs, TypeNDC); !ok || f.Confidence < Medium {
+		t.Errorf("ndc for a patient: %+v", f)
+	}
+	if sc := Score(fs); sc < 5 {
+		t.Errorf("medication list scores %.2f", sc)
+	}
+}
+
+func TestScoreGivesProductsWeightOnlyWithAnIdentity(t *testing.T) {
+	products := []Finding{{Type: TypeNDC, Count: 20, Confidence: Low}, {Type: TypeMedication, Count: 20, Confidence: Low}}
+	if sc := Score(products); sc != 0 {
+		t.Errorf("products alone: %v", sc)
+	}
+	for _, id := range []Finding{{Type: TypeDOB, Count: 1, Confidence: Medium}, {Type: "person_name", Count: 1, Confidence: Low}} {
+		withID := append([]Finding{id}, products...)
+		if Score(withID) <= Score([]Finding{id})+1 {
+			t.Errorf("%s: products add nothing: %v", id.Type, Score(withID))
+		}
+	}
+	if sc := Score([]Finding{{Type: TypeSSN, Count: 1, Confidence: Low}, products[0]}); sc != 2.5 {
+		t.Errorf("a low SSN is no identity: %v", sc)
+	}
+	if sc := Score([]Finding{{Type: TypeNDC, Count: 1, Confidence: Medium}}); sc < 1.79 || sc > 1.81 {
+		t.Errorf("medium NDC: %v", sc)
+	}
+}
