@@ -24,7 +24,7 @@ func benchText(size int, asHTML bool) []byte {
 		"Patient: John Doe, DOB: 03/14/1962, SSN 219-45-6780.",
 		"MRN: 00482913, Dx: E11.9 and I10, takes metformin and lisinopril.",
 		"Referring NPI 1234567893, call (617) 555-0142 to schedule the colonoscopy.",
-		"Medicare ID 1EG4-TE5-MK73, member ID XZW123456789, history of congestive heart failure.",
+		"Medicare ID 1EG4-TE5-MK74, member ID XZW123456789, history of congestive heart failure.",
 	}
 	var b bytes.Buffer
 	for b.Len() < size {

@@ -474,15 +474,24 @@ const customWeight = 5
 // findings also hold an identity.
 var productTypes = map[string]bool{TypeNDC: true, TypeMedication: true}
 
+// contactTypes identify providers and phone lines, not patients: an on-call rota or a
+// provider directory is full of them. Below High they weigh nothing unless the findings
+// also hold an identity.
+var contactTypes = map[string]bool{TypeNPI: true, TypeDEA: true, TypePhone: true}
+
 // identityTypes say who the content is about.
 var identityTypes = map[string]bool{TypeSSN: true, TypeMBI: true, TypeMRN: true, TypeMemberID: true,
 	TypePatientAccount: true, TypeDOB: true, TypePersonName: true}
 
-// hasIdentity reports whether fs hold an identity finding: any person name, or another
-// identity type at medium confidence or above.
+// hasIdentity reports whether fs hold an identity finding: a patient's name (High: a
+// patient label, an honorific, a DOB or age after it; Medium names are in every
+// signature), or another identity type at medium confidence or above.
 func hasIdentity(fs []Finding) bool {
 	for _, f := range fs {
-		if f.Count > 0 && identityTypes[f.Type] && (f.Confidence >= Medium || f.Type == TypePersonName) {
+		if f.Count == 0 || !identityTypes[f.Type] {
+			continue
+		}
+		if f.Confidence == High || (f.Confidence == Medium && f.Type != TypePersonName) {
 			return true
 		}
 	}
@@ -514,19 +523,19 @@ func Score(fs []Finding) float64 {
 		switch f.Confidence {
 		case Low:
 			factor = 0.25
-			if productTypes[f.Type] {
-				if identity < 0 {
-					identity = 0
-					if hasIdentity(fs) {
-						identity = 1
-					}
-				}
-				factor *= float64(identity)
-			}
 		case Medium:
 			factor = 0.6
 		case High:
 			factor = 1.0
+		}
+		if (productTypes[f.Type] && f.Confidence == Low) || (contactTypes[f.Type] && f.Confidence < High) {
+			if identity < 0 {
+				identity = 0
+				if hasIdentity(fs) {
+					identity = 1
+				}
+			}
+			factor *= float64(identity)
 		}
 		total += w * factor * (1 + math.Log(float64(f.Count)))
 	}

@@ -28,7 +28,7 @@ func TestEvasionsAreFoundLikeTheirASCIIForm(t *testing.T) {
 		{"fullwidth", "\uFF33\uFF33\uFF2E\uFF1A\uFF12\uFF11\uFF19\uFF0D\uFF14\uFF15\uFF0D\uFF16\uFF17\uFF18\uFF10", "SSN:219-45-6780"},
 		{"fullwidth digits only", "SSN 219-45-\uFF16\uFF17\uFF18\uFF10", "SSN 219-45-6780"},
 		{"mathematical digits", "NPI \U0001D7CF\U0001D7D0\U0001D7D1\U0001D7D2\U0001D7D3\U0001D7D4\U0001D7D5\U0001D7D6\U0001D7D7\U0001D7D1", "NPI 1234567893"},
-		{"MBI with non-breaking hyphens", "Medicare ID 1EG4\u2011TE5\u2011MK73", "Medicare ID 1EG4-TE5-MK73"},
+		{"MBI with non-breaking hyphens", "Medicare ID 1EG4\u2011TE5\u2011MK74", "Medicare ID 1EG4-TE5-MK74"},
 		{"DOB with no-break space", "DOB:\u00A003/14/1962", "DOB: 03/14/1962"},
 		{"ligature in a term", "history of atrial \uFB01brillation", "history of atrial fibrillation"},
 		{"bidi controls", "SSN \u202D219-45-6780\u202C", "SSN 219-45-6780"},

@@ -149,7 +149,7 @@ func TestANegativeLabelBeatsClinicalWordsNear(t *testing.T) {
 		t.Errorf("order confirmation scores %.2f", sc)
 	}
 	// Without the label, clinical words alone no longer make a bare SSN shape High either.
-	checkFindings(t, s, "ref EKG done; 219-45-6780", want{TypeSSN, Low})
+	checkFindings(t, s, "ref EKG done; 219-45-6780", want{TypeSSN, 0})
 	checkFindings(t, s, "Patient SSN 219-45-6780, EKG normal", want{TypeSSN, High})
 }
 
@@ -160,14 +160,14 @@ func TestAHexQueueIDIsNotAnMBI(t *testing.T) {
 		"Dec  1 09:14:03 mx1 postfix/qmgr[1890]: 4FA2C39DE81: removed\n"
 	checkFindings(t, s, log, want{TypeMBI, 0})
 	checkFindings(t, s, "Medicare ID 4FA2C39DE81", want{TypeMBI, High})
-	checkFindings(t, s, "MBI: 1EG4TE5MK73", want{TypeMBI, High})
-	checkFindings(t, s, "Patient: Jane Doe, 1EG4TE5MK73", want{TypeMBI, Medium})
-	fs := scanOne(t, s, "see 1EG4TE5MK73")
+	checkFindings(t, s, "MBI: 1EG4TE5MK74", want{TypeMBI, High})
+	checkFindings(t, s, "Patient: Jane Doe, 1EG4TE5MK74", want{TypeMBI, Medium})
+	fs := scanOne(t, s, "see 1EG4TE5MK74")
 	if f, _ := findingOf(fs, TypeMBI); f.Confidence != Low {
 		t.Errorf("MBI shape alone: %+v", fs)
 	}
 	// The dashes of the Medicare card are more than the shape; a hex ID with them is not.
-	checkFindings(t, s, "please verify eligibility for 1EG4-TE5-MK73", want{TypeMBI, Medium})
+	checkFindings(t, s, "please verify eligibility for 1EG4-TE5-MK74", want{TypeMBI, Medium})
 	fs = scanOne(t, s, "hash 4FA2-C39-DE81")
 	if _, ok := findingOf(fs, TypeMBI); ok {
 		t.Errorf("dashed hex: %+v", fs)
@@ -226,7 +226,7 @@ func TestScoreGivesProductsWeightOnlyWithAnIdentity(t *testing.T) {
 	if sc := Score(products); sc != 0 {
 		t.Errorf("products alone: %v", sc)
 	}
-	for _, id := range []Finding{{Type: TypeDOB, Count: 1, Confidence: Medium}, {Type: "person_name", Count: 1, Confidence: Low}} {
+	for _, id := range []Finding{{Type: TypeDOB, Count: 1, Confidence: Medium}, {Type: "person_name", Count: 1, Confidence: High}} {
 		withID := append([]Finding{id}, products...)
 		if Score(withID) <= Score([]Finding{id})+1 {
 			t.Errorf("%s: products add nothing: %v", id.Type, Score(withID))
@@ -237,5 +237,27 @@ func TestScoreGivesProductsWeightOnlyWithAnIdentity(t *testing.T) {
 	}
 	if sc := Score([]Finding{{Type: TypeNDC, Count: 1, Confidence: Medium}}); sc < 1.79 || sc > 1.81 {
 		t.Errorf("medium NDC: %v", sc)
+	}
+}
+
+// TestPublishedSampleNumbersAreNobodys: card networks' test numbers and the sample MBI
+// CMS prints in its guidance are quoted in training mail; they identify no one.
+func TestPublishedSampleNumbersAreNobodys(t *testing.T) {
+	s := newScanner(t, Config{})
+	checkFindings(t, s, "Medicare MBI 1EG4-TE5-MK73 is the sample on the CMS card", want{TypeMBI, 0})
+	checkFindings(t, s, "card number 4111 1111 1111 1111 exp 12/30", want{TypeCard, 0})
+	checkFindings(t, s, "Use 5555 5555 5555 4444 in the sandbox", want{TypeCard, 0})
+	checkFindings(t, s, "card number 4111 1111 1111 1129", want{TypeCard, High})
+}
+
+// TestProviderContactsWeighNothingWithoutAPatient: an on-call rota is NPIs and phones.
+func TestProviderContactsWeighNothingWithoutAPatient(t *testing.T) {
+	rota := []Finding{{Type: TypeNPI, Count: 7, Confidence: Medium}, {Type: TypePhone, Count: 7, Confidence: Medium}}
+	if sc := Score(rota); sc != 0 {
+		t.Errorf("rota scores %v", sc)
+	}
+	withPatient := append([]Finding{{Type: TypeMRN, Count: 1, Confidence: High}}, rota...)
+	if Score(withPatient) <= 8+1 {
+		t.Errorf("contacts next to a patient add nothing: %v", Score(withPatient))
 	}
 }

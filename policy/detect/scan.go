@@ -583,10 +583,9 @@ func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint64) (
 			switch {
 			case label&ctxSSN != 0:
 				return TypeSSN, High
-			case neg && dotted:
-				return "", 0
 			case neg:
-				return TypeSSN, Low
+				// "Order ID: 103-13-1030", "Ref 512-40-7781": the label says what it is.
+				return "", 0
 			case near()&(ctxSSN|identityKinds) != 0:
 				return TypeSSN, High
 			case dotted:
