@@ -324,9 +324,16 @@ func (e *Engine) gather(ctx context.Context, in Input, explain bool) (*facts, er
 					f.unscannable = append(f.unscannable, extract.Unscannable{Part: p.Index, Reason: extract.ReasonSize})
 				}
 			}
-			parts = append(parts, scanned{alt: p.Alt, fs: e.scanner.Scan(text, loc)})
+			fs := e.scanner.Scan(text, loc)
+			if p.Kind == kindHeader && addressField(p.Field) {
+				fs = withoutNames(fs)
+			}
+			parts = append(parts, scanned{alt: p.Alt, fs: fs})
 			if explain {
 				for _, m := range e.scanner.Explain(text, loc) {
+					if m.Type == detect.TypePersonName && p.Kind == kindHeader && addressField(p.Field) {
+						continue // not counted either (withoutNames)
+					}
 					f.matches = append(f.matches, PartMatch{Part: p.Index, Field: loc.Field, Type: m.Type, Conf: m.Confidence.String(), Masked: m.Masked})
 				}
 			}
@@ -392,6 +399,28 @@ func (e *Engine) gather(ctx context.Context, in Input, explain bool) (*facts, er
 type scanned struct {
 	alt []extract.AltRef
 	fs  []detect.Finding
+}
+
+// addressField reports whether a header field holds addresses. Their
+// display names are the correspondents, staff mostly: a name there says
+// nothing about a patient (a patient's name in a greeting or a label does).
+func addressField(f string) bool {
+	switch f {
+	case "from", "to", "cc", "reply-to", "sender":
+		return true
+	}
+	return false
+}
+
+// withoutNames drops person_name findings.
+func withoutNames(fs []detect.Finding) []detect.Finding {
+	out := fs[:0:0]
+	for _, f := range fs {
+		if f.Type != detect.TypePersonName {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // mergeAlternatives sums findings across parts, except that the branches

@@ -184,8 +184,10 @@ func (s *Scanner) scanNames(text []byte, from, to int, ci *ctxIndex, emit func(h
 		if k > 1 && occupied != nil {
 			occupied(toks[0].start, end)
 		}
-		if k == 1 && (!toks[0].wordlike() || !maybeLabel(text, toks[0].start) || nameLabel(text, toks[0].start) == 0) {
-			// A lone capitalised word names someone only right after a label ("Mr. Smith").
+		if k == 1 && (!toks[0].wordlike() || !maybeLabel(text, toks[0].start) || nameLabel(text, toks[0].start) == 0) &&
+			!(toks[0].wordlike() && greeted(text, toks[0].start, toks[0].end) && yourCareAfter(text, toks[0].end)) {
+			// A lone capitalised word names someone only right after a label ("Mr. Smith")
+			// or as the addressee of a letter about their care ("Harold, your appt ...").
 			continue
 		}
 		s.nameCandidates(text, toks[:k], from, to, nt, ci, emit)
@@ -341,6 +343,11 @@ func (s *Scanner) nameCandidates(text []byte, toks []nameTok, from, to int, nt n
 			i = j + 1
 			continue
 		}
+		if lbl == 0 && greeted(text, start, end) && yourCareAfter(text, end) {
+			// "Hi Samantha, ... your appointment", "Harold, ... your appt for":
+			// a letter to a patient about their care.
+			lbl = labelPatient
+		}
 		if nameAttached(toks[i:j+1], lbl) && (lbl != 0 || nameFollow(text, end, ci)) {
 			conf = High
 		}
@@ -488,6 +495,54 @@ func prevWord(text []byte, pos int) (w []byte, colon, dot bool) {
 		return nil, false, false
 	}
 	return text[p:e], colon, dot
+}
+
+// greeted reports whether the name at [start, end) is the one a message is addressed to:
+// after a greeting word ("Hi", "Hello", "Dear", "Hey", "Good morning"), or first on its
+// line and followed by a comma ("Harold, this is ...").
+func greeted(text []byte, start, end int) bool {
+	if end < len(text) && text[end] == ',' {
+		p := start
+		for p > 0 && (text[p-1] == ' ' || text[p-1] == '\t') {
+			p--
+		}
+		if p == 0 || text[p-1] == '\n' {
+			return true
+		}
+	}
+	w, colon, _ := prevWord(text, start)
+	if colon || len(w) < 2 || len(w) > 7 {
+		return false
+	}
+	switch strings.ToLower(string(w)) {
+	case "hi", "hello", "dear", "hey", "morning", "afternoon", "evening":
+		return true
+	}
+	return false
+}
+
+// careWords after a greeted name make the letter about the addressee's health care
+// ("Hi Samantha, you have an appointment", "Harold, ... your appt for crown prep").
+var careWords = []string{"appointment", "appt", "visit", "procedure", "results", "prescription",
+	"refill", "surgery", "infusion", "treatment", "therapy", "screening", "vaccine", "vaccination",
+	"medication", "biopsy", "follow-up", "checkup", "check-up", "lab work", "test result"}
+
+// yourCareAfter reports a care word within careWindow bytes after end. The window stays
+// inside what Stream keeps around a candidate (nearWindow), so Stream and Scan agree.
+func yourCareAfter(text []byte, end int) bool {
+	const careWindow = nearWindow
+	w := text[end:min(len(text), end+careWindow)]
+	for i := 0; i < len(w); i++ {
+		if i > 0 && isAlpha(w[i-1]) {
+			continue // words start here only
+		}
+		for _, c := range careWords {
+			if len(w)-i >= len(c) && (w[i]|0x20) == c[0] && bytes.EqualFold(w[i:i+len(c)], []byte(c)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // maybeLabel is a quick test that the word before pos could be a label for nameLabel:

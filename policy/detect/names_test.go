@@ -53,6 +53,12 @@ func TestPersonNames(t *testing.T) {
 		{"Patient name - Maria Lopez", []string{"M**** L****/high"}},
 		{"Please schedule Maria Lopez for a colonoscopy", []string{"M**** L****/high"}},
 		{"I saw Maria Lopez in clinic today", []string{"M**** L****/high"}},
+		// A letter addressed to a patient about their care.
+		{"Hi Samantha,\n\nYou have an appointment coming up: prenatal visit", []string{"S*******/high"}},
+		{"Harold, this is SmileCraft Dental reminding you of your appt for crown prep", []string{"H*****/high"}},
+		{"Dear Maria Lopez, your test results are ready", []string{"M**** L****/high"}},
+		{"Hi Samantha, the quarterly numbers are attached", nil},
+		{"Hi Jane Smith, thanks for the invoice", []string{"J*** S****/medium"}},
 		// Business prose after a name is not patient context.
 		{"Thanks to Jane Smith for organizing the diabetes walk", []string{"J*** S****/medium"}},
 		{"Jane Smith - Account Manager", []string{"J*** S****/medium"}},
