@@ -73,6 +73,7 @@ var contextWords = []contextWord{
 	{"fax", ctxPhone}, {"call", ctxPhone}, {"contact", ctxPhone}, {"ph", ctxPhone}, {"home phone", ctxPhone},
 	{"dob", ctxDOB}, {"d.o.b", ctxDOB}, {"d.o.b.", ctxDOB}, {"date of birth", ctxDOB}, {"born", ctxDOB},
 	{"birthdate", ctxDOB}, {"birth date", ctxDOB}, {"birthday", ctxDOB},
+	{"mbr#", ctxMember}, {"mbr #", ctxMember}, {"mbr id", ctxMember}, {"member#", ctxMember},
 	{"member id", ctxMember}, {"member #", ctxMember}, {"member number", ctxMember}, {"member no", ctxMember},
 	{"subscriber id", ctxMember}, {"subscriber #", ctxMember}, {"subscriber number", ctxMember},
 	{"policy #", ctxMember}, {"policy number", ctxMember}, {"policy no", ctxMember}, {"insurance id", ctxMember},

@@ -261,3 +261,14 @@ func TestProviderContactsWeighNothingWithoutAPatient(t *testing.T) {
 		t.Errorf("contacts next to a patient add nothing: %v", Score(withPatient))
 	}
 }
+
+// TestLabelledIdentifiersTypedCarelessly: under its own label an MBI in lower case or in
+// spaced groups, and a member ID in spaced groups after "mbr#", are still found.
+func TestLabelledIdentifiersTypedCarelessly(t *testing.T) {
+	s := newScanner(t, Config{})
+	checkFindings(t, s, "His mbi is 3tj1 q87 gj26 - leave that as is", want{TypeMBI, High})
+	checkFindings(t, s, "claudette dupree mbi 9tw0-dt5-yv98 humana auth", want{TypeMBI, High})
+	checkFindings(t, s, "medicare id 3tj1q87gj26", want{TypeMBI, High})
+	checkFindings(t, s, "it's Kiara (mbr# ZGP 900 145 672) - the nurse said", want{TypeMemberID, High})
+	checkFindings(t, s, "queue 3tj1q87gj26 flushed", want{TypeMBI, 0})
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"sort"
+	"strings"
 )
 
 // maxGroups bounds the groups a candidate may span ("1 555 123 4567" is four).
@@ -649,6 +650,8 @@ func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint64) (
 			return TypeDEA, Medium
 		case len(d) == 11 && validMBI(d) && isUpperAlnum(d):
 			return mbiConf(d, false, label, ci, start, end)
+		case len(d) == 11 && label&ctxMBI != 0 && validMBI(upperInto(make([]byte, 0, 11), d)):
+			return TypeMBI, High // a lower-case MBI under its label
 		case len(d) == 5 && (d[4] == 'F' || d[4] == 'T') && allDigits(d[:4]) && label&ctxCPT != 0:
 			return TypeCPT, High
 		case len(d) == 3 && s.icd.category(d):
@@ -665,6 +668,21 @@ func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint64) (
 	}
 	if len(g) == 3 && seps() == "--" && lens(4, 3, 4) && validMBI(d) && isUpperAlnum(d) {
 		return mbiConf(d, true, label, ci, start, end)
+	}
+	// Under its own label, an MBI typed in lower case or in spaced groups ("mbi 3tj1 q87
+	// gj26") and a member ID in spaced groups ("mbr# ZGP 900 145 672") are still theirs.
+	if label&(ctxMBI|ctxMember) != 0 && len(g) <= 4 {
+		sp := seps()
+		if strings.Trim(sp, " ") == "" || strings.Trim(sp, "-") == "" {
+			var ub [24]byte
+			u := upperInto(ub[:0], d)
+			switch {
+			case label&ctxMBI != 0 && len(u) == 11 && validMBI(u):
+				return TypeMBI, High
+			case label&ctxMember != 0 && memberShape(u) && isUpperAlnum(d):
+				return TypeMemberID, High
+			}
+		}
 	}
 	if len(g) == 2 && g[0].sep == '.' && g[0].end-g[0].start == 3 && len(d) >= 4 && len(d) <= 7 &&
 		s.icd.category(d[:3]) && isUpperAlnum(d[3:]) {
@@ -755,6 +773,17 @@ func acctShape(d []byte) bool {
 		return len(d) >= 5 && len(d) <= 20
 	}
 	return memberShape(d)
+}
+
+// upperInto appends b upper-cased (ASCII) to dst.
+func upperInto(dst, b []byte) []byte {
+	for _, c := range b {
+		if c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 func isUpperAlnum(b []byte) bool {
