@@ -635,6 +635,10 @@ func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint64) (
 			}
 			return TypeCard, Medium
 		}
+		// A member ID typed in spaced groups under its label ("mbr# ZGP 900 145 672").
+		if same && sp[0] == ' ' && label&ctxMember != 0 && memberShape(d) {
+			return TypeMemberID, High
+		}
 		return "", 0
 	}
 	// Letters and digits.
