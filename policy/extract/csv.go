@@ -23,6 +23,38 @@ func isCSV(mt, filename string) bool {
 	return false
 }
 
+// looksDelimited reports whether a text attachment that is not labelled CSV
+// is one anyway (an EHR export saved as .txt): its first two lines split
+// into the same number (at least three) of cells on one of , ; tab |.
+func looksDelimited(head []byte) bool {
+	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+	lines := bytes.SplitN(head, []byte("\n"), 3)
+	if len(lines) < 3 { // the second line must be whole
+		return false
+	}
+	for _, d := range []byte{',', ';', '\t', '|'} {
+		a, b := cellsOn(lines[0], d), cellsOn(lines[1], d)
+		if a >= 3 && a == b {
+			return true
+		}
+	}
+	return false
+}
+
+// cellsOn counts the cells of one line split on d outside double quotes.
+func cellsOn(line []byte, d byte) int {
+	n, quoted := 1, false
+	for _, c := range bytes.TrimRight(line, "\r") {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case c == d && !quoted:
+			n++
+		}
+	}
+	return n
+}
+
 // csvText renders a CSV/TSV file row by row with each cell preceded by its
 // column header (see table.go). It is its own small RFC 4180 reader rather
 // than encoding/csv because it must stream: encoding/csv holds a whole

@@ -212,7 +212,7 @@ func (w *walker) leaf(body io.Reader, h hints, idx, depth int) {
 	case fmtText:
 		_, declared := h.params["charset"]
 		text := latin1Fallback(br, head, declared || utf16)
-		if isCSV(h.mediaType, h.filename) {
+		if isCSV(h.mediaType, h.filename) || (h.kind == KindAttachment && looksDelimited(head)) {
 			text = csvText(text) // column headers label the cells below them
 		}
 		w.emit(part, text)

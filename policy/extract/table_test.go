@@ -431,3 +431,17 @@ func BenchmarkWalkHTMLTable(b *testing.B) {
 	h.WriteString("</table></body></html>")
 	benchWalk(b, crlf("Content-Type: text/html; charset=utf-8\n\n")+h.String())
 }
+
+// An EHR export saved as .txt (or sent as text/plain) is still a table: its
+// header row labels the cells below it.
+func TestDelimitedTextAttachmentIsReadAsATable(t *testing.T) {
+	csv := "\"MRN\",\"PATIENT_LAST\",\"DOB\"\r\n\"H0041187\",\"Abdi\",\"2023-03-02\"\r\n\"H0041203\",\"Barrera\",\"2021-08-19\"\r\n"
+	out := walkString(t, mimeWithAttachment("text/plain", "export_20251104.txt", []byte(csv)), Limits{})
+	if !strings.Contains(out.all(), "MRN: H0041187") || !strings.Contains(out.all(), "DOB: 2021-08-19") {
+		t.Errorf("export not read column-aware: %q", out.all())
+	}
+	prose := "Hello,\r\nthe meeting is at 3, in room 4, floor 2.\r\nThanks\r\n"
+	if out := walkString(t, mimeWithAttachment("text/plain", "note.txt", []byte(prose)), Limits{}); strings.Contains(out.all(), ": ") {
+		t.Errorf("prose taken for a table: %q", out.all())
+	}
+}
