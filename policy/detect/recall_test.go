@@ -272,3 +272,12 @@ func TestLabelledIdentifiersTypedCarelessly(t *testing.T) {
 	checkFindings(t, s, "it's Kiara (mbr# ZGP 900 145 672) - the nurse said", want{TypeMemberID, High})
 	checkFindings(t, s, "queue 3tj1q87gj26 flushed", want{TypeMBI, 0})
 }
+
+// TestCompactDateOfBirthUnderItsLabel: HL7 and X12 write dates as YYYYMMDD.
+func TestCompactDateOfBirthUnderItsLabel(t *testing.T) {
+	s := newScanner(t, Config{})
+	checkFindings(t, s, "DOB 19770614", want{TypeDOB, High})
+	checkFindings(t, s, "DOB: 06141977", want{TypeDOB, High})
+	checkFindings(t, s, "DOB 19771399", want{TypeDOB, 0})
+	checkFindings(t, s, "batch 19770614 sent", want{TypeDOB, 0})
+}

@@ -548,6 +548,8 @@ func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint64) (
 			return TypeMemberID, High
 		case label&ctxCPT != 0 && len(d) == 5:
 			return TypeCPT, High
+		case label&ctxDOB != 0 && len(d) == 8 && compactDate(d):
+			return TypeDOB, High // HL7/X12 style: DOB 19770614
 		case label&ctxPhone != 0 && len(d) == 10 && validNANP(d[:3], d[3:6]):
 			return TypePhone, Medium
 		case label&ctxPhone != 0 && len(d) == 11 && d[0] == '1' && validNANP(d[1:4], d[4:7]):
@@ -777,6 +779,16 @@ func acctShape(d []byte) bool {
 		return len(d) >= 5 && len(d) <= 20
 	}
 	return memberShape(d)
+}
+
+// compactDate: eight digits that are a date as YYYYMMDD (HL7, X12) or MMDDYYYY.
+func compactDate(d []byte) bool {
+	y, m, dd := num(d[:4]), num(d[4:6]), num(d[6:8])
+	if y >= 1880 && y <= 2100 && validDate(y, m, dd) {
+		return true
+	}
+	m, dd, y = num(d[:2]), num(d[2:4]), num(d[4:8])
+	return y >= 1880 && y <= 2100 && validDate(y, m, dd)
 }
 
 // upperInto appends b upper-cased (ASCII) to dst.

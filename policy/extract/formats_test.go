@@ -406,3 +406,16 @@ func TestTimeoutIsUnscannable(t *testing.T) {
 		t.Errorf("unscannable = %v", res.Unscannable)
 	}
 }
+
+// An HL7 message pasted into a mail body gets the PID labels an .hl7 file gets.
+func TestHL7PastedIntoABodyIsLabelled(t *testing.T) {
+	msg := "From: a@example.org\r\nTo: b@example.org\r\nSubject: failing message\r\n\r\nBrandon,\r\n\r\nHere's the message that is failing.\r\n\r\n" +
+		"MSH|^~\\&|NSLAB|NORTHSTAR|EPIC|LAKESHORE|202511041322||ORU^R01|MSG00019384|P|2.5.1\r\n" +
+		"PID|1||3345821^^^LKS^MR||SORENSON^INGRID^M||19770614|F\r\n\r\nThanks\r\n"
+	out := walkString(t, msg, Limits{})
+	for _, want := range []string{"MRN 3345821", "patient name SORENSON INGRID", "DOB 19770614"} {
+		if !strings.Contains(out.all(), want) {
+			t.Errorf("pasted HL7 lacks %q: %q", want, out.all())
+		}
+	}
+}

@@ -212,8 +212,13 @@ func (w *walker) leaf(body io.Reader, h hints, idx, depth int) {
 	case fmtText:
 		_, declared := h.params["charset"]
 		text := latin1Fallback(br, head, declared || utf16)
-		if isCSV(h.mediaType, h.filename) || (h.kind == KindAttachment && looksDelimited(head)) {
+		switch {
+		case isCSV(h.mediaType, h.filename) || (h.kind == KindAttachment && looksDelimited(head)):
 			text = csvText(text) // column headers label the cells below them
+		case bytes.Contains(head, []byte("\nMSH|")) || bytes.Contains(head, []byte("\nPID|")):
+			// An HL7 message pasted into a mail ("here's the message that is
+			// failing"): its PID fields get their labels as in an .hl7 file.
+			text = hl7Text(text)
 		}
 		w.emit(part, text)
 	case fmtHTML:
