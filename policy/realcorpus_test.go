@@ -155,7 +155,9 @@ func scoreRealCorpus(t *testing.T, eng *Engine) (realTally, int) {
 				unreadMissed++
 				misses = append(misses, fmt.Sprintf("%s/%s: unreadable content counted as scanned", cat, n))
 			}
-			if l.PHI != flagged {
+			if l.PHI != flagged && (l.Split != "holdout" || os.Getenv("SEALGATE_SHOW_HOLDOUT") == "1") {
+				// Holdout misses stay unnamed unless asked for: whoever tunes the
+				// detectors must not see them (counts are always printed).
 				kind := "missed"
 				if flagged {
 					kind = "false alarm"
