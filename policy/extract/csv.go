@@ -24,18 +24,19 @@ func isCSV(mt, filename string) bool {
 }
 
 // looksDelimited reports whether a text attachment that is not labelled CSV
-// is one anyway (an EHR export saved as .txt): its first two lines split
-// into the same number (at least three) of cells on one of , ; tab |.
+// is one anyway (an EHR export saved as .txt): two consecutive lines among
+// its first few (a title row may come first) split into the same number, at
+// least three, of cells on one of , ; tab |.
 func looksDelimited(head []byte) bool {
 	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
-	lines := bytes.SplitN(head, []byte("\n"), 3)
-	if len(lines) < 3 { // the second line must be whole
-		return false
-	}
-	for _, d := range []byte{',', ';', '\t', '|'} {
-		a, b := cellsOn(lines[0], d), cellsOn(lines[1], d)
-		if a >= 3 && a == b {
-			return true
+	lines := bytes.SplitN(head, []byte("\n"), 7)
+	lines = lines[:len(lines)-1] // the last may be cut by the sample's end
+	for i := 0; i+1 < len(lines); i++ {
+		for _, d := range []byte{',', ';', '\t', '|'} {
+			a, b := cellsOn(lines[i], d), cellsOn(lines[i+1], d)
+			if a >= 3 && a == b {
+				return true
+			}
 		}
 	}
 	return false
@@ -188,20 +189,20 @@ func sniffDelim(head []byte) byte {
 	if len(lines) == 0 {
 		lines = append(lines, head)
 	}
+	// Per delimiter, the most common non-zero count over the lines (a title
+	// row above the header has none) and how many lines have it.
 	best, bestSame, bestCount := byte(','), 0, 0
 	for _, d := range []byte{',', ';', '\t', '|'} {
-		first := countOutsideQuotes(lines[0], d)
-		if first == 0 {
-			continue
-		}
-		same := 0
+		freq := map[int]int{}
 		for _, l := range lines {
-			if countOutsideQuotes(l, d) == first {
-				same++
+			if n := countOutsideQuotes(l, d); n > 0 {
+				freq[n]++
 			}
 		}
-		if same > bestSame || (same == bestSame && first > bestCount) {
-			best, bestSame, bestCount = d, same, first
+		for count, same := range freq {
+			if same > bestSame || (same == bestSame && count > bestCount) {
+				best, bestSame, bestCount = d, same, count
+			}
 		}
 	}
 	return best

@@ -440,6 +440,10 @@ func TestDelimitedTextAttachmentIsReadAsATable(t *testing.T) {
 	if !strings.Contains(out.all(), "MRN: H0041187") || !strings.Contains(out.all(), "DOB: 2021-08-19") {
 		t.Errorf("export not read column-aware: %q", out.all())
 	}
+	titled := "Riverbend Family Medicine - Appointments 11/16/2026\nTime\tPatient\tDOB\tPhone\n08:00\tQuispe, Maria\t09/15/1990\t570-555-0109\n"
+	if out := walkString(t, mimeWithAttachment("text/plain", "appts.txt", []byte(titled)), Limits{}); !strings.Contains(out.all(), "DOB: 09/15/1990") {
+		t.Errorf("export under a title row not read column-aware: %q", out.all())
+	}
 	prose := "Hello,\r\nthe meeting is at 3, in room 4, floor 2.\r\nThanks\r\n"
 	if out := walkString(t, mimeWithAttachment("text/plain", "note.txt", []byte(prose)), Limits{}); strings.Contains(out.all(), ": ") {
 		t.Errorf("prose taken for a table: %q", out.all())
