@@ -52,7 +52,7 @@ type contextWord struct {
 }
 
 var contextWords = []contextWord{
-	{"ssn", ctxSSN}, {"ss#", ctxSSN}, {"ss #", ctxSSN}, {"ss no", ctxSSN}, {"ss no.", ctxSSN}, {"ssn#", ctxSSN},
+	{"ssn", ctxSSN}, {"social", ctxSSN}, {"ss#", ctxSSN}, {"ss #", ctxSSN}, {"ss no", ctxSSN}, {"ss no.", ctxSSN}, {"ssn#", ctxSSN},
 	{"soc sec", ctxSSN}, {"soc. sec.", ctxSSN}, {"social security", ctxSSN}, {"social sec", ctxSSN},
 	{"social security number", ctxSSN}, {"social security no", ctxSSN}, {"taxpayer id", ctxSSN},
 	{"npi", ctxNPI}, {"national provider identifier", ctxNPI}, {"provider id", ctxNPI},

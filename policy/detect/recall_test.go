@@ -281,3 +281,10 @@ func TestCompactDateOfBirthUnderItsLabel(t *testing.T) {
 	checkFindings(t, s, "DOB 19771399", want{TypeDOB, 0})
 	checkFindings(t, s, "batch 19770614 sent", want{TypeDOB, 0})
 }
+
+// TestSocialAloneNamesAnSSN: "her social 089566852" is how people say it.
+func TestSocialAloneNamesAnSSN(t *testing.T) {
+	s := newScanner(t, Config{})
+	checkFindings(t, s, "I entered Ava's social 089566852 and her DOB", want{TypeSSN, High})
+	checkFindings(t, s, "our social media reach grew 12% to 45,000", want{TypeSSN, 0})
+}
