@@ -419,3 +419,14 @@ func TestHL7PastedIntoABodyIsLabelled(t *testing.T) {
 		}
 	}
 }
+
+// Reply markers at line starts are dropped so wrapped quoted text reads on.
+func TestQuotedReplyMarkersAreDropped(t *testing.T) {
+	body := "Agreed.\r\n\r\n> On Nov 5 Viv wrote:\r\n> your pt was admitted with congestive heart\r\n> > failure, troponin >5 now\r\n>\r\n>> DOB:\r\n>> 03/04/1952\r\n"
+	out := walkString(t, "From: a@example.org\r\nSubject: re\r\n\r\n"+body, Limits{})
+	for _, want := range []string{"congestive heart\r\nfailure, troponin >5 now", "DOB:\r\n03/04/1952", "On Nov 5 Viv wrote:"} {
+		if !strings.Contains(out.all(), want) {
+			t.Errorf("quoted text lacks %q: %q", want, out.all())
+		}
+	}
+}

@@ -219,6 +219,8 @@ func (w *walker) leaf(body io.Reader, h hints, idx, depth int) {
 			// An HL7 message pasted into a mail ("here's the message that is
 			// failing"): its PID fields get their labels as in an .hl7 file.
 			text = hl7Text(text)
+		case h.kind == KindBody:
+			text = unquote(text) // "> " reply markers cut wrapped terms
 		}
 		w.emit(part, text)
 	case fmtHTML:

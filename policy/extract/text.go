@@ -458,3 +458,48 @@ func hl7Text(r io.Reader) io.Reader {
 		return dst, err
 	}}
 }
+
+// unquote drops the reply markers at the start of quoted lines ("> ",
+// "> > ", ">>") of a plain-text body, so a term, a label or a number that a
+// mail client wrapped inside a quote reads as it was written: "heart\n>
+// failure" is "heart\nfailure". A '>' not followed by a space, another '>'
+// or the line's end (">5 mg/dL") is kept.
+func unquote(r io.Reader) io.Reader {
+	buf := make([]byte, 16<<10)
+	atStart := true // at the start of a line, or inside its run of markers
+	pending := 0    // '>' seen at a line start, not yet known to be a marker
+	return &pullReader{next: func(dst []byte) ([]byte, error) {
+		n, err := r.Read(buf)
+		for _, c := range buf[:n] {
+			if atStart {
+				switch {
+				case c == '>':
+					pending++
+					continue
+				case pending > 0 && (c == ' ' || c == '\t'):
+					pending = 0 // markers confirmed; spaces after them go too
+					continue
+				case pending > 0 && (c == '\n' || c == '\r'):
+					pending = 0
+				case pending > 0:
+					for ; pending > 0; pending-- {
+						dst = append(dst, '>')
+					}
+					atStart = false
+				default:
+					atStart = false
+				}
+			}
+			dst = append(dst, c)
+			if c == '\n' {
+				atStart = true
+			}
+		}
+		if err != nil {
+			for ; pending > 0; pending-- {
+				dst = append(dst, '>')
+			}
+		}
+		return dst, err
+	}}
+}
