@@ -116,7 +116,11 @@ func (p *importer) parse(data []byte) {
 	}
 	item := p.base
 	switch {
-	case trimmed[0] == 0x30: // ASN.1 SEQUENCE: a certificate or a PKCS#7 ContentInfo
+	case data[0] == 0x30: // ASN.1 SEQUENCE: a certificate or a PKCS#7 ContentInfo
+		// Untrimmed: a DER file may end in a byte that looks like white
+		// space (0x0a, 0x20, ...) - about one signature in sixty does.
+		p.parseDER(item, data)
+	case trimmed[0] == 0x30: // DER after a stray newline (a copy-paste)
 		p.parseDER(item, trimmed)
 	case trimmed[0]&0x80 != 0: // OpenPGP packet tag
 		p.parseKeyring(item, bytes.NewReader(data))

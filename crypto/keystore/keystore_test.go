@@ -384,3 +384,24 @@ func benchStore(b *testing.B) *Store {
 	}
 	return s
 }
+
+// A DER certificate whose last byte looks like white space (its signature
+// ends in 0x0a, 0x20, ...: about one in sixty) imports as it is. It used to
+// be trimmed and refused as malformed, which made a gateway test flaky.
+func TestDERCertificateEndingInAWhitespaceByteImports(t *testing.T) {
+	s := openTestStore(t, t.TempDir(), newClock())
+	for i := 0; ; i++ {
+		der := makeCert(t, certSpec{cn: "x", emails: []string{fmt.Sprintf("w%d@example.org", i)}})
+		if c := der[len(der)-1]; c != '\n' && c != ' ' && c != '\t' && c != '\r' && c != '\v' && c != '\f' {
+			if i > 2000 {
+				t.Fatal("no certificate ending in a white-space byte")
+			}
+			continue
+		}
+		res := mustImport(t, s, "c.der", der)
+		if len(res.Imported) != 1 || res.Imported[0].Fingerprint != derFingerprint(der) {
+			t.Fatalf("%+v", res)
+		}
+		return
+	}
+}
