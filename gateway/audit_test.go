@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -277,4 +278,41 @@ func (l *lockedBuffer) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Len()
+}
+
+// A picture attachment that nobody read (OCR is off) is in the decision
+// record as not read, never as if it had been scanned.
+func TestDecisionRecordCountsPicturesNotRead(t *testing.T) {
+	png, err := os.ReadFile("../testdata/extract/ocr/referral.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := startSink(t, "127.0.0.1:0")
+	env := writeConfig(t, sink.Addr(), "")
+	g := startGateway(t, env)
+	b64 := base64.StdEncoding.EncodeToString(png)
+	var wrapped strings.Builder
+	for len(b64) > 76 {
+		wrapped.WriteString(b64[:76] + "\r\n")
+		b64 = b64[76:]
+	}
+	wrapped.WriteString(b64 + "\r\n")
+	msg := "From: a@clinic.test\r\nTo: b@partner.test\r\nSubject: photo\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nsee the photo\r\n" +
+		"--B\r\nContent-Type: image/png; name=form.png\r\nContent-Transfer-Encoding: base64\r\n\r\n" + wrapped.String() + "--B--\r\n"
+	if err := send(env.Listen, "a@clinic.test", []string{"b@partner.test"}, msg); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "delivery", func() bool { return g.Relay().Depth() == 0 && sink.Count() == 1 })
+	for _, r := range auditRecords(t, env) {
+		if r.Type == audit.TypeDecision {
+			var d audit.Decision
+			json.Unmarshal(r.Data, &d)
+			if d.NotRead["image"] != 1 {
+				t.Errorf("decision record %s lacks not_read image 1", r.Raw)
+			}
+			return
+		}
+	}
+	t.Fatal("no decision record")
 }

@@ -189,7 +189,8 @@ func (g *Gateway) recordDecision(env *spool.Envelope, dec *policy.Decision, meth
 		action += " (held: " + hold + ")"
 	}
 	return g.record(audit.Event{Type: audit.TypeDecision, MsgID: env.ID, MessageID: env.MessageID, Data: audit.Decision{
-		PolicyHash: dec.PolicyHash, Rule: dec.Rule, Action: action, Findings: dec.FindingCounts(), Recipients: methods,
+		PolicyHash: dec.PolicyHash, Rule: dec.Rule, Action: action, Findings: dec.FindingCounts(), NotRead: dec.NotReadCounts(),
+		Recipients: methods,
 	}})
 }
 

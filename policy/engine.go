@@ -108,6 +108,19 @@ func (d *Decision) FindingCounts() map[string]int {
 	return out
 }
 
+// NotReadCounts returns reason -> number of parts skipped unread (pictures
+// while OCR is off), or nil. Audit records carry it next to the findings.
+func (d *Decision) NotReadCounts() map[string]int {
+	if len(d.NotRead) == 0 {
+		return nil
+	}
+	out := map[string]int{}
+	for _, u := range d.NotRead {
+		out[u.Reason]++
+	}
+	return out
+}
+
 // Built-in extraction limits, used for every limit the policy leaves 0.
 var defaultLimits = extract.Limits{
 	MaxDepth:        20,

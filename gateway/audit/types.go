@@ -66,10 +66,13 @@ type Rejected struct {
 
 // Decision: the policy outcome, durable before anything leaves.
 type Decision struct {
-	PolicyHash string            `json:"policy_hash,omitempty"`
-	Rule       string            `json:"rule,omitempty"`
-	Action     string            `json:"action"`
-	Findings   map[string]int    `json:"findings,omitempty"` // detector type -> count, never the matched text
+	PolicyHash string         `json:"policy_hash,omitempty"`
+	Rule       string         `json:"rule,omitempty"`
+	Action     string         `json:"action"`
+	Findings   map[string]int `json:"findings,omitempty"` // detector type -> count, never the matched text
+	// NotRead counts parts skipped unread by reason (pictures while OCR is
+	// off): the record never implies they were scanned.
+	NotRead    map[string]int    `json:"not_read,omitempty"`
 	Recipients []RecipientMethod `json:"recipients,omitempty"`
 }
 
