@@ -359,3 +359,74 @@ func splitSpaceRight(s []byte) ([]byte, bool) {
 	}
 	return s[:n], n < len(s)
 }
+
+// tableNest tracks the tables open in an XML document (Word and PowerPoint
+// w:tbl/a:tbl, OpenDocument table:table), nested at most maxTableDepth deep;
+// deeper ones are read as plain text.
+type tableNest struct {
+	tables   []tableState
+	depth    int
+	overflow int // tables opened beyond maxTableDepth, not tracked
+}
+
+// top is the innermost tracked table, or nil outside one (or in an
+// untracked one).
+func (n *tableNest) top() *tableState {
+	if n.depth == 0 || n.overflow > 0 {
+		return nil
+	}
+	return &n.tables[n.depth-1]
+}
+
+// cell is the innermost table if a cell of it is open.
+func (n *tableNest) cell() *tableState {
+	if n.depth == 0 || !n.tables[n.depth-1].cellOpen {
+		return nil
+	}
+	return &n.tables[n.depth-1]
+}
+
+// brk writes a break: a space kind inside a cell, else c itself.
+func (n *tableNest) brk(dst []byte, c byte) []byte {
+	if tc := n.cell(); tc != nil {
+		tc.space(c)
+		return dst
+	}
+	return append(dst, c)
+}
+
+// text writes character data, through the open cell if there is one.
+func (n *tableNest) text(dst, s []byte) []byte {
+	if tc := n.cell(); tc != nil {
+		return tc.text(dst, s)
+	}
+	return append(dst, s...)
+}
+
+// open starts a table.
+func (n *tableNest) open(dst []byte) []byte {
+	if n.overflow > 0 || n.depth >= maxTableDepth {
+		n.overflow++
+		return dst
+	}
+	if tc := n.cell(); tc != nil {
+		tc.nested()
+	}
+	if n.depth == len(n.tables) {
+		n.tables = append(n.tables, tableState{})
+	}
+	n.tables[n.depth].reset()
+	n.depth++
+	return append(dst, '\n')
+}
+
+// close ends the innermost table.
+func (n *tableNest) close(dst []byte) []byte {
+	if n.overflow > 0 {
+		n.overflow--
+	} else if n.depth > 0 {
+		n.tables[n.depth-1].endRow()
+		n.depth--
+	}
+	return append(dst, '\n')
+}

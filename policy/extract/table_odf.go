@@ -51,23 +51,9 @@ func odfText(r io.Reader) io.Reader {
 	d := xml.NewDecoder(r)
 	d.Strict = false
 	d.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
-	var tables []tableState
-	depth, overflow := 0, 0
+	var tn tableNest
 	inBody := false
 	var attrs []byte // attribute values of the current row, written after it
-	cell := func() *tableState {
-		if depth == 0 || !tables[depth-1].cellOpen {
-			return nil
-		}
-		return &tables[depth-1]
-	}
-	brk := func(dst []byte, c byte) []byte {
-		if tc := cell(); tc != nil {
-			tc.space(c)
-			return dst
-		}
-		return append(dst, c)
-	}
 	flushAttrs := func(dst []byte) []byte {
 		if len(attrs) > 0 {
 			dst = append(dst, attrs...)
@@ -94,7 +80,7 @@ func odfText(r io.Reader) io.Reader {
 						attrs = append(attrs, a.Value...)
 						attrs = append(attrs, '\n')
 					}
-					if depth == 0 || len(attrs) > 64<<10 {
+					if tn.depth == 0 || len(attrs) > 64<<10 {
 						dst = flushAttrs(dst)
 					}
 				}
@@ -102,25 +88,14 @@ func odfText(r io.Reader) io.Reader {
 				case "body":
 					inBody = true
 				case "table":
-					if overflow > 0 || depth >= maxTableDepth {
-						overflow++
-						break
-					}
-					if tc := cell(); tc != nil {
-						tc.nested()
-					}
-					if depth == len(tables) {
-						tables = append(tables, tableState{})
-					}
-					tables[depth].reset()
-					depth++
-					dst = append(dst, '\n')
+					dst = tn.open(dst)
 				case "table-row":
-					if depth > 0 && overflow == 0 {
-						tables[depth-1].beginRow()
+					if tt := tn.top(); tt != nil {
+						tt.beginRow()
 					}
 				case "table-cell":
-					if depth == 0 || overflow > 0 {
+					tt := tn.top()
+					if tt == nil {
 						break
 					}
 					// A repeated cell (the same value in n columns) is written
@@ -134,43 +109,35 @@ func odfText(r io.Reader) io.Reader {
 							}
 						}
 					}
-					tables[depth-1].beginCell(-1, span, false)
+					tt.beginCell(-1, span, false)
 				case "s", "tab":
-					dst = brk(dst, ' ')
+					dst = tn.brk(dst, ' ')
 				case "line-break":
-					dst = brk(dst, '\n')
+					dst = tn.brk(dst, '\n')
 				}
 			case xml.EndElement:
 				switch t.Name.Local {
 				case "body":
 					inBody = false
 				case "p", "h":
-					dst = brk(dst, '\n')
+					dst = tn.brk(dst, '\n')
 				case "table-cell":
-					if depth > 0 && overflow == 0 {
-						tables[depth-1].endCell()
+					if tt := tn.top(); tt != nil {
+						tt.endCell()
 					}
 				case "table-row":
-					if depth > 0 && overflow == 0 {
-						tables[depth-1].endRow()
+					if tt := tn.top(); tt != nil {
+						tt.endRow()
 					}
 					dst = append(dst, '\n')
 					dst = flushAttrs(dst)
 				case "table":
-					if overflow > 0 {
-						overflow--
-					} else if depth > 0 {
-						tables[depth-1].endRow()
-						depth--
-					}
-					dst = append(dst, '\n')
+					dst = tn.close(dst)
 					dst = flushAttrs(dst)
 				}
 			case xml.CharData:
-				if tc := cell(); tc != nil {
-					dst = tc.text(dst, t)
-				} else if len(trimSpaceLeft(t)) > 0 {
-					dst = append(dst, t...)
+				if tn.cell() != nil || len(trimSpaceLeft(t)) > 0 {
+					dst = tn.text(dst, t)
 				}
 			}
 		}

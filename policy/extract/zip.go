@@ -366,21 +366,7 @@ func officeXMLText(r io.Reader, name string) io.Reader {
 	sharedCell := false // <c t="s">: <v> is an index into sharedStrings, not text
 	// Word (w:tbl) and PowerPoint (a:tbl) tables: cells after their column
 	// header, as in a spreadsheet (table.go).
-	var tables []tableState
-	depth, overflow := 0, 0
-	cell := func() *tableState {
-		if depth == 0 || !tables[depth-1].cellOpen {
-			return nil
-		}
-		return &tables[depth-1]
-	}
-	brk := func(dst []byte, c byte) []byte {
-		if tc := cell(); tc != nil {
-			tc.space(c)
-			return dst
-		}
-		return append(dst, c)
-	}
+	var tn tableNest
 	return &pullReader{next: func(dst []byte) ([]byte, error) {
 		for len(dst) < 16<<10 {
 			tok, err := d.RawToken()
@@ -405,29 +391,18 @@ func officeXMLText(r io.Reader, name string) io.Reader {
 						}
 					}
 				case "tab":
-					dst = brk(dst, '\t')
+					dst = tn.brk(dst, '\t')
 				case "br", "cr":
-					dst = brk(dst, '\n')
+					dst = tn.brk(dst, '\n')
 				case "tbl":
-					if overflow > 0 || depth >= maxTableDepth {
-						overflow++
-						break
-					}
-					if tc := cell(); tc != nil {
-						tc.nested()
-					}
-					if depth == len(tables) {
-						tables = append(tables, tableState{})
-					}
-					tables[depth].reset()
-					depth++
-					dst = append(dst, '\n')
+					dst = tn.open(dst)
 				case "tr":
-					if depth > 0 && overflow == 0 {
-						tables[depth-1].beginRow()
+					if tt := tn.top(); tt != nil {
+						tt.beginRow()
 					}
 				case "tc":
-					if depth == 0 || overflow > 0 {
+					tt := tn.top()
+					if tt == nil {
 						break
 					}
 					span := 1
@@ -442,12 +417,12 @@ func officeXMLText(r io.Reader, name string) io.Reader {
 						}
 					}
 					if span == 0 {
-						tables[depth-1].endCell()
+						tt.endCell()
 						break
 					}
-					tables[depth-1].beginCell(-1, span, false)
+					tt.beginCell(-1, span, false)
 				case "gridSpan": // w:tcPr/w:gridSpan
-					if tc := cell(); tc != nil && overflow == 0 {
+					if tc := tn.cell(); tc != nil && tn.overflow == 0 {
 						for _, a := range t.Attr {
 							if a.Name.Local == "val" {
 								if n, err := strconv.Atoi(a.Value); err == nil {
@@ -466,38 +441,28 @@ func officeXMLText(r io.Reader, name string) io.Reader {
 				case "v":
 					inValue = false
 				case "p":
-					dst = brk(dst, '\n')
+					dst = tn.brk(dst, '\n')
 				case "si", "row":
 					dst = append(dst, '\n')
 				case "c":
 					dst = append(dst, '\t')
 				case "tc":
-					if depth > 0 && overflow == 0 {
-						tables[depth-1].endCell()
+					if tt := tn.top(); tt != nil {
+						tt.endCell()
 					} else {
 						dst = append(dst, '\t')
 					}
 				case "tr":
-					if depth > 0 && overflow == 0 {
-						tables[depth-1].endRow()
+					if tt := tn.top(); tt != nil {
+						tt.endRow()
 					}
 					dst = append(dst, '\n')
 				case "tbl":
-					if overflow > 0 {
-						overflow--
-					} else if depth > 0 {
-						tables[depth-1].endRow()
-						depth--
-					}
-					dst = append(dst, '\n')
+					dst = tn.close(dst)
 				}
 			case xml.CharData:
 				if inText > 0 || inValue {
-					if tc := cell(); tc != nil {
-						dst = tc.text(dst, t)
-					} else {
-						dst = append(dst, t...)
-					}
+					dst = tn.text(dst, t)
 				}
 			}
 		}
