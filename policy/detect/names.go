@@ -498,23 +498,28 @@ func prevWord(text []byte, pos int) (w []byte, colon, dot bool) {
 }
 
 // greeted reports whether the name at [start, end) is the one a message is addressed to:
-// after a greeting word ("Hi", "Hello", "Dear", "Hey", "Good morning"), or first on its
-// line and followed by a comma ("Harold, this is ...").
+// followed by a comma, and first on its line ("Harold, this is ...") or after a greeting
+// word ("Hi Samantha,", "Dear Maria Lopez,", "Good morning Ann,").
 func greeted(text []byte, start, end int) bool {
-	if end < len(text) && text[end] == ',' {
-		p := start
-		for p > 0 && (text[p-1] == ' ' || text[p-1] == '\t') {
-			p--
-		}
-		if p == 0 || text[p-1] == '\n' {
-			return true
-		}
-	}
-	w, colon, _ := prevWord(text, start)
-	if colon || len(w) < 2 || len(w) > 7 {
+	if end >= len(text) || text[end] != ',' {
 		return false
 	}
-	switch strings.ToLower(string(w)) {
+	p := start
+	for p > 0 && (text[p-1] == ' ' || text[p-1] == '\t') {
+		p--
+	}
+	if p == 0 || text[p-1] == '\n' {
+		return true
+	}
+	w, colon, _ := prevWord(text, start)
+	if colon || len(w) < 2 || len(w) > 9 {
+		return false
+	}
+	var lw [9]byte
+	for i, c := range w {
+		lw[i] = c | 0x20 // prevWord returns letters only
+	}
+	switch string(lw[:len(w)]) { // compared in place, no allocation
 	case "hi", "hello", "dear", "hey", "morning", "afternoon", "evening":
 		return true
 	}
@@ -527,17 +532,30 @@ var careWords = []string{"appointment", "appt", "visit", "procedure", "results",
 	"refill", "surgery", "infusion", "treatment", "therapy", "screening", "vaccine", "vaccination",
 	"medication", "biopsy", "follow-up", "checkup", "check-up", "lab work", "test result"}
 
+// careByFirst indexes careWords by their first letter.
+var careByFirst = func() (m [26][]string) {
+	for _, w := range careWords {
+		m[w[0]-'a'] = append(m[w[0]-'a'], w)
+	}
+	return m
+}()
+
 // yourCareAfter reports a care word within careWindow bytes after end. The window stays
 // inside what Stream keeps around a candidate (nearWindow), so Stream and Scan agree.
 func yourCareAfter(text []byte, end int) bool {
 	const careWindow = nearWindow
-	w := text[end:min(len(text), end+careWindow)]
+	var lw [careWindow]byte
+	w := lw[:copy(lw[:], text[end:min(len(text), end+careWindow)])]
+	for i, c := range w {
+		w[i] = c | 0x20 // ASCII letters folded; other bytes never start a care word
+	}
 	for i := 0; i < len(w); i++ {
-		if i > 0 && isAlpha(w[i-1]) {
-			continue // words start here only
+		c := w[i]
+		if c < 'a' || c > 'z' || (i > 0 && w[i-1] >= 'a' && w[i-1] <= 'z') {
+			continue // not the start of a word
 		}
-		for _, c := range careWords {
-			if len(w)-i >= len(c) && (w[i]|0x20) == c[0] && bytes.EqualFold(w[i:i+len(c)], []byte(c)) {
+		for _, cw := range careByFirst[c-'a'] {
+			if bytes.HasPrefix(w[i:], []byte(cw)) {
 				return true
 			}
 		}
