@@ -168,8 +168,9 @@ func (s *Scanner) scanNames(text []byte, from, to int, ci *ctxIndex, emit func(h
 		if i >= n {
 			return
 		}
-		if i > 0 && (nameByte(text[i-1]) || text[i-1] == '@' || text[i-1] == '/' || text[i-1] == '\\') {
-			// Inside a word, an address or a path: skip the word.
+		if i > 0 && (nameByte(text[i-1]) || text[i-1] == '@' || text[i-1] == '/' || text[i-1] == '\\' ||
+			(text[i-1] == '-' && i > 1 && isAlnum(text[i-2]))) {
+			// Inside a word, an address, a path or a code ("312-B"): skip the word.
 			pos = i + 1
 			for pos < n && nameByte(text[pos]) {
 				pos++
@@ -342,6 +343,9 @@ func (s *Scanner) nameCandidates(text []byte, toks []nameTok, from, to int, nt n
 			// A clinician ("Dr. Jane Smith", "Jane Smith, MD"), not a patient.
 			i = j + 1
 			continue
+		}
+		if lbl == 0 && roomBefore(text, start) {
+			lbl = labelPatient // a census or shift report: "Bed 14, Loretta Simmons"
 		}
 		if lbl == 0 && greeted(text, start, end) && yourCareAfter(text, end) {
 			// "Hi Samantha, ... your appointment", "Harold, ... your appt for":
@@ -526,9 +530,55 @@ func greeted(text []byte, start, end int) bool {
 	return false
 }
 
+// ageSex reports the age-and-sex shorthand of clinical notes right after a name: "71f",
+// "45m" (lowercased by nameFollow); 1-3 digits and one of f, m.
+func ageSex(w string) bool {
+	n := len(w)
+	if n < 2 || n > 4 || (w[n-1] != 'f' && w[n-1] != 'm') {
+		return false
+	}
+	return allDigits([]byte(w[:n-1]))
+}
+
+// roomBefore reports a bed or room number right before a name: "Bed 14, Loretta
+// Simmons", "Rm 312-B Raymond Pelletier" (a census, a shift report).
+func roomBefore(text []byte, start int) bool {
+	p := start
+	for p > 0 && start-p < 3 && (text[p-1] == ' ' || text[p-1] == ',' || text[p-1] == '\t' || text[p-1] == ':') {
+		p--
+	}
+	e := p
+	for p > 0 && e-p < 8 && (isAlnum(text[p-1]) || text[p-1] == '-') {
+		p--
+	}
+	if e == p || !isDigit(text[p]) {
+		return false // the number must start with a digit
+	}
+	for p > 0 && (text[p-1] == ' ' || text[p-1] == '#' || text[p-1] == '.') && e-p < 12 {
+		p--
+	}
+	w := p
+	for w > 0 && p-w < 4 && isAlpha(text[w-1]) {
+		w--
+	}
+	if w > 0 && isAlnum(text[w-1]) {
+		return false
+	}
+	var lw [4]byte
+	l := lw[:p-w]
+	for i, c := range text[w:p] {
+		l[i] = c | 0x20
+	}
+	switch string(l) {
+	case "bed", "rm", "room":
+		return true
+	}
+	return false
+}
+
 // careWords after a greeted name make the letter about the addressee's health care
 // ("Hi Samantha, you have an appointment", "Harold, ... your appt for crown prep").
-var careWords = []string{"appointment", "appt", "visit", "procedure", "results", "prescription",
+var careWords = []string{"appointment", "appt", "visit", "procedure", "results", "prescription", "reminder",
 	"refill", "surgery", "infusion", "treatment", "therapy", "screening", "vaccine", "vaccination",
 	"medication", "biopsy", "follow-up", "checkup", "check-up", "lab work", "test result"}
 
@@ -832,6 +882,12 @@ func nameFollow(text []byte, end int, ci *ctxIndex) bool {
 		}
 		if len(w) > 2 && isDigit(w[0]) && (strings.HasSuffix(w, "yo") || strings.HasSuffix(w, "y/o")) {
 			return true // "63yo"
+		}
+		if k == 0 && ageSex(w) {
+			return true // "Loretta Simmons, 71F", "Juan Ortiz 45 M"
+		}
+		if k == 0 && allDigits([]byte(w)) && len(w) <= 3 && (word(1) == "f" || word(1) == "m") && (nw < 3 || word(2) != "x") {
+			return true
 		}
 	}
 	return paren && parenDate(text[q+1:lim])

@@ -59,6 +59,12 @@ func TestPersonNames(t *testing.T) {
 		{"Dear Maria Lopez, your test results are ready", []string{"M**** L****/high"}},
 		{"Hi Samantha, the quarterly numbers are attached", nil},
 		{"Hi Jane Smith, thanks for the invoice", []string{"J*** S****/medium"}},
+		// Census and shift-report shorthand.
+		{"Bed 14, Loretta Simmons, 71F, hs-trop 88", []string{"L****** S******/high"}},
+		{"Rm 312-B Raymond Pelletier - K 6.9 this am", []string{"R****** P********/high"}},
+		{"Juan Ortiz 45 M presents", []string{"J*** O****/high"}},
+		{"Room 4 is booked for Jane Smith", []string{"J*** S****/medium"}},
+		{"Dear Richard Galloway,\n\nThis is a reminder of your upcoming colonoscopy", []string{"R****** G*******/high"}},
 		// Business prose after a name is not patient context.
 		{"Thanks to Jane Smith for organizing the diabetes walk", []string{"J*** S****/medium"}},
 		{"Jane Smith - Account Manager", []string{"J*** S****/medium"}},
