@@ -385,6 +385,9 @@ func (e *Engine) gather(ctx context.Context, in Input, explain bool) (*facts, er
 	f.parts = res.Parts
 	f.unscannable = append(res.Unscannable, f.unscannable...)
 	f.notRead = res.NotRead
+	for _, a := range res.Silent {
+		f.attachments = append(f.attachments, attachment{name: strings.ToLower(a.Filename), typ: strings.ToLower(a.ContentType), size: a.Size})
+	}
 	f.size = env.Size
 	if f.size <= 0 {
 		_, _ = io.Copy(io.Discard, cr) // count what extraction left unread

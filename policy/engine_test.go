@@ -281,3 +281,42 @@ func BenchmarkEvaluate20KB(b *testing.B) {
 		}
 	}
 }
+
+// Attachment rules see every attachment, also those that give no text: a
+// picture, an executable, an encrypted file. They used to see only parts
+// that produced text, so "block *.exe" never matched.
+func TestAttachmentRulesSeeAttachmentsWithoutText(t *testing.T) {
+	e := engineFor(t, `
+rules:
+  - id: no-exe
+    when: {attachment: {name: "*.exe"}}
+    action: block
+  - id: big-pictures
+    when: {attachment: {type: "image/*", min_size: 1000}}
+    action: quarantine
+  - id: default
+    default: true
+    action: require_tls
+`)
+	png, err := os.ReadFile("../testdata/extract/ocr/referral.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mime := func(typ, name string, data []byte) []byte {
+		return crlf("From: a@clinic.example\nTo: b@partner.example\nSubject: files\nMIME-Version: 1.0\n" +
+			"Content-Type: multipart/mixed; boundary=B\n\n--B\nContent-Type: text/plain\n\nsee attached\n--B\n" +
+			"Content-Type: " + typ + "; name=" + name + "\nContent-Disposition: attachment; filename=" + name +
+			"\nContent-Transfer-Encoding: base64\n\n" + base64.StdEncoding.EncodeToString(data) + "\n--B--\n")
+	}
+	exe := []byte("MZ\x90\x00")
+	for x := uint32(7); len(exe) < 4096; {
+		x = x*1664525 + 1013904223 // machine code looks like noise
+		exe = append(exe, byte(x>>24))
+	}
+	if d := eval(t, e, nil, mime("application/octet-stream", "setup.exe", exe)); d.Rule != "no-exe" {
+		t.Errorf("executable: rule %s, want no-exe", d.Rule)
+	}
+	if d := eval(t, e, nil, mime("image/png", "form.png", png)); d.Rule != "big-pictures" {
+		t.Errorf("picture: rule %s, want big-pictures (%v)", d.Rule, d.Trace)
+	}
+}

@@ -181,6 +181,18 @@ type Result struct {
 	// unscannable, so the default policy lets them pass, but a decision and
 	// `sealgate policy test` say so instead of calling the part scanned.
 	NotRead []Unscannable
+	// Silent lists the attachments that gave no text (pictures, executables,
+	// encrypted or unreadable files), so attachment rules see them too.
+	Silent []Attachment
+}
+
+// Attachment describes an attachment. Filename is SENSITIVE: match it, never
+// log it.
+type Attachment struct {
+	Index       int
+	Filename    string
+	ContentType string // as declared, lowercase
+	Size        int64  // decoded bytes (up to MaxPartBytes), or the declared size
 }
 
 // NotRead reasons.
@@ -218,6 +230,7 @@ type walker struct {
 	wd     *mime.WordDecoder
 	res    Result
 	stop   bool  // a walk-wide limit ended the walk; already recorded
+	emits  int   // text parts handed to fn so far
 	err    error // fn failed or the caller cancelled
 	alt    []AltRef
 }
@@ -320,6 +333,9 @@ func (w *walker) emit(p *Part, text io.Reader) {
 	}
 	lr := &limitReader{r: text, n: min(w.lim.MaxPartBytes, remaining)}
 	p.Text = lr
+	if p.Kind != KindHeader {
+		w.emits++
+	}
 	if len(w.alt) > 0 && p.Alt == nil {
 		p.Alt = append([]AltRef(nil), w.alt...)
 	}
