@@ -7,7 +7,7 @@ Pseudo-headers (stripped from output):
   X-Label: phi=true|false; where=a,b; unreadable=false; why=free text
   X-Attach: <out-name> <= <source in att/> <method>
 methods: pdf docx xlsx odt csv (LibreOffice convert), copy, utf16bom, utf16 (iconv UTF-16LE),
-         scanpdf (ImageMagick render text -> image-only PDF), png (photo of text),
+         scanpdf (ImageMagick renders text to a JPEG scan, LibreOffice wraps it as image-only PDF), photo (JPEG phone photo of a card),
          zip:<a>,<b> (zip of other built attachments, names after zip:)
 """
 import email.policy, email.utils, hashlib, json, os, re, shutil, subprocess, sys
@@ -40,15 +40,26 @@ def make_att(out, src, method):
         if method == 'utf16bom':
             raw = b'\xff\xfe' + raw
         open(dst, 'wb').write(raw)
+    elif method == 'photo':
+        # phone photo of a card: small JPEG, tilted, tinted, noisy
+        run('convert', '-size', '1000x620', 'xc:#e8eef5', '-font', 'DejaVu-Sans-Bold', '-pointsize', '30',
+            '-fill', '#1b2a4a', '-annotate', '+40+70', open(s, encoding='utf-8').read(),
+            '-rotate', '-3.5', '-attenuate', '0.6', '+noise', 'Gaussian', '-blur', '0x1.2',
+            '-resize', '900x', '-quality', '55', dst)
     elif method in ('scanpdf', 'png'):
-        png = dst if method == 'png' else dst + '.png'
+        # ImageMagick renders the text as a slightly skewed, noisy grey "scan";
+        # LibreOffice wraps the JPEG into an image-only PDF (IM's PDF coder is disabled here).
+        img = dst if method == 'png' else os.path.join(BUILD, os.path.splitext(out)[0] + '.jpg')
         run('convert', '-size', '1275x1650', 'xc:white', '-font', 'DejaVu-Sans', '-pointsize', '22',
-            '-fill', '#222222', '-annotate', '+90+110', '@' + s,
+            '-fill', '#222222', '-annotate', '+90+110', open(s, encoding='utf-8').read(),
             '-rotate', '0.7', '-attenuate', '0.35', '+noise', 'Gaussian', '-colorspace', 'Gray',
-            '-depth', '8', '-quality', '60', png)
+            '-depth', '8', '-quality', '50', img)
         if method == 'scanpdf':
-            run('convert', png, '-density', '150', '-compress', 'jpeg', '-quality', '55', dst)
-            os.remove(png)
+            tmp = os.path.join(BUILD, 'conv')
+            os.makedirs(tmp, exist_ok=True)
+            run('soffice', '--headless', '--convert-to', 'pdf', '--outdir', tmp, img)
+            shutil.move(os.path.join(tmp, os.path.splitext(os.path.basename(img))[0] + '.pdf'), dst)
+            os.remove(img)
     elif method.startswith('zip:'):
         members = method[4:].split(',')
         if os.path.exists(dst):
