@@ -6,6 +6,7 @@ a blank line, the plain body; optionally a line '--HTML--' followed by an HTML b
 Pseudo-headers (stripped from output):
   X-Label: phi=true|false; where=a,b; unreadable=false; why=free text
   X-Attach: <out-name> <= <source in att/> <method>
+an empty plain body before '--HTML--' makes an HTML-only message.
 methods: pdf docx xlsx odt csv (LibreOffice convert), copy, utf16bom, utf16 (iconv UTF-16LE),
          scanpdf (ImageMagick renders text to a JPEG scan, LibreOffice wraps it as image-only PDF), photo (JPEG phone photo of a card),
          zip:<a>,<b> (zip of other built attachments, names after zip:)
@@ -78,8 +79,9 @@ def build_one(path):
     text = open(path, encoding='utf-8').read()
     head, _, body = text.partition('\n\n')
     html = None
-    if '\n--HTML--\n' in body:
-        body, html = body.split('\n--HTML--\n', 1)
+    if '\n--HTML--\n' in '\n' + body:
+        body, html = ('\n' + body).split('\n--HTML--\n', 1)
+        body = body[1:]
     msg = EmailMessage(policy=email.policy.SMTP)
     label, atts = {}, []
     for line in re.split(r'\n(?![ \t])', head.strip()):
@@ -101,8 +103,11 @@ def build_one(path):
         msg['Message-ID'] = '<%s@%s>' % (h, dom)
     if 'MIME-Version' not in msg:
         msg['MIME-Version'] = '1.0'
-    msg.set_content(body.rstrip('\n') + '\n', cte='quoted-printable')
-    if html:
+    if html and not body.strip():   # HTML-only message
+        msg.set_content(html, subtype='html', cte='quoted-printable')
+    else:
+        msg.set_content(body.rstrip('\n') + '\n', cte='quoted-printable')
+    if html and body.strip():
         msg.add_alternative(html, subtype='html', cte='quoted-printable')
     for out, src, method in atts:
         dst = make_att(out, src, method)
@@ -110,12 +115,18 @@ def build_one(path):
         ct = CTYPES.get(ext, 'application/octet-stream')
         mt, st = ct.split('/')
         data = open(dst, 'rb').read()
-        if mt == 'text' and ext == '.ics':
+        if ext == '.eml':   # Outlook "forward as attachment": message/rfc822
+            inner = email.message_from_bytes(data.replace(b'\r\n', b'\n'), policy=email.policy.default)
+            msg.add_attachment(inner, filename=out)
+        elif mt == 'text' and ext == '.ics':
             msg.add_attachment(data.decode('utf-8'), subtype='calendar', filename=out, params={'method': 'REQUEST'})
         elif mt == 'text' and method not in ('utf16', 'utf16bom'):
             msg.add_attachment(data.decode('utf-8'), subtype=st, filename=out)
         else:
             msg.add_attachment(data, maintype=mt, subtype=st, filename=out)
+    # stable MIME boundaries so a rebuild does not churn every file
+    for i, part in enumerate(p for p in msg.walk() if p.get_content_maintype() == 'multipart'):
+        part.set_boundary('=_d_%s_%d' % (hashlib.sha1(path.encode()).hexdigest()[:12], i))
     phi = label.get('phi') == 'true'
     lab = {'phi': phi, 'why': label.get('why', ''),
            'where': [w for w in label.get('where', '').split(',') if w],
