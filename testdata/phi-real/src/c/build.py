@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Rebuild writer C's fixtures: converts attachment sources with LibreOffice/zip/iconv/ImageMagick,
 then assembles each hand-written message (msgs_*.py) into testdata/phi-real/c-*/NNN-slug.eml + labels.json."""
-import os, sys, json, subprocess, shutil, glob, importlib.util
+import hashlib, os, sys, json, subprocess, shutil, glob, importlib.util
 from email.message import EmailMessage
 from email import policy
 from email.utils import make_msgid
@@ -63,6 +63,11 @@ def convert():
             jpg = os.path.join(OUT, base + '.jpg')
             sh('convert', png, '-quality', '55', jpg)
             jpeg_pdf(jpg, os.path.join(OUT, base + '.pdf'))
+        elif ext == '.photo':
+            # phone photo of a paper form: tilted, grey background, small PNG
+            sh('convert', '-size', '900x1100', 'xc:#d8d4cc', '-font', 'DejaVu-Sans', '-pointsize', '22', '-fill', '#222',
+               '-annotate', '+60+80', open(src).read(), '-rotate', '-3.5', '-attenuate', '0.25', '+noise', 'Gaussian',
+               '-colorspace', 'Gray', '-resize', '60%', '-colors', '4', os.path.join(OUT, base + '.png'))
     # zips
     zsrc = os.path.join(ATT, 'zip')
     if os.path.isdir(zsrc):
@@ -75,11 +80,11 @@ CT = {'.pdf': ('application', 'pdf'), '.docx': ('application', 'vnd.openxmlforma
 
 def build(m):
     e = EmailMessage(policy=policy.SMTP)
-    e['From'] = m['from']; e['To'] = m['to']
-    if m.get('cc'): e['Cc'] = m['cc']
+    e['From'] = m['from']; e['To'] = m['to'].replace('; ', ', ')
+    if m.get('cc'): e['Cc'] = m['cc'].replace('; ', ', ')
     e['Subject'] = m['subj']; e['Date'] = m['date']
     dom = m['from'].split('@')[-1].strip('>')
-    e['Message-ID'] = m.get('msgid') or make_msgid(domain=dom)
+    e['Message-ID'] = m.get('msgid') or '<%s.%s@%s>' % (hashlib.sha1((m['cat'] + m['slug']).encode()).hexdigest()[:20].upper(), 'mail', dom)
     for k, v in m.get('hdrs', {}).items(): e[k] = v
     body = m['body'].strip('\n') + '\n'
     e.set_content(body)

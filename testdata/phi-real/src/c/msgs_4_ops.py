@@ -82,7 +82,7 @@ dict(cat=C, slug='drug-shortage-update', phi=False, why='pharmacy drug shortage 
 -Tran
 ''', atts=[('shortage_list_1130.txt', 'pharmacy_shortage_u16.txt')]),
 
-dict(cat=C, slug='it-change-ticket', phi=False, why='IT change request for an interface; server names and HL7 fields described, no patient data',
+dict(cat=C, slug='it-change-ticket', phi=False, why='IT change request for an interface; only the fictitious test patient ZZTEST with a test MRN, no real patient',
  where=['body'], subj='CHG0048812 approved: HL7 ADT interface cert renewal',
  **{'from': 'ServiceNow <servicenow@lakeshorehealth.org>'}, to='Integration Team <integration@lakeshorehealth.org>', date='Tue, 24 Nov 2026 17:30:00 -0600',
  body='''Change CHG0048812 has been APPROVED by the CAB.
