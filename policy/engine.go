@@ -469,52 +469,13 @@ func mergeAlternatives(items []scanned, level int) []detect.Finding {
 			branches = append(branches, b)
 		}
 		sort.Ints(branches)
-		var best []detect.Finding
+		perBranch := make([][]detect.Finding, 0, len(branches))
 		for _, b := range branches {
-			best = maxFindings(best, mergeAlternatives(groups[gid][b], level+1))
+			perBranch = append(perBranch, mergeAlternatives(groups[gid][b], level+1))
 		}
-		lists = append(lists, best)
+		lists = append(lists, detect.Richest(perBranch...))
 	}
 	return detect.Merge(lists...)
-}
-
-// maxFindings keeps, per type, the higher count and confidence of a and b
-// and the locations of both (capped like detect.Merge's).
-func maxFindings(a, b []detect.Finding) []detect.Finding {
-	out := append([]detect.Finding(nil), a...)
-	for _, f := range b {
-		i := -1
-		for j := range out {
-			if out[j].Type == f.Type {
-				i = j
-				break
-			}
-		}
-		if i < 0 {
-			out = append(out, f)
-			continue
-		}
-		m := &out[i]
-		m.Count = max(m.Count, f.Count)
-		m.Confidence = max(m.Confidence, f.Confidence)
-		where := append([]detect.Location(nil), m.Where...)
-		for _, l := range f.Where {
-			if len(where) < 16 && !containsLoc(where, l) {
-				where = append(where, l)
-			}
-		}
-		m.Where = where
-	}
-	return out
-}
-
-func containsLoc(ls []detect.Location, l detect.Location) bool {
-	for _, x := range ls {
-		if x == l {
-			return true
-		}
-	}
-	return false
 }
 
 func fieldName(p *extract.Part) string {

@@ -418,7 +418,13 @@ func sortFindings(fs []Finding, order map[string]int) {
 }
 
 // Merge sums counts per type, keeps the highest confidence and unions locations (capped at 16).
-func Merge(fs ...[]Finding) []Finding {
+func Merge(fs ...[]Finding) []Finding { return combine(fs, true) }
+
+// Richest is Merge for lists that say the same thing (the text/plain and text/html
+// alternatives of one message): per type the highest count instead of the sum.
+func Richest(fs ...[]Finding) []Finding { return combine(fs, false) }
+
+func combine(fs [][]Finding, sum bool) []Finding {
 	byType := map[string]*Finding{}
 	var types []string
 	for _, list := range fs {
@@ -429,7 +435,11 @@ func Merge(fs ...[]Finding) []Finding {
 				byType[f.Type] = m
 				types = append(types, f.Type)
 			}
-			m.Count += f.Count
+			if sum {
+				m.Count += f.Count
+			} else {
+				m.Count = max(m.Count, f.Count)
+			}
 			if f.Confidence > m.Confidence {
 				m.Confidence = f.Confidence
 			}
