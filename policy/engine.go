@@ -367,13 +367,6 @@ func (e *Engine) gather(ctx context.Context, in Input, explain bool) (*facts, er
 			// Text we could not read to the end was not fully scanned.
 			f.unscannable = append(f.unscannable, extract.Unscannable{Part: p.Index, Reason: "decode"})
 		}
-		if p.Kind == kindAttachment {
-			size := p.Size
-			if size < 0 {
-				size = n
-			}
-			f.attachments = append(f.attachments, attachment{name: strings.ToLower(p.Filename), typ: strings.ToLower(p.ContentType), size: size})
-		}
 		return nil
 	})
 	if err != nil {
@@ -385,7 +378,7 @@ func (e *Engine) gather(ctx context.Context, in Input, explain bool) (*facts, er
 	f.parts = res.Parts
 	f.unscannable = append(res.Unscannable, f.unscannable...)
 	f.notRead = res.NotRead
-	for _, a := range res.Silent {
+	for _, a := range res.Attachments {
 		f.attachments = append(f.attachments, attachment{name: strings.ToLower(a.Filename), typ: strings.ToLower(a.ContentType), size: a.Size})
 	}
 	f.size = env.Size

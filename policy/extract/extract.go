@@ -181,9 +181,9 @@ type Result struct {
 	// unscannable, so the default policy lets them pass, but a decision and
 	// `sealgate policy test` say so instead of calling the part scanned.
 	NotRead []Unscannable
-	// Silent lists the attachments that gave no text (pictures, executables,
-	// encrypted or unreadable files), so attachment rules see them too.
-	Silent []Attachment
+	// Attachments lists every attachment (and archive member) once, in the
+	// order their reading ended, whether it gave text or not.
+	Attachments []Attachment
 }
 
 // Attachment describes an attachment. Filename is SENSITIVE: match it, never
@@ -230,7 +230,6 @@ type walker struct {
 	wd     *mime.WordDecoder
 	res    Result
 	stop   bool  // a walk-wide limit ended the walk; already recorded
-	emits  int   // text parts handed to fn so far
 	err    error // fn failed or the caller cancelled
 	alt    []AltRef
 }
@@ -333,9 +332,6 @@ func (w *walker) emit(p *Part, text io.Reader) {
 	}
 	lr := &limitReader{r: text, n: min(w.lim.MaxPartBytes, remaining)}
 	p.Text = lr
-	if p.Kind != KindHeader {
-		w.emits++
-	}
 	if len(w.alt) > 0 && p.Alt == nil {
 		p.Alt = append([]AltRef(nil), w.alt...)
 	}

@@ -176,12 +176,11 @@ func looksText(head []byte) bool {
 func (w *walker) leaf(body io.Reader, h hints, idx, depth int) {
 	counted := &countingReader{r: body}
 	body = counted
-	emitted := w.emits
 	defer func() {
-		// An attachment that gave no text (a picture, an executable, an
-		// encrypted or unreadable file) is still an attachment: list it so
-		// attachment rules (name, type, size) see it.
-		if h.kind != KindAttachment || w.emits != emitted || w.err != nil || w.stop {
+		// Every attachment is listed once, whether it gave text or not (a
+		// picture, an executable, an encrypted file), so attachment rules
+		// (name, type, size) see them all.
+		if h.kind != KindAttachment || w.err != nil || w.stop {
 			return
 		}
 		size := h.size
@@ -189,7 +188,7 @@ func (w *walker) leaf(body io.Reader, h hints, idx, depth int) {
 			_, _ = io.Copy(io.Discard, io.LimitReader(newCtxReader(w.ctx, body), w.lim.MaxPartBytes))
 			size = counted.n
 		}
-		w.res.Silent = append(w.res.Silent, Attachment{Index: idx, Filename: h.filename, ContentType: h.mediaType, Size: size})
+		w.res.Attachments = append(w.res.Attachments, Attachment{Index: idx, Filename: h.filename, ContentType: h.mediaType, Size: size})
 	}()
 	rec := &errRecorder{r: newCtxReader(w.ctx, body)}
 	br := bufio.NewReaderSize(rec, 32<<10)
