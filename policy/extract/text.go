@@ -327,15 +327,10 @@ func breakOf(a atom.Atom) byte {
 	return 0
 }
 
-// xmlText yields text nodes and attribute values, one per line. Entities are
-// decoded; DTD entities are not expanded (no billion laughs).
-func xmlText(r io.Reader) io.Reader {
-	d := xml.NewDecoder(r)
-	d.Strict = false
-	d.Entity = xml.HTMLEntity
-	d.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
-		return in, nil // the MIME layer already converted; a lying prolog must not stop us
-	}
+// xmlTokens reads d's raw tokens, handing each to on, which appends text to
+// dst: the pull loop every XML text reader here shares. A broken document is
+// unscannable ("decode").
+func xmlTokens(d *xml.Decoder, on func(dst []byte, tok xml.Token) []byte) io.Reader {
 	return &pullReader{next: func(dst []byte) ([]byte, error) {
 		for len(dst) < 16<<10 {
 			tok, err := d.RawToken()
@@ -345,27 +340,42 @@ func xmlText(r io.Reader) io.Reader {
 				}
 				return dst, unscannable(ReasonDecode, err)
 			}
-			switch t := tok.(type) {
-			case xml.StartElement:
-				for _, a := range t.Attr {
-					if a.Name.Space == "xmlns" || a.Name.Local == "xmlns" {
-						continue
-					}
-					dst = append(dst, a.Value...)
-					dst = append(dst, '\n')
-				}
-			case xml.CharData:
-				if len(bytes.TrimSpace(t)) > 0 {
-					dst = append(dst, t...)
-					dst = append(dst, '\n')
-				}
-			case xml.Comment:
-				dst = append(dst, t...)
-				dst = append(dst, '\n')
-			}
+			dst = on(dst, tok)
 		}
 		return dst, nil
 	}}
+}
+
+// xmlText yields text nodes and attribute values, one per line. Entities are
+// decoded; DTD entities are not expanded (no billion laughs).
+func xmlText(r io.Reader) io.Reader {
+	d := xml.NewDecoder(r)
+	d.Strict = false
+	d.Entity = xml.HTMLEntity
+	d.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
+		return in, nil // the MIME layer already converted; a lying prolog must not stop us
+	}
+	return xmlTokens(d, func(dst []byte, tok xml.Token) []byte {
+		switch t := tok.(type) {
+		case xml.StartElement:
+			for _, a := range t.Attr {
+				if a.Name.Space == "xmlns" || a.Name.Local == "xmlns" {
+					continue
+				}
+				dst = append(dst, a.Value...)
+				dst = append(dst, '\n')
+			}
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) > 0 {
+				dst = append(dst, t...)
+				dst = append(dst, '\n')
+			}
+		case xml.Comment:
+			dst = append(dst, t...)
+			dst = append(dst, '\n')
+		}
+		return dst
+	})
 }
 
 // jsonText yields keys, string values and numbers, one per line: keys stay

@@ -367,107 +367,98 @@ func officeXMLText(r io.Reader, name string) io.Reader {
 	// Word (w:tbl) and PowerPoint (a:tbl) tables: cells after their column
 	// header, as in a spreadsheet (table.go).
 	var tn tableNest
-	return &pullReader{next: func(dst []byte) ([]byte, error) {
-		for len(dst) < 16<<10 {
-			tok, err := d.RawToken()
-			if err != nil {
-				if err == io.EOF {
-					return dst, io.EOF
+	return xmlTokens(d, func(dst []byte, tok xml.Token) []byte {
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch t.Name.Local {
+			case "t", "delText":
+				inText++
+			case "v":
+				inValue = !sharedCell
+			case "c":
+				sharedCell = false
+				for _, a := range t.Attr {
+					if a.Name.Local == "t" && a.Value == "s" {
+						sharedCell = true
+					}
 				}
-				return dst, unscannable(ReasonDecode, err)
+			case "tab":
+				dst = tn.brk(dst, '\t')
+			case "br", "cr":
+				dst = tn.brk(dst, '\n')
+			case "tbl":
+				dst = tn.open(dst)
+			case "tr":
+				if tt := tn.top(); tt != nil {
+					tt.beginRow()
+				}
+			case "tc":
+				tt := tn.top()
+				if tt == nil {
+					break
+				}
+				span := 1
+				for _, a := range t.Attr {
+					switch a.Name.Local {
+					case "gridSpan": // a:tc
+						span, _ = strconv.Atoi(a.Value)
+					case "hMerge": // a:tc covered by the gridSpan of the cell left of it
+						if a.Value == "1" || a.Value == "true" {
+							span = 0
+						}
+					}
+				}
+				if span == 0 {
+					tt.endCell()
+					break
+				}
+				tt.beginCell(-1, span, false)
+			case "gridSpan": // w:tcPr/w:gridSpan
+				if tc := tn.cell(); tc != nil && tn.overflow == 0 {
+					for _, a := range t.Attr {
+						if a.Name.Local == "val" {
+							if n, err := strconv.Atoi(a.Value); err == nil {
+								tc.setSpan(n)
+							}
+						}
+					}
+				}
 			}
-			switch t := tok.(type) {
-			case xml.StartElement:
-				switch t.Name.Local {
-				case "t", "delText":
-					inText++
-				case "v":
-					inValue = !sharedCell
-				case "c":
-					sharedCell = false
-					for _, a := range t.Attr {
-						if a.Name.Local == "t" && a.Value == "s" {
-							sharedCell = true
-						}
-					}
-				case "tab":
-					dst = tn.brk(dst, '\t')
-				case "br", "cr":
-					dst = tn.brk(dst, '\n')
-				case "tbl":
-					dst = tn.open(dst)
-				case "tr":
-					if tt := tn.top(); tt != nil {
-						tt.beginRow()
-					}
-				case "tc":
-					tt := tn.top()
-					if tt == nil {
-						break
-					}
-					span := 1
-					for _, a := range t.Attr {
-						switch a.Name.Local {
-						case "gridSpan": // a:tc
-							span, _ = strconv.Atoi(a.Value)
-						case "hMerge": // a:tc covered by the gridSpan of the cell left of it
-							if a.Value == "1" || a.Value == "true" {
-								span = 0
-							}
-						}
-					}
-					if span == 0 {
-						tt.endCell()
-						break
-					}
-					tt.beginCell(-1, span, false)
-				case "gridSpan": // w:tcPr/w:gridSpan
-					if tc := tn.cell(); tc != nil && tn.overflow == 0 {
-						for _, a := range t.Attr {
-							if a.Name.Local == "val" {
-								if n, err := strconv.Atoi(a.Value); err == nil {
-									tc.setSpan(n)
-								}
-							}
-						}
-					}
+		case xml.EndElement:
+			switch t.Name.Local {
+			case "t", "delText":
+				if inText > 0 {
+					inText--
 				}
-			case xml.EndElement:
-				switch t.Name.Local {
-				case "t", "delText":
-					if inText > 0 {
-						inText--
-					}
-				case "v":
-					inValue = false
-				case "p":
-					dst = tn.brk(dst, '\n')
-				case "si", "row":
-					dst = append(dst, '\n')
-				case "c":
+			case "v":
+				inValue = false
+			case "p":
+				dst = tn.brk(dst, '\n')
+			case "si", "row":
+				dst = append(dst, '\n')
+			case "c":
+				dst = append(dst, '\t')
+			case "tc":
+				if tt := tn.top(); tt != nil {
+					tt.endCell()
+				} else {
 					dst = append(dst, '\t')
-				case "tc":
-					if tt := tn.top(); tt != nil {
-						tt.endCell()
-					} else {
-						dst = append(dst, '\t')
-					}
-				case "tr":
-					if tt := tn.top(); tt != nil {
-						tt.endRow()
-					}
-					dst = append(dst, '\n')
-				case "tbl":
-					dst = tn.close(dst)
 				}
-			case xml.CharData:
-				if inText > 0 || inValue {
-					dst = tn.text(dst, t)
+			case "tr":
+				if tt := tn.top(); tt != nil {
+					tt.endRow()
 				}
+				dst = append(dst, '\n')
+			case "tbl":
+				dst = tn.close(dst)
+			}
+		case xml.CharData:
+			if inText > 0 || inValue {
+				dst = tn.text(dst, t)
 			}
 		}
-		return dst, nil
-	}}
+		return dst
+	})
 }
 
 // pivotText reads a pivot cache: its values are attributes (<s v="Jane"/>,
@@ -476,38 +467,29 @@ func officeXMLText(r io.Reader, name string) io.Reader {
 func pivotText(r io.Reader) io.Reader {
 	d := xml.NewDecoder(r)
 	d.Strict = false
-	return &pullReader{next: func(dst []byte) ([]byte, error) {
-		for len(dst) < 16<<10 {
-			tok, err := d.RawToken()
-			if err != nil {
-				if err == io.EOF {
-					return dst, io.EOF
-				}
-				return dst, unscannable(ReasonDecode, err)
+	return xmlTokens(d, func(dst []byte, tok xml.Token) []byte {
+		switch t := tok.(type) {
+		case xml.StartElement:
+			want := "v"
+			switch t.Name.Local {
+			case "s", "n", "d", "e", "b":
+			case "cacheField":
+				want = "name"
+			default:
+				return dst
 			}
-			switch t := tok.(type) {
-			case xml.StartElement:
-				want := "v"
-				switch t.Name.Local {
-				case "s", "n", "d", "e", "b":
-				case "cacheField":
-					want = "name"
-				default:
-					continue
+			for _, a := range t.Attr {
+				if a.Name.Local == want {
+					dst = append(dst, a.Value...)
+					dst = append(dst, '\t')
 				}
-				for _, a := range t.Attr {
-					if a.Name.Local == want {
-						dst = append(dst, a.Value...)
-						dst = append(dst, '\t')
-					}
-				}
-			case xml.EndElement:
-				switch t.Name.Local {
-				case "r", "sharedItems", "cacheField", "cacheFields":
-					dst = append(dst, '\n')
-				}
+			}
+		case xml.EndElement:
+			switch t.Name.Local {
+			case "r", "sharedItems", "cacheField", "cacheFields":
+				dst = append(dst, '\n')
 			}
 		}
-		return dst, nil
-	}}
+		return dst
+	})
 }
