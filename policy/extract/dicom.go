@@ -351,34 +351,26 @@ func (d *dicomReader) decode(v []byte) string {
 // setCharset maps the first Specific Character Set term to a decoder.
 func (d *dicomReader) setCharset(v string) {
 	term := strings.TrimSpace(strings.SplitN(strings.TrimRight(v, "\x00 "), "\\", 2)[0])
-	switch term {
-	case "", "ISO_IR 6", "ISO_IR 192", "ISO 2022 IR 6":
-		d.enc = nil
-	case "ISO_IR 100", "ISO 2022 IR 100":
-		d.enc = charmap.ISO8859_1
-	case "ISO_IR 101", "ISO 2022 IR 101":
-		d.enc = charmap.ISO8859_2
-	case "ISO_IR 109", "ISO 2022 IR 109":
-		d.enc = charmap.ISO8859_3
-	case "ISO_IR 110", "ISO 2022 IR 110":
-		d.enc = charmap.ISO8859_4
-	case "ISO_IR 144", "ISO 2022 IR 144":
-		d.enc = charmap.ISO8859_5
-	case "ISO_IR 127", "ISO 2022 IR 127":
-		d.enc = charmap.ISO8859_6
-	case "ISO_IR 126", "ISO 2022 IR 126":
-		d.enc = charmap.ISO8859_7
-	case "ISO_IR 138", "ISO 2022 IR 138":
-		d.enc = charmap.ISO8859_8
-	case "ISO_IR 148", "ISO 2022 IR 148":
-		d.enc = charmap.ISO8859_9
-	case "ISO_IR 203", "ISO 2022 IR 203":
-		d.enc = charmap.ISO8859_15
+	// The ISO 2022 form of a term names the same single-byte set.
+	term = strings.Replace(term, "ISO 2022 IR ", "ISO_IR ", 1)
+	switch enc, ok := dicomCharsets[term]; {
+	case term == "" || term == "ISO_IR 6" || term == "ISO_IR 192":
+		d.enc = nil // ASCII, UTF-8
+	case ok:
+		d.enc = enc
 	default:
 		// Japanese, Korean, Chinese, Thai: ASCII digits still read as is.
 		d.enc = nil
 		d.charset = true
 	}
+}
+
+// dicomCharsets maps DICOM's single-byte Specific Character Set terms.
+var dicomCharsets = map[string]*charmap.Charmap{
+	"ISO_IR 100": charmap.ISO8859_1, "ISO_IR 101": charmap.ISO8859_2, "ISO_IR 109": charmap.ISO8859_3,
+	"ISO_IR 110": charmap.ISO8859_4, "ISO_IR 144": charmap.ISO8859_5, "ISO_IR 127": charmap.ISO8859_6,
+	"ISO_IR 126": charmap.ISO8859_7, "ISO_IR 138": charmap.ISO8859_8, "ISO_IR 148": charmap.ISO8859_9,
+	"ISO_IR 203": charmap.ISO8859_15,
 }
 
 // personNames turns DICOM PN values ("Family^Given^Middle^Prefix^Suffix",
