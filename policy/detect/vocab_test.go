@@ -1,8 +1,6 @@
 package detect_test
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -27,22 +25,7 @@ var vocabLists = []struct {
 
 func readVocab(t *testing.T, name string) []string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("data", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		line := sc.Text()
-		if i := strings.IndexByte(line, '#'); i >= 0 && (i == 0 || line[i-1] == ' ') {
-			line = line[:i]
-		}
-		if line = strings.TrimSpace(line); line != "" {
-			out = append(out, line)
-		}
-	}
-	return out
+	return detect.ReadList(name) // the loader the scanner uses, on the embedded copy
 }
 
 // Words that must never be a dictionary term: ordinary English and business words, and

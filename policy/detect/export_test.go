@@ -1,0 +1,4 @@
+package detect
+
+// ReadList exposes the data-file loader to the external tests.
+var ReadList = readList
