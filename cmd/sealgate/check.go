@@ -38,8 +38,10 @@ status 0 and a one-line summary when valid, 1 otherwise.`,
 			// What serve would refuse beyond the file itself: the policy
 			// files and the DKIM keys.
 			var problems []string
+			set := policy.DefaultSet()
 			if len(c.Policy.Paths) > 0 {
-				if _, err := policy.Load(c.Policy.Paths...); err != nil {
+				var err error
+				if set, err = policy.Load(c.Policy.Paths...); err != nil {
 					var le *policy.LintError
 					if errors.As(err, &le) {
 						for _, p := range le.Problems {
@@ -65,10 +67,6 @@ status 0 and a one-line summary when valid, 1 otherwise.`,
 			// Not a config error, but the admin should know: without the
 			// helpers every PDF (and, with OCR on, every picture) is
 			// unscannable and so leaves end-to-end encrypted.
-			set := policy.DefaultSet()
-			if len(c.Policy.Paths) > 0 {
-				set, _ = policy.Load(c.Policy.Paths...)
-			}
 			if eng, err := policy.NewEngine(set); err == nil {
 				if missing := eng.MissingHelpers(); len(missing) > 0 {
 					fmt.Fprintf(cmd.OutOrStdout(), "%s: warning: not installed: %s; the parts they read count as unscannable (tool_missing): install poppler-utils (and tesseract-ocr for OCR)\n",
