@@ -71,7 +71,9 @@ func TestCheckPrintsEveryProblemOfBrokenConfigs(t *testing.T) {
 	}
 }
 
-func TestCheckAcceptsTheExampleConfig(t *testing.T) {
+// exampleConfig copies the example config and the files it names into a temp dir.
+func exampleConfig(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	for _, f := range []string{"sealgate.yaml", "spool.key", "audit.key", "tls/relay.crt", "tls/relay.key"} {
 		data, err := os.ReadFile(filepath.Join("../../testdata", f))
@@ -81,7 +83,23 @@ func TestCheckAcceptsTheExampleConfig(t *testing.T) {
 		os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
 		os.WriteFile(filepath.Join(dir, f), data, 0o600)
 	}
-	out, code := runCLI(t, "check", "-c", filepath.Join(dir, "sealgate.yaml"))
+	return filepath.Join(dir, "sealgate.yaml")
+}
+
+// Without poppler every PDF would be unscannable: check says so, as a
+// warning (the config itself is fine).
+func TestCheckWarnsWhenThePDFHelpersAreMissing(t *testing.T) {
+	cfg := exampleConfig(t)
+	t.Setenv("PATH", t.TempDir())
+	out, code := runCLI(t, "check", "-c", cfg)
+	if code != 0 || !strings.Contains(out, "warning: not installed: prlimit, pdftotext, pdfimages, pdftoppm") ||
+		!strings.Contains(out, ": OK: ") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+func TestCheckAcceptsTheExampleConfig(t *testing.T) {
+	out, code := runCLI(t, "check", "-c", exampleConfig(t))
 	if code != 0 || !strings.Contains(out, ": OK: 1 listener(s), MX delivery, data in /var/lib/sealgate") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
