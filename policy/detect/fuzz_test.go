@@ -20,7 +20,7 @@ var fuzzSeeds = []string{
 
 // FuzzScan: no panics, and Stream equals Scan for any chunking (with small windows).
 func FuzzScan(f *testing.F) {
-	for _, s := range fuzzSeeds {
+	for _, s := range append(fuzzSeeds, nameFuzzSeeds...) {
 		f.Add([]byte(s), uint8(3))
 	}
 	s, err := New(Config{})

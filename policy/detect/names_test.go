@@ -181,6 +181,7 @@ func TestNameTableLoads(t *testing.T) {
 	}
 }
 
+// nameFuzzSeeds seed FuzzScan (which runs the name pass too) with name shapes.
 var nameFuzzSeeds = []string{
 	"Patient Jane Q Testcase, diagnosis metastatic melanoma",
 	"Deborah X (September 17, 1962) is a 63-year-old with type 2 diabetes",
@@ -188,31 +189,6 @@ var nameFuzzSeeds = []string{
 	"THE QUICK BROWN FOX JUMPS OVER THE LAZY DOG JOHN SMITH MARY JONES",
 	"José Ramírez, 45 y/o. O’Brien, Kathleen was admitted",
 	"Name:\nKevin Nguyen\nDOB 01/02/1960",
-}
-
-// FuzzNames: the name pass never panics, and a Stream finds the same names as Scan.
-func FuzzNames(f *testing.F) {
-	for _, s := range nameFuzzSeeds {
-		f.Add([]byte(s), uint8(5))
-	}
-	s, err := New(Config{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Fuzz(func(t *testing.T, text []byte, chunk uint8) {
-		want := s.Scan(text, Location{Field: "body"})
-		s.Explain(text, Location{})
-		st := s.NewStream(Location{Field: "body"})
-		st.window = 64
-		c := int(chunk%64) + 1
-		for i := 0; i < len(text); i += c {
-			st.Write(text[i:min(i+c, len(text))])
-		}
-		got := st.Findings()
-		if !st.Inexact() && !equalFindings(got, want) {
-			t.Fatalf("stream %+v != scan %+v", got, want)
-		}
-	})
 }
 
 // TestNamesStreamLongText: names spread over a long text are counted alike by Scan and
