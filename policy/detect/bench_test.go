@@ -44,8 +44,10 @@ func benchText(size int, asHTML bool) []byte {
 	return b.Bytes()
 }
 
-func benchScan(b *testing.B, text []byte) {
-	s := newScanner(b, Config{})
+func benchScan(b *testing.B, text []byte) { benchScanWith(b, Config{}, text) }
+
+func benchScanWith(b *testing.B, cfg Config, text []byte) {
+	s := newScanner(b, cfg)
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -8,28 +8,14 @@ import (
 // BenchmarkScanPlainTextNoNames is BenchmarkScanPlainText without the person-name pass:
 // the difference is the name detector's own cost.
 func BenchmarkScanPlainTextNoNames(b *testing.B) {
-	text := benchText(1<<20, false)
 	en := slices.DeleteFunc(Types(), func(t string) bool { return t == TypePersonName })
-	s := newScanner(b, Config{Enabled: en})
-	b.SetBytes(int64(len(text)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		s.Scan(text, Location{Field: "body"})
-	}
+	benchScanWith(b, Config{Enabled: en}, benchText(1<<20, false))
 }
 
 // BenchmarkScanNamesOnly runs the person-name pass alone (plus the keyword automaton,
 // which every scan runs).
 func BenchmarkScanNamesOnly(b *testing.B) {
-	text := benchText(1<<20, false)
-	s := newScanner(b, Config{Enabled: []string{TypePersonName}})
-	b.SetBytes(int64(len(text)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		s.Scan(text, Location{Field: "body"})
-	}
+	benchScanWith(b, Config{Enabled: []string{TypePersonName}}, benchText(1<<20, false))
 }
 
 // BenchmarkNamePass is the person-name pass by itself, without the shared keyword pass.
