@@ -318,7 +318,6 @@ func (e *Engine) gather(ctx context.Context, in Input, explain bool) (*facts, er
 	buf := make([]byte, 32<<10)
 	res, err := extract.Walk(ctx, cr, e.limits, func(p *extract.Part) error {
 		loc := detect.Location{Part: p.Index, Field: fieldName(p)}
-		var n int64
 		var rerr error
 		if p.Kind == kindHeader || explain {
 			// Headers are small (bounded by MaxHeaderBytes); explain keeps text for previews.
@@ -328,11 +327,8 @@ func (e *Engine) gather(ctx context.Context, in Input, explain bool) (*facts, er
 			}
 			var text []byte
 			text, rerr = io.ReadAll(io.LimitReader(p.Text, lim))
-			n = int64(len(text))
 			if rerr == nil {
-				m, _ := io.Copy(io.Discard, p.Text)
-				n += m
-				if m > 0 {
+				if m, _ := io.Copy(io.Discard, p.Text); m > 0 {
 					// Past the cap and not scanned: fail closed.
 					f.unscannable = append(f.unscannable, extract.Unscannable{Part: p.Index, Reason: extract.ReasonSize})
 				}
@@ -352,7 +348,7 @@ func (e *Engine) gather(ctx context.Context, in Input, explain bool) (*facts, er
 			}
 		} else {
 			st := e.scanner.NewStream(loc)
-			n, rerr = io.CopyBuffer(st, p.Text, buf)
+			_, rerr = io.CopyBuffer(st, p.Text, buf)
 			parts = append(parts, scanned{alt: p.Alt, fs: st.Findings()})
 			if st.Inexact() {
 				// The stream had to cut without a safe place: a match may
