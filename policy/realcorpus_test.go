@@ -197,7 +197,7 @@ func scoreRealCorpus(t *testing.T, eng *Engine) (realTally, int) {
 	for _, c := range cats {
 		row(c, *byCat[c])
 	}
-	for _, s := range []string{"dev", "holdout", "fresh"} {
+	for _, s := range []string{"dev", "holdout", "fresh", "fresh2"} {
 		if c := bySplit[s]; c != nil {
 			row("split:"+s, *c)
 		}

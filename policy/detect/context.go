@@ -73,6 +73,7 @@ var contextWords = []contextWord{
 	{"fax", ctxPhone}, {"call", ctxPhone}, {"contact", ctxPhone}, {"ph", ctxPhone}, {"home phone", ctxPhone},
 	{"dob", ctxDOB}, {"d.o.b", ctxDOB}, {"d.o.b.", ctxDOB}, {"date of birth", ctxDOB}, {"born", ctxDOB},
 	{"birthdate", ctxDOB}, {"birth date", ctxDOB}, {"birthday", ctxDOB},
+	{"fecha de nacimiento", ctxDOB}, {"f. nac.", ctxDOB}, {"fecha nac", ctxDOB}, {"nacimiento", ctxDOB},
 	{"mbr#", ctxMember}, {"mbr #", ctxMember}, {"mbr id", ctxMember}, {"member#", ctxMember},
 	{"member id", ctxMember}, {"member #", ctxMember}, {"member number", ctxMember}, {"member no", ctxMember},
 	{"subscriber id", ctxMember}, {"subscriber #", ctxMember}, {"subscriber number", ctxMember},
@@ -83,6 +84,11 @@ var contextWords = []contextWord{
 	{"account", ctxAcct}, {"acct", ctxAcct}, {"acct#", ctxAcct}, {"acc#", ctxAcct}, {"a/c", ctxAcct},
 	{"serial", ctxNeg}, {"sku", ctxNeg}, {"part", ctxNeg},
 	{"case", ctxNeg}, {"transaction", ctxNeg}, {"shipment", ctxNeg}, {"package", ctxNeg}, {"item", ctxNeg},
+	// Dates and numbers of an encounter or a claim: a date under "DOS" is not a birth date
+	// even with "DOB" one cell to the left; a claim number is not a member ID.
+	{"dos", ctxNeg}, {"date of service", ctxNeg}, {"service date", ctxNeg}, {"admit date", ctxNeg},
+	{"discharge date", ctxNeg}, {"visit date", ctxNeg}, {"claim #", ctxNeg}, {"claim no", ctxNeg},
+	{"claim number", ctxNeg}, {"claim id", ctxNeg},
 	{"version", ctxNeg}, {"build", ctxNeg}, {"zip", ctxNeg}, {"booking", ctxNeg}, {"receipt", ctxNeg},
 	{"card", ctxCard}, {"card number", ctxCard}, {"credit card", ctxCard}, {"visa", ctxCard},
 	{"mastercard", ctxCard}, {"amex", ctxCard}, {"american express", ctxCard}, {"discover", ctxCard}, {"cc#", ctxCard},

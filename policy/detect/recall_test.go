@@ -288,3 +288,22 @@ func TestSocialAloneNamesAnSSN(t *testing.T) {
 	checkFindings(t, s, "I entered Ava's social 089566852 and her DOB", want{TypeSSN, High})
 	checkFindings(t, s, "our social media reach grew 12% to 45,000", want{TypeSSN, 0})
 }
+
+// TestEncounterDatesAreNotBirthDates: in a row "DOB: 04/19/1990\tDOS: 06/02/26" the second
+// date sits under its own label; a claim number under "Claim #" is not a member ID. A DOB
+// labelled in Spanish is still one.
+func TestEncounterDatesAreNotBirthDates(t *testing.T) {
+	s := scanner2026(t)
+	fs := scanOne(t, s, "Patient: Kyle Brandon Foss\tDOB: 04/19/1990\tDOS: 06/02/26\tBal: $412.75")
+	if f, ok := findingOf(fs, TypeDOB); !ok || f.Count != 1 {
+		t.Errorf("DOBs: %+v (want the one under DOB only)", f)
+	}
+	fs = scanOne(t, s, "Member ID: GLH884201937\tDOS: 07/14/2026\tClaim #: 26195E004411")
+	if f, ok := findingOf(fs, TypeMemberID); !ok || f.Count != 1 {
+		t.Errorf("member IDs: %+v (want the one under Member ID only)", f)
+	}
+	fs = scanOne(t, s, "mi esposo Ernesto Villanueva (fecha de nacimiento 11/03/1961) tiene cita")
+	if f, ok := findingOf(fs, TypeDOB); !ok || f.Confidence < Medium {
+		t.Errorf("Spanish DOB label: %+v", f)
+	}
+}

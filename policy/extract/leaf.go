@@ -236,7 +236,9 @@ func (w *walker) leaf(body io.Reader, h hints, idx, depth int) {
 			// failing"): its PID fields get their labels as in an .hl7 file.
 			text = hl7Text(text)
 		case h.kind == KindBody:
-			text = unquote(text) // "> " reply markers cut wrapped terms
+			text = bodyTables(unquote(text)) // "> " reply markers cut wrapped terms
+		default:
+			text = bodyTables(text)
 		}
 		w.emit(part, text)
 	case fmtHTML:
