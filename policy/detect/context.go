@@ -27,11 +27,13 @@ const (
 	ctxAcct     // "account", "acct": an invoice's number unless it is a patient's (see classify)
 	ctxPt       // with ctxPatient, the words that can only mean a patient ("patient", "pt")
 	ctxAge      // "year-old", "y/o", "age": an age may be stated near (see ageNear)
+	ctxVital    // "BP", "HR", "A1c": a reading may follow (see vitalValue)
+	ctxResult   // "tested positive": a person's result
 	ctxCustomFirst
 )
 
 // labelKinds are the kinds that can name a value.
-const labelKinds = ^(ctxPatient | ctxClinical | ctxPt | ctxAge)
+const labelKinds = ^(ctxPatient | ctxClinical | ctxPt | ctxAge | ctxVital | ctxResult)
 
 // negKinds are labels that say a number is not about a person. An account label is one
 // unless a patient qualifies it (classify decides).
@@ -100,6 +102,19 @@ var contextWords = []contextWord{
 	{"year old", ctxAge}, {"years old", ctxAge}, {"year-old", ctxAge}, {"years-old", ctxAge}, {"yr old", ctxAge},
 	{"yr-old", ctxAge}, {"yrs old", ctxAge}, {"yrs-old", ctxAge}, {"years of age", ctxAge}, {"year of age", ctxAge},
 	{"y/o", ctxAge}, {"y.o", ctxAge}, {"yo", ctxAge}, {"yom", ctxAge}, {"yof", ctxAge}, {"age", ctxAge}, {"aged", ctxAge},
+	// Vital signs and lab values, a reading only with a number right after (personal.go).
+	{"bp", ctxVital}, {"b/p", ctxVital}, {"blood pressure", ctxVital}, {"hr", ctxVital}, {"pulse", ctxVital},
+	{"rr", ctxVital}, {"resp", ctxVital}, {"spo2", ctxVital}, {"o2 sat", ctxVital}, {"o2 sats", ctxVital},
+	{"sats", ctxVital}, {"temp", ctxVital}, {"tmax", ctxVital}, {"t max", ctxVital},
+	{"ef", ctxVital}, {"lvef", ctxVital}, {"a1c", ctxVital}, {"hba1c", ctxVital}, {"glucose", ctxVital},
+	{"bg", ctxVital}, {"fsbg", ctxVital}, {"blood sugar", ctxVital}, {"sugar", ctxVital}, {"inr", ctxVital},
+	{"hgb", ctxVital}, {"h/h", ctxVital}, {"wbc", ctxVital}, {"plt", ctxVital}, {"k+", ctxVital},
+	{"potassium", ctxVital}, {"sodium", ctxVital}, {"creatinine", ctxVital}, {"cr", ctxVital},
+	{"troponin", ctxVital}, {"trop", ctxVital}, {"lactate", ctxVital}, {"psa", ctxVital}, {"tsh", ctxVital},
+	{"weight", ctxVital}, {"wt", ctxVital}, {"bmi", ctxVital}, {"gcs", ctxVital}, {"pain", ctxVital},
+	{"tested positive", ctxResult}, {"tested negative", ctxResult}, {"tests positive", ctxResult},
+	{"came back positive", ctxResult}, {"positive for", ctxResult}, {"was positive", ctxResult},
+	{"read positive", ctxResult}, {"screened positive", ctxResult},
 }
 
 type ctxHit struct {

@@ -113,7 +113,7 @@ const (
 
 var builtinTypes = []string{TypeSSN, TypeNPI, TypeDEA, TypeMBI, TypeNDC, TypeICD10, TypeCPT, TypeMRN,
 	TypeCard, TypePhone, TypeDOB, TypeMemberID, TypeCondition, TypeMedication, TypeProcedure,
-	TypePatientAccount, TypePersonName}
+	TypePatientAccount, TypePersonName, TypePersonalHealth}
 
 // Types returns the built-in detector names.
 func Types() []string { return slices.Clone(builtinTypes) }
@@ -474,6 +474,8 @@ var typeWeights = map[string]float64{
 	// A name alone is not PHI (every signature has one): it weighs like a phone number. The
 	// shipped policy's phi-name-clinical rule pairs a patient's name with clinical content.
 	TypePersonName: 1,
+	// A statement about one person's health weighs like a procedure.
+	TypePersonalHealth: 2,
 }
 
 // customWeight is the weight of admin dictionaries and regex detectors.

@@ -59,6 +59,10 @@
 //   - cpt: 5 digits, or 4 digits + F/T, only after "CPT"/"procedure code".
 //   - mrn: built-in: 6-10 digits (after up to 3 capital letters) after an MRN label ("MRN",
 //     "MR#", "Med Rec", "chart #", ...); plus site regexes.
+//   - personal_health: a statement about one person's health (personal.go): "my/his/her"
+//     or "I/he/she had" before a clinical term, "your <test> is/was <value or result>",
+//     "tested positive", a vital or lab label with its reading ("BP 88/50"), a drug with a
+//     dose and a schedule. Medium; alone it names nobody.
 //   - patient_account: 5-20 digits, or 6-20 capitals and digits with 5+ digits, after an
 //     account label ("Acct#", "account") that is a patient's: qualified by a patient word
 //     ("Patient Account", "pt acct", "guarantor account": High) or with a patient word or

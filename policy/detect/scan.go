@@ -65,7 +65,23 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 			if ci.near(h.start, h.end)&identityKinds != 0 {
 				conf = Medium
 			}
-			emit(hit{typ: s.dictType[s.pats[h.pat].dict], conf: conf, start: h.start, end: h.end})
+			typ := s.dictType[s.pats[h.pat].dict]
+			emit(hit{typ: typ, conf: conf, start: h.start, end: h.end})
+			if s.enabled[TypePersonalHealth] {
+				if ps, ok := personalFromTerm(text, h.start, h.end, typ == TypeMedication); ok {
+					emit(hit{typ: TypePersonalHealth, conf: Medium, start: ps, end: h.end})
+				}
+			}
+		}
+	}
+	if ci.kinds&(ctxVital|ctxResult) != 0 && s.enabled[TypePersonalHealth] {
+		for _, h := range ci.hits {
+			if h.start < from || h.start >= to || h.kind&(ctxVital|ctxResult) == 0 {
+				continue
+			}
+			if h.kind&ctxResult != 0 || vitalValue(text, h.end) {
+				emit(hit{typ: TypePersonalHealth, conf: Medium, start: h.start, end: h.end})
+			}
 		}
 	}
 	// Pass 2: identifiers, from runs of word characters that contain a digit.

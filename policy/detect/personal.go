@@ -1,0 +1,179 @@
+package detect
+
+// TypePersonalHealth marks a statement about one person's health rather than health in
+// general: a possessive or a person before a clinical term ("my hip replacement", "her
+// chemo", "she had a L hip ORIF"), a result read out to someone ("your A1c is 7.9",
+// "tested positive"), a vital sign or lab value with its number ("BP 88/50", "EF 45%"),
+// or a drug with its dose and schedule ("morphine 5mg SL q2h prn"). A health newsletter
+// talks about diabetes; a nurse's reply talks about her diabetes. Alone it is not PHI
+// (nobody is named); the shipped policy pairs it with a person's name.
+const TypePersonalHealth = "personal_health"
+
+// personalWindow bounds how far a dose or a result word may follow its term.
+const personalWindow = 40
+
+// wordBefore returns the lowercased word (letters, digits, ' and /) that ends before
+// pos with only spaces or tabs between, and its start; ok is false at a line break,
+// punctuation or the start of the text.
+func wordBefore(text []byte, pos int, buf []byte) (w []byte, start int, ok bool) {
+	p := pos
+	for p > 0 && (text[p-1] == ' ' || text[p-1] == '\t') {
+		p--
+	}
+	e := p
+	for p > 0 && p > e-24 && (isAlnum(text[p-1]) || text[p-1] == '\'' || text[p-1] == '/') {
+		p--
+	}
+	if p == e || (p > 0 && isAlnum(text[p-1])) {
+		return nil, 0, false
+	}
+	buf = buf[:0]
+	for _, c := range text[p:e] {
+		if isUpper(c) {
+			c |= 0x20
+		}
+		buf = append(buf, c)
+	}
+	return buf, p, true
+}
+
+// personBefore reports whether a clinical term at start is about one person: "my", "his"
+// or "her" up to two words before it ("her stage II breast cancer"), or "I", "he" or "she"
+// and a verb of having before it ("she had a L hip ORIF", "I was diagnosed with"). A
+// preposition or conjunction between breaks it: "her research on diabetes", "my patients
+// with asthma" are not about her or me.
+func personBefore(text []byte, start int) (int, bool) {
+	var buf [24]byte
+	pos := start
+	var verb, article bool
+	for k := 0; k < 5; k++ {
+		w, ws, ok := wordBefore(text, pos, buf[:0])
+		if !ok {
+			return 0, false
+		}
+		switch string(w) {
+		case "my", "his", "her":
+			// At most two words between: "her stage II breast cancer".
+			return ws, !verb && !article && k <= 2
+		case "i", "he", "she", "i'm", "im", "he's", "she's":
+			return ws, verb
+		case "has", "had", "have", "got", "gets", "takes", "taking", "started", "needs", "on", "with",
+			"was", "is", "am", "diagnosed", "found":
+			// "she has CHF", "I'm on insulin", "I was diagnosed with"; "patients with asthma"
+			// stops at "patients".
+			verb = true
+		case "the", "a", "an":
+			article = true // "she had a L hip ORIF"; never "her the ..."
+		case "about", "in", "for", "of", "to", "and", "or", "at", "from", "by", "than", "our",
+			"your", "their", "this", "that", "these", "those", "patients", "members", "staff":
+			return 0, false
+		}
+		pos = ws
+	}
+	return 0, false
+}
+
+// resultAfter reports whether a term is followed in its clause by a value or a reading
+// ("your A1c is 7.9", "your TB skin test read today was positive").
+func resultAfter(text []byte, end int) bool {
+	lim := min(len(text), end+personalWindow)
+	for p := end; p < lim; p++ {
+		switch c := text[p]; {
+		case c == '\n' || c == ';' || c == '?' || c == '!':
+			return false
+		case c == '.' && (p+1 >= len(text) || !isDigit(text[p+1])):
+			return false
+		case isDigit(c) && p > end && (text[p-1] == ' ' || text[p-1] == ':'):
+			return true
+		case isAlpha(c) && (p == end || !isAlpha(text[p-1])):
+			for _, w := range resultWords {
+				if hasPrefixFold(text[p:lim], w) && (p+len(w) >= len(text) || !isAlpha(text[p+len(w)])) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+var resultWords = []string{"positive", "negative", "normal", "abnormal", "elevated", "high", "low",
+	"came back", "showed", "shows", "detected"}
+
+// doseAfter reports whether a medication is followed by its dose and a schedule:
+// "morphine 5mg SL q2h prn", "apixaban 2.5 bid", "metformin to 1000 mg twice daily".
+func doseAfter(text []byte, end int) bool {
+	lim := min(len(text), end+personalWindow)
+	num := false
+	for p := end; p < lim; p++ {
+		c := text[p]
+		if c == '\n' {
+			return false
+		}
+		if isDigit(c) && (p == end || !isAlpha(text[p-1])) {
+			num = true
+			continue
+		}
+		if !num || !isAlpha(c) || (p > 0 && isAlpha(text[p-1])) {
+			continue
+		}
+		for _, w := range doseSchedules {
+			if hasPrefixFold(text[p:lim], w) && (p+len(w) >= lim || !isAlpha(text[p+len(w)])) {
+				return true
+			}
+		}
+		if (c|0x20) == 'q' && p+1 < lim && isDigit(text[p+1]) {
+			return true // q2h, q4-6h
+		}
+	}
+	return false
+}
+
+var doseSchedules = []string{"bid", "tid", "qid", "qd", "qhs", "qam", "qpm", "qod", "prn", "daily",
+	"nightly", "twice", "once", "every", "weekly", "b.i.d", "t.i.d", "q.d"}
+
+// vitalValue reports whether a vital-sign or lab label at [start, end) is followed by its
+// reading: "BP 88/50", "HR 118", "SpO2 91%", "EF 45%", "A1c 7.9", "INR: 4.2". A number
+// after "of" is a threshold in a lesson ("an A1c of 6.5% or higher"), not a reading.
+func vitalValue(text []byte, end int) bool {
+	p := end
+	for p < len(text) && p < end+4 && (text[p] == ' ' || text[p] == ':' || text[p] == '=') {
+		p++
+	}
+	for _, w := range []string{"is ", "was ", "now ", "at "} {
+		if hasPrefixFold(text[p:], w) {
+			p += len(w)
+			break
+		}
+	}
+	d := p
+	for p < len(text) && isDigit(text[p]) {
+		p++
+	}
+	n := p - d
+	if n == 0 || n > 3 {
+		return false
+	}
+	if p < len(text) && (text[p] == '/' || text[p] == '.') && p+1 < len(text) && isDigit(text[p+1]) {
+		p += 2
+		for p < len(text) && isDigit(text[p]) {
+			p++
+		}
+	}
+	// Not a phone number, a date or a longer code: "HR: 555-0142", "HR 12/01/2026".
+	return p >= len(text) || !(text[p] == '-' || text[p] == '/' || isAlnum(text[p]))
+}
+
+// personalFromTerm is called for each clinical dictionary term: it is personal when a
+// person owns it, or when it is a drug with a dose and schedule.
+func personalFromTerm(text []byte, start, end int, medication bool) (int, bool) {
+	if s, ok := personBefore(text, start); ok {
+		return s, true
+	}
+	if w, ws, ok := wordBefore(text, start, make([]byte, 0, 24)); ok && string(w) == "your" && resultAfter(text, end) {
+		return ws, true
+	}
+	if medication && doseAfter(text, end) {
+		return start, true
+	}
+	return 0, false
+}
