@@ -11,7 +11,7 @@ import (
 )
 
 var condKeys = []string{"all", "any", "not", "sender", "recipient", "all_recipients", "header", "subject_tag",
-	"listener", "auth_user", "attachment", "size", "detect", "unscannable"}
+	"listener", "auth_user", "attachment", "size", "detect", "unscannable", "not_read"}
 
 // cond compiles one condition mapping. Several keys in one mapping must all
 // hold (an implicit all), in the order written.
@@ -158,6 +158,20 @@ func (c *compiler) condKey(k string, v *yaml.Node, p string) *Cond {
 		x.det = c.detectMatch(v, p)
 	case "unscannable":
 		x.flag, _ = c.boolean(v, p)
+	case "not_read":
+		// not_read: true, or {min_size: 16KiB}: a part skipped unread (a picture with OCR
+		// off) of at least that size.
+		if resolve(v).Kind == yaml.ScalarNode {
+			x.flag, _ = c.boolean(v, p)
+			break
+		}
+		m := c.mapping(v, p, "min_size")
+		if m == nil {
+			return nil
+		}
+		x.flag = true
+		r := c.sizeRange(m["min_size"], nil, p+".min_size", "")
+		x.size = &r
 	}
 	return x
 }

@@ -234,6 +234,17 @@ func sortStrings(s []string) { sort.Strings(s) }
 type attachment struct {
 	name, typ string
 	size      int64
+	part      int
+}
+
+// partSize is the decoded size of the attachment at part index i, 0 if none is.
+func (f *facts) partSize(i int) int64 {
+	for _, a := range f.attachments {
+		if a.part == i {
+			return a.size
+		}
+	}
+	return 0
 }
 
 // Part kinds as extraction names them.
@@ -375,7 +386,7 @@ func (e *Engine) gather(ctx context.Context, in Input, explain bool) (*facts, er
 	f.unscannable = append(res.Unscannable, f.unscannable...)
 	f.notRead = res.NotRead
 	for _, a := range res.Attachments {
-		f.attachments = append(f.attachments, attachment{name: strings.ToLower(a.Filename), typ: strings.ToLower(a.ContentType), size: a.Size})
+		f.attachments = append(f.attachments, attachment{name: strings.ToLower(a.Filename), typ: strings.ToLower(a.ContentType), size: a.Size, part: a.Index})
 	}
 	f.size = env.Size
 	if f.size <= 0 {

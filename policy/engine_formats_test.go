@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 
@@ -87,5 +88,32 @@ func TestAttachmentFileNameAndPreambleAreScanned(t *testing.T) {
 				t.Errorf("file name leaked into a location: %+v", w)
 			}
 		}
+	}
+}
+
+// A picture nobody read (OCR off) is not unscannable, but the shipped policy encrypts an
+// attached photo of 16 KiB or more: a phone picture of a card or a form. A signature logo
+// passes. Errors in not_read name the key.
+func TestUnreadPictureRule(t *testing.T) {
+	png := func(n int) string {
+		b := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, n)...)
+		return base64.StdEncoding.EncodeToString(b)
+	}
+	msg := func(size int, disp string) []byte {
+		return crlf("From: desk@clinic.example\nTo: b@x.example\nSubject: card\nMIME-Version: 1.0\n" +
+			"Content-Type: multipart/mixed; boundary=M\n\n--M\nContent-Type: text/plain\n\nhere it is\n" +
+			"--M\nContent-Type: image/png\nContent-Disposition: " + disp + "; filename=IMG_4471.png\n" +
+			"Content-Transfer-Encoding: base64\n\n" + png(size) + "\n--M--\n")
+	}
+	e := DefaultSet().engine(t)
+	if d := eval(t, e, nil, msg(40<<10, "attachment")); d.Rule != "unread-picture" {
+		t.Errorf("40 KiB photo: rule %s, want unread-picture", d.Rule)
+	}
+	if d := eval(t, e, nil, msg(3<<10, "inline")); d.Rule != "default" {
+		t.Errorf("3 KiB logo: rule %s, want default", d.Rule)
+	}
+	_, err := Load(writePolicy(t, map[string]string{"p.yaml": "rules:\n  - id: r\n    when: {not_read: {min_size: lots}}\n    action: encrypt\n  - id: d\n    default: true\n    action: pass\n"}))
+	if err == nil || !strings.Contains(err.Error(), "not_read.min_size") {
+		t.Errorf("bad min_size: %v", err)
 	}
 }

@@ -117,6 +117,22 @@ func (e *Engine) eval(c *Cond, f *facts) (bool, string) {
 		return false, fmt.Sprintf("size %d is outside %s", f.size, describeRange(*c.size))
 	case "detect":
 		return e.evalDetect(c.det, f)
+	case "not_read":
+		var minSize int64
+		if c.size != nil {
+			minSize = c.size.min
+		}
+		n := 0
+		for _, u := range f.notRead {
+			if minSize == 0 || f.partSize(u.Part) >= minSize {
+				n++
+			}
+		}
+		what := "part(s) not read (pictures; settings.ocr is off)"
+		if minSize > 0 {
+			what = fmt.Sprintf("part(s) of %d bytes or more not read (pictures; settings.ocr is off)", minSize)
+		}
+		return c.flag == (n > 0), fmt.Sprintf("%d %s", n, what)
 	case "unscannable":
 		n := len(f.unscannable)
 		if c.flag == (n > 0) {

@@ -123,7 +123,7 @@ var (
 // Cond is one condition node. Exactly one of its kinds is set per node;
 // a mapping with several keys becomes an All of one node per key.
 type Cond struct {
-	kind string // all, any, not, sender, recipient, all_recipients, header, subject_tag, listener, auth_user, attachment, size, detect, unscannable
+	kind string // all, any, not, sender, recipient, all_recipients, header, subject_tag, listener, auth_user, attachment, size, detect, unscannable, not_read
 	path string // key path, for traces
 
 	sub []*Cond // all, any, not (one)
@@ -140,7 +140,7 @@ type Cond struct {
 	size *sizeRange
 	det  *detectMatch
 
-	flag bool // unscannable: true|false
+	flag bool // unscannable, not_read: true|false
 }
 
 type addrMatch struct {
