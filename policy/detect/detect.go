@@ -491,6 +491,17 @@ var productTypes = map[string]bool{TypeNDC: true, TypeMedication: true}
 // also hold an identity.
 var contactTypes = map[string]bool{TypeNPI: true, TypeDEA: true, TypePhone: true}
 
+var clinicalTypes = map[string]bool{TypeCondition: true, TypeProcedure: true, TypeICD10: true, TypeCPT: true}
+
+func hasType(fs []Finding, typ string) bool {
+	for _, f := range fs {
+		if f.Type == typ && f.Count > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // identityTypes say who the content is about.
 var identityTypes = map[string]bool{TypeSSN: true, TypeMBI: true, TypeMRN: true, TypeMemberID: true,
 	TypePatientAccount: true, TypeDOB: true, TypePersonName: true}
@@ -498,9 +509,9 @@ var identityTypes = map[string]bool{TypeSSN: true, TypeMBI: true, TypeMRN: true,
 // hasIdentity reports whether fs hold an identity finding: a patient's name (High: a
 // patient label, an honorific, a DOB or age after it; Medium names are in every
 // signature), or another identity type at medium confidence or above.
-func hasIdentity(fs []Finding) bool {
+func hasIdentity(fs []Finding, names bool) bool {
 	for _, f := range fs {
-		if f.Count == 0 || !identityTypes[f.Type] {
+		if f.Count == 0 || !identityTypes[f.Type] || (!names && f.Type == TypePersonName) {
 			continue
 		}
 		if f.Confidence == High || (f.Confidence == Medium && f.Type != TypePersonName) {
@@ -517,12 +528,20 @@ func hasIdentity(fs []Finding) bool {
 // with weight from typeWeights (5 for admin detectors and dictionaries) and factor
 // low = 0.25, medium = 0.6, high = 1.0. The log keeps a long list of one type from
 // outweighing a mix of identifiers. Examples: one high SSN = 10; one low phone = 0.25.
-// NDC codes and medication names at low confidence count only when fs also hold an
-// identity (a person name, or an SSN, MBI, MRN, member ID, patient account number or date
-// of birth at medium or above): product codes without a patient are not PHI.
+// Content counts only when it is about someone (health content without a person is not
+// PHI):
+//   - drugs and NDCs need an identity (a patient's name at high, or an SSN, MBI, MRN,
+//     member ID, patient account number or date of birth at medium or above) or a
+//     personal_health statement: a formulary signed by its author is not PHI;
+//   - conditions, procedures, ICD-10 and CPT codes need the same or any person's name: a
+//     newsletter or a code list is not PHI, a referral naming the patient is;
+//   - NPIs, DEA numbers and phones need a patient identifier other than a name: a roster of
+//     doctors' names and NPIs is not PHI.
 func Score(fs []Finding) float64 {
 	total := 0.0
-	identity := -1 // unknown until a low product finding asks
+	individual := -1 // unknown until a clinical or product finding asks
+	named := -1
+	patientID := -1  // unknown until a contact finding asks
 	for _, f := range fs {
 		if f.Count <= 0 {
 			continue
@@ -540,14 +559,34 @@ func Score(fs []Finding) float64 {
 		case High:
 			factor = 1.0
 		}
-		if (productTypes[f.Type] && f.Confidence == Low) || (contactTypes[f.Type] && f.Confidence < High) {
-			if identity < 0 {
-				identity = 0
-				if hasIdentity(fs) {
-					identity = 1
+		switch {
+		case productTypes[f.Type] || clinicalTypes[f.Type]:
+			// Drugs, codes and clinical terms are about a person only if the findings
+			// point at one: an identifier, a patient's name, a personal statement; for
+			// diagnoses and procedures (not drug lists) any person's name.
+			if individual < 0 {
+				individual, named = 0, 0
+				if hasIdentity(fs, true) || hasType(fs, TypePersonalHealth) {
+					individual, named = 1, 1
+				} else if hasType(fs, TypePersonName) {
+					named = 1
 				}
 			}
-			factor *= float64(identity)
+			if productTypes[f.Type] {
+				factor *= float64(individual)
+			} else {
+				factor *= float64(named)
+			}
+		case contactTypes[f.Type]:
+			// Provider and phone identifiers: only with a patient identifier (a roster
+			// of doctors' names and NPIs is not PHI).
+			if patientID < 0 {
+				patientID = 0
+				if hasIdentity(fs, false) {
+					patientID = 1
+				}
+			}
+			factor *= float64(patientID)
 		}
 		total += w * factor * (1 + math.Log(float64(f.Count)))
 	}

@@ -13,12 +13,26 @@ const TypePersonalHealth = "personal_health"
 const personalWindow = 40
 
 // wordBefore returns the lowercased word (letters, digits, ' and /) that ends before
-// pos with only spaces or tabs between, and its start; ok is false at a line break,
-// punctuation or the start of the text.
+// pos with only spaces, tabs and at most one line break between, and its start; ok is
+// false at a blank line, punctuation or the start of the text.
 func wordBefore(text []byte, pos int, buf []byte) (w []byte, start int, ok bool) {
 	p := pos
 	for p > 0 && (text[p-1] == ' ' || text[p-1] == '\t') {
 		p--
+	}
+	// One line break: plain text is hard-wrapped ("He is on\r\nwarfarin"); a blank line
+	// is a new paragraph.
+	if p > 0 && text[p-1] == '\n' {
+		p--
+		if p > 0 && text[p-1] == '\r' {
+			p--
+		}
+		for p > 0 && (text[p-1] == ' ' || text[p-1] == '\t') {
+			p--
+		}
+		if p > 0 && text[p-1] == '\n' {
+			return nil, 0, false
+		}
 	}
 	e := p
 	for p > 0 && p > e-24 && (isAlnum(text[p-1]) || text[p-1] == '\'' || text[p-1] == '/') {

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -235,8 +236,34 @@ func TestScoreGivesProductsWeightOnlyWithAnIdentity(t *testing.T) {
 	if sc := Score([]Finding{{Type: TypeSSN, Count: 1, Confidence: Low}, products[0]}); sc != 2.5 {
 		t.Errorf("a low SSN is no identity: %v", sc)
 	}
-	if sc := Score([]Finding{{Type: TypeNDC, Count: 1, Confidence: Medium}}); sc < 1.79 || sc > 1.81 {
-		t.Errorf("medium NDC: %v", sc)
+	if sc := Score([]Finding{{Type: TypeNDC, Count: 8, Confidence: High}, {Type: TypeMedication, Count: 15, Confidence: Medium},
+		{Type: TypePersonName, Count: 1, Confidence: Medium}}); sc != 1*0.6 {
+		t.Errorf("a formulary signed by its author: %v, want only the name's 0.6", sc)
+	}
+	if sc := Score([]Finding{{Type: TypeNDC, Count: 1, Confidence: Medium}, {Type: TypePersonalHealth, Count: 1, Confidence: Medium}}); sc < 2.99 || sc > 3.01 {
+		t.Errorf("medium NDC with a personal statement: %v", sc)
+	}
+}
+
+// TestScoreGivesClinicalContentWeightOnlyAboutSomeone: an awareness-month newsletter or a
+// list of ICD-10 codes is clinical vocabulary about nobody. It counts with a name, an
+// identifier or a statement about one person's health.
+func TestScoreGivesClinicalContentWeightOnlyAboutSomeone(t *testing.T) {
+	codes := []Finding{{Type: TypeICD10, Count: 9, Confidence: High}, {Type: TypeCondition, Count: 3, Confidence: Medium},
+		{Type: TypeProcedure, Count: 4, Confidence: Medium}}
+	if sc := Score(codes); sc != 0 {
+		t.Errorf("codes alone: %v", sc)
+	}
+	for _, who := range []Finding{{Type: TypePersonName, Count: 1, Confidence: Medium}, {Type: TypeMRN, Count: 1, Confidence: Medium},
+		{Type: TypePersonalHealth, Count: 1, Confidence: Medium}} {
+		if sc := Score(append([]Finding{who}, codes...)); sc < 10 {
+			t.Errorf("codes with %s: %v", who.Type, sc)
+		}
+	}
+	// Provider identifiers need a patient identifier; a name is not enough (a roster).
+	roster := []Finding{{Type: TypeNPI, Count: 18, Confidence: High}, {Type: TypePersonName, Count: 8, Confidence: High}}
+	if sc := Score(roster); sc > 1*(1+math.Log(8))+0.01 {
+		t.Errorf("roster: %v, want only the names' weight", sc)
 	}
 }
 
