@@ -541,7 +541,7 @@ func Score(fs []Finding) float64 {
 	total := 0.0
 	individual := -1 // unknown until a clinical or product finding asks
 	named := -1
-	patientID := -1  // unknown until a contact finding asks
+	patientID := -1 // unknown until a contact finding asks
 	for _, f := range fs {
 		if f.Count <= 0 {
 			continue
