@@ -18,6 +18,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/sealgate/sealgate/gateway/audit"
 	"github.com/sealgate/sealgate/internal/capture"
 )
 
@@ -292,14 +293,23 @@ func TestBccRecipientGetsAnSMIMECopyOfTheirOwn(t *testing.T) {
 					t.Errorf("named recipient %v did not share the copy", m.Recipients)
 				}
 			}
+			// Audit: the envelope recipients are where they were (received,
+			// decision, delivery), and nowhere else.
+			for _, r := range auditRecords(t, env) {
+				if bytes.Contains(r.Raw, []byte("erin@partner.test")) && r.Type != audit.TypeReceived && r.Type != audit.TypeDecision && r.Type != audit.TypeDelivery {
+					t.Errorf("audit %s record names the Bcc recipient: %s", r.Type, r.Raw)
+				}
+			}
 			d := decisionOf(t, env, "")
 			if len(d.Recipients) != 3 {
 				t.Fatalf("decision names %d recipients: %+v", len(d.Recipients), d.Recipients)
 			}
+			seen := map[string]bool{}
 			for _, rm := range d.Recipients {
-				if rm.Method != "smime" {
-					t.Errorf("decision: %s by %q", rm.Addr, rm.Method)
+				if rm.Method != "smime" || seen[rm.Addr] {
+					t.Errorf("decision: %s by %q (repeated: %v)", rm.Addr, rm.Method, seen[rm.Addr])
 				}
+				seen[rm.Addr] = true
 			}
 		})
 	}
