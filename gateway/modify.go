@@ -52,6 +52,10 @@ func (g *Gateway) namedRecipients(id string) (map[string]bool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: read header of %s: %w", id, err)
 	}
+	return namedIn(h), nil
+}
+
+func namedIn(h textproto.Header) map[string]bool {
 	// Only the addresses matter: an unknown charset in a display name must
 	// not make the whole field unreadable.
 	p := mail.AddressParser{WordDecoder: &mime.WordDecoder{CharsetReader: func(_ string, r io.Reader) (io.Reader, error) { return r, nil }}}
@@ -67,7 +71,7 @@ func (g *Gateway) namedRecipients(id string) (map[string]bool, error) {
 			}
 		}
 	}
-	return named, nil
+	return named
 }
 
 // normAddr is the form header and envelope addresses are compared in:
