@@ -58,6 +58,11 @@ type Policy struct {
 	// Subject replaces the Subject of every encrypted message (the real
 	// one travels inside, encrypted).
 	Subject string `mapstructure:"encrypted_subject"`
+	// SharedCopies lets the recipients the message header names (To, Cc)
+	// share one multi-recipient PGP or S/MIME copy, which shows each of
+	// them the others' key IDs or certificates. Blind-copied recipients
+	// always get their own. Off: every recipient gets their own copy.
+	SharedCopies bool `mapstructure:"shared_copies"`
 }
 
 // Keys configures recipient keys and certificates and the organisation's

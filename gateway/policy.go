@@ -307,6 +307,12 @@ func (g *Gateway) plan(ctx context.Context, env *spool.Envelope, dec *policy.Dec
 // planEncrypt chooses a method per recipient of grp and writes the
 // encrypted copies; it returns a hold reason when some recipient has no
 // usable method.
+//
+// A multi-recipient PGP or S/MIME copy names every recipient's key (key
+// IDs, issuer and serial), so each recipient gets an encrypted copy of
+// their own; with policy.shared_copies, the recipients the header names
+// (To, Cc, Resent-To, Resent-Cc) share one, and every other one (Bcc)
+// still gets their own.
 func (g *Gateway) planEncrypt(ctx context.Context, env *spool.Envelope, grp *ruleOutcome, base, suffix string, p *plan) (string, error) {
 	sel := g.selector()
 	minE2E := grp.min == policy.MinEndToEnd
@@ -335,24 +341,36 @@ func (g *Gateway) planEncrypt(ctx context.Context, env *spool.Envelope, grp *rul
 		}
 		p.methods = append(p.methods, rm)
 	}
-	subject := g.cfg.Load().Policy.Subject
-	if len(pgpRcpts) > 0 {
-		err := g.putEncrypted(env.ID, "pgp"+suffix, base, func(w io.Writer, msg io.Reader) error {
-			return pgp.Encrypt(w, msg, pgpKeys, pgp.Options{Subject: subject, Signer: g.pgpSigner})
-		})
-		if err != nil {
+	cfg := g.cfg.Load()
+	subject := cfg.Policy.Subject
+	var named map[string]bool
+	if cfg.Policy.SharedCopies && len(pgpRcpts)+len(smimeRcpts) > 1 {
+		var err error
+		if named, err = g.namedRecipients(env.ID); err != nil {
 			return "", err
 		}
-		p.copies = append(p.copies, relay.Copy{Name: "pgp" + suffix, Recipients: pgpRcpts})
 	}
-	if len(smimeRcpts) > 0 {
-		err := g.putEncrypted(env.ID, "smime"+suffix, base, func(w io.Writer, msg io.Reader) error {
-			return smime.Encrypt(w, msg, certs, smime.Options{Subject: subject, Signer: g.smimeSigner})
+	for k, idx := range copyGroups(pgpRcpts, named) {
+		keys, rcpts := pick(pgpKeys, idx), pick(pgpRcpts, idx)
+		name := copyName("pgp"+suffix, k)
+		err := g.putEncrypted(env.ID, name, base, func(w io.Writer, msg io.Reader) error {
+			return pgp.Encrypt(w, msg, keys, pgp.Options{Subject: subject, Signer: g.pgpSigner})
 		})
 		if err != nil {
 			return "", err
 		}
-		p.copies = append(p.copies, relay.Copy{Name: "smime" + suffix, Recipients: smimeRcpts})
+		p.copies = append(p.copies, relay.Copy{Name: name, Recipients: rcpts})
+	}
+	for k, idx := range copyGroups(smimeRcpts, named) {
+		cs, rcpts := pick(certs, idx), pick(smimeRcpts, idx)
+		name := copyName("smime"+suffix, k)
+		err := g.putEncrypted(env.ID, name, base, func(w io.Writer, msg io.Reader) error {
+			return smime.Encrypt(w, msg, cs, smime.Options{Subject: subject, Signer: g.smimeSigner})
+		})
+		if err != nil {
+			return "", err
+		}
+		p.copies = append(p.copies, relay.Copy{Name: name, Recipients: rcpts})
 	}
 	if len(tlsRcpts) > 0 {
 		p.copies = append(p.copies, relay.Copy{Name: base, Recipients: tlsRcpts, MinTLS: "verify"})
@@ -364,6 +382,43 @@ func (g *Gateway) planEncrypt(ctx context.Context, env *spool.Envelope, grp *rul
 		return fmt.Sprintf("encryption required by rule %s; no usable method for %d recipient(s)", grp.rule, len(none)), nil
 	}
 	return "", nil
+}
+
+// copyGroups splits rcpts (by index) into encrypted copies: one per
+// recipient, except that the recipients in named (the header names them)
+// share the first one. named is nil unless shared copies are allowed.
+func copyGroups(rcpts []string, named map[string]bool) [][]int {
+	var shared []int
+	var out [][]int
+	for i, r := range rcpts {
+		if named[normAddr(r)] {
+			shared = append(shared, i)
+		} else {
+			out = append(out, []int{i})
+		}
+	}
+	if len(shared) > 0 {
+		out = append([][]int{shared}, out...)
+	}
+	return out
+}
+
+func pick[T any](all []T, idx []int) []T {
+	out := make([]T, len(idx))
+	for i, j := range idx {
+		out[i] = all[j]
+	}
+	return out
+}
+
+// copyName names the k-th encrypted copy of a kind: the first keeps the
+// plain name ("pgp", "smime1"), the others get "-k". Never an address:
+// copy names show in the queue state.
+func copyName(kind string, k int) string {
+	if k == 0 {
+		return kind
+	}
+	return fmt.Sprintf("%s-%d", kind, k)
 }
 
 // putEncrypted streams the (modified) message through encrypt into a

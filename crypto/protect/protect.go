@@ -5,7 +5,7 @@
 // MIME-Version and trace headers, and gets a neutral Subject, because
 // subjects carry PHI; the inner entity carries the content headers, a copy
 // of the protected header fields (the real Subject among them) and the body,
-// streamed unchanged. Bcc never survives in either part.
+// streamed unchanged. Bcc and Resent-Bcc never survive in either part.
 package protect
 
 import (
@@ -18,6 +18,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-message/textproto"
+
+	"github.com/sealgate/sealgate/internal/bcc"
 )
 
 // DefaultSubject replaces the Subject of every encrypted message.
@@ -73,8 +75,8 @@ func Split(r io.Reader, opts Options) (outer textproto.Header, inner io.Reader, 
 			return outer, nil, fmt.Errorf("protect: header %s: %w", k, err)
 		}
 		switch {
-		case k == "Bcc":
-			// Never in any copy.
+		case bcc.IsField(k):
+			// Bcc and Resent-Bcc: never in any copy (RFC 5322 §3.6.3).
 		case k == "Subject":
 			ins = append(ins, kv{k, raw})
 		case outerOnly[k]:

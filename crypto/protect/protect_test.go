@@ -10,6 +10,7 @@ import (
 )
 
 const original = "Received: from upstream\r\nFrom: Dr A <a@clinic.test>\r\nTo: b@partner.test\r\nBcc: secret@clinic.test\r\n" +
+	"Resent-Bcc: resent-secret@clinic.test\r\n" +
 	"Subject: Biopsy results for J. Doe\r\nDate: Sat, 28 Nov 2026 10:00:00 +0000\r\nMessage-ID: <m1@clinic.test>\r\n" +
 	"MIME-Version: 1.0\r\nX-Patient: 12345\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n" +
 	"--b1\r\nContent-Type: text/plain\r\n\r\nbody\r\n--b1--\r\n"
@@ -27,7 +28,7 @@ func TestSubjectMovesInsideAndBccDisappears(t *testing.T) {
 		t.Errorf("outer subject:\n%s", os)
 	}
 	if strings.Contains(os+is, "secret@clinic.test") {
-		t.Error("Bcc survived")
+		t.Error("Bcc or Resent-Bcc survived")
 	}
 	for _, h := range []string{"From: Dr A", "To: b@partner.test", "Date: ", "Message-ID: <m1@clinic.test>", "Received: from upstream", "MIME-Version: 1.0"} {
 		if !strings.Contains(os, h) {

@@ -9,6 +9,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/sealgate/sealgate/internal/bcc"
 )
 
 // Actions for RecipientReport.Action (RFC 3464 §2.3.3).
@@ -237,9 +239,10 @@ func Write(w io.Writer, r Report, original io.Reader) error {
 }
 
 // copyCRLF copies lines from r to w, each ending in CRLF. With headerOnly
-// it stops at the first empty line (end of the RFC 5322 header).
+// it stops at the first empty line (end of the RFC 5322 header). Bcc and
+// Resent-Bcc never come back quoted (RFC 5322 §3.6.3).
 func copyCRLF(w *bufio.Writer, r io.Reader, headerOnly bool) error {
-	br := bufio.NewReader(r)
+	br := bufio.NewReader(bcc.Strip(r))
 	for {
 		line, err := br.ReadSlice('\n')
 		if len(line) > 0 || err == nil {

@@ -172,3 +172,22 @@ func TestSuccessReportSubject(t *testing.T) {
 		t.Errorf("subject %q", got)
 	}
 }
+
+// TestQuotedHeaderLosesBccFields: the original's Bcc and Resent-Bcc are
+// not quoted back, as headers only or as the full message.
+func TestQuotedHeaderLosesBccFields(t *testing.T) {
+	orig := "From: a@example.org\r\nBcc: Hidden\r\n <hidden@example.net>\r\nTo: b@example.net\r\nResent-Bcc: r-hidden@example.net\r\nSubject: s\r\n\r\nBODY\r\n"
+	for _, ret := range []string{"HDRS", "FULL"} {
+		var b bytes.Buffer
+		if err := Write(&b, sampleReport(ret), strings.NewReader(orig)); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if strings.Contains(out, "hidden@example.net") || strings.Contains(out, "Hidden") || strings.Contains(out, "Bcc") {
+			t.Errorf("RET=%s quotes a Bcc field:\n%s", ret, out)
+		}
+		if !strings.Contains(out, "From: a@example.org\r\nTo: b@example.net\r\nSubject: s\r\n") {
+			t.Errorf("RET=%s lost the other fields:\n%s", ret, out)
+		}
+	}
+}

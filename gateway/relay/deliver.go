@@ -20,6 +20,7 @@ import (
 
 	"github.com/sealgate/sealgate/gateway/dane"
 	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/internal/bcc"
 )
 
 // result is one recipient's outcome of one attempt.
@@ -583,11 +584,26 @@ type writeErr struct{ err error }
 func (e *writeErr) Error() string { return "relay: write: " + e.err.Error() }
 func (e *writeErr) Unwrap() error { return e.err }
 
+// openCopy opens what leaves: every copy, however it was built (the
+// original, a modified or encrypted copy, a released held message, a DSN),
+// loses its Bcc and Resent-Bcc fields here (RFC 5322 §3.6.3). The SIZE
+// declared for the original may then be a little above the bytes sent:
+// harmless, a server compares it with its limit.
 func (r *Relay) openCopy(id, name string) (io.ReadCloser, error) {
+	var rc io.ReadCloser
+	var err error
 	if name == "" {
-		return r.store.OpenBody(id)
+		rc, err = r.store.OpenBody(id)
+	} else {
+		rc, err = r.store.OpenCopy(id, name)
 	}
-	return r.store.OpenCopy(id, name)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{bcc.Strip(rc), rc}, nil
 }
 
 // readErr remembers a read error so it is not blamed on the remote.
