@@ -80,6 +80,7 @@ type Gateway struct {
 	wg        sync.WaitGroup
 
 	rootCAs *x509.CertPool
+	lock    *DataDirLock // <data_dir>/lock, held from the start of Start to the end of Stop
 }
 
 // New checks cfg and prepares a gateway; Start opens and runs it.
@@ -104,14 +105,22 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 
 // Start opens the spool, recovers every accepted, unfinished message, starts
 // delivery and only then opens the listeners.
-func (g *Gateway) Start() error {
+func (g *Gateway) Start() (err error) {
 	cfg := g.cfg.Load()
+	// Before anything else touches the data directory: a second daemon on
+	// it would repair and rotate the first one's audit segment and spool.
+	if g.lock, err = LockDataDir(cfg.DataDir); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			// Close whatever was opened, then the lock (Stop releases it).
+			g.Stop(context.Background())
+		}
+	}()
 	key, err := config.ReadKeyFile(cfg.Spool.KeyFile)
 	if err != nil {
 		return fmt.Errorf("gateway: spool key: %w", err)
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("gateway: %w", err)
 	}
 	eng, err := loadPolicy(cfg)
 	if err != nil {
@@ -131,7 +140,6 @@ func (g *Gateway) Start() error {
 	}
 	g.spool, err = spool.Open(spool.Options{Dir: cfg.DataDir + "/spool", Key: key, Logger: g.log})
 	if err != nil {
-		g.audit.Close()
 		return err
 	}
 	ropts, err := g.relayOptions(cfg)
@@ -187,20 +195,17 @@ func (g *Gateway) Start() error {
 	}
 
 	if err := g.startAdmin(cfg); err != nil {
-		g.Stop(context.Background())
 		return err
 	}
 	if cfg.Control.Socket != "" {
 		g.ctl, err = control.Listen(cfg.Control.Socket, queueHandler{g}, g.log)
 		if err != nil {
-			g.Stop(context.Background())
 			return err
 		}
 		go g.ctl.Serve()
 	}
 	for _, l := range cfg.Listeners {
 		if err := g.startListener(cfg, l); err != nil {
-			g.Stop(context.Background())
 			return err
 		}
 	}
@@ -608,5 +613,10 @@ func (g *Gateway) Stop(ctx context.Context) error {
 		// Close writes a final signed checkpoint.
 		err = errors.Join(err, g.audit.Close())
 	}
+	// Last: everything in the data directory is closed.
+	if uerr := g.lock.Unlock(); uerr != nil {
+		err = errors.Join(err, uerr)
+	}
+	g.lock = nil
 	return err
 }
