@@ -1,11 +1,14 @@
 package gateway
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/sealgate/sealgate/config"
 	"github.com/sealgate/sealgate/gateway/audit"
+	"github.com/sealgate/sealgate/gateway/control"
 )
 
 // snapshotDir maps every file under dir to its mode, size and content hash.
@@ -150,4 +154,129 @@ func TestDataDirLockWritesPIDAndIsReleased(t *testing.T) {
 		t.Fatalf("lock after unlock: %v", err)
 	}
 	l2.Unlock()
+}
+
+// mountTmpfs mounts a small tmpfs (a real disk that fills) for the test.
+// It needs root: without it the test skips, unless SEALGATE_REQUIRE_INTEROP=1.
+func mountTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size+",mode=0700", "tmpfs", mnt).CombinedOutput(); err != nil {
+		if os.Getenv("SEALGATE_REQUIRE_INTEROP") == "1" {
+			t.Fatalf("mount tmpfs (needs root): %v %s", err, out)
+		}
+		t.Skipf("cannot mount a tmpfs to fill (needs root): %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
+	return mnt
+}
+
+// resizeTmpfs grows (or shrinks) a tmpfs from mountTmpfs in place.
+func resizeTmpfs(t *testing.T, mnt, size string) {
+	t.Helper()
+	if out, err := exec.Command("mount", "-o", "remount,size="+size, mnt).CombinedOutput(); err != nil {
+		t.Fatalf("remount %s size=%s: %v %s", mnt, size, err, out)
+	}
+}
+
+// fillDisk writes a file in dir until the filesystem is full and returns
+// its path (remove it to give the space back).
+func fillDisk(t *testing.T, dir string) string {
+	t.Helper()
+	filler := filepath.Join(dir, "filler")
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 4096)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			break
+		}
+	}
+	f.Close()
+	return filler
+}
+
+// With the audit disk full and the next hop reachable, no queued message
+// leaves without its records: every delivery has an attempt record written
+// before it connected, and every delivered message a delivery record,
+// written before it left the queue (once the disk has room again).
+func TestDeliveryNeverLeavesWithoutItsAuditRecord(t *testing.T) {
+	mnt := mountTmpfs(t, "256k")
+	sink := startSink(t, "127.0.0.1:0")
+	sink.SetDown(true)
+	env := writeConfig(t, sink.Addr(), "")
+	cfg, _ := os.ReadFile(env.CfgPath)
+	cfg = bytes.Replace(cfg, []byte("  signing_key_file: audit.key\n"), []byte("  signing_key_file: audit.key\n  dir: "+mnt+"\n"), 1)
+	os.WriteFile(env.CfgPath, cfg, 0o600)
+	g := startGateway(t, env)
+
+	const n = 10
+	for i := range n {
+		if err := send(env.Listen, "a@clinic.test", []string{"b@partner.test"}, testMessage("a@clinic.test", "b@partner.test", fmt.Sprint("full-", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 20*time.Second, "10 queued messages", func() bool { return g.Relay().Depth() == n })
+
+	filler := fillDisk(t, mnt)
+	sink.SetDown(false)
+	control.Do(filepath.Join(env.Dir, "data", "control.sock"), control.Request{Op: "flush"}, nil)
+	time.Sleep(4 * time.Second)
+	t.Logf("%d messages reached the next hop while the audit disk was full; %d still queued", sink.Count(), g.Relay().Depth())
+
+	os.Remove(filler)
+	waitFor(t, 60*time.Second, "an empty queue after the disk came back", func() bool { return g.Relay().Depth() == 0 })
+	time.Sleep(200 * time.Millisecond)
+	if err := g.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := audit.Verify(mnt, auditPub(t, env), "")
+	if err != nil || res.Problem != nil {
+		t.Fatalf("chain after the disk-full episode: %+v %v", res, err)
+	}
+
+	// marker -> msg_id, and per msg_id the attempt and delivered records.
+	ids := map[string]string{}
+	attempts, delivered := map[string]int{}, map[string]int{}
+	if err := audit.Scan(mnt, audit.Filter{}, func(r audit.Record) error {
+		switch r.Type {
+		case audit.TypeReceived:
+			ids[strings.TrimSuffix(strings.Trim(r.MessageID, "<>"), "@clinic.test")] = r.MsgID
+		case audit.TypeAttempt:
+			attempts[r.MsgID]++
+		case audit.TypeDelivery:
+			var d audit.Delivery
+			json.Unmarshal(r.Data, &d)
+			if d.Outcome == "delivered" {
+				delivered[r.MsgID]++
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sent := map[string]int{}
+	for _, m := range sink.Messages() {
+		for i := range n {
+			if marker := fmt.Sprint("full-", i); bytes.Contains(m.Data, []byte("<"+marker+"@")) {
+				sent[marker]++
+			}
+		}
+	}
+	for i := range n {
+		marker := fmt.Sprint("full-", i)
+		id := ids[marker]
+		switch {
+		case id == "":
+			t.Errorf("%s: no received record", marker)
+		case sent[marker] == 0:
+			t.Errorf("%s (%s) never delivered", marker, id)
+		case delivered[id] == 0:
+			t.Errorf("%s (%s) delivered %d time(s) with no delivery record", marker, id, sent[marker])
+		case attempts[id] < sent[marker]:
+			t.Errorf("%s (%s) delivered %d time(s) but only %d attempt record(s)", marker, id, sent[marker], attempts[id])
+		}
+	}
 }

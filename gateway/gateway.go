@@ -245,6 +245,7 @@ func (g *Gateway) relayOptions(cfg *config.Config) (relay.Options, error) {
 		Logger:         g.log,
 		Registerer:     g.reg,
 		RootCAs:        g.rootCAs,
+		BeforeAttempt:  g.recordAttemptStart,
 		OnAttempt:      g.recordAttempt,
 		OnDSN:          g.recordDSN,
 		Healthy:        g.healthy,

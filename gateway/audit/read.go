@@ -67,6 +67,10 @@ func Recipients(r Record) []string {
 			out = append(out, m.Addr)
 		}
 		return out
+	case TypeAttempt:
+		var d Attempt
+		_ = json.Unmarshal(r.Data, &d)
+		return d.Recipients
 	case TypeDelivery:
 		var d Delivery
 		_ = json.Unmarshal(r.Data, &d)

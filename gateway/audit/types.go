@@ -10,6 +10,7 @@ const (
 	TypeReceived     = "received"
 	TypeRejected     = "rejected"
 	TypeDecision     = "decision"
+	TypeAttempt      = "attempt"
 	TypeDelivery     = "delivery"
 	TypeDSNSent      = "dsn_sent"
 	TypeQueueOp      = "queue_op"
@@ -81,6 +82,19 @@ type RecipientMethod struct {
 	Addr   string `json:"addr"`
 	Method string `json:"method"`
 	Reason string `json:"reason,omitempty"`
+}
+
+// Attempt: a delivery attempt is about to connect, durable before it
+// does. Its outcome follows as one delivery record per recipient; an
+// attempt without them means the outcome is unknown (a crash, or the log
+// failed after the attempt): the message stayed queued and was tried again.
+type Attempt struct {
+	Recipients []string `json:"recipients"`
+	// Destination is the recipient domain (MX delivery) or "smarthost".
+	Destination string `json:"destination"`
+	// Copy names the outbound copy ("" = the original message).
+	Copy    string `json:"copy,omitempty"`
+	Attempt int    `json:"attempt"`
 }
 
 // Delivery: one attempt's outcome for one recipient. Outcome is one of
