@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-smtp"
 
 	"github.com/sealgate/sealgate/config"
 	"github.com/sealgate/sealgate/gateway/audit"
@@ -160,7 +163,15 @@ func TestDataDirLockWritesPIDAndIsReleased(t *testing.T) {
 // It needs root: without it the test skips, unless SEALGATE_REQUIRE_INTEROP=1.
 func mountTmpfs(t *testing.T, size string) string {
 	t.Helper()
-	mnt := t.TempDir()
+	return mountTmpfsAt(t, t.TempDir(), size)
+}
+
+// mountTmpfsAt mounts the tmpfs on mnt (created if missing).
+func mountTmpfsAt(t *testing.T, mnt, size string) string {
+	t.Helper()
+	if err := os.MkdirAll(mnt, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size+",mode=0700", "tmpfs", mnt).CombinedOutput(); err != nil {
 		if os.Getenv("SEALGATE_REQUIRE_INTEROP") == "1" {
 			t.Fatalf("mount tmpfs (needs root): %v %s", err, out)
@@ -278,5 +289,52 @@ func TestDeliveryNeverLeavesWithoutItsAuditRecord(t *testing.T) {
 		case attempts[id] < sent[marker]:
 			t.Errorf("%s (%s) delivered %d time(s) but only %d attempt record(s)", marker, id, sent[marker], attempts[id])
 		}
+	}
+}
+
+// With the spool's disk full, mail is refused with a temporary code; once
+// the disk is grown, the gateway takes and delivers mail again by itself,
+// without a restart.
+func TestSpoolDiskFullResumesWhenSpaceReturns(t *testing.T) {
+	sink := startSink(t, "127.0.0.1:0")
+	env := writeConfig(t, sink.Addr(), "")
+	mnt := mountTmpfsAt(t, filepath.Join(env.Dir, "data", "spool"), "1m")
+	g := startGateway(t, env)
+	if err := send(env.Listen, "a@clinic.test", []string{"b@partner.test"}, testMessage("a@clinic.test", "b@partner.test", "before")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the first delivery", func() bool { return sink.Count() == 1 && g.Relay().Depth() == 0 })
+
+	fillDisk(t, mnt) // stays: the disk is grown, not emptied
+	refused := false
+	for i := 0; i < 20 && !refused; i++ {
+		err := send(env.Listen, "a@clinic.test", []string{"b@partner.test"}, testMessage("a@clinic.test", "b@partner.test", fmt.Sprint("full-", i)))
+		var se *smtp.SMTPError
+		if err != nil && (!errors.As(err, &se) || se.Code/100 != 4) {
+			t.Fatalf("on a full spool disk: %v, want a 4xx", err)
+		}
+		refused = err != nil
+	}
+	if !refused {
+		t.Fatal("mail still accepted on a full spool disk")
+	}
+	if err := send(env.Listen, "a@clinic.test", []string{"b@partner.test"}, testMessage("a@clinic.test", "b@partner.test", "refused")); err == nil {
+		t.Fatal("mail accepted again while the spool disk is still full")
+	}
+
+	resizeTmpfs(t, mnt, "8m")
+	waitFor(t, 15*time.Second, "mail accepted again after the disk grew", func() bool {
+		return send(env.Listen, "a@clinic.test", []string{"b@partner.test"}, testMessage("a@clinic.test", "b@partner.test", "after")) == nil
+	})
+	waitFor(t, 20*time.Second, "delivery after the disk grew", func() bool {
+		for _, m := range sink.Messages() {
+			if bytes.Contains(m.Data, []byte("<after@")) {
+				return true
+			}
+		}
+		return false
+	})
+	if err := g.healthy(); err != nil {
+		t.Fatalf("still degraded after the disk grew: %v", err)
 	}
 }

@@ -432,8 +432,9 @@ func (g *Gateway) processLoop() {
 	}
 }
 
-// probeLoop retries a failed audit log: mail is refused while it is
-// failed, so no new record would come along to find the disk back.
+// probeLoop retries a failed audit log and a failed spool: mail is
+// refused while either is failed, so no new record or message would come
+// along to find the disk back.
 func (g *Gateway) probeLoop() {
 	defer g.wg.Done()
 	t := time.NewTicker(2 * time.Second)
@@ -446,6 +447,11 @@ func (g *Gateway) probeLoop() {
 			if g.audit.Healthy() != nil {
 				if err := g.audit.Probe(); err == nil {
 					g.log.Info("audit log writable again; taking and delivering mail")
+				}
+			}
+			if g.spool.Healthy() != nil {
+				if err := g.spool.Probe(); err == nil {
+					g.log.Info("spool writable again; taking and delivering mail")
 				}
 			}
 		}
