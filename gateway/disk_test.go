@@ -338,3 +338,117 @@ func TestSpoolDiskFullResumesWhenSpaceReturns(t *testing.T) {
 		t.Fatalf("still degraded after the disk grew: %v", err)
 	}
 }
+
+// A message file found torn or corrupt at start is quarantined, recorded in
+// the audit log and counted; its sender gets a DSN when the envelope still
+// authenticates. A later start reports nothing again.
+func TestQuarantinedAtStartIsAuditedCountedAndBounced(t *testing.T) {
+	sink := startSink(t, "127.0.0.1:0")
+	sink.SetDown(true)
+	env := writeConfig(t, sink.Addr(), "")
+	g := startGateway(t, env)
+	for _, m := range []string{"corrupt", "torn"} {
+		if err := send(env.Listen, "a@clinic.test", []string{"b@partner.test"}, testMessage("a@clinic.test", "b@partner.test", m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 20*time.Second, "two queued messages", func() bool { return g.Relay().Depth() == 2 })
+	g.Stop(t.Context())
+	ids := map[string]string{}
+	for _, r := range auditRecords(t, env) {
+		if r.Type == audit.TypeReceived {
+			ids[strings.TrimSuffix(strings.Trim(r.MessageID, "<>"), "@clinic.test")] = r.MsgID
+		}
+	}
+	msgDir := filepath.Join(env.Dir, "data", "spool", "msg")
+	// Outside damage: a flipped body byte keeps the envelope readable, a
+	// cut file loses its footer and with it the envelope.
+	p := filepath.Join(msgDir, ids["corrupt"])
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[40] ^= 0xff
+	os.WriteFile(p, data, 0o600)
+	p = filepath.Join(msgDir, ids["torn"])
+	st, _ := os.Stat(p)
+	os.Truncate(p, st.Size()/2)
+
+	sink.SetDown(false)
+	g2 := startGateway(t, env)
+	waitFor(t, 20*time.Second, "the DSN for the corrupt message", func() bool {
+		for _, m := range sink.Messages() {
+			if len(m.Recipients) == 1 && m.Recipients[0] == "a@clinic.test" {
+				return true
+			}
+		}
+		return false
+	})
+	var dsn []byte
+	for _, m := range sink.Messages() {
+		if m.Recipients[0] == "a@clinic.test" {
+			if dsn != nil {
+				t.Fatal("more than one DSN: the torn message has no readable envelope to answer")
+			}
+			dsn = m.Data
+		}
+	}
+	for _, want := range []string{"Final-Recipient: rfc822; b@partner.test", "Action: failed", "Status: 5.3.0"} {
+		if !bytes.Contains(dsn, []byte(want)) {
+			t.Errorf("DSN lacks %q:\n%s", want, dsn)
+		}
+	}
+	if bytes.Contains(dsn, []byte("Patient note")) {
+		t.Error("DSN quotes the damaged message's body")
+	}
+	mfs, err := g2.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := -1.0
+	for _, mf := range mfs {
+		if mf.GetName() == "sealgate_spool_quarantined_total" {
+			count = mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	if count != 2 {
+		t.Errorf("sealgate_spool_quarantined_total = %v, want 2", count)
+	}
+	time.Sleep(300 * time.Millisecond)
+	g2.Stop(t.Context())
+
+	readable := map[string]bool{}
+	dsnFor := map[string]bool{}
+	for _, r := range auditRecords(t, env) {
+		switch r.Type {
+		case audit.TypeQuarantined:
+			var q audit.Quarantined
+			json.Unmarshal(r.Data, &q)
+			if _, dup := readable[r.MsgID]; dup {
+				t.Errorf("%s reported twice", r.MsgID)
+			}
+			readable[r.MsgID] = q.EnvelopeReadable
+			if q.File != filepath.Join("quarantine", r.MsgID) {
+				t.Errorf("quarantined record names %q", q.File)
+			}
+		case audit.TypeDSNSent:
+			dsnFor[r.MsgID] = true
+		}
+	}
+	if r, ok := readable[ids["corrupt"]]; !ok || !r || !dsnFor[ids["corrupt"]] {
+		t.Errorf("corrupt message: quarantined record %v (envelope readable %v), dsn_sent %v", ok, r, dsnFor[ids["corrupt"]])
+	}
+	if r, ok := readable[ids["torn"]]; !ok || r || dsnFor[ids["torn"]] {
+		t.Errorf("torn message: quarantined record %v (envelope readable %v), dsn_sent %v", ok, r, dsnFor[ids["torn"]])
+	}
+
+	// A third start has nothing new to report.
+	before := len(auditRecords(t, env))
+	g3 := startGateway(t, env)
+	g3.Stop(t.Context())
+	for _, r := range auditRecords(t, env)[before:] {
+		if r.Type == audit.TypeQuarantined || r.Type == audit.TypeDSNSent {
+			t.Errorf("reported again at the next start: %s", r.Raw)
+		}
+	}
+}

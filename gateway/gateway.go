@@ -166,9 +166,7 @@ func (g *Gateway) Start() (err error) {
 	if err != nil {
 		return fmt.Errorf("gateway: recover spool: %w", err)
 	}
-	for _, q := range quarantined {
-		g.log.Error("torn or corrupt message quarantined on start; it will not be delivered", "msg_id", q, "dir", g.spool.Dir()+"/quarantine")
-	}
+	g.reportQuarantined()
 	var toProcess []string
 	for _, id := range ids {
 		need, err := g.relay.Restore(id)

@@ -236,7 +236,7 @@ func csvDataColumns() []string {
 		"stage", "code", "enhanced", "reason",
 		"policy_hash", "rule", "action", "findings",
 		"destination", "copy", "recipient", "outcome", "attempt", "remote_host", "reply", "tls_version", "tls_cipher", "peer_cert_sha256", "tls_verified", "tls_auth",
-		"dsn_msg_id", "to", "op", "actor", "result", "ok", "error", "config_hash", "file", "bytes",
+		"dsn_msg_id", "to", "op", "actor", "result", "ok", "error", "config_hash", "file", "bytes", "envelope_readable",
 		"head_seq", "head_hash", "key_id", "signature", "every", "interval_seconds",
 	}
 }

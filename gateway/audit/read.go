@@ -79,6 +79,10 @@ func Recipients(r Record) []string {
 		var d DSNSent
 		_ = json.Unmarshal(r.Data, &d)
 		return d.Recipients
+	case TypeQuarantined:
+		var d Quarantined
+		_ = json.Unmarshal(r.Data, &d)
+		return d.Recipients
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ const (
 	TypeQueueOp      = "queue_op"
 	TypeConfigReload = "config_reload"
 	TypeRecovered    = "recovered"
+	TypeQuarantined  = "quarantined"
 	TypeCheckpoint   = "checkpoint"
 )
 
@@ -146,6 +147,18 @@ type Recovered struct {
 	File   string `json:"file"`
 	Bytes  int64  `json:"bytes"`
 	Reason string `json:"reason"`
+}
+
+// Quarantined: at start the spool found a message file torn or corrupt and
+// moved it to File (relative to the spool directory); it is never
+// delivered. From and Recipients come from its envelope when that still
+// authenticates (EnvelopeReadable); the sender then gets a DSN, recorded
+// as dsn_sent.
+type Quarantined struct {
+	File             string   `json:"file"`
+	EnvelopeReadable bool     `json:"envelope_readable"`
+	From             string   `json:"from,omitempty"`
+	Recipients       []string `json:"recipients,omitempty"`
 }
 
 // Checkpoint carries the chain head signed with the Ed25519 key.
