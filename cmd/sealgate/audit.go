@@ -473,6 +473,7 @@ func reportRows(s audit.Summary) []reportRow {
 		{"totals", "records", s.Records},
 		{"totals", "messages received", s.Messages},
 		{"totals", "dsns sent", s.DSNs},
+		{"totals", "messages quarantined (damaged in the spool)", s.ByType[audit.TypeQuarantined]},
 		{"deliveries", "delivered, TLS certificate verified", s.DeliveredVerifiedTLS},
 		{"deliveries", "delivered, TLS not verified", s.DeliveredUnverifiedTLS},
 		{"deliveries", "delivered, no TLS", s.DeliveredPlain},
