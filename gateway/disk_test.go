@@ -452,3 +452,34 @@ func TestQuarantinedAtStartIsAuditedCountedAndBounced(t *testing.T) {
 		}
 	}
 }
+
+// The real binary: a second `sealgate serve` on the directory of a running
+// daemon exits 1 at once with the daemon's pid, and the daemon goes on.
+func TestSecondServeProcessNamesTheRunningDaemonsPID(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real daemon")
+	}
+	sink := startSink(t, "127.0.0.1:0")
+	env := writeConfig(t, sink.Addr(), "")
+	d := startDaemon(t, env)
+	cmd := exec.Command(sealgateBinary(t), "serve", "-c", env.CfgPath)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("second serve: %v, want exit status 1\n%s", err, stderr.String())
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatalf("second serve took %s to fail", time.Since(start))
+	}
+	want := fmt.Sprintf("sealgate: %s is in use by pid %d\n", filepath.Join(env.Dir, "data"), d.cmd.Process.Pid)
+	if !strings.HasSuffix(stderr.String(), want) || strings.Contains(stderr.String(), "sealgate: sealgate:") {
+		t.Fatalf("second serve said:\n%s\nwant it to end with %q", stderr.String(), want)
+	}
+	if err := send(env.Listen, "a@clinic.test", []string{"b@partner.test"}, testMessage("a@clinic.test", "b@partner.test", "still-running")); err != nil {
+		t.Fatalf("the first daemon after the refused second start: %v", err)
+	}
+	waitFor(t, 20*time.Second, "delivery by the first daemon", func() bool { return sink.Count() == 1 })
+}
