@@ -85,10 +85,19 @@ func (g *Gateway) recordRejected(r smtpd.Rejection) {
 	}})
 }
 
+// recordAttemptStart is the relay's BeforeAttempt: the attempt record is
+// durable before the relay connects. It is a real append, not a look at a
+// cached health flag: if it fails, nothing is sent.
+func (g *Gateway) recordAttemptStart(a relay.AttemptStart) error {
+	return g.record(audit.Event{Type: audit.TypeAttempt, MsgID: a.MsgID, MessageID: a.MessageID, Data: audit.Attempt{
+		Recipients: a.Recipients, Destination: a.Destination, Copy: a.Copy, Attempt: a.Attempt,
+	}})
+}
+
 // recordAttempt is the relay's OnAttempt. The delivery already happened;
-// if the record cannot be written the audit log is failing, Healthy says
-// so and the relay pauses before the next attempt.
-func (g *Gateway) recordAttempt(a relay.Attempt) {
+// if the record cannot be written the relay keeps the message queued with
+// the outcome pending and writes it once the log is back.
+func (g *Gateway) recordAttempt(a relay.Attempt) error {
 	auth := a.TLSAuth
 	if auth == "" {
 		auth = "none"
@@ -101,7 +110,7 @@ func (g *Gateway) recordAttempt(a relay.Attempt) {
 		reply = strings.TrimSpace(fmt.Sprintf("%d %s %s", a.Code, a.Enhanced, a.Reply))
 		reply = strings.TrimPrefix(reply, "0 ")
 	}
-	g.record(audit.Event{Type: audit.TypeDelivery, MsgID: a.MsgID, MessageID: a.MessageID, Data: audit.Delivery{
+	return g.record(audit.Event{Type: audit.TypeDelivery, MsgID: a.MsgID, MessageID: a.MessageID, Data: audit.Delivery{
 		Recipient: a.Recipient, Outcome: a.Outcome, Attempt: a.Attempt, RemoteHost: a.RemoteHost, Reply: reply,
 		TLSVersion: a.TLSVersion, TLSCipher: a.TLSCipher, PeerCertSHA256: a.PeerCertSHA256,
 		TLSVerified: a.TLSVerified, TLSAuth: auth, TLSFailure: a.TLSFailure, TLSDowngrade: a.TLSDowngrade,

@@ -80,6 +80,7 @@ type Gateway struct {
 	wg        sync.WaitGroup
 
 	rootCAs *x509.CertPool
+	lock    *DataDirLock // <data_dir>/lock, held from the start of Start to the end of Stop
 }
 
 // New checks cfg and prepares a gateway; Start opens and runs it.
@@ -104,14 +105,22 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 
 // Start opens the spool, recovers every accepted, unfinished message, starts
 // delivery and only then opens the listeners.
-func (g *Gateway) Start() error {
+func (g *Gateway) Start() (err error) {
 	cfg := g.cfg.Load()
+	// Before anything else touches the data directory: a second daemon on
+	// it would repair and rotate the first one's audit segment and spool.
+	if g.lock, err = LockDataDir(cfg.DataDir); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			// Close whatever was opened, then the lock (Stop releases it).
+			g.Stop(context.Background())
+		}
+	}()
 	key, err := config.ReadKeyFile(cfg.Spool.KeyFile)
 	if err != nil {
 		return fmt.Errorf("gateway: spool key: %w", err)
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("gateway: %w", err)
 	}
 	eng, err := loadPolicy(cfg)
 	if err != nil {
@@ -131,7 +140,6 @@ func (g *Gateway) Start() error {
 	}
 	g.spool, err = spool.Open(spool.Options{Dir: cfg.DataDir + "/spool", Key: key, Logger: g.log})
 	if err != nil {
-		g.audit.Close()
 		return err
 	}
 	ropts, err := g.relayOptions(cfg)
@@ -158,9 +166,7 @@ func (g *Gateway) Start() error {
 	if err != nil {
 		return fmt.Errorf("gateway: recover spool: %w", err)
 	}
-	for _, q := range quarantined {
-		g.log.Error("torn or corrupt message quarantined on start; it will not be delivered", "msg_id", q, "dir", g.spool.Dir()+"/quarantine")
-	}
+	g.reportQuarantined()
 	var toProcess []string
 	for _, id := range ids {
 		need, err := g.relay.Restore(id)
@@ -187,20 +193,17 @@ func (g *Gateway) Start() error {
 	}
 
 	if err := g.startAdmin(cfg); err != nil {
-		g.Stop(context.Background())
 		return err
 	}
 	if cfg.Control.Socket != "" {
 		g.ctl, err = control.Listen(cfg.Control.Socket, queueHandler{g}, g.log)
 		if err != nil {
-			g.Stop(context.Background())
 			return err
 		}
 		go g.ctl.Serve()
 	}
 	for _, l := range cfg.Listeners {
 		if err := g.startListener(cfg, l); err != nil {
-			g.Stop(context.Background())
 			return err
 		}
 	}
@@ -240,6 +243,7 @@ func (g *Gateway) relayOptions(cfg *config.Config) (relay.Options, error) {
 		Logger:         g.log,
 		Registerer:     g.reg,
 		RootCAs:        g.rootCAs,
+		BeforeAttempt:  g.recordAttemptStart,
 		OnAttempt:      g.recordAttempt,
 		OnDSN:          g.recordDSN,
 		Healthy:        g.healthy,
@@ -426,8 +430,9 @@ func (g *Gateway) processLoop() {
 	}
 }
 
-// probeLoop retries a failed audit log: mail is refused while it is
-// failed, so no new record would come along to find the disk back.
+// probeLoop retries a failed audit log and a failed spool: mail is
+// refused while either is failed, so no new record or message would come
+// along to find the disk back.
 func (g *Gateway) probeLoop() {
 	defer g.wg.Done()
 	t := time.NewTicker(2 * time.Second)
@@ -440,6 +445,11 @@ func (g *Gateway) probeLoop() {
 			if g.audit.Healthy() != nil {
 				if err := g.audit.Probe(); err == nil {
 					g.log.Info("audit log writable again; taking and delivering mail")
+				}
+			}
+			if g.spool.Healthy() != nil {
+				if err := g.spool.Probe(); err == nil {
+					g.log.Info("spool writable again; taking and delivering mail")
 				}
 			}
 		}
@@ -608,5 +618,10 @@ func (g *Gateway) Stop(ctx context.Context) error {
 		// Close writes a final signed checkpoint.
 		err = errors.Join(err, g.audit.Close())
 	}
+	// Last: everything in the data directory is closed.
+	if uerr := g.lock.Unlock(); uerr != nil {
+		err = errors.Join(err, uerr)
+	}
+	g.lock = nil
 	return err
 }

@@ -8,6 +8,8 @@ type gatewayMetrics struct {
 	methods   *prometheus.CounterVec
 	findings  *prometheus.CounterVec
 	held      prometheus.Counter
+	// quarantined counts spool files quarantined at start (torn or corrupt).
+	quarantined prometheus.Counter
 }
 
 func newGatewayMetrics(reg prometheus.Registerer) *gatewayMetrics {
@@ -24,7 +26,10 @@ func newGatewayMetrics(reg prometheus.Registerer) *gatewayMetrics {
 		held: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sealgate_policy_held_total", Help: "Messages held by policy (quarantine, or no usable encryption method).",
 		}),
+		quarantined: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sealgate_spool_quarantined_total", Help: "Spooled messages found torn or corrupt at start and moved to quarantine/ (never delivered).",
+		}),
 	}
-	reg.MustRegister(m.decisions, m.methods, m.findings, m.held)
+	reg.MustRegister(m.decisions, m.methods, m.findings, m.held, m.quarantined)
 	return m
 }

@@ -235,8 +235,8 @@ func csvDataColumns() []string {
 		"listener", "client_ip", "auth_user", "from", "recipients", "size",
 		"stage", "code", "enhanced", "reason",
 		"policy_hash", "rule", "action", "findings",
-		"recipient", "outcome", "attempt", "remote_host", "reply", "tls_version", "tls_cipher", "peer_cert_sha256", "tls_verified", "tls_auth",
-		"dsn_msg_id", "to", "op", "actor", "result", "ok", "error", "config_hash", "file", "bytes",
+		"destination", "copy", "recipient", "outcome", "attempt", "remote_host", "reply", "tls_version", "tls_cipher", "peer_cert_sha256", "tls_verified", "tls_auth",
+		"dsn_msg_id", "to", "op", "actor", "result", "ok", "error", "config_hash", "file", "bytes", "envelope_readable",
 		"head_seq", "head_hash", "key_id", "signature", "every", "interval_seconds",
 	}
 }
@@ -473,6 +473,7 @@ func reportRows(s audit.Summary) []reportRow {
 		{"totals", "records", s.Records},
 		{"totals", "messages received", s.Messages},
 		{"totals", "dsns sent", s.DSNs},
+		{"totals", "messages quarantined (damaged in the spool)", s.ByType[audit.TypeQuarantined]},
 		{"deliveries", "delivered, TLS certificate verified", s.DeliveredVerifiedTLS},
 		{"deliveries", "delivered, TLS not verified", s.DeliveredUnverifiedTLS},
 		{"deliveries", "delivered, no TLS", s.DeliveredPlain},

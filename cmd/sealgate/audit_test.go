@@ -115,3 +115,48 @@ func TestAuditTailPrintsLastRecords(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// The attempt and quarantined records are shown, filtered by recipient
+// domain, exported with their own columns, counted and verified.
+func TestAuditShowsAttemptAndQuarantinedRecords(t *testing.T) {
+	pub, key, _ := ed25519.GenerateKey(rand.Reader)
+	dir := t.TempDir()
+	l, err := audit.Open(audit.Options{Dir: dir, SigningKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range []audit.Event{
+		{Type: audit.TypeAttempt, MsgID: "m1", Data: audit.Attempt{Recipients: []string{"a@hospital.example"}, Destination: "hospital.example", Copy: "pgp-1", Attempt: 2}},
+		{Type: audit.TypeDelivery, MsgID: "m1", Data: audit.Delivery{Recipient: "a@hospital.example", Outcome: "delivered", Attempt: 2}},
+		{Type: audit.TypeQuarantined, MsgID: "m2", Data: audit.Quarantined{File: "quarantine/m2", EnvelopeReadable: true, From: "dr@clinic.example", Recipients: []string{"b@hospital.example"}}},
+	} {
+		if _, err := l.Append(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Close()
+	out, code := runCLI(t, "audit", "show", "m1", "--dir", dir)
+	if code != 0 || !strings.Contains(out, "attempt") || !strings.Contains(out, "destination=hospital.example") || !strings.Contains(out, "copy=pgp-1") {
+		t.Fatalf("show: exit %d\n%s", code, out)
+	}
+	out, code = runCLI(t, "audit", "export", "--dir", dir, "--since", "24h", "--recipient-domain", "hospital.example", "--format", "csv")
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if code != 0 || err != nil || len(rows) != 4 {
+		t.Fatalf("export: exit %d %v:\n%s", code, err, out)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	if rows[1][col["destination"]] != "hospital.example" || rows[1][col["copy"]] != "pgp-1" || rows[3][col["envelope_readable"]] != "true" {
+		t.Fatalf("export rows %v", rows)
+	}
+	out, code = runCLI(t, "audit", "report", "--dir", dir, "--format", "csv")
+	if code != 0 || !strings.Contains(out, "messages quarantined (damaged in the spool),1") {
+		t.Fatalf("report: exit %d\n%s", code, out)
+	}
+	out, code = runCLI(t, "audit", "verify", "--dir", dir, "--pubkey", hex.EncodeToString(pub))
+	if code != 0 || !strings.HasPrefix(out, "OK: 4 records") {
+		t.Fatalf("verify: exit %d %q", code, out)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sealgate/sealgate/gateway"
 )
 
 // runCLI runs the sealgate command tree in-process.
@@ -131,5 +133,28 @@ func TestCheckAlsoLintsThePolicyFiles(t *testing.T) {
 	out, code := runCLI(t, "check", "-c", filepath.Join(dir, "sealgate.yaml"))
 	if code != 1 || !strings.Contains(out, `unknown detector "ssnn"`) || !strings.Contains(out, "policy.yaml:3") {
 		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// A second `sealgate serve` on a data directory in use fails at once with
+// the holder's pid, before it touches anything.
+func TestServeRefusesADataDirInUse(t *testing.T) {
+	cfgPath := exampleConfig(t)
+	dataDir := filepath.Join(filepath.Dir(cfgPath), "data")
+	cfg, _ := os.ReadFile(cfgPath)
+	cfg = []byte(strings.Replace(string(cfg), "data_dir: /var/lib/sealgate", "data_dir: "+dataDir, 1))
+	os.WriteFile(cfgPath, cfg, 0o600)
+	l, err := gateway.LockDataDir(dataDir) // the running daemon
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	out, code := runCLI(t, "serve", "-c", cfgPath)
+	want := "sealgate: " + dataDir + " is in use by pid " + strconv.Itoa(os.Getpid()) + "\n"
+	if code != 1 || !strings.HasSuffix(out, want) {
+		t.Fatalf("exit %d, output:\n%s\nwant it to end with %q", code, out, want)
+	}
+	if entries, _ := os.ReadDir(dataDir); len(entries) != 1 {
+		t.Fatalf("data dir holds %d entries after the refused start, want only the lock", len(entries))
 	}
 }

@@ -35,12 +35,18 @@ gracefully. Mail in flight stays in the spool and is delivered after a restart.`
 				return exitError{1}
 			}
 			log := newLogger(cfg.Log, cmd.ErrOrStderr())
-			return run(cfg, log, func() (*config.Config, string, error) {
+			err = run(cfg, log, func() (*config.Config, string, error) {
 				c, err := config.Load(path)
 				data, _ := os.ReadFile(path)
 				sum := sha256.Sum256(data)
 				return c, hex.EncodeToString(sum[:]), err
 			}, gateway.Options{Logger: log})
+			if inUse := (*gateway.InUseError)(nil); errors.As(err, &inUse) {
+				// Already "sealgate: <data_dir> is in use by pid N": no second prefix.
+				fmt.Fprintln(cmd.ErrOrStderr(), inUse)
+				return exitError{1}
+			}
+			return err
 		},
 	}
 }

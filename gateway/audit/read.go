@@ -67,12 +67,20 @@ func Recipients(r Record) []string {
 			out = append(out, m.Addr)
 		}
 		return out
+	case TypeAttempt:
+		var d Attempt
+		_ = json.Unmarshal(r.Data, &d)
+		return d.Recipients
 	case TypeDelivery:
 		var d Delivery
 		_ = json.Unmarshal(r.Data, &d)
 		return []string{d.Recipient}
 	case TypeDSNSent:
 		var d DSNSent
+		_ = json.Unmarshal(r.Data, &d)
+		return d.Recipients
+	case TypeQuarantined:
+		var d Quarantined
 		_ = json.Unmarshal(r.Data, &d)
 		return d.Recipients
 	}

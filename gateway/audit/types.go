@@ -10,11 +10,13 @@ const (
 	TypeReceived     = "received"
 	TypeRejected     = "rejected"
 	TypeDecision     = "decision"
+	TypeAttempt      = "attempt"
 	TypeDelivery     = "delivery"
 	TypeDSNSent      = "dsn_sent"
 	TypeQueueOp      = "queue_op"
 	TypeConfigReload = "config_reload"
 	TypeRecovered    = "recovered"
+	TypeQuarantined  = "quarantined"
 	TypeCheckpoint   = "checkpoint"
 )
 
@@ -83,6 +85,19 @@ type RecipientMethod struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// Attempt: a delivery attempt is about to connect, durable before it
+// does. Its outcome follows as one delivery record per recipient; an
+// attempt without them means the outcome is unknown (a crash, or the log
+// failed after the attempt): the message stayed queued and was tried again.
+type Attempt struct {
+	Recipients []string `json:"recipients"`
+	// Destination is the recipient domain (MX delivery) or "smarthost".
+	Destination string `json:"destination"`
+	// Copy names the outbound copy ("" = the original message).
+	Copy    string `json:"copy,omitempty"`
+	Attempt int    `json:"attempt"`
+}
+
 // Delivery: one attempt's outcome for one recipient. Outcome is one of
 // delivered, deferred, bounced, expired; TLSAuth one of none, verified,
 // dane, mta-sts.
@@ -132,6 +147,18 @@ type Recovered struct {
 	File   string `json:"file"`
 	Bytes  int64  `json:"bytes"`
 	Reason string `json:"reason"`
+}
+
+// Quarantined: at start the spool found a message file torn or corrupt and
+// moved it to File (relative to the spool directory); it is never
+// delivered. From and Recipients come from its envelope when that still
+// authenticates (EnvelopeReadable); the sender then gets a DSN, recorded
+// as dsn_sent.
+type Quarantined struct {
+	File             string   `json:"file"`
+	EnvelopeReadable bool     `json:"envelope_readable"`
+	From             string   `json:"from,omitempty"`
+	Recipients       []string `json:"recipients,omitempty"`
 }
 
 // Checkpoint carries the chain head signed with the Ed25519 key.

@@ -21,6 +21,14 @@
 //     owes nothing is not saved: a crash before the removal sends it again.
 //     A crash after the remote's 250 and before a save likewise leaves
 //     those recipients "queued" on disk: they are sent again (duplicate).
+//   - Records: BeforeAttempt (the audit log's attempt record) must succeed
+//     before an attempt connects; if it fails nothing is sent and no
+//     attempt is counted. Each outcome goes to OnAttempt before the state
+//     is saved; if that fails the outcome is kept on the recipient
+//     (Unrecorded, saved) and retried before its next attempt and before
+//     any DSN or removal: a message never leaves the queue with an
+//     outcome unrecorded. A crash after the record and before the save
+//     delivers again, with new records (a duplicate, never a gap).
 //   - Hold/Release: saved. Flush and next-attempt times from Flush are not.
 //   - DSN: written with Store.NewMessage, committed, Submitted, and only
 //     then are the recipients marked "reported" and saved. A crash between

@@ -21,7 +21,7 @@ func TestEveryAttemptOutcomeIsReportedWithTLSEvidence(t *testing.T) {
 	var got []Attempt
 	var dsns []DSNEvent
 	r := startRelay(t, Options{Smarthost: sk.addr, SmarthostTLS: "verify", RootCAs: pool,
-		OnAttempt: func(a Attempt) { mu.Lock(); got = append(got, a); mu.Unlock() },
+		OnAttempt: func(a Attempt) error { mu.Lock(); got = append(got, a); mu.Unlock(); return nil },
 		OnDSN:     func(e DSNEvent) { mu.Lock(); dsns = append(dsns, e); mu.Unlock() },
 	}, st)
 	r.Submit("m1", []Copy{{Recipients: []string{"ok@dst.test", "bad@dst.test"}}})

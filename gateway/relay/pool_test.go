@@ -34,10 +34,11 @@ func TestIdleConnectionClosedByServerIsRedialedWithoutFailure(t *testing.T) {
 	st.put(envelope("m2", "a@src.test", "b@dst.test"), testBody)
 	var mu sync.Mutex
 	var outcomes []Attempt
-	opts := Options{Smarthost: sk.addr, SmarthostTLS: "none", OnAttempt: func(a Attempt) {
+	opts := Options{Smarthost: sk.addr, SmarthostTLS: "none", OnAttempt: func(a Attempt) error {
 		mu.Lock()
 		outcomes = append(outcomes, a)
 		mu.Unlock()
+		return nil
 	}}
 	r := startRelay(t, opts, st)
 	r.Submit("m1", []Copy{{Recipients: []string{"b@dst.test"}}})

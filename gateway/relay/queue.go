@@ -146,35 +146,72 @@ func domainOf(addr string) string {
 }
 
 // runGroup makes one attempt for recipients rcs of one copy to one
-// destination and saves the outcome before anything relies on it.
+// destination and saves the outcome before anything relies on it. The
+// attempt is recorded (BeforeAttempt) before any connection is made, and
+// every outcome (OnAttempt) before the state that lets the message leave
+// the queue: an outcome that cannot be recorded stays pending on the
+// recipient, and the message stays queued until it is.
 func (r *Relay) runGroup(m *msg, k groupKey, rcs []*rcpt) {
 	defer r.jobs.Done()
 	addrs := make([]string, len(rcs))
 	for i, rc := range rcs {
 		addrs[i] = rc.Addr
 	}
-	res := r.deliverGroup(r.jobCtx, m, m.st.Copies[k.copyIdx], k.dest, addrs)
+	c := m.st.Copies[k.copyIdx]
+	if err := r.recordBefore(m, c, k.dest, rcs); err != nil {
+		// Not attempted at all: no connection, no attempt counted. The
+		// audit log is failing; Healthy pauses dispatch until it is back.
+		r.log.Error("relay: attempt not recorded; not connecting", "msg_id", m.st.ID, "err", err)
+		r.mu.Lock()
+		retry := r.now().Add(time.Second) // no spin if Healthy does not say so
+		for _, rc := range rcs {
+			rc.inflight = false
+			if rc.NextAttempt.Before(retry) {
+				rc.NextAttempt = retry
+			}
+		}
+		r.release(m, k)
+		r.mu.Unlock()
+		time.AfterFunc(time.Second, r.kick)
+		return
+	}
+	res := r.deliverGroup(r.jobCtx, m, c, k.dest, addrs)
 
 	m.saveMu.Lock()
 	var attempts []Attempt
 	var delayed []dsn.RecipientReport
+	r.mu.Lock()
+	now := r.now()
+	for _, rc := range rcs {
+		r.apply(m, rc, res[rc.Addr], now)
+		attempts = append(attempts, r.attemptOf(m, rc, res[rc.Addr]))
+		if r.delayDue(m, rc, now) {
+			// Marked (and saved) before it is sent: a crash may lose the
+			// courtesy warning, never send it twice.
+			rc.DelayWarned = true
+			er := envRecipient(m.env, rc.Addr)
+			rr := dsnRecipient(rc.RecipientState, er.ORCPT, dsn.ActionDelayed)
+			if rr.Status == "" || rr.Status[0] != '4' {
+				rr.Status = "4.0.0"
+			}
+			delayed = append(delayed, rr)
+		}
+	}
+	r.mu.Unlock()
+	// The outcome records are durable before the state is saved (a crash
+	// between the two only repeats the delivery, with its own records).
+	recorded := make([]bool, len(attempts))
+	for i, a := range attempts {
+		recorded[i] = r.recordOutcome(a)
+	}
 	err := r.saveLocked(m, func() bool {
-		now := r.now()
 		need := false
-		for _, rc := range rcs {
+		for i, rc := range rcs {
 			rc.inflight = false
-			r.apply(m, rc, res[rc.Addr], now)
-			attempts = append(attempts, r.attemptOf(m, rc, res[rc.Addr]))
-			if r.delayDue(m, rc, now) {
-				// Marked (and saved) before it is sent: a crash may lose the
-				// courtesy warning, never send it twice.
-				rc.DelayWarned = true
-				er := envRecipient(m.env, rc.Addr)
-				rr := dsnRecipient(rc.RecipientState, er.ORCPT, dsn.ActionDelayed)
-				if rr.Status == "" || rr.Status[0] != '4' {
-					rr.Status = "4.0.0"
-				}
-				delayed = append(delayed, rr)
+			if !recorded[i] {
+				a := attempts[i]
+				rc.Unrecorded = &a
+				need = true // the pending record must survive a crash
 			}
 			// A deferral (attempt count, next attempt) and a final status
 			// that owes a DSN must survive a crash. A delivery that owes
@@ -183,14 +220,7 @@ func (r *Relay) runGroup(m *msg, k groupKey, rcs []*rcpt) {
 				need = true
 			}
 		}
-		m.inflight--
-		r.running--
-		if r.perDest[k.dest]--; r.perDest[k.dest] <= 0 {
-			delete(r.perDest, k.dest)
-		}
-		if m.deleted && m.inflight == 0 && !m.settling {
-			delete(r.msgs, m.st.ID)
-		}
+		r.release(m, k)
 		return need
 	})
 	m.saveMu.Unlock()
@@ -199,17 +229,82 @@ func (r *Relay) runGroup(m *msg, k groupKey, rcs []*rcpt) {
 		// still queued on disk and are tried again (duplicate, not loss).
 		r.log.Error("relay: saving delivery outcome failed", "msg_id", m.st.ID, "err", err)
 	}
-	if r.opts.OnAttempt != nil {
-		for _, a := range attempts {
-			r.opts.OnAttempt(a)
-		}
-	}
 	if len(delayed) > 0 && err == nil {
 		if derr := r.sendDSN(m, delayed); derr != nil {
 			r.log.Error("relay: delay warning failed", "msg_id", m.st.ID, "err", derr)
 		}
 	}
 	r.kick()
+}
+
+// release ends a group job's claim on the limits; r.mu held.
+func (r *Relay) release(m *msg, k groupKey) {
+	m.inflight--
+	r.running--
+	if r.perDest[k.dest]--; r.perDest[k.dest] <= 0 {
+		delete(r.perDest, k.dest)
+	}
+	if m.deleted && m.inflight == 0 && !m.settling {
+		delete(r.msgs, m.st.ID)
+	}
+}
+
+// recordBefore writes the records still pending for rcs, then the attempt
+// record, through the hooks; an error means no connection may be made.
+// Each call is a real (durable) append, not a cached health flag.
+func (r *Relay) recordBefore(m *msg, c Copy, dest string, rcs []*rcpt) error {
+	if !r.recordPending(m, rcs) {
+		return errors.New("relay: an earlier outcome is still not recorded")
+	}
+	if r.opts.BeforeAttempt == nil {
+		return nil
+	}
+	r.mu.Lock()
+	st := AttemptStart{MsgID: m.st.ID, MessageID: m.env.MessageID, Copy: c.Name, Destination: dest}
+	for _, rc := range rcs {
+		st.Recipients = append(st.Recipients, rc.Addr)
+		st.Attempt = max(st.Attempt, rc.Attempts+1)
+	}
+	r.mu.Unlock()
+	return r.opts.BeforeAttempt(st)
+}
+
+// recordOutcome hands one outcome to OnAttempt; false means it is not
+// durable and must be retried before the message may leave the queue.
+func (r *Relay) recordOutcome(a Attempt) bool {
+	if r.opts.OnAttempt == nil {
+		return true
+	}
+	if err := r.opts.OnAttempt(a); err != nil {
+		r.log.Error("relay: outcome not recorded; the message stays queued until it is", "msg_id", a.MsgID, "outcome", a.Outcome, "err", err)
+		return false
+	}
+	return true
+}
+
+// recordPending retries the outcome records of rcs that failed before and
+// reports whether none is left. A cleared mark is not saved: after a crash
+// the record is written again (a duplicate record, never a missing one).
+func (r *Relay) recordPending(m *msg, rcs []*rcpt) bool {
+	r.mu.Lock()
+	var todo []*rcpt
+	var atts []Attempt
+	for _, rc := range rcs {
+		if rc.Unrecorded != nil {
+			todo = append(todo, rc)
+			atts = append(atts, *rc.Unrecorded)
+		}
+	}
+	r.mu.Unlock()
+	for i, a := range atts {
+		if !r.recordOutcome(a) {
+			return false
+		}
+		r.mu.Lock()
+		todo[i].Unrecorded = nil
+		r.mu.Unlock()
+	}
+	return true
 }
 
 // delayDue says rc, still queued, owes the sender its one delay warning.
@@ -345,6 +440,10 @@ func (r *Relay) settle(m *msg) {
 // report writes and submits one DSN for the unreported final recipients
 // of m, then marks them reported durably. It reports success.
 func (r *Relay) report(m *msg) bool {
+	// Nothing is reported or removed while an outcome is unrecorded.
+	if !r.recordPending(m, m.st.Recipients) {
+		return false
+	}
 	r.mu.Lock()
 	var todo []*rcpt
 	var reports []dsn.RecipientReport

@@ -87,9 +87,17 @@ type Options struct {
 	// not on loopback (it validates and the path to it is safe).
 	ResolverTrusted bool
 
-	// OnAttempt, if set, is told every recipient's attempt outcome after
-	// it was saved (the gateway writes the audit log's delivery records).
-	OnAttempt func(Attempt)
+	// BeforeAttempt, if set, is called before each attempt connects (the
+	// gateway writes and fsyncs the audit log's attempt record); an error
+	// means the attempt is not made and its recipients stay queued.
+	BeforeAttempt func(AttemptStart) error
+	// OnAttempt, if set, is told every recipient's attempt outcome before
+	// the state that relies on it is saved (the gateway writes the audit
+	// log's delivery records). An error keeps the outcome pending on the
+	// recipient (saved with its state): the message does not leave the
+	// queue, no DSN is sent and no new attempt is made for the recipient
+	// until OnAttempt accepts it.
+	OnAttempt func(Attempt) error
 	// OnDSN, if set, is told about every DSN queued.
 	OnDSN func(DSNEvent)
 	// Healthy, if set, is asked before attempts start; an error pauses
@@ -139,6 +147,16 @@ type Attempt struct {
 	// TLSDowngrade: the domain proved verified TLS before and offered
 	// less now; the attempt was deferred (the gateway audits and alerts).
 	TLSDowngrade bool
+}
+
+// AttemptStart describes a delivery attempt about to connect: one copy
+// to one destination (a recipient domain, or "smarthost").
+type AttemptStart struct {
+	MsgID, MessageID string
+	Recipients       []string
+	Copy             string // Copy.Name; "" = the original body
+	Destination      string
+	Attempt          int // the highest attempt number among Recipients
 }
 
 // DSNEvent says a DSN about MsgID was queued as DSNMsgID.
@@ -227,6 +245,8 @@ type rcpt struct {
 	Reported bool `json:"reported,omitempty"`
 	// DelayWarned: the one delay warning (Options.DelayWarning) was sent.
 	DelayWarned bool `json:"delay_warned,omitempty"`
+	// Unrecorded is the last outcome while OnAttempt has not accepted it.
+	Unrecorded *Attempt `json:"unrecorded,omitempty"`
 
 	inflight bool
 }

@@ -181,7 +181,7 @@ func (w *world) options(o Options) Options {
 	if o.RetryMin == 0 {
 		o.RetryMin = time.Hour
 	}
-	o.OnAttempt = func(a Attempt) { w.mu.Lock(); w.atts = append(w.atts, a); w.mu.Unlock() }
+	o.OnAttempt = func(a Attempt) error { w.mu.Lock(); w.atts = append(w.atts, a); w.mu.Unlock(); return nil }
 	return o
 }
 

@@ -70,13 +70,17 @@
 // Every write, fsync or rename failure is returned wrapping its cause;
 // ENOSPC and EDQUOT match ErrNoSpace. The last such failure is reported by
 // Healthy until a later write succeeds. After a failed Commit nothing of the
-// message remains and smtpd must answer 4xx.
+// message remains and smtpd must answer 4xx. While Healthy reports a
+// failure smtpd refuses mail, so no write comes to clear it: the gateway
+// calls Probe every few seconds, which writes and fsyncs a 64 KiB temp file
+// and clears Healthy when that works.
 //
 // # What it never does
 //
 // Acknowledge before fsync; hold a whole message in memory (bodies and
 // copies stream through one 64 KiB chunk); log body text, Subjects or
 // addresses (logs carry msg_id, counts and error codes); repair or delete a
-// corrupt committed message. Only one process may use a Dir at a time: this
-// is not enforced by a lock.
+// corrupt committed message. Only one process may use a Dir at a time: the
+// spool does not lock it; the gateway holds an flock on <data_dir>/lock
+// before it opens the spool.
 package spool

@@ -136,3 +136,37 @@ func TestFsyncFailureAtAnyStepFailsCommitAndLeavesNothing(t *testing.T) {
 		}
 	}
 }
+
+// Nothing writes to a spool that smtpd refuses to use, so the failure
+// flag is cleared by Probe once the disk has room again.
+func TestProbeClearsHealthOnceTheDiskHasRoom(t *testing.T) {
+	s := newSpool(t)
+	w, err := s.NewMessage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("x"))
+	restore := failWrites(s, syscall.ENOSPC)
+	if err := w.Commit(testEnvelope()); !errors.Is(err, ErrNoSpace) {
+		t.Fatalf("Commit = %v", err)
+	}
+	if err := s.Probe(); !errors.Is(err, ErrNoSpace) {
+		t.Fatalf("Probe on a full disk = %v, want ErrNoSpace", err)
+	}
+	if h := s.Healthy(); !errors.Is(h, ErrNoSpace) {
+		t.Fatalf("Healthy after a failed probe = %v", h)
+	}
+	restore()
+	if err := s.Probe(); err != nil {
+		t.Fatalf("Probe with room again = %v", err)
+	}
+	if h := s.Healthy(); h != nil {
+		t.Fatalf("Healthy after a good probe = %v", h)
+	}
+	if names := dirNames(t, filepath.Join(s.Dir(), "tmp")); len(names) != 0 {
+		t.Fatalf("tmp after probes: %v", names)
+	}
+	if err := s.Probe(); err != nil { // healthy: a no-op
+		t.Fatal(err)
+	}
+}

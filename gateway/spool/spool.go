@@ -169,6 +169,47 @@ func (s *Spool) Healthy() error {
 	return s.health
 }
 
+// probeSize is what Probe writes: one seal chunk, so a disk with only a
+// few blocks free is not reported writable just to fail the next message.
+const probeSize = 64 << 10
+
+// Probe finds out whether a failed spool can write again: smtpd refuses
+// mail while Healthy reports a failure, so no write would come along to
+// clear it. It writes probeSize bytes to a temp file, fsyncs it and
+// deletes it; on success Healthy is nil again. It does nothing while the
+// spool is healthy and returns Healthy's answer.
+func (s *Spool) Probe() error {
+	if s.Healthy() == nil {
+		return nil
+	}
+	err := s.probe()
+	if err != nil {
+		err = s.wrap("probe", "", err)
+		s.mu.Lock()
+		s.health = err // quietly: the failure was logged when it began
+		s.mu.Unlock()
+		return err
+	}
+	s.recordSuccess()
+	return nil
+}
+
+func (s *Spool) probe() error {
+	f, err := s.createTemp("probe." + randSuffix())
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	_, err = fileSink{s, f}.Write(make([]byte, probeSize))
+	if err == nil {
+		err = s.syncFile(f)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 func (s *Spool) recordFailure(err error, id string) {
 	s.mu.Lock()
 	s.health = err
