@@ -111,7 +111,7 @@ var contextWords = []contextWord{
 	{"hgb", ctxVital}, {"h/h", ctxVital}, {"wbc", ctxVital}, {"plt", ctxVital}, {"k+", ctxVital},
 	{"potassium", ctxVital}, {"sodium", ctxVital}, {"creatinine", ctxVital}, {"cr", ctxVital},
 	{"troponin", ctxVital}, {"trop", ctxVital}, {"lactate", ctxVital}, {"psa", ctxVital}, {"tsh", ctxVital},
-	{"weight", ctxVital}, {"wt", ctxVital}, {"bmi", ctxVital}, {"gcs", ctxVital}, {"pain", ctxVital},
+	{"bmi", ctxVital}, {"gcs", ctxVital}, {"pain", ctxVital},
 	{"tested positive", ctxResult}, {"tested negative", ctxResult}, {"tests positive", ctxResult},
 	{"came back positive", ctxResult}, {"positive for", ctxResult}, {"was positive", ctxResult},
 	{"read positive", ctxResult}, {"screened positive", ctxResult},
