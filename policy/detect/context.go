@@ -29,11 +29,12 @@ const (
 	ctxAge      // "year-old", "y/o", "age": an age may be stated near (see ageNear)
 	ctxVital    // "BP", "HR", "A1c": a reading may follow (see vitalValue)
 	ctxResult   // "tested positive": a person's result
+	ctxCare     // "copay", "statement", "date of service": billing for someone's care
 	ctxCustomFirst
 )
 
 // labelKinds are the kinds that can name a value.
-const labelKinds = ^(ctxPatient | ctxClinical | ctxPt | ctxAge | ctxVital | ctxResult)
+const labelKinds = ^(ctxPatient | ctxClinical | ctxPt | ctxAge | ctxVital | ctxResult | ctxCare)
 
 // negKinds are labels that say a number is not about a person. An account label is one
 // unless a patient qualifies it (classify decides).
@@ -88,8 +89,8 @@ var contextWords = []contextWord{
 	{"case", ctxNeg}, {"transaction", ctxNeg}, {"shipment", ctxNeg}, {"package", ctxNeg}, {"item", ctxNeg},
 	// Dates and numbers of an encounter or a claim: a date under "DOS" is not a birth date
 	// even with "DOB" one cell to the left; a claim number is not a member ID.
-	{"dos", ctxNeg}, {"date of service", ctxNeg}, {"service date", ctxNeg}, {"admit date", ctxNeg},
-	{"discharge date", ctxNeg}, {"visit date", ctxNeg}, {"claim #", ctxNeg}, {"claim no", ctxNeg},
+	{"dos", ctxNeg | ctxCare}, {"date of service", ctxNeg | ctxCare}, {"service date", ctxNeg | ctxCare},
+	{"admit date", ctxNeg | ctxCare}, {"discharge date", ctxNeg | ctxCare}, {"visit date", ctxNeg | ctxCare}, {"claim #", ctxNeg}, {"claim no", ctxNeg},
 	{"claim number", ctxNeg}, {"claim id", ctxNeg},
 	{"version", ctxNeg}, {"build", ctxNeg}, {"zip", ctxNeg}, {"booking", ctxNeg}, {"receipt", ctxNeg},
 	{"card", ctxCard}, {"card number", ctxCard}, {"credit card", ctxCard}, {"visa", ctxCard},
@@ -112,6 +113,11 @@ var contextWords = []contextWord{
 	{"potassium", ctxVital}, {"sodium", ctxVital}, {"creatinine", ctxVital}, {"cr", ctxVital},
 	{"troponin", ctxVital}, {"trop", ctxVital}, {"lactate", ctxVital}, {"psa", ctxVital}, {"tsh", ctxVital},
 	{"bmi", ctxVital}, {"gcs", ctxVital}, {"pain", ctxVital},
+	// Billing for care: an account number near these is a patient's (patientAccount).
+	{"copay", ctxCare}, {"co-pay", ctxCare}, {"coinsurance", ctxCare}, {"deductible", ctxCare},
+	{"self-pay", ctxCare}, {"eob", ctxCare}, {"patient responsibility", ctxCare},
+	{"payment plan", ctxCare}, {"collections", ctxCare}, {"refund", ctxCare}, {"credit balance", ctxCare},
+	{"visit", ctxCare}, {"er visit", ctxCare}, {"appointment", ctxCare},
 	{"tested positive", ctxResult}, {"tested negative", ctxResult}, {"tests positive", ctxResult},
 	{"came back positive", ctxResult}, {"positive for", ctxResult}, {"was positive", ctxResult},
 	{"read positive", ctxResult}, {"screened positive", ctxResult},

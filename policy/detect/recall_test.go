@@ -334,3 +334,25 @@ func TestEncounterDatesAreNotBirthDates(t *testing.T) {
 		t.Errorf("Spanish DOB label: %+v", f)
 	}
 }
+
+// TestBillingOfficeAccountsArePatients: a billing office's account number next to a copay,
+// a date of service or a visit is a patient's account; a vendor's is not.
+func TestBillingOfficeAccountsArePatients(t *testing.T) {
+	s := scanner2026(t)
+	for _, text := range []string{
+		"I got a statement for my ER visit on 9/27. Account # 600418827. I owe the copay only.",
+		"Please cut a refund check. Acct 600377104, DOS 10/02/2026 (dermatology biopsy).",
+	} {
+		if f, ok := findingOf(scanOne(t, s, text), TypePatientAccount); !ok || f.Confidence < Medium {
+			t.Errorf("%q: %+v", text, f)
+		}
+	}
+	for _, text := range []string{
+		"Your September client bill summary for account RF22019 is attached; reference statement 2026-09 with your remittance.",
+		"Order confirmation for account 4471093, PO 88120: 2 cases EKG electrodes backordered.",
+	} {
+		if f, ok := findingOf(scanOne(t, s, text), TypePatientAccount); ok {
+			t.Errorf("%q: %+v", text, f)
+		}
+	}
+}

@@ -777,13 +777,18 @@ const patientIdentity = ctxPt | ctxDOB | ctxMRN | ctxSSN | ctxMember | ctxMBI | 
 // patient's account number (a HIPAA identifier) and how sure that is: High when a patient
 // word qualifies the label ("Patient Account #", "pt acct"), Medium when a patient word or
 // identifier is in the same line and sentence ("Pt: Jane Doe  MR# 123456  Acct# 7765123"),
-// else 0: "Account #" on an invoice, or "... daily. Account 0901207342 is past due.", is
-// not PHI.
+// Medium too when billing-for-care words or a clinical term are near; else 0: "Account #"
+// on an invoice, or "... daily. Account 0901207342 is past due.", is not PHI.
 func patientAccount(text []byte, start, end int, ci *ctxIndex) Confidence {
 	if h, ok := ci.labelHit(start, nearWindow); ok && h.kind&ctxAcct != 0 && ci.qualified(text, h, ctxPt) {
 		return High
 	}
 	if ci.sameClause(text, start, end, patientIdentity) {
+		return Medium
+	}
+	// A billing office's account: a copay, a statement, a date of service or a
+	// clinical term near it ("Acct 600377104, DOS 10/02/2026 (dermatology biopsy)").
+	if ci.near(start, end)&ctxCare != 0 {
 		return Medium
 	}
 	return 0
