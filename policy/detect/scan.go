@@ -786,8 +786,9 @@ func patientAccount(text []byte, start, end int, ci *ctxIndex) Confidence {
 	if ci.sameClause(text, start, end, patientIdentity) {
 		return Medium
 	}
-	// A billing office's account: a copay, a statement, a date of service or a
-	// clinical term near it ("Acct 600377104, DOS 10/02/2026 (dermatology biopsy)").
+	// A billing office's account: a copay, a date of service, a visit or a refund near
+	// it ("Acct 600377104, DOS 10/02/2026 (dermatology biopsy)"). Clinical terms alone
+	// are not enough: a supplier's invoice for EKG electrodes has an account too.
 	if ci.near(start, end)&ctxCare != 0 {
 		return Medium
 	}
