@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/internal/smtpaddr"
 )
 
 // Options configure one ingress listener. Zero limits mean the default noted
@@ -211,16 +212,19 @@ func normalizeFingerprint(s string) string {
 	return strings.ToLower(strings.NewReplacer(":", "", " ", "").Replace(strings.TrimSpace(s)))
 }
 
-// senderAllowed applies Options.SenderDomains to a MAIL FROM address.
-func (o *Options) senderAllowed(from string) bool {
+// senderAllowed applies Options.SenderDomains to a parsed MAIL FROM
+// address: its real domain, never a guess from the last "@".
+func (o *Options) senderAllowed(from smtpaddr.Address) bool {
 	if len(o.SenderDomains) == 0 {
 		return true
 	}
-	at := strings.LastIndexByte(from, '@')
-	if at < 0 {
+	if from.IsNull() || from.IsLiteral() {
 		return false
 	}
-	dom := strings.ToLower(strings.TrimSuffix(from[at+1:], "."))
+	dom := strings.ToLower(from.Domain)
+	if a, err := from.ASCIIDomain(); err == nil {
+		dom = strings.ToLower(a)
+	}
 	for _, d := range o.SenderDomains {
 		d = strings.ToLower(d)
 		if strings.HasPrefix(d, ".") {

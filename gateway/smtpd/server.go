@@ -256,7 +256,7 @@ func (s *Server) handle(raw net.Conn) {
 	if cfg.opts.ImplicitTLS {
 		conn = tls.Server(conn, cfg.tls)
 	}
-	tap := newConnTap()
+	tap := newConnTap(cfg.opts.MaxLineLength)
 	srv := smtp.NewServer(&backend{srv: s, cfg: cfg, tap: tap, ip: ip, log: log})
 	srv.Domain = cfg.opts.Hostname
 	srv.TLSConfig = cfg.tls

@@ -19,6 +19,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/internal/smtpaddr"
 )
 
 // backend makes one session per EHLO (and a fresh one after STARTTLS).
@@ -39,6 +40,9 @@ func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 		ip:   b.ip,
 		helo: c.Hostname(),
 		log:  b.log,
+	}
+	if strings.ContainsFunc(s.helo, isControl) {
+		return nil, errControl
 	}
 	s.relayByIP = b.cfg.allowedIP(b.ip)
 	if st, ok := c.TLSConnectionState(); ok {
@@ -190,8 +194,18 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		// RFC 8689 §4.1: REQUIRETLS is only valid on a TLS session.
 		return s.reject("syntax", smtpErr(530, smtp.EnhancedCode{5, 7, 10}, "REQUIRETLS needs TLS"))
 	}
-	if !s.cfg.opts.senderAllowed(from) {
-		return s.reject("sender_domain", smtpErr(550, smtp.EnhancedCode{5, 7, 1}, "Sender domain not allowed through this gateway"), "from_domain", domainPart(from))
+	if strings.ContainsFunc(s.conn.Hostname(), isControl) {
+		// A later EHLO renames the session without asking NewSession.
+		return s.reject("syntax", errControl)
+	}
+	c, ok := s.tap.takeCmd(true, from)
+	addr, e := parsedPath(true, c, ok, opts.UTF8)
+	if e != nil {
+		return s.reject("syntax", e)
+	}
+	from = addr.String()
+	if !s.cfg.opts.senderAllowed(addr) {
+		return s.reject("sender_domain", smtpErr(550, smtp.EnhancedCode{5, 7, 1}, "Sender domain not allowed through this gateway"), "from_domain", addr.Domain)
 	}
 	if h := s.cfg.opts.Healthy; h != nil {
 		if err := h(); err != nil {
@@ -233,15 +247,17 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	}
 	// Forms that route through us to somewhere else are refused for
 	// everyone, authenticated or not: a smarthost never needs them.
-	if s.tap.takeRouted(to) {
+	c, ok := s.tap.takeCmd(false, to)
+	if ok && c.err == nil && c.routed {
 		return s.reject("relay_denied", smtpErr(554, smtp.EnhancedCode{5, 7, 1}, "Source routes are not accepted"), "rcpt", to)
 	}
-	if e := checkAddress(to); e != nil {
-		reason := "relay_denied"
-		if e.Code == 501 {
-			reason = "syntax"
-		}
-		return s.reject(reason, e, "rcpt", to)
+	addr, e := parsedPath(false, c, ok, s.env.SMTPUTF8)
+	if e != nil {
+		return s.reject("syntax", e, "rcpt", to)
+	}
+	to = addr.String()
+	if strings.ContainsAny(addr.Local, "@%!") {
+		return s.reject("relay_denied", smtpErr(554, smtp.EnhancedCode{5, 7, 1}, "Relaying via %, ! or @ in the local part is not accepted"), "rcpt", to)
 	}
 	if !s.relayByIP && s.authUser == "" && s.certID == "" {
 		return s.reject("relay_denied", smtpErr(554, smtp.EnhancedCode{5, 7, 1}, "Relay access denied"), "rcpt", to)
@@ -257,46 +273,37 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	return nil
 }
 
-// checkAddress refuses the relay-hack forms that go-smtp's parser lets
-// through: percent hack, bang paths, quoted local parts hiding @ % !
-// (go-smtp unquotes them), and addresses without a proper domain.
-func checkAddress(addr string) *smtp.SMTPError {
-	at := strings.LastIndexByte(addr, '@')
-	if at <= 0 || at == len(addr)-1 {
-		return smtpErr(501, smtp.EnhancedCode{5, 1, 3}, "Address needs a local part and a domain")
-	}
-	local, domain := addr[:at], addr[at+1:]
-	if strings.ContainsAny(local, "@%!") {
-		return smtpErr(554, smtp.EnhancedCode{5, 7, 1}, "Relaying via %, ! or @ in the local part is not accepted")
-	}
-	if !validDomain(domain) {
-		return smtpErr(501, smtp.EnhancedCode{5, 1, 3}, "Bad destination domain")
-	}
-	return nil
-}
+var errControl = smtpErr(501, smtp.EnhancedCode{5, 5, 2}, "Control characters are not allowed in commands")
 
-func validDomain(d string) bool {
-	if strings.HasPrefix(d, "[") && strings.HasSuffix(d, "]") {
-		lit := d[1 : len(d)-1]
-		if v6, ok := strings.CutPrefix(lit, "IPv6:"); ok {
-			a, err := netip.ParseAddr(v6)
-			return err == nil && a.Is6()
-		}
-		a, err := netip.ParseAddr(lit)
-		return err == nil && a.Is4()
+// parsedPath checks the MAIL (mail=true) or RCPT path the client sent, as
+// smtpaddr parsed it from the raw line the tap kept (c, found by go-smtp's
+// own reading; ok false if none). utf8 is whether the transaction has the
+// SMTPUTF8 parameter.
+func parsedPath(mail bool, c tapCmd, ok bool, utf8 bool) (smtpaddr.Address, *smtp.SMTPError) {
+	// RFC 3463: 5.1.7 bad sender address syntax, 5.1.3 bad destination.
+	syntax := smtp.EnhancedCode{5, 1, 3}
+	if mail {
+		syntax = smtp.EnhancedCode{5, 1, 7}
 	}
-	if len(d) > 255 || strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".") || strings.Contains(d, "..") {
-		return false
+	if !ok {
+		// No raw line to check (never expected): refuse rather than trust
+		// go-smtp's unquoted reading.
+		return smtpaddr.Address{}, smtpErr(501, syntax, "Address could not be parsed")
 	}
-	for i := 0; i < len(d); i++ {
-		c := d[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '.', c >= 0x80:
-		default:
-			return false
-		}
+	switch {
+	case errors.Is(c.err, smtpaddr.ErrControl):
+		return smtpaddr.Address{}, errControl
+	case errors.Is(c.err, smtpaddr.ErrUTF8):
+		return smtpaddr.Address{}, smtpErr(553, syntax, "Address is not valid UTF-8")
+	case c.err != nil:
+		return smtpaddr.Address{}, smtpErr(501, syntax, "Address syntax error (RFC 5321 §4.1.2)")
+	case c.addr.IsNull() && !mail:
+		return smtpaddr.Address{}, smtpErr(501, syntax, "Address needs a local part and a domain")
+	case c.addr.NeedsSMTPUTF8() && !utf8:
+		// RFC 6531 §3.4.
+		return smtpaddr.Address{}, smtpErr(553, smtp.EnhancedCode{5, 6, 7}, "Non-ASCII address needs the SMTPUTF8 parameter")
 	}
-	return true
+	return c.addr, nil
 }
 
 func (s *session) Reset() {
@@ -330,6 +337,9 @@ func (s *session) Data(r io.Reader) error {
 	if env == nil || len(env.Recipients) == 0 {
 		return smtpErr(503, smtp.EnhancedCode{5, 5, 1}, "No valid recipients")
 	}
+	// Every MAIL and RCPT line before DATA has been answered; what the tap
+	// sees from here on is message data.
+	s.tap.forgetCmds()
 	_, isBDAT := r.(*io.PipeReader)
 	if !isBDAT {
 		// go-smtp only sets a deadline per command line; bound the whole
@@ -494,11 +504,4 @@ func sanitizeHelo(h string) string {
 		}
 		return '_'
 	}, h)
-}
-
-func domainPart(addr string) string {
-	if at := strings.LastIndexByte(addr, '@'); at >= 0 {
-		return addr[at+1:]
-	}
-	return ""
 }

@@ -1,0 +1,123 @@
+package smtpd
+
+import (
+	"testing"
+)
+
+// Control characters never reach the envelope: go-smtp would pass
+// "a\x00b@x" on, and the next hop would cut it at the NUL.
+func TestControlCharactersInCommandsAre501(t *testing.T) {
+	store := &fakeStore{}
+	_, addr := startServer(t, baseOptions(t), store)
+	c := dial(t, addr)
+	c.cmd("EHLO client.example").expect(250)
+	for _, line := range []string{
+		"MAIL FROM:<a\x00b@example.org>",
+		"MAIL FROM:<a@exa\x00mple.org>",
+		"MAIL FROM:<a\x01b@example.org>",
+		"MAIL FROM:<a\x7fb@example.org>",
+		"MAIL FROM:<a@example.org> AUTH=a\x00b@example.org",
+	} {
+		c.cmd(line).expectCode(501, "5.5.2")
+	}
+	c.cmd("MAIL FROM:<a@example.org>").expect(250)
+	for _, line := range []string{
+		"RCPT TO:<b\x00c@example.net>",
+		"RCPT TO:<b@example.net\x00.evil>",
+		"RCPT TO:<b\x1b@example.net>",
+	} {
+		c.cmd(line).expectCode(501, "5.5.2")
+	}
+	c.cmd("RCPT TO:<b@example.net>").expect(250)
+
+	d := dial(t, addr)
+	d.cmd("EHLO cli\x00ent.example").expectCode(501, "5.5.2")
+	d.cmd("EHLO client.example").expect(250)
+	// A later EHLO with a control character resets the session; no
+	// transaction may start under that name.
+	d.cmd("EHLO cli\x01ent.example")
+	d.reply()
+	d.cmd("MAIL FROM:<a@example.org>").expectCode(501, "5.5.2")
+	if n := len(store.messages()); n != 0 {
+		t.Fatalf("committed %d", n)
+	}
+}
+
+// RFC 6531 §3.4: a non-ASCII address needs the SMTPUTF8 parameter; bytes
+// that are not UTF-8 are refused either way.
+func TestUTF8AddressesNeedSMTPUTF8AndValidUTF8(t *testing.T) {
+	store := &fakeStore{}
+	_, addr := startServer(t, baseOptions(t), store)
+	c := dial(t, addr)
+	c.cmd("EHLO client.example").expect(250)
+	c.cmd("MAIL FROM:<j\xc3\xbcrgen@example.org>").expectCode(553, "5.6.7")
+	c.cmd("MAIL FROM:<a@b\xc3\xbccher.example>").expectCode(553, "5.6.7")
+	c.cmd("MAIL FROM:<j\xffrgen@example.org> SMTPUTF8").expectCode(553, "5.1.7")
+	c.cmd("MAIL FROM:<a@b\xc3.example> SMTPUTF8").expectCode(553, "5.1.7")
+	c.cmd("MAIL FROM:<a@example.org>").expect(250)
+	c.cmd("RCPT TO:<j\xc3\xbcrgen@example.net>").expectCode(553, "5.6.7")
+	c.cmd("RCPT TO:<a@b\xc3\xbccher.example>").expectCode(553, "5.6.7")
+	c.cmd("RSET").expect(250)
+	c.cmd("MAIL FROM:<j\xc3\xbcrgen@example.org> SMTPUTF8").expect(250)
+	c.cmd("RCPT TO:<a@b\xc3.example>").expectCode(553, "5.1.3")
+	c.cmd("RCPT TO:<j\xffrgen@example.net>").expectCode(553, "5.1.3")
+	c.cmd("RCPT TO:<r\xc3\xa9my@b\xc3\xbccher.example>").expect(250)
+	c.cmd("DATA").expect(354)
+	c.send(testMessage + ".\r\n").expect(250)
+	msgs := store.messages()
+	if len(msgs) != 1 {
+		t.Fatalf("committed %d", len(msgs))
+	}
+	env := msgs[0].env
+	if env.From != "jürgen@example.org" || len(env.Recipients) != 1 || env.Recipients[0].Addr != "rémy@bücher.example" || !env.SMTPUTF8 {
+		t.Fatalf("envelope = %+v", env)
+	}
+}
+
+// The sender_domains check reads the real domain, and a quoted local part
+// stays quoted in the envelope: "ceo@bank.example"@clinic.example must
+// never leave as ceo@bank.example@clinic.example.
+func TestSenderDomainsCannotBeBypassedByQuotedOrDoubleAt(t *testing.T) {
+	opts := baseOptions(t)
+	opts.SenderDomains = []string{"clinic.example"}
+	store := &fakeStore{}
+	_, addr := startServer(t, opts, store)
+	c := dial(t, addr)
+	c.cmd("EHLO client.test").expect(250)
+	c.cmd("MAIL FROM:<ceo@bank.example@clinic.example>").expectCode(501, "5.1.7")
+	c.cmd("MAIL FROM:<ceo@clinic.example@bank.example>").expectCode(501, "5.1.7")
+	c.cmd("MAIL FROM:<ceo@@clinic.example>").expectCode(501, "5.1.7")
+	c.cmd(`MAIL FROM:<"ceo@clinic.example"@bank.example>`).expectCode(550, "5.7.1")
+	c.cmd(`MAIL FROM:<ceo@"clinic.example">`).expectCode(501, "5.1.7")
+	c.cmd(`MAIL FROM:<"ceo@bank.example"@clinic.example>`).expect(250)
+	c.cmd("RCPT TO:<b@example.net>").expect(250)
+	c.cmd("DATA").expect(354)
+	c.send(testMessage + ".\r\n").expect(250)
+	msgs := store.messages()
+	if len(msgs) != 1 {
+		t.Fatalf("committed %d", len(msgs))
+	}
+	if got, want := msgs[0].env.From, `"ceo@bank.example"@clinic.example`; got != want {
+		t.Fatalf("envelope From = %q, want %q", got, want)
+	}
+}
+
+// Pipelined refusals must not leave a parsed line behind that a later
+// command of the same go-smtp form would pick up.
+func TestPipelinedAddressesMatchTheirOwnLines(t *testing.T) {
+	store := &fakeStore{}
+	_, addr := startServer(t, baseOptions(t), store)
+	c := dial(t, addr)
+	c.cmd("EHLO client.example").expect(250)
+	c.send("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nRCPT TO:<c\x00d@example.net>\r\nRCPT TO:<e@example.net>\r\nDATA\r\n")
+	c.expect(250)
+	c.expect(250)
+	c.expectCode(501, "5.5.2")
+	c.expect(250)
+	c.expect(354)
+	c.send(testMessage + ".\r\n").expect(250)
+	env := store.messages()[0].env
+	if len(env.Recipients) != 2 || env.Recipients[0].Addr != "b@example.net" || env.Recipients[1].Addr != "e@example.net" {
+		t.Fatalf("recipients = %+v", env.Recipients)
+	}
+}
