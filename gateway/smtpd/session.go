@@ -385,6 +385,12 @@ func (s *session) Data(r io.Reader) error {
 				io.Copy(io.Discard, r)
 				return fail("size", se)
 			}
+			if errors.Is(rerr, smtp.ErrTooLongLine) {
+				// Permanent (docs/config.md), or the upstream retries the
+				// same message forever; the stream is lost mid-line.
+				s.closeAfter = true
+				return fail("line_length", smtpErr(500, smtp.EnhancedCode{5, 4, 0}, "Line too long, closing connection"))
+			}
 			var ne net.Error
 			if errors.As(rerr, &ne) && ne.Timeout() {
 				// The stream is mid-message: nothing sane can follow.
