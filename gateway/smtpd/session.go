@@ -24,22 +24,29 @@ import (
 
 // backend makes one session per EHLO (and a fresh one after STARTTLS).
 type backend struct {
-	srv *Server
-	cfg *config
-	tap *connTap
-	ip  netip.Addr
-	log *slog.Logger
+	srv   *Server
+	cfg   *config
+	tap   *connTap
+	guard *guardConn
+	ip    netip.Addr
+	log   *slog.Logger
 }
 
 func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	b.guard.setSMTPConn(c)
+	if why, reply, ok := b.guard.expired(); ok {
+		b.guard.drop(c.Conn(), why, reply)
+		return nil, errDroppedReply
+	}
 	s := &session{
-		srv:  b.srv,
-		cfg:  b.cfg,
-		tap:  b.tap,
-		conn: c,
-		ip:   b.ip,
-		helo: c.Hostname(),
-		log:  b.log,
+		srv:   b.srv,
+		cfg:   b.cfg,
+		tap:   b.tap,
+		guard: b.guard,
+		conn:  c,
+		ip:    b.ip,
+		helo:  c.Hostname(),
+		log:   b.log,
 	}
 	if strings.ContainsFunc(s.helo, isControl) {
 		return nil, errControl
@@ -100,6 +107,7 @@ type session struct {
 	srv       *Server
 	cfg       *config
 	tap       *connTap
+	guard     *guardConn
 	conn      *smtp.Conn
 	ip        netip.Addr
 	helo      string
@@ -157,6 +165,9 @@ func (s *session) AuthMechanisms() []string {
 }
 
 func (s *session) Auth(mech string) (sasl.Server, error) {
+	if e := s.stopped(); e != nil {
+		return nil, e
+	}
 	if s.srv.limiter.limited(s.ip.String(), s.cfg.opts.AuthFailLimit) {
 		return nil, s.reject("ratelimit", smtpErr(454, smtp.EnhancedCode{4, 7, 0}, "Too many failed authentications, try again later"))
 	}
@@ -175,6 +186,10 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 }
 
 func (s *session) checkPassword(username, password string) error {
+	if e := s.stopped(); e != nil {
+		// A timed-out fragment of a SASL response is never checked.
+		return e
+	}
 	h, ok := s.cfg.users[username]
 	if !ok || !h.verify(password) {
 		return s.authFailed(username)
@@ -190,6 +205,12 @@ func (s *session) authFailed(username string) error {
 }
 
 func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+	if e := s.stopped(); e != nil {
+		return e
+	}
+	if s.cfg.opts.RequireTLS && s.tls == nil {
+		return s.reject("tls_required", smtpErr(530, smtp.EnhancedCode{5, 7, 0}, "Must issue a STARTTLS command first"))
+	}
 	if opts.RequireTLS && s.tls == nil {
 		// RFC 8689 §4.1: REQUIRETLS is only valid on a TLS session.
 		return s.reject("syntax", smtpErr(530, smtp.EnhancedCode{5, 7, 10}, "REQUIRETLS needs TLS"))
@@ -238,6 +259,9 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 }
 
 func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	if e := s.stopped(); e != nil {
+		return e
+	}
 	if s.env == nil {
 		return smtpErr(503, smtp.EnhancedCode{5, 5, 1}, "MAIL first")
 	}
@@ -271,6 +295,21 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	}
 	s.env.Recipients = append(s.env.Recipients, r)
 	return nil
+}
+
+// errDroppedReply is returned by a hook after guardConn.drop answered and
+// closed; go-smtp's attempt to write it fails on the closed connection.
+var errDroppedReply = smtpErr(421, smtp.EnhancedCode{4, 4, 2}, "Closing")
+
+// stopped answers 421 and closes when the command must not run: it may be
+// an unterminated fragment left by a read timeout, or the session is over.
+func (s *session) stopped() *smtp.SMTPError {
+	why, reply, ok := s.guard.expired()
+	if !ok {
+		return nil
+	}
+	s.guard.drop(s.conn.Conn(), why, reply)
+	return errDroppedReply
 }
 
 var errControl = smtpErr(501, smtp.EnhancedCode{5, 5, 2}, "Control characters are not allowed in commands")
@@ -308,6 +347,9 @@ func parsedPath(mail bool, c tapCmd, ok bool, utf8 bool) (smtpaddr.Address, *smt
 
 func (s *session) Reset() {
 	s.env = nil
+	// RSET and a later EHLO land here; a timed-out fragment of either
+	// must not be answered.
+	s.stopped()
 	if s.closeAfter {
 		// go-smtp calls Reset after writing the DATA/BDAT reply.
 		s.conn.Conn().Close()
@@ -342,9 +384,19 @@ func (s *session) Data(r io.Reader) error {
 	s.tap.forgetCmds()
 	_, isBDAT := r.(*io.PipeReader)
 	if !isBDAT {
+		if e := s.stopped(); e != nil {
+			// "DATA" was a timed-out fragment (go-smtp already sent 354).
+			return e
+		}
 		// go-smtp only sets a deadline per command line; bound the whole
 		// transfer. BDAT chunks are bounded by the command timeout each.
-		s.conn.Conn().SetReadDeadline(start.Add(s.cfg.opts.DataTimeout))
+		s.guard.setDataDeadline(start.Add(s.cfg.opts.DataTimeout), true)
+		defer func() { s.guard.setDataDeadline(time.Now().Add(s.cfg.opts.CommandTimeout), false) }()
+	} else if why, _, ok := s.guard.expired(); ok {
+		// Data runs beside go-smtp's reader for BDAT: no writing here; the
+		// guard answers at the next command.
+		io.Copy(io.Discard, r)
+		return s.reject(why, smtpErr(421, smtp.EnhancedCode{4, 4, 2}, "Closing"))
 	}
 
 	w, err := s.srv.store.NewMessage()
@@ -404,9 +456,6 @@ func (s *session) Data(r io.Reader) error {
 		}
 	}
 	sc.finish()
-	if !isBDAT {
-		s.conn.Conn().SetReadDeadline(time.Now().Add(s.cfg.opts.CommandTimeout))
-	}
 
 	if sc.bare || s.tap.sawDotCR() {
 		s.closeAfter = true
