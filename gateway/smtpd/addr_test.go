@@ -121,3 +121,33 @@ func TestPipelinedAddressesMatchTheirOwnLines(t *testing.T) {
 		t.Fatalf("recipients = %+v", env.Recipients)
 	}
 }
+
+// The SMTPUTF8 parameter on mail that does not need it (Go's net/smtp
+// sends it whenever offered) must not make the next hop require SMTPUTF8.
+func TestSMTPUTF8IsKeptOnlyWhenTheMessageNeedsIt(t *testing.T) {
+	for _, tc := range []struct {
+		name, from, rcpt, data string
+		want                   bool
+	}{
+		{"ASCII", "a@example.org", "b@example.net", testMessage, false},
+		{"IDN domain only", "a@b\xc3\xbccher.example", "b@example.net", testMessage, false},
+		{"UTF-8 local part", "j\xc3\xbcrgen@example.org", "b@example.net", testMessage, true},
+		{"UTF-8 recipient", "a@example.org", "r\xc3\xa9my@example.net", testMessage, true},
+		{"UTF-8 header", "a@example.org", "b@example.net", "Subject: Gr\xc3\xbc\xc3\x9fe\r\n\r\nhi\r\n", true},
+		{"8-bit body only", "a@example.org", "b@example.net", "Subject: x\r\n\r\nGr\xc3\xbc\xc3\x9fe\r\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := &fakeStore{}
+			_, addr := startServer(t, baseOptions(t), store)
+			c := dial(t, addr)
+			c.cmd("EHLO client.example").expect(250)
+			c.cmd("MAIL FROM:<" + tc.from + "> SMTPUTF8").expect(250)
+			c.cmd("RCPT TO:<" + tc.rcpt + ">").expect(250)
+			c.cmd("DATA").expect(354)
+			c.send(tc.data + ".\r\n").expect(250)
+			if got := store.messages()[0].env.SMTPUTF8; got != tc.want {
+				t.Fatalf("Envelope.SMTPUTF8 = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -118,6 +118,7 @@ type session struct {
 	relayByIP bool
 
 	env        *spool.Envelope // current transaction, nil before MAIL
+	utf8Local  bool            // an address of env has a non-ASCII local part
 	closeAfter bool            // close the connection once the reply is out
 }
 
@@ -225,6 +226,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		return s.reject("syntax", e)
 	}
 	from = addr.String()
+	s.utf8Local = !addr.LocalASCII()
 	if !s.cfg.opts.senderAllowed(addr) {
 		return s.reject("sender_domain", smtpErr(550, smtp.EnhancedCode{5, 7, 1}, "Sender domain not allowed through this gateway"), "from_domain", addr.Domain)
 	}
@@ -280,6 +282,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		return s.reject("syntax", e, "rcpt", to)
 	}
 	to = addr.String()
+	rcptUTF8 := !addr.LocalASCII()
 	if strings.ContainsAny(addr.Local, "@%!") {
 		return s.reject("relay_denied", smtpErr(554, smtp.EnhancedCode{5, 7, 1}, "Relaying via %, ! or @ in the local part is not accepted"), "rcpt", to)
 	}
@@ -294,6 +297,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		r.ORCPT = string(opts.OriginalRecipientType) + ";" + opts.OriginalRecipient
 	}
 	s.env.Recipients = append(s.env.Recipients, r)
+	s.utf8Local = s.utf8Local || rcptUTF8
 	return nil
 }
 
@@ -471,6 +475,11 @@ func (s *session) Data(r io.Reader) error {
 	env.MessageID = sc.messageID()
 	env.TLSRequiredNo = sc.tlsRequiredNo
 	env.Body8Bit = env.Body8Bit || sc.eightBit
+	// Like Postfix's smtputf8_autodetect_classes: the next hop must offer
+	// SMTPUTF8 only if the message really needs it (a UTF-8 local part or
+	// UTF-8 header fields), not because the client offered the parameter
+	// on ASCII mail. A non-ASCII domain alone travels as A-labels.
+	env.SMTPUTF8 = env.SMTPUTF8 && (s.utf8Local || sc.headerEightBit)
 	env.Size = cw.n
 	env.ID = id
 	if bc := s.cfg.opts.BeforeCommit; bc != nil {
