@@ -151,3 +151,19 @@ func TestSMTPUTF8IsKeptOnlyWhenTheMessageNeedsIt(t *testing.T) {
 		})
 	}
 }
+
+// Configured and sent domains compare as A-labels, whichever form each uses.
+func TestSenderDomainsMatchIDNInEitherForm(t *testing.T) {
+	opts := baseOptions(t)
+	opts.SenderDomains = []string{"b\u00fccher.example", "xn--mller-kva.example"}
+	_, addr := startServer(t, opts, &fakeStore{})
+	c := dial(t, addr)
+	c.cmd("EHLO client.test").expect(250)
+	c.cmd("MAIL FROM:<a@xn--bcher-kva.example>").expect(250)
+	c.cmd("RSET").expect(250)
+	c.cmd("MAIL FROM:<a@B\u00fccher.example> SMTPUTF8").expect(250)
+	c.cmd("RSET").expect(250)
+	c.cmd("MAIL FROM:<a@m\u00fcller.example> SMTPUTF8").expect(250)
+	c.cmd("RSET").expect(250)
+	c.cmd("MAIL FROM:<a@muller.example>").expectCode(550, "5.7.1")
+}

@@ -240,6 +240,9 @@ func (o *Options) senderAllowed(from smtpaddr.Address) bool {
 		dom = strings.ToLower(a)
 	}
 	for _, d := range o.SenderDomains {
+		if a, err := smtpaddr.DomainToASCII(d); err == nil {
+			d = a // compare A-labels with A-labels
+		}
 		d = strings.ToLower(d)
 		if strings.HasPrefix(d, ".") {
 			if strings.HasSuffix(dom, d) {

@@ -360,7 +360,13 @@ func (s *session) Reset() {
 	}
 }
 
-func (s *session) Logout() error { return nil }
+// Logout: go-smtp calls it after a STARTTLS handshake (and at the end).
+// Lines the tap saw after STARTTLS in plain text were injected, and go-smtp
+// discarded them (CVE-2011-0411); the tap forgets them too.
+func (s *session) Logout() error {
+	s.tap.restart()
+	return nil
+}
 
 // storeErr maps a store failure to a temporary reply. It must be an
 // unwrapped *smtp.SMTPError: go-smtp turns anything else into a 554.

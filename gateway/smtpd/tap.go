@@ -170,6 +170,17 @@ func (t *connTap) forgetCmds() {
 	t.cmds = nil
 }
 
+// restart: the stream starts over (inside TLS after STARTTLS). Queued lines
+// and a partial line seen before are dropped; the dot-CR finding stays.
+func (t *connTap) restart() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.cmds = nil
+	t.line = t.line[:0]
+	t.overlong = false
+	t.state = 1
+}
+
 // goSMTPPath is go-smtp's parser.parsePath/parseReversePath (parse.go):
 // the string its Mail or Rcpt call receives for arg.
 func goSMTPPath(arg string) string {

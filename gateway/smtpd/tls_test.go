@@ -113,3 +113,26 @@ func TestRequireTLSListenerRefusesPlainMail(t *testing.T) {
 		t.Fatal("RequireTLS without a TLSConfig accepted")
 	}
 }
+
+// Plain-text lines injected after STARTTLS are discarded by go-smtp; the
+// tap saw them too and must forget them, or a later MAIL of the same go-smtp
+// reading would be checked as the injected line.
+func TestSTARTTLSInjectedAddressLineIsForgotten(t *testing.T) {
+	pki := newPKI(t)
+	opts := baseOptions(t)
+	opts.TLSConfig = pki.serverTLS()
+	store := &fakeStore{}
+	_, addr := startServer(t, opts, store)
+	c := dial(t, addr)
+	c.cmd("EHLO client.example").expect(250)
+	c.send("STARTTLS\r\nMAIL FROM:<\"x@evil.example\"@example.org>\r\n")
+	c.expect(220)
+	tc := tls.Client(c.conn, pki.clientTLS())
+	if err := tc.Handshake(); err != nil {
+		t.Fatalf("TLS handshake: %v", err)
+	}
+	c.conn = tc
+	c.r = bufio.NewReader(tc)
+	c.cmd("EHLO client.example").expect(250)
+	c.cmd("MAIL FROM:<x@evil.example@example.org>").expectCode(501, "5.1.7")
+}

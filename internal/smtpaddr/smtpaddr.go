@@ -73,14 +73,23 @@ func (a Address) LocalASCII() bool { return isASCII(a.Local) }
 // ASCIIDomain is the domain with U-labels converted to A-labels (IDNA 2008,
 // UTS #46 lookup profile). Literals and ASCII domains come back unchanged.
 func (a Address) ASCIIDomain() (string, error) {
-	if a.IsLiteral() || isASCII(a.Domain) {
+	if a.IsLiteral() {
 		return a.Domain, nil
 	}
-	d, err := idna.Lookup.ToASCII(a.Domain)
+	return DomainToASCII(a.Domain)
+}
+
+// DomainToASCII converts a domain's U-labels to A-labels (IDNA 2008, UTS #46
+// lookup profile, which also lower-cases); an ASCII domain is unchanged.
+func DomainToASCII(d string) (string, error) {
+	if isASCII(d) {
+		return d, nil
+	}
+	a, err := idna.Lookup.ToASCII(d)
 	if err != nil {
 		return "", fmt.Errorf("%w: domain %s", ErrSyntax, err)
 	}
-	return d, nil
+	return a, nil
 }
 
 // Parse parses a bare mailbox, local@domain, with nothing around it.
