@@ -54,6 +54,7 @@ func TestUTF8AddressesNeedSMTPUTF8AndValidUTF8(t *testing.T) {
 	c.cmd("MAIL FROM:<a@b\xc3\xbccher.example>").expectCode(553, "5.6.7")
 	c.cmd("MAIL FROM:<j\xffrgen@example.org> SMTPUTF8").expectCode(553, "5.1.7")
 	c.cmd("MAIL FROM:<a@b\xc3.example> SMTPUTF8").expectCode(553, "5.1.7")
+	c.cmd("MAIL FROM:<a@example.org> SMTPUTF8 AUTH=j\xffrgen@example.org").expectCode(501, "5.5.4")
 	c.cmd("MAIL FROM:<a@example.org>").expect(250)
 	c.cmd("RCPT TO:<j\xc3\xbcrgen@example.net>").expectCode(553, "5.6.7")
 	c.cmd("RCPT TO:<a@b\xc3\xbccher.example>").expectCode(553, "5.6.7")
@@ -166,4 +167,15 @@ func TestSenderDomainsMatchIDNInEitherForm(t *testing.T) {
 	c.cmd("MAIL FROM:<a@m\u00fcller.example> SMTPUTF8").expect(250)
 	c.cmd("RSET").expect(250)
 	c.cmd("MAIL FROM:<a@muller.example>").expectCode(550, "5.7.1")
+}
+
+func TestControlCharacterInAUTHMechanismIs501(t *testing.T) {
+	pki := newPKI(t)
+	_, addr := startServer(t, tlsOptions(t, pki), &fakeStore{})
+	c := dial(t, addr)
+	c.cmd("EHLO client.example").expect(250)
+	c.startTLS(pki.clientTLS())
+	c.cmd("EHLO client.example").expect(250)
+	c.cmd("AUTH PL\x00AIN").expectCode(501, "5.5.2")
+	c.cmd("AUTH PLAIN "+plainIR("argon", "s3cret")).expectCode(235, "2.0.0")
 }

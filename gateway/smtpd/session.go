@@ -169,6 +169,9 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 	if e := s.stopped(); e != nil {
 		return nil, e
 	}
+	if strings.ContainsFunc(mech, isControl) {
+		return nil, s.reject("syntax", errControl)
+	}
 	if s.srv.limiter.limited(s.ip.String(), s.cfg.opts.AuthFailLimit) {
 		return nil, s.reject("ratelimit", smtpErr(454, smtp.EnhancedCode{4, 7, 0}, "Too many failed authentications, try again later"))
 	}
@@ -336,6 +339,8 @@ func parsedPath(mail bool, c tapCmd, ok bool, utf8 bool) (smtpaddr.Address, *smt
 	switch {
 	case errors.Is(c.err, smtpaddr.ErrControl):
 		return smtpaddr.Address{}, errControl
+	case errors.Is(c.err, errParamUTF8):
+		return smtpaddr.Address{}, smtpErr(501, smtp.EnhancedCode{5, 5, 4}, "Parameters are not valid UTF-8")
 	case errors.Is(c.err, smtpaddr.ErrUTF8):
 		return smtpaddr.Address{}, smtpErr(553, syntax, "Address is not valid UTF-8")
 	case c.err != nil:

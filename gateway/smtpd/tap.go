@@ -1,8 +1,10 @@
 package smtpd
 
 import (
+	"errors"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/sealgate/sealgate/internal/smtpaddr"
 )
@@ -109,16 +111,25 @@ func (t *connTap) endLine() {
 	case strings.ContainsFunc(l, isControl):
 		// Checked on the raw line: go-smtp trims \v and \f silently.
 		e.err = smtpaddr.ErrControl
-	case e.mail:
-		e.addr, e.routed, _, e.err = smtpaddr.ParseReversePath(arg)
 	default:
-		e.addr, e.routed, _, e.err = smtpaddr.ParsePath(arg)
+		parse := smtpaddr.ParsePath
+		if e.mail {
+			parse = smtpaddr.ParseReversePath
+		}
+		var params string
+		e.addr, e.routed, params, e.err = parse(arg)
+		if e.err == nil && !utf8.ValidString(params) {
+			e.err = errParamUTF8
+		}
 	}
 	t.cmds = append(t.cmds, e)
 	if len(t.cmds) > tapMaxCmds {
 		t.cmds = t.cmds[1:]
 	}
 }
+
+// errParamUTF8: the path is fine, the ESMTP parameters are not UTF-8.
+var errParamUTF8 = errors.New("smtpd: malformed UTF-8 in parameters")
 
 // isControl: C0 controls, DEL and C1 controls (as runes; bytes of a
 // malformed sequence come out as U+FFFD and are the parser's business).

@@ -113,7 +113,13 @@ func Parse(s string) (Address, error) {
 // it MUST be accepted syntactically, SHOULD be ignored); callers that do
 // not relay along routes refuse it.
 func ParsePath(s string) (a Address, routed bool, rest string, err error) {
-	if err := checkBytes(s); err != nil {
+	// Only the path is this parser's: the parameters after it are returned
+	// unchecked, for the caller to judge.
+	if end := pathEnd(s); end >= 0 {
+		if err := checkBytes(s[:end+1]); err != nil {
+			return Address{}, false, "", err
+		}
+	} else if err := checkBytes(s); err != nil {
 		return Address{}, false, "", err
 	}
 	if !strings.HasPrefix(s, "<") {
@@ -146,12 +152,26 @@ func ParsePath(s string) (a Address, routed bool, rest string, err error) {
 // ParseReversePath is ParsePath that also accepts the null path <> (MAIL FROM).
 func ParseReversePath(s string) (a Address, routed bool, rest string, err error) {
 	if r, ok := strings.CutPrefix(s, "<>"); ok {
-		if err := checkBytes(s); err != nil {
-			return Address{}, false, "", err
-		}
 		return Address{}, false, r, nil
 	}
 	return ParsePath(s)
+}
+
+// pathEnd is the index of the ">" that closes the path at the start of s
+// (one inside a quoted string does not count), or -1.
+func pathEnd(s string) int {
+	quoted := false
+	for i := 0; i < len(s); i++ {
+		switch {
+		case quoted && s[i] == '\\':
+			i++
+		case s[i] == '"':
+			quoted = !quoted
+		case !quoted && s[i] == '>':
+			return i
+		}
+	}
+	return -1
 }
 
 // checkBytes refuses malformed UTF-8 and control characters anywhere in s,
