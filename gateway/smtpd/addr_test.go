@@ -179,3 +179,31 @@ func TestControlCharacterInAUTHMechanismIs501(t *testing.T) {
 	c.cmd("AUTH PL\x00AIN").expectCode(501, "5.5.2")
 	c.cmd("AUTH PLAIN "+plainIR("argon", "s3cret")).expectCode(235, "2.0.0")
 }
+
+// Every form go-smtp hands to Mail/Rcpt must find its raw line in the tap
+// (goSMTPPath models go-smtp's reading); a miss would refuse good mail.
+func TestValidAddressFormsAreAccepted(t *testing.T) {
+	store := &fakeStore{}
+	_, addr := startServer(t, baseOptions(t), store)
+	for _, tc := range []struct{ mail, rcpt, from, to string }{
+		{"MAIL FROM: <a@example.org>", "RCPT TO: <b@example.net>", "a@example.org", "b@example.net"},
+		{"mail from:<a@example.org>  SIZE=10", "rcpt to:<B@EXAMPLE.NET>", "a@example.org", "B@EXAMPLE.NET"},
+		{`MAIL FROM:<"a b"@example.org>`, `RCPT TO:<"c d"@example.net>`, `"a b"@example.org`, `"c d"@example.net`},
+		{`MAIL FROM:<"a\"b"@example.org>`, `RCPT TO:<"c\\d"@example.net> NOTIFY=NEVER`, `"a\"b"@example.org`, `"c\\d"@example.net`},
+		{`MAIL FROM:<"ab"@example.org>`, "RCPT TO:<b@[192.0.2.1]>", "ab@example.org", "b@[192.0.2.1]"},
+		{"MAIL FROM:<@r.example:a@example.org>", "RCPT TO:<b@[IPv6:2001:db8::1]>", "a@example.org", "b@[IPv6:2001:db8::1]"},
+		{"MAIL FROM:<> BODY=8BITMIME", "RCPT TO:<b@example.net>", "", "b@example.net"},
+	} {
+		c := dial(t, addr)
+		c.cmd("EHLO client.example").expect(250)
+		c.cmd(tc.mail).expect(250)
+		c.cmd(tc.rcpt).expect(250)
+		c.cmd("DATA").expect(354)
+		c.send(testMessage + ".\r\n").expect(250)
+		msgs := store.messages()
+		env := msgs[len(msgs)-1].env
+		if env.From != tc.from || env.Recipients[0].Addr != tc.to {
+			t.Errorf("%s / %s: envelope %q -> %q, want %q -> %q", tc.mail, tc.rcpt, env.From, env.Recipients[0].Addr, tc.from, tc.to)
+		}
+	}
+}
