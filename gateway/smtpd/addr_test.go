@@ -207,3 +207,20 @@ func TestValidAddressFormsAreAccepted(t *testing.T) {
 		}
 	}
 }
+
+// A RCPT refused before its address is looked at (too many recipients)
+// still uses up its line: a later RCPT of the same go-smtp reading is
+// checked as itself.
+func TestRefusedRcptLineIsNotReused(t *testing.T) {
+	opts := baseOptions(t)
+	opts.MaxRecipients = 1
+	_, addr := startServer(t, opts, &fakeStore{})
+	c := dial(t, addr)
+	c.cmd("EHLO client.example").expect(250)
+	c.cmd("MAIL FROM:<a@example.org>").expect(250)
+	c.cmd("RCPT TO:<b@example.net>").expect(250)
+	c.cmd(`RCPT TO:<"x@y"@example.net>`).expectCode(452, "4.5.3")
+	c.cmd("RSET").expect(250)
+	c.cmd("MAIL FROM:<a@example.org>").expect(250)
+	c.cmd("RCPT TO:<x@y@example.net>").expectCode(501, "5.1.3")
+}

@@ -209,6 +209,9 @@ func (s *session) authFailed(username string) error {
 }
 
 func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+	// Take this command's raw line first, whatever the answer: a line left
+	// queued could be taken for a later one.
+	c, ok := s.tap.takeCmd(true, from)
 	if e := s.stopped(); e != nil {
 		return e
 	}
@@ -223,7 +226,6 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		// A later EHLO renames the session without asking NewSession.
 		return s.reject("syntax", errControl)
 	}
-	c, ok := s.tap.takeCmd(true, from)
 	addr, e := parsedPath(true, c, ok, opts.UTF8)
 	if e != nil {
 		return s.reject("syntax", e)
@@ -264,6 +266,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 }
 
 func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	c, ok := s.tap.takeCmd(false, to) // first, as in Mail
 	if e := s.stopped(); e != nil {
 		return e
 	}
@@ -276,7 +279,6 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	}
 	// Forms that route through us to somewhere else are refused for
 	// everyone, authenticated or not: a smarthost never needs them.
-	c, ok := s.tap.takeCmd(false, to)
 	if ok && c.err == nil && c.routed {
 		return s.reject("relay_denied", smtpErr(554, smtp.EnhancedCode{5, 7, 1}, "Source routes are not accepted"), "rcpt", to)
 	}
