@@ -16,7 +16,7 @@ import (
 //   - A read timeout ends the connection there and then: 421 4.4.2 and
 //     close. go-smtp reads lines through bufio, which returns an
 //     unterminated fragment as a complete line when the deadline fires and
-//     forgets the error; go-smtp used to run the fragment ("MAIL FROM:<x>"
+//     forgets the error (golang/go#56390); go-smtp used to run the fragment ("MAIL FROM:<x>"
 //     without CRLF got 250) and give the next line a fresh timeout, so a
 //     client trickling bytes outlived several timeouts. The fragment still
 //     reaches go-smtp, but the connection is closed: session hooks refuse
