@@ -159,6 +159,9 @@ type TLS struct {
 	CertFile     string `mapstructure:"cert_file"`
 	KeyFile      string `mapstructure:"key_file"`
 	ClientCAFile string `mapstructure:"client_ca_file"` // client certificates must chain to these CAs
+	// Required refuses MAIL with 530 5.7.0 until the client has done
+	// STARTTLS (Postfix's smtpd_tls_security_level = encrypt).
+	Required bool `mapstructure:"required"`
 }
 
 // RelayAuth says who may relay through a listener; any one rule suffices.
@@ -193,6 +196,8 @@ type Limits struct {
 	MaxConnectionsPerIP int           `mapstructure:"max_connections_per_ip"`
 	AuthFailLimit       int           `mapstructure:"auth_fail_limit"`
 	MaxReceived         int           `mapstructure:"max_received"`
+	MaxSessionTime      time.Duration `mapstructure:"max_session_time"` // absolute connection lifetime
+	MaxCommands         int           `mapstructure:"max_commands"`     // per connection
 }
 
 // Relay configures outbound delivery.

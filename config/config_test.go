@@ -52,6 +52,9 @@ func TestExampleConfigIsValid(t *testing.T) {
 	if c.Relay.TLSPolicy["partner-hospital.example"] != "verify" || c.Relay.TLSPolicy[".health-plan.example"] != "encrypt" {
 		t.Fatalf("tls_policy with dotted keys: %v", c.Relay.TLSPolicy)
 	}
+	if !c.Listeners[0].TLS.Required || c.Limits.MaxSessionTime != time.Hour || c.Limits.MaxCommands != 10000 {
+		t.Fatalf("tls.required / session limits: %+v %+v", c.Listeners[0].TLS, c.Limits)
+	}
 	if got := c.Listeners[0].TLS.CertFile; got != filepath.Join(dir, "tls/relay.crt") {
 		t.Fatalf("relative path not resolved: %s", got)
 	}

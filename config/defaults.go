@@ -24,6 +24,8 @@ func Default() Config {
 			MaxConnectionsPerIP: 50,
 			AuthFailLimit:       5,
 			MaxReceived:         30,
+			MaxSessionTime:      time.Hour,
+			MaxCommands:         10000,
 		},
 		Audit: Audit{
 			SegmentMaxSize:     64 << 20,

@@ -78,6 +78,9 @@ func (c *Config) Validate() []Problem {
 				}
 			}
 		}
+		if l.TLS.Required && l.TLS.Mode == "none" {
+			add(p+".tls.required", "needs tls.mode starttls or implicit: with tls.mode none no client could ever send")
+		}
 		if l.TLS.ClientCAFile != "" {
 			if _, err := LoadCertPool(l.TLS.ClientCAFile); err != nil {
 				add(p+".tls.client_ca_file", "%v", err)
@@ -143,6 +146,8 @@ func (c *Config) Validate() []Problem {
 	positive("limits.max_connections_per_ip", int64(lim.MaxConnectionsPerIP))
 	positive("limits.auth_fail_limit", int64(lim.AuthFailLimit))
 	positive("limits.max_received", int64(lim.MaxReceived))
+	positive("limits.max_session_time", int64(lim.MaxSessionTime))
+	positive("limits.max_commands", int64(lim.MaxCommands))
 
 	r := c.Relay
 	if r.Smarthost != "" {

@@ -441,12 +441,13 @@ func (r *Relay) transact(ctx context.Context, sess *session, host string, m *msg
 		}
 		sess.authed = true
 	}
-	if env.SMTPUTF8 {
-		if ok, _ := cl.Extension("SMTPUTF8"); !ok {
-			// RFC 6531 §3.2: the message cannot be sent to this hop.
-			setAll(addrs, &DeliveryError{Permanent: true, Enhanced: "5.6.7", Msg: "next hop does not support SMTPUTF8", Host: host})
-			return out, true
-		}
+	hopUTF8, _ := cl.Extension("SMTPUTF8")
+	from, rcptAddr, useUTF8, uerr := smtputf8Envelope(env, addrs, hopUTF8)
+	if uerr != nil {
+		// RFC 6531 §3.2: the message cannot be sent to this hop.
+		uerr.Host = host
+		setAll(addrs, uerr)
+		return out, true
 	}
 	body, err := r.openCopy(m.st.ID, c.Name)
 	if err != nil {
@@ -455,7 +456,7 @@ func (r *Relay) transact(ctx context.Context, sess *session, host string, m *msg
 	}
 	defer body.Close()
 
-	mo := &smtp.MailOptions{UTF8: env.SMTPUTF8, EnvelopeID: env.EnvID}
+	mo := &smtp.MailOptions{UTF8: useUTF8, EnvelopeID: env.EnvID}
 	if c.Name == "" && r.opts.Sign == nil {
 		mo.Size = env.Size // a signature would make it larger
 	}
@@ -468,13 +469,13 @@ func (r *Relay) transact(ctx context.Context, sess *session, host string, m *msg
 	if ok, _ := cl.Extension("REQUIRETLS"); ok && env.RequireTLS {
 		mo.RequireTLS = true
 	}
-	if err := cl.Mail(env.From, mo); err != nil {
+	if err := cl.Mail(from, mo); err != nil {
 		setAll(addrs, smtpErr(err, host))
 		return out, resetIfReply(err)
 	}
 	var accepted []string
 	for _, a := range addrs {
-		if err := cl.Rcpt(a, rcptOptions(envRecipient(env, a))); err != nil {
+		if err := cl.Rcpt(rcptAddr[a], rcptOptions(envRecipient(env, a))); err != nil {
 			out[a] = &result{err: smtpErr(err, host), host: host, tls: ti}
 			continue
 		}

@@ -46,7 +46,8 @@
 // 20% after attempt n, never later than Received+MaxLifetime. A temporary
 // failure at or after Received+MaxLifetime expires the recipient (DSN
 // status 4.4.7). 5xx replies, NXDOMAIN (5.1.2), null MX (5.1.10, RFC 7505)
-// and a next hop without SMTPUTF8 for an SMTPUTF8 message (5.6.7) bounce.
+// and a next hop without SMTPUTF8 for a message that needs it (5.6.7)
+// bounce; a non-ASCII domain alone goes as A-labels (smtputf8Envelope).
 //
 // DSNs (RFC 3461/3464): never to the null sender, never about a DSN;
 // NOTIFY=NEVER suppresses, FAILURE or no NOTIFY reports failures, SUCCESS

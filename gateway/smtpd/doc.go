@@ -20,6 +20,13 @@
 //     through us: percent hack (user%host@relay), bang paths (host!user@relay),
 //     source routes (<@a,@b:user@c>), quoted local parts hiding @ % !, and
 //     addresses without a domain.
+//   - Addresses as sent. go-smtp unquotes local parts ("a@b"@c reaches Mail
+//     as a@b@c) and passes NUL and malformed UTF-8 on, so the tap also keeps
+//     each raw MAIL and RCPT line and internal/smtpaddr parses it strictly
+//     (RFC 5321 §4.1.2, RFC 6531): control characters 501 5.5.2, malformed
+//     UTF-8 553 5.1.7 / 5.1.3, non-ASCII without SMTPUTF8 553 5.6.7, no parse
+//     501. The envelope holds smtpaddr's serialisation (quoted stays quoted);
+//     SenderDomains sees the real domain.
 //   - SMTP smuggling defence (CVE-2023-51766 family). Message data containing
 //     a bare CR or bare LF anywhere is refused with 550 5.6.0 and the
 //     connection is closed; nothing is spooled. go-smtp's DATA reader silently
@@ -28,8 +35,10 @@
 //     writer, for "\n.\r" followed by anything but "\n".
 //   - Loops: more than MaxReceived Received header fields: 554 5.4.6.
 //   - Limits: SIZE (552 5.3.4, declared or actual), recipients (452 4.5.3),
-//     line length (go-smtp answers 500 5.4.0 and closes), idle and DATA
-//     timeouts (421 4.4.2 and close), connections in total and per IP
+//     line length (500 5.4.0 and close, in commands and data), command and
+//     DATA timeouts (421 4.4.2 and close; a command line cut by its timeout
+//     is never run: guardConn), session lifetime and commands per session
+//     (421 4.7.0), RequireTLS (530 5.7.0 before STARTTLS), connections in total and per IP
 //     (421 4.7.0), failed AUTHs per IP (454 4.7.0 on AUTH, 421 4.7.0 for new
 //     connections from that IP unless it is in AllowNets).
 //

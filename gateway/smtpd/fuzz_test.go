@@ -11,7 +11,7 @@ func FuzzScannersMatchReference(f *testing.F) {
 			chunk = 1
 		}
 		m := newMsgScanner()
-		tap := newConnTap()
+		tap := newConnTap(defaultMaxLineLength)
 		for i := 0; i < len(data); i += chunk {
 			end := min(i+chunk, len(data))
 			m.scan(data[i:end])

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/internal/smtpaddr"
 )
 
 // Options configure one ingress listener. Zero limits mean the default noted
@@ -23,6 +24,10 @@ type Options struct {
 	Hostname    string      // our name in greeting and Received
 	TLSConfig   *tls.Config // nil: no STARTTLS. MinVersion is raised to TLS 1.2 on a copy.
 	ImplicitTLS bool        // TLS from the first byte (port 465 style); Serve wraps the plain listener
+	// RequireTLS refuses MAIL with 530 5.7.0 until STARTTLS (RFC 3207 §4;
+	// Postfix's smtpd_tls_security_level = encrypt). AUTH is never offered
+	// without TLS anyway. Needs TLSConfig.
+	RequireTLS bool
 
 	// Who may relay (any one suffices).
 	AllowNets []netip.Prefix // client IP allowlist
@@ -46,6 +51,8 @@ type Options struct {
 	MaxConnsPerIP   int           // (50); over: 421 4.7.0 and close
 	AuthFailLimit   int           // (5) failed AUTHs per IP per 5 min, then 454 4.7.0 / 421 4.7.0
 	MaxReceived     int           // (30) more Received headers than this: 554 5.4.6 (loop)
+	MaxSessionTime  time.Duration // (1h) absolute connection lifetime; then 421 4.7.0 at the next command
+	MaxCommands     int           // (10000) commands per connection; then 421 4.7.0
 
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer // nil: no metrics
@@ -86,6 +93,8 @@ const (
 	defaultMaxConnsPerIP   = 50
 	defaultAuthFailLimit   = 5
 	defaultMaxReceived     = 30
+	defaultMaxSessionTime  = time.Hour
+	defaultMaxCommands     = 10000
 	authFailWindow         = 5 * time.Minute
 	// maxHeaderScan bounds the header section we parse for Received and
 	// Message-ID; the rest of the message is only scanned byte by byte.
@@ -114,8 +123,12 @@ func buildConfig(o Options) (*config, error) {
 	if o.ImplicitTLS && o.TLSConfig == nil {
 		errs = append(errs, errors.New("smtpd: ImplicitTLS needs a TLSConfig"))
 	}
+	if o.RequireTLS && o.TLSConfig == nil {
+		errs = append(errs, errors.New("smtpd: RequireTLS needs a TLSConfig"))
+	}
 	if o.MaxMessageBytes < 0 || o.MaxRecipients < 0 || o.MaxLineLength < 0 || o.CommandTimeout < 0 ||
-		o.DataTimeout < 0 || o.MaxConns < 0 || o.MaxConnsPerIP < 0 || o.AuthFailLimit < 0 || o.MaxReceived < 0 {
+		o.DataTimeout < 0 || o.MaxConns < 0 || o.MaxConnsPerIP < 0 || o.AuthFailLimit < 0 || o.MaxReceived < 0 ||
+		o.MaxSessionTime < 0 || o.MaxCommands < 0 {
 		errs = append(errs, errors.New("smtpd: limits must not be negative"))
 	}
 	if o.MaxLineLength > 0 && o.MaxLineLength < 1000 {
@@ -130,6 +143,8 @@ func buildConfig(o Options) (*config, error) {
 	setDefault(&o.MaxConnsPerIP, defaultMaxConnsPerIP)
 	setDefault(&o.AuthFailLimit, defaultAuthFailLimit)
 	setDefault(&o.MaxReceived, defaultMaxReceived)
+	setDefault(&o.MaxSessionTime, defaultMaxSessionTime)
+	setDefault(&o.MaxCommands, defaultMaxCommands)
 
 	c := &config{
 		users:     make(map[string]passwordHash, len(o.Users)),
@@ -211,17 +226,23 @@ func normalizeFingerprint(s string) string {
 	return strings.ToLower(strings.NewReplacer(":", "", " ", "").Replace(strings.TrimSpace(s)))
 }
 
-// senderAllowed applies Options.SenderDomains to a MAIL FROM address.
-func (o *Options) senderAllowed(from string) bool {
+// senderAllowed applies Options.SenderDomains to a parsed MAIL FROM
+// address: its real domain, never a guess from the last "@".
+func (o *Options) senderAllowed(from smtpaddr.Address) bool {
 	if len(o.SenderDomains) == 0 {
 		return true
 	}
-	at := strings.LastIndexByte(from, '@')
-	if at < 0 {
+	if from.IsNull() || from.IsLiteral() {
 		return false
 	}
-	dom := strings.ToLower(strings.TrimSuffix(from[at+1:], "."))
+	dom := strings.ToLower(from.Domain)
+	if a, err := from.ASCIIDomain(); err == nil {
+		dom = strings.ToLower(a)
+	}
 	for _, d := range o.SenderDomains {
+		if a, err := smtpaddr.DomainToASCII(d); err == nil {
+			d = a // compare A-labels with A-labels
+		}
 		d = strings.ToLower(d)
 		if strings.HasPrefix(d, ".") {
 			if strings.HasSuffix(dom, d) {

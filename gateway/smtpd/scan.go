@@ -12,6 +12,9 @@ type msgScanner struct {
 	prev     byte
 	bare     bool // bare CR or bare LF seen
 	eightBit bool
+	// headerEightBit: a non-ASCII byte in the header section, or a header
+	// section too long to scan (RFC 6532 header fields need SMTPUTF8).
+	headerEightBit bool
 
 	inHeader  bool
 	headerN   int
@@ -45,8 +48,12 @@ func (m *msgScanner) scan(p []byte) {
 		if !m.inHeader {
 			continue
 		}
+		if c >= 0x80 {
+			m.headerEightBit = true
+		}
 		m.headerN++
 		if m.headerN > maxHeaderScan {
+			m.headerEightBit = true // unknown: assume the worst
 			m.endHeader()
 			continue
 		}

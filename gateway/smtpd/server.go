@@ -252,12 +252,18 @@ func (s *Server) handle(raw net.Conn) {
 	done := make(chan struct{})
 	var once sync.Once
 	nc := &notifyConn{Conn: raw, onClose: func() { once.Do(func() { close(done) }) }}
-	var conn net.Conn = nc
+	guard := &guardConn{Conn: nc, host: cfg.opts.Hostname, end: time.Now().Add(cfg.opts.MaxSessionTime),
+		maxCmds: cfg.opts.MaxCommands, log: func(why string) {
+			s.metrics.reject(cfg.opts.Name, why)
+			log.Info("smtpd: connection dropped", "reason", why, "code", 421)
+		}}
+	var conn net.Conn = guard
 	if cfg.opts.ImplicitTLS {
 		conn = tls.Server(conn, cfg.tls)
 	}
-	tap := newConnTap()
-	srv := smtp.NewServer(&backend{srv: s, cfg: cfg, tap: tap, ip: ip, log: log})
+	guard.top = conn
+	tap := newConnTap(cfg.opts.MaxLineLength)
+	srv := smtp.NewServer(&backend{srv: s, cfg: cfg, tap: tap, guard: guard, ip: ip, log: log})
 	srv.Domain = cfg.opts.Hostname
 	srv.TLSConfig = cfg.tls
 	srv.MaxMessageBytes = cfg.opts.MaxMessageBytes
@@ -286,6 +292,17 @@ func (s *Server) handle(raw net.Conn) {
 		delete(s.conns, nc)
 		s.mu.Unlock()
 	}()
+
+	if tc, ok := conn.(*tls.Conn); ok {
+		// Handshake before go-smtp starts, so that guardConn never writes
+		// on a TLS connection that is still in its handshake.
+		nc.SetDeadline(time.Now().Add(cfg.opts.CommandTimeout))
+		if err := tc.Handshake(); err != nil {
+			log.Debug("smtpd: TLS handshake failed", "err", err)
+			nc.Close()
+			return
+		}
+	}
 
 	// go-smtp has no per-connection entry point, so each connection gets
 	// its own smtp.Server on a one-connection listener. That also gives

@@ -19,26 +19,37 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/internal/smtpaddr"
 )
 
 // backend makes one session per EHLO (and a fresh one after STARTTLS).
 type backend struct {
-	srv *Server
-	cfg *config
-	tap *connTap
-	ip  netip.Addr
-	log *slog.Logger
+	srv   *Server
+	cfg   *config
+	tap   *connTap
+	guard *guardConn
+	ip    netip.Addr
+	log   *slog.Logger
 }
 
 func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	b.guard.setSMTPConn(c)
+	if why, reply, ok := b.guard.expired(); ok {
+		b.guard.drop(c.Conn(), why, reply)
+		return nil, errDroppedReply
+	}
 	s := &session{
-		srv:  b.srv,
-		cfg:  b.cfg,
-		tap:  b.tap,
-		conn: c,
-		ip:   b.ip,
-		helo: c.Hostname(),
-		log:  b.log,
+		srv:   b.srv,
+		cfg:   b.cfg,
+		tap:   b.tap,
+		guard: b.guard,
+		conn:  c,
+		ip:    b.ip,
+		helo:  c.Hostname(),
+		log:   b.log,
+	}
+	if strings.ContainsFunc(s.helo, isControl) {
+		return nil, errControl
 	}
 	s.relayByIP = b.cfg.allowedIP(b.ip)
 	if st, ok := c.TLSConnectionState(); ok {
@@ -96,6 +107,7 @@ type session struct {
 	srv       *Server
 	cfg       *config
 	tap       *connTap
+	guard     *guardConn
 	conn      *smtp.Conn
 	ip        netip.Addr
 	helo      string
@@ -106,6 +118,7 @@ type session struct {
 	relayByIP bool
 
 	env        *spool.Envelope // current transaction, nil before MAIL
+	utf8Local  bool            // an address of env has a non-ASCII local part
 	closeAfter bool            // close the connection once the reply is out
 }
 
@@ -153,6 +166,12 @@ func (s *session) AuthMechanisms() []string {
 }
 
 func (s *session) Auth(mech string) (sasl.Server, error) {
+	if e := s.stopped(); e != nil {
+		return nil, e
+	}
+	if strings.ContainsFunc(mech, isControl) {
+		return nil, s.reject("syntax", errControl)
+	}
 	if s.srv.limiter.limited(s.ip.String(), s.cfg.opts.AuthFailLimit) {
 		return nil, s.reject("ratelimit", smtpErr(454, smtp.EnhancedCode{4, 7, 0}, "Too many failed authentications, try again later"))
 	}
@@ -171,6 +190,10 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 }
 
 func (s *session) checkPassword(username, password string) error {
+	if e := s.stopped(); e != nil {
+		// A timed-out fragment of a SASL response is never checked.
+		return e
+	}
 	h, ok := s.cfg.users[username]
 	if !ok || !h.verify(password) {
 		return s.authFailed(username)
@@ -186,12 +209,31 @@ func (s *session) authFailed(username string) error {
 }
 
 func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+	// Take this command's raw line first, whatever the answer: a line left
+	// queued could be taken for a later one.
+	c, ok := s.tap.takeCmd(true, from)
+	if e := s.stopped(); e != nil {
+		return e
+	}
+	if s.cfg.opts.RequireTLS && s.tls == nil {
+		return s.reject("tls_required", smtpErr(530, smtp.EnhancedCode{5, 7, 0}, "Must issue a STARTTLS command first"))
+	}
 	if opts.RequireTLS && s.tls == nil {
 		// RFC 8689 §4.1: REQUIRETLS is only valid on a TLS session.
 		return s.reject("syntax", smtpErr(530, smtp.EnhancedCode{5, 7, 10}, "REQUIRETLS needs TLS"))
 	}
-	if !s.cfg.opts.senderAllowed(from) {
-		return s.reject("sender_domain", smtpErr(550, smtp.EnhancedCode{5, 7, 1}, "Sender domain not allowed through this gateway"), "from_domain", domainPart(from))
+	if strings.ContainsFunc(s.conn.Hostname(), isControl) {
+		// A later EHLO renames the session without asking NewSession.
+		return s.reject("syntax", errControl)
+	}
+	addr, e := parsedPath(true, c, ok, opts.UTF8)
+	if e != nil {
+		return s.reject("syntax", e)
+	}
+	from = addr.String()
+	s.utf8Local = !addr.LocalASCII()
+	if !s.cfg.opts.senderAllowed(addr) {
+		return s.reject("sender_domain", smtpErr(550, smtp.EnhancedCode{5, 7, 1}, "Sender domain not allowed through this gateway"), "from_domain", addr.Domain)
 	}
 	if h := s.cfg.opts.Healthy; h != nil {
 		if err := h(); err != nil {
@@ -224,6 +266,10 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 }
 
 func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	c, ok := s.tap.takeCmd(false, to) // first, as in Mail
+	if e := s.stopped(); e != nil {
+		return e
+	}
 	if s.env == nil {
 		return smtpErr(503, smtp.EnhancedCode{5, 5, 1}, "MAIL first")
 	}
@@ -233,15 +279,17 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	}
 	// Forms that route through us to somewhere else are refused for
 	// everyone, authenticated or not: a smarthost never needs them.
-	if s.tap.takeRouted(to) {
+	if ok && c.err == nil && c.routed {
 		return s.reject("relay_denied", smtpErr(554, smtp.EnhancedCode{5, 7, 1}, "Source routes are not accepted"), "rcpt", to)
 	}
-	if e := checkAddress(to); e != nil {
-		reason := "relay_denied"
-		if e.Code == 501 {
-			reason = "syntax"
-		}
-		return s.reject(reason, e, "rcpt", to)
+	addr, e := parsedPath(false, c, ok, s.env.SMTPUTF8)
+	if e != nil {
+		return s.reject("syntax", e, "rcpt", to)
+	}
+	to = addr.String()
+	rcptUTF8 := !addr.LocalASCII()
+	if strings.ContainsAny(addr.Local, "@%!") {
+		return s.reject("relay_denied", smtpErr(554, smtp.EnhancedCode{5, 7, 1}, "Relaying via %, ! or @ in the local part is not accepted"), "rcpt", to)
 	}
 	if !s.relayByIP && s.authUser == "" && s.certID == "" {
 		return s.reject("relay_denied", smtpErr(554, smtp.EnhancedCode{5, 7, 1}, "Relay access denied"), "rcpt", to)
@@ -254,60 +302,78 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		r.ORCPT = string(opts.OriginalRecipientType) + ";" + opts.OriginalRecipient
 	}
 	s.env.Recipients = append(s.env.Recipients, r)
+	s.utf8Local = s.utf8Local || rcptUTF8
 	return nil
 }
 
-// checkAddress refuses the relay-hack forms that go-smtp's parser lets
-// through: percent hack, bang paths, quoted local parts hiding @ % !
-// (go-smtp unquotes them), and addresses without a proper domain.
-func checkAddress(addr string) *smtp.SMTPError {
-	at := strings.LastIndexByte(addr, '@')
-	if at <= 0 || at == len(addr)-1 {
-		return smtpErr(501, smtp.EnhancedCode{5, 1, 3}, "Address needs a local part and a domain")
+// errDroppedReply is returned by a hook after guardConn.drop answered and
+// closed; go-smtp's attempt to write it fails on the closed connection.
+var errDroppedReply = smtpErr(421, smtp.EnhancedCode{4, 4, 2}, "Closing")
+
+// stopped answers 421 and closes when the command must not run: it may be
+// an unterminated fragment left by a read timeout, or the session is over.
+func (s *session) stopped() *smtp.SMTPError {
+	why, reply, ok := s.guard.expired()
+	if !ok {
+		return nil
 	}
-	local, domain := addr[:at], addr[at+1:]
-	if strings.ContainsAny(local, "@%!") {
-		return smtpErr(554, smtp.EnhancedCode{5, 7, 1}, "Relaying via %, ! or @ in the local part is not accepted")
-	}
-	if !validDomain(domain) {
-		return smtpErr(501, smtp.EnhancedCode{5, 1, 3}, "Bad destination domain")
-	}
-	return nil
+	s.guard.drop(s.conn.Conn(), why, reply)
+	return errDroppedReply
 }
 
-func validDomain(d string) bool {
-	if strings.HasPrefix(d, "[") && strings.HasSuffix(d, "]") {
-		lit := d[1 : len(d)-1]
-		if v6, ok := strings.CutPrefix(lit, "IPv6:"); ok {
-			a, err := netip.ParseAddr(v6)
-			return err == nil && a.Is6()
-		}
-		a, err := netip.ParseAddr(lit)
-		return err == nil && a.Is4()
+var errControl = smtpErr(501, smtp.EnhancedCode{5, 5, 2}, "Control characters are not allowed in commands")
+
+// parsedPath checks the MAIL (mail=true) or RCPT path the client sent, as
+// smtpaddr parsed it from the raw line the tap kept (c, found by go-smtp's
+// own reading; ok false if none). utf8 is whether the transaction has the
+// SMTPUTF8 parameter.
+func parsedPath(mail bool, c tapCmd, ok bool, utf8 bool) (smtpaddr.Address, *smtp.SMTPError) {
+	// RFC 3463: 5.1.7 bad sender address syntax, 5.1.3 bad destination.
+	syntax := smtp.EnhancedCode{5, 1, 3}
+	if mail {
+		syntax = smtp.EnhancedCode{5, 1, 7}
 	}
-	if len(d) > 255 || strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".") || strings.Contains(d, "..") {
-		return false
+	if !ok {
+		// No raw line to check (never expected): refuse rather than trust
+		// go-smtp's unquoted reading.
+		return smtpaddr.Address{}, smtpErr(501, syntax, "Address could not be parsed")
 	}
-	for i := 0; i < len(d); i++ {
-		c := d[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '.', c >= 0x80:
-		default:
-			return false
-		}
+	switch {
+	case errors.Is(c.err, smtpaddr.ErrControl):
+		return smtpaddr.Address{}, errControl
+	case errors.Is(c.err, errParamUTF8):
+		return smtpaddr.Address{}, smtpErr(501, smtp.EnhancedCode{5, 5, 4}, "Parameters are not valid UTF-8")
+	case errors.Is(c.err, smtpaddr.ErrUTF8):
+		return smtpaddr.Address{}, smtpErr(553, syntax, "Address is not valid UTF-8")
+	case c.err != nil:
+		return smtpaddr.Address{}, smtpErr(501, syntax, "Address syntax error (RFC 5321 §4.1.2)")
+	case c.addr.IsNull() && !mail:
+		return smtpaddr.Address{}, smtpErr(501, syntax, "Address needs a local part and a domain")
+	case c.addr.NeedsSMTPUTF8() && !utf8:
+		// RFC 6531 §3.4.
+		return smtpaddr.Address{}, smtpErr(553, smtp.EnhancedCode{5, 6, 7}, "Non-ASCII address needs the SMTPUTF8 parameter")
 	}
-	return true
+	return c.addr, nil
 }
 
 func (s *session) Reset() {
 	s.env = nil
+	// RSET and a later EHLO land here; a timed-out fragment of either
+	// must not be answered.
+	s.stopped()
 	if s.closeAfter {
 		// go-smtp calls Reset after writing the DATA/BDAT reply.
 		s.conn.Conn().Close()
 	}
 }
 
-func (s *session) Logout() error { return nil }
+// Logout: go-smtp calls it after a STARTTLS handshake (and at the end).
+// Lines the tap saw after STARTTLS in plain text were injected, and go-smtp
+// discarded them (CVE-2011-0411); the tap forgets them too.
+func (s *session) Logout() error {
+	s.tap.restart()
+	return nil
+}
 
 // storeErr maps a store failure to a temporary reply. It must be an
 // unwrapped *smtp.SMTPError: go-smtp turns anything else into a 554.
@@ -330,11 +396,24 @@ func (s *session) Data(r io.Reader) error {
 	if env == nil || len(env.Recipients) == 0 {
 		return smtpErr(503, smtp.EnhancedCode{5, 5, 1}, "No valid recipients")
 	}
+	// Every MAIL and RCPT line before DATA has been answered; what the tap
+	// sees from here on is message data.
+	s.tap.forgetCmds()
 	_, isBDAT := r.(*io.PipeReader)
 	if !isBDAT {
+		if e := s.stopped(); e != nil {
+			// "DATA" was a timed-out fragment (go-smtp already sent 354).
+			return e
+		}
 		// go-smtp only sets a deadline per command line; bound the whole
 		// transfer. BDAT chunks are bounded by the command timeout each.
-		s.conn.Conn().SetReadDeadline(start.Add(s.cfg.opts.DataTimeout))
+		s.guard.setDataDeadline(start.Add(s.cfg.opts.DataTimeout), true)
+		defer func() { s.guard.setDataDeadline(time.Now().Add(s.cfg.opts.CommandTimeout), false) }()
+	} else if why, _, ok := s.guard.expired(); ok {
+		// Data runs beside go-smtp's reader for BDAT: no writing here; the
+		// guard answers at the next command.
+		io.Copy(io.Discard, r)
+		return s.reject(why, smtpErr(421, smtp.EnhancedCode{4, 4, 2}, "Closing"))
 	}
 
 	w, err := s.srv.store.NewMessage()
@@ -375,6 +454,12 @@ func (s *session) Data(r io.Reader) error {
 				io.Copy(io.Discard, r)
 				return fail("size", se)
 			}
+			if errors.Is(rerr, smtp.ErrTooLongLine) {
+				// Permanent (docs/config.md), or the upstream retries the
+				// same message forever; the stream is lost mid-line.
+				s.closeAfter = true
+				return fail("line_length", smtpErr(500, smtp.EnhancedCode{5, 4, 0}, "Line too long, closing connection"))
+			}
 			var ne net.Error
 			if errors.As(rerr, &ne) && ne.Timeout() {
 				// The stream is mid-message: nothing sane can follow.
@@ -388,9 +473,6 @@ func (s *session) Data(r io.Reader) error {
 		}
 	}
 	sc.finish()
-	if !isBDAT {
-		s.conn.Conn().SetReadDeadline(time.Now().Add(s.cfg.opts.CommandTimeout))
-	}
 
 	if sc.bare || s.tap.sawDotCR() {
 		s.closeAfter = true
@@ -406,6 +488,11 @@ func (s *session) Data(r io.Reader) error {
 	env.MessageID = sc.messageID()
 	env.TLSRequiredNo = sc.tlsRequiredNo
 	env.Body8Bit = env.Body8Bit || sc.eightBit
+	// Like Postfix's smtputf8_autodetect_classes: the next hop must offer
+	// SMTPUTF8 only if the message really needs it (a UTF-8 local part or
+	// UTF-8 header fields), not because the client offered the parameter
+	// on ASCII mail. A non-ASCII domain alone travels as A-labels.
+	env.SMTPUTF8 = env.SMTPUTF8 && (s.utf8Local || sc.headerEightBit)
 	env.Size = cw.n
 	env.ID = id
 	if bc := s.cfg.opts.BeforeCommit; bc != nil {
@@ -494,11 +581,4 @@ func sanitizeHelo(h string) string {
 		}
 		return '_'
 	}, h)
-}
-
-func domainPart(addr string) string {
-	if at := strings.LastIndexByte(addr, '@'); at >= 0 {
-		return addr[at+1:]
-	}
-	return ""
 }

@@ -1,8 +1,12 @@
 package smtpd
 
 import (
+	"errors"
 	"strings"
 	"sync"
+	"unicode/utf8"
+
+	"github.com/sealgate/sealgate/internal/smtpaddr"
 )
 
 // connTap sees every plaintext byte go-smtp reads from one connection (and
@@ -13,7 +17,10 @@ import (
 //   - "\n.\r" followed by anything but "\n": go-smtp's DATA reader silently
 //     drops ".\r" at the start of a line (data.go, stateDotCR), so the bare CR
 //     of "\r\n.\rX" never reaches Data. Any occurrence is illegal in SMTP.
-//   - source routes: go-smtp strips "<@a,@b:" from RCPT TO before Rcpt.
+//   - the MAIL and RCPT paths as sent: go-smtp strips "<@a,@b:" source
+//     routes, unquotes local parts ("a@b"@c becomes a@b@c) and passes NUL
+//     and malformed UTF-8 on. The session parses the raw line with
+//     smtpaddr instead (takeCmd).
 //
 // Reads and our own replies arrive interleaved; replies are plain "250 ..."
 // lines, which can neither hide nor fake either pattern.
@@ -23,13 +30,13 @@ type connTap struct {
 	dotCR    bool // saw "\n.\r" + non-"\n"
 	line     []byte
 	overlong bool
-	routed   map[string]int // source-routed RCPT mailboxes seen, lower-case
+	maxLine  int
+	cmds     []tapCmd // MAIL and RCPT lines not yet taken by the session
 }
 
-const tapMaxLine = 1024
-
-func newConnTap() *connTap {
-	return &connTap{state: 1, routed: make(map[string]int)}
+// newConnTap keeps lines up to maxLine bytes: go-smtp refuses longer ones.
+func newConnTap(maxLine int) *connTap {
+	return &connTap{state: 1, maxLine: maxLine}
 }
 
 func (t *connTap) Write(p []byte) (int, error) {
@@ -75,7 +82,7 @@ func (t *connTap) Write(p []byte) (int, error) {
 			t.overlong = false
 			continue
 		}
-		if len(t.line) < tapMaxLine {
+		if len(t.line) < t.maxLine+2 {
 			t.line = append(t.line, c)
 		} else {
 			t.overlong = true
@@ -85,43 +92,148 @@ func (t *connTap) Write(p []byte) (int, error) {
 }
 
 func (t *connTap) endLine() {
-	l := strings.TrimRight(string(t.line), "\r")
-	if len(l) < 8 || !strings.EqualFold(l[:8], "RCPT TO:") {
+	l := strings.TrimSuffix(string(t.line), "\r")
+	if len(l) < 5 {
 		return
 	}
-	rest := strings.TrimSpace(l[8:])
-	rest = strings.TrimPrefix(rest, "<")
-	if !strings.HasPrefix(rest, "@") {
+	verb := strings.ToUpper(l[:5])
+	if verb != "MAIL " && verb != "RCPT " {
 		return
 	}
-	i := strings.IndexByte(rest, ':')
-	if i < 0 {
+	// The same steps as go-smtp's parseCmd and handleMail/handleRcpt.
+	arg, ok := cutPrefixFold(strings.TrimSpace(l[5:]), map[string]string{"MAIL ": "FROM:", "RCPT ": "TO:"}[verb])
+	if !ok {
 		return
 	}
-	t.routed[routeKey(rest[i+1:])]++
+	arg = strings.TrimSpace(arg)
+	e := tapCmd{mail: verb == "MAIL ", key: goSMTPPath(arg)}
+	switch {
+	case strings.ContainsFunc(l, isControl):
+		// Checked on the raw line: go-smtp trims \v and \f silently.
+		e.err = smtpaddr.ErrControl
+	default:
+		parse := smtpaddr.ParsePath
+		if e.mail {
+			parse = smtpaddr.ParseReversePath
+		}
+		var params string
+		e.addr, e.routed, params, e.err = parse(arg)
+		if e.err == nil && !utf8.ValidString(params) {
+			e.err = errParamUTF8
+		}
+	}
+	t.cmds = append(t.cmds, e)
+	if len(t.cmds) > tapMaxCmds {
+		t.cmds = t.cmds[1:]
+	}
 }
 
-// routeKey reduces a mailbox the way go-smtp's parser hands it to Rcpt
-// (quotes removed), lower-cased, so the tap and Rcpt agree.
-func routeKey(s string) string {
-	if i := strings.IndexAny(s, "> \t"); i >= 0 {
-		s = s[:i]
-	}
-	s = strings.NewReplacer(`\`, "", `"`, "").Replace(s)
-	return strings.ToLower(s)
+// errParamUTF8: the path is fine, the ESMTP parameters are not UTF-8.
+var errParamUTF8 = errors.New("smtpd: malformed UTF-8 in parameters")
+
+// isControl: C0 controls, DEL and C1 controls (as runes; bytes of a
+// malformed sequence come out as U+FFFD and are the parser's business).
+func isControl(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }
+
+// tapCmd is a MAIL or RCPT line as the client sent it, parsed by
+// smtpaddr. go-smtp hands Mail and Rcpt its own, unquoted reading of the
+// path; the session uses this one instead.
+type tapCmd struct {
+	mail   bool
+	key    string // go-smtp's reading, to match the Mail/Rcpt call
+	addr   smtpaddr.Address
+	routed bool
+	err    error
 }
 
-// takeRouted reports whether a source-routed RCPT for addr was seen, and
-// consumes it.
-func (t *connTap) takeRouted(addr string) bool {
+// tapMaxCmds bounds the queue: lines go-smtp refused itself, and lines of
+// message data that look like commands, are never taken.
+const tapMaxCmds = 256
+
+// takeCmd returns the oldest MAIL (or RCPT) line that go-smtp read as
+// path. Older lines of that verb were refused by go-smtp before reaching
+// the session, and are dropped. ok is false when no line matches: the
+// caller refuses (it must not fall back to go-smtp's reading).
+func (t *connTap) takeCmd(mail bool, path string) (tapCmd, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	k := routeKey(addr)
-	if t.routed[k] > 0 {
-		t.routed[k]--
-		return true
+	for i, e := range t.cmds {
+		if e.mail != mail || e.key != path {
+			continue
+		}
+		kept := t.cmds[:0:0]
+		for j, o := range t.cmds {
+			if j > i || o.mail != mail {
+				kept = append(kept, o)
+			}
+		}
+		t.cmds = kept
+		return e, true
 	}
-	return false
+	return tapCmd{}, false
+}
+
+// forgetCmds drops every queued line: called when DATA starts, after which
+// all earlier MAIL and RCPT lines have been answered.
+func (t *connTap) forgetCmds() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.cmds = nil
+}
+
+// restart: the stream starts over (inside TLS after STARTTLS). Queued lines
+// and a partial line seen before are dropped; the dot-CR finding stays.
+func (t *connTap) restart() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.cmds = nil
+	t.line = t.line[:0]
+	t.overlong = false
+	t.state = 1
+}
+
+// goSMTPPath is go-smtp's parser.parsePath/parseReversePath (parse.go):
+// the string its Mail or Rcpt call receives for arg.
+func goSMTPPath(arg string) string {
+	if strings.HasPrefix(arg, "<>") {
+		return ""
+	}
+	s := strings.TrimPrefix(arg, "<")
+	if strings.HasPrefix(s, "@") {
+		if i := strings.IndexByte(s, ':'); i >= 0 {
+			s = s[i+1:]
+		}
+	}
+	var b strings.Builder
+	if strings.HasPrefix(s, `"`) {
+		s = s[1:]
+		for len(s) > 0 {
+			c := s[0]
+			s = s[1:]
+			if c == '\\' && len(s) > 0 {
+				c, s = s[0], s[1:]
+			} else if c == '"' {
+				break
+			}
+			b.WriteByte(c)
+		}
+	} else {
+		for len(s) > 0 && s[0] != '@' {
+			b.WriteByte(s[0])
+			s = s[1:]
+		}
+	}
+	if i := strings.IndexAny(s, " \t>"); i >= 0 {
+		s = s[:i]
+	}
+	return b.String() + s
+}
+
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) < len(prefix) || !strings.EqualFold(s[:len(prefix)], prefix) {
+		return "", false
+	}
+	return s[len(prefix):], true
 }
 
 func (t *connTap) sawDotCR() bool {

@@ -84,3 +84,55 @@ func TestTLSRequiredNoInBodyIsIgnored(t *testing.T) {
 		t.Fatal("a body line was taken for a header field")
 	}
 }
+
+// RequireTLS is Postfix's smtpd_tls_security_level = encrypt: plain SMTP
+// from an allowed IP gets 530 5.7.0 until STARTTLS (RFC 3207 §4).
+func TestRequireTLSListenerRefusesPlainMail(t *testing.T) {
+	pki := newPKI(t)
+	opts := tlsOptions(t, pki)
+	opts.RequireTLS = true
+	opts.AllowNets = baseOptions(t).AllowNets
+	store := &fakeStore{}
+	_, addr := startServer(t, opts, store)
+	c := dial(t, addr)
+	c.cmd("EHLO client.example").expect(250)
+	c.cmd("MAIL FROM:<a@example.org>").expectCode(530, "5.7.0")
+	if code, _ := c.cmd("AUTH PLAIN " + plainIR("argon", "s3cret")).reply(); code/100 != 5 {
+		t.Fatalf("AUTH over plain text: %d", code)
+	}
+	c.cmd("MAIL FROM:<a@example.org>").expectCode(530, "5.7.0")
+	if n := len(store.messages()); n != 0 {
+		t.Fatalf("committed %d", n)
+	}
+	c.startTLS(pki.clientTLS())
+	c.cmd("EHLO client.example").expect(250)
+	if code, _ := c.sendMessage("a@example.org", "b@example.net", testMessage); code != 250 {
+		t.Fatalf("over TLS: %d", code)
+	}
+	if _, err := New(Options{Name: "x", Hostname: "h", RequireTLS: true}, store, nil); err == nil {
+		t.Fatal("RequireTLS without a TLSConfig accepted")
+	}
+}
+
+// Plain-text lines injected after STARTTLS are discarded by go-smtp; the
+// tap saw them too and must forget them, or a later MAIL of the same go-smtp
+// reading would be checked as the injected line.
+func TestSTARTTLSInjectedAddressLineIsForgotten(t *testing.T) {
+	pki := newPKI(t)
+	opts := baseOptions(t)
+	opts.TLSConfig = pki.serverTLS()
+	store := &fakeStore{}
+	_, addr := startServer(t, opts, store)
+	c := dial(t, addr)
+	c.cmd("EHLO client.example").expect(250)
+	c.send("STARTTLS\r\nMAIL FROM:<\"x@evil.example\"@example.org>\r\n")
+	c.expect(220)
+	tc := tls.Client(c.conn, pki.clientTLS())
+	if err := tc.Handshake(); err != nil {
+		t.Fatalf("TLS handshake: %v", err)
+	}
+	c.conn = tc
+	c.r = bufio.NewReader(tc)
+	c.cmd("EHLO client.example").expect(250)
+	c.cmd("MAIL FROM:<x@evil.example@example.org>").expectCode(501, "5.1.7")
+}
