@@ -58,3 +58,23 @@ func TestBodyTablesLongLinePassesThrough(t *testing.T) {
 		t.Fatalf("long line changed the text (err %v, %d bytes in, %d out)", err, len(in), len(b))
 	}
 }
+
+// A link's query string is read as labelled text: a secure-chat notification whose only
+// PHI is in the link ("open conversation") must not pass as scanned and empty.
+func TestHTMLLinkQueryIsRead(t *testing.T) {
+	in := `<p><a href="https://portal.example/chat?conv=88&amp;mrn=4455667&amp;name=Lopez%2C+Ana&amp;dob=1961-01-17#top">open conversation</a></p>` +
+		`<p><a href="https://clinic.example/about">about us</a></p>`
+	b, err := io.ReadAll(htmlText(strings.NewReader(in), 1<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(b)
+	for _, w := range []string{"open conversation", "mrn: 4455667", "name: Lopez, Ana", "dob: 1961-01-17"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("text lacks %q: %q", w, got)
+		}
+	}
+	if strings.Contains(got, "clinic.example") || strings.Contains(got, "top") {
+		t.Errorf("URL outside the query read: %q", got)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"net/url"
 	"strconv"
 
 	"golang.org/x/net/html"
@@ -157,6 +158,8 @@ func (h *htmlState) next(dst []byte) ([]byte, error) {
 				case "alt", "title", "aria-label", "placeholder", "value", "label", "summary":
 					h.attrs = append(h.attrs, ' ')
 					h.attrs = append(h.attrs, v...)
+				case "href":
+					h.attrs = appendQuery(h.attrs, v)
 				case "colspan":
 					if n, err := strconv.Atoi(string(bytes.TrimSpace(v))); err == nil && n > 1 {
 						span = min(n, 1000) // the HTML limit
@@ -271,7 +274,40 @@ func tagAtom(raw []byte) atom.Atom {
 
 // textAttrs are the attributes whose values are read (and colspan); see
 // mayHaveTextAttr.
-var textAttrs = [...]string{"alt", "title", "label", "placeholder", "value", "summary", "colspan"}
+var textAttrs = [...]string{"alt", "title", "label", "placeholder", "value", "summary", "colspan", "href"}
+
+// appendQuery appends the query string of a link as labelled text: a portal link
+// "...?mrn=4455667&dob=1961-03-11" reads "mrn: 4455667 / dob: 1961-03-11", so what a
+// link carries is scanned like what the page shows. The rest of the URL is not read
+// (paths and tokens are noise).
+func appendQuery(dst, href []byte) []byte {
+	i := bytes.IndexByte(href, '?')
+	if i < 0 {
+		return dst
+	}
+	q := href[i+1:]
+	if j := bytes.IndexByte(q, '#'); j >= 0 {
+		q = q[:j]
+	}
+	for len(q) > 0 {
+		var pair []byte
+		pair, q, _ = bytes.Cut(q, []byte{'&'})
+		k, v, ok := bytes.Cut(pair, []byte{'='})
+		if !ok || len(v) == 0 {
+			continue
+		}
+		ku, err1 := url.QueryUnescape(string(k))
+		vu, err2 := url.QueryUnescape(string(v))
+		if err1 != nil || err2 != nil {
+			ku, vu = string(k), string(v)
+		}
+		dst = append(dst, " / "...)
+		dst = append(dst, ku...)
+		dst = append(dst, ": "...)
+		dst = append(dst, vu...)
+	}
+	return dst
+}
 
 // mayHaveTextAttr says whether a raw tag may carry one of textAttrs
 // ("aria-label" contains "label"): a cheap case-insensitive search that may
@@ -279,7 +315,7 @@ var textAttrs = [...]string{"alt", "title", "label", "placeholder", "value", "su
 func mayHaveTextAttr(raw []byte) bool {
 	for i := 1; i < len(raw); i++ {
 		c := raw[i] | 0x20
-		if c != 'a' && c != 't' && c != 'l' && c != 'p' && c != 'v' && c != 's' && c != 'c' {
+		if c != 'a' && c != 't' && c != 'l' && c != 'p' && c != 'v' && c != 's' && c != 'c' && c != 'h' {
 			continue
 		}
 		for _, w := range textAttrs {
