@@ -845,7 +845,7 @@ func nameFollow(text []byte, end int, ci *ctxIndex) bool {
 			}
 		case "was", "is", "has", "had", "been":
 			switch word(k + 1) {
-			case "admitted", "discharged", "diagnosed", "hospitalized", "intubated":
+			case "admitted", "discharged", "diagnosed", "hospitalized", "intubated", "cleared":
 				return true // "was admitted", "has been diagnosed"
 			case "seen", "referred", "treated", "evaluated", "scheduled", "started":
 				// "is scheduled for a colonoscopy", not "is scheduled to present".
@@ -865,13 +865,27 @@ func nameFollow(text []byte, end int, ci *ctxIndex) bool {
 				return true
 			}
 		case "in":
-			// "seen Maria Lopez in clinic today"
+			// "seen Maria Lopez in clinic today", "Mrs. Vasquez-Hart in 612 fell"
 			n := k + 1
 			if word(n) == "the" {
 				n++
 			}
 			switch word(n) {
 			case "clinic", "ed", "er", "icu", "emergency":
+				return true
+			case "rm", "room", "bed":
+				if roomNumber(word(n + 1)) {
+					return true
+				}
+			}
+			// A bare number after "in" is a room only with three or four digits: "in 612",
+			// not "in 3 practices" or "in 2 h".
+			if w := word(n); len(w) >= 3 && roomNumber(w) && k+1 < nw && ws[k+1][0]-ws[k][1] == 1 {
+				return true
+			}
+		case "rm", "room", "bed":
+			// "Raymond Hollis (rm 518)", "Ann Lee, bed 4"
+			if k <= 1 && roomNumber(word(k+1)) {
 				return true
 			}
 		case "history", "hx":
@@ -891,6 +905,14 @@ func nameFollow(text []byte, end int, ci *ctxIndex) bool {
 		}
 	}
 	return paren && parenDate(text[q+1:lim])
+}
+
+// roomNumber: a room or bed number, 1-4 digits, not a year ("in 2024").
+func roomNumber(w string) bool {
+	if len(w) == 0 || len(w) > 4 || !allDigits([]byte(w)) {
+		return false
+	}
+	return len(w) < 4 || !(strings.HasPrefix(w, "19") || strings.HasPrefix(w, "20"))
 }
 
 // parenDate reports whether b starts with a date and a closing parenthesis: "September 17,

@@ -66,6 +66,9 @@ func personBefore(text []byte, start int) (int, bool) {
 			return 0, false
 		}
 		switch string(w) {
+		case "hx", "h/o", "s/p":
+			// "hx Guillain-Barre", "s/p CABG": a history in a note is a patient's.
+			return ws, k == 0
 		case "my", "his", "her":
 			// At most two words between: "her stage II breast cancer".
 			return ws, !verb && !article && k <= 2

@@ -44,3 +44,29 @@ func TestPersonalHealthStatements(t *testing.T) {
 		}
 	}
 }
+
+// A name next to a room or bed, or "is cleared" to return, is about a patient or an
+// employee's health; a count after "in" is not a room.
+func TestNamesBesideARoomAreAboutSomeone(t *testing.T) {
+	s := scanner2026(t)
+	for _, text := range []string{
+		"The removal at 03:12 was for Raymond Hollis (rm 518) but only 0.5 mg was documented",
+		"Mrs Vasquez-Hart in 612 fell last night",
+		"Brenda Whitfield is cleared to return 11/25 with restrictions",
+	} {
+		if f, ok := findingOf(scanOne(t, s, text), TypePersonName); !ok || f.Confidence < High {
+			t.Errorf("%q: %+v", text, f)
+		}
+	}
+	for _, text := range []string{
+		"Authors: Vance Smith, Helen Hu. In 3 practices, testing increased",
+		"Engineer Robert Adams in 2 h will replace the tube",
+	} {
+		if f, ok := findingOf(scanOne(t, s, text), TypePersonName); ok && f.Confidence == High {
+			t.Errorf("%q: %+v", text, f)
+		}
+	}
+	if f, ok := findingOf(scanOne(t, s, "Maria Santos CNA - medical exemption pending (hx Guillain-Barre)"), TypePersonalHealth); !ok {
+		t.Errorf("hx before a condition: %+v", f)
+	}
+}
