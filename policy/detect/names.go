@@ -554,6 +554,9 @@ func roomBefore(text []byte, start int) bool {
 	if e == p || !isDigit(text[p]) {
 		return false // the number must start with a digit
 	}
+	if unitRoom(text, p, e, start) {
+		return true
+	}
 	for p > 0 && (text[p-1] == ' ' || text[p-1] == '#' || text[p-1] == '.') && e-p < 12 {
 		p--
 	}
@@ -905,6 +908,30 @@ func nameFollow(text []byte, end int, ci *ctxIndex) bool {
 		}
 	}
 	return paren && parenDate(text[q+1:lim])
+}
+
+// unitRoom: a census line that starts with a unit and room code ("4W-417", "3E-302")
+// and a column gap (two spaces or a tab) before the name: "  4E-422  Vasquez, Eleanor".
+func unitRoom(text []byte, p, e, name int) bool {
+	letters, hyphen := false, false
+	for _, c := range text[p:e] {
+		letters = letters || isAlpha(c)
+		hyphen = hyphen || c == '-'
+	}
+	gap := text[e:name]
+	if !letters || !hyphen || !(bytes.Contains(gap, []byte("  ")) || bytes.IndexByte(gap, '\t') >= 0) {
+		return false
+	}
+	for q := p; q > 0; q-- {
+		switch text[q-1] {
+		case '\n':
+			return true
+		case ' ', '\t':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // roomNumber: a room or bed number, 1-4 digits, not a year ("in 2024").

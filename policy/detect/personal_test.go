@@ -70,3 +70,15 @@ func TestNamesBesideARoomAreAboutSomeone(t *testing.T) {
 		t.Errorf("hx before a condition: %+v", f)
 	}
 }
+
+// A census line starts with the unit and room: "  4E-422  Vasquez, Eleanor  - comfort care".
+func TestCensusLineRoomMakesANamePatient(t *testing.T) {
+	s := scanner2026(t)
+	text := "Potential discharges today:\n  4W-417  Hartmann, Walter    - post-op, PT cleared\n  4E-422  Vasquez, Eleanor    - comfort care\n"
+	if f, ok := findingOf(scanOne(t, s, text), TypePersonName); !ok || f.Confidence < High || f.Count != 2 {
+		t.Errorf("census names: %+v", f)
+	}
+	if f, ok := findingOf(scanOne(t, s, "Part AB-1234 Vasquez, Eleanor ordered"), TypePersonName); ok && f.Confidence == High {
+		t.Errorf("a part number in prose is no room: %+v", f)
+	}
+}
