@@ -50,15 +50,17 @@ func (w *walker) pdf(r io.Reader, p *Part) {
 	}
 	defer f.Close()
 	pages := &pageText{}
+	var meta *htmlMeta
 	var emitted bool
 	res, err := runTool(w.ctx, toolSpec{
 		name:    "pdftotext",
-		args:    []string{"-enc", "UTF-8", "-eol", "unix", "/dev/fd/3", "-"},
+		args:    []string{"-htmlmeta", "-enc", "UTF-8", "-eol", "unix", "/dev/fd/3", "-"},
 		doc:     f,
 		timeout: w.lim.ToolTimeout,
 		memory:  w.lim.ToolMemory,
 		stdout: func(out io.Reader) error {
-			pages.r = bufio.NewReaderSize(out, 32<<10)
+			meta = newHTMLMeta(out)
+			pages.r = bufio.NewReaderSize(meta, 32<<10)
 			emitted = true
 			w.emit(p, pages)
 			return nil
@@ -69,6 +71,9 @@ func (w *walker) pdf(r io.Reader, p *Part) {
 	}
 	if !emitted || w.err != nil || w.stop {
 		return
+	}
+	if len(meta.meta) > 0 {
+		w.emit(p, bytes.NewReader(meta.meta)) // title, subject, keywords, author
 	}
 	scans, err := w.pdfScannedPages(f, p.Index, pages.sparse())
 	if err != nil || len(scans) == 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -293,4 +294,61 @@ func TestMissingHelpersNamesWhatIsNotInstalled(t *testing.T) {
 	if got := strings.Join(MissingHelpers(Limits{OCR: OCR{Enabled: true}}), ","); got != "pdftotext,tesseract" {
 		t.Errorf("OCR on: %s", got)
 	}
+}
+
+// The document information (Title, Subject, Keywords, Author) is read: Word and
+// LibreOffice fill it from File > Properties, and scanners name files after the patient.
+// It is scanned apart from the page text, so a scan with a title is still a scan.
+func TestPDFMetadataIsRead(t *testing.T) {
+	needTools(t, "pdftotext", "pdfimages")
+	pdf := readPDFFixture(t, pdfCorpus, "lo-writer-title-only.pdf")
+	o := walkString(t, mimeWithAttachment("application/pdf", "worksheet.pdf", pdf), Limits{})
+	all := o.all()
+	for _, w := range []string{"Result follow-up worksheet", "Kowalczyk Irena MRN 5530917", "DOB 03/14/1979"} {
+		if !strings.Contains(all, w) {
+			t.Errorf("missing %q in %q", w, all)
+		}
+	}
+	if strings.Contains(all, "LibreOffice") || strings.Contains(all, "<pre>") {
+		t.Errorf("producer or markup read as text: %q", all)
+	}
+	scan := readPDFFixture(t, pdfCorpus, "scan-with-title.pdf")
+	o = walkString(t, mimeWithAttachment("application/pdf", "scan.pdf", scan), Limits{})
+	if !strings.Contains(o.all(), "Xiong Deborah") {
+		t.Errorf("scan title not read: %q", o.all())
+	}
+	if len(o.res.Unscannable) != 1 || o.res.Unscannable[0].Reason != ReasonImageOnly {
+		t.Errorf("scan with a title: unscannable %v, want image_only", o.res.Unscannable)
+	}
+}
+
+func TestHTMLMetaUnescapesAcrossReads(t *testing.T) {
+	body := strings.Repeat("a", 40<<10) + "&amp;b &lt;c&gt; \"d\"\n"
+	in := "<html>\n<head>\n<title>T &amp; U</title>\n<meta name=\"Author\" content=\"Ann &quot;Lee&quot;\"/>\n</head>\n<body>\n<pre>\n" + body + "</pre>\n</body>\n</html>\n"
+	h := newHTMLMeta(strings.NewReader(in))
+	got, err := io.ReadAll(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(body, "&amp;", "&"), "&lt;", "<"), "&gt;", ">") {
+		t.Errorf("body: ...%q", got[len(got)-40:])
+	}
+	if string(h.meta) != "T & U\nAnn \"Lee\"\n" {
+		t.Errorf("meta %q", h.meta)
+	}
+}
+
+func FuzzHTMLMeta(f *testing.F) {
+	f.Add([]byte("<html>\n<head>\n<title>T &amp; U</title>\n</head>\n<body>\n<pre>\nx &lt; y\f</pre>\n"))
+	f.Add([]byte("<pre>\n&am"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		h := newHTMLMeta(bytes.NewReader(data))
+		out, err := io.ReadAll(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out) > len(data) || len(h.meta) > maxPDFMeta {
+			t.Fatalf("output %d meta %d from %d bytes", len(out), len(h.meta), len(data))
+		}
+	})
 }

@@ -23,6 +23,10 @@ cp "$out/patients.pdf" lo-calc-patients.pdf
 lo --convert-to pdf:impress_pdf_Export --outdir "$out" src/tumorboard.fodp
 cp "$out/tumorboard.pdf" lo-impress-tumorboard.pdf
 
+# PHI only in the document information (title, keywords), a generic page.
+lo --infilter="HTML (StarWriter)" --convert-to pdf:writer_pdf_Export --outdir "$out" src/worksheet-title.html
+cp "$out/worksheet-title.pdf" lo-writer-title-only.pdf
+
 # Multi-page: a 300-row patient list whose only SSN is on the last page.
 {
   echo '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><h1>Clinic schedule</h1><table>'
@@ -59,3 +63,6 @@ gs -q -dNOPAUSE -dBATCH -dSAFER -sDEVICE=pdfwrite -dNoOutputFonts -sOutputFile=g
 
 # Broken: the referral cut in half (no xref, no trailer, streams cut).
 head -c "$(( $(wc -c <lo-writer-referral.pdf) / 2 ))" lo-writer-referral.pdf >broken-truncated.pdf
+
+# A scan whose title names the patient: still a scan (image_only), title read.
+gs -q -o scan-with-title.pdf -sDEVICE=pdfwrite scan-referral.pdf -c "[ /Title (Scan - Xiong Deborah - referral) /DOCINFO pdfmark"
