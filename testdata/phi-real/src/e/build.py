@@ -21,7 +21,7 @@ MIME = {
     'pptx': 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
     'odt': 'application/vnd.oasis.opendocument.text', 'rtf': 'application/rtf', 'csv': 'text/csv',
     'txt': 'text/plain', 'zip': 'application/zip', 'ics': 'text/calendar', 'png': 'image/png',
-    'jpg': 'image/jpeg', 'html': 'text/html', 'xls': 'application/vnd.ms-excel',
+    'jpg': 'image/jpeg', 'html': 'text/html', 'htm': 'text/html', 'xls': 'application/vnd.ms-excel',
 }
 
 def parse_blocks(text):
@@ -94,7 +94,9 @@ def build(meta, headers, body, inner):
         parts = [p.strip() for p in spec.split(';')]
         src, opts = parts[0], dict(p.split('=', 1) for p in parts[1:])
         if src.startswith('msg:'):
-            m.add_attachment(inner[src[4:]], filename=opts.get('name'))
+            m.add_attachment(inner[src[4:]])
+            if 'name' in opts:
+                m.get_payload()[-1].set_param('name', opts['name'])
             continue
         fn = opts.get('name', os.path.basename(src))
         ext = src.rsplit('.', 1)[-1].lower()
@@ -109,9 +111,16 @@ def build(meta, headers, body, inner):
             m.add_attachment(data, maintype=maintype, subtype=subtype, filename=fn)
     if meta.get('outlook', ['no'])[0] == 'yes':
         m['Content-Language'] = 'en-US'
+    inner_roots = set()
+    for part in m.walk():
+        if part.get_content_type() == 'message/rfc822':
+            inner_roots.update(id(p) for p in part.get_payload())
+    for part in m.walk():
+        if part is not m and id(part) not in inner_roots:
+            del part['MIME-Version']
     n = 0
     for part in m.walk():
-        if part.is_multipart():
+        if part.get_content_maintype() == 'multipart':
             tag = seed[n:n + 10].hex().upper()
             if meta.get('outlook', ['no'])[0] == 'yes':
                 part.set_boundary('_%03d_%s%s_' % (n, tag, 'MWHPR' if n % 2 else 'BYAPR'))
