@@ -84,7 +84,9 @@ def build(meta, headers, body, inner):
     if body and not body.endswith('\n'):
         body += '\n'
     cte = '7bit' if body.isascii() else 'quoted-printable'
-    if kind == 'htmlonly':
+    if kind == 'rawhtml':   # body is already the HTML that Outlook sent
+        m.set_content(body, subtype='html', cte='quoted-printable')
+    elif kind == 'htmlonly':
         m.set_content(to_html(body), subtype='html', cte='quoted-printable')
     else:
         m.set_content(body, cte=cte)
