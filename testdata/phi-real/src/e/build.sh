@@ -57,6 +57,8 @@ scan a13-fax-referral.pdf "$S/a13-fax-referral.txt"
 photo a14-medlist.jpg "$S/a14-medlist.txt"
 lo pdf  a15-faxcover.pdf          "$S/a15-faxcover.html" "HTML (StarWriter)"
 lo xlsx a16-vaccine-exemptions.xlsx "$S/a16-vaccine-exemptions.csv" "CSV:44,34,76,1"
+lo xlsx a18-opioid-registry.xlsx  "$S/a18-opioid-registry.fods"
+lo docx a19-school-excuse.docx    "$S/a19-school-excuse.fodt"
 
 # negatives
 lo pdf  n01-intake-form.pdf       "$S/n01-intake-form.fodt"
@@ -73,5 +75,7 @@ pdftoppm -png -r 40 -singlefile "$O/n09-flyer-fair.pdf" "$W/n09-flyer"
   && cp n09-flyer.png zip09/Feria_Salud_instagram.png && cd zip09 \
   && TZ=UTC touch -d '2026-11-25 17:00' ./* && zip -X -q ../../att/n09-flyers.zip Feria_Salud_flyer.pdf Feria_Salud_instagram.png)
 cp "$S/n10-tumor-board.ics" "$O/"
+lo pdf  n11-case-series-abstract.pdf "$S/n11-case-series-abstract.html" "HTML (StarWriter)"
+cp "$S/n12-open-slots.csv" "$O/"
 
 python3 build.py
