@@ -22,7 +22,7 @@ type realLabel struct {
 	Why        string   `json:"why"`
 	Where      []string `json:"where"`
 	Unreadable bool     `json:"unreadable"` // PHI only in content no text engine reads: must be unscannable
-	Split      string   `json:"split"`      // dev (tuned on), holdout or fresh (never tuned on)
+	Split      string   `json:"split"`      // dev (tuned on), holdout, fresh or fresh2 (written later, never tuned on)
 }
 
 type realTally struct{ pos, tp, neg, fp int }
@@ -48,8 +48,8 @@ func (t *realTally) add(o realTally) { t.pos += o.pos; t.tp += o.tp; t.neg += o.
 // the floors are what is met today (see the closing notes), so a change that
 // loses quality fails here.
 const (
-	realRecallFloor    = 0.83
-	realPrecisionFloor = 0.91
+	realRecallFloor    = 0.93
+	realPrecisionFloor = 0.94
 )
 
 // TestRealisticCorpus scores message-level decisions: a PHI message must be
