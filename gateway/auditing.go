@@ -8,10 +8,10 @@ import (
 	"strings"
 
 	"github.com/sealgate/sealgate/config"
+	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/audit"
 	"github.com/sealgate/sealgate/gateway/relay"
 	"github.com/sealgate/sealgate/gateway/smtpd"
-	"github.com/sealgate/sealgate/gateway/spool"
 )
 
 // openAudit opens the write-ahead audit log from the config.
@@ -69,7 +69,7 @@ func (g *Gateway) record(ev audit.Event) error {
 
 // recordReceived is smtpd's BeforeCommit: the "received" record is durable
 // before the message is committed and answered 250.
-func (g *Gateway) recordReceived(env *spool.Envelope) error {
+func (g *Gateway) recordReceived(env *envelope.Envelope) error {
 	return g.record(audit.Event{Type: audit.TypeReceived, MsgID: env.ID, MessageID: env.MessageID, Data: audit.Received{
 		Listener: env.Listener, ClientIP: env.ClientIP, TLSVersion: env.TLSVersion, TLSCipher: env.TLSCipher,
 		AuthUser: env.AuthUser, From: env.From, Recipients: env.Addrs(), Size: env.Size,

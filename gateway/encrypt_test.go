@@ -22,9 +22,9 @@ import (
 
 	"github.com/sealgate/sealgate/config"
 	"github.com/sealgate/sealgate/crypto/keystore"
+	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/audit"
 	"github.com/sealgate/sealgate/gateway/dkim"
-	"github.com/sealgate/sealgate/gateway/spool"
 	"github.com/sealgate/sealgate/internal/capture"
 	"github.com/sealgate/sealgate/policy"
 )
@@ -504,7 +504,7 @@ func TestBlockFoundAfterARestartHoldsInsteadOfDropping(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Write([]byte(testMessage("a@clinic.test", "b@partner.test", "restart")))
-	if err := w.Commit(&spool.Envelope{From: "a@clinic.test", Recipients: []spool.Recipient{{Addr: "b@partner.test"}}}); err != nil {
+	if err := w.Commit(&envelope.Envelope{From: "a@clinic.test", Recipients: []envelope.Recipient{{Addr: "b@partner.test"}}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := g.process(w.ID()); err != nil {

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/audit"
 	"github.com/sealgate/sealgate/gateway/relay"
-	"github.com/sealgate/sealgate/gateway/spool"
 	"github.com/sealgate/sealgate/policy"
 )
 
@@ -17,7 +17,7 @@ import (
 // (the notify_sender modifier). It names the rule, the action and each
 // recipient's method; it never quotes the message. It is marked as a DSN so
 // no notification is ever sent about it.
-func (g *Gateway) notifySender(env *spool.Envelope, dec *policy.Decision, p plan) error {
+func (g *Gateway) notifySender(env *envelope.Envelope, dec *policy.Decision, p plan) error {
 	if env.From == "" || env.DSN {
 		return nil
 	}
@@ -54,7 +54,7 @@ func (g *Gateway) notifySender(env *spool.Envelope, dec *policy.Decision, p plan
 		w.Abort()
 		return err
 	}
-	nenv := &spool.Envelope{From: "", Recipients: []spool.Recipient{{Addr: env.From, Notify: []string{"NEVER"}}},
+	nenv := &envelope.Envelope{From: "", Recipients: []envelope.Recipient{{Addr: env.From, Notify: []string{"NEVER"}}},
 		Size: int64(n), DSN: true, Received: time.Now()}
 	if err := w.Commit(nenv); err != nil {
 		return err

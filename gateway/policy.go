@@ -18,6 +18,7 @@ import (
 	"github.com/sealgate/sealgate/crypto/pgp"
 	"github.com/sealgate/sealgate/crypto/selector"
 	"github.com/sealgate/sealgate/crypto/smime"
+	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/audit"
 	"github.com/sealgate/sealgate/gateway/relay"
 	"github.com/sealgate/sealgate/gateway/spool"
@@ -71,7 +72,7 @@ func (d *decisions) drop(id string) {
 }
 
 // evaluate runs the policy over the spooled message.
-func (g *Gateway) evaluate(ctx context.Context, env *spool.Envelope) (*policy.Decision, error) {
+func (g *Gateway) evaluate(ctx context.Context, env *envelope.Envelope) (*policy.Decision, error) {
 	body, err := g.spool.OpenBody(env.ID)
 	if err != nil {
 		return nil, err
@@ -82,7 +83,7 @@ func (g *Gateway) evaluate(ctx context.Context, env *spool.Envelope) (*policy.De
 
 // accepted runs inline, after the commit and before the reply: a blocked
 // message is answered 550 5.7.1 so the upstream tells the sender.
-func (g *Gateway) accepted(env *spool.Envelope) error {
+func (g *Gateway) accepted(env *envelope.Envelope) error {
 	ctx, cancel := context.WithTimeout(context.Background(), evalTimeout)
 	defer cancel()
 	dec, err := g.evaluate(ctx, env)
@@ -183,7 +184,7 @@ func (g *Gateway) process(id string) error {
 
 // recordDecision writes the audit decision: rule, action, finding types
 // and counts, and the method per recipient. Never matched text.
-func (g *Gateway) recordDecision(env *spool.Envelope, dec *policy.Decision, methods []audit.RecipientMethod, hold string) error {
+func (g *Gateway) recordDecision(env *envelope.Envelope, dec *policy.Decision, methods []audit.RecipientMethod, hold string) error {
 	action := dec.Action
 	if hold != "" {
 		action += " (held: " + hold + ")"
@@ -209,7 +210,7 @@ type ruleOutcome struct {
 // groups splits the recipients by the rule that decided for each alone
 // (policy.Decision.Recipients); without per-recipient decisions (a DSN, a
 // synthetic decision) everyone follows the message-level decision.
-func groups(env *spool.Envelope, dec *policy.Decision) []*ruleOutcome {
+func groups(env *envelope.Envelope, dec *policy.Decision) []*ruleOutcome {
 	// Block and quarantine are message-wide: decided for the message, they
 	// apply to every recipient.
 	if len(dec.Recipients) != len(env.Recipients) || dec.Action == policy.ActionQuarantine || dec.Action == policy.ActionBlock {
@@ -235,7 +236,7 @@ func groups(env *spool.Envelope, dec *policy.Decision) []*ruleOutcome {
 // rule decided for. TLS levels: require_tls means STARTTLS is mandatory
 // ("encrypt"); the tls method of encrypt means verified TLS. Any group that
 // must be held holds the whole message.
-func (g *Gateway) plan(ctx context.Context, env *spool.Envelope, dec *policy.Decision) (plan, error) {
+func (g *Gateway) plan(ctx context.Context, env *envelope.Envelope, dec *policy.Decision) (plan, error) {
 	var p plan
 	var holds []string
 	bccSeen := map[string]bool{}
@@ -313,7 +314,7 @@ func (g *Gateway) plan(ctx context.Context, env *spool.Envelope, dec *policy.Dec
 // their own; with policy.shared_copies, the recipients the header names
 // (To, Cc, Resent-To, Resent-Cc) share one, and every other one (Bcc)
 // still gets their own.
-func (g *Gateway) planEncrypt(ctx context.Context, env *spool.Envelope, grp *ruleOutcome, base, suffix string, p *plan) (string, error) {
+func (g *Gateway) planEncrypt(ctx context.Context, env *envelope.Envelope, grp *ruleOutcome, base, suffix string, p *plan) (string, error) {
 	sel := g.selector()
 	minE2E := grp.min == policy.MinEndToEnd
 	var pgpKeys []*pgp.Key
@@ -452,7 +453,7 @@ func (g *Gateway) openCopy(id, name string) (io.ReadCloser, error) {
 // baseCopy applies a rule's header modifiers (strip the subject tag, add
 // headers) into a copy named "p"+suffix; without modifiers the original
 // body is the base ("").
-func (g *Gateway) baseCopy(env *spool.Envelope, grp *ruleOutcome, subjectTag, suffix string) (string, error) {
+func (g *Gateway) baseCopy(env *envelope.Envelope, grp *ruleOutcome, subjectTag, suffix string) (string, error) {
 	strip := grp.strip && subjectTag != ""
 	if !strip && len(grp.addHeaders) == 0 {
 		return "", nil

@@ -14,7 +14,7 @@ import (
 
 	"github.com/emersion/go-message/charset"
 
-	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/policy/detect"
 	"github.com/sealgate/sealgate/policy/extract"
 )
@@ -31,8 +31,8 @@ type Engine struct {
 
 // Input is one message to evaluate.
 type Input struct {
-	Env  *spool.Envelope // From, Recipients, Listener, AuthUser, Size
-	Body io.Reader       // the whole message as received (headers + body); read once
+	Env  *envelope.Envelope // From, Recipients, Listener, AuthUser, Size
+	Body io.Reader          // the whole message as received (headers + body); read once
 }
 
 // RuleTrace says whether one rule matched and why, in policy terms only:
@@ -255,7 +255,7 @@ const (
 
 // facts is everything rules are evaluated against.
 type facts struct {
-	env         *spool.Envelope
+	env         *envelope.Envelope
 	size        int64
 	header      textproto.MIMEHeader // top-level header, raw values
 	subject     string               // decoded
@@ -301,7 +301,7 @@ func (e *Engine) perRecipient(f *facts) []RecipientDecision {
 	out := make([]RecipientDecision, 0, len(f.env.Recipients))
 	for _, r := range f.env.Recipients {
 		one := *f.env
-		one.Recipients = []spool.Recipient{r}
+		one.Recipients = []envelope.Recipient{r}
 		f1 := *f
 		f1.env = &one
 		d := e.decide(&f1)
@@ -317,7 +317,7 @@ const explainCap = 8 << 20
 func (e *Engine) gather(ctx context.Context, in Input, explain bool) (*facts, error) {
 	env := in.Env
 	if env == nil {
-		env = &spool.Envelope{}
+		env = &envelope.Envelope{}
 	}
 	f := &facts{env: env, explain: explain}
 	body := in.Body

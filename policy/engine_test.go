@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/envelope"
 )
 
 func engineFor(t testing.TB, yaml string) *Engine {
@@ -32,7 +32,7 @@ func engineFor(t testing.TB, yaml string) *Engine {
 
 func crlf(s string) []byte { return []byte(strings.ReplaceAll(s, "\n", "\r\n")) }
 
-func eval(t *testing.T, e *Engine, env *spool.Envelope, msg []byte) *Decision {
+func eval(t *testing.T, e *Engine, env *envelope.Envelope, msg []byte) *Decision {
 	t.Helper()
 	if env == nil {
 		env = EnvelopeFromHeaders(msg)
@@ -125,10 +125,10 @@ func TestRecipientMatchesAnyButAllRecipientsNeedsEvery(t *testing.T) {
     when: {recipient: {domain: clinic.example}}
     action: require_tls
 `+strings.Replace(defaultRule, "pass", "quarantine", 1))
-	env := func(rcpts ...string) *spool.Envelope {
-		en := &spool.Envelope{From: "a@clinic.example"}
+	env := func(rcpts ...string) *envelope.Envelope {
+		en := &envelope.Envelope{From: "a@clinic.example"}
 		for _, r := range rcpts {
-			en.Recipients = append(en.Recipients, spool.Recipient{Addr: r})
+			en.Recipients = append(en.Recipients, envelope.Recipient{Addr: r})
 		}
 		return en
 	}
@@ -166,7 +166,7 @@ rules:
 		"x#encrypt":                          "#encrypt",
 		"=?ISO-8859-1?Q?=23encrypt_caf=E9?=": "#encrypt",
 	} {
-		d := eval(t, e, &spool.Envelope{}, crlf("Subject: "+subj+"\n\nbody\n"))
+		d := eval(t, e, &envelope.Envelope{}, crlf("Subject: "+subj+"\n\nbody\n"))
 		if d.SubjectTag != want || d.StripTag != (want != "") {
 			t.Errorf("%q: tag %q strip %v, want %q", subj, d.SubjectTag, d.StripTag, want)
 		}
@@ -177,7 +177,7 @@ func TestEvaluateFailsOnlyForACancelledContext(t *testing.T) {
 	e := DefaultSet().engine(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := e.Evaluate(ctx, Input{Env: &spool.Envelope{}, Body: bytes.NewReader(crlf("Subject: x\n\nhello\n"))})
+	_, err := e.Evaluate(ctx, Input{Env: &envelope.Envelope{}, Body: bytes.NewReader(crlf("Subject: x\n\nhello\n"))})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v", err)
 	}

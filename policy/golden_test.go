@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/envelope"
 )
 
 // TestGoldenPolicyDecisions runs every testdata/policy/NN-name.eml against
@@ -69,7 +69,7 @@ func TestGoldenPolicyDecisions(t *testing.T) {
 	}
 }
 
-func applyArgs(t *testing.T, yamlFile string, env *spool.Envelope) {
+func applyArgs(t *testing.T, yamlFile string, env *envelope.Envelope) {
 	data, err := os.ReadFile(yamlFile)
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ func applyArgs(t *testing.T, yamlFile string, env *spool.Envelope) {
 		case "--from":
 			env.From = f[i+1]
 		case "--to":
-			env.Recipients = append(env.Recipients[:0:0], spool.Recipient{Addr: f[i+1]})
+			env.Recipients = append(env.Recipients[:0:0], envelope.Recipient{Addr: f[i+1]})
 		case "--listener":
 			env.Listener = f[i+1]
 		case "--auth-user":

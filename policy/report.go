@@ -11,7 +11,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/policy/detect"
 )
 
@@ -47,8 +47,8 @@ func (e *Engine) Explain(ctx context.Context, in Input) (*Report, error) {
 
 // EnvelopeFromHeaders builds an envelope from a message's From, To and Cc
 // header fields, for testing a message file without an SMTP envelope.
-func EnvelopeFromHeaders(msg []byte) *spool.Envelope {
-	env := &spool.Envelope{Size: int64(len(msg))}
+func EnvelopeFromHeaders(msg []byte) *envelope.Envelope {
+	env := &envelope.Envelope{Size: int64(len(msg))}
 	m, err := mail.ReadMessage(bufio.NewReader(bytes.NewReader(msg)))
 	if err != nil {
 		return env
@@ -59,7 +59,7 @@ func EnvelopeFromHeaders(msg []byte) *spool.Envelope {
 	for _, h := range []string{"To", "Cc"} {
 		if l, err := m.Header.AddressList(h); err == nil {
 			for _, a := range l {
-				env.Recipients = append(env.Recipients, spool.Recipient{Addr: a.Address})
+				env.Recipients = append(env.Recipients, envelope.Recipient{Addr: a.Address})
 			}
 		}
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/policy"
 )
 
@@ -92,7 +92,7 @@ The masked previews exist only in this local output: the daemon never logs them.
 			if len(to) > 0 {
 				env.Recipients = nil
 				for _, a := range to {
-					env.Recipients = append(env.Recipients, spool.Recipient{Addr: a})
+					env.Recipients = append(env.Recipients, envelope.Recipient{Addr: a})
 				}
 			}
 			env.Listener, env.AuthUser = listener, auth

@@ -18,8 +18,8 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/dane"
-	"github.com/sealgate/sealgate/gateway/spool"
 	"github.com/sealgate/sealgate/internal/bcc"
 )
 
@@ -621,7 +621,7 @@ func (e *readErr) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func rcptOptions(er spool.Recipient) *smtp.RcptOptions {
+func rcptOptions(er envelope.Recipient) *smtp.RcptOptions {
 	o := &smtp.RcptOptions{}
 	never := false
 	for _, n := range er.Notify {

@@ -23,14 +23,13 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/miekg/dns"
-
-	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/envelope"
 )
 
 // memStore is an in-memory Store.
 type memStore struct {
 	mu      sync.Mutex
-	envs    map[string]*spool.Envelope
+	envs    map[string]*envelope.Envelope
 	bodies  map[string][]byte
 	copies  map[string][]byte // id+"/"+name
 	states  map[string][]byte
@@ -38,16 +37,16 @@ type memStore struct {
 	saves   map[string]int // SaveState calls per ID
 	seq     int
 	// committed DSNs, kept after the relay removes them
-	dsnEnvs   []*spool.Envelope
+	dsnEnvs   []*envelope.Envelope
 	dsnBodies [][]byte
 }
 
 func newMemStore() *memStore {
-	return &memStore{envs: map[string]*spool.Envelope{}, bodies: map[string][]byte{}, copies: map[string][]byte{},
+	return &memStore{envs: map[string]*envelope.Envelope{}, bodies: map[string][]byte{}, copies: map[string][]byte{},
 		states: map[string][]byte{}, removed: map[string]bool{}, saves: map[string]int{}}
 }
 
-func (s *memStore) put(env *spool.Envelope, body string) {
+func (s *memStore) put(env *envelope.Envelope, body string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if env.Size == 0 {
@@ -57,7 +56,7 @@ func (s *memStore) put(env *spool.Envelope, body string) {
 	s.bodies[env.ID] = []byte(body)
 }
 
-func (s *memStore) Envelope(id string) (*spool.Envelope, error) {
+func (s *memStore) Envelope(id string) (*envelope.Envelope, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.envs[id]
@@ -128,7 +127,7 @@ func (s *memStore) isRemoved(id string) bool {
 }
 
 // dsns returns the envelopes and bodies of DSN messages ever committed.
-func (s *memStore) dsns() (envs []*spool.Envelope, bodies [][]byte) {
+func (s *memStore) dsns() (envs []*envelope.Envelope, bodies [][]byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append(envs, s.dsnEnvs...), append(bodies, s.dsnBodies...)
@@ -150,7 +149,7 @@ type memWriter struct {
 func (w *memWriter) Write(p []byte) (int, error) { return w.buf.Write(p) }
 func (w *memWriter) ID() string                  { return w.id }
 func (w *memWriter) Abort() error                { return nil }
-func (w *memWriter) Commit(env *spool.Envelope) error {
+func (w *memWriter) Commit(env *envelope.Envelope) error {
 	env.ID = w.id
 	w.s.put(env, w.buf.String())
 	w.s.mu.Lock()
@@ -461,10 +460,10 @@ func rcptState(t *testing.T, r *Relay, id, addr string) RecipientState {
 	return RecipientState{}
 }
 
-func envelope(id, from string, rcpts ...string) *spool.Envelope {
-	e := &spool.Envelope{ID: id, From: from, Received: time.Now()}
+func testEnvelope(id, from string, rcpts ...string) *envelope.Envelope {
+	e := &envelope.Envelope{ID: id, From: from, Received: time.Now()}
 	for _, a := range rcpts {
-		e.Recipients = append(e.Recipients, spool.Recipient{Addr: a})
+		e.Recipients = append(e.Recipients, envelope.Recipient{Addr: a})
 	}
 	return e
 }

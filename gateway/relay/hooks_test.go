@@ -16,7 +16,7 @@ func TestEveryAttemptOutcomeIsReportedWithTLSEvidence(t *testing.T) {
 	sk := newSink(t, "127.0.0.1:0", cfg)
 	sk.reject("bad@dst.test", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"})
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "ok@dst.test", "bad@dst.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "ok@dst.test", "bad@dst.test"), testBody)
 	var mu sync.Mutex
 	var got []Attempt
 	var dsns []DSNEvent
@@ -49,7 +49,7 @@ func TestEveryAttemptOutcomeIsReportedWithTLSEvidence(t *testing.T) {
 func TestUnhealthyGatewayPausesDelivery(t *testing.T) {
 	sk := newSink(t, "127.0.0.1:0", nil)
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "b@dst.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "b@dst.test"), testBody)
 	var sick atomic.Bool
 	sick.Store(true)
 	r := startRelay(t, Options{Smarthost: sk.addr, SmarthostTLS: "none", Healthy: func() error {
@@ -70,7 +70,7 @@ func TestUnhealthyGatewayPausesDelivery(t *testing.T) {
 func TestSubmitHeldIsAQuarantineUntilReleasedAndSurvivesRestart(t *testing.T) {
 	sk := newSink(t, "127.0.0.1:0", nil)
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "b@dst.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "b@dst.test"), testBody)
 	r := startRelay(t, Options{Smarthost: sk.addr, SmarthostTLS: "none"}, st)
 	if err := r.SubmitHeld("m1", []Copy{{Recipients: []string{"b@dst.test"}}}, "policy quarantine: rule q1"); err != nil {
 		t.Fatal(err)
@@ -104,7 +104,7 @@ func TestOneDelayWarningWhenNotifyAllowsIt(t *testing.T) {
 	sk.reject("slow@dst.test", &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 2, 1}, Message: "mailbox busy"})
 	sk.reject("quiet@dst.test", &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 2, 1}, Message: "mailbox busy"})
 	st := newMemStore()
-	env := envelope("m1", "a@src.test", "slow@dst.test", "quiet@dst.test")
+	env := testEnvelope("m1", "a@src.test", "slow@dst.test", "quiet@dst.test")
 	env.Received = time.Now().Add(-5 * time.Hour)
 	env.Recipients[1].Notify = []string{"FAILURE"} // no DELAY: no warning
 	st.put(env, testBody)

@@ -3,8 +3,8 @@ package relay
 import (
 	"fmt"
 
+	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/dsn"
-	"github.com/sealgate/sealgate/gateway/spool"
 )
 
 // ReportLost queues a failure DSN (RFC 3464) to the sender of a message
@@ -13,7 +13,7 @@ import (
 // NOTIFY wants failures is reported with status; the DSN carries no part
 // of the original (it cannot be read, or trusted). It returns the DSN's
 // ID, or "" when none is due (null sender, a DSN itself, NOTIFY=NEVER).
-func (r *Relay) ReportLost(env *spool.Envelope, status, diagnostic string) (string, error) {
+func (r *Relay) ReportLost(env *envelope.Envelope, status, diagnostic string) (string, error) {
 	if env.From == "" || env.DSN {
 		return "", nil // RFC 3461 §6.2: never to <>, never about a DSN
 	}
@@ -41,9 +41,9 @@ func (r *Relay) ReportLost(env *spool.Envelope, status, diagnostic string) (stri
 		w.Abort()
 		return "", fmt.Errorf("relay: DSN for %s: %w", env.ID, err)
 	}
-	denv := &spool.Envelope{
+	denv := &envelope.Envelope{
 		Received:   r.now(),
-		Recipients: []spool.Recipient{{Addr: env.From, Notify: []string{"NEVER"}}},
+		Recipients: []envelope.Recipient{{Addr: env.From, Notify: []string{"NEVER"}}},
 		Size:       cw.n,
 		SMTPUTF8:   env.SMTPUTF8, // the sender's address may need it
 		Body8Bit:   env.SMTPUTF8,

@@ -11,7 +11,7 @@ func TestFiftyMessagesToSmarthostReuseFewConnections(t *testing.T) {
 	st := newMemStore()
 	const n = 50
 	for i := range n {
-		st.put(envelope(fmt.Sprintf("m%02d", i), "a@src.test", "b@dst.test"), testBody)
+		st.put(testEnvelope(fmt.Sprintf("m%02d", i), "a@src.test", "b@dst.test"), testBody)
 	}
 	r := startRelay(t, Options{Smarthost: sk.addr, SmarthostTLS: "none", MaxPerDomain: 4}, st)
 	for i := range n {
@@ -30,8 +30,8 @@ func TestFiftyMessagesToSmarthostReuseFewConnections(t *testing.T) {
 func TestIdleConnectionClosedByServerIsRedialedWithoutFailure(t *testing.T) {
 	sk := newSink(t, "127.0.0.1:0", nil)
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "b@dst.test"), testBody)
-	st.put(envelope("m2", "a@src.test", "b@dst.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "b@dst.test"), testBody)
+	st.put(testEnvelope("m2", "a@src.test", "b@dst.test"), testBody)
 	var mu sync.Mutex
 	var outcomes []Attempt
 	opts := Options{Smarthost: sk.addr, SmarthostTLS: "none", OnAttempt: func(a Attempt) error {
@@ -64,7 +64,7 @@ func TestIdleConnectionClosedByServerIsRedialedWithoutFailure(t *testing.T) {
 func TestStopClosesIdleConnections(t *testing.T) {
 	sk := newSink(t, "127.0.0.1:0", nil)
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "b@dst.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "b@dst.test"), testBody)
 	r, err := New(Options{Hostname: "relay.test", Smarthost: sk.addr, SmarthostTLS: "none", Logger: testLogger()}, st)
 	if err != nil {
 		t.Fatal(err)

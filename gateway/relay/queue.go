@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/dsn"
 	"github.com/sealgate/sealgate/gateway/spool"
 )
@@ -489,7 +490,7 @@ func (r *Relay) report(m *msg) bool {
 }
 
 // dsnDue reports whether rc, in a final state, owes the sender a DSN.
-func (r *Relay) dsnDue(env *spool.Envelope, rc *rcpt) bool {
+func (r *Relay) dsnDue(env *envelope.Envelope, rc *rcpt) bool {
 	if rc.Status == StatusQueued || rc.Reported {
 		return false
 	}
@@ -506,13 +507,13 @@ func actionOf(rc *rcpt) string {
 	return dsn.ActionFailed
 }
 
-func envRecipient(env *spool.Envelope, addr string) spool.Recipient {
+func envRecipient(env *envelope.Envelope, addr string) envelope.Recipient {
 	for _, er := range env.Recipients {
 		if strings.EqualFold(er.Addr, addr) {
 			return er
 		}
 	}
-	return spool.Recipient{Addr: addr}
+	return envelope.Recipient{Addr: addr}
 }
 
 func dsnRecipient(rs RecipientState, orcpt, action string) dsn.RecipientReport {
@@ -574,11 +575,11 @@ func (r *Relay) sendDSN(m *msg, reports []dsn.RecipientReport) error {
 		w.Abort()
 		return fmt.Errorf("relay: DSN for %s: %w", m.st.ID, err)
 	}
-	denv := &spool.Envelope{
+	denv := &envelope.Envelope{
 		ID:         w.ID(),
 		Received:   r.now(),
 		From:       "",
-		Recipients: []spool.Recipient{{Addr: env.From, Notify: []string{"NEVER"}}},
+		Recipients: []envelope.Recipient{{Addr: env.From, Notify: []string{"NEVER"}}},
 		Size:       cw.n,
 		SMTPUTF8:   env.SMTPUTF8,
 		Body8Bit:   env.Body8Bit || env.SMTPUTF8,

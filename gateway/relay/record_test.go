@@ -52,7 +52,7 @@ func (rec *recorder) counts() (starts, outcomes int) {
 func TestNoConnectionWithoutItsAttemptRecord(t *testing.T) {
 	sk := newSink(t, "127.0.0.1:0", nil)
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "b@dst.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "b@dst.test"), testBody)
 	rec := &recorder{fail: true}
 	r := startRelay(t, Options{Smarthost: sk.addr, SmarthostTLS: "none", BeforeAttempt: rec.before, OnAttempt: rec.outcome}, st)
 	if err := r.Submit("m1", []Copy{{Recipients: []string{"b@dst.test"}}}); err != nil {
@@ -82,7 +82,7 @@ func TestNoConnectionWithoutItsAttemptRecord(t *testing.T) {
 func TestDeliveredMessageStaysQueuedUntilItsRecordIsWritten(t *testing.T) {
 	sk := newSink(t, "127.0.0.1:0", nil)
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "b@dst.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "b@dst.test"), testBody)
 	rec := &recorder{}
 	var failOutcomes atomic.Bool
 	failOutcomes.Store(true)
@@ -122,7 +122,7 @@ func TestDeliveredMessageStaysQueuedUntilItsRecordIsWritten(t *testing.T) {
 func TestRestoredPendingRecordIsWrittenBeforeRemoval(t *testing.T) {
 	sk := newSink(t, "127.0.0.1:0", nil)
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "b@dst.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "b@dst.test"), testBody)
 	pending := &Attempt{MsgID: "m1", Recipient: "b@dst.test", Outcome: StatusDelivered, Attempt: 1}
 	qs := queueState{Version: 1, ID: "m1", From: "a@src.test", Received: time.Now(), Copies: []Copy{{Recipients: []string{"b@dst.test"}}},
 		Recipients: []*rcpt{{RecipientState: RecipientState{Addr: "b@dst.test", Status: StatusDelivered, Attempts: 1}, Unrecorded: pending}}}

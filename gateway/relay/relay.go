@@ -15,9 +15,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/dane"
 	"github.com/sealgate/sealgate/gateway/mtasts"
-	"github.com/sealgate/sealgate/gateway/spool"
 )
 
 // ErrNotFound is returned by queue operations for an unknown message ID.
@@ -27,14 +27,14 @@ var ErrNotFound = errors.New("relay: message not found")
 type MessageWriter interface {
 	io.Writer
 	ID() string
-	Commit(env *spool.Envelope) error
+	Commit(env *envelope.Envelope) error
 	Abort() error
 }
 
 // Store is the durable message store the relay works on; in the gateway
 // it is an adapter over *spool.Spool.
 type Store interface {
-	Envelope(id string) (*spool.Envelope, error)
+	Envelope(id string) (*envelope.Envelope, error)
 	OpenBody(id string) (io.ReadCloser, error)
 	OpenCopy(id, name string) (io.ReadCloser, error)
 	SaveState(id string, state []byte) error // durable when it returns
@@ -267,7 +267,7 @@ type queueState struct {
 // msg is one queued message in memory. Fields below saveMu are guarded
 // by Relay.mu.
 type msg struct {
-	env *spool.Envelope
+	env *envelope.Envelope
 	// saveMu orders SaveState calls for this message, so an older
 	// snapshot never overwrites a newer one.
 	saveMu   sync.Mutex

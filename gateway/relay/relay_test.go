@@ -13,14 +13,13 @@ import (
 	_ "github.com/emersion/go-message/charset"
 	"github.com/emersion/go-smtp"
 	"github.com/miekg/dns"
-
-	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/envelope"
 )
 
 func TestSmarthostDeliveryIsByteIdenticalAndRemovesState(t *testing.T) {
 	sk := newSink(t, "127.0.0.1:0", nil)
 	st := newMemStore()
-	env := envelope("m1", "a@src.test", "b@dst.test", "c@dst.test")
+	env := testEnvelope("m1", "a@src.test", "b@dst.test", "c@dst.test")
 	env.EnvID = "env-42"
 	env.Ret = "HDRS"
 	env.Recipients[0].Notify = []string{"SUCCESS", "FAILURE"}
@@ -96,7 +95,7 @@ func TestRcpt550BouncesOneDeliversOtherAndSendsOneDSN(t *testing.T) {
 	sk := newSink(t, "127.0.0.1:0", nil)
 	sk.reject("bad@dst.test", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"})
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "good@dst.test", "bad@dst.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "good@dst.test", "bad@dst.test"), testBody)
 	r := startRelay(t, Options{Smarthost: sk.addr, SmarthostTLS: "none"}, st)
 	if err := r.Submit("m1", []Copy{{Recipients: []string{"good@dst.test", "bad@dst.test"}}}); err != nil {
 		t.Fatal(err)
@@ -147,7 +146,7 @@ func TestNextHopDownDefersWithBackoffAndFlushDelivers(t *testing.T) {
 	sk := newSink(t, "127.0.0.1:0", nil)
 	sk.down.Store(true)
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "b@dst.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "b@dst.test"), testBody)
 	r := startRelay(t, Options{Smarthost: sk.addr, SmarthostTLS: "none", RetryMin: time.Hour, RetryMax: 4 * time.Hour}, st)
 	before := time.Now()
 	if err := r.Submit("m1", []Copy{{Recipients: []string{"b@dst.test"}}}); err != nil {
@@ -181,7 +180,7 @@ func TestExpiredMessageBouncesWith447(t *testing.T) {
 	sk := newSink(t, "127.0.0.1:0", nil)
 	sk.down.Store(true)
 	st := newMemStore()
-	env := envelope("m1", "a@src.test", "b@dst.test")
+	env := testEnvelope("m1", "a@src.test", "b@dst.test")
 	env.Received = time.Now().Add(-6 * 24 * time.Hour)
 	st.put(env, testBody)
 	startRelay(t, Options{Smarthost: sk.addr, SmarthostTLS: "none"}, st).Submit("m1", []Copy{{Recipients: []string{"b@dst.test"}}})
@@ -196,7 +195,7 @@ func TestExpiredMessageBouncesWith447(t *testing.T) {
 	}
 }
 
-func bounceWithoutDSN(t *testing.T, env *spool.Envelope) {
+func bounceWithoutDSN(t *testing.T, env *envelope.Envelope) {
 	sk := newSink(t, "127.0.0.1:0", nil)
 	sk.reject("b@dst.test", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no"})
 	st := newMemStore()
@@ -212,17 +211,17 @@ func bounceWithoutDSN(t *testing.T, env *spool.Envelope) {
 }
 
 func TestNullSenderBounceSendsNoDSN(t *testing.T) {
-	bounceWithoutDSN(t, envelope("m1", "", "b@dst.test"))
+	bounceWithoutDSN(t, testEnvelope("m1", "", "b@dst.test"))
 }
 
 func TestNotifyNeverBounceSendsNoDSN(t *testing.T) {
-	env := envelope("m1", "a@src.test", "b@dst.test")
+	env := testEnvelope("m1", "a@src.test", "b@dst.test")
 	env.Recipients[0].Notify = []string{"NEVER"}
 	bounceWithoutDSN(t, env)
 }
 
 func TestBounceOfDSNSendsNoDSN(t *testing.T) {
-	env := envelope("m1", "a@src.test", "b@dst.test")
+	env := testEnvelope("m1", "a@src.test", "b@dst.test")
 	env.DSN = true
 	bounceWithoutDSN(t, env)
 }
@@ -249,7 +248,7 @@ func TestMXDeliveryFollowsPreferenceOrder(t *testing.T) {
 	}
 	a, b, res, port := mxSetup(t, z, nil)
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "x@dst.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "x@dst.test"), testBody)
 	r := startRelay(t, Options{Resolver: res, MXPort: port, DefaultTLS: "none"}, st)
 	r.Submit("m1", []Copy{{Recipients: []string{"x@dst.test"}}})
 	waitFor(t, "removal", func() bool { return st.isRemoved("m1") })
@@ -265,7 +264,7 @@ func TestMXFallsBackToSecondWhenFirstRefuses(t *testing.T) {
 	}
 	a, _, res, port := mxSetup(t, z, nil)
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "x@dst.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "x@dst.test"), testBody)
 	r := startRelay(t, Options{Resolver: res, MXPort: port, DefaultTLS: "none"}, st)
 	r.Submit("m1", []Copy{{Recipients: []string{"x@dst.test"}}})
 	waitFor(t, "removal", func() bool { return st.isRemoved("m1") })
@@ -281,7 +280,7 @@ func TestNullMXBouncesWith5110AndNXDOMAINWith512(t *testing.T) {
 	}
 	_, _, res, port := mxSetup(t, z, nil)
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "x@nomail.test", "y@gone.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "x@nomail.test", "y@gone.test"), testBody)
 	r := startRelay(t, Options{Resolver: res, MXPort: port, DefaultTLS: "none"}, st)
 	if err := r.Hold("m1"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("hold of unknown: %v", err)
@@ -302,7 +301,7 @@ func TestNoMXDeliversToImplicitMX(t *testing.T) {
 	z := &dnsZone{a: map[string]string{"plain.test.": "127.0.0.1"}}
 	a, _, res, port := mxSetup(t, z, nil)
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "x@plain.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "x@plain.test"), testBody)
 	r := startRelay(t, Options{Resolver: res, MXPort: port, DefaultTLS: "none"}, st)
 	r.Submit("m1", []Copy{{Recipients: []string{"x@plain.test"}}})
 	waitFor(t, "removal", func() bool { return st.isRemoved("m1") })
@@ -322,7 +321,7 @@ func TestMayUsesSTARTTLSWhenOffered(t *testing.T) {
 	cfg, _ := testCert(t, "mx.test")
 	a, _, res, port := mxSetup(t, tlsZone(), cfg)
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "x@tls.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "x@tls.test"), testBody)
 	env, _ := st.Envelope("m1")
 	env.Recipients[0].Notify = []string{"SUCCESS"}
 	st.put(env, testBody)
@@ -339,7 +338,7 @@ func TestVerifyWithTrustedCertAndRightNameDelivers(t *testing.T) {
 	cfg, pool := testCert(t, "mx.test")
 	a, _, res, port := mxSetup(t, tlsZone(), cfg)
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "x@tls.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "x@tls.test"), testBody)
 	r := startRelay(t, Options{Resolver: res, MXPort: port, RootCAs: pool, TLSPolicy: map[string]string{".test": "may", "tls.test": "verify"}, RetryMin: time.Hour}, st)
 	r.Submit("m1", []Copy{{Recipients: []string{"x@tls.test"}}})
 	waitFor(t, "removal", func() bool { return st.isRemoved("m1") })
@@ -352,7 +351,7 @@ func TestVerifyWithWrongNameDefersAndNeverSendsPlaintext(t *testing.T) {
 	cfg, pool := testCert(t, "mx.test")
 	a, _, res, port := mxSetup(t, tlsZone(), cfg)
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "x@wrong.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "x@wrong.test"), testBody)
 	r := startRelay(t, Options{Resolver: res, MXPort: port, RootCAs: pool, RetryMin: time.Hour}, st)
 	// The copy's floor raises the default "may" to "verify".
 	r.Submit("m1", []Copy{{Recipients: []string{"x@wrong.test"}, MinTLS: "verify"}})
@@ -369,7 +368,7 @@ func TestVerifyWithWrongNameDefersAndNeverSendsPlaintext(t *testing.T) {
 func TestEncryptWithoutSTARTTLSDefersAndSinkGetsNothing(t *testing.T) {
 	sk := newSink(t, "127.0.0.1:0", nil)
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "b@dst.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "b@dst.test"), testBody)
 	r := startRelay(t, Options{Smarthost: sk.addr, SmarthostTLS: "encrypt", RetryMin: time.Hour}, st)
 	r.Submit("m1", []Copy{{Recipients: []string{"b@dst.test"}}})
 	waitFor(t, "attempt", func() bool { return rcptState(t, r, "m1", "b@dst.test").Attempts == 1 })
@@ -387,7 +386,7 @@ func TestMayFallsBackToPlaintextWhenHandshakeFails(t *testing.T) {
 	cfg.MaxVersion = tls.VersionTLS11 // our client requires TLS 1.2+
 	sk := newSink(t, "127.0.0.1:0", cfg)
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "b@dst.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "b@dst.test"), testBody)
 	r := startRelay(t, Options{Smarthost: sk.addr, SmarthostTLS: "may"}, st)
 	r.Submit("m1", []Copy{{Recipients: []string{"b@dst.test"}}})
 	waitFor(t, "removal", func() bool { return st.isRemoved("m1") })
@@ -401,7 +400,7 @@ func TestSmarthostVerifyRecordsTLSDetails(t *testing.T) {
 	sk := newSink(t, "127.0.0.1:0", cfg)
 	sk.reject("b@dst.test", &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 2, 0}, Message: "later"})
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "b@dst.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "b@dst.test"), testBody)
 	r := startRelay(t, Options{Smarthost: sk.addr, SmarthostTLS: "verify", RootCAs: pool, RetryMin: time.Hour}, st)
 	r.Submit("m1", []Copy{{Recipients: []string{"b@dst.test"}}})
 	waitFor(t, "attempt", func() bool { return rcptState(t, r, "m1", "b@dst.test").Attempts == 1 })
@@ -414,8 +413,8 @@ func TestSmarthostVerifyRecordsTLSDetails(t *testing.T) {
 func TestHoldReleaseDeleteShowList(t *testing.T) {
 	sk := newSink(t, "127.0.0.1:0", nil)
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "b@dst.test"), testBody)
-	st.put(envelope("m2", "a@src.test", "b@dst.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "b@dst.test"), testBody)
+	st.put(testEnvelope("m2", "a@src.test", "b@dst.test"), testBody)
 	r, err := New(Options{Hostname: "relay.test", Smarthost: sk.addr, SmarthostTLS: "none", Logger: testLogger()}, st)
 	if err != nil {
 		t.Fatal(err)
@@ -473,7 +472,7 @@ func TestRestartRedeliversQueuedAndNotDelivered(t *testing.T) {
 	sk := newSink(t, "127.0.0.1:0", nil)
 	sk.reject("later@dst.test", &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"})
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "now@dst.test", "later@dst.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "now@dst.test", "later@dst.test"), testBody)
 	opts := Options{Hostname: "relay.test", Smarthost: sk.addr, SmarthostTLS: "none", RetryMin: time.Hour, Logger: testLogger()}
 	r1, _ := New(opts, st)
 	r1.Start()
@@ -506,7 +505,7 @@ func TestRestartRedeliversQueuedAndNotDelivered(t *testing.T) {
 
 func TestRestoreWithoutStateNeedsProcessing(t *testing.T) {
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "b@dst.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "b@dst.test"), testBody)
 	r, _ := New(Options{Hostname: "relay.test"}, st)
 	needs, err := r.Restore("m1")
 	if err != nil || !needs {
@@ -552,7 +551,7 @@ func TestNewRejectsUnknownTLSLevels(t *testing.T) {
 func TestEachCopyGoesToItsOwnRecipients(t *testing.T) {
 	sk := newSink(t, "127.0.0.1:0", nil)
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "plain@dst.test", "enc@dst.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "plain@dst.test", "enc@dst.test"), testBody)
 	st.mu.Lock()
 	st.copies["m1/pgp"] = []byte("Subject: x\r\n\r\nENCRYPTED\r\n")
 	st.mu.Unlock()

@@ -12,8 +12,8 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/smtpd"
-	"github.com/sealgate/sealgate/gateway/spool"
 )
 
 // ingressStore adapts memStore to smtpd.Store (no DSN bookkeeping).
@@ -38,7 +38,7 @@ func (s *ingressStore) NewMessage() (smtpd.MessageWriter, error) {
 func (w *ingressWriter) Write(p []byte) (int, error) { return w.buf.Write(p) }
 func (w *ingressWriter) ID() string                  { return w.id }
 func (w *ingressWriter) Abort() error                { return nil }
-func (w *ingressWriter) Commit(env *spool.Envelope) error {
+func (w *ingressWriter) Commit(env *envelope.Envelope) error {
 	env.ID = w.id
 	w.st.put(env, w.buf.String())
 	return nil
@@ -51,7 +51,7 @@ func ingress(t *testing.T, st *memStore, r **Relay) string {
 	cfg, _, _ := validCert(t, "relay.test")
 	srv, err := smtpd.New(smtpd.Options{Name: "test", Hostname: "relay.test", TLSConfig: cfg,
 		AllowNets: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}},
-		&ingressStore{st: st}, func(env *spool.Envelope) error {
+		&ingressStore{st: st}, func(env *envelope.Envelope) error {
 			return (*r).Submit(env.ID, []Copy{{Recipients: env.Addrs()}})
 		})
 	if err != nil {
@@ -143,7 +143,7 @@ func TestTLSRequiredNoRelaxesDomainPolicyOnlyWithoutOurFloor(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := startRelay(t, w.options(Options{HonorTLSRequiredNo: tc.honor, TLSPolicy: map[string]string{"v.test": "verify"}}), w.st)
 			id := "m-" + strings.ReplaceAll(tc.name, " ", "-")
-			env := envelope(id, "a@src.test", "x@v.test")
+			env := testEnvelope(id, "a@src.test", "x@v.test")
 			env.TLSRequiredNo = true
 			w.st.put(env, testBody)
 			r.Submit(id, []Copy{{Recipients: []string{"x@v.test"}, MinTLS: tc.minTLS}})
@@ -161,7 +161,7 @@ func TestSignHookWrapsEveryCopyAndDSN(t *testing.T) {
 	sk := newSink(t, "127.0.0.1:0", nil)
 	sk.reject("bad@dst.test", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"})
 	st := newMemStore()
-	env := envelope("m1", "a@src.test", "ok@dst.test", "bad@dst.test")
+	env := testEnvelope("m1", "a@src.test", "ok@dst.test", "bad@dst.test")
 	st.put(env, testBody)
 	st.mu.Lock()
 	st.copies["m1/pgp"] = []byte("Subject: x\r\n\r\nENCRYPTED\r\n")

@@ -11,7 +11,7 @@ import (
 func TestDeliveryThatOwesNoDSNNeverSavesState(t *testing.T) {
 	sk := newSink(t, "127.0.0.1:0", nil)
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "b@dst.test", "c@dst.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "b@dst.test", "c@dst.test"), testBody)
 	r := startRelay(t, Options{Smarthost: sk.addr, SmarthostTLS: "none"}, st)
 	if err := r.Submit("m1", []Copy{{Recipients: []string{"b@dst.test", "c@dst.test"}}}); err != nil {
 		t.Fatal(err)
@@ -27,7 +27,7 @@ func TestDeliveryThatOwesNoDSNNeverSavesState(t *testing.T) {
 
 func TestCrashAfterSubmitOfOriginalBodyLeavesMessageToReprocess(t *testing.T) {
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "b@dst.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "b@dst.test"), testBody)
 	opts := Options{Hostname: "relay.test", Smarthost: "127.0.0.1:1", SmarthostTLS: "none"}
 	r1, _ := New(opts, st) // never started: the process dies before any attempt
 	if err := r1.Submit("m1", []Copy{{Recipients: []string{"b@dst.test"}}}); err != nil {
@@ -42,7 +42,7 @@ func TestCrashAfterSubmitOfOriginalBodyLeavesMessageToReprocess(t *testing.T) {
 
 func TestSubmitWithNamedCopySavesStateBeforeReturning(t *testing.T) {
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "b@dst.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "b@dst.test"), testBody)
 	st.copies["m1/pgp"] = []byte("Subject: x\r\n\r\nENCRYPTED\r\n")
 	opts := Options{Hostname: "relay.test", Smarthost: "127.0.0.1:1", SmarthostTLS: "none"}
 	r1, _ := New(opts, st)
@@ -63,8 +63,8 @@ func TestDeferralIsSavedAndBounceIsSavedBeforeItsDSN(t *testing.T) {
 	sk.reject("later@dst.test", &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"})
 	sk.reject("gone@dst.test", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"})
 	st := newMemStore()
-	st.put(envelope("m1", "a@src.test", "later@dst.test"), testBody)
-	st.put(envelope("m2", "a@src.test", "gone@dst.test"), testBody)
+	st.put(testEnvelope("m1", "a@src.test", "later@dst.test"), testBody)
+	st.put(testEnvelope("m2", "a@src.test", "gone@dst.test"), testBody)
 	r := startRelay(t, Options{Smarthost: sk.addr, SmarthostTLS: "none", RetryMin: time.Hour}, st)
 	r.Submit("m1", []Copy{{Recipients: []string{"later@dst.test"}}})
 	r.Submit("m2", []Copy{{Recipients: []string{"gone@dst.test"}}})

@@ -3,7 +3,7 @@ package relay
 import (
 	"strings"
 
-	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/internal/smtpaddr"
 )
 
@@ -15,7 +15,7 @@ import (
 // same addresses), so ASCII mail whose client merely offered SMTPUTF8, and
 // IDN domains, reach a hop without it. A message that needs SMTPUTF8 and a
 // hop that lacks it: 5.6.7 for every recipient, never a raw 8-bit envelope.
-func smtputf8Envelope(env *spool.Envelope, addrs []string, hopUTF8 bool) (from string, rcpt map[string]string, useUTF8 bool, e *DeliveryError) {
+func smtputf8Envelope(env *envelope.Envelope, addrs []string, hopUTF8 bool) (from string, rcpt map[string]string, useUTF8 bool, e *DeliveryError) {
 	need := env.SMTPUTF8 || !localASCII(env.From)
 	for _, a := range addrs {
 		need = need || !localASCII(a)

@@ -41,7 +41,7 @@ func TestSMTPUTF8IsNeverSentToAHopWithoutIt(t *testing.T) {
 				sk = newSink(t, "127.0.0.1:0", nil, noUTF8)
 			}
 			st := newMemStore()
-			env := envelope("m1", tc.from, tc.rcpt)
+			env := testEnvelope("m1", tc.from, tc.rcpt)
 			env.SMTPUTF8 = tc.envUTF8
 			st.put(env, testBody)
 			r := startRelay(t, Options{Smarthost: sk.addr, SmarthostTLS: "none"}, st)

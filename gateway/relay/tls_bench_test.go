@@ -28,7 +28,7 @@ func BenchmarkDeliveryVerifiedTLS(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				id := fmt.Sprintf("b%d", i)
-				w.st.put(envelope(id, "a@src.test", "x@bench.test"), testBody)
+				w.st.put(testEnvelope(id, "a@src.test", "x@bench.test"), testBody)
 				if err := r.Submit(id, []Copy{{Recipients: []string{"x@bench.test"}, MinTLS: "verify"}}); err != nil {
 					b.Fatal(err)
 				}

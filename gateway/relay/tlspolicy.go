@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/dane"
 	"github.com/sealgate/sealgate/gateway/mtasts"
-	"github.com/sealgate/sealgate/gateway/spool"
 )
 
 // adminLevels are the levels an admin may name in TLSPolicy/DefaultTLS.
@@ -116,7 +116,7 @@ func (r *Relay) policyFor(domain string) string {
 // resolveDomain works out the domain-wide policy (RFC 8461 MTA-STS lookup
 // included) for copy c of env to domain. A non-nil error defers or
 // bounces every recipient.
-func (r *Relay) resolveDomain(ctx context.Context, domain string, c Copy, env *spool.Envelope) (domainPolicy, *DeliveryError) {
+func (r *Relay) resolveDomain(ctx context.Context, domain string, c Copy, env *envelope.Envelope) (domainPolicy, *DeliveryError) {
 	dp := domainPolicy{domain: domain, admin: r.adminLevel(domain), floor: c.MinTLS}
 	if env.RequireTLS {
 		dp.require = true

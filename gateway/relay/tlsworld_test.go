@@ -206,7 +206,7 @@ func (w *world) attempt(t *testing.T, id, rcpt string) Attempt {
 // send puts a message to rcpt into the store and submits it.
 func (w *world) send(t *testing.T, r *Relay, id, rcpt, minTLS string) {
 	t.Helper()
-	w.st.put(envelope(id, "a@src.test", rcpt), testBody)
+	w.st.put(testEnvelope(id, "a@src.test", rcpt), testBody)
 	if err := r.Submit(id, []Copy{{Recipients: []string{rcpt}, MinTLS: minTLS}}); err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/envelope"
 )
 
 // fakeStore is an in-memory Store. Failure knobs make the next operation fail.
@@ -39,7 +39,7 @@ type fakeWriter struct {
 	s       *fakeStore
 	id      string
 	buf     bytes.Buffer
-	env     *spool.Envelope
+	env     *envelope.Envelope
 	aborted bool
 }
 
@@ -65,7 +65,7 @@ func (w *fakeWriter) Write(p []byte) (int, error) {
 	return w.buf.Write(p)
 }
 
-func (w *fakeWriter) Commit(env *spool.Envelope) error {
+func (w *fakeWriter) Commit(env *envelope.Envelope) error {
 	w.s.mu.Lock()
 	defer w.s.mu.Unlock()
 	if w.s.commitErr != nil {

@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/envelope"
 )
 
 func TestUnrecordableAcceptanceIsRefusedWith451(t *testing.T) {
 	store := &fakeStore{}
-	srv, err := New(baseOptions(t), store, func(*spool.Envelope) error { return errors.New("audit: disk full") })
+	srv, err := New(baseOptions(t), store, func(*envelope.Envelope) error { return errors.New("audit: disk full") })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestReceivedIsRecordedBeforeCommitOrNothingIsSpooled(t *testing.T) {
 	var mu sync.Mutex
 	var recorded []string
 	fail := true
-	opts.BeforeCommit = func(env *spool.Envelope) error {
+	opts.BeforeCommit = func(env *envelope.Envelope) error {
 		mu.Lock()
 		defer mu.Unlock()
 		if fail {

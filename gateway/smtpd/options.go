@@ -13,7 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/internal/smtpaddr"
 )
 
@@ -67,7 +67,7 @@ type Options struct {
 	// the spool commit: the gateway makes the audit log's "received" record
 	// durable there, so no spooled message lacks one. An error refuses the
 	// message with 451 4.3.0 and nothing is spooled.
-	BeforeCommit func(env *spool.Envelope) error
+	BeforeCommit func(env *envelope.Envelope) error
 
 	// OnReject, if set, is told about every refusal (for the audit log).
 	OnReject func(Rejection)

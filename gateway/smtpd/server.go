@@ -14,8 +14,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
-
-	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/envelope"
 )
 
 // MessageWriter receives one message's bytes. Commit makes it durable (and
@@ -23,7 +22,7 @@ import (
 type MessageWriter interface {
 	io.Writer
 	ID() string
-	Commit(env *spool.Envelope) error
+	Commit(env *envelope.Envelope) error
 	Abort() error
 }
 
@@ -37,7 +36,7 @@ type Store interface {
 // means the message must not be acknowledged: the client gets 451 4.3.0 (or
 // the *smtp.SMTPError returned) and the AcceptedFunc has already undone the
 // commit. It must not block for long.
-type AcceptedFunc func(env *spool.Envelope) error
+type AcceptedFunc func(env *envelope.Envelope) error
 
 // Rejection describes one refused command or message, for the audit log.
 // It carries codes and addresses, never message content.
@@ -84,7 +83,7 @@ func New(opts Options, store Store, accepted AcceptedFunc) (*Server, error) {
 		return nil, err
 	}
 	if accepted == nil {
-		accepted = func(*spool.Envelope) error { return nil }
+		accepted = func(*envelope.Envelope) error { return nil }
 	}
 	s := &Server{
 		store:     store,

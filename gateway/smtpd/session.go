@@ -18,6 +18,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/spool"
 	"github.com/sealgate/sealgate/internal/smtpaddr"
 )
@@ -117,9 +118,9 @@ type session struct {
 	authUser  string
 	relayByIP bool
 
-	env        *spool.Envelope // current transaction, nil before MAIL
-	utf8Local  bool            // an address of env has a non-ASCII local part
-	closeAfter bool            // close the connection once the reply is out
+	env        *envelope.Envelope // current transaction, nil before MAIL
+	utf8Local  bool               // an address of env has a non-ASCII local part
+	closeAfter bool               // close the connection once the reply is out
 }
 
 func smtpErr(code int, ec smtp.EnhancedCode, msg string) *smtp.SMTPError {
@@ -240,7 +241,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 			return s.reject("unavailable", smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "Service temporarily unavailable, try again later"), "err", err)
 		}
 	}
-	env := &spool.Envelope{
+	env := &envelope.Envelope{
 		From:       from,
 		Listener:   s.cfg.opts.Name,
 		ClientIP:   s.ip.String(),
@@ -294,7 +295,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if !s.relayByIP && s.authUser == "" && s.certID == "" {
 		return s.reject("relay_denied", smtpErr(554, smtp.EnhancedCode{5, 7, 1}, "Relay access denied"), "rcpt", to)
 	}
-	r := spool.Recipient{Addr: to}
+	r := envelope.Recipient{Addr: to}
 	for _, n := range opts.Notify {
 		r.Notify = append(r.Notify, string(n))
 	}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/sealgate/sealgate/envelope"
 )
 
 func TestWrongKeyRefusesToOpenInsteadOfQuarantiningEverything(t *testing.T) {
@@ -16,7 +18,7 @@ func TestWrongKeyRefusesToOpenInsteadOfQuarantiningEverything(t *testing.T) {
 	}
 	w, _ := s.NewMessage()
 	w.Write([]byte("Subject: x\r\n\r\nbody\r\n"))
-	if err := w.Commit(&Envelope{From: "a@b.test", Recipients: []Recipient{{Addr: "c@d.test"}}}); err != nil {
+	if err := w.Commit(&envelope.Envelope{From: "a@b.test", Recipients: []envelope.Recipient{{Addr: "c@d.test"}}}); err != nil {
 		t.Fatal(err)
 	}
 	other := make([]byte, 32)

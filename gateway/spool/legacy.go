@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/sealgate/sealgate/crypto/seal"
+	"github.com/sealgate/sealgate/envelope"
 )
 
 // The layout before one file per message kept <id>.body and <id>.env
@@ -29,7 +30,7 @@ func (s *Spool) migrate(id string, m *msgFiles) error {
 	if err != nil {
 		return err
 	}
-	env := new(Envelope)
+	env := new(envelope.Envelope)
 	if err := json.Unmarshal(data, env); err != nil || env.ID != id {
 		return fmt.Errorf("%w: legacy envelope does not decode", seal.ErrCorrupt)
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"github.com/sealgate/sealgate/crypto/seal"
+	"github.com/sealgate/sealgate/envelope"
 )
 
 // A message file, msg/<id>, is one write-once file:
@@ -94,7 +95,7 @@ func (s *Spool) readFooter(f *os.File, id string) (*msgFile, error) {
 }
 
 // envelope decrypts and parses the sealed envelope.
-func (s *Spool) envelopeOf(m *msgFile, id string) (*Envelope, error) {
+func (s *Spool) envelopeOf(m *msgFile, id string) (*envelope.Envelope, error) {
 	var src io.Reader
 	if m.envOff >= m.tailOff { // usually: no second read
 		start := m.envOff - m.tailOff
@@ -113,7 +114,7 @@ func (s *Spool) envelopeOf(m *msgFile, id string) (*Envelope, error) {
 	if len(data) > maxEnvSize {
 		return nil, s.wrap("read envelope", id, fmt.Errorf("%w: envelope larger than %d bytes", seal.ErrCorrupt, maxEnvSize))
 	}
-	env := new(Envelope)
+	env := new(envelope.Envelope)
 	if err := json.Unmarshal(data, env); err != nil {
 		// Authenticated but unparsable: our own bytes went bad. Never echo them.
 		return nil, s.wrap("decode envelope", id, fmt.Errorf("%w: invalid envelope JSON", seal.ErrCorrupt))

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/sealgate/sealgate/crypto/seal"
+	"github.com/sealgate/sealgate/envelope"
 )
 
 // reportedSuffix marks a quarantined message whose quarantine was reported
@@ -50,7 +51,7 @@ func (s *Spool) Unreported() ([]string, error) {
 // still authenticates: a message whose body or state is damaged usually
 // keeps a good envelope, a torn file (no footer) does not. It never reads
 // the body.
-func (s *Spool) QuarantinedEnvelope(id string) (*Envelope, error) {
+func (s *Spool) QuarantinedEnvelope(id string) (*envelope.Envelope, error) {
 	if err := s.checkID(id); err != nil {
 		return nil, err
 	}
@@ -61,7 +62,7 @@ func (s *Spool) QuarantinedEnvelope(id string) (*Envelope, error) {
 		if lerr != nil {
 			return nil, lerr
 		}
-		env := new(Envelope)
+		env := new(envelope.Envelope)
 		if err := json.Unmarshal(data, env); err != nil || env.ID != id {
 			return nil, s.wrap("decode envelope", id, fmt.Errorf("%w: legacy envelope does not decode", seal.ErrCorrupt))
 		}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/sealgate/sealgate/crypto/seal"
+	"github.com/sealgate/sealgate/envelope"
 )
 
 func testKey(t testing.TB) []byte {
@@ -45,16 +46,16 @@ func newSpool(t testing.TB) *Spool {
 	return openSpool(t, t.TempDir(), testKey(t))
 }
 
-func testEnvelope() *Envelope {
-	return &Envelope{
+func testEnvelope() *envelope.Envelope {
+	return &envelope.Envelope{
 		From:       "sender@clinic.example",
-		Recipients: []Recipient{{Addr: "doctor@hospital.example", Notify: []string{"FAILURE"}}},
+		Recipients: []envelope.Recipient{{Addr: "doctor@hospital.example", Notify: []string{"FAILURE"}}},
 		Listener:   "submission",
 		ClientIP:   "127.0.0.1",
 	}
 }
 
-func commit(t testing.TB, s *Spool, body []byte, env *Envelope) string {
+func commit(t testing.TB, s *Spool, body []byte, env *envelope.Envelope) string {
 	t.Helper()
 	w, err := s.NewMessage()
 	if err != nil {
@@ -225,7 +226,7 @@ func TestMarkerInMessageIsInNoFileOnDiskNorInLogs(t *testing.T) {
 	body := []byte("Subject: " + marker + "\r\n\r\n" + strings.Repeat(marker+"\r\n", 5000))
 	env := testEnvelope()
 	env.From = marker + "@clinic.example"
-	env.Recipients = append(env.Recipients, Recipient{Addr: marker + "@hospital.example", ORCPT: "rfc822;" + marker})
+	env.Recipients = append(env.Recipients, envelope.Recipient{Addr: marker + "@hospital.example", ORCPT: "rfc822;" + marker})
 	env.MessageID = "<" + marker + ">"
 	id := commit(t, s, body, env)
 	if err := s.SaveState(id, []byte(`{"rcpt":"`+marker+`"}`)); err != nil {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/sealgate/sealgate/crypto/seal"
+	"github.com/sealgate/sealgate/envelope"
 )
 
 func (s *Spool) notFound(id string) error {
@@ -70,7 +71,7 @@ func (s *Spool) readSealed(path, context, id string, limit int64) ([]byte, error
 
 // Envelope returns the committed envelope of id. It reads the end of the
 // message file (footer and sealed envelope), never the body.
-func (s *Spool) Envelope(id string) (*Envelope, error) {
+func (s *Spool) Envelope(id string) (*envelope.Envelope, error) {
 	if err := s.checkID(id); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sealgate/sealgate/crypto/seal"
+	"github.com/sealgate/sealgate/envelope"
 )
 
 // Writer streams one new message into the spool. It is used by one
@@ -98,7 +99,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 // directory (group-committed). It returns nil only when all of that is on
 // stable storage. On error nothing of the message is left and Abort is a
 // no-op.
-func (w *Writer) Commit(env *Envelope) error {
+func (w *Writer) Commit(env *envelope.Envelope) error {
 	if w.done {
 		return errors.New("spool: commit of a finished message " + w.id)
 	}
@@ -118,7 +119,7 @@ func (w *Writer) Commit(env *Envelope) error {
 	return nil
 }
 
-func (w *Writer) commit(env *Envelope) error {
+func (w *Writer) commit(env *envelope.Envelope) error {
 	s, id := w.s, w.id
 	if w.err != nil {
 		return w.err
