@@ -156,10 +156,32 @@ func TestAnAnswerIsFinalEvenSERVFAIL(t *testing.T) {
 	// resolver that does not validate (doc.go).
 	z1 := dnstest.Start(t)
 	z1.Fail("a.test.", dns.RcodeServerFailure)
-	c := &Client{Server: z1.Addr}
+	_, port, _ := net.SplitHostPort(z1.Addr)
+	// A second nameserver on 127.0.0.2, same port, that would answer.
+	pc, err := net.ListenPacket("udp", "127.0.0.2:"+port)
+	if err != nil {
+		t.Fatalf("127.0.0.2:%s: %v", port, err)
+	}
+	asked := make(chan struct{}, 10)
+	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
+		asked <- struct{}{}
+		m := new(dns.Msg)
+		m.SetReply(q)
+		w.WriteMsg(m)
+	})}
+	go srv.ActivateAndServe()
+	t.Cleanup(func() { srv.Shutdown() })
+	conf := filepath.Join(t.TempDir(), "resolv.conf")
+	if err := os.WriteFile(conf, []byte("nameserver 127.0.0.1\nnameserver 127.0.0.2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := &Client{ResolvConfPath: conf, port: port}
 	var rc *RcodeError
 	if _, _, err := c.Query(ctx(t), "a.test", dns.TypeA); !errors.As(err, &rc) || rc.Server != z1.Addr || rc.Qtype != dns.TypeA {
 		t.Fatalf("%v", err)
+	}
+	if len(asked) != 0 {
+		t.Fatal("the second nameserver was asked after a SERVFAIL")
 	}
 }
 
