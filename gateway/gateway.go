@@ -38,6 +38,7 @@ import (
 	"github.com/sealgate/sealgate/gateway/relay"
 	"github.com/sealgate/sealgate/gateway/smtpd"
 	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/internal/dnsq"
 	"github.com/sealgate/sealgate/policy"
 )
 
@@ -272,7 +273,7 @@ func (g *Gateway) relayOptions(cfg *config.Config) (relay.Options, error) {
 	// Enforced TLS (docs/tls.md). With a smarthost none of these apply.
 	o.HonorTLSRequiredNo = r.HonorTLSRequiredNo
 	if r.MTASTS {
-		so := mtasts.Options{Resolver: &relay.TXTResolver{Server: r.Resolver}}
+		so := mtasts.Options{Resolver: &dnsq.Client{Server: r.Resolver}}
 		if o.RootCAs != nil {
 			so.Client = &http.Client{Transport: &http.Transport{
 				TLSClientConfig:     &tls.Config{RootCAs: o.RootCAs, MinVersion: tls.VersionTLS12},
@@ -290,11 +291,11 @@ func (g *Gateway) relayOptions(cfg *config.Config) (relay.Options, error) {
 		o.MTASTS = mtasts.New(so)
 	}
 	if r.DANE {
-		server, err := relay.ResolverAddr(r.Resolver)
-		if err != nil {
-			return o, fmt.Errorf("gateway: relay.dane: %w", err)
+		c := &dnsq.Client{Server: r.Resolver, Trusted: r.ResolverTrusted, Timeout: dane.DefaultDNSTimeout}
+		if _, err := c.Servers(); err != nil {
+			return o, fmt.Errorf("gateway: relay.dane: %w", err) // no resolver: refuse to start, as before
 		}
-		o.DANE = &dane.DNSResolver{Server: server, Trusted: r.ResolverTrusted}
+		o.DANE = &dane.DNSResolver{DNS: c}
 	}
 	if r.DowngradeMemory {
 		o.MemoryPath = filepath.Join(cfg.DataDir, "tls-memory.db")

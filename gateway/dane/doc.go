@@ -6,7 +6,8 @@
 // Algorithm, as the relay uses it for one MX host:
 //
 //  1. LookupTLSA queries _25._tcp.MXHOST. TLSA with RD and the EDNS0 DO bit set
-//     (RFC 7672 §2.2) through the configured resolver. The MX host name is
+//     (RFC 7672 §2.2) through the gateway's DNS client (internal/dnsq, which
+//     also holds the trust rule of step 2). The MX host name is
 //     queried as given; CNAMEs are whatever the recursive resolver follows, so
 //     the TLSA base domain is the MX host name (RFC 7672 §2.2.3's
 //     CNAME-expanded base domain is not tried separately).

@@ -2,15 +2,14 @@ package dane
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/sealgate/sealgate/internal/dnsq"
 )
 
 // Resolver looks up the TLSA records of host:port. secure reports that the
@@ -20,26 +19,24 @@ type Resolver interface {
 	LookupTLSA(ctx context.Context, host string, port int) (records []TLSA, secure bool, err error)
 }
 
-// DNSResolver asks one DNSSEC-validating recursive resolver.
+// DNSResolver looks up TLSA records with the gateway's DNS client, which
+// asks the validating resolver(s) and applies the AD trust rule
+// (dnsq.Trusted: loopback, or Client.Trusted).
 type DNSResolver struct {
-	Server string // host:port of the validating resolver, e.g. "127.0.0.1:53"
-	// Trusted believes the AD bit from a non-loopback Server: set it only when
-	// the path to the resolver is secure (RFC 7672 §2.1). A loopback Server
-	// is trusted automatically.
-	Trusted bool          // only IP literals count as loopback; "localhost" could resolve anywhere
-	Timeout time.Duration // per query; default 5s
+	DNS *dnsq.Client // nil: every lookup fails
 }
 
-// DefaultDNSTimeout is DNSResolver's query timeout when Timeout is zero.
+// DefaultDNSTimeout is the query timeout the gateway gives the DANE
+// resolver's client.
 const DefaultDNSTimeout = 5 * time.Second
 
-// LookupTLSA queries _PORT._tcp.HOST. TLSA with RD and the DO bit (EDNS0) set,
-// over UDP with a retry over TCP when truncated. secure is the AD bit when
-// the server is trusted (loopback or Trusted), else false. NXDOMAIN and
-// NODATA give (nil, secure, nil); SERVFAIL and every other failure give an
-// error, on which the relay must defer (RFC 7672 §2.2).
+// LookupTLSA queries _PORT._tcp.HOST. TLSA (dnsq asks with RD, AD and DO,
+// over UDP, over TCP when truncated). secure is the AD bit when the server
+// is trusted, else false. NXDOMAIN and NODATA give (nil, secure, nil);
+// SERVFAIL and every other failure give an error, on which the relay must
+// defer (RFC 7672 §2.2).
 func (r *DNSResolver) LookupTLSA(ctx context.Context, host string, port int) ([]TLSA, bool, error) {
-	if r.Server == "" {
+	if r.DNS == nil {
 		return nil, false, errors.New("dane: no DNS resolver configured")
 	}
 	if host == "" || port <= 0 || port > 65535 {
@@ -49,60 +46,13 @@ func (r *DNSResolver) LookupTLSA(ctx context.Context, host string, port int) ([]
 	if _, ok := dns.IsDomainName(name); !ok {
 		return nil, false, fmt.Errorf("dane: invalid host name %q", host)
 	}
-	msg := new(dns.Msg)
-	msg.SetQuestion(name, dns.TypeTLSA)
-	msg.RecursionDesired = true
-	// RFC 6840 §5.7: setting AD in the query asks for AD in the answer.
-	msg.AuthenticatedData = true
-	msg.SetEdns0(4096, true) // DO bit
-
-	timeout := r.Timeout
-	if timeout <= 0 {
-		timeout = DefaultDNSTimeout
-	}
-	c := &dns.Client{Net: "udp", Timeout: timeout}
-	resp, _, err := c.ExchangeContext(ctx, msg, r.Server)
-	if err == nil && resp.Truncated {
-		c.Net = "tcp"
-		resp, _, err = c.ExchangeContext(ctx, msg, r.Server)
-	}
+	recs, res, err := r.DNS.TLSA(ctx, name)
 	if err != nil {
 		return nil, false, fmt.Errorf("dane: TLSA lookup %s: %w", name, err)
 	}
-	if resp.Id != msg.Id {
-		return nil, false, fmt.Errorf("dane: TLSA lookup %s: reply id mismatch", name)
-	}
-	secure := resp.AuthenticatedData && r.trusted()
-	switch resp.Rcode {
-	case dns.RcodeSuccess:
-	case dns.RcodeNameError:
-		return nil, secure, nil
-	default:
-		return nil, false, fmt.Errorf("dane: TLSA lookup %s: %s", name, dns.RcodeToString[resp.Rcode])
-	}
 	var records []TLSA
-	for _, rr := range resp.Answer {
-		t, ok := rr.(*dns.TLSA)
-		if !ok {
-			continue // CNAMEs followed by the resolver
-		}
-		data, err := hex.DecodeString(t.Certificate)
-		if err != nil {
-			continue // unusable record, as an unknown matching type would be
-		}
-		records = append(records, TLSA{Usage: t.Usage, Selector: t.Selector, MatchingType: t.MatchingType, Data: data})
+	for _, t := range recs {
+		records = append(records, TLSA{Usage: t.Usage, Selector: t.Selector, MatchingType: t.MatchingType, Data: t.Data})
 	}
-	return records, secure, nil
-}
-
-func (r *DNSResolver) trusted() bool {
-	if r.Trusted {
-		return true
-	}
-	host, _, err := net.SplitHostPort(r.Server)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return records, res.Secure, nil
 }

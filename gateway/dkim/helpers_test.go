@@ -13,51 +13,30 @@ import (
 
 	msgauth "github.com/emersion/go-msgauth/dkim"
 	"github.com/miekg/dns"
+	"github.com/sealgate/sealgate/internal/dnstest"
 )
 
-// testDNS is a TCP DNS server on 127.0.0.1 serving TXT records, so both
-// verifiers (go-msgauth and dkimpy) fetch keys over real DNS.
+// testDNS is the shared test zone (internal/dnstest, UDP and TCP on
+// 127.0.0.1) serving TXT records, so both verifiers (go-msgauth and dkimpy)
+// fetch keys over real DNS.
 type testDNS struct {
 	addr string
-	mu   sync.Mutex
-	txt  map[string]string // fqdn (lower case, trailing dot) -> value
+	zone *dnstest.Server
 }
 
 func newTestDNS(t *testing.T) *testDNS {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &testDNS{addr: ln.Addr().String(), txt: make(map[string]string)}
-	srv := &dns.Server{Listener: ln, Handler: dns.HandlerFunc(d.serve)}
-	go srv.ActivateAndServe()
-	t.Cleanup(func() { srv.Shutdown() })
-	return d
+	z := dnstest.Start(t)
+	return &testDNS{addr: z.Addr, zone: z}
 }
 
+// set makes value name's one TXT record, in 255-byte strings.
 func (d *testDNS) set(name, value string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.txt[dns.Fqdn(strings.ToLower(name))] = value
-}
-
-func (d *testDNS) serve(w dns.ResponseWriter, r *dns.Msg) {
-	m := new(dns.Msg)
-	m.SetReply(r)
-	q := r.Question[0]
-	d.mu.Lock()
-	v, ok := d.txt[strings.ToLower(q.Name)]
-	d.mu.Unlock()
-	if !ok {
-		m.Rcode = dns.RcodeNameError
-	} else if q.Qtype == dns.TypeTXT {
-		m.Answer = append(m.Answer, &dns.TXT{
-			Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60},
-			Txt: chunk(v, 255),
-		})
-	}
-	w.WriteMsg(m)
+	fqdn := dns.Fqdn(strings.ToLower(name))
+	d.zone.Replace(fqdn, &dns.TXT{
+		Hdr: dns.RR_Header{Name: fqdn, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60},
+		Txt: chunk(value, 255),
+	})
 }
 
 // lookupTXT is go-msgauth's LookupTXT against the test server.

@@ -1,13 +1,9 @@
 package relay
 
 import (
-	"errors"
-	"net"
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/miekg/dns"
 
 	"github.com/sealgate/sealgate/gateway/dane"
 )
@@ -88,43 +84,5 @@ func TestNewAcceptsAdminLevelsDaneAndMTASTS(t *testing.T) {
 		"a.test": "dane-only", "b.test": "mta-sts", ".c.test": "dane"}}, newMemStore())
 	if err != nil {
 		t.Fatal(err)
-	}
-}
-
-func TestTXTResolverJoinsStringsAndReportsNotFound(t *testing.T) {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
-		resp := new(dns.Msg)
-		resp.SetReply(q)
-		switch q.Question[0].Name {
-		case "_mta-sts.ok.test.":
-			resp.Answer = append(resp.Answer, &dns.TXT{Hdr: dns.RR_Header{Name: q.Question[0].Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60},
-				Txt: []string{"v=STSv1; ", "id=42;"}})
-		case "_mta-sts.fail.test.":
-			resp.Rcode = dns.RcodeServerFailure
-		default:
-			resp.Rcode = dns.RcodeNameError
-		}
-		w.WriteMsg(resp)
-	})}
-	started := make(chan struct{})
-	srv.NotifyStartedFunc = func() { close(started) }
-	go srv.ActivateAndServe()
-	<-started
-	t.Cleanup(func() { srv.Shutdown() })
-	res := &TXTResolver{Server: pc.LocalAddr().String()}
-	got, err := res.LookupTXT(t.Context(), "_mta-sts.ok.test")
-	if err != nil || len(got) != 1 || got[0] != "v=STSv1; id=42;" {
-		t.Errorf("ok: %q %v", got, err)
-	}
-	var de *net.DNSError
-	if _, err := res.LookupTXT(t.Context(), "_mta-sts.none.test"); !errors.As(err, &de) || !de.IsNotFound {
-		t.Errorf("NXDOMAIN: %v", err)
-	}
-	if _, err := res.LookupTXT(t.Context(), "_mta-sts.fail.test"); err == nil || errors.As(err, &de) && de.IsNotFound {
-		t.Errorf("SERVFAIL: %v", err)
 	}
 }

@@ -61,7 +61,7 @@ type Options struct {
 	TLSPolicy                        map[string]string // "example.org" or ".example.org" -> none|may|encrypt|verify|dane|dane-only|mta-sts
 	DefaultTLS                       string            // default "may"; same levels as TLSPolicy
 	RootCAs                          *x509.CertPool    // nil = system roots
-	Resolver                         string            // DNS server "127.0.0.1:53"; "" = /etc/resolv.conf
+	Resolver                         string            // DNS server "127.0.0.1:53"; "" = every /etc/resolv.conf nameserver (internal/dnsq)
 	MXPort                           int               // default 25
 	MaxLifetime                      time.Duration     // default 120h; then bounce 4.4.7
 	RetryMin, RetryMax               time.Duration     // default 1m, 1h
