@@ -28,13 +28,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sealgate/sealgate/config"
-	"github.com/sealgate/sealgate/crypto/pgp"
-	"github.com/sealgate/sealgate/crypto/smime"
 	"github.com/sealgate/sealgate/gateway/audit"
 	"github.com/sealgate/sealgate/gateway/control"
 	"github.com/sealgate/sealgate/gateway/dane"
 	"github.com/sealgate/sealgate/gateway/dkim"
 	"github.com/sealgate/sealgate/gateway/mtasts"
+	"github.com/sealgate/sealgate/gateway/process"
 	"github.com/sealgate/sealgate/gateway/relay"
 	"github.com/sealgate/sealgate/gateway/smtpd"
 	"github.com/sealgate/sealgate/gateway/spool"
@@ -65,19 +64,15 @@ type Gateway struct {
 	adminAddr string
 	ready     atomic.Bool
 
-	engine      atomic.Pointer[policy.Engine]
-	decided     decisions
-	smimeSigner *smime.Signer
-	pgpSigner   *pgp.Signer
-	smimeRoots  *x509.CertPool
-	watcher     *policy.Watcher
-	stsCache    *mtasts.FileCache
-	metrics     *gatewayMetrics
-	keysMu      sync.Mutex // serialises key store opens (see keyFinder)
+	engine   atomic.Pointer[policy.Engine]
+	stage    *process.Stage // accepted message -> decision -> copies -> relay
+	watcher  *policy.Watcher
+	stsCache *mtasts.FileCache
+	metrics  *gatewayMetrics
+	keysMu   sync.Mutex // serialises key store opens (see keyFinder)
 
-	processCh chan string
-	stopCh    chan struct{}
-	wg        sync.WaitGroup
+	stopCh chan struct{}
+	wg     sync.WaitGroup
 
 	rootCAs *x509.CertPool
 	lock    *DataDirLock // <data_dir>/lock, held from the start of Start to the end of Stop
@@ -89,13 +84,12 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		opts.Logger = slog.Default()
 	}
 	g := &Gateway{
-		log:       opts.Logger,
-		reg:       prometheus.NewRegistry(),
-		servers:   map[string]*smtpd.Server{},
-		addrs:     map[string]string{},
-		processCh: make(chan string, 4096),
-		stopCh:    make(chan struct{}),
-		rootCAs:   opts.RelayRootCAs,
+		log:     opts.Logger,
+		reg:     prometheus.NewRegistry(),
+		servers: map[string]*smtpd.Server{},
+		addrs:   map[string]string{},
+		stopCh:  make(chan struct{}),
+		rootCAs: opts.RelayRootCAs,
 	}
 	g.cfg.Store(cfg)
 	g.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -131,7 +125,8 @@ func (g *Gateway) Start() (err error) {
 		g.log.Warn("content helpers not installed: the parts they read count as unscannable (tool_missing) and leave encrypted",
 			"missing", strings.Join(missing, ","))
 	}
-	if err := g.loadIdentities(cfg); err != nil {
+	org, err := loadIdentities(cfg)
+	if err != nil {
 		return err
 	}
 	// The audit log first: nothing may happen before it can be recorded.
@@ -182,14 +177,12 @@ func (g *Gateway) Start() (err error) {
 	}
 	g.log.Info("spool recovered", "messages", len(ids), "to_process", len(toProcess), "quarantined", len(quarantined))
 	g.relay.Start()
-	for i := 0; i < 4; i++ {
-		g.wg.Add(1)
-		go g.processLoop()
-	}
+	g.stage = g.newStage(org)
+	g.stage.Start(4)
 	g.wg.Add(1)
 	go g.probeLoop()
 	for _, id := range toProcess {
-		g.enqueueProcess(id)
+		g.stage.Enqueue(id)
 	}
 
 	if err := g.startAdmin(cfg); err != nil {
@@ -403,36 +396,6 @@ func (g *Gateway) startListener(cfg *config.Config, l config.Listener) error {
 	return nil
 }
 
-func (g *Gateway) enqueueProcess(id string) {
-	select {
-	case g.processCh <- id:
-	default:
-		// The channel is full under a burst: hand off without blocking the
-		// SMTP session. The message is durable either way.
-		go func() {
-			select {
-			case g.processCh <- id:
-			case <-g.stopCh:
-			}
-		}()
-	}
-}
-
-func (g *Gateway) processLoop() {
-	defer g.wg.Done()
-	for {
-		select {
-		case <-g.stopCh:
-			return
-		case id := <-g.processCh:
-			if err := g.process(id); err != nil {
-				g.log.Error("processing failed; message stays queued and is retried", "msg_id", id, "err", err)
-				time.AfterFunc(10*time.Second, func() { g.enqueueProcess(id) })
-			}
-		}
-	}
-}
-
 // probeLoop retries a failed audit log and a failed spool: mail is
 // refused while either is failed, so no new record or message would come
 // along to find the disk back.
@@ -608,6 +571,9 @@ func (g *Gateway) Stop(ctx context.Context) error {
 	case <-g.stopCh:
 	default:
 		close(g.stopCh)
+	}
+	if g.stage != nil {
+		g.stage.Stop()
 	}
 	g.wg.Wait()
 	var err error
