@@ -23,30 +23,7 @@ func (s *Stage) notifySender(env *envelope.Envelope, dec *policy.Decision, p pla
 	if err != nil {
 		return err
 	}
-	what := map[string]string{
-		policy.ActionPass: "delivered", policy.ActionRequireTLS: "delivered over TLS only",
-		policy.ActionEncrypt: "encrypted", policy.ActionQuarantine: "quarantined for review",
-	}[dec.Action]
-	if p.holdReason != "" {
-		what = "held: " + p.holdReason
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "From: \"Mail Security\" <MAILER-DAEMON@%s>\r\n", set.Hostname)
-	fmt.Fprintf(&b, "To: <%s>\r\n", env.From)
-	fmt.Fprintf(&b, "Subject: %s\r\n", mime.QEncoding.Encode("utf-8", "Your message was "+firstWord(what)+" by the mail security policy"))
-	fmt.Fprintf(&b, "Date: %s\r\n", time.Now().Format(time.RFC1123Z))
-	fmt.Fprintf(&b, "Message-ID: <%s.notify@%s>\r\n", w.ID(), set.Hostname)
-	if env.MessageID != "" {
-		fmt.Fprintf(&b, "References: %s\r\n", env.MessageID)
-	}
-	b.WriteString("Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n")
-	fmt.Fprintf(&b, "Your message %s (sealgate id %s) was %s.\r\n", env.MessageID, env.ID, what)
-	fmt.Fprintf(&b, "Policy rule: %s\r\n\r\nRecipients:\r\n", dec.Rule)
-	for _, m := range p.methods {
-		fmt.Fprintf(&b, "  %s: %s\r\n", m.Addr, m.Method)
-	}
-	b.WriteString("\r\nContact your mail administrator if this is unexpected.\r\n")
-	n, err := io.WriteString(w, b.String())
+	n, err := io.WriteString(w, noticeText(env, dec, p, set.Hostname, w.ID()))
 	if err != nil {
 		w.Abort()
 		return err
@@ -61,6 +38,35 @@ func (s *Stage) notifySender(env *envelope.Envelope, dec *policy.Decision, p pla
 	}
 	// It names recipients and a rule: TLS required, like a DSN.
 	return s.o.Queue.Submit(w.ID(), []Copy{{Recipients: []string{env.From}, MinTLS: minEncrypt}})
+}
+
+// noticeText is the notice: what happened, the rule, each recipient's
+// method. Nothing from the message but its Message-ID.
+func noticeText(env *envelope.Envelope, dec *policy.Decision, p plan, hostname, noticeID string) string {
+	what := map[string]string{
+		policy.ActionPass: "delivered", policy.ActionRequireTLS: "delivered over TLS only",
+		policy.ActionEncrypt: "encrypted", policy.ActionQuarantine: "quarantined for review",
+	}[dec.Action]
+	if p.holdReason != "" {
+		what = "held: " + p.holdReason
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "From: \"Mail Security\" <MAILER-DAEMON@%s>\r\n", hostname)
+	fmt.Fprintf(&b, "To: <%s>\r\n", env.From)
+	fmt.Fprintf(&b, "Subject: %s\r\n", mime.QEncoding.Encode("utf-8", "Your message was "+firstWord(what)+" by the mail security policy"))
+	fmt.Fprintf(&b, "Date: %s\r\n", time.Now().Format(time.RFC1123Z))
+	fmt.Fprintf(&b, "Message-ID: <%s.notify@%s>\r\n", noticeID, hostname)
+	if env.MessageID != "" {
+		fmt.Fprintf(&b, "References: %s\r\n", env.MessageID)
+	}
+	b.WriteString("Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n")
+	fmt.Fprintf(&b, "Your message %s (sealgate id %s) was %s.\r\n", env.MessageID, env.ID, what)
+	fmt.Fprintf(&b, "Policy rule: %s\r\n\r\nRecipients:\r\n", dec.Rule)
+	for _, m := range p.methods {
+		fmt.Fprintf(&b, "  %s: %s\r\n", m.Addr, m.Method)
+	}
+	b.WriteString("\r\nContact your mail administrator if this is unexpected.\r\n")
+	return b.String()
 }
 
 func firstWord(s string) string {
