@@ -53,8 +53,8 @@
 //	                             | planned again, copies written again
 //	step 5, after the record     | the same, with a second decision record
 //	step 6, after the submit     | the queue has the message; Process skips it
-//	step 7                       | the notice is stored and recovered like any
-//	                             | message, or lost before its commit (logged)
+//	step 7, after its commit     | the notice is recovered like any message
+//	step 7, before its commit    | the notice is lost; the message is queued
 //
 // The in-memory decision (Accept to Process) and the work queue are not
 // durable: after a crash the message is evaluated again under the policy in
