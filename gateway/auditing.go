@@ -10,8 +10,10 @@ import (
 	"github.com/sealgate/sealgate/config"
 	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/audit"
+	"github.com/sealgate/sealgate/gateway/process"
 	"github.com/sealgate/sealgate/gateway/relay"
 	"github.com/sealgate/sealgate/gateway/smtpd"
+	"github.com/sealgate/sealgate/policy"
 )
 
 // openAudit opens the write-ahead audit log from the config.
@@ -126,6 +128,30 @@ func (g *Gateway) recordDSN(e relay.DSNEvent) {
 	g.record(audit.Event{Type: audit.TypeDSNSent, MsgID: e.MsgID, Data: audit.DSNSent{
 		DSNMsgID: e.DSNMsgID, To: e.To, Recipients: e.Recipients, Action: action,
 	}})
+}
+
+// recordDecision writes the audit decision: rule, action, finding types
+// and counts, and the method per recipient. Never matched text.
+func (g *Gateway) recordDecision(env *envelope.Envelope, dec *policy.Decision, methods []process.Method, hold string) error {
+	action := dec.Action
+	if hold != "" {
+		action += " (held: " + hold + ")"
+	}
+	var rms []audit.RecipientMethod
+	for _, m := range methods {
+		rms = append(rms, audit.RecipientMethod{Addr: m.Addr, Method: m.Method, Reason: m.Reason})
+	}
+	return g.record(audit.Event{Type: audit.TypeDecision, MsgID: env.ID, MessageID: env.MessageID, Data: audit.Decision{
+		PolicyHash: dec.PolicyHash, Rule: dec.Rule, Action: action, Findings: dec.FindingCounts(), NotRead: dec.NotReadCounts(),
+		Recipients: rms,
+	}})
+}
+
+// recordNotice records the notice noticeID sent to env's sender about what
+// the policy did (notify_sender).
+func (g *Gateway) recordNotice(env *envelope.Envelope, noticeID string) error {
+	return g.record(audit.Event{Type: audit.TypeDSNSent, MsgID: env.ID, Data: audit.DSNSent{
+		DSNMsgID: noticeID, To: env.From, Action: "policy-notification"}})
 }
 
 // RecordReload writes the config_reload record for a SIGHUP.

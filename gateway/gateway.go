@@ -1,20 +1,20 @@
 // Package gateway wires sealgate's stages into the daemon: SMTP ingress
-// (smtpd) writes to the sealed spool, the policy engine decides the outbound
-// copies, the relay delivers them, and the control socket and admin HTTP
-// listener let operators see and steer it. It is the only package that knows
-// all the others; each stage talks to the next through a small interface.
+// (smtpd) writes to the sealed spool, the processing stage (process) turns
+// each message into a decision and outbound copies, the relay delivers them,
+// and the control socket and admin HTTP listener let operators see and steer
+// it. It is the only package that knows all the others; each stage talks to
+// the next through a small interface, and the adapters live in stage.go and
+// stores.go. It holds New, Start, Stop, Reload and that wiring, nothing else.
 package gateway
 
 import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -25,16 +25,14 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sealgate/sealgate/config"
-	"github.com/sealgate/sealgate/crypto/pgp"
-	"github.com/sealgate/sealgate/crypto/smime"
 	"github.com/sealgate/sealgate/gateway/audit"
 	"github.com/sealgate/sealgate/gateway/control"
 	"github.com/sealgate/sealgate/gateway/dane"
 	"github.com/sealgate/sealgate/gateway/dkim"
 	"github.com/sealgate/sealgate/gateway/mtasts"
+	"github.com/sealgate/sealgate/gateway/process"
 	"github.com/sealgate/sealgate/gateway/relay"
 	"github.com/sealgate/sealgate/gateway/smtpd"
 	"github.com/sealgate/sealgate/gateway/spool"
@@ -66,19 +64,15 @@ type Gateway struct {
 	adminAddr string
 	ready     atomic.Bool
 
-	engine      atomic.Pointer[policy.Engine]
-	decided     decisions
-	smimeSigner *smime.Signer
-	pgpSigner   *pgp.Signer
-	smimeRoots  *x509.CertPool
-	watcher     *policy.Watcher
-	stsCache    *mtasts.FileCache
-	metrics     *gatewayMetrics
-	keysMu      sync.Mutex // serialises key store opens (see keyFinder)
+	engine   atomic.Pointer[policy.Engine]
+	stage    *process.Stage // accepted message -> decision -> copies -> relay
+	watcher  *policy.Watcher
+	stsCache *mtasts.FileCache
+	metrics  *gatewayMetrics
+	keysMu   sync.Mutex // serialises key store opens (see keyFinder)
 
-	processCh chan string
-	stopCh    chan struct{}
-	wg        sync.WaitGroup
+	stopCh chan struct{}
+	wg     sync.WaitGroup
 
 	rootCAs *x509.CertPool
 	lock    *DataDirLock // <data_dir>/lock, held from the start of Start to the end of Stop
@@ -90,13 +84,12 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		opts.Logger = slog.Default()
 	}
 	g := &Gateway{
-		log:       opts.Logger,
-		reg:       prometheus.NewRegistry(),
-		servers:   map[string]*smtpd.Server{},
-		addrs:     map[string]string{},
-		processCh: make(chan string, 4096),
-		stopCh:    make(chan struct{}),
-		rootCAs:   opts.RelayRootCAs,
+		log:     opts.Logger,
+		reg:     prometheus.NewRegistry(),
+		servers: map[string]*smtpd.Server{},
+		addrs:   map[string]string{},
+		stopCh:  make(chan struct{}),
+		rootCAs: opts.RelayRootCAs,
 	}
 	g.cfg.Store(cfg)
 	g.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -132,7 +125,8 @@ func (g *Gateway) Start() (err error) {
 		g.log.Warn("content helpers not installed: the parts they read count as unscannable (tool_missing) and leave encrypted",
 			"missing", strings.Join(missing, ","))
 	}
-	if err := g.loadIdentities(cfg); err != nil {
+	org, err := loadIdentities(cfg)
+	if err != nil {
 		return err
 	}
 	// The audit log first: nothing may happen before it can be recorded.
@@ -163,34 +157,17 @@ func (g *Gateway) Start() (err error) {
 		return 1
 	}))
 
-	ids, quarantined, err := g.spool.Recover()
+	toProcess, err := g.recoverSpool()
 	if err != nil {
-		return fmt.Errorf("gateway: recover spool: %w", err)
+		return err
 	}
-	g.reportQuarantined()
-	var toProcess []string
-	for _, id := range ids {
-		need, err := g.relay.Restore(id)
-		if err != nil {
-			// Never leave an accepted message sitting unseen: plan it again
-			// (a duplicate delivery at worst).
-			g.log.Error("cannot restore queue state; the message is processed again", "msg_id", id, "err", err)
-			need = true
-		}
-		if need {
-			toProcess = append(toProcess, id)
-		}
-	}
-	g.log.Info("spool recovered", "messages", len(ids), "to_process", len(toProcess), "quarantined", len(quarantined))
 	g.relay.Start()
-	for i := 0; i < 4; i++ {
-		g.wg.Add(1)
-		go g.processLoop()
-	}
+	g.stage = g.newStage(org)
+	g.stage.Start(4)
 	g.wg.Add(1)
 	go g.probeLoop()
 	for _, id := range toProcess {
-		g.enqueueProcess(id)
+		g.stage.Enqueue(id)
 	}
 
 	if err := g.startAdmin(cfg); err != nil {
@@ -219,6 +196,32 @@ func (g *Gateway) Start() (err error) {
 	g.ready.Store(true)
 	g.log.Info("sealgate started", "policy_hash", g.engine.Load().Set().Hash, "listeners", g.ListenerAddrs(), "admin", g.adminAddr, "control", cfg.Control.Socket)
 	return nil
+}
+
+// recoverSpool recovers the spool, reports what it quarantined, and gives
+// each message back to the relay with its saved state; it returns the ones
+// without state, which the stage must process (again).
+func (g *Gateway) recoverSpool() ([]string, error) {
+	ids, quarantined, err := g.spool.Recover()
+	if err != nil {
+		return nil, fmt.Errorf("gateway: recover spool: %w", err)
+	}
+	g.reportQuarantined()
+	var toProcess []string
+	for _, id := range ids {
+		need, err := g.relay.Restore(id)
+		if err != nil {
+			// Never leave an accepted message sitting unseen: plan it again
+			// (a duplicate delivery at worst).
+			g.log.Error("cannot restore queue state; the message is processed again", "msg_id", id, "err", err)
+			need = true
+		}
+		if need {
+			toProcess = append(toProcess, id)
+		}
+	}
+	g.log.Info("spool recovered", "messages", len(ids), "to_process", len(toProcess), "quarantined", len(quarantined))
+	return toProcess, nil
 }
 
 func (g *Gateway) relayOptions(cfg *config.Config) (relay.Options, error) {
@@ -319,181 +322,6 @@ func (g *Gateway) relayOptions(cfg *config.Config) (relay.Options, error) {
 		}
 	}
 	return o, nil
-}
-
-// smtpdOptions maps one listener's config to the ingress options.
-func (g *Gateway) smtpdOptions(cfg *config.Config, l config.Listener) (smtpd.Options, error) {
-	o := smtpd.Options{
-		Name:             l.Name,
-		Hostname:         cfg.Hostname,
-		ImplicitTLS:      l.TLS.Mode == "implicit",
-		RequireTLS:       l.TLS.Required,
-		ClientCertSHA256: l.Relay.ClientCertSHA256,
-		ClientCertNames:  l.Relay.ClientCertNames,
-		SenderDomains:    l.Relay.SenderDomains,
-		MaxMessageBytes:  int64(cfg.Limits.MaxMessageSize),
-		MaxRecipients:    cfg.Limits.MaxRecipients,
-		MaxLineLength:    cfg.Limits.MaxLineLength,
-		CommandTimeout:   cfg.Limits.CommandTimeout,
-		DataTimeout:      cfg.Limits.DataTimeout,
-		MaxConns:         cfg.Limits.MaxConnections,
-		MaxConnsPerIP:    cfg.Limits.MaxConnectionsPerIP,
-		AuthFailLimit:    cfg.Limits.AuthFailLimit,
-		MaxReceived:      cfg.Limits.MaxReceived,
-		MaxSessionTime:   cfg.Limits.MaxSessionTime,
-		MaxCommands:      cfg.Limits.MaxCommands,
-		Logger:           g.log,
-		Registerer:       g.reg,
-		BeforeCommit:     g.recordReceived,
-		OnReject:         g.recordRejected,
-		Healthy:          g.healthy,
-	}
-	for _, s := range l.Relay.AllowIPs {
-		p, err := config.ParsePrefix(s)
-		if err != nil {
-			return o, err
-		}
-		o.AllowNets = append(o.AllowNets, p)
-	}
-	if len(l.Relay.Users) > 0 {
-		o.Users = map[string]string{}
-		for _, u := range l.Relay.Users {
-			o.Users[u.Name] = u.PasswordHash
-		}
-	}
-	if l.TLS.Mode != "none" {
-		cert, err := tls.LoadX509KeyPair(l.TLS.CertFile, l.TLS.KeyFile)
-		if err != nil {
-			return o, fmt.Errorf("gateway: listeners %s: %w", l.Name, err)
-		}
-		tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		if l.TLS.ClientCAFile != "" {
-			pool, err := config.LoadCertPool(l.TLS.ClientCAFile)
-			if err != nil {
-				return o, err
-			}
-			tc.ClientCAs = pool
-		}
-		o.TLSConfig = tc
-	}
-	return o, nil
-}
-
-func (g *Gateway) startListener(cfg *config.Config, l config.Listener) error {
-	o, err := g.smtpdOptions(cfg, l)
-	if err != nil {
-		return err
-	}
-	srv, err := smtpd.New(o, ingressStore{g.spool}, g.accepted)
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", l.Listen)
-	if err != nil {
-		return fmt.Errorf("gateway: listener %s: %w", l.Name, err)
-	}
-	g.mu.Lock()
-	g.servers[l.Name] = srv
-	g.addrs[l.Name] = ln.Addr().String()
-	g.mu.Unlock()
-	go func() {
-		if err := srv.Serve(ln); err != nil {
-			g.log.Error("listener stopped", "listener", l.Name, "err", err)
-		}
-	}()
-	return nil
-}
-
-func (g *Gateway) enqueueProcess(id string) {
-	select {
-	case g.processCh <- id:
-	default:
-		// The channel is full under a burst: hand off without blocking the
-		// SMTP session. The message is durable either way.
-		go func() {
-			select {
-			case g.processCh <- id:
-			case <-g.stopCh:
-			}
-		}()
-	}
-}
-
-func (g *Gateway) processLoop() {
-	defer g.wg.Done()
-	for {
-		select {
-		case <-g.stopCh:
-			return
-		case id := <-g.processCh:
-			if err := g.process(id); err != nil {
-				g.log.Error("processing failed; message stays queued and is retried", "msg_id", id, "err", err)
-				time.AfterFunc(10*time.Second, func() { g.enqueueProcess(id) })
-			}
-		}
-	}
-}
-
-// probeLoop retries a failed audit log and a failed spool: mail is
-// refused while either is failed, so no new record or message would come
-// along to find the disk back.
-func (g *Gateway) probeLoop() {
-	defer g.wg.Done()
-	t := time.NewTicker(2 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-g.stopCh:
-			return
-		case <-t.C:
-			if g.audit.Healthy() != nil {
-				if err := g.audit.Probe(); err == nil {
-					g.log.Info("audit log writable again; taking and delivering mail")
-				}
-			}
-			if g.spool.Healthy() != nil {
-				if err := g.spool.Probe(); err == nil {
-					g.log.Info("spool writable again; taking and delivering mail")
-				}
-			}
-		}
-	}
-}
-
-func (g *Gateway) startAdmin(cfg *config.Config) error {
-	if cfg.Admin.Listen == "" {
-		return nil
-	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(g.reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeHealth(w, g.healthy())
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		err := g.healthy()
-		if err == nil && !g.ready.Load() {
-			err = errors.New("starting")
-		}
-		writeHealth(w, err)
-	})
-	ln, err := net.Listen("tcp", cfg.Admin.Listen)
-	if err != nil {
-		return fmt.Errorf("gateway: admin.listen: %w", err)
-	}
-	g.adminAddr = ln.Addr().String()
-	g.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go g.admin.Serve(ln)
-	return nil
-}
-
-func writeHealth(w http.ResponseWriter, err error) {
-	w.Header().Set("Content-Type", "application/json")
-	if err != nil {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		json.NewEncoder(w).Encode(map[string]string{"status": "degraded", "error": err.Error()})
-		return
-	}
-	json.NewEncoder(w).Encode(map[string]string{"status": "ok"})
 }
 
 // Reload applies a new, already validated config: listener access rules
@@ -609,6 +437,9 @@ func (g *Gateway) Stop(ctx context.Context) error {
 	case <-g.stopCh:
 	default:
 		close(g.stopCh)
+	}
+	if g.stage != nil {
+		g.stage.Stop()
 	}
 	g.wg.Wait()
 	var err error

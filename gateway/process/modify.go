@@ -1,15 +1,19 @@
-package gateway
+package process
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/mail"
+	"sort"
 	"strings"
 
 	"github.com/emersion/go-message/textproto"
 	"golang.org/x/net/idna"
+
+	"github.com/sealgate/sealgate/envelope"
 )
 
 // modifyHeader copies a message from r to w, removing tag from the Subject
@@ -18,7 +22,7 @@ func modifyHeader(w io.Writer, r io.Reader, tag string, add map[string]string) e
 	br := bufio.NewReader(r)
 	h, err := textproto.ReadHeader(br)
 	if err != nil {
-		return fmt.Errorf("gateway: read header: %w", err)
+		return fmt.Errorf("process: read header: %w", err)
 	}
 	if tag != "" && h.Has("Subject") {
 		dec := new(mime.WordDecoder)
@@ -42,15 +46,15 @@ func modifyHeader(w io.Writer, r io.Reader, tag string, add map[string]string) e
 // names as recipients: To, Cc, Resent-To, Resent-Cc. A field that does not
 // parse names nobody: its recipients are treated as blind copies, which
 // costs a copy, never privacy.
-func (g *Gateway) namedRecipients(id string) (map[string]bool, error) {
-	body, err := g.spool.OpenBody(id)
+func (s *Stage) namedRecipients(id string) (map[string]bool, error) {
+	body, err := s.o.Store.OpenBody(id)
 	if err != nil {
 		return nil, err
 	}
 	defer body.Close()
 	h, err := textproto.ReadHeader(bufio.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("gateway: read header of %s: %w", id, err)
+		return nil, fmt.Errorf("process: read header of %s: %w", id, err)
 	}
 	return namedIn(h), nil
 }
@@ -88,4 +92,51 @@ func normAddr(a string) string {
 		return a[:at+1] + strings.ToLower(d)
 	}
 	return a
+}
+
+// baseCopy applies a rule's header modifiers (strip the subject tag, add
+// headers) into a copy named "p"+suffix; without modifiers the original
+// body is the base ("").
+func (s *Stage) baseCopy(env *envelope.Envelope, grp *ruleOutcome, subjectTag, suffix string) (string, error) {
+	strip := grp.strip && subjectTag != ""
+	if !strip && len(grp.addHeaders) == 0 {
+		return "", nil
+	}
+	body, err := s.o.Store.OpenBody(env.ID)
+	if err != nil {
+		return "", err
+	}
+	defer body.Close()
+	tag := ""
+	if strip {
+		tag = subjectTag
+	}
+	name := "p" + suffix
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(modifyHeader(pw, body, tag, grp.addHeaders)) }()
+	err = s.o.Store.PutCopy(env.ID, name, pr)
+	pr.CloseWithError(errors.New("process: copy aborted"))
+	if err != nil {
+		return "", fmt.Errorf("process: modified copy of %s: %w", env.ID, err)
+	}
+	return name, nil
+}
+
+// sortedKeys is for deterministic header order.
+func sortedKeys(m map[string]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// stripTag removes one occurrence of tag (case-insensitive) from subject.
+func stripTag(subject, tag string) string {
+	i := strings.Index(strings.ToLower(subject), strings.ToLower(tag))
+	if i < 0 {
+		return subject
+	}
+	return strings.Join(strings.Fields(subject[:i]+" "+subject[i+len(tag):]), " ")
 }

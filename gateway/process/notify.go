@@ -1,4 +1,4 @@
-package gateway
+package process
 
 import (
 	"fmt"
@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/sealgate/sealgate/envelope"
-	"github.com/sealgate/sealgate/gateway/audit"
-	"github.com/sealgate/sealgate/gateway/relay"
 	"github.com/sealgate/sealgate/policy"
 )
 
@@ -17,15 +15,34 @@ import (
 // (the notify_sender modifier). It names the rule, the action and each
 // recipient's method; it never quotes the message. It is marked as a DSN so
 // no notification is ever sent about it.
-func (g *Gateway) notifySender(env *envelope.Envelope, dec *policy.Decision, p plan) error {
+func (s *Stage) notifySender(env *envelope.Envelope, dec *policy.Decision, p plan, set Settings) error {
 	if env.From == "" || env.DSN {
 		return nil
 	}
-	cfg := g.cfg.Load()
-	w, err := g.spool.NewMessage()
+	w, err := s.o.Store.NewMessage()
 	if err != nil {
 		return err
 	}
+	n, err := io.WriteString(w, noticeText(env, dec, p, set.Hostname, w.ID()))
+	if err != nil {
+		w.Abort()
+		return err
+	}
+	nenv := &envelope.Envelope{From: "", Recipients: []envelope.Recipient{{Addr: env.From, Notify: []string{"NEVER"}}},
+		Size: int64(n), DSN: true, Received: time.Now()}
+	if err := w.Commit(nenv); err != nil {
+		return err
+	}
+	if err := s.o.Recorder.Notified(env, w.ID()); err != nil {
+		return err
+	}
+	// It names recipients and a rule: TLS required, like a DSN.
+	return s.o.Queue.Submit(w.ID(), []Copy{{Recipients: []string{env.From}, MinTLS: minEncrypt}})
+}
+
+// noticeText is the notice: what happened, the rule, each recipient's
+// method. Nothing from the message but its Message-ID.
+func noticeText(env *envelope.Envelope, dec *policy.Decision, p plan, hostname, noticeID string) string {
 	what := map[string]string{
 		policy.ActionPass: "delivered", policy.ActionRequireTLS: "delivered over TLS only",
 		policy.ActionEncrypt: "encrypted", policy.ActionQuarantine: "quarantined for review",
@@ -34,11 +51,11 @@ func (g *Gateway) notifySender(env *envelope.Envelope, dec *policy.Decision, p p
 		what = "held: " + p.holdReason
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "From: \"Mail Security\" <MAILER-DAEMON@%s>\r\n", cfg.Hostname)
+	fmt.Fprintf(&b, "From: \"Mail Security\" <MAILER-DAEMON@%s>\r\n", hostname)
 	fmt.Fprintf(&b, "To: <%s>\r\n", env.From)
 	fmt.Fprintf(&b, "Subject: %s\r\n", mime.QEncoding.Encode("utf-8", "Your message was "+firstWord(what)+" by the mail security policy"))
 	fmt.Fprintf(&b, "Date: %s\r\n", time.Now().Format(time.RFC1123Z))
-	fmt.Fprintf(&b, "Message-ID: <%s.notify@%s>\r\n", w.ID(), cfg.Hostname)
+	fmt.Fprintf(&b, "Message-ID: <%s.notify@%s>\r\n", noticeID, hostname)
 	if env.MessageID != "" {
 		fmt.Fprintf(&b, "References: %s\r\n", env.MessageID)
 	}
@@ -49,22 +66,7 @@ func (g *Gateway) notifySender(env *envelope.Envelope, dec *policy.Decision, p p
 		fmt.Fprintf(&b, "  %s: %s\r\n", m.Addr, m.Method)
 	}
 	b.WriteString("\r\nContact your mail administrator if this is unexpected.\r\n")
-	n, err := io.WriteString(w, b.String())
-	if err != nil {
-		w.Abort()
-		return err
-	}
-	nenv := &envelope.Envelope{From: "", Recipients: []envelope.Recipient{{Addr: env.From, Notify: []string{"NEVER"}}},
-		Size: int64(n), DSN: true, Received: time.Now()}
-	if err := w.Commit(nenv); err != nil {
-		return err
-	}
-	if err := g.record(audit.Event{Type: audit.TypeDSNSent, MsgID: env.ID, Data: audit.DSNSent{
-		DSNMsgID: w.ID(), To: env.From, Action: "policy-notification"}}); err != nil {
-		return err
-	}
-	// It names recipients and a rule: TLS required, like a DSN.
-	return g.relay.Submit(w.ID(), []relay.Copy{{Recipients: []string{env.From}, MinTLS: "encrypt"}})
+	return b.String()
 }
 
 func firstWord(s string) string {

@@ -1,0 +1,144 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/sealgate/sealgate/config"
+	"github.com/sealgate/sealgate/crypto/keystore"
+	"github.com/sealgate/sealgate/envelope"
+	"github.com/sealgate/sealgate/gateway/process"
+	"github.com/sealgate/sealgate/gateway/relay"
+	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/policy"
+)
+
+// newStage wires the processing stage to the spool, the relay, the audit
+// log and the key store.
+func (g *Gateway) newStage(ids process.Identities) *process.Stage {
+	return process.New(process.Options{
+		Store:      stageStore{g.spool},
+		Queue:      stageQueue{g.relay},
+		Recorder:   stageRecorder{g},
+		TLS:        g.relay,
+		Engine:     g.engine.Load,
+		Settings:   g.stageSettings,
+		Identities: ids,
+		Logger:     g.log,
+		Registerer: g.reg,
+	})
+}
+
+// stageSettings is read once per message, so a reload applies to the next one.
+func (g *Gateway) stageSettings() process.Settings {
+	cfg := g.cfg.Load()
+	return process.Settings{
+		Hostname:     cfg.Hostname,
+		Subject:      cfg.Policy.Subject,
+		SharedCopies: cfg.Policy.SharedCopies,
+		Keys:         keyFinder{cfg: cfg, g: g},
+	}
+}
+
+// process runs the stage on one stored message (recovery, tests).
+func (g *Gateway) process(id string) error { return g.stage.Process(id) }
+
+// accepted is smtpd's AcceptedFunc: the stage decides inline, and its
+// answer becomes the SMTP reply. go-smtp needs a bare *smtp.SMTPError.
+func (g *Gateway) accepted(env *envelope.Envelope) error {
+	err := g.stage.Accept(context.Background(), env)
+	var blocked *process.BlockedError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &blocked):
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: blocked.Text}
+	default:
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Temporary local problem, try again later"}
+	}
+}
+
+// stageStore adapts the spool to what the stage asks for.
+type stageStore struct{ s *spool.Spool }
+
+func (a stageStore) Envelope(id string) (*envelope.Envelope, error) {
+	env, err := a.s.Envelope(id)
+	if errors.Is(err, spool.ErrNotFound) {
+		return nil, errors.Join(process.ErrNotFound, err)
+	}
+	return env, err
+}
+
+func (a stageStore) OpenBody(id string) (io.ReadCloser, error)       { return a.s.OpenBody(id) }
+func (a stageStore) OpenCopy(id, name string) (io.ReadCloser, error) { return a.s.OpenCopy(id, name) }
+func (a stageStore) PutCopy(id, name string, r io.Reader) error      { return a.s.PutCopy(id, name, r) }
+func (a stageStore) Remove(id string) error                          { return a.s.Remove(id) }
+
+func (a stageStore) NewMessage() (process.MessageWriter, error) {
+	w, err := a.s.NewMessage()
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// stageQueue adapts the relay to what the stage asks for.
+type stageQueue struct{ r *relay.Relay }
+
+func (a stageQueue) Queued(id string) bool {
+	_, err := a.r.Show(id)
+	return err == nil
+}
+
+func (a stageQueue) Submit(id string, copies []process.Copy) error {
+	return a.r.Submit(id, relayCopies(copies))
+}
+
+func (a stageQueue) SubmitHeld(id string, copies []process.Copy, reason string) error {
+	return a.r.SubmitHeld(id, relayCopies(copies), reason)
+}
+
+func relayCopies(cs []process.Copy) []relay.Copy {
+	out := make([]relay.Copy, len(cs))
+	for i, c := range cs {
+		out[i] = relay.Copy{Name: c.Name, Recipients: c.Recipients, MinTLS: c.MinTLS}
+	}
+	return out
+}
+
+// stageRecorder adapts the audit log to what the stage asks for.
+type stageRecorder struct{ g *Gateway }
+
+func (a stageRecorder) Decision(env *envelope.Envelope, dec *policy.Decision, methods []process.Method, hold string) error {
+	return a.g.recordDecision(env, dec, methods, hold)
+}
+
+func (a stageRecorder) Notified(env *envelope.Envelope, noticeID string) error {
+	return a.g.recordNotice(env, noticeID)
+}
+
+// keyFinder opens the key store for one lookup: it is not held open, so
+// `sealgate keys import` can run while the daemon does. The store's file
+// lock is per open file, so lookups from this process take turns on
+// g.keysMu rather than poll each other's lock.
+type keyFinder struct {
+	cfg *config.Config
+	g   *Gateway
+}
+
+func (k keyFinder) Lookup(ctx context.Context, addr string) ([]keystore.Entry, error) {
+	k.g.keysMu.Lock()
+	defer k.g.keysMu.Unlock()
+	ks, err := keystore.Open(keystore.Options{
+		Dir: k.cfg.Keys.Dir, Lookup: k.cfg.Keys.Lookup, Logger: k.g.log,
+		WKD: keystore.WKDOptions{Timeout: k.cfg.Keys.WKD.Timeout, PositiveTTL: k.cfg.Keys.WKD.PositiveTTL, NegativeTTL: k.cfg.Keys.WKD.NegativeTTL},
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer ks.Close()
+	return ks.Lookup(ctx, addr)
+}
