@@ -20,20 +20,9 @@ import (
 	"sync"
 	"testing"
 	"time"
-)
 
-// needTool skips without the tool unless SEALGATE_REQUIRE_INTEROP=1.
-func needTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("SEALGATE_REQUIRE_INTEROP") == "1" {
-			t.Fatalf("%s not installed and SEALGATE_REQUIRE_INTEROP=1", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
+	"github.com/sealgate/sealgate/internal/testtool"
+)
 
 // RSA key generation dominates test time: each (size, index) is made
 // once per process, and only when a test asks for it.
@@ -144,7 +133,7 @@ func ecKey(t testing.TB) *ecdsa.PrivateKey {
 // openssl runs openssl with args in dir and returns stdout.
 func openssl(t testing.TB, dir string, args ...string) ([]byte, error) {
 	t.Helper()
-	cmd := exec.Command(needTool(t, "openssl"), args...)
+	cmd := exec.Command(testtool.Require(t, "openssl"), args...)
 	cmd.Dir = dir
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr

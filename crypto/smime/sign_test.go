@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/emersion/go-message"
+	"github.com/sealgate/sealgate/internal/testtool"
 	"github.com/smallstep/pkcs7"
 )
 
@@ -46,7 +47,7 @@ func signedPart(msg []byte) []byte {
 }
 
 func TestSignedMessageVerifiesWithOpenSSLAndChainIsIncluded(t *testing.T) {
-	needTool(t, "openssl")
+	testtool.Require(t, "openssl")
 	dir := tempDir(t)
 	_, s, caFile := signerFixture(t, dir)
 	msg := testMessage(t, randomBytes(t, 5000))
@@ -74,7 +75,7 @@ func TestSignedMessageVerifiesWithOpenSSLAndChainIsIncluded(t *testing.T) {
 }
 
 func TestSignedPartWithBareLFIsCanonicalisedAndStillVerifies(t *testing.T) {
-	needTool(t, "openssl")
+	testtool.Require(t, "openssl")
 	dir := tempDir(t)
 	_, s, caFile := signerFixture(t, dir)
 	msg := []byte("From: a@clinic.test\nTo: b@partner.test\nSubject: x\n\nline one\nline two\r\nthree\rfour\n")
@@ -93,7 +94,7 @@ func TestSignedPartWithBareLFIsCanonicalisedAndStillVerifies(t *testing.T) {
 }
 
 func TestTamperedSignedPartFailsVerification(t *testing.T) {
-	needTool(t, "openssl")
+	testtool.Require(t, "openssl")
 	dir := tempDir(t)
 	_, s, caFile := signerFixture(t, dir)
 	var out bytes.Buffer
@@ -111,7 +112,7 @@ func TestTamperedSignedPartFailsVerification(t *testing.T) {
 }
 
 func TestSignThenEncryptDecryptsThenVerifies(t *testing.T) {
-	needTool(t, "openssl")
+	testtool.Require(t, "openssl")
 	dir := tempDir(t)
 	p, s, caFile := signerFixture(t, dir)
 	r := newRecipient(t, p, dir, "b@partner.test", testKey(2048, 2))
@@ -214,7 +215,7 @@ func TestSignatureVerifiesWithSecondImplementation(t *testing.T) {
 }
 
 func TestECDSASignerVerifiesWithOpenSSL(t *testing.T) {
-	needTool(t, "openssl")
+	testtool.Require(t, "openssl")
 	dir := tempDir(t)
 	p := newPKI(t)
 	k := ecKey(t)
