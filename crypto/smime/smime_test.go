@@ -18,6 +18,7 @@ import (
 	"github.com/smallstep/pkcs7"
 
 	"github.com/sealgate/sealgate/crypto/protect"
+	"github.com/sealgate/sealgate/internal/testpki"
 	"github.com/sealgate/sealgate/internal/testtool"
 )
 
@@ -32,8 +33,8 @@ func newRecipient(t *testing.T, p *pki, dir, addr string, key *rsa.PrivateKey) r
 	t.Helper()
 	c := p.issue(t, leafTemplate(addr), &key.PublicKey)
 	r := recipient{cert: c, key: key, certFile: path(dir, addr+".crt"), keyFile: path(dir, addr+".key")}
-	writePEM(t, r.certFile, "CERTIFICATE", c.Raw)
-	writeKey(t, r.keyFile, key)
+	testpki.WritePEM(t, r.certFile, "CERTIFICATE", c.Raw)
+	testpki.WriteKey(t, r.keyFile, key)
 	return r
 }
 
@@ -108,8 +109,8 @@ func TestEncryptedMultipartDecryptsByteIdenticalForEachRecipientWithOpenSSL(t *t
 	testtool.Require(t, "openssl")
 	dir := tempDir(t)
 	p := newPKI(t)
-	r1 := newRecipient(t, p, dir, "b@partner.test", testKey(2048, 2))
-	r2 := newRecipient(t, p, dir, "c@partner.test", testKey(3072, 0))
+	r1 := newRecipient(t, p, dir, "b@partner.test", testpki.RSAKey(2048, 2))
+	r2 := newRecipient(t, p, dir, "c@partner.test", testpki.RSAKey(3072, 0))
 	att := randomBytes(t, 150_000)
 	msg := testMessage(t, att)
 	want := innerOf(t, msg)
@@ -143,7 +144,7 @@ func TestEncryptedMessageDecryptsWithSecondImplementation(t *testing.T) {
 	// smallstep/pkcs7's decoder is independent of our encoder (it converts
 	// BER to DER itself and unwraps OAEP with the hash from the parameters).
 	p := newPKI(t)
-	key := testKey(2048, 2)
+	key := testpki.RSAKey(2048, 2)
 	cert := p.issue(t, leafTemplate("b@partner.test"), &key.PublicKey)
 	msg := testMessage(t, randomBytes(t, 70_000)) // > one 64 KiB segment
 	var out bytes.Buffer
@@ -165,7 +166,7 @@ func TestEncryptedMessageDecryptsWithSecondImplementation(t *testing.T) {
 
 func TestEncryptedOutputHasSMIMEHeadersAndWrappedBase64(t *testing.T) {
 	p := newPKI(t)
-	key := testKey(2048, 2)
+	key := testpki.RSAKey(2048, 2)
 	cert := p.issue(t, leafTemplate("b@partner.test"), &key.PublicKey)
 	var out bytes.Buffer
 	if err := Encrypt(&out, bytes.NewReader(testMessage(t, []byte("x"))), []*x509.Certificate{cert}, Options{}); err != nil {
@@ -199,7 +200,7 @@ func TestEncryptedOutputHasSMIMEHeadersAndWrappedBase64(t *testing.T) {
 
 func TestContentCipherIsAES256CBCAndKeyTransportAsAsked(t *testing.T) {
 	p := newPKI(t)
-	key := testKey(2048, 2)
+	key := testpki.RSAKey(2048, 2)
 	cert := p.issue(t, leafTemplate("b@partner.test"), &key.PublicKey)
 	for transport, wantKEA := range map[string]asn1.ObjectIdentifier{"": oidRSAESOAEP, "pkcs1v15": oidRSAEncryption} {
 		var out bytes.Buffer
@@ -251,7 +252,7 @@ func TestContentCipherIsAES256CBCAndKeyTransportAsAsked(t *testing.T) {
 
 func TestOuterSubjectIsNeutralRealSubjectInsideAndBccNowhere(t *testing.T) {
 	p := newPKI(t)
-	key := testKey(2048, 2)
+	key := testpki.RSAKey(2048, 2)
 	cert := p.issue(t, leafTemplate("b@partner.test"), &key.PublicKey)
 	msg := testMessage(t, []byte("x"))
 	var out bytes.Buffer
@@ -288,7 +289,7 @@ func TestOuterSubjectIsNeutralRealSubjectInsideAndBccNowhere(t *testing.T) {
 
 func TestEncryptRefusesECRecipientWithReasonAndWritesNothing(t *testing.T) {
 	p := newPKI(t)
-	ec := ecKey(t)
+	ec := testpki.ECKey(t)
 	cert := p.issue(t, leafTemplate("b@partner.test"), &ec.PublicKey)
 	var out bytes.Buffer
 	err := Encrypt(&out, bytes.NewReader(testMessage(t, []byte("x"))), []*x509.Certificate{cert}, Options{})
@@ -303,7 +304,7 @@ func TestEncryptRefusesECRecipientWithReasonAndWritesNothing(t *testing.T) {
 
 func TestUnknownKeyTransportIsRefused(t *testing.T) {
 	p := newPKI(t)
-	key := testKey(2048, 2)
+	key := testpki.RSAKey(2048, 2)
 	cert := p.issue(t, leafTemplate("b@partner.test"), &key.PublicKey)
 	err := Encrypt(io.Discard, bytes.NewReader(testMessage(t, []byte("x"))), []*x509.Certificate{cert}, Options{KeyTransport: "des"})
 	if err == nil || !strings.HasPrefix(err.Error(), "smime: ") {
