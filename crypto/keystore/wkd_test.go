@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sealgate/sealgate/internal/testpki"
 )
 
 func TestWKDURLsMatchTheDraftExample(t *testing.T) {
@@ -46,7 +48,7 @@ type wkdServer struct {
 func newWKDServer(t *testing.T, unresolvable ...string) *wkdServer {
 	t.Helper()
 	ws := &wkdServer{}
-	tlsCert := selfSignedTLS(t, "example.test", "openpgpkey.example.test")
+	tlsCert := testpki.SelfSignedTLS(t, "example.test", "openpgpkey.example.test")
 	ws.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ws.hits.Add(1)
 		ws.mu.Lock()
