@@ -33,7 +33,8 @@ type Options struct {
 	// Who may relay (any one suffices).
 	AllowNets []netip.Prefix // client IP allowlist
 	// Users maps an SMTP AUTH user to a password hash: an argon2id PHC string
-	// ("$argon2id$v=19$m=...,t=...,p=...$salt$hash") or bcrypt ("$2a$", "$2b$", "$2y$").
+	// ("$argon2id$v=19$m=...,t=...,p=...$salt$hash") or bcrypt ("$2a$", "$2b$", "$2y$"),
+	// as internal/passhash reads them; New refuses any other string.
 	Users map[string]string
 	// ClientCertSHA256 lists allowed client certificate fingerprints (SHA-256
 	// of the leaf DER; hex, case- and colon-insensitive).
