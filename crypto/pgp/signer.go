@@ -4,10 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/sealgate/sealgate/internal/secretfile"
 	"strings"
 	"time"
-
-	"github.com/sealgate/sealgate/internal/secretfile"
 
 	gcrypto "github.com/ProtonMail/gopenpgp/v2/crypto"
 )
