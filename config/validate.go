@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"github.com/sealgate/sealgate/internal/secretfile"
 	"net"
 	"net/netip"
 	"net/url"
@@ -15,6 +14,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/sealgate/sealgate/internal/passhash"
+	"github.com/sealgate/sealgate/internal/secretfile"
 )
 
 var (
@@ -107,7 +109,7 @@ func (c *Config) Validate() []Problem {
 				add(up+".name", "duplicate user %q", u.Name)
 			}
 			users[u.Name] = true
-			if !IsPasswordHash(u.PasswordHash) {
+			if !passhash.Valid(u.PasswordHash) { // the rule smtpd applies
 				add(up+".password_hash", "must be an argon2id ($argon2id$...) or bcrypt ($2b$...) hash, never a plain password (make one with `sealgate hash-password`)")
 			}
 		}
@@ -317,19 +319,6 @@ func ParsePrefix(s string) (netip.Prefix, error) {
 		return netip.Prefix{}, err
 	}
 	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
-}
-
-// IsPasswordHash accepts argon2id PHC strings and bcrypt hashes.
-func IsPasswordHash(h string) bool {
-	if strings.HasPrefix(h, "$argon2id$") {
-		return len(strings.Split(h, "$")) == 6
-	}
-	for _, p := range []string{"$2a$", "$2b$", "$2y$"} {
-		if strings.HasPrefix(h, p) && len(h) == 60 {
-			return true
-		}
-	}
-	return false
 }
 
 // NormalizeFingerprint turns "AB:CD:..." or "abcd..." into lowercase hex of

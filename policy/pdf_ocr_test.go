@@ -3,25 +3,18 @@ package policy
 import (
 	"encoding/base64"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/sealgate/sealgate/internal/testtool"
 	"github.com/sealgate/sealgate/policy/extract"
 )
 
 // needHelpers skips without the PDF/OCR helpers unless SEALGATE_REQUIRE_INTEROP=1.
 func needHelpers(t *testing.T, tools ...string) {
 	t.Helper()
-	for _, tool := range append(tools, "prlimit") {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("SEALGATE_REQUIRE_INTEROP") == "1" {
-				t.Fatalf("%s not installed and SEALGATE_REQUIRE_INTEROP=1", tool)
-			}
-			t.Skipf("%s not installed (Debian poppler-utils / tesseract-ocr): skipping", tool)
-		}
-	}
+	testtool.RequireAll(t, "Debian poppler-utils, tesseract-ocr, util-linux", append(tools, "prlimit")...)
 }
 
 func mailWithFile(t *testing.T, ctype, path string) []byte {

@@ -6,11 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/sealgate/sealgate/internal/testtool"
 )
 
 // realLabel is one message's label in testdata/phi-real/<category>/labels.json.
@@ -80,12 +81,7 @@ func TestRealisticCorpusWithOCR(t *testing.T) {
 	if testing.Short() {
 		t.Skip("OCR of the corpus takes a while")
 	}
-	if _, err := exec.LookPath("tesseract"); err != nil {
-		if os.Getenv("SEALGATE_REQUIRE_INTEROP") == "1" {
-			t.Fatal("tesseract not installed (apt-get install tesseract-ocr tesseract-ocr-eng)")
-		}
-		t.Skip("tesseract not installed (apt-get install tesseract-ocr tesseract-ocr-eng)")
-	}
+	testtool.RequireAll(t, "apt-get install tesseract-ocr tesseract-ocr-eng", "tesseract")
 	set := DefaultSet()
 	set.Settings.OCR.Enabled = true
 	eng, err := NewEngine(set)

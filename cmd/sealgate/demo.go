@@ -18,11 +18,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sealgate/sealgate/config"
 	"github.com/sealgate/sealgate/gateway"
 	"github.com/sealgate/sealgate/internal/capture"
+	"github.com/sealgate/sealgate/internal/passhash"
 )
 
 const demoPassword = "demo-password"
@@ -84,7 +84,7 @@ func runDemo(cmd *cobra.Command, dir, listen, web, sinkAddr, admin string) error
 	}
 	go (&http.Server{Handler: sink.Handler(), ReadHeaderTimeout: 10 * time.Second}).Serve(wl)
 
-	hash, _ := bcrypt.GenerateFromPassword([]byte(demoPassword), bcrypt.MinCost)
+	hash, _ := passhash.New([]byte(demoPassword), passhash.MinCost)
 	cfgFile := filepath.Join(dir, "sealgate.yaml")
 	yaml := fmt.Sprintf(`# Written by "sealgate demo"; rewritten at every demo start.
 hostname: sealgate-demo.localhost
@@ -115,7 +115,7 @@ relay:
   smarthost_tls: verify
   retry_min: 10s
   retry_max: 1m
-`, admin, listen, string(hash), sinkAddr)
+`, admin, listen, hash, sinkAddr)
 	if err := os.WriteFile(cfgFile, []byte(yaml), 0o600); err != nil {
 		return err
 	}

@@ -2,13 +2,9 @@ package main
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -19,14 +15,11 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/sealgate/sealgate/internal/testpki"
 )
 
 func writeTestCert(t *testing.T, path string, notAfter time.Time, emails ...string) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
 	tmpl := &x509.Certificate{
 		SerialNumber:   big.NewInt(time.Now().UnixNano()),
 		Subject:        pkix.Name{CommonName: "test"},
@@ -35,11 +28,8 @@ func writeTestCert(t *testing.T, path string, notAfter time.Time, emails ...stri
 		EmailAddresses: emails,
 		KeyUsage:       x509.KeyUsageKeyEncipherment | x509.KeyUsageDigitalSignature,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+	der := testpki.SelfSigned(t, tmpl, testpki.ECKey(t)).Raw
+	if err := os.WriteFile(path, testpki.PEM("CERTIFICATE", der), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

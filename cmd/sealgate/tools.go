@@ -10,8 +10,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/sealgate/sealgate/internal/passhash"
 	"github.com/spf13/cobra"
-	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/term"
 )
 
@@ -41,11 +41,11 @@ func newHashPassword() *cobra.Command {
 			if len(pw) < 12 {
 				return errors.New("hash-password: use at least 12 characters")
 			}
-			h, err := bcrypt.GenerateFromPassword(pw, 12)
+			h, err := passhash.New(pw, passhash.DefaultCost)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), string(h))
+			fmt.Fprintln(cmd.OutOrStdout(), h)
 			return nil
 		},
 	}

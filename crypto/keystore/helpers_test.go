@@ -2,15 +2,9 @@ package keystore
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"encoding/pem"
-	"math/big"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +12,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/sealgate/sealgate/internal/testpki"
 )
 
 // testNow is the fixed "now" of the tests' fake clock.
@@ -69,19 +64,14 @@ type certSpec struct {
 // makeCert returns a self-signed certificate's DER.
 func makeCert(t testing.TB, spec certSpec) []byte {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if spec.notBefore.IsZero() {
 		spec.notBefore = testNow.Add(-24 * time.Hour)
 	}
 	if spec.notAfter.IsZero() {
 		spec.notAfter = testNow.Add(365 * 24 * time.Hour)
 	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
 	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
+		SerialNumber:          testpki.Serial(),
 		Subject:               pkix.Name{CommonName: spec.cn},
 		NotBefore:             spec.notBefore,
 		NotAfter:              spec.notAfter,
@@ -99,45 +89,10 @@ func makeCert(t testing.TB, spec certSpec) []byte {
 	if spec.subjEmail != "" {
 		tmpl.Subject.ExtraNames = []pkix.AttributeTypeAndValue{{Type: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 1}, Value: spec.subjEmail}}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return der
+	return testpki.SelfSigned(t, tmpl, testpki.ECKey(t)).Raw
 }
 
-func pemCert(der []byte) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-}
-
-// selfSignedTLS is a server certificate for names, its own trust anchor.
-func selfSignedTLS(t testing.TB, names ...string) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: names[0]},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		DNSNames:              names,
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
-}
+func pemCert(der []byte) []byte { return testpki.PEM("CERTIFICATE", der) }
 
 type keySpec struct {
 	name, email string

@@ -8,20 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// needTool skips without the tool, unless SEALGATE_REQUIRE_INTEROP=1.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("SEALGATE_REQUIRE_INTEROP") == "1" {
-			t.Fatalf("%s not installed (SEALGATE_REQUIRE_INTEROP=1)", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
+	"github.com/sealgate/sealgate/internal/testtool"
+)
 
 func run(t *testing.T, env []string, name string, args ...string) []byte {
 	t.Helper()
@@ -41,7 +30,7 @@ func run(t *testing.T, env []string, name string, args ...string) []byte {
 }
 
 func TestOpenSSLCertificatesAndBundlesImport(t *testing.T) {
-	openssl := needTool(t, "openssl")
+	openssl := testtool.Require(t, "openssl")
 	dir := t.TempDir()
 	cert, key := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
 	// openssl req -x509 marks the certificate CA:TRUE: a self-signed
@@ -74,7 +63,7 @@ func TestOpenSSLCertificatesAndBundlesImport(t *testing.T) {
 }
 
 func TestGnuPGExportedKeysImport(t *testing.T) {
-	gpg := needTool(t, "gpg")
+	gpg := testtool.Require(t, "gpg")
 	home, err := os.MkdirTemp("", "gpg") // short path: gpg-agent's socket name has a length limit
 	if err != nil {
 		t.Fatal(err)

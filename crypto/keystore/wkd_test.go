@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sealgate/sealgate/internal/testpki"
 )
 
 func TestWKDURLsMatchTheDraftExample(t *testing.T) {
@@ -46,7 +48,7 @@ type wkdServer struct {
 func newWKDServer(t *testing.T, unresolvable ...string) *wkdServer {
 	t.Helper()
 	ws := &wkdServer{}
-	tlsCert := selfSignedTLS(t, "example.test", "openpgpkey.example.test")
+	tlsCert := testpki.SelfSignedTLS(t, "example.test", "openpgpkey.example.test")
 	ws.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ws.hits.Add(1)
 		ws.mu.Lock()
@@ -199,6 +201,10 @@ func TestWKDTimeoutBacksOffTheDomain(t *testing.T) {
 	ws.handle(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
+			// Abort: returning would send an empty 200, which Go's client
+			// can still hand back after the deadline (a "no key" answer
+			// that made this test flaky under -race).
+			panic(http.ErrAbortHandler)
 		case <-release:
 		}
 	})

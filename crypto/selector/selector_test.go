@@ -3,8 +3,6 @@ package selector
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
@@ -16,6 +14,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 
 	"github.com/sealgate/sealgate/crypto/keystore"
+	"github.com/sealgate/sealgate/internal/testpki"
 )
 
 type fakeKeys map[string][]keystore.Entry
@@ -42,15 +41,11 @@ func pgpEntry(t *testing.T, addr string) keystore.Entry {
 
 func certEntry(t *testing.T, addr string, notAfter time.Time) keystore.Entry {
 	t.Helper()
-	k, _ := rsa.GenerateKey(rand.Reader, 2048)
+	k := testpki.RSAKey(2048, 0)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: addr},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: notAfter, EmailAddresses: []string{addr},
 		KeyUsage: x509.KeyUsageKeyEncipherment | x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return keystore.Entry{Kind: keystore.SMIME, Data: der, Source: "local:r.crt"}
+	return keystore.Entry{Kind: keystore.SMIME, Data: testpki.SelfSigned(t, tmpl, k).Raw, Source: "local:r.crt"}
 }
 
 func TestPolicyOrderDecidesBetweenUsableMethods(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/sealgate/sealgate/internal/testpki"
 )
 
 // sizedMessage is a message whose body is about n bytes of base64 lines.
@@ -25,7 +27,7 @@ func sizedMessage(n int) []byte {
 
 func benchRecipients(b testing.TB, n int) []*x509.Certificate {
 	p := newPKI(b)
-	key := testKey(2048, 2)
+	key := testpki.RSAKey(2048, 2)
 	var certs []*x509.Certificate
 	for i := range n {
 		certs = append(certs, p.issue(b, leafTemplate(fmt.Sprintf("r%d@partner.test", i)), &key.PublicKey))
@@ -53,7 +55,7 @@ func BenchmarkEncrypt(b *testing.B) {
 
 func BenchmarkSignThenEncrypt(b *testing.B) {
 	p := newPKI(b)
-	sk := testKey(2048, 3)
+	sk := testpki.RSAKey(2048, 3)
 	s, err := NewSigner(p.issue(b, leafTemplate("a@clinic.test"), &sk.PublicKey), []*x509.Certificate{p.interCert}, sk)
 	if err != nil {
 		b.Fatal(err)
@@ -109,7 +111,7 @@ func TestSignThenEncrypt25MBStreamsInBoundedMemory(t *testing.T) {
 		t.Skip("25 MB")
 	}
 	p := newPKI(t)
-	sk := testKey(2048, 3)
+	sk := testpki.RSAKey(2048, 3)
 	s, err := NewSigner(p.issue(t, leafTemplate("a@clinic.test"), &sk.PublicKey), []*x509.Certificate{p.interCert}, sk)
 	if err != nil {
 		t.Fatal(err)

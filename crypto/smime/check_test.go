@@ -7,11 +7,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sealgate/sealgate/internal/testpki"
 )
 
 func TestUnusableRecipientCertificatesAreRefusedWithReason(t *testing.T) {
 	p := newPKI(t)
-	key := testKey(2048, 2)
+	key := testpki.RSAKey(2048, 2)
 	roots := x509.NewCertPool()
 	roots.AddCert(p.rootCert)
 	inters := x509.NewCertPool()
@@ -33,7 +35,7 @@ func TestUnusableRecipientCertificatesAreRefusedWithReason(t *testing.T) {
 		{name: "EKU serverAuth only", edit: func(c *x509.Certificate) { c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth} }, reason: "emailProtection"},
 		{name: "wrong address", addr: "someone@partner.test", reason: "address not in certificate"},
 		{name: "untrusted chain", issuer: selfIssuer(t), reason: "chain does not verify"},
-		{name: "EC key", pub: &ecKey(t).PublicKey, reason: "unsupported key type (EC key agreement not implemented)"},
+		{name: "EC key", pub: &testpki.ECKey(t).PublicKey, reason: "unsupported key type (EC key agreement not implemented)"},
 		{name: "small RSA key", pub: smallRSA(t), reason: "shorter than 2048"},
 	}
 	for _, tc := range cases {
@@ -67,9 +69,9 @@ func TestUnusableRecipientCertificatesAreRefusedWithReason(t *testing.T) {
 // selfIssuer is a CA hierarchy the trust store does not know.
 func selfIssuer(t *testing.T) *pki {
 	p := newPKI(t)
-	k := testKey(2048, 5)
+	k := testpki.RSAKey(2048, 5)
 	p.interKey = k
-	p.interCert = mustCert(t, leafCA("Rogue CA"), leafCA("Rogue CA"), &k.PublicKey, k)
+	p.interCert = testpki.Create(t, leafCA("Rogue CA"), leafCA("Rogue CA"), &k.PublicKey, k)
 	return p
 }
 
@@ -93,7 +95,7 @@ func smallRSA(t *testing.T) *rsa.PublicKey {
 
 func TestUsableRecipientCertificatesPass(t *testing.T) {
 	p := newPKI(t)
-	key := testKey(2048, 2)
+	key := testpki.RSAKey(2048, 2)
 	roots := x509.NewCertPool()
 	roots.AddCert(p.rootCert)
 	inters := x509.NewCertPool()

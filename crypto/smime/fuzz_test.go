@@ -6,17 +6,19 @@ import (
 	"io"
 	"testing"
 	"time"
+
+	"github.com/sealgate/sealgate/internal/testpki"
 )
 
 // FuzzCheckRecipient: any DER that parses as a certificate is judged
 // without panicking, with and without a trust store.
 func FuzzCheckRecipient(f *testing.F) {
 	p := newPKI(f)
-	key := testKey(2048, 2)
+	key := testpki.RSAKey(2048, 2)
 	good := p.issue(f, leafTemplate("b@partner.test"), &key.PublicKey)
 	f.Add(good.Raw, "b@partner.test")
 	f.Add(p.rootCert.Raw, "")
-	f.Add(p.issue(f, leafTemplate("x@y"), &ecKey(f).PublicKey).Raw, "x@y")
+	f.Add(p.issue(f, leafTemplate("x@y"), &testpki.ECKey(f).PublicKey).Raw, "x@y")
 	roots := x509.NewCertPool()
 	roots.AddCert(p.rootCert)
 	now := time.Now()
@@ -37,9 +39,9 @@ func FuzzCheckRecipient(f *testing.F) {
 // Encrypt and Sign end in output or an error, never a panic or a hang.
 func FuzzEncryptAndSignArbitraryMessage(f *testing.F) {
 	p := newPKI(f)
-	key := testKey(2048, 2)
+	key := testpki.RSAKey(2048, 2)
 	cert := p.issue(f, leafTemplate("b@partner.test"), &key.PublicKey)
-	sk := testKey(2048, 3)
+	sk := testpki.RSAKey(2048, 3)
 	s, err := NewSigner(p.issue(f, leafTemplate("a@clinic.test"), &sk.PublicKey), []*x509.Certificate{p.interCert}, sk)
 	if err != nil {
 		f.Fatal(err)

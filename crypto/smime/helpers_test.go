@@ -3,96 +3,36 @@ package smime
 import (
 	"bytes"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/base64"
-	"encoding/pem"
-	"math/big"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/sealgate/sealgate/internal/testpki"
+	"github.com/sealgate/sealgate/internal/testtool"
 )
-
-// needTool skips without the tool unless SEALGATE_REQUIRE_INTEROP=1.
-func needTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("SEALGATE_REQUIRE_INTEROP") == "1" {
-			t.Fatalf("%s not installed and SEALGATE_REQUIRE_INTEROP=1", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
-
-// RSA key generation dominates test time: each (size, index) is made
-// once per process, and only when a test asks for it.
-var keyCache sync.Map // [2]int -> func() *rsa.PrivateKey
-
-func testKey(bits, i int) *rsa.PrivateKey {
-	f, _ := keyCache.LoadOrStore([2]int{bits, i}, sync.OnceValue(func() *rsa.PrivateKey {
-		k, err := rsa.GenerateKey(rand.Reader, bits)
-		if err != nil {
-			panic(err)
-		}
-		return k
-	}))
-	return f.(func() *rsa.PrivateKey)()
-}
 
 type pki struct {
 	rootCert, interCert *x509.Certificate
 	rootKey, interKey   *rsa.PrivateKey
 }
 
+// newPKI is a root (serial 1) and an intermediate (serial 2) that issues the
+// leaves.
 func newPKI(t testing.TB) *pki {
 	t.Helper()
-	p := &pki{rootKey: testKey(2048, 0), interKey: testKey(2048, 1)}
-	now := time.Now()
-	root := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test Root CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-	}
-	p.rootCert = mustCert(t, root, root, &p.rootKey.PublicKey, p.rootKey)
-	inter := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "Test Intermediate CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-	}
-	p.interCert = mustCert(t, inter, p.rootCert, &p.interKey.PublicKey, p.rootKey)
+	p := &pki{rootKey: testpki.RSAKey(2048, 0), interKey: testpki.RSAKey(2048, 1)}
+	root := testpki.NewCA(t, "Test Root CA", p.rootKey)
+	p.rootCert = root.Cert
+	p.interCert = root.SubCA(t, "Test Intermediate CA", p.interKey, 2).Cert
 	return p
-}
-
-func mustCert(t testing.TB, tmpl, parent *x509.Certificate, pub crypto.PublicKey, priv crypto.Signer) *x509.Certificate {
-	t.Helper()
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func nextSerial() *big.Int {
-	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
-	if err != nil {
-		panic(err)
-	}
-	return n.Add(n, big.NewInt(3))
 }
 
 // leafTemplate is a good S/MIME end-entity certificate for addr; tests
@@ -100,7 +40,7 @@ func nextSerial() *big.Int {
 func leafTemplate(addr string) *x509.Certificate {
 	now := time.Now()
 	return &x509.Certificate{
-		SerialNumber: nextSerial(), Subject: pkix.Name{CommonName: addr},
+		SerialNumber: testpki.Serial(), Subject: pkix.Name{CommonName: addr},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(12 * time.Hour),
 		KeyUsage:       x509.KeyUsageKeyEncipherment | x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:    []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
@@ -110,41 +50,13 @@ func leafTemplate(addr string) *x509.Certificate {
 
 // issue signs tmpl with the intermediate.
 func (p *pki) issue(t testing.TB, tmpl *x509.Certificate, pub crypto.PublicKey) *x509.Certificate {
-	return mustCert(t, tmpl, p.interCert, pub, p.interKey)
-}
-
-func writePEM(t testing.TB, path, typ string, der ...[]byte) {
-	t.Helper()
-	var b bytes.Buffer
-	for _, d := range der {
-		pem.Encode(&b, &pem.Block{Type: typ, Bytes: d})
-	}
-	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func writeKey(t testing.TB, path string, k crypto.Signer) {
-	t.Helper()
-	der, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writePEM(t, path, "PRIVATE KEY", der)
-}
-
-func ecKey(t testing.TB) *ecdsa.PrivateKey {
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
+	return testpki.Create(t, tmpl, p.interCert, pub, p.interKey)
 }
 
 // openssl runs openssl with args in dir and returns stdout.
 func openssl(t testing.TB, dir string, args ...string) ([]byte, error) {
 	t.Helper()
-	cmd := exec.Command(needTool(t, "openssl"), args...)
+	cmd := exec.Command(testtool.Require(t, "openssl"), args...)
 	cmd.Dir = dir
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr

@@ -12,13 +12,15 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"github.com/sealgate/sealgate/internal/secretfile"
 	"io"
 	"mime"
 	nettextproto "net/textproto"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/sealgate/sealgate/internal/pemkey"
+	"github.com/sealgate/sealgate/internal/secretfile"
 
 	"github.com/emersion/go-message/textproto"
 )
@@ -84,41 +86,11 @@ func LoadSigner(certFile, keyFile string) (*Signer, error) {
 	if len(certs) == 0 {
 		return nil, fmt.Errorf("smime: no certificate in %s", certFile)
 	}
-	key, err := parseKey(keyPEM)
+	key, err := pemkey.Parse(keyPEM)
 	if err != nil {
 		return nil, fmt.Errorf("smime: signing key %s: %w", keyFile, err)
 	}
 	return NewSigner(certs[0], certs[1:], key)
-}
-
-func parseKey(data []byte) (crypto.Signer, error) {
-	for rest := data; ; {
-		var b *pem.Block
-		b, rest = pem.Decode(rest)
-		if b == nil {
-			return nil, errors.New("no PEM private key")
-		}
-		var k any
-		var err error
-		switch b.Type {
-		case "PRIVATE KEY":
-			k, err = x509.ParsePKCS8PrivateKey(b.Bytes)
-		case "RSA PRIVATE KEY":
-			k, err = x509.ParsePKCS1PrivateKey(b.Bytes)
-		case "EC PRIVATE KEY":
-			k, err = x509.ParseECPrivateKey(b.Bytes)
-		default:
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		s, ok := k.(crypto.Signer)
-		if !ok {
-			return nil, fmt.Errorf("key type %T cannot sign", k)
-		}
-		return s, nil
-	}
 }
 
 // Sign writes msg as multipart/signed (RFC 8551 §3.5.3): the outer header

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/emersion/go-message"
+	"github.com/sealgate/sealgate/internal/testpki"
+	"github.com/sealgate/sealgate/internal/testtool"
 	"github.com/smallstep/pkcs7"
 )
 
@@ -18,18 +20,18 @@ import (
 func signerFixture(t *testing.T, dir string) (*pki, *Signer, string) {
 	t.Helper()
 	p := newPKI(t)
-	key := testKey(2048, 3)
+	key := testpki.RSAKey(2048, 3)
 	tmpl := leafTemplate("a@clinic.test")
 	tmpl.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment
 	cert := p.issue(t, tmpl, &key.PublicKey)
-	writePEM(t, path(dir, "signer.crt"), "CERTIFICATE", cert.Raw, p.interCert.Raw)
-	writeKey(t, path(dir, "signer.key"), key)
+	testpki.WritePEM(t, path(dir, "signer.crt"), "CERTIFICATE", cert.Raw, p.interCert.Raw)
+	testpki.WriteKey(t, path(dir, "signer.key"), key)
 	s, err := LoadSigner(path(dir, "signer.crt"), path(dir, "signer.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	caFile := path(dir, "ca.pem")
-	writePEM(t, caFile, "CERTIFICATE", p.rootCert.Raw)
+	testpki.WritePEM(t, caFile, "CERTIFICATE", p.rootCert.Raw)
 	return p, s, caFile
 }
 
@@ -46,7 +48,7 @@ func signedPart(msg []byte) []byte {
 }
 
 func TestSignedMessageVerifiesWithOpenSSLAndChainIsIncluded(t *testing.T) {
-	needTool(t, "openssl")
+	testtool.Require(t, "openssl")
 	dir := tempDir(t)
 	_, s, caFile := signerFixture(t, dir)
 	msg := testMessage(t, randomBytes(t, 5000))
@@ -74,7 +76,7 @@ func TestSignedMessageVerifiesWithOpenSSLAndChainIsIncluded(t *testing.T) {
 }
 
 func TestSignedPartWithBareLFIsCanonicalisedAndStillVerifies(t *testing.T) {
-	needTool(t, "openssl")
+	testtool.Require(t, "openssl")
 	dir := tempDir(t)
 	_, s, caFile := signerFixture(t, dir)
 	msg := []byte("From: a@clinic.test\nTo: b@partner.test\nSubject: x\n\nline one\nline two\r\nthree\rfour\n")
@@ -93,7 +95,7 @@ func TestSignedPartWithBareLFIsCanonicalisedAndStillVerifies(t *testing.T) {
 }
 
 func TestTamperedSignedPartFailsVerification(t *testing.T) {
-	needTool(t, "openssl")
+	testtool.Require(t, "openssl")
 	dir := tempDir(t)
 	_, s, caFile := signerFixture(t, dir)
 	var out bytes.Buffer
@@ -111,10 +113,10 @@ func TestTamperedSignedPartFailsVerification(t *testing.T) {
 }
 
 func TestSignThenEncryptDecryptsThenVerifies(t *testing.T) {
-	needTool(t, "openssl")
+	testtool.Require(t, "openssl")
 	dir := tempDir(t)
 	p, s, caFile := signerFixture(t, dir)
-	r := newRecipient(t, p, dir, "b@partner.test", testKey(2048, 2))
+	r := newRecipient(t, p, dir, "b@partner.test", testpki.RSAKey(2048, 2))
 	att := randomBytes(t, 40_000)
 	msg := testMessage(t, att)
 	var out bytes.Buffer
@@ -160,7 +162,7 @@ func TestLoadSignerRefusesKeyReadableByGroupOrOthers(t *testing.T) {
 func TestLoadSignerRefusesKeyThatDoesNotMatchCertificate(t *testing.T) {
 	dir := tempDir(t)
 	_, _, _ = signerFixture(t, dir)
-	writeKey(t, path(dir, "signer.key"), testKey(2048, 4))
+	testpki.WriteKey(t, path(dir, "signer.key"), testpki.RSAKey(2048, 4))
 	if _, err := LoadSigner(path(dir, "signer.crt"), path(dir, "signer.key")); err == nil || !strings.Contains(err.Error(), "does not match") {
 		t.Fatalf("err = %v", err)
 	}
@@ -214,17 +216,17 @@ func TestSignatureVerifiesWithSecondImplementation(t *testing.T) {
 }
 
 func TestECDSASignerVerifiesWithOpenSSL(t *testing.T) {
-	needTool(t, "openssl")
+	testtool.Require(t, "openssl")
 	dir := tempDir(t)
 	p := newPKI(t)
-	k := ecKey(t)
+	k := testpki.ECKey(t)
 	tmpl := leafTemplate("a@clinic.test")
 	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
 	s, err := NewSigner(p.issue(t, tmpl, &k.PublicKey), []*x509.Certificate{p.interCert}, k)
 	if err != nil {
 		t.Fatal(err)
 	}
-	writePEM(t, path(dir, "ca.pem"), "CERTIFICATE", p.rootCert.Raw)
+	testpki.WritePEM(t, path(dir, "ca.pem"), "CERTIFICATE", p.rootCert.Raw)
 	var out bytes.Buffer
 	if err := Sign(&out, bytes.NewReader(testMessage(t, []byte("ec"))), s); err != nil {
 		t.Fatal(err)

@@ -10,8 +10,10 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"github.com/sealgate/sealgate/internal/secretfile"
 	"strings"
+
+	"github.com/sealgate/sealgate/internal/pemkey"
+	"github.com/sealgate/sealgate/internal/secretfile"
 )
 
 // MinRSABits is the smallest RSA key LoadKey accepts. RFC 8301 §3.2 makes
@@ -28,7 +30,8 @@ type Key struct {
 }
 
 // LoadKey reads a PEM private key: RSA (PKCS#1 "RSA PRIVATE KEY" or PKCS#8
-// "PRIVATE KEY", at least MinRSABits) or Ed25519 (PKCS#8). It refuses a file
+// "PRIVATE KEY", at least MinRSABits) or Ed25519 (PKCS#8), parsed by
+// pemkey (the first key block; other blocks before it are skipped). It refuses a file
 // that group or others can read: a leaked DKIM key lets anyone send as the
 // domain until the DNS record is rotated.
 func LoadKey(domain, selector, keyFile string) (*Key, error) {
@@ -51,20 +54,7 @@ func LoadKey(domain, selector, keyFile string) (*Key, error) {
 }
 
 func parseKey(data []byte) (crypto.Signer, error) {
-	block, _ := pem.Decode(data)
-	if block == nil {
-		return nil, errors.New("no PEM block")
-	}
-	var k any
-	var err error
-	switch block.Type {
-	case "RSA PRIVATE KEY":
-		k, err = x509.ParsePKCS1PrivateKey(block.Bytes)
-	case "PRIVATE KEY":
-		k, err = x509.ParsePKCS8PrivateKey(block.Bytes)
-	default:
-		return nil, fmt.Errorf("unsupported PEM type %q (want RSA PRIVATE KEY or PRIVATE KEY)", block.Type)
-	}
+	k, err := pemkey.Parse(data)
 	if err != nil {
 		return nil, err
 	}

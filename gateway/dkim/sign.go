@@ -14,10 +14,13 @@ import (
 	msgauth "github.com/emersion/go-msgauth/dkim"
 )
 
-// DefaultHeaders are the header fields signed when the configuration names
-// none. From is listed twice: oversigning, so a From added after signing
-// breaks the signature (see the package comment).
-var DefaultHeaders = []string{"From", "From", "To", "Cc", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type", "Reply-To", "In-Reply-To", "References"}
+// DefaultHeaders returns the header fields signed when the configuration
+// names none. From is listed twice: oversigning, so a From added after
+// signing breaks the signature (see the package comment). Each call returns a
+// new slice: no caller can change what another signs.
+func DefaultHeaders() []string {
+	return []string{"From", "From", "To", "Cc", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type", "Reply-To", "In-Reply-To", "References"}
+}
 
 // maxHeaderBytes bounds the header block read to find From; the rest of the
 // message is streamed. A bigger header is an error (Signatures fails).
@@ -43,7 +46,7 @@ func NewSigner(keys []*Key, headers []string) *Signer {
 		s.byDomain[d] = append(s.byDomain[d], k)
 	}
 	if headers == nil {
-		headers = DefaultHeaders
+		headers = DefaultHeaders()
 	}
 	hasFrom := false
 	for _, h := range headers {

@@ -256,3 +256,11 @@ func TestHeaderListWithoutFromStillSignsFrom(t *testing.T) {
 		t.Errorf("h= %s", got)
 	}
 }
+
+func TestDefaultHeadersCannotBeChangedByACaller(t *testing.T) {
+	h := DefaultHeaders()
+	h[0] = "X-Changed"
+	if DefaultHeaders()[0] != "From" {
+		t.Error("a caller's change to DefaultHeaders() reached the next caller")
+	}
+}

@@ -3,16 +3,12 @@ package smtpd
 import (
 	"bufio"
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/netip"
 	"os"
@@ -22,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sealgate/sealgate/envelope"
+	"github.com/sealgate/sealgate/internal/testpki"
 )
 
 // fakeStore is an in-memory Store. Failure knobs make the next operation fail.
@@ -259,31 +256,15 @@ func (c *client) closed() bool {
 
 // testPKI is a throwaway CA with a server certificate for 127.0.0.1.
 type testPKI struct {
-	caCert *x509.Certificate
-	caKey  *ecdsa.PrivateKey
+	ca     *testpki.CA
 	pool   *x509.CertPool
 	server tls.Certificate
 }
 
 func newPKI(t *testing.T) *testPKI {
 	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "sealgate test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(der)
-	p := &testPKI{caCert: ca, caKey: key, pool: x509.NewCertPool()}
-	p.pool.AddCert(ca)
+	ca := testpki.NewCA(t, "sealgate test CA", nil)
+	p := &testPKI{ca: ca, pool: ca.Pool()}
 	p.server = p.issue(t, "relay.test", []string{"relay.test"}, x509.ExtKeyUsageServerAuth, false)
 	return p
 }
@@ -291,10 +272,9 @@ func newPKI(t *testing.T) *testPKI {
 // issue makes a leaf; selfSigned ignores the CA (an impostor's certificate).
 func (p *testPKI) issue(t *testing.T, cn string, dns []string, eku x509.ExtKeyUsage, selfSigned bool) tls.Certificate {
 	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
+	key := testpki.ECKey(t)
 	tmpl := &x509.Certificate{
-		SerialNumber: serial,
+		SerialNumber: testpki.Serial(),
 		Subject:      pkix.Name{CommonName: cn},
 		DNSNames:     dns,
 		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
@@ -303,16 +283,10 @@ func (p *testPKI) issue(t *testing.T, cn string, dns []string, eku x509.ExtKeyUs
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{eku},
 	}
-	parent, signer := p.caCert, p.caKey
 	if selfSigned {
-		parent, signer = tmpl, key
+		return testpki.TLSCert(testpki.SelfSigned(t, tmpl, key), key)
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, _ := x509.ParseCertificate(der)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
+	return testpki.TLSCert(p.ca.Issue(t, tmpl, &key.PublicKey), key)
 }
 
 func (p *testPKI) serverTLS() *tls.Config {

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sealgate/sealgate/envelope"
+	"github.com/sealgate/sealgate/internal/passhash"
 	"github.com/sealgate/sealgate/internal/smtpaddr"
 )
 
@@ -32,7 +33,8 @@ type Options struct {
 	// Who may relay (any one suffices).
 	AllowNets []netip.Prefix // client IP allowlist
 	// Users maps an SMTP AUTH user to a password hash: an argon2id PHC string
-	// ("$argon2id$v=19$m=...,t=...,p=...$salt$hash") or bcrypt ("$2a$", "$2b$", "$2y$").
+	// ("$argon2id$v=19$m=...,t=...,p=...$salt$hash") or bcrypt ("$2a$", "$2b$", "$2y$"),
+	// as internal/passhash reads them; New refuses any other string.
 	Users map[string]string
 	// ClientCertSHA256 lists allowed client certificate fingerprints (SHA-256
 	// of the leaf DER; hex, case- and colon-insensitive).
@@ -106,7 +108,7 @@ const (
 type config struct {
 	opts      Options
 	tls       *tls.Config // our copy, nil without TLS
-	users     map[string]passwordHash
+	users     map[string]passhash.Hash
 	certFPs   map[string]bool // lower-case hex, no colons
 	certNames map[string]bool // lower-case
 	log       *slog.Logger
@@ -147,7 +149,7 @@ func buildConfig(o Options) (*config, error) {
 	setDefault(&o.MaxCommands, defaultMaxCommands)
 
 	c := &config{
-		users:     make(map[string]passwordHash, len(o.Users)),
+		users:     make(map[string]passhash.Hash, len(o.Users)),
 		certFPs:   make(map[string]bool),
 		certNames: make(map[string]bool),
 		log:       o.Logger,
@@ -161,7 +163,7 @@ func buildConfig(o Options) (*config, error) {
 		}
 	}
 	for user, h := range o.Users {
-		ph, err := parsePasswordHash(h)
+		ph, err := passhash.Parse(h)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("smtpd: Users[%q]: %w", user, err))
 			continue

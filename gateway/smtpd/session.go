@@ -196,7 +196,7 @@ func (s *session) checkPassword(username, password string) error {
 		return e
 	}
 	h, ok := s.cfg.users[username]
-	if !ok || !h.verify(password) {
+	if !ok || !h.Verify(password) {
 		return s.authFailed(username)
 	}
 	s.authUser = username

@@ -6,24 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("SEALGATE_REQUIRE_INTEROP") == "1" {
-			t.Fatalf("%s not installed and SEALGATE_REQUIRE_INTEROP=1", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
+	"github.com/sealgate/sealgate/internal/testtool"
+)
 
 // swaks, an independent client, delivers over STARTTLS with AUTH PLAIN; the
 // store must hold its bytes unchanged after our Received header.
 func TestSwaksDeliversOverSTARTTLSWithAuthByteIdentical(t *testing.T) {
-	swaks := requireTool(t, "swaks")
+	swaks := testtool.Require(t, "swaks")
 	pki := newPKI(t)
 	opts := tlsOptions(t, pki)
 	opts.Users = map[string]string{"u": argon2idHash("p")}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sealgate/sealgate/internal/testtool"
 )
 
 const pdfCorpus = "../../testdata/extract/pdf"
@@ -19,14 +21,7 @@ const pdfCorpus = "../../testdata/extract/pdf"
 // SEALGATE_REQUIRE_INTEROP=1, where a missing helper fails it.
 func needTools(t testing.TB, tools ...string) {
 	t.Helper()
-	for _, tool := range append(tools, "prlimit") {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("SEALGATE_REQUIRE_INTEROP") == "1" {
-				t.Fatalf("%s not installed (Debian poppler-utils, tesseract-ocr, util-linux) and SEALGATE_REQUIRE_INTEROP=1", tool)
-			}
-			t.Skipf("%s not installed (Debian poppler-utils / tesseract-ocr / util-linux): skipping", tool)
-		}
-	}
+	testtool.RequireAll(t, "Debian poppler-utils, tesseract-ocr, util-linux", append(tools, "prlimit")...)
 }
 
 func readPDFFixture(t testing.TB, dir, name string) []byte {
