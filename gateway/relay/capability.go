@@ -11,6 +11,7 @@ import (
 
 	"github.com/sealgate/sealgate/gateway/dane"
 	"github.com/sealgate/sealgate/gateway/mtasts"
+	"github.com/sealgate/sealgate/internal/tlslevel"
 )
 
 // Capability cache lifetimes and the probe's time cap.
@@ -65,7 +66,7 @@ func (r *Relay) CanVerifyTLS(ctx context.Context, domain string) (ok bool, how s
 	domain = strings.ToLower(strings.TrimSuffix(domain, "."))
 	now := r.now()
 	if r.opts.Smarthost != "" {
-		return r.opts.SmarthostTLS == "verify" || r.opts.SmarthostTLS == "implicit", "admin", nil
+		return r.opts.SmarthostTLS == tlslevel.Verify || r.opts.SmarthostTLS == tlslevel.Implicit, "admin", nil
 	}
 	var rec TLSRecord
 	active := false
@@ -78,9 +79,9 @@ func (r *Relay) CanVerifyTLS(ctx context.Context, domain string) (ok bool, how s
 		}
 	}
 	switch r.policyFor(domain) {
-	case "verify", "dane-only", "mta-sts":
+	case tlslevel.Verify, tlslevel.DANEOnly, tlslevel.MTASTS:
 		return true, "admin", nil
-	case "none":
+	case tlslevel.None:
 		return false, "admin", nil
 	}
 	if active {
@@ -140,7 +141,7 @@ func (r *Relay) probe(ctx context.Context, host string) bool {
 		return false
 	}
 	addr := net.JoinHostPort(ips[0], strconv.Itoa(r.opts.MXPort))
-	cl, _, closeFn, derr := r.connect(ctx, host, addr, tlsPlan{level: "verify"})
+	cl, _, closeFn, derr := r.connect(ctx, host, addr, tlsPlan{level: tlslevel.Verify})
 	if derr != nil {
 		return false
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/dane"
 	"github.com/sealgate/sealgate/internal/bcc"
+	"github.com/sealgate/sealgate/internal/tlslevel"
 )
 
 // result is one recipient's outcome of one attempt.
@@ -77,9 +78,9 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 		// domains' MX hosts; the smarthost's own level applies.
 		host, _, _ := net.SplitHostPort(r.opts.Smarthost)
 		hops = []hop{{host, r.opts.Smarthost}}
-		dp = domainPolicy{base: r.opts.SmarthostTLS, floor: c.MinTLS}
+		dp = domainPolicy{base: r.opts.SmarthostTLS, floor: tlslevel.Level(c.MinTLS)}
 		if m.env.RequireTLS {
-			dp.require, dp.floor = true, raise(dp.floor, "verify")
+			dp.require, dp.floor = true, tlslevel.Raise(dp.floor, tlslevel.Verify)
 		}
 	} else {
 		var derr *DeliveryError
@@ -125,10 +126,10 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 			sess := r.pool.get(key)
 			if sess == nil {
 				cl, ti, closeFn, derr := r.connect(ctx, h.name, a, plan)
-				if derr != nil && errors.Is(derr.Err, errTLSHandshake) && plan.level == "may" {
+				if derr != nil && errors.Is(derr.Err, errTLSHandshake) && plan.level == tlslevel.May {
 					// "may": one plaintext retry on a new connection.
 					np := plan
-					np.level = "none"
+					np.level = tlslevel.None
 					cl, ti, closeFn, derr = r.connect(ctx, h.name, a, np)
 				}
 				if derr != nil {
@@ -164,22 +165,6 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 		r.downgradeSeen(m.st.ID, dest, last.err)
 	}
 	return all(last)
-}
-
-// raise returns the stricter of level and floor; "implicit" already
-// verifies and is kept.
-func raise(level, floor string) string {
-	if level == "implicit" || floor == "" {
-		return level
-	}
-	if _, known := tlsLevels[floor]; !known {
-		// A floor we do not know (a damaged state file) is the strictest.
-		floor = "verify"
-	}
-	if tlsLevels[floor] > tlsLevels[level] {
-		return floor
-	}
-	return level
 }
 
 // prefixConn replays a synthetic greeting to go-smtp's client, which
@@ -231,7 +216,7 @@ func (r *Relay) connect(ctx context.Context, name, addr string, plan tlsPlan) (*
 
 	var conn net.Conn = raw
 	var reader io.Reader
-	if level == "implicit" {
+	if level == tlslevel.Implicit {
 		tc := tls.Client(raw, r.tlsConfig(name, true))
 		hctx, cancel := context.WithTimeout(ctx, r.opts.ConnectTimeout)
 		err := tc.HandshakeContext(hctx)
@@ -260,8 +245,8 @@ func (r *Relay) connect(ctx context.Context, name, addr string, plan tlsPlan) (*
 				}
 			}
 		}
-		need := tlsLevels[level] >= tlsLevels["encrypt"]
-		useTLS := level != "none" && starttls
+		need := level.Encrypts()
+		useTLS := level != tlslevel.None && starttls
 		if need && !starttls {
 			cmd(tp, 221, "QUIT")
 			return tlsFailClose(FailSTARTTLS, "TLS required but not offered", nil)
@@ -303,7 +288,7 @@ func (r *Relay) connect(ctx context.Context, name, addr string, plan tlsPlan) (*
 					return tlsFailClose(FailTLSAInvalid, "certificate does not match the DANE TLSA records", err)
 				}
 				ti.verified, ti.auth = true, "dane"
-			case level == "verify":
+			case level == tlslevel.Verify:
 				if pkixErr != nil {
 					return tlsFailClose(classifyCertErr(pkixErr), "certificate verification failed: "+pkixErr.Error(), pkixErr)
 				}

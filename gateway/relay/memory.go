@@ -195,7 +195,7 @@ type CapabilityAnswer struct {
 // network access.
 func (r *Relay) ShowTLS(domain string) TLSState {
 	domain = strings.ToLower(strings.TrimSuffix(domain, "."))
-	st := TLSState{Domain: domain, AdminLevel: r.adminLevel(domain), DefaultTLS: r.opts.DefaultTLS, MemoryOff: r.mem == nil}
+	st := TLSState{Domain: domain, AdminLevel: r.adminLevel(domain).String(), DefaultTLS: r.opts.DefaultTLS.String(), MemoryOff: r.mem == nil}
 	if r.mem != nil {
 		if rec, ok := r.mem.get(domain); ok {
 			st.Memory = &rec

@@ -18,6 +18,7 @@ import (
 	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/dane"
 	"github.com/sealgate/sealgate/gateway/mtasts"
+	"github.com/sealgate/sealgate/internal/tlslevel"
 )
 
 // ErrNotFound is returned by queue operations for an unknown message ID.
@@ -54,20 +55,20 @@ type Copy struct {
 
 // Options configures a Relay. Zero values get the documented defaults.
 type Options struct {
-	Hostname                         string            // EHLO name and MAILER-DAEMON@Hostname for DSNs
-	Smarthost                        string            // "host:port"; empty = deliver by MX
-	SmarthostTLS                     string            // none|may|encrypt|verify|implicit (default may)
-	SmarthostUser, SmarthostPassword string            // optional AUTH PLAIN (only over TLS)
-	TLSPolicy                        map[string]string // "example.org" or ".example.org" -> none|may|encrypt|verify|dane|dane-only|mta-sts
-	DefaultTLS                       string            // default "may"; same levels as TLSPolicy
-	RootCAs                          *x509.CertPool    // nil = system roots
-	Resolver                         string            // DNS server "127.0.0.1:53"; "" = /etc/resolv.conf
-	MXPort                           int               // default 25
-	MaxLifetime                      time.Duration     // default 120h; then bounce 4.4.7
-	RetryMin, RetryMax               time.Duration     // default 1m, 1h
-	MaxConcurrency                   int               // default 20
-	MaxPerDomain                     int               // default 5
-	ConnectTimeout, CommandTimeout   time.Duration     // default 30s, 5m
+	Hostname                         string                    // EHLO name and MAILER-DAEMON@Hostname for DSNs
+	Smarthost                        string                    // "host:port"; empty = deliver by MX
+	SmarthostTLS                     tlslevel.Level            // none|may|encrypt|verify|implicit (default may)
+	SmarthostUser, SmarthostPassword string                    // optional AUTH PLAIN (only over TLS)
+	TLSPolicy                        map[string]tlslevel.Level // "example.org" or ".example.org" -> none|may|encrypt|verify|dane|dane-only|mta-sts
+	DefaultTLS                       tlslevel.Level            // default "may"; same levels as TLSPolicy
+	RootCAs                          *x509.CertPool            // nil = system roots
+	Resolver                         string                    // DNS server "127.0.0.1:53"; "" = /etc/resolv.conf
+	MXPort                           int                       // default 25
+	MaxLifetime                      time.Duration             // default 120h; then bounce 4.4.7
+	RetryMin, RetryMax               time.Duration             // default 1m, 1h
+	MaxConcurrency                   int                       // default 20
+	MaxPerDomain                     int                       // default 5
+	ConnectTimeout, CommandTimeout   time.Duration             // default 30s, 5m
 	Logger                           *slog.Logger
 	Registerer                       prometheus.Registerer // may be nil
 	Now                              func() time.Time      // nil = time.Now
@@ -75,7 +76,7 @@ type Options struct {
 	// DSNMinTLS is the TLS floor of the DSNs the relay writes (they carry
 	// the original's headers, with RET=FULL its whole text): "" (domain
 	// policy), "encrypt" or "verify". The gateway sets "encrypt".
-	DSNMinTLS string
+	DSNMinTLS tlslevel.Level
 
 	// DelayWarning, when > 0, sends the sender one "delayed" DSN (RFC 3464
 	// Action: delayed) for a recipient still queued this long after the
@@ -310,8 +311,6 @@ type Relay struct {
 	cancel    context.CancelFunc
 }
 
-var tlsLevels = map[string]int{"none": 0, "may": 1, "encrypt": 2, "verify": 3}
-
 // New checks opts, fills in defaults and returns a stopped Relay.
 func New(opts Options, store Store) (*Relay, error) {
 	if store == nil {
@@ -321,22 +320,21 @@ func New(opts Options, store Store) (*Relay, error) {
 		return nil, errors.New("relay: Hostname is required")
 	}
 	if opts.SmarthostTLS == "" {
-		opts.SmarthostTLS = "may"
+		opts.SmarthostTLS = tlslevel.May
 	}
 	if opts.DefaultTLS == "" {
-		opts.DefaultTLS = "may"
+		opts.DefaultTLS = tlslevel.May
 	}
 	var errs []error
-	if _, ok := tlsLevels[opts.SmarthostTLS]; !ok && opts.SmarthostTLS != "implicit" {
-		errs = append(errs, fmt.Errorf("relay: SmarthostTLS: unknown level %q (known: none, may, encrypt, verify, implicit)", opts.SmarthostTLS))
+	if _, err := tlslevel.ParseIn(opts.SmarthostTLS.String(), tlslevel.Smarthost()); err != nil {
+		errs = append(errs, fmt.Errorf("relay: SmarthostTLS: %w", err))
 	}
-	const known = "none, may, encrypt, verify, dane, dane-only, mta-sts"
-	if !adminLevels[opts.DefaultTLS] {
-		errs = append(errs, fmt.Errorf("relay: DefaultTLS: unknown level %q (known: %s)", opts.DefaultTLS, known))
+	if _, err := tlslevel.ParseIn(opts.DefaultTLS.String(), tlslevel.Admin()); err != nil {
+		errs = append(errs, fmt.Errorf("relay: DefaultTLS: %w", err))
 	}
 	for d, l := range opts.TLSPolicy {
-		if !adminLevels[l] {
-			errs = append(errs, fmt.Errorf("relay: TLSPolicy[%q]: unknown level %q (known: %s)", d, l, known))
+		if _, err := tlslevel.ParseIn(l.String(), tlslevel.Admin()); err != nil {
+			errs = append(errs, fmt.Errorf("relay: TLSPolicy[%q]: %w", d, err))
 		}
 	}
 	if opts.Smarthost != "" && !strings.Contains(opts.Smarthost, ":") {

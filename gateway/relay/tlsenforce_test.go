@@ -13,6 +13,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/sealgate/sealgate/gateway/dane"
+	"github.com/sealgate/sealgate/internal/tlslevel"
 )
 
 func TestVerifyDomainWithBadServerTLSIsDeferredNeverSent(t *testing.T) {
@@ -36,7 +37,7 @@ func TestVerifyDomainWithBadServerTLSIsDeferredNeverSent(t *testing.T) {
 			w := newWorld(t, tc.srv.cfg, map[string]string{"v.test": mxName})
 			reg := prometheus.NewRegistry()
 			r := startRelay(t, w.options(Options{RootCAs: tc.srv.pool, Registerer: reg,
-				TLSPolicy: map[string]string{"v.test": "verify"}}), w.st)
+				TLSPolicy: map[string]tlslevel.Level{"v.test": "verify"}}), w.st)
 			w.send(t, r, "m1", "x@v.test", "")
 			w.expectDeferred(t, "m1", "x@v.test", tc.failure)
 			if n := counterValue(r.m.tlsFailures.WithLabelValues("v.test", tc.failure)); n != 1 {
@@ -66,7 +67,7 @@ func TestDANEAuthenticatesByTLSAAndDefersOnMismatchOrLookupFailure(t *testing.T)
 		recs:     map[string][]dane.TLSA{"mx.dane.test": {tlsaFor(cert)}, "mx.bad.test": {tlsaFor(other)}},
 		servfail: map[string]bool{"mx.fail.test": true},
 	}
-	r := startRelay(t, w.options(Options{DANE: fd, TLSPolicy: map[string]string{"none.test": "dane-only", "opt.test": "dane"}}), w.st)
+	r := startRelay(t, w.options(Options{DANE: fd, TLSPolicy: map[string]tlslevel.Level{"none.test": "dane-only", "opt.test": "dane"}}), w.st)
 
 	w.send(t, r, "ok", "x@dane.test", "")
 	if a := w.attempt(t, "ok", "x@dane.test"); a.Outcome != "delivered" || a.TLSAuth != "dane" || !a.TLSVerified {
@@ -156,7 +157,7 @@ func TestSTARTTLSStrippingProxyNeverGetsPlaintextAboveMay(t *testing.T) {
 	_, w.port, _ = splitHostPort(proxy)
 	fd := &fakeDANE{recs: map[string][]dane.TLSA{"mx.dan.test": {tlsaFor(cert)}}}
 	sts := stsClient(t, map[string]string{"sts.test": stsPolicy("enforce", "mx.sts.test")})
-	r := startRelay(t, w.options(Options{RootCAs: pool, DANE: fd, MTASTS: sts, TLSPolicy: map[string]string{
+	r := startRelay(t, w.options(Options{RootCAs: pool, DANE: fd, MTASTS: sts, TLSPolicy: map[string]tlslevel.Level{
 		"enc.test": "encrypt", "ver.test": "verify", "dan.test": "dane-only", "sts.test": "mta-sts"}}), w.st)
 	for _, d := range []string{"enc.test", "ver.test", "dan.test", "sts.test"} {
 		w.send(t, r, d, "x@"+d, "")
@@ -302,7 +303,7 @@ func TestDANEIgnoresTLSAWhenTheMXAnswerIsNotSecure(t *testing.T) {
 	w.res = newDNS(t, z)
 	// A mismatching TLSA record would defer if it were used.
 	fd := &fakeDANE{recs: map[string][]dane.TLSA{"mx.opt.test": {tlsaFor(other)}, "mx.req.test": {tlsaFor(other)}}}
-	r := startRelay(t, w.options(Options{DANE: fd, TLSPolicy: map[string]string{"opt.test": "dane", "req.test": "dane-only"}}), w.st)
+	r := startRelay(t, w.options(Options{DANE: fd, TLSPolicy: map[string]tlslevel.Level{"opt.test": "dane", "req.test": "dane-only"}}), w.st)
 
 	w.send(t, r, "opt", "x@opt.test", "")
 	if a := w.attempt(t, "opt", "x@opt.test"); a.Outcome != "delivered" || a.TLSAuth == "dane" {

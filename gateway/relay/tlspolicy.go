@@ -11,13 +11,8 @@ import (
 	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/dane"
 	"github.com/sealgate/sealgate/gateway/mtasts"
+	"github.com/sealgate/sealgate/internal/tlslevel"
 )
-
-// adminLevels are the levels an admin may name in TLSPolicy/DefaultTLS.
-// dane, dane-only and mta-sts resolve to one of tlsLevels per MX host at
-// attempt time.
-var adminLevels = map[string]bool{"none": true, "may": true, "encrypt": true, "verify": true,
-	"dane": true, "dane-only": true, "mta-sts": true}
 
 // TLSRPT result types (RFC 8460 §4.3.2.1, §4.3.2.2), used for
 // TLSFailure and the sealgate_relay_tls_failures_total metric.
@@ -38,7 +33,7 @@ const (
 // tlsPlan is what one connection to one host must achieve.
 type tlsPlan struct {
 	// level is what connect enforces: none|may|encrypt|verify|implicit.
-	level string
+	level tlslevel.Level
 	// dane, when set, authenticates the server by these usable TLSA
 	// records (RFC 7672 §3) instead of PKIX; level is "verify".
 	dane []dane.TLSA
@@ -60,7 +55,7 @@ type tlsPlan struct {
 // key names the requirements, for the connection pool: a session is only
 // reused for the very same checks.
 func (p tlsPlan) key() string {
-	k := p.level + "/" + p.auth
+	k := p.level.String() + "/" + p.auth
 	if p.dane != nil {
 		k += "/dane"
 	}
@@ -77,13 +72,13 @@ func (p tlsPlan) key() string {
 // the per-host parts (DANE) are looked up.
 type domainPolicy struct {
 	domain string
-	admin  string // TLSPolicy entry, "" if none
-	base   string // none|may|encrypt|verify for hosts without DANE/MTA-STS
+	admin  tlslevel.Level // TLSPolicy entry, "" if none
+	base   tlslevel.Level // none|may|encrypt|verify for hosts without DANE/MTA-STS
 	// daneMode: "" (off), "use" (if published), "required" (dane-only).
 	daneMode string
 	sts      *mtasts.Policy // enforce or testing, nil if none applies
 	memory   *TLSRecord     // active downgrade memory
-	floor    string         // Copy.MinTLS / REQUIRETLS
+	floor    tlslevel.Level // Copy.MinTLS / REQUIRETLS
 	require  bool           // REQUIRETLS
 	relaxed  bool           // TLS-Required: No honoured
 	mxSecure bool           // the MX answer was DNSSEC-secure (RFC 7672 §2.2.1)
@@ -91,11 +86,11 @@ type domainPolicy struct {
 
 // adminLevel is the TLSPolicy entry for domain: exact, then the longest
 // ".suffix"; "" if none.
-func (r *Relay) adminLevel(domain string) string {
+func (r *Relay) adminLevel(domain string) tlslevel.Level {
 	if l, ok := r.opts.TLSPolicy[domain]; ok {
 		return l
 	}
-	best, bestLen := "", 0
+	best, bestLen := tlslevel.Level(""), 0
 	for k, l := range r.opts.TLSPolicy {
 		if strings.HasPrefix(k, ".") && strings.HasSuffix(domain, strings.ToLower(k)) && len(k) > bestLen {
 			best, bestLen = l, len(k)
@@ -106,7 +101,7 @@ func (r *Relay) adminLevel(domain string) string {
 
 // policyFor returns the admin level for a recipient domain: exact match,
 // then the longest ".suffix" match, then DefaultTLS.
-func (r *Relay) policyFor(domain string) string {
+func (r *Relay) policyFor(domain string) tlslevel.Level {
 	if l := r.adminLevel(domain); l != "" {
 		return l
 	}
@@ -117,31 +112,31 @@ func (r *Relay) policyFor(domain string) string {
 // included) for copy c of env to domain. A non-nil error defers or
 // bounces every recipient.
 func (r *Relay) resolveDomain(ctx context.Context, domain string, c Copy, env *envelope.Envelope) (domainPolicy, *DeliveryError) {
-	dp := domainPolicy{domain: domain, admin: r.adminLevel(domain), floor: c.MinTLS}
+	dp := domainPolicy{domain: domain, admin: r.adminLevel(domain), floor: tlslevel.Level(c.MinTLS)}
 	if env.RequireTLS {
 		dp.require = true
-		dp.floor = raise(dp.floor, "verify")
+		dp.floor = tlslevel.Raise(dp.floor, tlslevel.Verify)
 	}
 	// RFC 8689 §5: "TLS-Required: No" relaxes the recipient domain's
 	// policy, only where the admin allows it and never over our own floor
 	// for the copy (PHI copies always carry MinTLS).
 	if env.TLSRequiredNo && r.opts.HonorTLSRequiredNo && c.MinTLS == "" && !env.RequireTLS {
 		dp.relaxed = true
-		dp.base = "may"
+		dp.base = tlslevel.May
 		return dp, nil
 	}
 	level := dp.admin
 	if level == "" {
 		level = r.opts.DefaultTLS
 	}
-	useSTS := r.opts.MTASTS != nil && dp.admin == "" || level == "mta-sts"
+	useSTS := r.opts.MTASTS != nil && dp.admin == "" || level == tlslevel.MTASTS
 	switch level {
-	case "dane":
-		dp.daneMode, dp.base = "use", "may"
-	case "dane-only":
-		dp.daneMode, dp.base = "required", "verify"
-	case "mta-sts":
-		dp.base = "verify"
+	case tlslevel.DANE:
+		dp.daneMode, dp.base = "use", tlslevel.May
+	case tlslevel.DANEOnly:
+		dp.daneMode, dp.base = "required", tlslevel.Verify
+	case tlslevel.MTASTS:
+		dp.base = tlslevel.Verify
 	default:
 		dp.base = level
 		if dp.admin == "" && r.opts.DANE != nil {
@@ -154,7 +149,7 @@ func (r *Relay) resolveDomain(ctx context.Context, domain string, c Copy, env *e
 		}
 		p, err := r.opts.MTASTS.Lookup(ctx, domain)
 		switch {
-		case err != nil && (level == "mta-sts" || mtasts.IsTemporary(err)):
+		case err != nil && (level == tlslevel.MTASTS || mtasts.IsTemporary(err)):
 			// The TXT lookup failed and nothing is cached: the domain may
 			// have a policy we cannot see; defer rather than guess.
 			return dp, r.tlsFail(domain, stsFailure(err), "", "MTA-STS policy unavailable", err)
@@ -166,11 +161,11 @@ func (r *Relay) resolveDomain(ctx context.Context, domain string, c Copy, env *e
 		case p != nil && (p.Mode == mtasts.ModeEnforce || p.Mode == mtasts.ModeTesting):
 			dp.sts = p
 		}
-		if level == "mta-sts" && (dp.sts == nil || dp.sts.Mode != mtasts.ModeEnforce) {
+		if level == tlslevel.MTASTS && (dp.sts == nil || dp.sts.Mode != mtasts.ModeEnforce) {
 			return dp, r.tlsFail(domain, FailSTSFetch, "", "MTA-STS enforce policy required, none published", nil)
 		}
 	}
-	if r.mem != nil && level != "none" {
+	if r.mem != nil && level != tlslevel.None {
 		if rec, ok := r.mem.get(domain); ok && r.now().Sub(rec.Proven) < r.opts.MemoryWindow {
 			dp.memory = &rec
 		}
@@ -237,11 +232,11 @@ func (r *Relay) hostPlan(ctx context.Context, dp domainPolicy, host string) (tls
 			return p, r.tlsFail(dp.domain, FailDNSSECInvalid, host, "DANE TLSA lookup failed", err)
 		case secure && len(recs) > 0:
 			if usable := dane.Usable(recs); len(usable) > 0 {
-				p.dane, p.level, p.auth, daneDone = usable, "verify", "dane", true
+				p.dane, p.level, p.auth, daneDone = usable, tlslevel.Verify, "dane", true
 			} else {
 				// RFC 7672 §2.2: secure but unusable records still mean
 				// mandatory (unauthenticated) TLS.
-				p.level, daneDone = raise(p.level, "encrypt"), true
+				p.level, daneDone = tlslevel.Raise(p.level, tlslevel.Encrypt), true
 			}
 		}
 	}
@@ -252,15 +247,15 @@ func (r *Relay) hostPlan(ctx context.Context, dp domainPolicy, host string) (tls
 		if dp.sts.Mode == mtasts.ModeEnforce {
 			// RFC 8461 §5: deliver only over TLS with a certificate valid
 			// for the MX name (the host matched the policy already).
-			p.level, p.auth = raise(p.level, "verify"), "mta-sts"
+			p.level, p.auth = tlslevel.Raise(p.level, tlslevel.Verify), "mta-sts"
 		} else {
 			p.stsTesting = true
 		}
 	}
-	p.level = raise(p.level, dp.floor)
-	if dp.memory != nil && p.level != "none" {
+	p.level = tlslevel.Raise(p.level, dp.floor)
+	if dp.memory != nil && p.level != tlslevel.None {
 		p.memory, p.minVersion = true, dp.memory.Version
-		p.level = raise(p.level, "verify")
+		p.level = tlslevel.Raise(p.level, tlslevel.Verify)
 	}
 	p.requireTLS = dp.require
 	return p, nil
