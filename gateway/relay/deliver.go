@@ -20,6 +20,7 @@ import (
 
 	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/dane"
+	"github.com/sealgate/sealgate/gateway/relay/tlspolicy"
 	"github.com/sealgate/sealgate/internal/bcc"
 	"github.com/sealgate/sealgate/internal/tlslevel"
 )
@@ -71,30 +72,30 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 	}
 	type hop struct{ name, addr string }
 	var hops []hop
-	var dp domainPolicy
+	var dp tlspolicy.Domain
 	smarthost := dest == smarthostDest
 	if smarthost {
 		// DANE, MTA-STS and the downgrade memory are about recipient
 		// domains' MX hosts; the smarthost's own level applies.
 		host, _, _ := net.SplitHostPort(r.opts.Smarthost)
 		hops = []hop{{host, r.opts.Smarthost}}
-		dp = domainPolicy{base: r.opts.SmarthostTLS, floor: tlslevel.Level(c.MinTLS)}
+		dp = tlspolicy.Domain{Base: r.opts.SmarthostTLS, Floor: tlslevel.Level(c.MinTLS)}
 		if m.env.RequireTLS {
-			dp.require, dp.floor = true, tlslevel.Raise(dp.floor, tlslevel.Verify)
+			dp.Require, dp.Floor = true, tlslevel.Raise(dp.Floor, tlslevel.Verify)
 		}
 	} else {
-		var derr *DeliveryError
-		dp, derr = r.resolveDomain(ctx, dest, c, m.env)
-		if derr != nil {
-			return all(&result{err: derr})
+		var f *tlspolicy.Failure
+		dp, f = r.tls.ForDomain(ctx, dest, tlspolicy.Want{Floor: tlslevel.Level(c.MinTLS), RequireTLS: m.env.RequireTLS, TLSRequiredNo: m.env.TLSRequiredNo})
+		if f != nil {
+			return all(&result{err: policyFail(f)})
 		}
 		hosts, secure, derr := r.lookupMXSecure(ctx, dest)
 		if derr != nil {
 			return all(&result{err: derr})
 		}
-		dp.mxSecure = secure
-		if hosts, derr = r.filterSTS(dp, hosts); derr != nil {
-			return all(&result{err: derr})
+		dp.MXSecure = secure
+		if hosts, f = r.tls.FilterMX(dp, hosts); f != nil {
+			return all(&result{err: policyFail(f)})
 		}
 		for _, h := range hosts {
 			hops = append(hops, hop{name: h})
@@ -103,9 +104,9 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 
 	var last, downgrade *result
 	for _, h := range hops {
-		plan, perr := r.hostPlan(ctx, dp, h.name)
-		if perr != nil {
-			last = &result{host: h.name, err: perr}
+		plan, f := r.tls.ForHost(ctx, dp, h.name)
+		if f != nil {
+			last = &result{host: h.name, err: policyFail(f)}
 			continue
 		}
 		var addrsToTry []string
@@ -122,14 +123,14 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 			}
 		}
 		for _, a := range addrsToTry {
-			key := poolKey{name: h.name, addr: a, level: plan.key()}
+			key := poolKey{name: h.name, addr: a, level: plan.Key()}
 			sess := r.pool.get(key)
 			if sess == nil {
 				cl, ti, closeFn, derr := r.connect(ctx, h.name, a, plan)
-				if derr != nil && errors.Is(derr.Err, errTLSHandshake) && plan.level == tlslevel.May {
+				if derr != nil && errors.Is(derr.Err, errTLSHandshake) && plan.Level == tlslevel.May {
 					// "may": one plaintext retry on a new connection.
 					np := plan
-					np.level = tlslevel.None
+					np.Level = tlslevel.None
 					cl, ti, closeFn, derr = r.connect(ctx, h.name, a, np)
 				}
 				if derr != nil {
@@ -185,9 +186,9 @@ func (p *prefixConn) Read(b []byte) (int, error) { return p.r.Read(b) }
 // The handshake itself accepts any certificate; the certificate is then
 // checked here (PKIX against name, or DANE) before anything else is sent,
 // so a failure can be named by its TLSRPT type.
-func (r *Relay) connect(ctx context.Context, name, addr string, plan tlsPlan) (*smtp.Client, tlsInfo, func(), *DeliveryError) {
+func (r *Relay) connect(ctx context.Context, name, addr string, plan tlspolicy.Plan) (*smtp.Client, tlsInfo, func(), *DeliveryError) {
 	var ti tlsInfo
-	level := plan.level
+	level := plan.Level
 	fail := func(code int, enh, msg string, err error) (*smtp.Client, tlsInfo, func(), *DeliveryError) {
 		return nil, ti, nil, &DeliveryError{Code: code, Enhanced: enh, Msg: msg, Host: name, Err: err}
 	}
@@ -206,8 +207,8 @@ func (r *Relay) connect(ctx context.Context, name, addr string, plan tlsPlan) (*
 	// memory in force it is a downgrade (RFC 8461 §10-style attack).
 	tlsFailClose := func(failure, msg string, err error) (*smtp.Client, tlsInfo, func(), *DeliveryError) {
 		closeAll()
-		e := r.tlsFail(plan.domain, failure, name, msg, err)
-		if plan.memory {
+		e := r.tlsFail(plan.Domain, failure, name, msg, err)
+		if plan.Memory {
 			e.Downgrade = true
 			e.Msg = "TLS downgrade detected: " + msg
 		}
@@ -249,14 +250,14 @@ func (r *Relay) connect(ctx context.Context, name, addr string, plan tlsPlan) (*
 		useTLS := level != tlslevel.None && starttls
 		if need && !starttls {
 			cmd(tp, 221, "QUIT")
-			return tlsFailClose(FailSTARTTLS, "TLS required but not offered", nil)
+			return tlsFailClose(tlspolicy.FailSTARTTLS, "TLS required but not offered", nil)
 		}
 		if useTLS {
 			if code, msg, err := cmd(tp, 220, "STARTTLS"); err != nil {
 				if need {
 					closeAll()
-					e := r.tlsFail(plan.domain, FailSTARTTLS, name, "STARTTLS refused: "+msg, err)
-					e.Code, e.Downgrade = code, plan.memory
+					e := r.tlsFail(plan.Domain, tlspolicy.FailSTARTTLS, name, "STARTTLS refused: "+msg, err)
+					e.Code, e.Downgrade = code, plan.Memory
 					return nil, ti, nil, e
 				}
 				useTLS = false // "may": go on in plaintext on this session
@@ -274,7 +275,7 @@ func (r *Relay) connect(ctx context.Context, name, addr string, plan tlsPlan) (*
 			cancel()
 			if err != nil {
 				if need {
-					return tlsFailClose(FailValidation, "TLS handshake failed: "+err.Error(), fmt.Errorf("%w: %w", errTLSHandshake, err))
+					return tlsFailClose(tlspolicy.FailValidation, "TLS handshake failed: "+err.Error(), fmt.Errorf("%w: %w", errTLSHandshake, err))
 				}
 				return failClose(0, "4.7.5", "TLS handshake failed: "+err.Error(), fmt.Errorf("%w: %w", errTLSHandshake, err))
 			}
@@ -282,30 +283,30 @@ func (r *Relay) connect(ctx context.Context, name, addr string, plan tlsPlan) (*
 			pkixErr := r.verifyPKIX(cs, name)
 			ti = infoOf(cs, pkixErr == nil)
 			switch {
-			case plan.dane != nil:
+			case plan.DANE != nil:
 				// RFC 7672 §3: DANE authenticates; PKIX does not matter.
-				if err := dane.Verify(plan.dane, cs, name); err != nil {
-					return tlsFailClose(FailTLSAInvalid, "certificate does not match the DANE TLSA records", err)
+				if err := dane.Verify(plan.DANE, cs, name); err != nil {
+					return tlsFailClose(tlspolicy.FailTLSAInvalid, "certificate does not match the DANE TLSA records", err)
 				}
 				ti.verified, ti.auth = true, "dane"
 			case level == tlslevel.Verify:
 				if pkixErr != nil {
-					return tlsFailClose(classifyCertErr(pkixErr), "certificate verification failed: "+pkixErr.Error(), pkixErr)
+					return tlsFailClose(tlspolicy.ClassifyCertErr(pkixErr), "certificate verification failed: "+pkixErr.Error(), pkixErr)
 				}
-				ti.auth = plan.auth
+				ti.auth = plan.Auth
 				if ti.auth == "" {
 					ti.auth = "verified"
 				}
 			case pkixErr == nil:
 				ti.auth = "verified" // opportunistic, but it would have passed
 			}
-			if plan.stsTesting && pkixErr != nil {
+			if plan.STSTesting && pkixErr != nil {
 				// RFC 8461 §5: testing mode delivers and reports.
-				ti.failure = classifyCertErr(pkixErr)
-				r.m.tlsFailure(plan.domain, ti.failure)
+				ti.failure = tlspolicy.ClassifyCertErr(pkixErr)
+				r.m.tlsFailure(plan.Domain, ti.failure)
 			}
-			if plan.memory && cs.Version < plan.minVersion {
-				return tlsFailClose(FailValidation, fmt.Sprintf("TLS version %s below the %s this domain proved", tls.VersionName(cs.Version), tls.VersionName(plan.minVersion)), nil)
+			if plan.Memory && cs.Version < plan.MinVersion {
+				return tlsFailClose(tlspolicy.FailValidation, fmt.Sprintf("TLS version %s below the %s this domain proved", tls.VersionName(cs.Version), tls.VersionName(plan.MinVersion)), nil)
 			}
 			conn, reader = tc, io.MultiReader(strings.NewReader("220 "+name+"\r\n"), tc)
 		} else {
@@ -320,7 +321,7 @@ func (r *Relay) connect(ctx context.Context, name, addr string, plan tlsPlan) (*
 	if err := cl.Hello(r.opts.Hostname); err != nil {
 		return failClose(codeOf(err), "4.4.2", "EHLO failed", err)
 	}
-	if plan.requireTLS {
+	if plan.RequireTLS {
 		// RFC 8689 §4.2.1: the next hop must offer REQUIRETLS; if it does
 		// not, the message is not delivered and a DSN says why (§5).
 		if ok, _ := cl.Extension("REQUIRETLS"); !ok || !ti.verified {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+
+	"github.com/sealgate/sealgate/gateway/relay/tlspolicy"
 )
 
 func TestFiftyMessagesToSmarthostReuseFewConnections(t *testing.T) {
@@ -87,7 +89,7 @@ func TestConnectionsAreNotSharedAcrossTLSLevels(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Stop(t.Context())
-	cl, ti, closeFn, derr := r.connect(t.Context(), "127.0.0.1", sk.addr, tlsPlan{level: "may"})
+	cl, ti, closeFn, derr := r.connect(t.Context(), "127.0.0.1", sk.addr, tlspolicy.Plan{Level: "may"})
 	if derr != nil {
 		t.Fatal(derr)
 	}

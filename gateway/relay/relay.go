@@ -18,6 +18,7 @@ import (
 	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/dane"
 	"github.com/sealgate/sealgate/gateway/mtasts"
+	"github.com/sealgate/sealgate/gateway/relay/tlspolicy"
 	"github.com/sealgate/sealgate/internal/tlslevel"
 )
 
@@ -295,8 +296,8 @@ type Relay struct {
 	perDest map[string]int // connections in flight per destination
 	pool    *connPool      // idle delivered-to connections for reuse
 
-	mem         *tlsMemory // downgrade memory; nil = off
-	caps        *capCache  // CanVerifyTLS answers
+	mem         *tlspolicy.Memory // downgrade memory; nil = off
+	tls         *tlspolicy.Policy // what TLS each connection must achieve
 	tlsSessions tls.ClientSessionCache
 	closeMem    sync.Once
 
@@ -389,7 +390,6 @@ func New(opts Options, store Store) (*Relay, error) {
 		wake:    make(chan struct{}, 1),
 		pool:    newConnPool(opts.MaxPerDomain, defaultIdleTimeout),
 		stopCh:  make(chan struct{}),
-		caps:    newCapCache(),
 
 		tlsSessions: tls.NewLRUClientSessionCache(256),
 	}
@@ -399,10 +399,11 @@ func New(opts Options, store Store) (*Relay, error) {
 	}
 	r.m = m
 	if opts.MemoryPath != "" {
-		if r.mem, err = openMemory(opts.MemoryPath); err != nil {
+		if r.mem, err = tlspolicy.OpenMemory(opts.MemoryPath); err != nil {
 			return nil, err
 		}
 	}
+	r.tls = r.newTLSPolicy(r.mem)
 	r.jobCtx, r.cancel = context.WithCancel(context.Background())
 	return r, nil
 }
@@ -439,7 +440,7 @@ func (r *Relay) Stop(ctx context.Context) error {
 	r.cancel()
 	if r.mem != nil {
 		r.closeMem.Do(func() {
-			if cerr := r.mem.close(); cerr != nil && err == nil {
+			if cerr := r.mem.Close(); cerr != nil && err == nil {
 				err = cerr
 			}
 		})

@@ -13,6 +13,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/sealgate/sealgate/gateway/dane"
+	"github.com/sealgate/sealgate/gateway/relay/tlspolicy"
 	"github.com/sealgate/sealgate/internal/tlslevel"
 )
 
@@ -27,10 +28,10 @@ func TestVerifyDomainWithBadServerTLSIsDeferredNeverSent(t *testing.T) {
 		srv     *tlsCase
 		failure string
 	}{
-		{"no STARTTLS", &tlsCase{nil, goodPool}, FailSTARTTLS},
-		{"wrong host", &tlsCase{wrongHost, wrongPool}, FailHostMismatch},
-		{"expired", &tlsCase{expired, expiredPool}, FailExpired},
-		{"untrusted", &tlsCase{untrusted, goodPool}, FailNotTrusted},
+		{"no STARTTLS", &tlsCase{nil, goodPool}, tlspolicy.FailSTARTTLS},
+		{"wrong host", &tlsCase{wrongHost, wrongPool}, tlspolicy.FailHostMismatch},
+		{"expired", &tlsCase{expired, expiredPool}, tlspolicy.FailExpired},
+		{"untrusted", &tlsCase{untrusted, goodPool}, tlspolicy.FailNotTrusted},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -77,11 +78,11 @@ func TestDANEAuthenticatesByTLSAAndDefersOnMismatchOrLookupFailure(t *testing.T)
 	w.sk.mails = 0 // expectDeferred counts from here
 	w.sk.mu.Unlock()
 	w.send(t, r, "bad", "x@bad.test", "")
-	w.expectDeferred(t, "bad", "x@bad.test", FailTLSAInvalid)
+	w.expectDeferred(t, "bad", "x@bad.test", tlspolicy.FailTLSAInvalid)
 	w.send(t, r, "fail", "x@fail.test", "")
-	w.expectDeferred(t, "fail", "x@fail.test", FailDNSSECInvalid)
+	w.expectDeferred(t, "fail", "x@fail.test", tlspolicy.FailDNSSECInvalid)
 	w.send(t, r, "none", "x@none.test", "")
-	w.expectDeferred(t, "none", "x@none.test", FailDANERequired)
+	w.expectDeferred(t, "none", "x@none.test", tlspolicy.FailDANERequired)
 	// "dane" without records is "may": delivered, not authenticated.
 	w.send(t, r, "opt", "x@opt.test", "")
 	if a := w.attempt(t, "opt", "x@opt.test"); a.Outcome != "delivered" || a.TLSAuth != "none" || a.TLSVersion == "" {
@@ -120,7 +121,7 @@ func TestMTASTSEnforceFiltersMXAndVerifiesTestingOnlyRecords(t *testing.T) {
 	for _, d := range []string{"nom.test", "deep.test"} {
 		w.send(t, r, d, "x@"+d, "")
 		a := w.attempt(t, d, "x@"+d)
-		if a.Outcome != "deferred" || a.TLSFailure != FailValidation || a.RemoteHost != "" {
+		if a.Outcome != "deferred" || a.TLSFailure != tlspolicy.FailValidation || a.RemoteHost != "" {
 			t.Errorf("%s: %+v, want deferred before connecting (validation-failure)", d, a)
 		}
 	}
@@ -133,9 +134,9 @@ func TestMTASTSEnforceFiltersMXAndVerifiesTestingOnlyRecords(t *testing.T) {
 	w2 := newWorld(t, cfg, mxOf)
 	r2 := startRelay(t, w2.options(Options{MTASTS: sts}), w2.st)
 	w2.send(t, r2, "enb", "x@enb.test", "")
-	w2.expectDeferred(t, "enb", "x@enb.test", FailNotTrusted)
+	w2.expectDeferred(t, "enb", "x@enb.test", tlspolicy.FailNotTrusted)
 	w2.send(t, r2, "tst", "x@tst.test", "")
-	if a := w2.attempt(t, "tst", "x@tst.test"); a.Outcome != "delivered" || a.TLSFailure != FailNotTrusted || a.TLSAuth != "none" {
+	if a := w2.attempt(t, "tst", "x@tst.test"); a.Outcome != "delivered" || a.TLSFailure != tlspolicy.FailNotTrusted || a.TLSAuth != "none" {
 		t.Errorf("testing mode: %+v, want delivered with tls_failure certificate-not-trusted", a)
 	}
 	w2.send(t, r2, "plain", "x@plain.test", "")
@@ -161,7 +162,7 @@ func TestSTARTTLSStrippingProxyNeverGetsPlaintextAboveMay(t *testing.T) {
 		"enc.test": "encrypt", "ver.test": "verify", "dan.test": "dane-only", "sts.test": "mta-sts"}}), w.st)
 	for _, d := range []string{"enc.test", "ver.test", "dan.test", "sts.test"} {
 		w.send(t, r, d, "x@"+d, "")
-		w.expectDeferred(t, d, "x@"+d, FailSTARTTLS)
+		w.expectDeferred(t, d, "x@"+d, tlspolicy.FailSTARTTLS)
 	}
 	// The proxy really strips: "may" without memory goes in plaintext.
 	w.send(t, r, "may", "x@may.test", "")
@@ -198,7 +199,7 @@ func TestDowngradeMemoryDefersMayDomainOnceSeenVerified(t *testing.T) {
 	r2 := startRelay(t, w.options(Options{RootCAs: pool, MemoryPath: memPath, Registerer: reg}), w.st)
 	w.send(t, r2, "m2", "x@may.test", "")
 	a := w.attempt(t, "m2", "x@may.test")
-	if a.Outcome != "deferred" || !a.TLSDowngrade || a.Enhanced != "4.7.5" || a.TLSFailure != FailSTARTTLS {
+	if a.Outcome != "deferred" || !a.TLSDowngrade || a.Enhanced != "4.7.5" || a.TLSFailure != tlspolicy.FailSTARTTLS {
 		t.Fatalf("downgrade attempt: %+v", a)
 	}
 	if w.sk.mailCount() != 1 {
@@ -251,8 +252,8 @@ func TestDowngradeMemoryCatchesBadCertificateAndLowerVersion(t *testing.T) {
 		cfg     *tls.Config
 		failure string
 	}{
-		{"certificate no longer verifies", untrusted, FailNotTrusted},
-		{"lower TLS version", tls12, FailValidation},
+		{"certificate no longer verifies", untrusted, tlspolicy.FailNotTrusted},
+		{"lower TLS version", tls12, tlspolicy.FailValidation},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			prove()
@@ -313,5 +314,5 @@ func TestDANEIgnoresTLSAWhenTheMXAnswerIsNotSecure(t *testing.T) {
 	w.sk.mails = 0
 	w.sk.mu.Unlock()
 	w.send(t, r, "req", "x@req.test", "")
-	w.expectDeferred(t, "req", "x@req.test", FailDNSSECInvalid)
+	w.expectDeferred(t, "req", "x@req.test", tlspolicy.FailDNSSECInvalid)
 }
