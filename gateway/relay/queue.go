@@ -332,7 +332,7 @@ func (r *Relay) attemptOf(m *msg, rc *rcpt, res *result) Attempt {
 		a.TLSAuth = "none"
 	}
 	if res != nil {
-		a.PeerCertSHA256 = res.tls.peerSHA256
+		a.PeerCertSHA256 = res.tls.PeerSHA256
 		a.TLSDowngrade = res.err != nil && res.err.Downgrade
 	}
 	return a
@@ -346,14 +346,14 @@ func (r *Relay) apply(m *msg, rc *rcpt, res *result, now time.Time) {
 		res = &result{err: &DeliveryError{Enhanced: "4.3.0", Msg: "no outcome recorded"}}
 	}
 	rc.RemoteHost = res.host
-	rc.TLSVersion, rc.TLSCipher, rc.TLSVerified = res.tls.version, res.tls.cipher, res.tls.verified
-	rc.TLSAuth, rc.TLSFailure = res.tls.auth, res.tls.failure
+	rc.TLSVersion, rc.TLSCipher, rc.TLSVerified = res.tls.Version, res.tls.Cipher, res.tls.Verified
+	rc.TLSAuth, rc.TLSFailure = res.tls.Auth, res.tls.Failure
 	e := res.err
 	if e != nil && e.TLSFailure != "" {
 		rc.TLSFailure = e.TLSFailure
 	}
 	lg := r.log.With("msg_id", m.st.ID, "domain", domainOf(rc.Addr), "host", res.host, "attempt", rc.Attempts,
-		"tls_version", res.tls.version, "tls_cipher", res.tls.cipher, "tls_verified", res.tls.verified,
+		"tls_version", res.tls.Version, "tls_cipher", res.tls.Cipher, "tls_verified", res.tls.Verified,
 		"tls_auth", rc.TLSAuth, "tls_failure", rc.TLSFailure)
 	if e == nil {
 		rc.Status = StatusDelivered

@@ -2,7 +2,6 @@ package relay
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
@@ -18,6 +17,7 @@ import (
 	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/dane"
 	"github.com/sealgate/sealgate/gateway/mtasts"
+	"github.com/sealgate/sealgate/gateway/relay/smtpclient"
 	"github.com/sealgate/sealgate/gateway/relay/tlspolicy"
 	"github.com/sealgate/sealgate/internal/tlslevel"
 )
@@ -208,35 +208,9 @@ type RecipientState struct {
 	TLSFailure  string `json:"tls_failure,omitempty"` // RFC 8460 result type
 }
 
-// DeliveryError is the outcome of a failed attempt for one recipient.
-type DeliveryError struct {
-	Permanent bool
-	Code      int    // SMTP reply code; 0 if no reply (network, DNS, TLS)
-	Enhanced  string // RFC 3463 "5.1.1"
-	Msg       string
-	Host      string // remote host, if any
-	Err       error  // underlying error, if any
-	// TLSFailure is the RFC 8460 result type of a TLS policy failure.
-	TLSFailure string
-	// Downgrade: the failure contradicts what the domain proved before.
-	Downgrade bool
-}
-
-func (e *DeliveryError) Error() string {
-	s := "relay: "
-	if e.Host != "" {
-		s += e.Host + ": "
-	}
-	if e.Code != 0 {
-		s += fmt.Sprintf("%d ", e.Code)
-	}
-	if e.Enhanced != "" {
-		s += e.Enhanced + " "
-	}
-	return s + e.Msg
-}
-
-func (e *DeliveryError) Unwrap() error { return e.Err }
+// DeliveryError is the outcome of a failed attempt for one recipient
+// (the SMTP client's error type, named as the relay's importers know it).
+type DeliveryError = smtpclient.Error
 
 // rcpt is a recipient's persisted state.
 type rcpt struct {
@@ -291,15 +265,15 @@ type Relay struct {
 
 	mu      sync.Mutex
 	msgs    map[string]*msg
-	running int            // group deliveries in flight
-	paused  bool           // Options.Healthy said no; logged once
-	perDest map[string]int // connections in flight per destination
-	pool    *connPool      // idle delivered-to connections for reuse
+	running int                // group deliveries in flight
+	paused  bool               // Options.Healthy said no; logged once
+	perDest map[string]int     // connections in flight per destination
+	pool    *smtpclient.Pool   // idle delivered-to connections for reuse
+	client  *smtpclient.Client // dials sessions meeting a TLS plan
 
-	mem         *tlspolicy.Memory // downgrade memory; nil = off
-	tls         *tlspolicy.Policy // what TLS each connection must achieve
-	tlsSessions tls.ClientSessionCache
-	closeMem    sync.Once
+	mem      *tlspolicy.Memory // downgrade memory; nil = off
+	tls      *tlspolicy.Policy // what TLS each connection must achieve
+	closeMem sync.Once
 
 	wake      chan struct{}
 	stopCh    chan struct{}
@@ -388,16 +362,16 @@ func New(opts Options, store Store) (*Relay, error) {
 		msgs:    make(map[string]*msg),
 		perDest: make(map[string]int),
 		wake:    make(chan struct{}, 1),
-		pool:    newConnPool(opts.MaxPerDomain, defaultIdleTimeout),
+		pool:    smtpclient.NewPool(opts.MaxPerDomain, smtpclient.DefaultIdleTimeout),
 		stopCh:  make(chan struct{}),
-
-		tlsSessions: tls.NewLRUClientSessionCache(256),
 	}
 	m, err := newMetrics(opts.Registerer, r.Depth)
 	if err != nil {
 		return nil, err
 	}
 	r.m = m
+	r.client = smtpclient.New(smtpclient.Config{Hostname: opts.Hostname, ConnectTimeout: opts.ConnectTimeout,
+		CommandTimeout: opts.CommandTimeout, RootCAs: opts.RootCAs, Count: m.tlsFailure})
 	if opts.MemoryPath != "" {
 		if r.mem, err = tlspolicy.OpenMemory(opts.MemoryPath); err != nil {
 			return nil, err
@@ -436,7 +410,7 @@ func (r *Relay) Stop(ctx context.Context) error {
 		<-done
 		err = ctx.Err()
 	}
-	r.pool.closeAll()
+	r.pool.CloseAll()
 	r.cancel()
 	if r.mem != nil {
 		r.closeMem.Do(func() {

@@ -23,7 +23,7 @@ func BenchmarkDeliveryVerifiedTLS(b *testing.B) {
 				b.Fatal(err)
 			}
 			if !reuse {
-				r.pool.closed = true // every session is QUIT after its message
+				r.pool.CloseAll() // every session is QUIT after its message
 			}
 			r.Start()
 			defer r.Stop(b.Context())

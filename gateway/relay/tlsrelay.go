@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sealgate/sealgate/gateway/relay/smtpclient"
 	"github.com/sealgate/sealgate/gateway/relay/tlspolicy"
 	"github.com/sealgate/sealgate/internal/tlslevel"
 )
@@ -58,15 +59,6 @@ func policyFail(f *tlspolicy.Failure) *DeliveryError {
 	return &DeliveryError{Enhanced: "4.7.5", Msg: f.Msg, Host: f.Host, Err: f.Err, TLSFailure: f.Type}
 }
 
-// tlsFail builds a deferral (4.7.5) for a TLS failure on a connection and
-// counts it.
-func (r *Relay) tlsFail(domain, failure, host, msg string, err error) *DeliveryError {
-	if domain != "" {
-		r.m.tlsFailure(domain, failure)
-	}
-	return &DeliveryError{Enhanced: "4.7.5", Msg: msg, Host: host, Err: err, TLSFailure: failure}
-}
-
 // CanVerifyTLS answers the encryption selector: can the relay guarantee
 // verified TLS to domain now? See tlspolicy.Policy.CanVerify: from the
 // admin map, the downgrade memory, DANE, MTA-STS, else a short active
@@ -93,21 +85,19 @@ func (r *Relay) probe(ctx context.Context, host string) bool {
 		return false
 	}
 	addr := net.JoinHostPort(ips[0], strconv.Itoa(r.opts.MXPort))
-	cl, _, closeFn, derr := r.connect(ctx, host, addr, tlspolicy.Plan{Level: tlslevel.Verify})
+	sess, derr := r.client.Dial(ctx, host, addr, tlspolicy.Plan{Level: tlslevel.Verify})
 	if derr != nil {
 		return false
 	}
-	cl.CommandTimeout = min(cl.CommandTimeout, probeTimeout)
-	cl.Quit()
-	closeFn()
+	sess.Quit()
 	return true
 }
 
 // remember records in the downgrade memory a delivery to domain that was
 // authenticated (verified, DANE or MTA-STS); deliveries at level none
 // never are.
-func (r *Relay) remember(msgID, domain string, ti tlsInfo, out map[string]*result) {
-	if r.mem == nil || ti.auth == "" || ti.verNum == 0 {
+func (r *Relay) remember(msgID, domain string, ti smtpclient.TLSInfo, out map[string]*result) {
+	if r.mem == nil || ti.Auth == "" || ti.VerNum == 0 {
 		return
 	}
 	delivered := false
@@ -120,7 +110,7 @@ func (r *Relay) remember(msgID, domain string, ti tlsInfo, out map[string]*resul
 	if !delivered {
 		return
 	}
-	if err := r.tls.Remember(domain, ti.auth, ti.verNum); err != nil {
+	if err := r.tls.Remember(domain, ti.Auth, ti.VerNum); err != nil {
 		r.log.Error("relay: tls memory update failed", "msg_id", msgID, "domain", domain, "err", err)
 	}
 }
