@@ -26,6 +26,10 @@ type result struct {
 	reply    string
 }
 
+// hop is one server to try: an MX host (addr "" = look it up) or the
+// smarthost.
+type hop struct{ name, addr string }
+
 // deliverGroup makes one attempt to deliver copy c of m to addrs, which
 // all share destination dest. Every addr gets a result.
 func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, addrs []string) map[string]*result {
@@ -44,38 +48,11 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 			return all(&result{err: &DeliveryError{Enhanced: "4.3.0", Msg: "delivery paused: " + err.Error(), Err: err}})
 		}
 	}
-	type hop struct{ name, addr string }
-	var hops []hop
-	var dp tlspolicy.Domain
 	smarthost := dest == smarthostDest
-	if smarthost {
-		// DANE, MTA-STS and the downgrade memory are about recipient
-		// domains' MX hosts; the smarthost's own level applies.
-		host, _, _ := net.SplitHostPort(r.opts.Smarthost)
-		hops = []hop{{host, r.opts.Smarthost}}
-		dp = tlspolicy.Domain{Base: r.opts.SmarthostTLS, Floor: tlslevel.Level(c.MinTLS)}
-		if m.env.RequireTLS {
-			dp.Require, dp.Floor = true, tlslevel.Raise(dp.Floor, tlslevel.Verify)
-		}
-	} else {
-		var f *tlspolicy.Failure
-		dp, f = r.tls.ForDomain(ctx, dest, tlspolicy.Want{Floor: tlslevel.Level(c.MinTLS), RequireTLS: m.env.RequireTLS, TLSRequiredNo: m.env.TLSRequiredNo})
-		if f != nil {
-			return all(&result{err: policyFail(f)})
-		}
-		hosts, secure, derr := r.lookupMXSecure(ctx, dest)
-		if derr != nil {
-			return all(&result{err: derr})
-		}
-		dp.MXSecure = secure
-		if hosts, f = r.tls.FilterMX(dp, hosts); f != nil {
-			return all(&result{err: policyFail(f)})
-		}
-		for _, h := range hosts {
-			hops = append(hops, hop{name: h})
-		}
+	hops, dp, derr := r.hops(ctx, m, c, dest)
+	if derr != nil {
+		return all(&result{err: derr})
 	}
-
 	var last, downgrade *result
 	for _, h := range hops {
 		plan, f := r.tls.ForHost(ctx, dp, h.name)
@@ -83,40 +60,22 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 			last = &result{host: h.name, err: policyFail(f)}
 			continue
 		}
-		var addrsToTry []string
-		if h.addr != "" {
-			addrsToTry = []string{h.addr}
-		} else {
-			ips, err := r.lookupIPs(ctx, h.name)
-			if err != nil {
-				last = &result{host: h.name, err: &DeliveryError{Enhanced: "4.4.3", Msg: "host lookup failed", Host: h.name, Err: err}}
-				continue
-			}
-			for _, ip := range ips {
-				addrsToTry = append(addrsToTry, net.JoinHostPort(ip, strconv.Itoa(r.opts.MXPort)))
-			}
+		addrsToTry, lerr := r.addrsOf(ctx, h)
+		if lerr != nil {
+			last = &result{host: h.name, err: lerr}
+			continue
 		}
 		for _, a := range addrsToTry {
-			sess := r.pool.Get(smtpclient.KeyFor(h.name, a, plan))
-			if sess == nil {
-				var derr *DeliveryError
-				sess, derr = r.client.Dial(ctx, h.name, a, plan)
-				if derr != nil && derr.IsHandshake() && plan.Level == tlslevel.May {
-					// "may": one plaintext retry on a new connection.
-					np := plan
-					np.Level = tlslevel.None
-					sess, derr = r.client.Dial(ctx, h.name, a, np)
+			sess, derr := r.session(ctx, h.name, a, plan)
+			if derr != nil {
+				last = &result{host: h.name, err: derr}
+				if derr.Downgrade && downgrade == nil {
+					downgrade = last
 				}
-				if derr != nil {
-					last = &result{host: h.name, err: derr}
-					if derr.Downgrade && downgrade == nil {
-						downgrade = last
-					}
-					if derr.Permanent {
-						return all(last) // e.g. REQUIRETLS (5.7.10): no other host is tried
-					}
-					continue // next address or next MX
+				if derr.Permanent {
+					return all(last) // e.g. REQUIRETLS (5.7.10): no other host is tried
 				}
+				continue // next address or next MX
 			}
 			out, reusable := r.transact(sess, h.name, m, c, addrs, smarthost)
 			if reusable {
@@ -139,6 +98,72 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 		r.downgradeSeen(m.st.ID, dest, last.err)
 	}
 	return all(last)
+}
+
+// hops returns the servers to try for dest in order, and the TLS policy
+// that applies to them: the smarthost with its own level, or the MX hosts
+// of the recipient domain with its policy (MTA-STS may drop some).
+func (r *Relay) hops(ctx context.Context, m *msg, c Copy, dest string) ([]hop, tlspolicy.Domain, *DeliveryError) {
+	if dest == smarthostDest {
+		// DANE, MTA-STS and the downgrade memory are about recipient
+		// domains' MX hosts; the smarthost's own level applies.
+		host, _, _ := net.SplitHostPort(r.opts.Smarthost)
+		dp := tlspolicy.Domain{Base: r.opts.SmarthostTLS, Floor: tlslevel.Level(c.MinTLS)}
+		if m.env.RequireTLS {
+			dp.Require, dp.Floor = true, tlslevel.Raise(dp.Floor, tlslevel.Verify)
+		}
+		return []hop{{host, r.opts.Smarthost}}, dp, nil
+	}
+	want := tlspolicy.Want{Floor: tlslevel.Level(c.MinTLS), RequireTLS: m.env.RequireTLS, TLSRequiredNo: m.env.TLSRequiredNo}
+	dp, f := r.tls.ForDomain(ctx, dest, want)
+	if f != nil {
+		return nil, dp, policyFail(f)
+	}
+	hosts, secure, derr := r.lookupMXSecure(ctx, dest)
+	if derr != nil {
+		return nil, dp, derr
+	}
+	dp.MXSecure = secure
+	if hosts, f = r.tls.FilterMX(dp, hosts); f != nil {
+		return nil, dp, policyFail(f)
+	}
+	hops := make([]hop, 0, len(hosts))
+	for _, h := range hosts {
+		hops = append(hops, hop{name: h})
+	}
+	return hops, dp, nil
+}
+
+// addrsOf returns the addresses (host:port) to try for h.
+func (r *Relay) addrsOf(ctx context.Context, h hop) ([]string, *DeliveryError) {
+	if h.addr != "" {
+		return []string{h.addr}, nil
+	}
+	ips, err := r.lookupIPs(ctx, h.name)
+	if err != nil {
+		return nil, &DeliveryError{Enhanced: "4.4.3", Msg: "host lookup failed", Host: h.name, Err: err}
+	}
+	addrs := make([]string, 0, len(ips))
+	for _, ip := range ips {
+		addrs = append(addrs, net.JoinHostPort(ip, strconv.Itoa(r.opts.MXPort)))
+	}
+	return addrs, nil
+}
+
+// session returns a pooled session for (name, addr, plan), or dials one.
+// At may, a failed handshake is retried once in plaintext on a new
+// connection.
+func (r *Relay) session(ctx context.Context, name, addr string, plan tlspolicy.Plan) (*smtpclient.Session, *DeliveryError) {
+	if sess := r.pool.Get(smtpclient.KeyFor(name, addr, plan)); sess != nil {
+		return sess, nil
+	}
+	sess, derr := r.client.Dial(ctx, name, addr, plan)
+	if derr != nil && derr.IsHandshake() && plan.Level == tlslevel.May {
+		np := plan
+		np.Level = tlslevel.None
+		sess, derr = r.client.Dial(ctx, name, addr, np)
+	}
+	return sess, derr
 }
 
 // transact runs one SMTP transaction on sess for copy c of m: AUTH to
