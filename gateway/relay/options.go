@@ -2,8 +2,11 @@ package relay
 
 import (
 	"crypto/x509"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -92,4 +95,71 @@ type Options struct {
 	// DKIM-Signature header, then the message. open re-opens the copy, so
 	// the message is read twice and never held in memory.
 	Sign func(w io.Writer, open func() (io.ReadCloser, error)) error
+}
+
+// check sets the TLS levels' defaults (may) and returns every problem
+// with the TLS levels and the smarthost address.
+func (o *Options) check() error {
+	if o.SmarthostTLS == "" {
+		o.SmarthostTLS = tlslevel.May
+	}
+	if o.DefaultTLS == "" {
+		o.DefaultTLS = tlslevel.May
+	}
+	var errs []error
+	if _, err := tlslevel.ParseIn(o.SmarthostTLS.String(), tlslevel.Smarthost()); err != nil {
+		errs = append(errs, fmt.Errorf("relay: SmarthostTLS: %w", err))
+	}
+	if _, err := tlslevel.ParseIn(o.DefaultTLS.String(), tlslevel.Admin()); err != nil {
+		errs = append(errs, fmt.Errorf("relay: DefaultTLS: %w", err))
+	}
+	for d, l := range o.TLSPolicy {
+		if _, err := tlslevel.ParseIn(l.String(), tlslevel.Admin()); err != nil {
+			errs = append(errs, fmt.Errorf("relay: TLSPolicy[%q]: %w", d, err))
+		}
+	}
+	if o.Smarthost != "" && !strings.Contains(o.Smarthost, ":") {
+		errs = append(errs, fmt.Errorf("relay: Smarthost: %q is not host:port", o.Smarthost))
+	}
+	return errors.Join(errs...)
+}
+
+// fillDefaults gives zero values their documented defaults.
+func (o *Options) fillDefaults() {
+	if o.MXPort == 0 {
+		o.MXPort = 25
+	}
+	if o.MaxLifetime <= 0 {
+		o.MaxLifetime = 120 * time.Hour
+	}
+	if o.RetryMin <= 0 {
+		o.RetryMin = time.Minute
+	}
+	if o.RetryMax <= 0 {
+		o.RetryMax = time.Hour
+	}
+	if o.RetryMax < o.RetryMin {
+		o.RetryMax = o.RetryMin
+	}
+	if o.MaxConcurrency <= 0 {
+		o.MaxConcurrency = 20
+	}
+	if o.MaxPerDomain <= 0 {
+		o.MaxPerDomain = 5
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = 30 * time.Second
+	}
+	if o.CommandTimeout <= 0 {
+		o.CommandTimeout = 5 * time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MemoryWindow <= 0 {
+		o.MemoryWindow = 30 * 24 * time.Hour
+	}
 }

@@ -3,15 +3,12 @@ package relay
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/sealgate/sealgate/gateway/relay/smtpclient"
 	"github.com/sealgate/sealgate/gateway/relay/tlspolicy"
-	"github.com/sealgate/sealgate/internal/tlslevel"
 )
 
 // Relay is the outbound queue and delivery engine.
@@ -53,66 +50,10 @@ func New(opts Options, store Store) (*Relay, error) {
 	if opts.Hostname == "" {
 		return nil, errors.New("relay: Hostname is required")
 	}
-	if opts.SmarthostTLS == "" {
-		opts.SmarthostTLS = tlslevel.May
+	if err := opts.check(); err != nil {
+		return nil, err
 	}
-	if opts.DefaultTLS == "" {
-		opts.DefaultTLS = tlslevel.May
-	}
-	var errs []error
-	if _, err := tlslevel.ParseIn(opts.SmarthostTLS.String(), tlslevel.Smarthost()); err != nil {
-		errs = append(errs, fmt.Errorf("relay: SmarthostTLS: %w", err))
-	}
-	if _, err := tlslevel.ParseIn(opts.DefaultTLS.String(), tlslevel.Admin()); err != nil {
-		errs = append(errs, fmt.Errorf("relay: DefaultTLS: %w", err))
-	}
-	for d, l := range opts.TLSPolicy {
-		if _, err := tlslevel.ParseIn(l.String(), tlslevel.Admin()); err != nil {
-			errs = append(errs, fmt.Errorf("relay: TLSPolicy[%q]: %w", d, err))
-		}
-	}
-	if opts.Smarthost != "" && !strings.Contains(opts.Smarthost, ":") {
-		errs = append(errs, fmt.Errorf("relay: Smarthost: %q is not host:port", opts.Smarthost))
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	if opts.MXPort == 0 {
-		opts.MXPort = 25
-	}
-	if opts.MaxLifetime <= 0 {
-		opts.MaxLifetime = 120 * time.Hour
-	}
-	if opts.RetryMin <= 0 {
-		opts.RetryMin = time.Minute
-	}
-	if opts.RetryMax <= 0 {
-		opts.RetryMax = time.Hour
-	}
-	if opts.RetryMax < opts.RetryMin {
-		opts.RetryMax = opts.RetryMin
-	}
-	if opts.MaxConcurrency <= 0 {
-		opts.MaxConcurrency = 20
-	}
-	if opts.MaxPerDomain <= 0 {
-		opts.MaxPerDomain = 5
-	}
-	if opts.ConnectTimeout <= 0 {
-		opts.ConnectTimeout = 30 * time.Second
-	}
-	if opts.CommandTimeout <= 0 {
-		opts.CommandTimeout = 5 * time.Minute
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.MemoryWindow <= 0 {
-		opts.MemoryWindow = 30 * 24 * time.Hour
-	}
+	opts.fillDefaults()
 	r := &Relay{
 		opts:    opts,
 		store:   store,
