@@ -151,28 +151,57 @@ func (r *Relay) runGroup(m *msg, k groupKey, rcs []*rcpt) {
 	}
 	c := m.st.Copies[k.copyIdx]
 	if err := r.recordBefore(m, c, k.dest, rcs); err != nil {
-		// Not attempted at all: no connection, no attempt counted. The
-		// audit log is failing; Healthy pauses dispatch until it is back.
-		r.log.Error("relay: attempt not recorded; not connecting", "msg_id", m.st.ID, "err", err)
-		r.mu.Lock()
-		retry := r.now().Add(time.Second) // no spin if Healthy does not say so
-		for _, rc := range rcs {
-			rc.inflight = false
-			if rc.NextAttempt.Before(retry) {
-				rc.NextAttempt = retry
-			}
-		}
-		r.release(m, k)
-		r.mu.Unlock()
-		time.AfterFunc(time.Second, r.kick)
+		r.notAttempted(m, k, rcs, err)
 		return
 	}
 	res := r.deliverGroup(r.jobCtx, m, c, k.dest, addrs)
 
 	m.saveMu.Lock()
-	var attempts []Attempt
-	var delayed []dsn.RecipientReport
+	attempts, delayed := r.applyResults(m, rcs, res)
+	// The outcome records are durable before the state is saved (a crash
+	// between the two only repeats the delivery, with its own records).
+	recorded := make([]bool, len(attempts))
+	for i, a := range attempts {
+		recorded[i] = r.recordOutcome(a)
+	}
+	err := r.saveOutcomes(m, k, rcs, attempts, recorded)
+	m.saveMu.Unlock()
+	if err != nil {
+		// The outcome stays in memory; after a crash the recipients are
+		// still queued on disk and are tried again (duplicate, not loss).
+		r.log.Error("relay: saving delivery outcome failed", "msg_id", m.st.ID, "err", err)
+	}
+	if len(delayed) > 0 && err == nil {
+		if derr := r.sendDSN(m, delayed); derr != nil {
+			r.log.Error("relay: delay warning failed", "msg_id", m.st.ID, "err", derr)
+		}
+	}
+	r.kick()
+}
+
+// notAttempted gives rcs back to the queue when the attempt record
+// failed: no connection, no attempt counted. The audit log is failing;
+// Healthy pauses dispatch until it is back.
+func (r *Relay) notAttempted(m *msg, k groupKey, rcs []*rcpt, err error) {
+	r.log.Error("relay: attempt not recorded; not connecting", "msg_id", m.st.ID, "err", err)
 	r.mu.Lock()
+	retry := r.now().Add(time.Second) // no spin if Healthy does not say so
+	for _, rc := range rcs {
+		rc.inflight = false
+		if rc.NextAttempt.Before(retry) {
+			rc.NextAttempt = retry
+		}
+	}
+	r.release(m, k)
+	r.mu.Unlock()
+	time.AfterFunc(time.Second, r.kick)
+}
+
+// applyResults applies each recipient's result under r.mu and returns
+// the attempts to record and the delay warnings now due.
+func (r *Relay) applyResults(m *msg, rcs []*rcpt, res map[string]*result) (attempts []Attempt, delayed []dsn.RecipientReport) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	now := r.now()
 	for _, rc := range rcs {
 		r.apply(m, rc, res[rc.Addr], now)
@@ -189,14 +218,13 @@ func (r *Relay) runGroup(m *msg, k groupKey, rcs []*rcpt) {
 			delayed = append(delayed, rr)
 		}
 	}
-	r.mu.Unlock()
-	// The outcome records are durable before the state is saved (a crash
-	// between the two only repeats the delivery, with its own records).
-	recorded := make([]bool, len(attempts))
-	for i, a := range attempts {
-		recorded[i] = r.recordOutcome(a)
-	}
-	err := r.saveLocked(m, func() bool {
+	return attempts, delayed
+}
+
+// saveOutcomes ends the attempt for rcs and saves the state when
+// something must survive a crash; m.saveMu held.
+func (r *Relay) saveOutcomes(m *msg, k groupKey, rcs []*rcpt, attempts []Attempt, recorded []bool) error {
+	return r.saveLocked(m, func() bool {
 		need := false
 		for i, rc := range rcs {
 			rc.inflight = false
@@ -215,18 +243,6 @@ func (r *Relay) runGroup(m *msg, k groupKey, rcs []*rcpt) {
 		r.release(m, k)
 		return need
 	})
-	m.saveMu.Unlock()
-	if err != nil {
-		// The outcome stays in memory; after a crash the recipients are
-		// still queued on disk and are tried again (duplicate, not loss).
-		r.log.Error("relay: saving delivery outcome failed", "msg_id", m.st.ID, "err", err)
-	}
-	if len(delayed) > 0 && err == nil {
-		if derr := r.sendDSN(m, delayed); derr != nil {
-			r.log.Error("relay: delay warning failed", "msg_id", m.st.ID, "err", derr)
-		}
-	}
-	r.kick()
 }
 
 // release ends a group job's claim on the limits; r.mu held.
