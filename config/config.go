@@ -6,6 +6,8 @@ package config
 
 import (
 	"time"
+
+	"github.com/sealgate/sealgate/internal/tlslevel"
 )
 
 // DefaultPath is where serve, check and queue look without -c.
@@ -203,18 +205,18 @@ type Limits struct {
 // Relay configures outbound delivery.
 type Relay struct {
 	// Smarthost is host:port of the next hop; empty means deliver by MX.
-	Smarthost     string        `mapstructure:"smarthost"`
-	SmarthostTLS  string        `mapstructure:"smarthost_tls"` // none, may, encrypt, verify, implicit
-	SmarthostAuth SmarthostAuth `mapstructure:"smarthost_auth"`
+	Smarthost     string         `mapstructure:"smarthost"`
+	SmarthostTLS  tlslevel.Level `mapstructure:"smarthost_tls"` // none, may, encrypt, verify, implicit
+	SmarthostAuth SmarthostAuth  `mapstructure:"smarthost_auth"`
 	// DefaultTLS applies to destinations without a TLSPolicy entry.
-	DefaultTLS string `mapstructure:"default_tls"`
+	DefaultTLS tlslevel.Level `mapstructure:"default_tls"`
 	// TLSPolicy maps "example.org" (exact) or ".example.org" (subdomains)
 	// to none, may, encrypt or verify.
-	TLSPolicy   map[string]string `mapstructure:"tls_policy"`
-	CAFile      string            `mapstructure:"ca_file"` // extra roots for verify; default system roots
-	Resolver    string            `mapstructure:"resolver"`
-	MXPort      int               `mapstructure:"mx_port"`
-	MaxLifetime time.Duration     `mapstructure:"max_lifetime"`
+	TLSPolicy   map[string]tlslevel.Level `mapstructure:"tls_policy"`
+	CAFile      string                    `mapstructure:"ca_file"` // extra roots for verify; default system roots
+	Resolver    string                    `mapstructure:"resolver"`
+	MXPort      int                       `mapstructure:"mx_port"`
+	MaxLifetime time.Duration             `mapstructure:"max_lifetime"`
 	// DelayWarning sends the sender one "delayed" DSN for mail still queued
 	// this long (NOTIFY permitting); 0 turns it off.
 	DelayWarning   time.Duration `mapstructure:"delay_warning"`

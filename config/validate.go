@@ -17,15 +17,13 @@ import (
 
 	"github.com/sealgate/sealgate/internal/passhash"
 	"github.com/sealgate/sealgate/internal/secretfile"
+	"github.com/sealgate/sealgate/internal/tlslevel"
 )
 
 var (
-	tlsLevels      = []string{"none", "may", "encrypt", "verify"}
-	policyLevels   = []string{"none", "may", "encrypt", "verify", "dane", "dane-only", "mta-sts"}
-	smarthostModes = []string{"none", "may", "encrypt", "verify", "implicit"}
-	listenerModes  = []string{"starttls", "implicit", "none"}
-	logLevels      = []string{"debug", "info", "warn", "error"}
-	logFormats     = []string{"json", "text"}
+	listenerModes = []string{"starttls", "implicit", "none"}
+	logLevels     = []string{"debug", "info", "warn", "error"}
+	logFormats    = []string{"json", "text"}
 )
 
 // Validate returns every problem in c, each with its key path. It reads the
@@ -155,8 +153,8 @@ func (c *Config) Validate() []Problem {
 	if r.Smarthost != "" {
 		hostPort(add, "relay.smarthost", r.Smarthost)
 	}
-	oneOf(add, "relay.smarthost_tls", r.SmarthostTLS, smarthostModes)
-	oneOf(add, "relay.default_tls", r.DefaultTLS, tlsLevels)
+	levelIn(add, "relay.smarthost_tls", r.SmarthostTLS, tlslevel.Smarthost())
+	levelIn(add, "relay.default_tls", r.DefaultTLS, tlslevel.Ordered())
 	doms := make([]string, 0, len(r.TLSPolicy))
 	for dom := range r.TLSPolicy {
 		doms = append(doms, dom)
@@ -169,13 +167,13 @@ func (c *Config) Validate() []Problem {
 		if d == "" || strings.ContainsAny(d, " @/:") || !strings.Contains(d, ".") && d != "localhost" {
 			add(p, "%q is not a domain (use example.org, or .example.org for its subdomains)", dom)
 		}
-		oneOf(add, p, lvl, policyLevels)
+		levelIn(add, p, lvl, tlslevel.Admin())
 	}
 	if r.SmarthostAuth.Username != "" {
 		if r.Smarthost == "" {
 			add("relay.smarthost_auth", "set but relay.smarthost is empty")
 		}
-		if r.SmarthostTLS != "verify" && r.SmarthostTLS != "implicit" {
+		if r.SmarthostTLS != tlslevel.Verify && r.SmarthostTLS != tlslevel.Implicit {
 			// Unverified TLS would hand the password to whoever sits in
 			// the middle.
 			add("relay.smarthost_tls", "must be verify or implicit when smarthost_auth is set (the password goes only to a verified server)")
@@ -295,6 +293,13 @@ func oneOf(add func(string, string, ...any), path, v string, allowed []string) {
 		}
 	}
 	add(path, "%q is not one of: %s", v, strings.Join(allowed, ", "))
+}
+
+// levelIn is oneOf for TLS levels (package tlslevel spells them).
+func levelIn(add func(string, string, ...any), path string, v tlslevel.Level, allowed []tlslevel.Level) {
+	if _, err := tlslevel.ParseIn(v.String(), allowed); err != nil {
+		add(path, "%q is not one of: %s", v.String(), tlslevel.Join(allowed))
+	}
 }
 
 func hostPort(add func(string, string, ...any), path, v string) {

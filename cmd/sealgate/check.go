@@ -75,7 +75,7 @@ status 0 and a one-line summary when valid, 1 otherwise.`,
 			}
 			relay := "MX delivery"
 			if c.Relay.Smarthost != "" {
-				relay = "smarthost " + c.Relay.Smarthost + " (tls " + c.Relay.SmarthostTLS + ")"
+				relay = "smarthost " + c.Relay.Smarthost + " (tls " + c.Relay.SmarthostTLS.String() + ")"
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: OK: %d listener(s), %s, data in %s\n", path, len(c.Listeners), relay, c.DataDir)
 			return nil

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sealgate/sealgate/gateway/dane"
+	"github.com/sealgate/sealgate/internal/tlslevel"
 )
 
 func TestCanVerifyTLSAnswersFromEachSource(t *testing.T) {
@@ -23,7 +24,7 @@ func TestCanVerifyTLSAnswersFromEachSource(t *testing.T) {
 	sts := stsClient(t, map[string]string{"sts.test": stsPolicy("enforce", "mx.sts.test")})
 	r := startRelay(t, w.options(Options{RootCAs: pool, DANE: fd, MTASTS: sts,
 		MemoryPath: filepath.Join(t.TempDir(), "mem.db"),
-		TLSPolicy:  map[string]string{"adm.test": "verify", "off.test": "none"}}), w.st)
+		TLSPolicy:  map[string]tlslevel.Level{"adm.test": "verify", "off.test": "none"}}), w.st)
 	w.send(t, r, "m1", "x@mem.test", "")
 	if a := w.attempt(t, "m1", "x@mem.test"); a.TLSAuth != "verified" {
 		t.Fatalf("memory-seeding delivery: %+v", a)
@@ -80,7 +81,7 @@ func TestResetMemoryWithoutMemoryIsAnError(t *testing.T) {
 }
 
 func TestNewAcceptsAdminLevelsDaneAndMTASTS(t *testing.T) {
-	_, err := New(Options{Hostname: "h", DefaultTLS: "dane", TLSPolicy: map[string]string{
+	_, err := New(Options{Hostname: "h", DefaultTLS: "dane", TLSPolicy: map[string]tlslevel.Level{
 		"a.test": "dane-only", "b.test": "mta-sts", ".c.test": "dane"}}, newMemStore())
 	if err != nil {
 		t.Fatal(err)

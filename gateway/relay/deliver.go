@@ -2,53 +2,33 @@ package relay
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/hex"
-	"errors"
-	"fmt"
 	"io"
 	"net"
-	"net/textproto"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
 	"github.com/sealgate/sealgate/envelope"
-	"github.com/sealgate/sealgate/gateway/dane"
+	"github.com/sealgate/sealgate/gateway/relay/smtpclient"
+	"github.com/sealgate/sealgate/gateway/relay/tlspolicy"
 	"github.com/sealgate/sealgate/internal/bcc"
+	"github.com/sealgate/sealgate/internal/tlslevel"
 )
 
 // result is one recipient's outcome of one attempt.
 type result struct {
 	err      *DeliveryError // nil = delivered
 	host     string
-	tls      tlsInfo
+	tls      smtpclient.TLSInfo
 	code     int
 	enhanced string
 	reply    string
 }
 
-type tlsInfo struct {
-	version, cipher string
-	verNum          uint16 // tls.VersionTLS12 ...
-	verified        bool
-	peerSHA256      string // hex SHA-256 of the peer's leaf certificate
-	// auth is how the server was authenticated: "" (not), verified,
-	// dane, mta-sts.
-	auth string
-	// failure is a TLSRPT result type recorded without deferring (MTA-STS
-	// testing mode).
-	failure string
-}
-
-// errTLSHandshake marks a failed handshake after STARTTLS was accepted:
-// at level "may" the caller retries in plaintext once.
-var errTLSHandshake = errors.New("relay: TLS handshake failed")
+// hop is one server to try: an MX host (addr "" = look it up) or the
+// smarthost.
+type hop struct{ name, addr string }
 
 // deliverGroup makes one attempt to deliver copy c of m to addrs, which
 // all share destination dest. Every addr gets a result.
@@ -68,89 +48,43 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 			return all(&result{err: &DeliveryError{Enhanced: "4.3.0", Msg: "delivery paused: " + err.Error(), Err: err}})
 		}
 	}
-	type hop struct{ name, addr string }
-	var hops []hop
-	var dp domainPolicy
 	smarthost := dest == smarthostDest
-	if smarthost {
-		// DANE, MTA-STS and the downgrade memory are about recipient
-		// domains' MX hosts; the smarthost's own level applies.
-		host, _, _ := net.SplitHostPort(r.opts.Smarthost)
-		hops = []hop{{host, r.opts.Smarthost}}
-		dp = domainPolicy{base: r.opts.SmarthostTLS, floor: c.MinTLS}
-		if m.env.RequireTLS {
-			dp.require, dp.floor = true, raise(dp.floor, "verify")
-		}
-	} else {
-		var derr *DeliveryError
-		dp, derr = r.resolveDomain(ctx, dest, c, m.env)
-		if derr != nil {
-			return all(&result{err: derr})
-		}
-		hosts, secure, derr := r.lookupMXSecure(ctx, dest)
-		if derr != nil {
-			return all(&result{err: derr})
-		}
-		dp.mxSecure = secure
-		if hosts, derr = r.filterSTS(dp, hosts); derr != nil {
-			return all(&result{err: derr})
-		}
-		for _, h := range hosts {
-			hops = append(hops, hop{name: h})
-		}
+	hops, dp, derr := r.hops(ctx, m, c, dest)
+	if derr != nil {
+		return all(&result{err: derr})
 	}
-
 	var last, downgrade *result
 	for _, h := range hops {
-		plan, perr := r.hostPlan(ctx, dp, h.name)
-		if perr != nil {
-			last = &result{host: h.name, err: perr}
+		plan, f := r.tls.ForHost(ctx, dp, h.name)
+		if f != nil {
+			last = &result{host: h.name, err: policyFail(f)}
 			continue
 		}
-		var addrsToTry []string
-		if h.addr != "" {
-			addrsToTry = []string{h.addr}
-		} else {
-			ips, err := r.lookupIPs(ctx, h.name)
-			if err != nil {
-				last = &result{host: h.name, err: &DeliveryError{Enhanced: "4.4.3", Msg: "host lookup failed", Host: h.name, Err: err}}
-				continue
-			}
-			for _, ip := range ips {
-				addrsToTry = append(addrsToTry, net.JoinHostPort(ip, strconv.Itoa(r.opts.MXPort)))
-			}
+		addrsToTry, lerr := r.addrsOf(ctx, h)
+		if lerr != nil {
+			last = &result{host: h.name, err: lerr}
+			continue
 		}
 		for _, a := range addrsToTry {
-			key := poolKey{name: h.name, addr: a, level: plan.key()}
-			sess := r.pool.get(key)
-			if sess == nil {
-				cl, ti, closeFn, derr := r.connect(ctx, h.name, a, plan)
-				if derr != nil && errors.Is(derr.Err, errTLSHandshake) && plan.level == "may" {
-					// "may": one plaintext retry on a new connection.
-					np := plan
-					np.level = "none"
-					cl, ti, closeFn, derr = r.connect(ctx, h.name, a, np)
+			sess, derr := r.session(ctx, h.name, a, plan)
+			if derr != nil {
+				last = &result{host: h.name, err: derr}
+				if derr.Downgrade && downgrade == nil {
+					downgrade = last
 				}
-				if derr != nil {
-					last = &result{host: h.name, err: derr}
-					if derr.Downgrade && downgrade == nil {
-						downgrade = last
-					}
-					if derr.Permanent {
-						return all(last) // e.g. REQUIRETLS (5.7.10): no other host is tried
-					}
-					continue // next address or next MX
+				if derr.Permanent {
+					return all(last) // e.g. REQUIRETLS (5.7.10): no other host is tried
 				}
-				sess = &session{cl: cl, ti: ti, close: closeFn, key: key}
+				continue // next address or next MX
 			}
-			out, reusable := r.transact(ctx, sess, h.name, m, c, addrs, smarthost)
+			out, reusable := r.transact(sess, h.name, m, c, addrs, smarthost)
 			if reusable {
-				r.pool.put(sess)
+				r.pool.Put(sess)
 			} else {
-				sess.close()
+				sess.Close()
 			}
 			if !smarthost {
-				r.remember(m.st.ID, dest, sess.ti, out)
+				r.remember(m.st.ID, dest, sess.TLS, out)
 			}
 			return out
 		}
@@ -166,283 +100,93 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 	return all(last)
 }
 
-// raise returns the stricter of level and floor; "implicit" already
-// verifies and is kept.
-func raise(level, floor string) string {
-	if level == "implicit" || floor == "" {
-		return level
+// hops returns the servers to try for dest in order, and the TLS policy
+// that applies to them: the smarthost with its own level, or the MX hosts
+// of the recipient domain with its policy (MTA-STS may drop some).
+func (r *Relay) hops(ctx context.Context, m *msg, c Copy, dest string) ([]hop, tlspolicy.Domain, *DeliveryError) {
+	if dest == smarthostDest {
+		// DANE, MTA-STS and the downgrade memory are about recipient
+		// domains' MX hosts; the smarthost's own level applies.
+		host, _, _ := net.SplitHostPort(r.opts.Smarthost)
+		dp := tlspolicy.Domain{Base: r.opts.SmarthostTLS, Floor: tlslevel.Level(c.MinTLS)}
+		if m.env.RequireTLS {
+			dp.Require, dp.Floor = true, tlslevel.Raise(dp.Floor, tlslevel.Verify)
+		}
+		return []hop{{host, r.opts.Smarthost}}, dp, nil
 	}
-	if _, known := tlsLevels[floor]; !known {
-		// A floor we do not know (a damaged state file) is the strictest.
-		floor = "verify"
+	want := tlspolicy.Want{Floor: tlslevel.Level(c.MinTLS), RequireTLS: m.env.RequireTLS, TLSRequiredNo: m.env.TLSRequiredNo}
+	dp, f := r.tls.ForDomain(ctx, dest, want)
+	if f != nil {
+		return nil, dp, policyFail(f)
 	}
-	if tlsLevels[floor] > tlsLevels[level] {
-		return floor
+	hosts, secure, derr := r.lookupMXSecure(ctx, dest)
+	if derr != nil {
+		return nil, dp, derr
 	}
-	return level
+	dp.MXSecure = secure
+	if hosts, f = r.tls.FilterMX(dp, hosts); f != nil {
+		return nil, dp, policyFail(f)
+	}
+	hops := make([]hop, 0, len(hosts))
+	for _, h := range hosts {
+		hops = append(hops, hop{name: h})
+	}
+	return hops, dp, nil
 }
 
-// prefixConn replays a synthetic greeting to go-smtp's client, which
-// always reads one, after we did greeting/EHLO/STARTTLS ourselves.
-type prefixConn struct {
-	net.Conn
-	r io.Reader
-}
-
-func (p *prefixConn) Read(b []byte) (int, error) { return p.r.Read(b) }
-
-// connect opens an SMTP session to addr (server name name) meeting plan
-// and returns a client that has said EHLO. The greeting, first EHLO and
-// STARTTLS are done here, not by go-smtp, so that the EHLO name is ours,
-// a handshake failure is told apart from other errors, and encrypt/verify
-// never send a command in plaintext beyond EHLO and STARTTLS.
-//
-// The handshake itself accepts any certificate; the certificate is then
-// checked here (PKIX against name, or DANE) before anything else is sent,
-// so a failure can be named by its TLSRPT type.
-func (r *Relay) connect(ctx context.Context, name, addr string, plan tlsPlan) (*smtp.Client, tlsInfo, func(), *DeliveryError) {
-	var ti tlsInfo
-	level := plan.level
-	fail := func(code int, enh, msg string, err error) (*smtp.Client, tlsInfo, func(), *DeliveryError) {
-		return nil, ti, nil, &DeliveryError{Code: code, Enhanced: enh, Msg: msg, Host: name, Err: err}
+// addrsOf returns the addresses (host:port) to try for h.
+func (r *Relay) addrsOf(ctx context.Context, h hop) ([]string, *DeliveryError) {
+	if h.addr != "" {
+		return []string{h.addr}, nil
 	}
-	d := net.Dialer{Timeout: r.opts.ConnectTimeout}
-	raw, err := d.DialContext(ctx, "tcp", addr)
+	ips, err := r.lookupIPs(ctx, h.name)
 	if err != nil {
-		return fail(0, "4.4.1", "connect failed: "+err.Error(), err)
+		return nil, &DeliveryError{Enhanced: "4.4.3", Msg: "host lookup failed", Host: h.name, Err: err}
 	}
-	stop := context.AfterFunc(ctx, func() { raw.Close() })
-	closeAll := func() { stop(); raw.Close() }
-	failClose := func(code int, enh, msg string, err error) (*smtp.Client, tlsInfo, func(), *DeliveryError) {
-		closeAll()
-		return fail(code, enh, msg, err)
+	addrs := make([]string, 0, len(ips))
+	for _, ip := range ips {
+		addrs = append(addrs, net.JoinHostPort(ip, strconv.Itoa(r.opts.MXPort)))
 	}
-	// tlsFailClose defers for a TLS policy failure; with the downgrade
-	// memory in force it is a downgrade (RFC 8461 §10-style attack).
-	tlsFailClose := func(failure, msg string, err error) (*smtp.Client, tlsInfo, func(), *DeliveryError) {
-		closeAll()
-		e := r.tlsFail(plan.domain, failure, name, msg, err)
-		if plan.memory {
-			e.Downgrade = true
-			e.Msg = "TLS downgrade detected: " + msg
-		}
-		return nil, ti, nil, e
-	}
-
-	var conn net.Conn = raw
-	var reader io.Reader
-	if level == "implicit" {
-		tc := tls.Client(raw, r.tlsConfig(name, true))
-		hctx, cancel := context.WithTimeout(ctx, r.opts.ConnectTimeout)
-		err := tc.HandshakeContext(hctx)
-		cancel()
-		if err != nil {
-			return failClose(0, "4.7.5", "TLS handshake failed", fmt.Errorf("%w: %w", errTLSHandshake, err))
-		}
-		ti = infoOf(tc.ConnectionState(), true)
-		ti.auth = "verified"
-		conn, reader = tc, tc // go-smtp reads the real greeting itself
-	} else {
-		raw.SetDeadline(time.Now().Add(r.opts.CommandTimeout))
-		tp := textproto.NewConn(raw)
-		if _, msg, err := tp.ReadResponse(220); err != nil {
-			return failClose(codeOf(err), "4.4.2", "greeting: "+msg, err)
-		}
-		starttls := false
-		if _, msg, err := cmd(tp, 250, "EHLO %s", r.opts.Hostname); err != nil {
-			if _, _, err2 := cmd(tp, 250, "HELO %s", r.opts.Hostname); err2 != nil {
-				return failClose(codeOf(err2), "4.4.2", "HELO refused", err2)
-			}
-		} else {
-			for _, line := range strings.Split(msg, "\n")[1:] {
-				if f := strings.Fields(line); len(f) > 0 && strings.EqualFold(f[0], "STARTTLS") {
-					starttls = true
-				}
-			}
-		}
-		need := tlsLevels[level] >= tlsLevels["encrypt"]
-		useTLS := level != "none" && starttls
-		if need && !starttls {
-			cmd(tp, 221, "QUIT")
-			return tlsFailClose(FailSTARTTLS, "TLS required but not offered", nil)
-		}
-		if useTLS {
-			if code, msg, err := cmd(tp, 220, "STARTTLS"); err != nil {
-				if need {
-					closeAll()
-					e := r.tlsFail(plan.domain, FailSTARTTLS, name, "STARTTLS refused: "+msg, err)
-					e.Code, e.Downgrade = code, plan.memory
-					return nil, ti, nil, e
-				}
-				useTLS = false // "may": go on in plaintext on this session
-			}
-		}
-		if useTLS {
-			if tp.R.Buffered() > 0 {
-				// Data pipelined after STARTTLS would be injected into
-				// the TLS session (CVE-2011-0411 family).
-				return failClose(0, "4.7.5", "data after STARTTLS reply", nil)
-			}
-			tc := tls.Client(raw, r.tlsConfig(name, false))
-			hctx, cancel := context.WithTimeout(ctx, r.opts.ConnectTimeout)
-			err := tc.HandshakeContext(hctx)
-			cancel()
-			if err != nil {
-				if need {
-					return tlsFailClose(FailValidation, "TLS handshake failed: "+err.Error(), fmt.Errorf("%w: %w", errTLSHandshake, err))
-				}
-				return failClose(0, "4.7.5", "TLS handshake failed: "+err.Error(), fmt.Errorf("%w: %w", errTLSHandshake, err))
-			}
-			cs := tc.ConnectionState()
-			pkixErr := r.verifyPKIX(cs, name)
-			ti = infoOf(cs, pkixErr == nil)
-			switch {
-			case plan.dane != nil:
-				// RFC 7672 §3: DANE authenticates; PKIX does not matter.
-				if err := dane.Verify(plan.dane, cs, name); err != nil {
-					return tlsFailClose(FailTLSAInvalid, "certificate does not match the DANE TLSA records", err)
-				}
-				ti.verified, ti.auth = true, "dane"
-			case level == "verify":
-				if pkixErr != nil {
-					return tlsFailClose(classifyCertErr(pkixErr), "certificate verification failed: "+pkixErr.Error(), pkixErr)
-				}
-				ti.auth = plan.auth
-				if ti.auth == "" {
-					ti.auth = "verified"
-				}
-			case pkixErr == nil:
-				ti.auth = "verified" // opportunistic, but it would have passed
-			}
-			if plan.stsTesting && pkixErr != nil {
-				// RFC 8461 §5: testing mode delivers and reports.
-				ti.failure = classifyCertErr(pkixErr)
-				r.m.tlsFailure(plan.domain, ti.failure)
-			}
-			if plan.memory && cs.Version < plan.minVersion {
-				return tlsFailClose(FailValidation, fmt.Sprintf("TLS version %s below the %s this domain proved", tls.VersionName(cs.Version), tls.VersionName(plan.minVersion)), nil)
-			}
-			conn, reader = tc, io.MultiReader(strings.NewReader("220 "+name+"\r\n"), tc)
-		} else {
-			reader = io.MultiReader(strings.NewReader("220 "+name+"\r\n"), tp.R)
-		}
-		raw.SetDeadline(time.Time{})
-	}
-
-	cl := smtp.NewClient(&prefixConn{Conn: conn, r: reader})
-	cl.CommandTimeout = r.opts.CommandTimeout
-	cl.SubmissionTimeout = 2 * r.opts.CommandTimeout
-	if err := cl.Hello(r.opts.Hostname); err != nil {
-		return failClose(codeOf(err), "4.4.2", "EHLO failed", err)
-	}
-	if plan.requireTLS {
-		// RFC 8689 §4.2.1: the next hop must offer REQUIRETLS; if it does
-		// not, the message is not delivered and a DSN says why (§5).
-		if ok, _ := cl.Extension("REQUIRETLS"); !ok || !ti.verified {
-			cl.Quit()
-			closeAll()
-			return nil, ti, nil, &DeliveryError{Permanent: true, Code: 550, Enhanced: "5.7.10", Msg: "REQUIRETLS support required", Host: name}
-		}
-	}
-	return cl, ti, closeAll, nil
+	return addrs, nil
 }
 
-func cmd(tp *textproto.Conn, expect int, format string, args ...any) (int, string, error) {
-	id, err := tp.Cmd(format, args...)
-	if err != nil {
-		return 0, "", err
+// session returns a pooled session for (name, addr, plan), or dials one.
+// At may, a failed handshake is retried once in plaintext on a new
+// connection.
+func (r *Relay) session(ctx context.Context, name, addr string, plan tlspolicy.Plan) (*smtpclient.Session, *DeliveryError) {
+	if sess := r.pool.Get(smtpclient.KeyFor(name, addr, plan)); sess != nil {
+		return sess, nil
 	}
-	tp.StartResponse(id)
-	defer tp.EndResponse(id)
-	return tp.ReadResponse(expect)
+	sess, derr := r.client.Dial(ctx, name, addr, plan)
+	if derr != nil && derr.IsHandshake() && plan.Level == tlslevel.May {
+		np := plan
+		np.Level = tlslevel.None
+		sess, derr = r.client.Dial(ctx, name, addr, np)
+	}
+	return sess, derr
 }
 
-func codeOf(err error) int {
-	var te *textproto.Error
-	if errors.As(err, &te) {
-		return te.Code
-	}
-	var se *smtp.SMTPError
-	if errors.As(err, &se) {
-		return se.Code
-	}
-	return 0
-}
-
-// tlsConfig verifies the chain against RootCAs and name when verify is
-// set (implicit TLS to the smarthost); otherwise it accepts any
-// certificate and the caller checks it after the handshake. Sessions are
-// resumed from a shared cache (cheaper reconnects to the same MX).
-func (r *Relay) tlsConfig(name string, verify bool) *tls.Config {
-	return &tls.Config{
-		ServerName:         name,
-		RootCAs:            r.opts.RootCAs,
-		InsecureSkipVerify: !verify,
-		MinVersion:         tls.VersionTLS12,
-		ClientSessionCache: r.tlsSessions,
-	}
-}
-
-// verifyPKIX checks the peer's chain against RootCAs and name.
-func (r *Relay) verifyPKIX(cs tls.ConnectionState, name string) error {
-	if len(cs.PeerCertificates) == 0 {
-		return errors.New("relay: no peer certificate")
-	}
-	inter := x509.NewCertPool()
-	for _, c := range cs.PeerCertificates[1:] {
-		inter.AddCert(c)
-	}
-	_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{DNSName: name, Roots: r.opts.RootCAs, Intermediates: inter})
-	return err
-}
-
-func infoOf(cs tls.ConnectionState, verified bool) tlsInfo {
-	ti := tlsInfo{version: tls.VersionName(cs.Version), verNum: cs.Version, cipher: tls.CipherSuiteName(cs.CipherSuite), verified: verified}
-	if len(cs.PeerCertificates) > 0 {
-		sum := sha256.Sum256(cs.PeerCertificates[0].Raw)
-		ti.peerSHA256 = hex.EncodeToString(sum[:])
-	}
-	return ti
-}
-
-// transact runs one SMTP transaction on sess: MAIL, one RCPT per address,
-// DATA. The DATA reply applies to the recipients RCPT accepted. reusable
-// says the session is in a known state (no transaction open) and may
-// carry the next one.
-func (r *Relay) transact(ctx context.Context, sess *session, host string, m *msg, c Copy, addrs []string, smarthost bool) (out map[string]*result, reusable bool) {
-	cl, ti := sess.cl, sess.ti
+// transact runs one SMTP transaction on sess for copy c of m: AUTH to
+// the smarthost once per connection, the envelope as the hop's SMTPUTF8
+// allows, then MAIL, one RCPT per address, DATA (smtpclient.Session.Send).
+// reusable says the session is in a known state (no transaction open) and
+// may carry the next one.
+func (r *Relay) transact(sess *smtpclient.Session, host string, m *msg, c Copy, addrs []string, smarthost bool) (out map[string]*result, reusable bool) {
+	ti := sess.TLS
 	out = make(map[string]*result, len(addrs))
-	// An SMTP reply (not a network error) leaves the session usable once
-	// RSET ends the failed transaction.
-	resetIfReply := func(err error) bool {
-		var se *smtp.SMTPError
-		if !errors.As(err, &se) || se.Code == 421 {
-			return false
-		}
-		return cl.Reset() == nil
-	}
 	setAll := func(list []string, e *DeliveryError) {
 		for _, a := range list {
 			out[a] = &result{err: e, host: host, tls: ti}
 		}
 	}
 	env := m.env
-	if smarthost && r.opts.SmarthostUser != "" && !sess.authed {
-		if ti.version == "" {
-			setAll(addrs, &DeliveryError{Enhanced: "4.7.5", Msg: "refusing AUTH without TLS", Host: host})
-			return out, false
-		}
-		if err := cl.Auth(sasl.NewPlainClient("", r.opts.SmarthostUser, r.opts.SmarthostPassword)); err != nil {
-			// A credentials problem is ours to fix: defer, never bounce.
-			e := smtpErr(err, host)
-			e.Permanent = false
+	if smarthost && r.opts.SmarthostUser != "" {
+		if e := sess.Auth(r.opts.SmarthostUser, r.opts.SmarthostPassword); e != nil {
 			setAll(addrs, e)
 			return out, false
 		}
-		sess.authed = true
 	}
-	hopUTF8, _ := cl.Extension("SMTPUTF8")
-	from, rcptAddr, useUTF8, uerr := smtputf8Envelope(env, addrs, hopUTF8)
+	from, rcptAddr, useUTF8, uerr := smtputf8Envelope(env, addrs, sess.Extension("SMTPUTF8"))
 	if uerr != nil {
 		// RFC 6531 §3.2: the message cannot be sent to this hop.
 		uerr.Host = host
@@ -455,7 +199,22 @@ func (r *Relay) transact(ctx context.Context, sess *session, host string, m *msg
 		return out, true
 	}
 	defer body.Close()
+	rcpts := make([]smtpclient.Rcpt, len(addrs))
+	for i, a := range addrs {
+		rcpts[i] = smtpclient.Rcpt{Addr: rcptAddr[a], Opts: rcptOptions(envRecipient(env, a))}
+	}
+	src := &readErr{r: body}
+	replies, reusable := sess.Send(from, r.mailOptions(env, c, useUTF8, sess.Extension("REQUIRETLS")), rcpts, func(w io.Writer) error {
+		return r.writeBody(w, src, m.st.ID, c.Name)
+	})
+	for i, a := range addrs {
+		out[a] = &result{err: replies[i].Err, host: host, tls: ti, code: replies[i].Code, reply: replies[i].Text}
+	}
+	return out, reusable
+}
 
+// mailOptions are MAIL FROM's parameters for copy c of env.
+func (r *Relay) mailOptions(env *envelope.Envelope, c Copy, useUTF8, hopRequireTLS bool) *smtp.MailOptions {
 	mo := &smtp.MailOptions{UTF8: useUTF8, EnvelopeID: env.EnvID}
 	if c.Name == "" && r.opts.Sign == nil {
 		mo.Size = env.Size // a signature would make it larger
@@ -466,72 +225,20 @@ func (r *Relay) transact(ctx context.Context, sess *session, host string, m *msg
 	case "HDRS":
 		mo.Return = smtp.DSNReturnHeaders
 	}
-	if ok, _ := cl.Extension("REQUIRETLS"); ok && env.RequireTLS {
+	if hopRequireTLS && env.RequireTLS {
 		mo.RequireTLS = true
 	}
-	if err := cl.Mail(from, mo); err != nil {
-		setAll(addrs, smtpErr(err, host))
-		return out, resetIfReply(err)
-	}
-	var accepted []string
-	for _, a := range addrs {
-		if err := cl.Rcpt(rcptAddr[a], rcptOptions(envRecipient(env, a))); err != nil {
-			out[a] = &result{err: smtpErr(err, host), host: host, tls: ti}
-			continue
-		}
-		accepted = append(accepted, a)
-	}
-	if len(accepted) == 0 {
-		return out, cl.Reset() == nil
-	}
-	wc, err := cl.Data()
-	if err != nil {
-		setAll(accepted, smtpErr(err, host))
-		return out, resetIfReply(err)
-	}
-	src := &readErr{r: body}
-	if err := r.writeBody(wc, src, m.st.ID, c.Name); err != nil {
-		// Never send the final dot after a short copy: that would commit
-		// a truncated message. Dropping the connection aborts it.
-		cl.Close()
-		var e *DeliveryError
-		var we *writeErr
-		switch {
-		case errors.As(err, &we):
-			e = smtpErr(we.err, host)
-		default:
-			e = &DeliveryError{Enhanced: "4.3.0", Msg: "local error reading or signing message", Err: err}
-		}
-		setAll(accepted, e)
-		return out, false
-	}
-	resp, err := wc.CloseWithResponse()
-	if err != nil {
-		// The final reply ends the transaction (RFC 5321 §4.1.1.4): an
-		// SMTP error here leaves the session clean.
-		setAll(accepted, smtpErr(err, host))
-		var se *smtp.SMTPError
-		return out, errors.As(err, &se) && se.Code != 421
-	}
-	for _, a := range accepted {
-		out[a] = &result{host: host, tls: ti, code: 250, reply: resp.StatusText}
-	}
-	return out, true
+	return mo
 }
 
-// writeBody sends the copy to wc: as is, or through Options.Sign, which
-// reads it twice (first is the copy already open). A write error comes
-// back as *writeErr (the remote's fault); anything else is local.
-func (r *Relay) writeBody(wc io.Writer, first *readErr, id, name string) error {
-	w := &errWriter{w: wc}
+// writeBody sends the copy to w: as is, or through Options.Sign, which
+// reads it twice (first is the copy already open). Write errors are told
+// apart by smtpclient (the remote's fault); what is returned here beyond
+// them is local: a read error of the copy or of a re-opened copy.
+func (r *Relay) writeBody(w io.Writer, first *readErr, id, name string) error {
 	if r.opts.Sign == nil {
-		if _, err := io.Copy(w, first); err != nil {
-			if w.err != nil {
-				return &writeErr{w.err}
-			}
-			return err
-		}
-		return nil
+		_, err := io.Copy(w, first)
+		return err
 	}
 	used := false
 	var readers []*readErr
@@ -552,9 +259,6 @@ func (r *Relay) writeBody(wc io.Writer, first *readErr, id, name string) error {
 		}{re, b}, nil
 	}
 	err := r.opts.Sign(w, open)
-	if w.err != nil {
-		return &writeErr{w.err}
-	}
 	if err == nil && first.err != nil {
 		err = first.err
 	}
@@ -565,25 +269,6 @@ func (r *Relay) writeBody(wc io.Writer, first *readErr, id, name string) error {
 	}
 	return err
 }
-
-// errWriter remembers a write error so it is blamed on the remote.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(p []byte) (int, error) {
-	n, err := e.w.Write(p)
-	if err != nil && e.err == nil {
-		e.err = err
-	}
-	return n, err
-}
-
-type writeErr struct{ err error }
-
-func (e *writeErr) Error() string { return "relay: write: " + e.err.Error() }
-func (e *writeErr) Unwrap() error { return e.err }
 
 // openCopy opens what leaves: every copy, however it was built (the
 // original, a modified or encrypted copy, a released held message, a DSN),
@@ -644,18 +329,4 @@ func rcptOptions(er envelope.Recipient) *smtp.RcptOptions {
 		}
 	}
 	return o
-}
-
-// smtpErr turns a client error into a DeliveryError. Only a 5xx reply is
-// permanent; unknown errors (network, protocol) are temporary.
-func smtpErr(err error, host string) *DeliveryError {
-	var se *smtp.SMTPError
-	if errors.As(err, &se) {
-		e := &DeliveryError{Permanent: se.Code >= 500, Code: se.Code, Msg: se.Message, Host: host, Err: err}
-		if ec := se.EnhancedCode; ec[0] > 0 {
-			e.Enhanced = fmt.Sprintf("%d.%d.%d", ec[0], ec[1], ec[2])
-		}
-		return e
-	}
-	return &DeliveryError{Enhanced: "4.4.2", Msg: err.Error(), Host: host, Err: err}
 }

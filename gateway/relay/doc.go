@@ -2,6 +2,20 @@
 // Copy of a spooled message to its recipients, through a smarthost or by
 // MX, retries, expires, bounces, and sends DSNs (package dsn).
 //
+// It is the queue; two sub-packages do the rest of the outbound side, in
+// the shape of chasquid's queue/courier and mox's queue/smtpclient:
+// tlspolicy decides what TLS each connection must achieve (admin map,
+// DANE, MTA-STS, floors, downgrade memory, the selector's capability
+// answer) and smtpclient dials, says EHLO/STARTTLS, checks the peer, runs
+// transactions and pools sessions. Levels are spelled once, in
+// internal/tlslevel. The files here: options.go, store.go and state.go
+// (the API, the store it works on, the persisted queue state), relay.go
+// (New/Start/Stop), submit.go, operator.go (list/show/flush/hold/delete),
+// schedule.go (due groups, concurrency), deliver.go (one attempt: hops,
+// plan, session, transaction), outcome.go (records, retries), dsn.go
+// (settle, DSNs, removal), lost.go, smtputf8.go, tls.go (the relay's
+// face of tlspolicy), metrics.go; mx.go and resolver.go do DNS.
+//
 // Guarantee: once Submit returns nil, every recipient is delivered,
 // bounced or expired, with a DSN where one is due; a crash may cause a
 // duplicate delivery or a duplicate DSN, never a loss.

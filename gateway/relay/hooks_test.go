@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"github.com/sealgate/sealgate/internal/tlslevel"
 )
 
 func TestEveryAttemptOutcomeIsReportedWithTLSEvidence(t *testing.T) {
@@ -128,10 +129,10 @@ func TestOneDelayWarningWhenNotifyAllowsIt(t *testing.T) {
 }
 
 func TestUnknownTLSFloorIsTreatedAsTheStrictest(t *testing.T) {
-	if got := raise("may", "verfy"); got != "verify" {
-		t.Fatalf("raise(may, typo) = %q, want verify", got)
+	if got := tlslevel.Raise("may", "verfy"); got != "verify" {
+		t.Fatalf("tlslevel.Raise(may, typo) = %q, want verify", got)
 	}
-	if got := raise("may", ""); got != "may" {
-		t.Fatalf("raise(may, \"\") = %q", got)
+	if got := tlslevel.Raise("may", ""); got != "may" {
+		t.Fatalf("tlslevel.Raise(may, \"\") = %q", got)
 	}
 }

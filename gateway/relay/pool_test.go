@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+
+	"github.com/sealgate/sealgate/gateway/relay/smtpclient"
+	"github.com/sealgate/sealgate/gateway/relay/tlspolicy"
+	"github.com/sealgate/sealgate/internal/tlslevel"
 )
 
 func TestFiftyMessagesToSmarthostReuseFewConnections(t *testing.T) {
@@ -43,8 +47,8 @@ func TestIdleConnectionClosedByServerIsRedialedWithoutFailure(t *testing.T) {
 	r := startRelay(t, opts, st)
 	r.Submit("m1", []Copy{{Recipients: []string{"b@dst.test"}}})
 	waitFor(t, "m1 removed", func() bool { return st.isRemoved("m1") })
-	if r.pool.idleCount() != 1 {
-		t.Fatalf("%d idle connections after a delivery, want 1", r.pool.idleCount())
+	if r.pool.IdleCount() != 1 {
+		t.Fatalf("%d idle connections after a delivery, want 1", r.pool.IdleCount())
 	}
 	sk.dropConnections() // the server times the idle client out
 	r.Submit("m2", []Copy{{Recipients: []string{"b@dst.test"}}})
@@ -75,7 +79,7 @@ func TestStopClosesIdleConnections(t *testing.T) {
 	if err := r.Stop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if n := r.pool.idleCount(); n != 0 {
+	if n := r.pool.IdleCount(); n != 0 {
 		t.Fatalf("%d idle connections after Stop", n)
 	}
 }
@@ -87,20 +91,20 @@ func TestConnectionsAreNotSharedAcrossTLSLevels(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Stop(t.Context())
-	cl, ti, closeFn, derr := r.connect(t.Context(), "127.0.0.1", sk.addr, tlsPlan{level: "may"})
+	sess, derr := r.client.Dial(t.Context(), "127.0.0.1", sk.addr, tlspolicy.Plan{Level: "may"})
 	if derr != nil {
 		t.Fatal(derr)
 	}
-	may := poolKey{name: "127.0.0.1", addr: sk.addr, level: "may"}
-	r.pool.put(&session{cl: cl, ti: ti, close: closeFn, key: may})
-	for _, level := range []string{"none", "encrypt", "verify", "implicit"} {
-		if s := r.pool.get(poolKey{name: may.name, addr: may.addr, level: level}); s != nil {
-			t.Fatalf("a session set up for %q was handed out for %q", may.level, level)
+	may := sess.Key()
+	r.pool.Put(sess)
+	for _, level := range []tlslevel.Level{"none", "encrypt", "verify", "implicit"} {
+		if s := r.pool.Get(smtpclient.KeyFor(may.Name, may.Addr, tlspolicy.Plan{Level: level})); s != nil {
+			t.Fatalf("a session set up for %q was handed out for %q", may.Level, level)
 		}
 	}
-	if s := r.pool.get(may); s == nil || !s.reused {
+	if s := r.pool.Get(may); s == nil || !s.Reused() {
 		t.Fatal("the session was not reusable at its own level")
 	} else {
-		quit(s)
+		s.Quit()
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/miekg/dns"
 	"github.com/sealgate/sealgate/envelope"
+	"github.com/sealgate/sealgate/internal/tlslevel"
 )
 
 func TestSmarthostDeliveryIsByteIdenticalAndRemovesState(t *testing.T) {
@@ -339,7 +340,7 @@ func TestVerifyWithTrustedCertAndRightNameDelivers(t *testing.T) {
 	a, _, res, port := mxSetup(t, tlsZone(), cfg)
 	st := newMemStore()
 	st.put(testEnvelope("m1", "a@src.test", "x@tls.test"), testBody)
-	r := startRelay(t, Options{Resolver: res, MXPort: port, RootCAs: pool, TLSPolicy: map[string]string{".test": "may", "tls.test": "verify"}, RetryMin: time.Hour}, st)
+	r := startRelay(t, Options{Resolver: res, MXPort: port, RootCAs: pool, TLSPolicy: map[string]tlslevel.Level{".test": "may", "tls.test": "verify"}, RetryMin: time.Hour}, st)
 	r.Submit("m1", []Copy{{Recipients: []string{"x@tls.test"}}})
 	waitFor(t, "removal", func() bool { return st.isRemoved("m1") })
 	if got := a.received(); len(got) != 1 || !got[0].tls {
@@ -529,20 +530,20 @@ func TestBackoffDoublesWithJitterAndCaps(t *testing.T) {
 }
 
 func TestMostSpecificTLSPolicyWins(t *testing.T) {
-	r, _ := New(Options{Hostname: "h", DefaultTLS: "may", TLSPolicy: map[string]string{
+	r, _ := New(Options{Hostname: "h", DefaultTLS: "may", TLSPolicy: map[string]tlslevel.Level{
 		".example.org": "encrypt", ".mail.example.org": "none", "example.org": "verify"}}, newMemStore())
-	for d, want := range map[string]string{"example.org": "verify", "a.example.org": "encrypt", "x.mail.example.org": "none", "other.test": "may"} {
+	for d, want := range map[string]tlslevel.Level{"example.org": "verify", "a.example.org": "encrypt", "x.mail.example.org": "none", "other.test": "may"} {
 		if got := r.policyFor(d); got != want {
 			t.Errorf("policyFor(%s) = %s, want %s", d, got, want)
 		}
 	}
-	if raise("none", "verify") != "verify" || raise("verify", "encrypt") != "verify" || raise("may", "") != "may" {
+	if tlslevel.Raise("none", "verify") != "verify" || tlslevel.Raise("verify", "encrypt") != "verify" || tlslevel.Raise("may", "") != "may" {
 		t.Error("raise lowers or ignores a floor")
 	}
 }
 
 func TestNewRejectsUnknownTLSLevels(t *testing.T) {
-	_, err := New(Options{Hostname: "h", DefaultTLS: "mandatory", TLSPolicy: map[string]string{"x.test": "sometimes"}}, newMemStore())
+	_, err := New(Options{Hostname: "h", DefaultTLS: "mandatory", TLSPolicy: map[string]tlslevel.Level{"x.test": "sometimes"}}, newMemStore())
 	if err == nil || !strings.Contains(err.Error(), "DefaultTLS") || !strings.Contains(err.Error(), `TLSPolicy["x.test"]`) {
 		t.Errorf("err = %v", err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/smtpd"
+	"github.com/sealgate/sealgate/internal/tlslevel"
 )
 
 // ingressStore adapts memStore to smtpd.Store (no DSN bookkeeping).
@@ -141,7 +142,7 @@ func TestTLSRequiredNoRelaxesDomainPolicyOnlyWithoutOurFloor(t *testing.T) {
 		{"not allowed by config", false, "", "deferred"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := startRelay(t, w.options(Options{HonorTLSRequiredNo: tc.honor, TLSPolicy: map[string]string{"v.test": "verify"}}), w.st)
+			r := startRelay(t, w.options(Options{HonorTLSRequiredNo: tc.honor, TLSPolicy: map[string]tlslevel.Level{"v.test": "verify"}}), w.st)
 			id := "m-" + strings.ReplaceAll(tc.name, " ", "-")
 			env := testEnvelope(id, "a@src.test", "x@v.test")
 			env.TLSRequiredNo = true

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/sealgate/sealgate/internal/tlslevel"
 )
 
 // BenchmarkDeliveryVerifiedTLS measures messages per second to an MX sink
@@ -16,12 +18,12 @@ func BenchmarkDeliveryVerifiedTLS(b *testing.B) {
 			cfg, _, pool := validCert(b, "mx.bench.test")
 			w := newWorld(b, cfg, map[string]string{"bench.test": "mx.bench.test"})
 			r, err := New(w.options(Options{Hostname: "relay.test", RootCAs: pool, Logger: testLogger(),
-				TLSPolicy: map[string]string{"bench.test": "verify"}, MaxPerDomain: 5}), w.st)
+				TLSPolicy: map[string]tlslevel.Level{"bench.test": "verify"}, MaxPerDomain: 5}), w.st)
 			if err != nil {
 				b.Fatal(err)
 			}
 			if !reuse {
-				r.pool.closed = true // every session is QUIT after its message
+				r.pool.CloseAll() // every session is QUIT after its message
 			}
 			r.Start()
 			defer r.Stop(b.Context())

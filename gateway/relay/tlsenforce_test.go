@@ -13,6 +13,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/sealgate/sealgate/gateway/dane"
+	"github.com/sealgate/sealgate/gateway/relay/tlspolicy"
+	"github.com/sealgate/sealgate/internal/tlslevel"
 )
 
 func TestVerifyDomainWithBadServerTLSIsDeferredNeverSent(t *testing.T) {
@@ -26,17 +28,17 @@ func TestVerifyDomainWithBadServerTLSIsDeferredNeverSent(t *testing.T) {
 		srv     *tlsCase
 		failure string
 	}{
-		{"no STARTTLS", &tlsCase{nil, goodPool}, FailSTARTTLS},
-		{"wrong host", &tlsCase{wrongHost, wrongPool}, FailHostMismatch},
-		{"expired", &tlsCase{expired, expiredPool}, FailExpired},
-		{"untrusted", &tlsCase{untrusted, goodPool}, FailNotTrusted},
+		{"no STARTTLS", &tlsCase{nil, goodPool}, tlspolicy.FailSTARTTLS},
+		{"wrong host", &tlsCase{wrongHost, wrongPool}, tlspolicy.FailHostMismatch},
+		{"expired", &tlsCase{expired, expiredPool}, tlspolicy.FailExpired},
+		{"untrusted", &tlsCase{untrusted, goodPool}, tlspolicy.FailNotTrusted},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t, tc.srv.cfg, map[string]string{"v.test": mxName})
 			reg := prometheus.NewRegistry()
 			r := startRelay(t, w.options(Options{RootCAs: tc.srv.pool, Registerer: reg,
-				TLSPolicy: map[string]string{"v.test": "verify"}}), w.st)
+				TLSPolicy: map[string]tlslevel.Level{"v.test": "verify"}}), w.st)
 			w.send(t, r, "m1", "x@v.test", "")
 			w.expectDeferred(t, "m1", "x@v.test", tc.failure)
 			if n := counterValue(r.m.tlsFailures.WithLabelValues("v.test", tc.failure)); n != 1 {
@@ -66,7 +68,7 @@ func TestDANEAuthenticatesByTLSAAndDefersOnMismatchOrLookupFailure(t *testing.T)
 		recs:     map[string][]dane.TLSA{"mx.dane.test": {tlsaFor(cert)}, "mx.bad.test": {tlsaFor(other)}},
 		servfail: map[string]bool{"mx.fail.test": true},
 	}
-	r := startRelay(t, w.options(Options{DANE: fd, TLSPolicy: map[string]string{"none.test": "dane-only", "opt.test": "dane"}}), w.st)
+	r := startRelay(t, w.options(Options{DANE: fd, TLSPolicy: map[string]tlslevel.Level{"none.test": "dane-only", "opt.test": "dane"}}), w.st)
 
 	w.send(t, r, "ok", "x@dane.test", "")
 	if a := w.attempt(t, "ok", "x@dane.test"); a.Outcome != "delivered" || a.TLSAuth != "dane" || !a.TLSVerified {
@@ -76,11 +78,11 @@ func TestDANEAuthenticatesByTLSAAndDefersOnMismatchOrLookupFailure(t *testing.T)
 	w.sk.mails = 0 // expectDeferred counts from here
 	w.sk.mu.Unlock()
 	w.send(t, r, "bad", "x@bad.test", "")
-	w.expectDeferred(t, "bad", "x@bad.test", FailTLSAInvalid)
+	w.expectDeferred(t, "bad", "x@bad.test", tlspolicy.FailTLSAInvalid)
 	w.send(t, r, "fail", "x@fail.test", "")
-	w.expectDeferred(t, "fail", "x@fail.test", FailDNSSECInvalid)
+	w.expectDeferred(t, "fail", "x@fail.test", tlspolicy.FailDNSSECInvalid)
 	w.send(t, r, "none", "x@none.test", "")
-	w.expectDeferred(t, "none", "x@none.test", FailDANERequired)
+	w.expectDeferred(t, "none", "x@none.test", tlspolicy.FailDANERequired)
 	// "dane" without records is "may": delivered, not authenticated.
 	w.send(t, r, "opt", "x@opt.test", "")
 	if a := w.attempt(t, "opt", "x@opt.test"); a.Outcome != "delivered" || a.TLSAuth != "none" || a.TLSVersion == "" {
@@ -119,7 +121,7 @@ func TestMTASTSEnforceFiltersMXAndVerifiesTestingOnlyRecords(t *testing.T) {
 	for _, d := range []string{"nom.test", "deep.test"} {
 		w.send(t, r, d, "x@"+d, "")
 		a := w.attempt(t, d, "x@"+d)
-		if a.Outcome != "deferred" || a.TLSFailure != FailValidation || a.RemoteHost != "" {
+		if a.Outcome != "deferred" || a.TLSFailure != tlspolicy.FailValidation || a.RemoteHost != "" {
 			t.Errorf("%s: %+v, want deferred before connecting (validation-failure)", d, a)
 		}
 	}
@@ -132,9 +134,9 @@ func TestMTASTSEnforceFiltersMXAndVerifiesTestingOnlyRecords(t *testing.T) {
 	w2 := newWorld(t, cfg, mxOf)
 	r2 := startRelay(t, w2.options(Options{MTASTS: sts}), w2.st)
 	w2.send(t, r2, "enb", "x@enb.test", "")
-	w2.expectDeferred(t, "enb", "x@enb.test", FailNotTrusted)
+	w2.expectDeferred(t, "enb", "x@enb.test", tlspolicy.FailNotTrusted)
 	w2.send(t, r2, "tst", "x@tst.test", "")
-	if a := w2.attempt(t, "tst", "x@tst.test"); a.Outcome != "delivered" || a.TLSFailure != FailNotTrusted || a.TLSAuth != "none" {
+	if a := w2.attempt(t, "tst", "x@tst.test"); a.Outcome != "delivered" || a.TLSFailure != tlspolicy.FailNotTrusted || a.TLSAuth != "none" {
 		t.Errorf("testing mode: %+v, want delivered with tls_failure certificate-not-trusted", a)
 	}
 	w2.send(t, r2, "plain", "x@plain.test", "")
@@ -156,11 +158,11 @@ func TestSTARTTLSStrippingProxyNeverGetsPlaintextAboveMay(t *testing.T) {
 	_, w.port, _ = splitHostPort(proxy)
 	fd := &fakeDANE{recs: map[string][]dane.TLSA{"mx.dan.test": {tlsaFor(cert)}}}
 	sts := stsClient(t, map[string]string{"sts.test": stsPolicy("enforce", "mx.sts.test")})
-	r := startRelay(t, w.options(Options{RootCAs: pool, DANE: fd, MTASTS: sts, TLSPolicy: map[string]string{
+	r := startRelay(t, w.options(Options{RootCAs: pool, DANE: fd, MTASTS: sts, TLSPolicy: map[string]tlslevel.Level{
 		"enc.test": "encrypt", "ver.test": "verify", "dan.test": "dane-only", "sts.test": "mta-sts"}}), w.st)
 	for _, d := range []string{"enc.test", "ver.test", "dan.test", "sts.test"} {
 		w.send(t, r, d, "x@"+d, "")
-		w.expectDeferred(t, d, "x@"+d, FailSTARTTLS)
+		w.expectDeferred(t, d, "x@"+d, tlspolicy.FailSTARTTLS)
 	}
 	// The proxy really strips: "may" without memory goes in plaintext.
 	w.send(t, r, "may", "x@may.test", "")
@@ -197,7 +199,7 @@ func TestDowngradeMemoryDefersMayDomainOnceSeenVerified(t *testing.T) {
 	r2 := startRelay(t, w.options(Options{RootCAs: pool, MemoryPath: memPath, Registerer: reg}), w.st)
 	w.send(t, r2, "m2", "x@may.test", "")
 	a := w.attempt(t, "m2", "x@may.test")
-	if a.Outcome != "deferred" || !a.TLSDowngrade || a.Enhanced != "4.7.5" || a.TLSFailure != FailSTARTTLS {
+	if a.Outcome != "deferred" || !a.TLSDowngrade || a.Enhanced != "4.7.5" || a.TLSFailure != tlspolicy.FailSTARTTLS {
 		t.Fatalf("downgrade attempt: %+v", a)
 	}
 	if w.sk.mailCount() != 1 {
@@ -250,8 +252,8 @@ func TestDowngradeMemoryCatchesBadCertificateAndLowerVersion(t *testing.T) {
 		cfg     *tls.Config
 		failure string
 	}{
-		{"certificate no longer verifies", untrusted, FailNotTrusted},
-		{"lower TLS version", tls12, FailValidation},
+		{"certificate no longer verifies", untrusted, tlspolicy.FailNotTrusted},
+		{"lower TLS version", tls12, tlspolicy.FailValidation},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			prove()
@@ -302,7 +304,7 @@ func TestDANEIgnoresTLSAWhenTheMXAnswerIsNotSecure(t *testing.T) {
 	w.res = newDNS(t, z)
 	// A mismatching TLSA record would defer if it were used.
 	fd := &fakeDANE{recs: map[string][]dane.TLSA{"mx.opt.test": {tlsaFor(other)}, "mx.req.test": {tlsaFor(other)}}}
-	r := startRelay(t, w.options(Options{DANE: fd, TLSPolicy: map[string]string{"opt.test": "dane", "req.test": "dane-only"}}), w.st)
+	r := startRelay(t, w.options(Options{DANE: fd, TLSPolicy: map[string]tlslevel.Level{"opt.test": "dane", "req.test": "dane-only"}}), w.st)
 
 	w.send(t, r, "opt", "x@opt.test", "")
 	if a := w.attempt(t, "opt", "x@opt.test"); a.Outcome != "delivered" || a.TLSAuth == "dane" {
@@ -312,5 +314,5 @@ func TestDANEIgnoresTLSAWhenTheMXAnswerIsNotSecure(t *testing.T) {
 	w.sk.mails = 0
 	w.sk.mu.Unlock()
 	w.send(t, r, "req", "x@req.test", "")
-	w.expectDeferred(t, "req", "x@req.test", FailDNSSECInvalid)
+	w.expectDeferred(t, "req", "x@req.test", tlspolicy.FailDNSSECInvalid)
 }

@@ -1,56 +1,51 @@
-package relay
+package smtpclient
 
 import (
 	"sync"
 	"time"
 
-	"github.com/emersion/go-smtp"
+	"github.com/sealgate/sealgate/gateway/relay/tlspolicy"
 )
 
-// defaultIdleTimeout is how long a delivered-to connection waits for the
+// DefaultIdleTimeout is how long a delivered-to connection waits for the
 // next transaction to the same destination before it is closed.
-const defaultIdleTimeout = 5 * time.Second
+const DefaultIdleTimeout = 5 * time.Second
 
-// session is one open SMTP connection, past EHLO (and STARTTLS, if any).
-type session struct {
-	cl     *smtp.Client
-	ti     tlsInfo
-	close  func()
-	key    poolKey
-	authed bool // AUTH done on this connection
-	reused bool
-
-	timer *time.Timer // idle timer while pooled
+// Key names what a connection may be reused for: the same server name
+// and address at the same required TLS level (tlspolicy.Plan.Key). A
+// session set up for verify is never handed to may or the reverse, so a
+// level's checks always happened on the connection that carries its mail.
+type Key struct {
+	Name, Addr, Level string
 }
 
-// poolKey names what a connection may be reused for: the same server name
-// and address at the same required TLS level. A session set up for
-// "verify" is never handed to "may" or the reverse, so a level's checks
-// always happened on the connection that carries its mail.
-type poolKey struct {
-	name, addr, level string
+// KeyFor is the Key of a session to addr (server name name) for plan.
+func KeyFor(name, addr string, plan tlspolicy.Plan) Key {
+	return Key{Name: name, Addr: addr, Level: plan.Key()}
 }
 
-// connPool keeps idle sessions per key, at most max per key, each for up
+// Pool keeps idle sessions per key, at most max per key, each for up
 // to idle. A session is used by one delivery at a time: get removes it
 // from the pool, put returns it.
-type connPool struct {
+type Pool struct {
 	max  int
 	idle time.Duration
 
 	mu     sync.Mutex
-	conns  map[poolKey][]*session
+	conns  map[Key][]*Session
 	closed bool
 }
 
-func newConnPool(max int, idle time.Duration) *connPool {
-	return &connPool{max: max, idle: idle, conns: make(map[poolKey][]*session)}
+// NewPool returns a pool of at most max idle sessions per key, each kept
+// for up to idle.
+func NewPool(max int, idle time.Duration) *Pool {
+	return &Pool{max: max, idle: idle, conns: make(map[Key][]*Session)}
 }
 
-// get returns an idle session for key that answered NOOP, or nil. A
+// Get returns an idle session for key that answered NOOP, or nil. A
 // session the server has closed meanwhile fails the probe and is dropped,
 // so the caller dials anew instead of failing a delivery.
-func (p *connPool) get(key poolKey) *session {
+func (p *Pool) Get(key Key) *Session {
 	for {
 		p.mu.Lock()
 		list := p.conns[key]
@@ -74,13 +69,13 @@ func (p *connPool) get(key poolKey) *session {
 	}
 }
 
-// put offers s for reuse; it is closed (QUIT) if the pool is full or
+// Put offers s for reuse; it is closed (QUIT) if the pool is full or
 // stopped.
-func (p *connPool) put(s *session) {
+func (p *Pool) Put(s *Session) {
 	p.mu.Lock()
 	if p.closed || len(p.conns[s.key]) >= p.max {
 		p.mu.Unlock()
-		quit(s)
+		s.Quit()
 		return
 	}
 	p.conns[s.key] = append(p.conns[s.key], s)
@@ -89,7 +84,7 @@ func (p *connPool) put(s *session) {
 }
 
 // expire closes s if it is still idle in the pool.
-func (p *connPool) expire(s *session) {
+func (p *Pool) expire(s *Session) {
 	p.mu.Lock()
 	list := p.conns[s.key]
 	found := false
@@ -105,28 +100,28 @@ func (p *connPool) expire(s *session) {
 	}
 	p.mu.Unlock()
 	if found {
-		quit(s)
+		s.Quit()
 	}
 }
 
-// closeAll closes every idle session and refuses later puts.
-func (p *connPool) closeAll() {
+// CloseAll closes every idle session (QUIT) and refuses later puts.
+func (p *Pool) CloseAll() {
 	p.mu.Lock()
 	p.closed = true
-	var all []*session
+	var all []*Session
 	for _, list := range p.conns {
 		all = append(all, list...)
 	}
-	p.conns = make(map[poolKey][]*session)
+	p.conns = make(map[Key][]*Session)
 	p.mu.Unlock()
 	for _, s := range all {
 		s.timer.Stop()
-		quit(s)
+		s.Quit()
 	}
 }
 
-// idleCount is for tests.
-func (p *connPool) idleCount() int {
+// IdleCount is the number of idle sessions.
+func (p *Pool) IdleCount() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := 0
@@ -140,16 +135,10 @@ func (p *connPool) idleCount() int {
 // session: a server that went quiet must not hold a delivery or Stop.
 const probeTimeout = 10 * time.Second
 
-func probe(s *session) error {
+func probe(s *Session) error {
 	t := s.cl.CommandTimeout
 	s.cl.CommandTimeout = min(t, probeTimeout)
 	err := s.cl.Noop()
 	s.cl.CommandTimeout = t
 	return err
-}
-
-func quit(s *session) {
-	s.cl.CommandTimeout = min(s.cl.CommandTimeout, probeTimeout)
-	s.cl.Quit() // best effort
-	s.close()
 }

@@ -1,0 +1,135 @@
+package relay
+
+import (
+	"fmt"
+)
+
+// List returns a snapshot of the queue.
+func (r *Relay) List() []Entry {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Entry, 0, len(r.msgs))
+	for _, m := range r.msgs {
+		if !m.deleted {
+			out = append(out, m.entry())
+		}
+	}
+	return out
+}
+
+// Show returns the snapshot of one message.
+func (r *Relay) Show(id string) (Entry, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m, ok := r.msgs[id]
+	if !ok || m.deleted {
+		return Entry{}, ErrNotFound
+	}
+	return m.entry(), nil
+}
+func (m *msg) entry() Entry {
+	e := Entry{ID: m.st.ID, From: m.st.From, Held: m.st.Held, HoldReason: m.st.HoldReason, Received: m.st.Received, Size: m.st.Size}
+	for _, rc := range m.st.Recipients {
+		e.Recipients = append(e.Recipients, rc.RecipientState)
+	}
+	return e
+}
+
+// Flush makes the queued recipients of id ("" = every message) due now,
+// ignoring backoff. Held messages are left alone.
+func (r *Relay) Flush(id string) error {
+	r.mu.Lock()
+	now := r.now()
+	found := false
+	for mid, m := range r.msgs {
+		if (id != "" && mid != id) || m.deleted {
+			continue
+		}
+		found = true
+		if m.st.Held {
+			continue
+		}
+		for _, rc := range m.st.Recipients {
+			if rc.Status == StatusQueued && rc.NextAttempt.After(now) {
+				rc.NextAttempt = now
+			}
+		}
+	}
+	r.mu.Unlock()
+	if id != "" && !found {
+		return ErrNotFound
+	}
+	r.kick()
+	return nil
+}
+
+// Hold stops delivery attempts for id until Release. Durable.
+func (r *Relay) Hold(id string) error { return r.setHeld(id, true) }
+
+// Release undoes Hold and makes the message due now. Durable.
+func (r *Relay) Release(id string) error { return r.setHeld(id, false) }
+func (r *Relay) setHeld(id string, held bool) error {
+	r.mu.Lock()
+	m, ok := r.msgs[id]
+	if !ok || m.deleted {
+		r.mu.Unlock()
+		return ErrNotFound
+	}
+	m.st.Held = held
+	m.st.HoldReason = ""
+	if held {
+		m.st.HoldReason = "held by an operator"
+	} else {
+		now := r.now()
+		for _, rc := range m.st.Recipients {
+			if rc.Status == StatusQueued {
+				rc.NextAttempt = now
+			}
+		}
+	}
+	r.mu.Unlock()
+	if err := r.save(m); err != nil {
+		return err
+	}
+	r.log.Info("relay: hold changed", "msg_id", id, "held", held)
+	r.kick()
+	return nil
+}
+
+// Delete removes id from the queue and the store without any DSN. An
+// attempt already in flight may still deliver.
+func (r *Relay) Delete(id string) error {
+	r.mu.Lock()
+	m, ok := r.msgs[id]
+	if !ok || m.deleted {
+		r.mu.Unlock()
+		return ErrNotFound
+	}
+	r.mu.Unlock()
+	m.saveMu.Lock()
+	defer m.saveMu.Unlock()
+	r.mu.Lock()
+	m.deleted = true
+	if m.inflight == 0 && !m.settling {
+		delete(r.msgs, id)
+	}
+	r.mu.Unlock()
+	if err := r.store.Remove(id); err != nil {
+		return fmt.Errorf("relay: delete %s: %w", id, err)
+	}
+	r.log.Info("relay: deleted by operator", "msg_id", id)
+	return nil
+}
+
+// Depth is the number of messages in the queue.
+func (r *Relay) Depth() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, m := range r.msgs {
+		if !m.deleted {
+			n++
+		}
+	}
+	return n
+}

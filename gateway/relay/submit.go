@@ -1,0 +1,112 @@
+package relay
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Submit queues message id for delivery of copies and schedules an
+// attempt at once. When a copy has a Name, the initial state (which names
+// the stored copies) is durable before it returns. When every copy is the
+// original body, nothing is saved: after a crash Restore finds no state,
+// reports needsProcessing, and the gateway processes and submits the
+// message again (at worst a duplicate delivery).
+func (r *Relay) Submit(id string, copies []Copy) error {
+	return r.submit(id, copies, "")
+}
+
+// SubmitHeld queues id held, as a quarantine: nothing is attempted until an
+// operator releases it. The state is saved before it returns, so the hold
+// survives a crash. reason is shown by `queue list/show` and must carry no
+// message content.
+func (r *Relay) SubmitHeld(id string, copies []Copy, reason string) error {
+	if reason == "" {
+		reason = "held"
+	}
+	return r.submit(id, copies, reason)
+}
+func (r *Relay) submit(id string, copies []Copy, holdReason string) error {
+	env, err := r.store.Envelope(id)
+	if err != nil {
+		return fmt.Errorf("relay: submit %s: %w", id, err)
+	}
+	now := r.now()
+	st := queueState{Version: 1, ID: id, From: env.From, Received: env.Received, Size: env.Size, Copies: copies,
+		Held: holdReason != "", HoldReason: holdReason}
+	if st.Received.IsZero() {
+		st.Received = now
+	}
+	seen := make(map[string]bool)
+	for ci, c := range copies {
+		for _, a := range c.Recipients {
+			key := c.Name + "\x00" + strings.ToLower(a)
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			st.Recipients = append(st.Recipients, &rcpt{
+				RecipientState: RecipientState{Addr: a, Status: StatusQueued, NextAttempt: now, Copy: c.Name},
+				CopyIdx:        ci,
+			})
+		}
+	}
+	if len(st.Recipients) == 0 {
+		return fmt.Errorf("relay: submit %s: no recipients", id)
+	}
+	m := &msg{env: env, st: st}
+	r.mu.Lock()
+	if _, dup := r.msgs[id]; dup {
+		r.mu.Unlock()
+		return fmt.Errorf("relay: submit %s: already queued", id)
+	}
+	r.msgs[id] = m
+	r.mu.Unlock()
+	if namedCopies(copies) || st.Held {
+		if err := r.save(m); err != nil {
+			r.mu.Lock()
+			delete(r.msgs, id)
+			r.mu.Unlock()
+			return err
+		}
+	}
+	r.log.Info("relay: queued", "msg_id", id, "recipients", len(st.Recipients), "copies", len(copies), "held", st.Held, "hold_reason", holdReason)
+	r.kick()
+	return nil
+}
+
+// Restore loads the saved state of id into the queue. needsProcessing is
+// true when no state was ever saved: the message was accepted but never
+// submitted, so the gateway must process it and call Submit.
+func (r *Relay) Restore(id string) (needsProcessing bool, err error) {
+	raw, err := r.store.LoadState(id)
+	if err != nil {
+		return false, fmt.Errorf("relay: restore %s: %w", id, err)
+	}
+	if raw == nil {
+		return true, nil
+	}
+	var st queueState
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return false, fmt.Errorf("relay: restore %s: bad state: %w", id, err)
+	}
+	env, err := r.store.Envelope(id)
+	if err != nil {
+		return false, fmt.Errorf("relay: restore %s: %w", id, err)
+	}
+	for i, rc := range st.Recipients {
+		if rc == nil || rc.CopyIdx < 0 || rc.CopyIdx >= len(st.Copies) {
+			return false, fmt.Errorf("relay: restore %s: bad state: recipient %d", id, i)
+		}
+	}
+	r.mu.Lock()
+	if _, dup := r.msgs[id]; dup {
+		r.mu.Unlock()
+		return false, fmt.Errorf("relay: restore %s: already queued", id)
+	}
+	r.msgs[id] = &msg{env: env, st: st}
+	r.mu.Unlock()
+	r.log.Info("relay: restored", "msg_id", id, "recipients", len(st.Recipients))
+	r.kick()
+	return false, nil
+}
