@@ -2,11 +2,8 @@ package gateway
 
 import (
 	"bytes"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"math/big"
 	"os"
 	"os/exec"
@@ -20,6 +17,7 @@ import (
 
 	"github.com/sealgate/sealgate/gateway/audit"
 	"github.com/sealgate/sealgate/internal/capture"
+	"github.com/sealgate/sealgate/internal/testpki"
 )
 
 // bccMessage names carol in To and dave in Cc; the Bcc (folded over two
@@ -49,21 +47,15 @@ type smimeIdentity struct {
 
 func newSMIMEIdentity(t *testing.T, dir, addr string, serial int64) smimeIdentity {
 	t.Helper()
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := testpki.RSAKey(2048, int(serial)) // one key per identity: the others must not open its copy
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: addr},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), EmailAddresses: []string{addr},
 		KeyUsage: x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := smimeIdentity{addr: addr, der: der, serial: tmpl.SerialNumber,
+	cert := testpki.SelfSigned(t, tmpl, k)
+	id := smimeIdentity{addr: addr, der: cert.Raw, serial: tmpl.SerialNumber,
 		certFile: filepath.Join(dir, addr+".crt"), keyFile: filepath.Join(dir, addr+".key")}
-	os.WriteFile(id.certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(id.keyFile, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}), 0o600)
+	testpki.WritePEM(t, id.certFile, "CERTIFICATE", cert.Raw)
+	testpki.WriteKey(t, id.keyFile, k)
 	return id
 }
 

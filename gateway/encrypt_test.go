@@ -2,8 +2,6 @@ package gateway
 
 import (
 	"bytes"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
@@ -26,6 +24,7 @@ import (
 	"github.com/sealgate/sealgate/gateway/audit"
 	"github.com/sealgate/sealgate/gateway/dkim"
 	"github.com/sealgate/sealgate/internal/capture"
+	"github.com/sealgate/sealgate/internal/testpki"
 	"github.com/sealgate/sealgate/policy"
 )
 
@@ -359,14 +358,11 @@ func TestEveryOutgoingCopyIsDKIMSigned(t *testing.T) {
 }
 
 func TestConcurrentPHIMessagesAllFindTheirKey(t *testing.T) {
-	k, _ := rsa.GenerateKey(rand.Reader, 2048)
+	k := testpki.RSAKey(2048, 7)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "lab"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), EmailAddresses: []string{"lab@partner.test"},
 		KeyUsage: x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
+	der := testpki.SelfSigned(t, tmpl, k).Raw
 	sink := startSink(t, "127.0.0.1:0")
 	env := writeConfig(t, sink.Addr(), "")
 	importKey(t, env, "lab.der", der)
@@ -428,11 +424,11 @@ func TestPolicyFileChangeIsAppliedAndABrokenOneRefusedAndAudited(t *testing.T) {
 }
 
 func TestRulesDecidePerRecipient(t *testing.T) {
-	k, _ := rsa.GenerateKey(rand.Reader, 2048)
+	k := testpki.RSAKey(2048, 9)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(9), Subject: pkix.Name{CommonName: "ext"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), EmailAddresses: []string{"ext@elsewhere.test"},
 		KeyUsage: x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}}
-	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	der := testpki.SelfSigned(t, tmpl, k).Raw
 	sink := startSink(t, "127.0.0.1:0")
 	env := writeConfig(t, sink.Addr(), "")
 	importKey(t, env, "ext.der", der)

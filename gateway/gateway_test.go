@@ -17,17 +17,17 @@ import (
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset"
 	"github.com/emersion/go-smtp"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sealgate/sealgate/gateway/control"
 	"github.com/sealgate/sealgate/internal/capture"
+	"github.com/sealgate/sealgate/internal/passhash"
 )
 
 func TestSwaksStartTLSAuthArrivesByteIdenticalWithOneReceived(t *testing.T) {
 	swaks := requireTool(t, "swaks")
 	sink := startSink(t, "127.0.0.1:0")
 	sinkAddr := sink.Addr()
-	hash, _ := bcrypt.GenerateFromPassword([]byte("connector-password"), bcrypt.MinCost)
+	hash, _ := passhash.New([]byte("connector-password"), passhash.MinCost)
 	// Relaying only by AUTH: the IP rule is replaced by a users rule.
 	env := writeConfig(t, sinkAddr, "")
 	cfg, _ := os.ReadFile(env.CfgPath)

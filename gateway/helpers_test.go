@@ -18,9 +18,11 @@ import (
 
 	"github.com/sealgate/sealgate/config"
 	"github.com/sealgate/sealgate/internal/capture"
+	"github.com/sealgate/sealgate/internal/testtool"
 )
 
-// requireTool skips when an interop tool is missing, unless CI demands it.
+// requireTool is testtool.Require that also looks in the sbin directories
+// (postfix, postmap), which a test user's PATH may lack.
 func requireTool(t *testing.T, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
@@ -30,10 +32,7 @@ func requireTool(t *testing.T, name string) string {
 				return filepath.Join(dir, name)
 			}
 		}
-		if os.Getenv("SEALGATE_REQUIRE_INTEROP") == "1" {
-			t.Fatalf("%s not installed and SEALGATE_REQUIRE_INTEROP=1", name)
-		}
-		t.Skipf("%s not installed (apt-get install %s); skipping interop test", name, name)
+		testtool.Unavailable(t, "%s not installed (apt-get install %s)", name, name)
 	}
 	return p
 }

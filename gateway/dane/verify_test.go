@@ -2,18 +2,17 @@ package dane
 
 import (
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
-	"math/big"
 	"net"
 	"testing"
 	"time"
+
+	"github.com/sealgate/sealgate/internal/testpki"
 )
 
 type keyCert struct {
@@ -24,13 +23,9 @@ type keyCert struct {
 // mkCert creates a certificate; parent nil means self-signed.
 func mkCert(t *testing.T, cn string, isCA bool, names []string, notAfter time.Time, parent *keyCert) *keyCert {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
+	key := testpki.ECKey(t)
 	tmpl := &x509.Certificate{
-		SerialNumber: serial,
+		SerialNumber: testpki.Serial(),
 		Subject:      pkix.Name{CommonName: cn},
 		DNSNames:     names,
 		NotBefore:    notAfter.Add(-48 * time.Hour),
@@ -44,17 +39,11 @@ func mkCert(t *testing.T, cn string, isCA bool, names []string, notAfter time.Ti
 		tmpl.KeyUsage = x509.KeyUsageCertSign
 		tmpl.ExtKeyUsage = nil
 	}
-	signer, signerKey := tmpl, key
+	var cert *x509.Certificate
 	if parent != nil {
-		signer, signerKey = parent.cert, parent.key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, signer, &key.PublicKey, signerKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
+		cert = testpki.Create(t, tmpl, parent.cert, key.Public(), parent.key)
+	} else {
+		cert = testpki.SelfSigned(t, tmpl, key)
 	}
 	return &keyCert{cert, key}
 }
