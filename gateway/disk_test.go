@@ -20,6 +20,7 @@ import (
 	"github.com/sealgate/sealgate/config"
 	"github.com/sealgate/sealgate/gateway/audit"
 	"github.com/sealgate/sealgate/gateway/control"
+	"github.com/sealgate/sealgate/internal/testtool"
 )
 
 // snapshotDir maps every file under dir to its mode, size and content hash.
@@ -173,10 +174,7 @@ func mountTmpfsAt(t *testing.T, mnt, size string) string {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size+",mode=0700", "tmpfs", mnt).CombinedOutput(); err != nil {
-		if os.Getenv("SEALGATE_REQUIRE_INTEROP") == "1" {
-			t.Fatalf("mount tmpfs (needs root): %v %s", err, out)
-		}
-		t.Skipf("cannot mount a tmpfs to fill (needs root): %v %s", err, out)
+		testtool.Unavailable(t, "cannot mount a tmpfs to fill (needs root): %v %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
 	return mnt
