@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/sealgate/sealgate/internal/tlslevel"
 )
 
 // Default returns the configuration used for every key the file leaves out.
@@ -37,7 +39,7 @@ func Default() Config {
 			WKD: WKD{Timeout: 5 * time.Second, PositiveTTL: 24 * time.Hour, NegativeTTL: time.Hour},
 		},
 		Relay: Relay{
-			SmarthostTLS:    "verify",
+			SmarthostTLS:    tlslevel.Verify,
 			DefaultTLS:      "may",
 			MXPort:          25,
 			MaxLifetime:     120 * time.Hour,

@@ -37,6 +37,7 @@ import (
 	"github.com/sealgate/sealgate/gateway/smtpd"
 	"github.com/sealgate/sealgate/gateway/spool"
 	"github.com/sealgate/sealgate/internal/dnsq"
+	"github.com/sealgate/sealgate/internal/tlslevel"
 	"github.com/sealgate/sealgate/policy"
 )
 
@@ -237,7 +238,7 @@ func (g *Gateway) relayOptions(cfg *config.Config) (relay.Options, error) {
 		MXPort:         r.MXPort,
 		MaxLifetime:    r.MaxLifetime,
 		DelayWarning:   r.DelayWarning,
-		DSNMinTLS:      "encrypt", // DSNs quote the original: never in the clear
+		DSNMinTLS:      tlslevel.Encrypt, // DSNs quote the original: never in the clear
 		RetryMin:       r.RetryMin,
 		RetryMax:       r.RetryMax,
 		MaxConcurrency: r.MaxConcurrent,

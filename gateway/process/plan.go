@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sealgate/sealgate/envelope"
+	"github.com/sealgate/sealgate/internal/tlslevel"
 	"github.com/sealgate/sealgate/policy"
 )
 
@@ -88,7 +89,7 @@ func (s *Stage) plan(ctx context.Context, env *envelope.Envelope, dec *policy.De
 // planGroup adds one rule group's copies and methods to p, built from the
 // base copy; it returns why the message must be held ("" when it need not).
 func (s *Stage) planGroup(ctx context.Context, env *envelope.Envelope, grp *ruleOutcome, base, suffix string, set Settings, p *plan) (string, error) {
-	all := func(method, minTLS string) {
+	all := func(method string, minTLS tlslevel.Level) {
 		p.copies = append(p.copies, Copy{Name: base, Recipients: grp.rcpts, MinTLS: minTLS})
 		for _, r := range grp.rcpts {
 			p.methods = append(p.methods, Method{Addr: r, Method: method, Reason: "rule " + grp.rule})

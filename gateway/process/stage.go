@@ -15,6 +15,7 @@ import (
 	"github.com/sealgate/sealgate/crypto/selector"
 	"github.com/sealgate/sealgate/crypto/smime"
 	"github.com/sealgate/sealgate/envelope"
+	"github.com/sealgate/sealgate/internal/tlslevel"
 	"github.com/sealgate/sealgate/policy"
 )
 
@@ -50,13 +51,13 @@ type MessageWriter interface {
 type Copy struct {
 	Name       string
 	Recipients []string
-	MinTLS     string
+	MinTLS     tlslevel.Level
 }
 
 // TLS floors a copy can carry.
 const (
-	minEncrypt = "encrypt" // STARTTLS mandatory, any certificate
-	minVerify  = "verify"  // a certificate valid for the host name
+	minEncrypt = tlslevel.Encrypt // STARTTLS mandatory, any certificate
+	minVerify  = tlslevel.Verify  // a certificate valid for the host name
 )
 
 // Queue is the relay as the stage sees it.

@@ -108,13 +108,13 @@ func (r *Relay) hops(ctx context.Context, m *msg, c Copy, dest string) ([]hop, t
 		// DANE, MTA-STS and the downgrade memory are about recipient
 		// domains' MX hosts; the smarthost's own level applies.
 		host, _, _ := net.SplitHostPort(r.opts.Smarthost)
-		dp := tlspolicy.Domain{Base: r.opts.SmarthostTLS, Floor: tlslevel.Level(c.MinTLS)}
+		dp := tlspolicy.Domain{Base: r.opts.SmarthostTLS, Floor: c.MinTLS}
 		if m.env.RequireTLS {
 			dp.Require, dp.Floor = true, tlslevel.Raise(dp.Floor, tlslevel.Verify)
 		}
 		return []hop{{host, r.opts.Smarthost}}, dp, nil
 	}
-	want := tlspolicy.Want{Floor: tlslevel.Level(c.MinTLS), RequireTLS: m.env.RequireTLS, TLSRequiredNo: m.env.TLSRequiredNo}
+	want := tlspolicy.Want{Floor: c.MinTLS, RequireTLS: m.env.RequireTLS, TLSRequiredNo: m.env.TLSRequiredNo}
 	dp, f := r.tls.ForDomain(ctx, dest, want)
 	if f != nil {
 		return nil, dp, policyFail(f)

@@ -205,7 +205,7 @@ func (r *Relay) sendDSN(m *msg, reports []dsn.RecipientReport) error {
 	}
 	// A crash here leaves a committed DSN without state: Restore says it
 	// needs processing and the gateway submits it then.
-	if err := r.Submit(w.ID(), []Copy{{Recipients: []string{env.From}, MinTLS: r.opts.DSNMinTLS.String()}}); err != nil {
+	if err := r.Submit(w.ID(), []Copy{{Recipients: []string{env.From}, MinTLS: r.opts.DSNMinTLS}}); err != nil {
 		return fmt.Errorf("relay: DSN for %s: %w", m.st.ID, err)
 	}
 	r.log.Info("relay: DSN queued", "msg_id", m.st.ID, "dsn_id", w.ID(), "recipients", len(reports))

@@ -52,7 +52,7 @@ func (r *Relay) ReportLost(env *envelope.Envelope, status, diagnostic string) (s
 	if err := w.Commit(denv); err != nil {
 		return "", fmt.Errorf("relay: DSN for %s: commit: %w", env.ID, err)
 	}
-	if err := r.Submit(w.ID(), []Copy{{Recipients: []string{env.From}, MinTLS: r.opts.DSNMinTLS.String()}}); err != nil {
+	if err := r.Submit(w.ID(), []Copy{{Recipients: []string{env.From}, MinTLS: r.opts.DSNMinTLS}}); err != nil {
 		return "", fmt.Errorf("relay: DSN for %s: %w", env.ID, err)
 	}
 	r.log.Info("relay: DSN queued for a lost message", "msg_id", env.ID, "dsn_id", w.ID(), "recipients", len(reports))

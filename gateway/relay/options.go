@@ -22,7 +22,7 @@ type Copy struct {
 	Recipients []string `json:"recipients"`
 	// MinTLS is "" (per-domain policy) or "encrypt"/"verify": a floor the
 	// domain policy cannot lower.
-	MinTLS string `json:"min_tls,omitempty"`
+	MinTLS tlslevel.Level `json:"min_tls,omitempty"`
 }
 
 // Options configures a Relay. Zero values get the documented defaults.

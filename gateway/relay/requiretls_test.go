@@ -134,7 +134,7 @@ func TestTLSRequiredNoRelaxesDomainPolicyOnlyWithoutOurFloor(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		honor  bool
-		minTLS string
+		minTLS tlslevel.Level
 		want   string
 	}{
 		{"honoured", true, "", "delivered"},

@@ -25,6 +25,7 @@ import (
 
 	"github.com/sealgate/sealgate/gateway/dane"
 	"github.com/sealgate/sealgate/gateway/mtasts"
+	"github.com/sealgate/sealgate/internal/tlslevel"
 )
 
 // makeCert is a self-signed certificate for names, valid from notBefore to
@@ -204,7 +205,7 @@ func (w *world) attempt(t *testing.T, id, rcpt string) Attempt {
 }
 
 // send puts a message to rcpt into the store and submits it.
-func (w *world) send(t *testing.T, r *Relay, id, rcpt, minTLS string) {
+func (w *world) send(t *testing.T, r *Relay, id, rcpt string, minTLS tlslevel.Level) {
 	t.Helper()
 	w.st.put(testEnvelope(id, "a@src.test", rcpt), testBody)
 	if err := r.Submit(id, []Copy{{Recipients: []string{rcpt}, MinTLS: minTLS}}); err != nil {
