@@ -8,7 +8,6 @@ import (
 
 	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/dsn"
-	"github.com/sealgate/sealgate/gateway/spool"
 )
 
 // settle sends the DSN due for recipients in a final state, records that
@@ -45,7 +44,7 @@ func (r *Relay) settle(m *msg) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	// Already gone (an operator's delete raced us) is as good as removed.
-	if err != nil && !errors.Is(err, spool.ErrNotFound) {
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		r.log.Error("relay: remove finished message failed", "msg_id", m.st.ID, "err", err)
 		m.settling = false
 		m.settleAfter = r.now().Add(r.opts.RetryMin)

@@ -26,6 +26,8 @@ type Store interface {
 	OpenCopy(id, name string) (io.ReadCloser, error)
 	SaveState(id string, state []byte) error // durable when it returns
 	LoadState(id string) ([]byte, error)     // (nil, nil) if never saved
+	// Remove deletes the message; an error wrapping ErrNotFound means it
+	// was already gone (an operator deleted it meanwhile).
 	Remove(id string) error
 	NewMessage() (MessageWriter, error) // for DSNs
 }
