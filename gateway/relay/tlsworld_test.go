@@ -3,15 +3,11 @@ package relay
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"strconv"
@@ -25,6 +21,7 @@ import (
 
 	"github.com/sealgate/sealgate/gateway/dane"
 	"github.com/sealgate/sealgate/gateway/mtasts"
+	"github.com/sealgate/sealgate/internal/testpki"
 	"github.com/sealgate/sealgate/internal/tlslevel"
 )
 
@@ -32,13 +29,9 @@ import (
 // notAfter, and a pool trusting it.
 func makeCert(t testing.TB, notBefore, notAfter time.Time, names ...string) (*tls.Config, *x509.Certificate, *x509.CertPool) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
+	key := testpki.ECKey(t)
 	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
+		SerialNumber:          testpki.Serial(),
 		Subject:               pkix.Name{CommonName: names[0]},
 		DNSNames:              names,
 		NotBefore:             notBefore,
@@ -48,14 +41,10 @@ func makeCert(t testing.TB, notBefore, notAfter time.Time, names ...string) (*tl
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
+	cert := testpki.SelfSigned(t, tmpl, key)
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
-	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}, cert, pool
+	return &tls.Config{Certificates: []tls.Certificate{testpki.TLSCert(cert, key)}}, cert, pool
 }
 
 func validCert(t testing.TB, names ...string) (*tls.Config, *x509.Certificate, *x509.CertPool) {
