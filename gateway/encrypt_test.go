@@ -68,13 +68,15 @@ func TestPHIWithoutKeysIsHeldNeverSentInTheClear(t *testing.T) {
 	if err := send(env.Listen, "dr@clinic.test", []string{"lab@partner.test"}, phiMessage("lab@partner.test", "Results")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 20*time.Second, "the message held", func() bool {
+	// The recipient without a usable method is held (alone: see
+	// TestOnlyTheRecipientWithoutAMethodIsHeld).
+	waitFor(t, 20*time.Second, "the recipient held", func() bool {
 		l := g.Relay().List()
-		return len(l) == 1 && l[0].Held
+		return len(l) == 1 && len(l[0].Recipients) == 1 && l[0].Recipients[0].Held
 	})
 	e := g.Relay().List()[0]
-	if !strings.Contains(e.HoldReason, "encryption required by rule phi-identifiers") {
-		t.Errorf("hold reason %q", e.HoldReason)
+	if r := e.Recipients[0]; !strings.Contains(r.HoldReason, "encryption required by rule phi-identifiers") {
+		t.Errorf("hold reason %q", r.HoldReason)
 	}
 	d := decisionOf(t, env, e.ID)
 	if d.Rule != "phi-identifiers" || d.Findings["ssn"] == 0 || len(d.Recipients) != 1 || d.Recipients[0].Method != "none" {
@@ -83,6 +85,81 @@ func TestPHIWithoutKeysIsHeldNeverSentInTheClear(t *testing.T) {
 	time.Sleep(time.Second)
 	if sink.Count() != 0 {
 		t.Fatal("PHI left without encryption")
+	}
+}
+
+// TestOnlyTheRecipientWithoutAMethodIsHeld: a PHI message to a recipient with
+// an S/MIME certificate and one with none. The first gets its encrypted copy
+// now (it opens with openssl cms); only the second waits, and an operator's
+// release sends it over verified TLS. Before, the whole message was held.
+func TestOnlyTheRecipientWithoutAMethodIsHeld(t *testing.T) {
+	openssl := requireTool(t, "openssl")
+	sink := startSink(t, "127.0.0.1:0")
+	env := writeConfig(t, sink.Addr(), "")
+	// The sink's certificate is trusted, so a released copy can meet its
+	// verified-TLS floor.
+	cfg, _ := os.ReadFile(env.CfgPath)
+	os.WriteFile(env.CfgPath, bytes.Replace(cfg, []byte("  smarthost_tls: may\n"), []byte("  smarthost_tls: may\n  ca_file: relay.crt\n"), 1), 0o600)
+	bob := newSMIMEIdentity(t, env.Dir, "bob@partner.test", 31)
+	importKey(t, env, "bob.der", bob.der)
+	g := startGateway(t, env)
+	rcpts := []string{"bob@partner.test", "nokey@partner.test"}
+	if err := send(env.Listen, "dr@clinic.test", rcpts, phiMessage("bob@partner.test, nokey@partner.test", "Results")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "bob's copy", func() bool { return sink.Count() == 1 })
+	m := sink.Messages()[0]
+	if len(m.Recipients) != 1 || m.Recipients[0] != "bob@partner.test" {
+		t.Fatalf("first delivery went to %v", m.Recipients)
+	}
+	if plain, err := smimeDecrypt(t, openssl, m.Data, bob); err != nil || !bytes.Contains(plain, []byte("078-05-1121")) {
+		t.Fatalf("bob cannot open his copy: %v %s", err, plain)
+	}
+	l := g.Relay().List()
+	if len(l) != 1 || l[0].Held {
+		t.Fatalf("queue %+v: want the message active with one held recipient", l)
+	}
+	held := 0
+	for _, r := range l[0].Recipients {
+		if r.Held {
+			held++
+			if r.Addr != "nokey@partner.test" || !strings.Contains(r.HoldReason, "no usable method for 1 recipient") {
+				t.Errorf("held %+v", r)
+			}
+		}
+	}
+	if held != 1 {
+		t.Fatalf("%d held recipients in %+v", held, l[0].Recipients)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if sink.Count() != 1 {
+		t.Fatal("the recipient without a method got a copy before release")
+	}
+	if err := g.Relay().Release(l[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the released copy", func() bool { return sink.Count() == 2 })
+	r := sink.Messages()[1]
+	if len(r.Recipients) != 1 || r.Recipients[0] != "nokey@partner.test" || r.TLS == "" {
+		t.Fatalf("released copy to %v over TLS %q", r.Recipients, r.TLS)
+	}
+	verified := false
+	waitFor(t, 10*time.Second, "the released copy's delivery record", func() bool {
+		for _, rec := range auditRecords(t, env) {
+			var dl audit.Delivery
+			if rec.Type == audit.TypeDelivery && json.Unmarshal(rec.Data, &dl) == nil && dl.Recipient == "nokey@partner.test" {
+				verified = dl.TLSVerified
+				return true
+			}
+		}
+		return false
+	})
+	if !verified {
+		t.Error("the released copy left without verified TLS")
+	}
+	d := decisionOf(t, env, l[0].ID)
+	if len(d.Recipients) != 2 || !strings.Contains(d.Action, "no usable method") {
+		t.Errorf("decision %+v", d)
 	}
 }
 

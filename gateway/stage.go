@@ -104,7 +104,7 @@ func (a stageQueue) SubmitHeld(id string, copies []process.Copy, reason string) 
 func relayCopies(cs []process.Copy) []relay.Copy {
 	out := make([]relay.Copy, len(cs))
 	for i, c := range cs {
-		out[i] = relay.Copy{Name: c.Name, Recipients: c.Recipients, MinTLS: c.MinTLS}
+		out[i] = relay.Copy{Name: c.Name, Recipients: c.Recipients, MinTLS: c.MinTLS, Hold: c.Hold}
 	}
 	return out
 }

@@ -41,10 +41,17 @@ config, default <data_dir>/control.sock; --socket overrides).`,
 				state := "active"
 				if e.Held {
 					state = "held"
+				} else if n := heldRecipients(e); n > 0 {
+					state = fmt.Sprintf("partly held (%d)", n)
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t<%s>\t%s\n", e.ID, e.Received.UTC().Format(time.RFC3339), e.Size, state, e.From, rcptSummary(e.Recipients))
 				if e.HoldReason != "" {
 					fmt.Fprintf(tw, "\t\t\t\t\t  held: %s\n", e.HoldReason)
+				}
+				for _, r := range e.Recipients {
+					if r.Held && r.Status == relay.StatusQueued {
+						fmt.Fprintf(tw, "\t\t\t\t\t  held <%s>: %s\n", r.Addr, r.HoldReason)
+					}
 				}
 			}
 			tw.Flush()
@@ -78,7 +85,11 @@ config, default <data_dir>/control.sock; --socket overrides).`,
 			}
 			fmt.Fprintf(out, "ID:       %s\nFrom:     <%s>\nReceived: %s\nSize:     %d\nHeld:     %s\n", e.ID, e.From, e.Received.UTC().Format(time.RFC3339), e.Size, held)
 			for _, r := range e.Recipients {
-				fmt.Fprintf(out, "To:       <%s> %s attempts=%d", r.Addr, r.Status, r.Attempts)
+				status := r.Status
+				if r.Held {
+					status += ", held: " + r.HoldReason
+				}
+				fmt.Fprintf(out, "To:       <%s> %s attempts=%d", r.Addr, status, r.Attempts)
 				if r.LastReply != "" {
 					fmt.Fprintf(out, " last=%q", r.LastReply)
 				}
@@ -164,4 +175,16 @@ func queueDo(cmd *cobra.Command, req control.Request, out any, body io.Writer) e
 		return json.Unmarshal(resp.Data, out)
 	}
 	return nil
+}
+
+// heldRecipients counts the recipients of e waiting for an operator while
+// the rest of the message is delivered.
+func heldRecipients(e relay.Entry) int {
+	n := 0
+	for _, r := range e.Recipients {
+		if r.Held && r.Status == relay.StatusQueued {
+			n++
+		}
+	}
+	return n
 }

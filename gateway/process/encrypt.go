@@ -23,8 +23,8 @@ type chosen struct {
 }
 
 // planEncrypt chooses a method per recipient of grp and writes the
-// encrypted copies; it returns a hold reason when some recipient has no
-// usable method.
+// encrypted copies; a recipient with no usable method gets a held copy
+// (Copy.Hold). It never holds the whole message, so its reason is "".
 //
 // A multi-recipient PGP or S/MIME copy names every recipient's key (key
 // IDs, issuer and serial), so each recipient gets an encrypted copy of
@@ -47,10 +47,12 @@ func (s *Stage) planEncrypt(ctx context.Context, env *envelope.Envelope, grp *ru
 		p.copies = append(p.copies, Copy{Name: base, Recipients: c.tlsRcpts, MinTLS: minVerify})
 	}
 	if len(c.none) > 0 {
-		// Fail closed: hold the whole message. If an operator releases it,
-		// these recipients get the message over verified TLS, never less.
-		p.copies = append(p.copies, Copy{Name: base, Recipients: c.none, MinTLS: minVerify})
-		return fmt.Sprintf("encryption required by rule %s; no usable method for %d recipient(s)", grp.rule, len(c.none)), nil
+		// Fail closed, per recipient: those without a usable method wait for
+		// an operator while the others are delivered now. Released, they get
+		// the message over verified TLS, never less.
+		reason := fmt.Sprintf("encryption required by rule %s; no usable method for %d recipient(s)", grp.rule, len(c.none))
+		p.copies = append(p.copies, Copy{Name: base, Recipients: c.none, MinTLS: minVerify, Hold: reason})
+		p.partial = append(p.partial, reason)
 	}
 	return "", nil
 }

@@ -45,7 +45,7 @@ func (s *Stage) count(dec *policy.Decision, p plan) {
 	for _, rm := range p.methods {
 		m.methods.WithLabelValues(rm.Method).Inc()
 	}
-	if p.holdReason != "" {
+	if p.holdNote() != "" {
 		m.held.Inc()
 	}
 	for typ, n := range dec.FindingCounts() {

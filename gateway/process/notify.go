@@ -49,6 +49,8 @@ func noticeText(env *envelope.Envelope, dec *policy.Decision, p plan, hostname, 
 	}[dec.Action]
 	if p.holdReason != "" {
 		what = "held: " + p.holdReason
+	} else if len(p.partial) > 0 {
+		what += "; some recipients held: " + strings.Join(p.partial, "; ")
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "From: \"Mail Security\" <MAILER-DAEMON@%s>\r\n", hostname)

@@ -13,9 +13,19 @@ import (
 // plan is how one message leaves: its copies, and whether it is held.
 type plan struct {
 	copies     []Copy
-	holdReason string
+	holdReason string   // the whole message waits for an operator (quarantine, a block found late)
+	partial    []string // why some recipients wait (Copy.Hold) while the others are delivered
 	methods    []Method
 	notify     bool // some rule asked to notify the sender
+}
+
+// holdNote is what the decision record and the sender's notice say is held:
+// the message, or some of its recipients.
+func (p plan) holdNote() string {
+	if p.holdReason != "" {
+		return p.holdReason
+	}
+	return strings.Join(p.partial, "; ")
 }
 
 // ruleOutcome is what one rule decided for a group of recipients.
@@ -57,8 +67,9 @@ func groups(env *envelope.Envelope, dec *policy.Decision) []*ruleOutcome {
 
 // plan maps a decision to copies, per group of recipients that the same
 // rule decided for. TLS levels: require_tls means STARTTLS is mandatory
-// ("encrypt"); the tls method of encrypt means verified TLS. Any group that
-// must be held holds the whole message.
+// ("encrypt"); the tls method of encrypt means verified TLS. A quarantine
+// (or a block found after a restart) holds the whole message; an encrypt
+// recipient with no usable method is held alone (planEncrypt).
 func (s *Stage) plan(ctx context.Context, env *envelope.Envelope, dec *policy.Decision, set Settings) (plan, error) {
 	var p plan
 	var holds []string

@@ -42,7 +42,7 @@ func (s *Stage) Process(id string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.o.Recorder.Decision(env, dec, p.methods, p.holdReason); err != nil {
+	if err := s.o.Recorder.Decision(env, dec, p.methods, p.holdNote()); err != nil {
 		return err
 	}
 	if err := s.submit(id, p); err != nil {

@@ -52,6 +52,9 @@ type Copy struct {
 	Name       string
 	Recipients []string
 	MinTLS     tlslevel.Level
+	// Hold, when not "", holds these recipients for an operator while the
+	// other copies are delivered; it is the reason, without message content.
+	Hold string
 }
 
 // TLS floors a copy can carry.

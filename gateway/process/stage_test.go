@@ -99,13 +99,14 @@ type memRecorder struct {
 	ev      *events
 	fail    error
 	methods []Method
+	hold    string
 }
 
 func (r *memRecorder) Decision(env *envelope.Envelope, dec *policy.Decision, methods []Method, hold string) error {
 	if r.fail != nil {
 		return r.fail
 	}
-	r.methods = methods
+	r.methods, r.hold = methods, hold
 	r.ev.add("decision " + dec.Action)
 	return nil
 }
@@ -226,13 +227,22 @@ func TestNoUsableMethodHoldsWithAVerifiedTLSFloor(t *testing.T) {
 	if err := f.stage.Process("m1"); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(f.queue.held["m1"], "no usable method for 1 recipient") {
-		t.Fatalf("not held: %q", f.queue.held["m1"])
+	// The recipient is held alone (its copy carries the reason); the
+	// message itself is not held, so other recipients would leave now.
+	if _, whole := f.queue.held["m1"]; whole {
+		t.Fatalf("the whole message was held: %q", f.queue.held["m1"])
 	}
-	for _, c := range f.queue.queued["m1"] {
+	copies := f.queue.queued["m1"]
+	if len(copies) != 1 || !strings.Contains(copies[0].Hold, "no usable method for 1 recipient") {
+		t.Fatalf("no held copy: %+v", copies)
+	}
+	for _, c := range copies {
 		if c.MinTLS != minVerify {
 			t.Fatalf("copy %+v weaker than the decision", c)
 		}
+	}
+	if !strings.Contains(f.rec.hold, "no usable method") {
+		t.Fatalf("the decision record does not say what is held: %q", f.rec.hold)
 	}
 	if len(f.rec.methods) != 1 || f.rec.methods[0].Method != "none" {
 		t.Fatalf("methods recorded: %+v", f.rec.methods)

@@ -50,7 +50,7 @@ func (r *Relay) Flush(id string) error {
 			continue
 		}
 		for _, rc := range m.st.Recipients {
-			if rc.Status == StatusQueued && rc.NextAttempt.After(now) {
+			if rc.Status == StatusQueued && !rc.Held && rc.NextAttempt.After(now) {
 				rc.NextAttempt = now
 			}
 		}
@@ -66,7 +66,8 @@ func (r *Relay) Flush(id string) error {
 // Hold stops delivery attempts for id until Release. Durable.
 func (r *Relay) Hold(id string) error { return r.setHeld(id, true) }
 
-// Release undoes Hold and makes the message due now. Durable.
+// Release undoes Hold (and the holds of single recipients, Copy.Hold) and
+// makes the message due now. Durable.
 func (r *Relay) Release(id string) error { return r.setHeld(id, false) }
 func (r *Relay) setHeld(id string, held bool) error {
 	r.mu.Lock()
@@ -80,10 +81,12 @@ func (r *Relay) setHeld(id string, held bool) error {
 	if held {
 		m.st.HoldReason = "held by an operator"
 	} else {
+		// Releasing a message releases its held recipients too.
 		now := r.now()
 		for _, rc := range m.st.Recipients {
 			if rc.Status == StatusQueued {
 				rc.NextAttempt = now
+				rc.Held, rc.HoldReason = false, ""
 			}
 		}
 	}

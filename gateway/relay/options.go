@@ -23,6 +23,11 @@ type Copy struct {
 	// MinTLS is "" (per-domain policy) or "encrypt"/"verify": a floor the
 	// domain policy cannot lower.
 	MinTLS tlslevel.Level `json:"min_tls,omitempty"`
+	// Hold, when not "", holds this copy's recipients (no method could
+	// protect them as policy requires) until an operator releases the
+	// message; the other copies are delivered meanwhile. It is the reason
+	// queue list/show gives, and carries no message content.
+	Hold string `json:"hold,omitempty"`
 }
 
 // Options configures a Relay. Zero values get the documented defaults.

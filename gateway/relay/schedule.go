@@ -82,7 +82,7 @@ func (r *Relay) dispatch() time.Time {
 			switch {
 			case rc.Status == StatusQueued:
 				queued++
-				if rc.inflight || m.st.Held {
+				if rc.inflight || m.st.Held || rc.Held {
 					continue
 				}
 				if rc.NextAttempt.After(now) {

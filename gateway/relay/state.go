@@ -90,6 +90,10 @@ type RecipientState struct {
 	TLSVerified bool   `json:"tls_verified,omitempty"`
 	TLSAuth     string `json:"tls_auth,omitempty"`    // verified, dane, mta-sts
 	TLSFailure  string `json:"tls_failure,omitempty"` // RFC 8460 result type
+	// Held: this recipient waits for an operator (Copy.Hold); the rest of
+	// the message is delivered meanwhile.
+	Held       bool   `json:"held,omitempty"`
+	HoldReason string `json:"hold_reason,omitempty"`
 }
 
 // DeliveryError is the outcome of a failed attempt for one recipient

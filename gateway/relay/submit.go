@@ -46,8 +46,9 @@ func (r *Relay) submit(id string, copies []Copy, holdReason string) error {
 			}
 			seen[key] = true
 			st.Recipients = append(st.Recipients, &rcpt{
-				RecipientState: RecipientState{Addr: a, Status: StatusQueued, NextAttempt: now, Copy: c.Name},
-				CopyIdx:        ci,
+				RecipientState: RecipientState{Addr: a, Status: StatusQueued, NextAttempt: now, Copy: c.Name,
+					Held: c.Hold != "", HoldReason: c.Hold},
+				CopyIdx: ci,
 			})
 		}
 	}
@@ -62,7 +63,7 @@ func (r *Relay) submit(id string, copies []Copy, holdReason string) error {
 	}
 	r.msgs[id] = m
 	r.mu.Unlock()
-	if namedCopies(copies) || st.Held {
+	if namedCopies(copies) || st.Held || heldCopies(copies) {
 		if err := r.save(m); err != nil {
 			r.mu.Lock()
 			delete(r.msgs, id)
@@ -109,4 +110,15 @@ func (r *Relay) Restore(id string) (needsProcessing bool, err error) {
 	r.log.Info("relay: restored", "msg_id", id, "recipients", len(st.Recipients))
 	r.kick()
 	return false, nil
+}
+
+// heldCopies reports whether some copy holds its recipients: that state must
+// be durable before Submit returns, like a held message's.
+func heldCopies(copies []Copy) bool {
+	for _, c := range copies {
+		if c.Hold != "" {
+			return true
+		}
+	}
+	return false
 }
