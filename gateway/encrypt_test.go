@@ -163,6 +163,31 @@ func TestOnlyTheRecipientWithoutAMethodIsHeld(t *testing.T) {
 	}
 }
 
+// TestShippedPolicySendsPHIOverVerifiedTLSWhenNoKey: with the shipped policy
+// (pgp > smime > tls > portal), a recipient without a key whose next hop
+// proves its certificate (here relay.smarthost_tls: verify and a trusted
+// smarthost) gets the message over verified TLS instead of waiting; the
+// decision record says tls-verified. Opportunistic TLS never counts (see
+// TestPHIWithoutKeysIsHeldNeverSentInTheClear, where the hop is "may").
+func TestShippedPolicySendsPHIOverVerifiedTLSWhenNoKey(t *testing.T) {
+	sink := startSink(t, "127.0.0.1:0")
+	env := writeConfig(t, sink.Addr(), "")
+	cfg, _ := os.ReadFile(env.CfgPath)
+	os.WriteFile(env.CfgPath, bytes.Replace(cfg, []byte("  smarthost_tls: may\n"), []byte("  smarthost_tls: verify\n  ca_file: relay.crt\n"), 1), 0o600)
+	startGateway(t, env)
+	if err := send(env.Listen, "dr@clinic.test", []string{"lab@partner.test"}, phiMessage("lab@partner.test", "Results")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "delivery over verified TLS", func() bool { return sink.Count() == 1 })
+	if m := sink.Messages()[0]; m.TLS == "" || !bytes.Contains(m.Data, []byte("078-05-1121")) {
+		t.Fatalf("TLS %q; the copy is not the plain message over TLS", m.TLS)
+	}
+	d := decisionOf(t, env, "")
+	if len(d.Recipients) != 1 || d.Recipients[0].Method != "tls-verified" {
+		t.Fatalf("decision %+v: want method tls-verified", d)
+	}
+}
+
 func TestBlockRuleAnswers550InlineAndKeepsNothing(t *testing.T) {
 	sink := startSink(t, "127.0.0.1:0")
 	env := writeConfig(t, sink.Addr(), "")

@@ -140,14 +140,16 @@ Send a message through it:
 Then open http://%s to see it as it left the gateway (over TLS, required by the
 default policy for mail without PHI).
 
-Now send PHI (the default policy scans every message and encrypts PHI end to end):
+Now send PHI (the default policy scans every message and protects PHI by the strongest
+method each recipient can receive: PGP, S/MIME, verified TLS, else it is held):
   swaks --server %s --tls --from alice@clinic.example --to %s \
         --header "Subject: lab results" --body "Patient SSN: 078-05-1121, MRN: 4455667"
   -> leaves S/MIME-encrypted (the demo key store has a certificate for bob);
      decrypt it: openssl cms -decrypt -in MSG.eml -recip %s/bob.crt -inkey %s/bob.key
   ... --to %s   -> leaves PGP-encrypted (gpg --import %s/carol.sec.asc)
-  ... --to anyone@else.example -> held: no usable method, never sent in the clear
-      (see it with: go run ./cmd/sealgate queue list -c %s/sealgate.yaml)
+  ... --to anyone@else.example -> leaves over verified TLS: the demo's next hop proves its
+      certificate. Where no method fits, that recipient alone is held, never sent in the
+      clear (go run ./cmd/sealgate queue list -c %s/sealgate.yaml)
 Every decision is in the audit log: go run ./cmd/sealgate audit tail -c %s/sealgate.yaml
 Ctrl-C stops the demo.
 
