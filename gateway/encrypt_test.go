@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
@@ -23,6 +24,7 @@ import (
 	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/audit"
 	"github.com/sealgate/sealgate/gateway/dkim"
+	"github.com/sealgate/sealgate/gateway/relay"
 	"github.com/sealgate/sealgate/internal/capture"
 	"github.com/sealgate/sealgate/internal/testpki"
 	"github.com/sealgate/sealgate/policy"
@@ -161,6 +163,69 @@ func TestOnlyTheRecipientWithoutAMethodIsHeld(t *testing.T) {
 	if len(d.Recipients) != 2 || !strings.Contains(d.Action, "no usable method") {
 		t.Errorf("decision %+v", d)
 	}
+}
+
+// TestReprocessServesAHeldRecipientOnceItsKeyIsImported: a held recipient
+// gets its S/MIME copy after `queue reprocess` once a certificate is imported;
+// another still without one stays held; the new selection has its own
+// decision record before the copy leaves.
+func TestReprocessServesAHeldRecipientOnceItsKeyIsImported(t *testing.T) {
+	openssl := requireTool(t, "openssl")
+	sink := startSink(t, "127.0.0.1:0")
+	env := writeConfig(t, sink.Addr(), "")
+	g := startGateway(t, env)
+	rcpts := []string{"late@partner.test", "never@partner.test"}
+	if err := send(env.Listen, "dr@clinic.test", rcpts, phiMessage("late@partner.test, never@partner.test", "Results")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "both recipients held", func() bool {
+		l := g.Relay().List()
+		return len(l) == 1 && heldCount(l[0]) == 2
+	})
+	id := g.Relay().List()[0].ID
+	res, err := g.Reprocess(context.Background(), "")
+	if err != nil || res.Served != 0 || res.Held != 2 {
+		t.Fatalf("reprocess without keys: %+v %v", res, err)
+	}
+	late := newSMIMEIdentity(t, env.Dir, "late@partner.test", 41)
+	importKey(t, env, "late.der", late.der)
+	res, err = g.Reprocess(context.Background(), id)
+	if err != nil || res.Served != 1 || res.Held != 1 || res.Messages != 1 {
+		t.Fatalf("reprocess after the import: %+v %v", res, err)
+	}
+	waitFor(t, 20*time.Second, "the re-selected copy", func() bool { return sink.Count() == 1 })
+	m := sink.Messages()[0]
+	if len(m.Recipients) != 1 || m.Recipients[0] != "late@partner.test" {
+		t.Fatalf("delivered to %v", m.Recipients)
+	}
+	if plain, err := smimeDecrypt(t, openssl, m.Data, late); err != nil || !bytes.Contains(plain, []byte("078-05-1121")) {
+		t.Fatalf("the re-selected copy does not open: %v %s", err, plain)
+	}
+	if l := g.Relay().List(); len(l) != 1 || heldCount(l[0]) != 1 {
+		t.Fatalf("queue after reprocess: %+v", l)
+	}
+	decisions := 0
+	for _, r := range auditRecords(t, env) {
+		if r.Type == audit.TypeDecision && r.MsgID == id {
+			decisions++
+			if decisions == 2 && !bytes.Contains(r.Raw, []byte("re-selected")) {
+				t.Errorf("second decision record: %s", r.Raw)
+			}
+		}
+	}
+	if decisions != 2 {
+		t.Errorf("%d decision records, want the first and the re-selection", decisions)
+	}
+}
+
+func heldCount(e relay.Entry) int {
+	n := 0
+	for _, r := range e.Recipients {
+		if r.Held {
+			n++
+		}
+	}
+	return n
 }
 
 // TestShippedPolicySendsPHIOverVerifiedTLSWhenNoKey: with the shipped policy

@@ -15,7 +15,7 @@ type queueHandler struct{ g *Gateway }
 func (h queueHandler) Handle(ctx context.Context, req control.Request) (any, io.ReadCloser, error) {
 	data, body, err := h.handle(ctx, req)
 	switch req.Op {
-	case "flush", "hold", "release", "delete":
+	case "flush", "hold", "release", "delete", "reprocess":
 		result := "ok"
 		if err != nil {
 			result = err.Error()
@@ -40,9 +40,12 @@ func (h queueHandler) Handle(ctx context.Context, req control.Request) (any, io.
 	return data, body, err
 }
 
-func (h queueHandler) handle(_ context.Context, req control.Request) (any, io.ReadCloser, error) {
+func (h queueHandler) handle(ctx context.Context, req control.Request) (any, io.ReadCloser, error) {
 	r := h.g.relay
 	switch req.Op {
+	case "reprocess":
+		res, err := h.g.Reprocess(ctx, req.ID)
+		return res, nil, err
 	case "list":
 		return r.List(), nil, nil
 	case "show":
@@ -82,5 +85,39 @@ func (h queueHandler) handle(_ context.Context, req control.Request) (any, io.Re
 		}
 		return r.ShowTLS(req.ID), nil, nil
 	}
-	return nil, nil, fmt.Errorf("control: unknown op %q (known: list, show, flush, hold, release, delete, tls-reset, tls-show)", req.Op)
+	return nil, nil, fmt.Errorf("control: unknown op %q (known: list, show, flush, hold, release, delete, reprocess, tls-reset, tls-show)", req.Op)
+}
+
+// ReprocessResult is what `queue reprocess` reports.
+type ReprocessResult struct {
+	Messages int `json:"messages"` // messages with held recipients looked at
+	Served   int `json:"served"`   // recipients that now have a method and are due
+	Held     int `json:"held"`     // recipients still held
+}
+
+// Reprocess runs selection again for the held recipients of id, or of every
+// queued message when id is "" (after importing keys, say).
+func (g *Gateway) Reprocess(ctx context.Context, id string) (ReprocessResult, error) {
+	var res ReprocessResult
+	ids := []string{id}
+	if id == "" {
+		ids = ids[:0]
+		for _, e := range g.relay.List() {
+			ids = append(ids, e.ID)
+		}
+	} else if _, err := g.relay.Show(id); err != nil {
+		return res, err
+	}
+	for _, mid := range ids {
+		served, held, err := g.stage.Reprocess(ctx, mid)
+		if err != nil {
+			return res, fmt.Errorf("reprocess %s: %w", mid, err)
+		}
+		if served+held > 0 {
+			res.Messages++
+		}
+		res.Served += served
+		res.Held += held
+	}
+	return res, nil
 }

@@ -97,6 +97,12 @@ func (a stageQueue) Submit(id string, copies []process.Copy) error {
 	return a.r.Submit(id, relayCopies(copies))
 }
 
+func (a stageQueue) HeldRecipients(id string) ([]string, error) { return a.r.HeldRecipients(id) }
+
+func (a stageQueue) ServeHeld(id string, copies []process.Copy) error {
+	return a.r.ServeHeld(id, relayCopies(copies))
+}
+
 func (a stageQueue) SubmitHeld(id string, copies []process.Copy, reason string) error {
 	return a.r.SubmitHeld(id, relayCopies(copies), reason)
 }

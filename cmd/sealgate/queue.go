@@ -138,6 +138,30 @@ config, default <data_dir>/control.sock; --socket overrides).`,
 			},
 		})
 	}
+	reprocess := &cobra.Command{
+		Use:   "reprocess [ID|--all]",
+		Short: "Run selection again for held recipients (after importing their keys): those with a method now leave",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			all, _ := cmd.Flags().GetBool("all")
+			if (len(a) == 0) != all {
+				return fmt.Errorf("queue reprocess: give a message ID or --all")
+			}
+			id := ""
+			if len(a) > 0 {
+				id = a[0]
+			}
+			var res struct{ Messages, Served, Held int }
+			if err := queueDo(cmd, control.Request{Op: "reprocess", ID: id}, &res, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "reprocess: %d message(s) with held recipients; %d recipient(s) now have a method and are due, %d still held\n",
+				res.Messages, res.Served, res.Held)
+			return nil
+		},
+	}
+	reprocess.Flags().Bool("all", false, "every queued message")
+	q.AddCommand(reprocess)
 	return q
 }
 

@@ -71,13 +71,20 @@ func groups(env *envelope.Envelope, dec *policy.Decision) []*ruleOutcome {
 // (or a block found after a restart) holds the whole message; an encrypt
 // recipient with no usable method is held alone (planEncrypt).
 func (s *Stage) plan(ctx context.Context, env *envelope.Envelope, dec *policy.Decision, set Settings) (plan, error) {
+	return s.planNamed(ctx, env, dec, set, "")
+}
+
+// planNamed is plan with prefix in front of every copy's name suffix, so a
+// later plan for the same message (Reprocess) never overwrites a copy the
+// queue may still be sending.
+func (s *Stage) planNamed(ctx context.Context, env *envelope.Envelope, dec *policy.Decision, set Settings, prefix string) (plan, error) {
 	var p plan
 	var holds []string
 	bccSeen := map[string]bool{}
 	for gi, grp := range groups(env, dec) {
-		suffix := ""
+		suffix := prefix
 		if gi > 0 {
-			suffix = fmt.Sprint(gi)
+			suffix += fmt.Sprint(gi)
 		}
 		base, err := s.baseCopy(env, grp, dec.SubjectTag, suffix)
 		if err != nil {

@@ -69,6 +69,12 @@ type Queue interface {
 	Queued(id string) bool
 	Submit(id string, copies []Copy) error
 	SubmitHeld(id string, copies []Copy, reason string) error
+	// HeldRecipients lists id's recipients held for want of a method
+	// (Copy.Hold), still queued.
+	HeldRecipients(id string) ([]string, error)
+	// ServeHeld gives held recipients of id the copies a new selection
+	// found for them and makes them due; durable when it returns.
+	ServeHeld(id string, copies []Copy) error
 }
 
 // Method is how one recipient is served, and why (for the audit and the

@@ -83,6 +83,20 @@ type memQueue struct {
 }
 
 func (q *memQueue) Queued(id string) bool { _, ok := q.queued[id]; return ok }
+func (q *memQueue) HeldRecipients(id string) ([]string, error) {
+	var out []string
+	for _, c := range q.queued[id] {
+		if c.Hold != "" {
+			out = append(out, c.Recipients...)
+		}
+	}
+	return out, nil
+}
+func (q *memQueue) ServeHeld(id string, copies []Copy) error {
+	q.queued[id] = append(q.queued[id], copies...)
+	q.ev.add("serve held")
+	return nil
+}
 func (q *memQueue) Submit(id string, copies []Copy) error {
 	q.queued[id] = copies
 	q.ev.add("submit")

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"fmt"
+	"strings"
 )
 
 // List returns a snapshot of the queue.
@@ -135,4 +136,68 @@ func (r *Relay) Depth() int {
 		}
 	}
 	return n
+}
+
+// HeldRecipients lists the recipients of id held alone (Copy.Hold) and still
+// queued, for a new selection (the processing stage's Reprocess).
+func (r *Relay) HeldRecipients(id string) ([]string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m, ok := r.msgs[id]
+	if !ok || m.deleted {
+		return nil, ErrNotFound
+	}
+	var out []string
+	for _, rc := range m.st.Recipients {
+		if rc.Held && rc.Status == StatusQueued {
+			out = append(out, rc.Addr)
+		}
+	}
+	return out, nil
+}
+
+// ServeHeld gives held recipients of id the new copies a later selection made
+// for them: each copy is added to the message, its recipients leave the hold
+// and are due now. Recipients that are not held (delivered meanwhile, or
+// released) are left as they are. Durable when it returns.
+func (r *Relay) ServeHeld(id string, copies []Copy) error {
+	r.mu.Lock()
+	m, ok := r.msgs[id]
+	if !ok || m.deleted {
+		r.mu.Unlock()
+		return ErrNotFound
+	}
+	now := r.now()
+	changed := false
+	for _, c := range copies {
+		if c.Hold != "" {
+			continue
+		}
+		ci := -1
+		for _, a := range c.Recipients {
+			for _, rc := range m.st.Recipients {
+				if !rc.Held || rc.Status != StatusQueued || !strings.EqualFold(rc.Addr, a) {
+					continue
+				}
+				if ci < 0 {
+					m.st.Copies = append(m.st.Copies, c)
+					ci = len(m.st.Copies) - 1
+				}
+				rc.CopyIdx, rc.Copy = ci, c.Name
+				rc.Held, rc.HoldReason = false, ""
+				rc.NextAttempt = now
+				changed = true
+			}
+		}
+	}
+	r.mu.Unlock()
+	if !changed {
+		return nil
+	}
+	if err := r.save(m); err != nil {
+		return err
+	}
+	r.log.Info("relay: held recipients served", "msg_id", id)
+	r.kick()
+	return nil
 }
