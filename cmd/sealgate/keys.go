@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +14,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sealgate/sealgate/config"
 	"github.com/sealgate/sealgate/crypto/keystore"
+	"github.com/sealgate/sealgate/gateway/control"
 )
 
 func newKeys() *cobra.Command {
@@ -105,9 +108,32 @@ if nothing was imported.`,
 				fmt.Fprintln(cmd.ErrOrStderr(), "keys: nothing imported")
 				return exitError{1}
 			}
+			s.Close() // the daemon opens the store for its lookups
+			reprocessHeld(cmd)
 			return nil
 		},
 	}
+}
+
+// reprocessHeld asks a running daemon to run selection again for held
+// recipients, so mail waiting for the key just imported leaves now. Without a
+// daemon (or a config naming its socket) it says how to do it later.
+func reprocessHeld(cmd *cobra.Command) {
+	path, _ := cmd.Flags().GetString("config")
+	c, err := config.Load(path)
+	var res struct{ Messages, Served, Held int }
+	if err == nil {
+		var resp *control.Response
+		if resp, err = control.Do(c.Control.Socket, control.Request{Op: "reprocess"}, nil); err == nil && len(resp.Data) > 0 {
+			err = json.Unmarshal(resp.Data, &res)
+		}
+	}
+	out := cmd.OutOrStdout()
+	if err != nil {
+		fmt.Fprintln(out, "held mail: run `sealgate queue reprocess --all` once the daemon runs, to send what waited for this key")
+		return
+	}
+	fmt.Fprintf(out, "held mail: %d recipient(s) now have a method and are due, %d still held\n", res.Served, res.Held)
 }
 
 // readLimited reads a file, refusing one larger than limit (the store
