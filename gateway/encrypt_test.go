@@ -23,6 +23,7 @@ import (
 	"github.com/sealgate/sealgate/crypto/keystore"
 	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/audit"
+	"github.com/sealgate/sealgate/gateway/control"
 	"github.com/sealgate/sealgate/gateway/dkim"
 	"github.com/sealgate/sealgate/gateway/relay"
 	"github.com/sealgate/sealgate/internal/capture"
@@ -93,7 +94,8 @@ func TestPHIWithoutKeysIsHeldNeverSentInTheClear(t *testing.T) {
 // TestOnlyTheRecipientWithoutAMethodIsHeld: a PHI message to a recipient with
 // an S/MIME certificate and one with none. The first gets its encrypted copy
 // now (it opens with openssl cms); only the second waits, and an operator's
-// release sends it over verified TLS. Before, the whole message was held.
+// release, which must name the method (--method tls), sends it over verified
+// TLS and is audited with the operator. Before, the whole message was held.
 func TestOnlyTheRecipientWithoutAMethodIsHeld(t *testing.T) {
 	openssl := requireTool(t, "openssl")
 	sink := startSink(t, "127.0.0.1:0")
@@ -137,10 +139,27 @@ func TestOnlyTheRecipientWithoutAMethodIsHeld(t *testing.T) {
 	if sink.Count() != 1 {
 		t.Fatal("the recipient without a method got a copy before release")
 	}
-	if err := g.Relay().Release(l[0].ID); err != nil {
+	// An operator's release must say how the held recipient goes.
+	h := queueHandler{g}
+	if _, _, err := h.Handle(context.Background(), control.Request{Op: "release", ID: l[0].ID, Actor: "uid=0"}); err == nil || !strings.Contains(err.Error(), "--method tls") {
+		t.Fatalf("release without a method: %v", err)
+	}
+	if _, _, err := h.Handle(context.Background(), control.Request{Op: "release", ID: l[0].ID, Method: "portal", Actor: "uid=0"}); err == nil {
+		t.Fatal("release --method portal accepted before the portal exists")
+	}
+	if _, _, err := h.Handle(context.Background(), control.Request{Op: "release", ID: l[0].ID, Method: "tls", Actor: "uid=0"}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 20*time.Second, "the released copy", func() bool { return sink.Count() == 2 })
+	var op audit.QueueOp
+	for _, rec := range auditRecords(t, env) {
+		if rec.Type == audit.TypeQueueOp {
+			json.Unmarshal(rec.Data, &op)
+		}
+	}
+	if op.Op != "release" || op.Method != "tls" || op.Actor != "uid=0" || op.Result != "ok" {
+		t.Errorf("last queue op record %+v: want the release with its method and operator", op)
+	}
 	r := sink.Messages()[1]
 	if len(r.Recipients) != 1 || r.Recipients[0] != "nokey@partner.test" || r.TLS == "" {
 		t.Fatalf("released copy to %v over TLS %q", r.Recipients, r.TLS)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sealgate/sealgate/gateway/audit"
 	"github.com/sealgate/sealgate/gateway/control"
+	"github.com/sealgate/sealgate/gateway/relay"
 )
 
 // queueHandler answers the control socket's queue commands.
@@ -20,7 +21,7 @@ func (h queueHandler) Handle(ctx context.Context, req control.Request) (any, io.
 		if err != nil {
 			result = err.Error()
 		}
-		h.g.record(audit.Event{Type: audit.TypeQueueOp, MsgID: req.ID, Data: audit.QueueOp{Op: req.Op, Actor: req.Actor, Result: result}})
+		h.g.record(audit.Event{Type: audit.TypeQueueOp, MsgID: req.ID, Data: audit.QueueOp{Op: req.Op, Actor: req.Actor, Method: req.Method, Result: result}})
 	case "tls-reset":
 		// The domain is no PHI; it says what the operator undid.
 		result := "ok domain=" + req.ID
@@ -67,6 +68,9 @@ func (h queueHandler) handle(ctx context.Context, req control.Request) (any, io.
 	case "hold":
 		return nil, nil, r.Hold(req.ID)
 	case "release":
+		if err := releaseMethod(r, req); err != nil {
+			return nil, nil, err
+		}
 		return nil, nil, r.Release(req.ID)
 	case "delete":
 		return nil, nil, r.Delete(req.ID)
@@ -120,4 +124,26 @@ func (g *Gateway) Reprocess(ctx context.Context, id string) (ReprocessResult, er
 		res.Held += held
 	}
 	return res, nil
+}
+
+// releaseMethod checks that a release of recipients held for want of a
+// method names how they go: "tls" (the held copy's verified-TLS floor) is the
+// one the relay offers until the portal is wired in. A plain hold or a
+// quarantine needs no method.
+func releaseMethod(r *relay.Relay, req control.Request) error {
+	held, err := r.HeldRecipients(req.ID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(held) == 0 && req.Method == "":
+		return nil
+	case len(held) == 0:
+		return fmt.Errorf("control: release --method applies to recipients held for want of a method; %s has none", req.ID)
+	case req.Method == "":
+		return fmt.Errorf("control: %d recipient(s) of %s are held because no method could protect them: say how they go (--method tls: verified TLS, never less), or import their keys and run queue reprocess", len(held), req.ID)
+	case req.Method != "tls":
+		return fmt.Errorf("control: release --method %q: only tls (verified TLS) is available", req.Method)
+	}
+	return nil
 }

@@ -119,14 +119,18 @@ config, default <data_dir>/control.sock; --socket overrides).`,
 		if op.name == "flush" {
 			args, use = cobra.MaximumNArgs(1), "flush [ID]"
 		}
-		q.AddCommand(&cobra.Command{
+		c := &cobra.Command{
 			Use: use, Short: op.short, Args: args,
 			RunE: func(cmd *cobra.Command, a []string) error {
 				id := ""
 				if len(a) > 0 {
 					id = a[0]
 				}
-				if err := queueDo(cmd, control.Request{Op: op.name, ID: id}, nil, nil); err != nil {
+				method := ""
+				if op.name == "release" {
+					method, _ = cmd.Flags().GetString("method")
+				}
+				if err := queueDo(cmd, control.Request{Op: op.name, ID: id, Method: method}, nil, nil); err != nil {
 					return err
 				}
 				target := id
@@ -136,7 +140,11 @@ config, default <data_dir>/control.sock; --socket overrides).`,
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", op.name, target)
 				return nil
 			},
-		})
+		}
+		if op.name == "release" {
+			c.Flags().String("method", "", "how recipients held for want of a method go: tls (verified TLS, never less); required when there are any")
+		}
+		q.AddCommand(c)
 	}
 	reprocess := &cobra.Command{
 		Use:   "reprocess [ID|--all]",

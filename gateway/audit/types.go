@@ -132,6 +132,7 @@ type DSNSent struct {
 type QueueOp struct {
 	Op     string `json:"op"`
 	Actor  string `json:"actor,omitempty"`
+	Method string `json:"method,omitempty"` // release: how held recipients are sent
 	Result string `json:"result,omitempty"`
 }
 

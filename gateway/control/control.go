@@ -28,6 +28,9 @@ type Request struct {
 	Op   string `json:"op"` // list, show, flush, hold, release, delete
 	ID   string `json:"id,omitempty"`
 	Body bool   `json:"body,omitempty"`
+	// Method is how release sends recipients held for want of a method:
+	// the operator must name it ("tls": verified TLS), never implied.
+	Method string `json:"method,omitempty"`
 	// Actor is set by the server from the socket's peer credentials
 	// ("uid=0 pid=1234"); whatever a client sends is overwritten.
 	Actor string `json:"-"`
