@@ -350,6 +350,19 @@ func (o *openReader) Read(p []byte) (int, error) {
 
 func (o *openReader) Close() error { return o.f.Close() }
 
+// OpenToken implements Store.
+func (s *DirStore) OpenToken(ctx context.Context, token string) (Access, io.ReadCloser, error) {
+	acc, err := s.Lookup(ctx, token)
+	if err != nil {
+		return Access{}, nil, err
+	}
+	rc, err := s.Open(ctx, acc.MessageID)
+	if err != nil {
+		return Access{}, nil, err
+	}
+	return acc, rc, nil
+}
+
 // Message implements Store.
 func (s *DirStore) Message(_ context.Context, id string) (Meta, error) {
 	var m Meta

@@ -114,6 +114,9 @@ type Store interface {
 	// Open streams the decrypted message of a live id, else ErrNotFound.
 	// A read error (ErrCorrupt) means the rest must be discarded.
 	Open(ctx context.Context, id string) (io.ReadCloser, error)
+	// OpenToken is Lookup then Open of that token's own message: the
+	// recipient-facing path, which cannot name another message.
+	OpenToken(ctx context.Context, token string) (Access, io.ReadCloser, error)
 	// Message and List show index records, including revoked and expired
 	// tombstones.
 	Message(ctx context.Context, id string) (Meta, error)
@@ -128,8 +131,10 @@ type Store interface {
 	// IssueCode makes a new one-time code for token, replacing any other.
 	IssueCode(ctx context.Context, token string) (code string, expires time.Time, err error)
 	// CheckCode consumes a correct code; a wrong one counts as a failure.
+	// Either way it logs the verified or failed event itself.
 	CheckCode(ctx context.Context, token, code string) error
-	// Fail counts a failed attempt of another factor (passphrase, TOTP).
+	// Fail counts (and logs) a failed attempt of another factor
+	// (passphrase, TOTP).
 	Fail(ctx context.Context, token string) error
 	// Locked reports whether token is locked out.
 	Locked(ctx context.Context, token string) (bool, error)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -260,5 +261,39 @@ func TestPerMessageExpiryIsHonoured(t *testing.T) {
 	acc, err := s.Lookup(context.Background(), rc.Grants[0].Token)
 	if err != nil || !acc.Expires.Equal(until) {
 		t.Fatalf("%+v %v", acc, err)
+	}
+}
+
+func TestOpenTokenOpensOnlyThatTokensMessage(t *testing.T) {
+	s, _, _ := newTestStore(t)
+	ctx := context.Background()
+	var msgs [][]byte
+	var rcs []Receipt
+	for i := range 3 {
+		m := append([]byte(strings.Repeat("x", i)), testMessage(1<<10)...)
+		rc, err := s.Put(ctx, PutMeta{Sender: "d@h", Recipients: []string{"a@x", "b@y"}}, bytes.NewReader(m))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs, rcs = append(msgs, m), append(rcs, rc)
+	}
+	for i, rc := range rcs {
+		for _, g := range rc.Grants {
+			acc, r, err := s.OpenToken(ctx, g.Token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(r)
+			r.Close()
+			if err != nil || acc.MessageID != rc.ID || acc.Recipient != g.Recipient || !bytes.Equal(got, msgs[i]) {
+				t.Fatalf("token of message %d for %s opened %s as %s", i, g.Recipient, acc.MessageID, acc.Recipient)
+			}
+		}
+	}
+	if err := s.Revoke(ctx, rcs[0].ID, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.OpenToken(ctx, rcs[0].Grants[0].Token); err != ErrNotFound {
+		t.Fatalf("revoked: %v", err)
 	}
 }

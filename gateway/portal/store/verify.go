@@ -61,21 +61,22 @@ func (s *DirStore) IssueCode(_ context.Context, token string) (string, time.Time
 	return code, expires, nil
 }
 
-// CheckCode implements Store. The check and the consumption or failure
-// count are one transaction, so a code works once even when two nodes
-// race. A failed attempt is committed before ErrBadCode is returned.
+// CheckCode implements Store. The check, the consumption or failure
+// count and the verified/failed event are one transaction, so a code
+// works once even when two nodes race, and no attempt goes unlogged. A
+// failed attempt is committed before ErrBadCode is returned.
 func (s *DirStore) CheckCode(_ context.Context, token, code string) error {
 	now := s.now()
 	th := tokenHash(token)
 	var result error
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		v, err := s.tokenState(tx, th)
+		v, ref, err := s.tokenStateRef(tx, th)
 		if err != nil {
 			return err
 		}
 		if now.Before(v.LockedUntil) {
 			result = ErrLocked
-			return nil
+			return attempt(tx, ref, now, result)
 		}
 		good := len(v.CodeHash) > 0 && now.Before(v.CodeExpires) &&
 			subtle.ConstantTimeCompare(v.CodeHash, codeHash(th, code)) == 1
@@ -83,6 +84,9 @@ func (s *DirStore) CheckCode(_ context.Context, token, code string) error {
 			v = verifyState{}
 		} else {
 			result = s.countFailure(&v, now)
+		}
+		if err := attempt(tx, ref, now, result); err != nil {
+			return err
 		}
 		return putJSON(tx.Bucket(bucketVerify), th, v)
 	})
@@ -103,15 +107,18 @@ func (s *DirStore) countFailure(v *verifyState, now time.Time) error {
 	return ErrLocked
 }
 
-// Fail implements Store: it returns ErrLocked when this failure locks the
+// Fail implements Store, logging a failed event: it returns ErrLocked when this failure locks the
 // token (or it already was), nil otherwise.
 func (s *DirStore) Fail(_ context.Context, token string) error {
 	now := s.now()
 	th := tokenHash(token)
 	var result error
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		v, err := s.tokenState(tx, th)
+		v, ref, err := s.tokenStateRef(tx, th)
 		if err != nil {
+			return err
+		}
+		if err := attempt(tx, ref, now, ErrBadCode); err != nil {
 			return err
 		}
 		if now.Before(v.LockedUntil) {
@@ -143,14 +150,31 @@ func (s *DirStore) Locked(_ context.Context, token string) (bool, error) {
 
 // tokenState returns a live token's verification state (zero if none).
 func (s *DirStore) tokenState(tx *bolt.Tx, th []byte) (verifyState, error) {
-	if _, _, err := s.liveToken(tx, th); err != nil {
-		return verifyState{}, err
+	v, _, err := s.tokenStateRef(tx, th)
+	return v, err
+}
+
+func (s *DirStore) tokenStateRef(tx *bolt.Tx, th []byte) (verifyState, tokenRef, error) {
+	ref, _, err := s.liveToken(tx, th)
+	if err != nil {
+		return verifyState{}, tokenRef{}, err
 	}
 	data := tx.Bucket(bucketVerify).Get(th)
 	if data == nil {
-		return verifyState{}, nil
+		return verifyState{}, ref, nil
 	}
-	return decodeJSON[verifyState](data, "verification state")
+	v, err := decodeJSON[verifyState](data, "verification state")
+	return v, ref, err
+}
+
+// attempt records the outcome of a verification attempt in the same
+// transaction as the counter, so the event log misses none.
+func attempt(tx *bolt.Tx, ref tokenRef, now time.Time, result error) error {
+	kind := EventFailed
+	if result == nil {
+		kind = EventVerified
+	}
+	return putEvent(tx, Event{Time: now, MessageID: ref.ID, Recipient: ref.Recipient, Kind: kind})
 }
 
 // Record implements Store. It needs the message (live or tombstone) and

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -195,5 +196,35 @@ func TestRacingChecksOfOneCodeSucceedOnce(t *testing.T) {
 	}
 	if ok != 1 {
 		t.Fatalf("%d racing checks accepted the code, want 1", ok)
+	}
+}
+
+func TestEveryVerificationAttemptIsLogged(t *testing.T) {
+	s, _, _ := newTestStore(t)
+	ctx := context.Background()
+	rc, _ := put(t, s, "a@x", "b@y")
+	tok := rc.Grants[1].Token
+	s.CheckCode(ctx, tok, "00000000")
+	s.Fail(ctx, tok)
+	s.CheckCode(ctx, tok, issue(t, s, tok))
+	evs, err := s.Events(ctx, rc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []EventKind
+	for _, e := range evs {
+		if e.Recipient != "b@y" {
+			t.Fatalf("attempt logged for the wrong recipient: %+v", e)
+		}
+		got = append(got, e.Kind)
+	}
+	failed := 0
+	for _, k := range got {
+		if k == EventFailed {
+			failed++
+		}
+	}
+	if len(got) != 3 || failed != 2 || !slices.Contains(got, EventVerified) {
+		t.Fatalf("events %v, want two failed and one verified", got)
 	}
 }
