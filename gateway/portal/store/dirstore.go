@@ -34,7 +34,9 @@ type Options struct {
 	// Retention keeps tombstones (state and events, no content) of revoked
 	// and expired messages this long after their expiry.
 	Retention time.Duration
-	Now       func() time.Time
+	// SourceFailures is the failures one source may make per Lockout.
+	SourceFailures int
+	Now            func() time.Time
 }
 
 // DirStore is the embedded Store: sealed files plus a bbolt index under
@@ -88,6 +90,9 @@ func withDefaults(o Options) Options {
 	if o.Retention <= 0 {
 		o.Retention = DefaultRetention
 	}
+	if o.SourceFailures <= 0 {
+		o.SourceFailures = DefaultSourceFailures
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -96,7 +101,7 @@ func withDefaults(o Options) Options {
 
 func (s *DirStore) init() error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMsgs, bucketTokens, bucketVerify, bucketEvents} {
+		for _, b := range [][]byte{bucketMsgs, bucketTokens, bucketVerify, bucketEvents, bucketSources} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

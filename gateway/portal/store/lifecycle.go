@@ -121,7 +121,7 @@ func (s *DirStore) Sweep(_ context.Context, now time.Time) (int, error) {
 				return err
 			}
 		}
-		return nil
+		return s.sweepSources(tx, now)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: sweep: %w", err)

@@ -138,6 +138,10 @@ type Store interface {
 	Fail(ctx context.Context, token string) error
 	// Locked reports whether token is locked out.
 	Locked(ctx context.Context, token string) (bool, error)
+	// FailSource counts a failure from a source (an IP address, say)
+	// across all tokens; SourceLocked reports its lockout.
+	FailSource(ctx context.Context, source string) error
+	SourceLocked(ctx context.Context, source string) (bool, error)
 
 	// Record appends an event for a recipient of a message.
 	Record(ctx context.Context, id, recipient string, kind EventKind) error
