@@ -22,6 +22,7 @@ const (
 	DefaultMaxFailures = 5
 	DefaultLockout     = 15 * time.Minute
 	DefaultRetention   = 90 * 24 * time.Hour
+	DefaultMaxCodes    = 5
 )
 
 // Options configure a DirStore. KEK is required.
@@ -30,6 +31,7 @@ type Options struct {
 	Lifetime    time.Duration // default expiry of a message
 	CodeLife    time.Duration // life of a one-time code
 	MaxFailures int           // failed attempts before lockout
+	MaxCodes    int           // codes per token per hour
 	Lockout     time.Duration // how long a lockout lasts
 	// Retention keeps tombstones (state and events, no content) of revoked
 	// and expired messages this long after their expiry.
@@ -89,6 +91,9 @@ func withDefaults(o Options) Options {
 	}
 	if o.Retention <= 0 {
 		o.Retention = DefaultRetention
+	}
+	if o.MaxCodes <= 0 {
+		o.MaxCodes = DefaultMaxCodes
 	}
 	if o.SourceFailures <= 0 {
 		o.SourceFailures = DefaultSourceFailures

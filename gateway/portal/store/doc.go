@@ -40,11 +40,18 @@
 //     active record owns, so a crash leaves neither an orphan nor a key
 //     that the index has already let go.
 //   - One-time codes: 8 digits, stored as a hash bound to the token,
-//     10-minute life, single use, replaced by the next code; failures are
-//     counted per token (codes and other factors alike) and lock it after
-//     MaxFailures for Lockout.
+//     10-minute life, single use, replaced by the next code, at most
+//     MaxCodes per token per hour; failures are counted per token (codes
+//     and other factors alike) and lock it after MaxFailures for Lockout;
+//     each attempt is logged as an event in the same transaction.
+//   - Failures per source (an IP address, as the caller names it) are
+//     counted across tokens under a hash of the source and lock it after
+//     SourceFailures per Lockout window.
 //   - The event log holds a closed set of kinds, a time, the message id
 //     and the recipient: no free text.
+//
+// A reader opened before a Revoke may finish reading the file it has
+// open; every Lookup and Open after Revoke returns fail.
 //
 // What it does not do: hide message sizes (sealed size tracks plaintext),
 // guarantee that overwritten blocks are gone on copy-on-write filesystems

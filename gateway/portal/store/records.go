@@ -40,6 +40,9 @@ type verifyState struct {
 	CodeExpires time.Time `json:",omitzero"`
 	Failures    int
 	LockedUntil time.Time `json:",omitzero"`
+	// Codes issued since CodesSince: each one is an email to the recipient.
+	Codes      int
+	CodesSince time.Time `json:",omitzero"`
 }
 
 func randomBytes(n int) ([]byte, error) {

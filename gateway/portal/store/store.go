@@ -15,6 +15,8 @@ var (
 	ErrNotFound = errors.New("store: not found")
 	// ErrLocked means too many failed verification attempts for a token.
 	ErrLocked = errors.New("store: locked after too many failed attempts")
+	// ErrTooManyCodes refuses a code: the hourly allowance is used up.
+	ErrTooManyCodes = errors.New("store: too many codes requested, try later")
 	// ErrBadCode is a wrong, used or expired one-time code.
 	ErrBadCode = errors.New("store: wrong or expired code")
 	// ErrCorrupt is stored data that does not authenticate or parse.

@@ -35,7 +35,8 @@ func newCode() (string, error) {
 }
 
 // IssueCode implements Store. A new code replaces the previous one, so
-// only the latest code sent works.
+// only the latest code sent works. At most MaxCodes are issued per token
+// per hour, so a token cannot be used to flood its recipient with mail.
 func (s *DirStore) IssueCode(_ context.Context, token string) (string, time.Time, error) {
 	code, err := newCode()
 	if err != nil {
@@ -52,6 +53,13 @@ func (s *DirStore) IssueCode(_ context.Context, token string) (string, time.Time
 		if now.Before(v.LockedUntil) {
 			return ErrLocked
 		}
+		if !now.Before(v.CodesSince.Add(time.Hour)) {
+			v.Codes, v.CodesSince = 0, now
+		}
+		if v.Codes >= s.opts.MaxCodes {
+			return ErrTooManyCodes
+		}
+		v.Codes++
 		v.CodeHash, v.CodeExpires = codeHash(th, code), expires
 		return putJSON(tx.Bucket(bucketVerify), th, v)
 	})
@@ -81,7 +89,7 @@ func (s *DirStore) CheckCode(_ context.Context, token, code string) error {
 		good := len(v.CodeHash) > 0 && now.Before(v.CodeExpires) &&
 			subtle.ConstantTimeCompare(v.CodeHash, codeHash(th, code)) == 1
 		if good {
-			v = verifyState{}
+			v = verifyState{Codes: v.Codes, CodesSince: v.CodesSince}
 		} else {
 			result = s.countFailure(&v, now)
 		}
@@ -103,7 +111,7 @@ func (s *DirStore) countFailure(v *verifyState, now time.Time) error {
 	if v.Failures < s.opts.MaxFailures {
 		return ErrBadCode
 	}
-	*v = verifyState{LockedUntil: now.Add(s.opts.Lockout)}
+	*v = verifyState{LockedUntil: now.Add(s.opts.Lockout), Codes: v.Codes, CodesSince: v.CodesSince}
 	return ErrLocked
 }
 

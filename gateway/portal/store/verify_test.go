@@ -228,3 +228,25 @@ func TestEveryVerificationAttemptIsLogged(t *testing.T) {
 		t.Fatalf("events %v, want two failed and one verified", got)
 	}
 }
+
+func TestCodesPerTokenAreLimitedPerHour(t *testing.T) {
+	s, c, _ := newTestStore(t)
+	ctx := context.Background()
+	rc, _ := put(t, s, "a@x")
+	tok := rc.Grants[0].Token
+	var last string
+	for range DefaultMaxCodes {
+		last = issue(t, s, tok)
+	}
+	if _, _, err := s.IssueCode(ctx, tok); err != ErrTooManyCodes {
+		t.Fatalf("code %d: %v", DefaultMaxCodes+1, err)
+	}
+	if err := s.CheckCode(ctx, tok, last); err != nil {
+		t.Fatalf("last issued code: %v", err)
+	}
+	if _, _, err := s.IssueCode(ctx, tok); err != ErrTooManyCodes {
+		t.Fatalf("a success must not reset the allowance: %v", err)
+	}
+	c.Add(time.Hour)
+	issue(t, s, tok)
+}
