@@ -121,3 +121,16 @@ func TestTenMegabyteMessagesAreStreamedNotBuffered(t *testing.T) {
 		t.Fatal("10 MB message changed")
 	}
 }
+
+// BenchmarkPutParallel shows concurrent Puts sharing index commits.
+func BenchmarkPutParallel(b *testing.B) {
+	s, _, _ := newTestStore(b)
+	b.SetBytes(10 << 10)
+	b.ReportAllocs()
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			putPattern(b, s, 10<<10)
+		}
+	})
+}

@@ -146,6 +146,8 @@ func (s *DirStore) Put(ctx context.Context, meta PutMeta, body io.Reader) (Recei
 	if err := s.writeFiles(ctx, &rec, body); err != nil {
 		return Receipt{}, err
 	}
+	// Update, not Batch: Batch waits up to 10 ms for company, which
+	// costs a lone Put five times its latency and gained nothing measured.
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		if err := putJSON(tx.Bucket(bucketMsgs), []byte(rec.ID), rec); err != nil {
 			return err
