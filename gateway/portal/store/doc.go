@@ -10,6 +10,9 @@
 // counting are atomic read-modify-writes, and the verification state and
 // event log live in the store, not in a node's memory.
 //
+// Package storetest holds the contract as a suite any implementation
+// runs (TestDirStoreMeetsTheStoreContract runs it on DirStore).
+//
 // Layout of a DirStore directory (0700; files 0600):
 //
 //	index.db     bbolt: records, token hashes, verification state, events
