@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/cipher"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -47,6 +48,7 @@ type Options struct {
 type DirStore struct {
 	dir  string
 	db   *bolt.DB
+	idx  cipher.AEAD // seals the addresses in index records
 	opts Options
 }
 
@@ -69,6 +71,10 @@ func New(dir string, opts Options) (*DirStore, error) {
 		return nil, fmt.Errorf("store: open index: %w", err)
 	}
 	s := &DirStore{dir: dir, db: db, opts: opts}
+	if s.idx, err = loadIndexKey(context.Background(), db, opts.KEK); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, err
@@ -149,7 +155,7 @@ func (s *DirStore) Put(ctx context.Context, meta PutMeta, body io.Reader) (Recei
 	// Update, not Batch: Batch waits up to 10 ms for company, which
 	// costs a lone Put five times its latency and gained nothing measured.
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		if err := putJSON(tx.Bucket(bucketMsgs), []byte(rec.ID), rec); err != nil {
+		if err := s.putRecord(tx, rec); err != nil {
 			return err
 		}
 		for h, ref := range refs {
@@ -198,13 +204,13 @@ func (s *DirStore) newRecord(meta PutMeta, now time.Time) (record, error) {
 func newGrants(rec record) ([]Grant, map[string]tokenRef, error) {
 	grants := make([]Grant, 0, len(rec.Recipients))
 	refs := make(map[string]tokenRef, len(rec.Recipients))
-	for _, r := range rec.Recipients {
+	for i, r := range rec.Recipients {
 		tok, err := newToken()
 		if err != nil {
 			return nil, nil, err
 		}
 		h := string(tokenHash(tok))
-		refs[h] = tokenRef{ID: rec.ID, Recipient: r}
+		refs[h] = tokenRef{ID: rec.ID, Rcpt: i}
 		grants = append(grants, Grant{Recipient: r, Token: tok})
 	}
 	return grants, refs, nil
@@ -259,7 +265,7 @@ func (s *DirStore) Lookup(_ context.Context, token string) (Access, error) {
 		if err != nil {
 			return err
 		}
-		acc = Access{MessageID: rec.ID, Recipient: ref.Recipient, Sender: rec.Sender,
+		acc = Access{MessageID: rec.ID, Recipient: rec.Recipients[ref.Rcpt], Sender: rec.Sender,
 			Created: rec.Created, Expires: rec.Expires, State: rec.State}
 		return nil
 	})
@@ -277,12 +283,15 @@ func (s *DirStore) liveToken(tx *bolt.Tx, h []byte) (tokenRef, record, error) {
 		return tokenRef{}, record{}, err
 	}
 	rec, err := s.liveRecord(tx, ref.ID)
+	if err == nil && (ref.Rcpt < 0 || ref.Rcpt >= len(rec.Recipients)) {
+		err = fmt.Errorf("%w: token record recipient", ErrCorrupt)
+	}
 	return ref, rec, err
 }
 
 // liveRecord returns an active, unexpired message, else ErrNotFound.
 func (s *DirStore) liveRecord(tx *bolt.Tx, id string) (record, error) {
-	rec, err := getRecord(tx, id)
+	rec, err := s.getRecord(tx, id)
 	if err != nil {
 		return record{}, err
 	}
@@ -292,7 +301,7 @@ func (s *DirStore) liveRecord(tx *bolt.Tx, id string) (record, error) {
 	return rec, nil
 }
 
-func getRecord(tx *bolt.Tx, id string) (record, error) {
+func (s *DirStore) getRecord(tx *bolt.Tx, id string) (record, error) {
 	if !validID(id) {
 		return record{}, ErrNotFound
 	}
@@ -300,7 +309,15 @@ func getRecord(tx *bolt.Tx, id string) (record, error) {
 	if data == nil {
 		return record{}, ErrNotFound
 	}
-	return decodeRecord(data)
+	return decodeRecord(s.idx, data)
+}
+
+func (s *DirStore) putRecord(tx *bolt.Tx, rec record) error {
+	data, err := encodeRecord(s.idx, rec)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketMsgs).Put([]byte(rec.ID), data)
 }
 
 // Open implements Store. The stream authenticates chunk by chunk; a read
@@ -379,7 +396,7 @@ func (s *DirStore) OpenToken(ctx context.Context, token string) (Access, io.Read
 func (s *DirStore) Message(_ context.Context, id string) (Meta, error) {
 	var m Meta
 	err := s.db.View(func(tx *bolt.Tx) error {
-		rec, err := getRecord(tx, id)
+		rec, err := s.getRecord(tx, id)
 		m = rec.Meta
 		return err
 	})
@@ -391,7 +408,7 @@ func (s *DirStore) List(_ context.Context) ([]Meta, error) {
 	var out []Meta
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketMsgs).ForEach(func(_, v []byte) error {
-			rec, err := decodeRecord(v)
+			rec, err := decodeRecord(s.idx, v)
 			if err != nil {
 				return err
 			}

@@ -15,7 +15,8 @@
 //
 // Layout of a DirStore directory (0700; files 0600):
 //
-//	index.db     bbolt: records, token hashes, verification state, events
+//	index.db     bbolt: records (addresses sealed), token hashes,
+//	             verification state, events, the wrapped index key
 //	msgs/<id>    the message, sealed with crypto/seal under its data key
 //	keys/<id>    the data key, wrapped by the KEK (see keyfile.go)
 //
@@ -26,14 +27,17 @@
 //     yields altered plaintext. Memory is O(64 KiB) whatever the size.
 //   - Data keys are wrapped by a KeyWrapper (LocalKEK: AES-256-GCM under a
 //     KEK from a 0600 file or the environment; a KMS can implement it),
-//     bound to the message id; rotation keeps old KEKs for unwrapping.
+//     bound to the message id; rotation keeps old KEKs for unwrapping,
+//     and a wrong KEK makes New fail with ErrCorrupt.
 //   - Tokens are 256 bits from crypto/rand, shown once in Put's Receipt
 //     and stored only as SHA-256. A token resolves to one recipient of one
 //     message; wrong, expired, revoked and swept tokens all answer exactly
 //     ErrNotFound.
-//   - No subject, no body text and no token or code is written in the
-//     clear. The index holds sender and recipient addresses, times, state
-//     and sizes: the envelope, as a mail queue does.
+//   - No subject, body, address, token or code is written in the clear.
+//     Addresses (sender, recipients, who revoked) are sealed in each index
+//     record under an index key (random, per store, wrapped by the KEK and
+//     unwrapped once by New); tokens and events name a recipient by its
+//     position. In the clear: ids, times, state, sizes, hashes.
 //   - Revoke and Sweep commit the new state (tokens gone) first, then
 //     overwrite and delete the key file and delete the sealed file: with
 //     the key gone a copy of the sealed file is useless, KEK or not. A

@@ -168,7 +168,7 @@ func (s *DirStore) recover() error {
 	live := map[string]bool{}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketMsgs).ForEach(func(k, v []byte) error {
-			rec, err := decodeRecord(v)
+			rec, err := decodeRecord(s.idx, v)
 			if err == nil && rec.State == Active {
 				live[rec.ID] = true
 			}

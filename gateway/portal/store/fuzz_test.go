@@ -3,6 +3,8 @@ package store
 import (
 	"bytes"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"errors"
 	"io"
 	"os"
@@ -51,16 +53,28 @@ func FuzzUnwrap(f *testing.F) {
 }
 
 func FuzzDecodeIndexValues(f *testing.F) {
-	f.Add([]byte(`{"ID":"00112233445566778899aabbccddeeff","State":"active","Recipients":["a@x"],"TokenHashes":["00"]}`))
+	block, _ := aes.NewCipher(bytes.Repeat([]byte{5}, 32))
+	aead, _ := cipher.NewGCM(block)
+	good, err := encodeRecord(aead, record{Meta: Meta{ID: "00112233445566778899aabbccddeeff", State: Active,
+		Sender: "s@h", Recipients: []string{"a@x"}}, TokenHashes: []string{"00"}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
 	f.Add([]byte(`{"CodeHash":"AAAA","Failures":3}`))
 	f.Add([]byte(`{"ID":"../../etc","State":"active"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if r, err := decodeRecord(data); err == nil && !validID(r.ID) {
+		r, err := decodeRecord(aead, data)
+		if err == nil && !validID(r.ID) {
 			t.Fatalf("record with bad id %q accepted", r.ID)
+		}
+		if err == nil && r.Sender != "s@h" {
+			t.Fatal("forged envelope accepted")
 		}
 		decodeJSON[verifyState](data, "v")
 		decodeJSON[tokenRef](data, "t")
-		decodeJSON[Event](data, "e")
+		decodeJSON[diskEvent](data, "e")
+		decodeJSON[sourceState](data, "s")
 	})
 }
 

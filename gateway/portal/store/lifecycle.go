@@ -19,7 +19,7 @@ func (s *DirStore) Revoke(_ context.Context, id, by string) error {
 	now := s.now()
 	already := false
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		rec, err := getRecord(tx, id)
+		rec, err := s.getRecord(tx, id)
 		if err != nil {
 			return err
 		}
@@ -52,11 +52,11 @@ func (s *DirStore) retire(tx *bolt.Tx, rec record, kind EventKind, now time.Time
 		}
 	}
 	rec.TokenHashes = nil
-	if err := putJSON(tx.Bucket(bucketMsgs), []byte(rec.ID), rec); err != nil {
+	if err := s.putRecord(tx, rec); err != nil {
 		return err
 	}
-	for _, r := range rec.Recipients {
-		if err := putEvent(tx, Event{Time: now, MessageID: rec.ID, Recipient: r, Kind: kind}); err != nil {
+	for i := range rec.Recipients {
+		if err := putEvent(tx, rec.ID, i, kind, now); err != nil {
 			return err
 		}
 	}
@@ -82,7 +82,7 @@ func (s *DirStore) Extend(_ context.Context, id string, until time.Time) error {
 			return err
 		}
 		rec.Expires = until.UTC()
-		return putJSON(tx.Bucket(bucketMsgs), []byte(rec.ID), rec)
+		return s.putRecord(tx, rec)
 	})
 }
 
@@ -97,7 +97,7 @@ func (s *DirStore) Sweep(_ context.Context, now time.Time) (int, error) {
 		var toExpire []record
 		c := tx.Bucket(bucketMsgs).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
-			rec, err := decodeRecord(v)
+			rec, err := decodeRecord(s.idx, v)
 			if err != nil {
 				return fmt.Errorf("record %x: %w", k[:min(len(k), 8)], err)
 			}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -30,9 +31,37 @@ type record struct {
 	TokenHashes []string
 }
 
+// tokenRef names a recipient by position, so the token bucket holds no
+// address.
 type tokenRef struct {
-	ID        string
-	Recipient string
+	ID   string
+	Rcpt int
+}
+
+// diskRecord is a record as index.db holds it: the addresses are sealed.
+type diskRecord struct {
+	ID          string
+	Created     time.Time
+	Expires     time.Time
+	State       State
+	RevokedAt   time.Time `json:",omitzero"`
+	Size        int64
+	TokenHashes []string `json:",omitempty"`
+	Envelope    []byte   // sealJSON(envelope)
+}
+
+type envelope struct {
+	Sender     string
+	Recipients []string
+	RevokedBy  string `json:",omitempty"`
+}
+
+// diskEvent is an event as stored: the message id is in its key and the
+// recipient is a position in the record's list.
+type diskEvent struct {
+	Time time.Time
+	Kind EventKind
+	Rcpt int
 }
 
 type verifyState struct {
@@ -88,20 +117,35 @@ func dekAAD(id string) []byte { return []byte("sealgate/portal/dek/v1\x00" + id)
 // sealContext binds a sealed file to its message id: swapped files fail.
 func sealContext(id string) string { return "portal-message\x00" + id }
 
-func decodeRecord(data []byte) (record, error) {
-	var r record
-	if err := json.Unmarshal(data, &r); err != nil {
+func encodeRecord(aead cipher.AEAD, rec record) ([]byte, error) {
+	env, err := sealJSON(aead, rec.ID, envelope{rec.Sender, rec.Recipients, rec.RevokedBy})
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(diskRecord{ID: rec.ID, Created: rec.Created, Expires: rec.Expires, State: rec.State,
+		RevokedAt: rec.RevokedAt, Size: rec.Size, TokenHashes: rec.TokenHashes, Envelope: env})
+}
+
+func decodeRecord(aead cipher.AEAD, data []byte) (record, error) {
+	var d diskRecord
+	if err := json.Unmarshal(data, &d); err != nil {
 		return record{}, fmt.Errorf("%w: index record: %v", ErrCorrupt, err)
 	}
-	if !validID(r.ID) {
+	if !validID(d.ID) {
 		return record{}, fmt.Errorf("%w: index record id", ErrCorrupt)
 	}
-	switch r.State {
+	switch d.State {
 	case Active, Revoked, Expired:
 	default:
 		return record{}, fmt.Errorf("%w: index record state", ErrCorrupt)
 	}
-	return r, nil
+	var env envelope
+	if err := openJSON(aead, d.ID, d.Envelope, &env); err != nil {
+		return record{}, err
+	}
+	return record{Meta: Meta{ID: d.ID, Sender: env.Sender, Recipients: env.Recipients, Created: d.Created,
+		Expires: d.Expires, State: d.State, RevokedBy: env.RevokedBy, RevokedAt: d.RevokedAt, Size: d.Size},
+		TokenHashes: d.TokenHashes}, nil
 }
 
 func decodeJSON[T any](data []byte, what string) (T, error) {

@@ -117,9 +117,10 @@ func TestMetadataHasNoSubjectOrBodyField(t *testing.T) {
 func TestDiskHoldsNoPlaintextMarker(t *testing.T) {
 	s, c, dir := newTestStore(t)
 	for range 3 {
-		put(t, s, "a@x", "b@y")
+		put(t, s, "jane.roe.patient@example.org", "b@y")
 	}
 	rc, _ := put(t, s, "c@z")
+	s.Record(context.Background(), rc.ID, "c@z", EventNotified)
 	code, _, err := s.IssueCode(context.Background(), rc.Grants[0].Token)
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +130,8 @@ func TestDiskHoldsNoPlaintextMarker(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close() // flush and unlock: look at exactly what is at rest
-	for _, needle := range []string{bodyMarker, "PHI-MARKER", subjectMarker, "Jane Roe", code} {
+	for _, needle := range []string{bodyMarker, "PHI-MARKER", subjectMarker, "Jane Roe", code,
+		"jane.roe.patient", "doc@hospital.example", "hospital.example", "admin"} {
 		if hits := filesContaining(t, dir, []byte(needle)); len(hits) > 0 {
 			t.Fatalf("%q found in the clear in %v", needle, hits)
 		}
@@ -166,16 +168,21 @@ func TestStateIsDurableAcrossReopen(t *testing.T) {
 	}
 }
 
-func TestWrongKEKCannotOpen(t *testing.T) {
+func TestWrongKEKIsRefusedAndOpensNothing(t *testing.T) {
 	dir := t.TempDir()
 	c := newClock()
 	s := openStore(t, dir, c, testKEK(t, 7))
 	rc, _ := put(t, s, "a@x")
 	s.Close()
-	s = openStore(t, dir, c, testKEK(t, 8))
+	if _, err := New(dir, Options{KEK: testKEK(t, 8), Now: c.Now}); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("New under another KEK: %v, want ErrCorrupt", err)
+	}
+	// Even past the index key, the data key is wrapped under the KEK.
+	s = openStore(t, dir, c, testKEK(t, 7))
 	defer s.Close()
+	s.opts.KEK = testKEK(t, 8)
 	if _, err := s.Open(context.Background(), rc.ID); !errors.Is(err, ErrCorrupt) {
-		t.Fatalf("open under another KEK: %v, want ErrCorrupt", err)
+		t.Fatalf("open with another KEK: %v, want ErrCorrupt", err)
 	}
 }
 
@@ -189,7 +196,7 @@ func TestKEKRotationOpensOldMessagesAndWrapsWithNewKey(t *testing.T) {
 	s.Close()
 	k2, _ := NewLocalKEK(newKey, oldKey)
 	s = openStore(t, dir, c, k2)
-	defer s.Close()
+	defer func() { s.Close() }()
 	if !bytes.Equal(readAll(t, s, old.ID), msg) {
 		t.Fatal("old message unreadable after rotation")
 	}
@@ -202,6 +209,13 @@ func TestKEKRotationOpensOldMessagesAndWrapsWithNewKey(t *testing.T) {
 	}
 	if _, err := onlyNew.Unwrap(context.Background(), wrapped, dekAAD(fresh.ID)); err != nil {
 		t.Fatalf("new message not wrapped under the new KEK: %v", err)
+	}
+	s.Close()
+	// The index key was rewrapped on open: the old KEK is now needed only
+	// for old messages' data keys, until they expire.
+	s = openStore(t, dir, c, onlyNew)
+	if _, err := s.Lookup(context.Background(), fresh.Grants[0].Token); err != nil {
+		t.Fatalf("store under the new KEK alone: %v", err)
 	}
 }
 

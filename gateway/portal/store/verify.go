@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"math/big"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -182,7 +183,7 @@ func attempt(tx *bolt.Tx, ref tokenRef, now time.Time, result error) error {
 	if result == nil {
 		kind = EventVerified
 	}
-	return putEvent(tx, Event{Time: now, MessageID: ref.ID, Recipient: ref.Recipient, Kind: kind})
+	return putEvent(tx, ref.ID, ref.Rcpt, kind, now)
 }
 
 // Record implements Store. It needs the message (live or tombstone) and
@@ -193,49 +194,45 @@ func (s *DirStore) Record(_ context.Context, id, recipient string, kind EventKin
 	}
 	now := s.now()
 	return s.db.Update(func(tx *bolt.Tx) error {
-		rec, err := getRecord(tx, id)
+		rec, err := s.getRecord(tx, id)
 		if err != nil {
 			return err
 		}
-		if !hasRecipient(rec, recipient) {
+		i := slices.Index(rec.Recipients, recipient)
+		if i < 0 {
 			return ErrNotFound
 		}
-		return putEvent(tx, Event{Time: now, MessageID: id, Recipient: recipient, Kind: kind})
+		return putEvent(tx, id, i, kind, now)
 	})
 }
 
-func hasRecipient(rec record, r string) bool {
-	for _, x := range rec.Recipients {
-		if x == r {
-			return true
-		}
-	}
-	return false
-}
-
-func putEvent(tx *bolt.Tx, e Event) error {
-	k, err := eventKey(e.MessageID, e.Time)
+func putEvent(tx *bolt.Tx, id string, rcpt int, kind EventKind, now time.Time) error {
+	k, err := eventKey(id, now)
 	if err != nil {
 		return err
 	}
-	return putJSON(tx.Bucket(bucketEvents), k, e)
+	return putJSON(tx.Bucket(bucketEvents), k, diskEvent{Time: now, Kind: kind, Rcpt: rcpt})
 }
 
 // Events implements Store.
 func (s *DirStore) Events(_ context.Context, id string) ([]Event, error) {
 	var out []Event
 	err := s.db.View(func(tx *bolt.Tx) error {
-		if _, err := getRecord(tx, id); err != nil {
+		rec, err := s.getRecord(tx, id)
+		if err != nil {
 			return err
 		}
 		prefix := append([]byte(id), 0)
 		c := tx.Bucket(bucketEvents).Cursor()
 		for k, v := c.Seek(prefix); k != nil && len(k) > len(prefix) && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {
-			e, err := decodeJSON[Event](v, "event")
+			e, err := decodeJSON[diskEvent](v, "event")
 			if err != nil {
 				return err
 			}
-			out = append(out, e)
+			if e.Rcpt < 0 || e.Rcpt >= len(rec.Recipients) {
+				return fmt.Errorf("%w: event recipient", ErrCorrupt)
+			}
+			out = append(out, Event{Time: e.Time, MessageID: id, Recipient: rec.Recipients[e.Rcpt], Kind: e.Kind})
 		}
 		return nil
 	})
