@@ -134,3 +134,15 @@ func BenchmarkPutParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkLookup is the portal's per-request cost of resolving a token.
+func BenchmarkLookup(b *testing.B) {
+	s, _, _ := newTestStore(b)
+	rc := putPattern(b, s, 1<<10)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Lookup(context.Background(), rc.Grants[0].Token); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
