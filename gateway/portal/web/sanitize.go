@@ -30,19 +30,23 @@ func policy() *bluemonday.Policy {
 func sanitizeHTML(raw string) (template.HTML, int) {
 	p := policy()
 	clean := p.Sanitize(raw)
-	nodes, err := html.ParseFragment(strings.NewReader(clean), &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div})
+	ctx := &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div}
+	nodes, err := html.ParseFragment(strings.NewReader(clean), ctx)
 	if err != nil {
 		return "", 0
 	}
-	blocked := 0
-	var b strings.Builder
+	root := &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div}
 	for _, n := range nodes {
-		blocked += rewrite(n)
-		if err := html.Render(&b, n); err != nil {
+		root.AppendChild(n)
+	}
+	blocked := rewrite(root)
+	var b strings.Builder
+	for c := root.FirstChild; c != nil; c = c.NextSibling {
+		if err := html.Render(&b, c); err != nil {
 			return "", 0
 		}
 	}
-	return template.HTML(p.Sanitize(b.String())), blocked //nolint:gosec // sanitised just above
+	return template.HTML(p.Sanitize(b.String())), blocked
 }
 
 // rewrite walks n, replacing images and annotating links; it returns the
