@@ -195,7 +195,7 @@ func fillHeader(v *View, h mail.Header) {
 		return strings.ToValidUTF8(s, "\uFFFD")
 	}
 	v.From, v.To, v.Cc, v.Subject = text("From"), text("To"), text("Cc"), text("Subject")
-	if d, err := h.Date(); err == nil {
+	if d, err := h.Date(); err == nil && !d.IsZero() {
 		v.Date = d.UTC().Format("2 January 2006 15:04 UTC")
 	}
 	v.MessageID, _ = h.MessageID()

@@ -133,7 +133,7 @@ func (s *Server) renderVerify(w http.ResponseWriter, r *http.Request, status int
 	pre := s.preSession(w, r)
 	s.render(w, status, "verify.html", page{
 		Title: "Enter your code", CSRF: s.csrfFor(pre), Token: r.PathValue("token"), Error: msg,
-		Data: s.cfg.CodeDigits,
+		Data: struct{ Digits, Minutes int }{s.cfg.CodeDigits, int(s.cfg.CodeLife.Minutes())},
 	})
 }
 
