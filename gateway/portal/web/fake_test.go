@@ -18,6 +18,8 @@ type fakeStore struct {
 	msgs   map[string]*fakeMsg
 	events []Event
 	now    func() time.Time
+	// open, when set, replaces the stored bytes (a generated message).
+	open func() io.Reader
 }
 
 type fakeMsg struct {
@@ -63,6 +65,9 @@ func (f *fakeStore) Open(_ context.Context, id string) (io.ReadCloser, error) {
 	m, ok := f.msgs[id]
 	if !ok || m.revoked {
 		return nil, ErrNotFound
+	}
+	if f.open != nil {
+		return io.NopCloser(f.open()), nil
 	}
 	return io.NopCloser(bytes.NewReader(m.raw)), nil
 }

@@ -26,7 +26,7 @@ const (
 )
 
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *Server
 	ts      *httptest.Server
 	store   *fakeStore
@@ -38,7 +38,7 @@ type env struct {
 
 // newEnv serves a portal over real TLS on 127.0.0.1 with fakes behind it;
 // cfg tweaks the config before New.
-func newEnv(t *testing.T, cfg func(*Config)) *env {
+func newEnv(t testing.TB, cfg func(*Config)) *env {
 	t.Helper()
 	e := &env{t: t, mailer: &fakeMailer{}, replies: &fakeReplies{},
 		clock: &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}}
@@ -99,7 +99,7 @@ func (e *env) post(c *http.Client, path string, form url.Values) resp {
 	return read(e.t, r)
 }
 
-func read(t *testing.T, r *http.Response) resp {
+func read(t testing.TB, r *http.Response) resp {
 	t.Helper()
 	b, err := io.ReadAll(r.Body)
 	r.Body.Close()
@@ -111,7 +111,7 @@ func read(t *testing.T, r *http.Response) resp {
 
 var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-func csrfOf(t *testing.T, body string) string {
+func csrfOf(t testing.TB, body string) string {
 	t.Helper()
 	m := csrfRe.FindStringSubmatch(body)
 	if m == nil {
