@@ -35,7 +35,12 @@
 //   - Attachments stream from Messages.Open to the client, never held whole,
 //     with their own media type, a Content-Disposition attachment whose
 //     filename is encoded safely, and a sandbox CSP
-//     (TestAttachmentDownload, TestAttachmentFilenameSafe).
+//     (TestFlowLandingCodeViewDownload, TestAttachmentFilenameSafe,
+//     TestAttachmentStreamsWithoutBuffering).
+//   - Server.HTTPServer refuses TLS below 1.2 (TestHTTPServerTLS).
+//   - Every page works without JavaScript: the tests above drive the whole
+//     flow with a plain HTTP client; TestBrowserFlow drives it in Chromium
+//     with the keyboard, at phone and desktop widths, under axe-core.
 //   - A reply is built as an RFC 5322 message threaded to the original and
 //     handed to Replies; the pipeline protects it (TestReply*).
 //   - No PHI in logs or errors: log lines carry message IDs, never subjects,

@@ -168,11 +168,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// NewHTTPServer wraps h in an http.Server for an HTTPS listener: TLS 1.2 at
-// least and timeouts that bound slow clients.
-func NewHTTPServer(h http.Handler, cert tls.Certificate) *http.Server {
+// HTTPServer wraps the portal in an http.Server for its HTTPS listener: TLS
+// 1.2 at least, timeouts that bound slow clients, and net/http's own errors
+// (TLS handshakes) to the portal's log. No WriteTimeout: downloads may be
+// long; ReadTimeout and the client's idle limit bound the rest.
+func (s *Server) HTTPServer(cert tls.Certificate) *http.Server {
 	return &http.Server{
-		Handler:           h,
+		Handler:           s,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
