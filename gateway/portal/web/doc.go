@@ -20,7 +20,8 @@
 //     never opens another's message (TestOneTokenNeverOpensAnother).
 //   - Sessions live server side, keyed by the SHA-256 of a 128-bit cookie;
 //     they end after IdleTimeout idle or MaxSession in all
-//     (TestSessionIdleTimeout). Cookies are __Host-, Secure, HttpOnly,
+//     (TestSessionIdleTimeout), and at once when the message is revoked or
+//     expires (TestRevokeEndsOpenSession). Cookies are __Host-, Secure, HttpOnly,
 //     SameSite=Strict (TestCookieAttributes).
 //   - Every form carries a CSRF token, an HMAC of the browser's own cookie; a
 //     POST without the right one is refused before anything happens

@@ -234,3 +234,24 @@ func TestNoPHIInLogs(t *testing.T) {
 		}
 	}
 }
+
+func TestRevokeEndsOpenSession(t *testing.T) {
+	e := newEnv(t, nil)
+	raw, _ := testMessage(t, "a.pdf", 100)
+	e.addMessage("tok-revoke-0000000000000", "m1", "bob@patient.example", raw)
+	c := e.client()
+	e.login(c, "tok-revoke-0000000000000", "bob@patient.example")
+	e.store.revoke("m1")
+	// The first request finds the message gone (the neutral page) and ends
+	// the session; the rest find no session.
+	for i, p := range []string{"/v", "/v/att/2", "/v/print", "/v/reply"} {
+		r := e.get(c, p)
+		want := http.StatusUnauthorized
+		if i == 0 {
+			want = http.StatusNotFound
+		}
+		if r.StatusCode != want || strings.Contains(r.body, bodyMarker) || strings.Contains(r.body, subjectMarker) {
+			t.Errorf("%s after revoke: %d, want %d", p, r.StatusCode, want)
+		}
+	}
+}
