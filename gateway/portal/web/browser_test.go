@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/sealgate/sealgate/internal/testtool"
@@ -212,6 +213,35 @@ func (b *browserEnv) download(sel string) []byte {
 	}
 }
 
+// printMedia screenshots the page as printed and checks the chrome (header,
+// footer, links back) is hidden there.
+func (b *browserEnv) printMedia(name string) {
+	b.t.Helper()
+	media := func(m string) {
+		if _, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: m}); err != nil {
+			b.t.Fatal(err)
+		}
+	}
+	media("print")
+	defer media("")
+	b.do(chromedp.EmulateViewport(800, 1100, chromedp.EmulateScale(1)))
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(b.artifacts, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	shown, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`['.top', '.foot', '.noprint']
+		.filter(s => document.querySelector(s) && getComputedStyle(document.querySelector(s)).display !== 'none')`))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if len(shown) != 0 {
+		b.t.Errorf("printed page shows %v", shown)
+	}
+}
+
 func TestBrowserFlow(t *testing.T) {
 	e := newEnv(t, nil)
 	b := newBrowser(t, e)
@@ -273,6 +303,7 @@ func TestBrowserFlow(t *testing.T) {
 
 	b.do(chromedp.Navigate(base+"/v/print"), chromedp.WaitVisible(".body"))
 	b.shoot("06-print")
+	b.printMedia("06-print-media")
 
 	b.do(chromedp.Navigate(base+"/v"), chromedp.WaitVisible(".actions"), chromedp.Click(`a[href="/v/reply"]`))
 	b.waitFor("#body")
