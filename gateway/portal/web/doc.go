@@ -1,0 +1,58 @@
+// Package web is the secure portal's web UI: an http.Handler, served over
+// HTTPS on its own listener, through which a recipient with no other
+// protected channel reads a message, downloads its attachments and replies.
+//
+// Flow. The notification link /m/{token} shows a neutral landing page
+// (sender name and expiry, never the subject) with one button: "Email me a
+// code". The code (6 to 12 digits from crypto/rand, 10-minute life, single
+// use) goes to the recipient's address through Mailer; entering it starts a
+// session bound to that one message, at /v.
+//
+// Guarantees, each proved by a test in this package:
+//   - Unknown, expired and revoked links get one identical page and status
+//     (TestUnknownExpiredRevokedLookAlike).
+//   - Codes are single use, expire, and are stored only as an HMAC keyed by
+//     Config.Key and bound to the message ID (TestCodeSingleUse,
+//     TestCodeExpires). Wrong codes lock the message out after MaxFailures,
+//     a lock no new code lifts (TestWrongCodesLockOut); failures and code
+//     emails are also limited per client IP (TestIPRateLimit).
+//   - A session opens only the message it was verified for; one token's code
+//     never opens another's message (TestOneTokenNeverOpensAnother).
+//   - Sessions live server side, keyed by the SHA-256 of a 128-bit cookie;
+//     they end after IdleTimeout idle or MaxSession in all
+//     (TestSessionIdleTimeout), and at once when the message is revoked or
+//     expires (TestRevokeEndsOpenSession). Cookies are __Host-, Secure, HttpOnly,
+//     SameSite=Strict (TestCookieAttributes).
+//   - Every form carries a CSRF token, an HMAC of the browser's own cookie; a
+//     POST without the right one is refused before anything happens
+//     (TestCSRFRefused).
+//   - Every response, errors and downloads included, carries a strict CSP
+//     (no script at all), HSTS, X-Frame-Options DENY, nosniff, no-referrer
+//     and Cache-Control no-store (TestSecurityHeadersEverywhere).
+//   - Message HTML goes through bluemonday's UGC policy; images are replaced
+//     by a notice (no remote fetch tells the sender anything) and each link
+//     shows its real target; plain text is escaped (TestSanitize*,
+//     TestStoredXSSDoesNotExecute in the browser).
+//   - Attachments stream from Messages.Open to the client, never held whole,
+//     with their own media type, a Content-Disposition attachment whose
+//     filename is encoded safely, and a sandbox CSP
+//     (TestFlowLandingCodeViewDownload, TestAttachmentFilenameSafe,
+//     TestAttachmentStreamsWithoutBuffering).
+//   - Server.HTTPServer refuses TLS below 1.2 (TestHTTPServerTLS).
+//   - Every page works without JavaScript: the tests above drive the whole
+//     flow with a plain HTTP client; TestBrowserFlow drives it in Chromium
+//     with the keyboard, at phone and desktop widths, under axe-core.
+//   - A reply is built as an RFC 5322 message threaded to the original and
+//     handed to Replies; the pipeline protects it (TestReply*).
+//   - No PHI in logs or errors: log lines carry message IDs, never subjects,
+//     bodies or addresses (TestNoPHIInLogs). Events carry IDs and counts.
+//
+// The package declares the interfaces it needs (Messages, Mailer, Replies);
+// gateway/portal/store implements Messages. Code and lockout state live in
+// the store so several nodes can share it; sessions and the per-IP limits
+// are per process (a multi-node deployment pins a client to a node, or
+// moves them to the store later).
+//
+// It never serves third-party assets, never needs JavaScript, and never
+// writes message content anywhere but the HTTP response.
+package web
