@@ -152,8 +152,24 @@ func TestNoPHIInAuditLogOrOperationalLog(t *testing.T) {
 	if err := send(env.Listen, "dr@clinic.test", []string{"lab@partner.test"}, msg); err != nil {
 		t.Fatal(err)
 	}
-	// The default policy encrypts it end to end; without keys it is held.
-	waitFor(t, 20*time.Second, "the decision", func() bool { return decisionOf(t, env, "").Action != "" })
+	// A broken part header: MIME parsers quote the offending line in their
+	// errors, which must never reach a log either.
+	hostile := "From: <dr@clinic.test>\r\nTo: <lab@partner.test>\r\nSubject: x\r\nMessage-ID: <phi-test-2@clinic.test>\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b2\r\n\r\n--b2\r\nContent-Type: text/plain\r\n" +
+		"Zebulon Quackenbush MRN 99887766 has Metastatic Wombat Syndrome\r\n\r\nbody\r\n--b2--\r\n"
+	if err := send(env.Listen, "dr@clinic.test", []string{"lab@partner.test"}, hostile); err != nil {
+		t.Fatal(err)
+	}
+	// The default policy encrypts both; without keys their recipients are held.
+	waitFor(t, 20*time.Second, "both decisions", func() bool {
+		n := 0
+		for _, r := range auditRecords(t, env) {
+			if r.Type == audit.TypeDecision {
+				n++
+			}
+		}
+		return n == 2
+	})
 	time.Sleep(500 * time.Millisecond) // let the log lines land
 	_ = sink
 	for _, s := range secrets {
