@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,14 +42,33 @@ func requireTool(t *testing.T, name string) string {
 // freeAddr returns a loopback address nobody listens on right now.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// A port below the kernel's ephemeral range (32768 and up by default):
+	// between this check and the daemon's own bind, another test's ":0"
+	// listener (sinks, DNS servers, in this or a parallel package) can never
+	// be handed the same port. Ports handed out here are not reused.
+	freePorts.Lock()
+	defer freePorts.Unlock()
+	for range 1000 {
+		port := 20000 + rand.IntN(12000)
+		if freePorts.used[port] {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		freePorts.used[port] = true
+		return l.Addr().String()
 	}
-	a := l.Addr().String()
-	l.Close()
-	return a
+	t.Fatal("no free port below the ephemeral range")
+	return ""
 }
+
+var freePorts = struct {
+	sync.Mutex
+	used map[int]bool
+}{used: map[int]bool{}}
 
 // testConfig writes a config for a gateway on loopback relaying to
 // smarthost and returns its path. extra is appended YAML (top-level keys
