@@ -84,6 +84,11 @@ func (s *Selector) Choose(ctx context.Context, addr string, methods []string, mi
 		if !looked && s.Keys != nil {
 			entries, lookupErr = s.Keys.Lookup(ctx, addr)
 			looked = true
+			if lookupErr != nil {
+				// Said whatever is chosen in the end: a recipient who went by
+				// TLS or the portal because the key store failed must show it.
+				skipped = append(skipped, "key lookup: "+lookupErr.Error())
+			}
 		}
 	}
 	for _, m := range methods {
@@ -142,9 +147,6 @@ func (s *Selector) Choose(ctx context.Context, addr string, methods []string, mi
 		default:
 			skipped = append(skipped, m+": unknown method")
 		}
-	}
-	if lookupErr != nil {
-		skipped = append(skipped, "key lookup: "+lookupErr.Error())
 	}
 	c.Reason = "no usable method: " + strings.Join(skipped, "; ")
 	return c
