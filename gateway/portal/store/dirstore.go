@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sealgate/sealgate/crypto/seal"
+	"github.com/sealgate/sealgate/internal/secretfile"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -348,7 +349,7 @@ func (s *DirStore) Open(ctx context.Context, id string) (io.ReadCloser, error) {
 }
 
 func (s *DirStore) dataKey(ctx context.Context, id string) ([]byte, error) {
-	data, err := readBounded(s.keyPath(id), int64(len(keyMagic)+2+maxWrapped))
+	data, err := secretfile.Read(s.keyPath(id), int64(len(keyMagic)+2+maxWrapped)) // key material: private files only
 	if err != nil {
 		return nil, fmt.Errorf("%w: key file %s: %v", ErrCorrupt, id, err)
 	}
