@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // maxTokenLen bounds what is hashed from the URL; real tokens are shorter.
@@ -88,22 +89,36 @@ func (s *Server) landing(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) sendCode(w http.ResponseWriter, r *http.Request) {
+// gate runs the checks both POSTs of the code flow begin with: the form's
+// CSRF token, the client's per-IP limit (lim), the token, and the message's
+// lockout. It answers the request itself when one fails.
+func (s *Server) gate(w http.ResponseWriter, r *http.Request, lim *limiter) (m Message, tokenHash [32]byte, ip string, now time.Time, ok bool) {
 	if !s.checkCSRF(r, cookieValue(r, preCookie)) {
 		s.forbidden(w)
-		return
+		return m, tokenHash, "", now, false
 	}
-	ip := clientIP(r)
-	if s.ipSend.blocked(ip) {
+	ip = clientIP(r)
+	if lim.blocked(ip) {
 		s.locked(w)
-		return
+		return m, tokenHash, "", now, false
 	}
-	m, _, ok := s.lookup(w, r)
+	if m, tokenHash, ok = s.lookup(w, r); !ok {
+		return m, tokenHash, "", now, false
+	}
+	now = s.cfg.Now()
+	if now.Before(m.LockedUntil) {
+		s.locked(w)
+		return m, tokenHash, "", now, false
+	}
+	return m, tokenHash, ip, now, true
+}
+
+func (s *Server) sendCode(w http.ResponseWriter, r *http.Request) {
+	m, _, ip, now, ok := s.gate(w, r, s.ipSend)
 	if !ok {
 		return
 	}
-	now := s.cfg.Now()
-	if now.Before(m.LockedUntil) || s.ipSend.blocked("msg:"+m.ID) {
+	if s.ipSend.blocked("msg:" + m.ID) {
 		s.locked(w)
 		return
 	}
@@ -138,22 +153,8 @@ func (s *Server) renderVerify(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
-	if !s.checkCSRF(r, cookieValue(r, preCookie)) {
-		s.forbidden(w)
-		return
-	}
-	ip := clientIP(r)
-	if s.ipFail.blocked(ip) {
-		s.locked(w)
-		return
-	}
-	m, th, ok := s.lookup(w, r)
+	m, th, ip, now, ok := s.gate(w, r, s.ipFail)
 	if !ok {
-		return
-	}
-	now := s.cfg.Now()
-	if now.Before(m.LockedUntil) {
-		s.locked(w)
 		return
 	}
 	code := strings.Join(strings.Fields(r.PostFormValue("code")), "")
