@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/sealgate/sealgate/internal/dnsq"
-	"github.com/sealgate/sealgate/internal/smtpaddr"
 )
 
 // dns is the relay's DNS client: Options.Resolver (or every resolv.conf
@@ -38,12 +37,6 @@ func (r *Relay) lookupMXSecure(ctx context.Context, domain string) ([]string, bo
 	}
 	if domain == "" {
 		return nil, false, &DeliveryError{Permanent: true, Enhanced: "5.1.3", Msg: "recipient address has no domain"}
-	}
-	// DNS knows only A-labels: "bücher.example" is looked up as
-	// "xn--bcher-kva.example", whatever form the address was written in.
-	domain, aerr := smtpaddr.DomainToASCII(domain)
-	if aerr != nil {
-		return nil, false, &DeliveryError{Permanent: true, Enhanced: "5.1.2", Msg: "recipient domain is not a valid domain name"}
 	}
 	mxs, res, err := r.dns().MX(ctx, domain)
 	var rc *dnsq.RcodeError

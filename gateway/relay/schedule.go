@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sealgate/sealgate/gateway/dsn"
+	"github.com/sealgate/sealgate/internal/smtpaddr"
 )
 
 // maxIdle caps the scheduler's sleep so a clock jump (or a test clock) is
@@ -129,12 +130,26 @@ func (r *Relay) destOf(addr string) string {
 	}
 	return domainOf(addr)
 }
+
+// domainOf is the destination domain of addr, lowercased and as its A-label
+// (DNS, MTA-STS, DANE, the admin TLS map and connection pooling all use
+// that one name, whatever form the address was written in).
 func domainOf(addr string) string {
 	i := strings.LastIndexByte(addr, '@')
 	if i < 0 {
 		return ""
 	}
-	return strings.ToLower(strings.TrimSuffix(addr[i+1:], "."))
+	return destDomain(addr[i+1:])
+}
+
+// destDomain is domain lowercased, without a final dot, as its A-label when
+// it has one (an address literal stays as written).
+func destDomain(domain string) string {
+	d := strings.ToLower(strings.TrimSuffix(domain, "."))
+	if a, err := smtpaddr.DomainToASCII(d); err == nil {
+		return a
+	}
+	return d
 }
 
 // runGroup makes one attempt for recipients rcs of one copy to one

@@ -70,7 +70,7 @@ func policyFail(f *tlspolicy.Failure) *DeliveryError {
 // With a smarthost, only the smarthost's level counts: true ("admin")
 // when it is verify or implicit.
 func (r *Relay) CanVerifyTLS(ctx context.Context, domain string) (ok bool, how string, err error) {
-	domain = strings.ToLower(strings.TrimSuffix(domain, "."))
+	domain = destDomain(domain)
 	if r.opts.Smarthost != "" {
 		return r.opts.SmarthostTLS == tlslevel.Verify || r.opts.SmarthostTLS == tlslevel.Implicit, "admin", nil
 	}

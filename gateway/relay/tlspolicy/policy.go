@@ -8,6 +8,7 @@ import (
 
 	"github.com/sealgate/sealgate/gateway/dane"
 	"github.com/sealgate/sealgate/gateway/mtasts"
+	"github.com/sealgate/sealgate/internal/smtpaddr"
 	"github.com/sealgate/sealgate/internal/tlslevel"
 )
 
@@ -49,7 +50,26 @@ func New(cfg Config) *Policy {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	cfg.Admin = aLabelKeys(cfg.Admin)
 	return &Policy{cfg: cfg, caps: newCapCache()}
+}
+
+// aLabelKeys writes every Admin domain as its A-label, as the relay names
+// destinations: an entry written "bücher.example" applies to mail for
+// "xn--bcher-kva.example" and the other way round.
+func aLabelKeys(admin map[string]tlslevel.Level) map[string]tlslevel.Level {
+	out := make(map[string]tlslevel.Level, len(admin))
+	for k, l := range admin {
+		dot, d := "", strings.ToLower(k)
+		if strings.HasPrefix(d, ".") {
+			dot, d = ".", d[1:]
+		}
+		if a, err := smtpaddr.DomainToASCII(d); err == nil {
+			d = a
+		}
+		out[dot+d] = l
+	}
+	return out
 }
 
 // AdminLevel is the Admin entry for domain: exact, then the longest
