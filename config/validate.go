@@ -283,6 +283,7 @@ func (c *Config) Validate() []Problem {
 	}
 	positive("relay.connect_timeout", int64(r.ConnectTimeout))
 	positive("relay.command_timeout", int64(r.CommandTimeout))
+	c.Portal.validate(add)
 	return ps
 }
 

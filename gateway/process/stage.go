@@ -119,6 +119,8 @@ type Options struct {
 	TLS      selector.TLSKnowledge // can verified TLS to a domain be guaranteed now
 	Engine   func() *policy.Engine // the policy in force
 	Settings func() Settings
+	// Portal, when set, makes the portal method available (portal.go).
+	Portal Portal
 	Identities
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
