@@ -104,6 +104,11 @@ type Policy struct {
 	// them the others' key IDs or certificates. Blind-copied recipients
 	// always get their own. Off: every recipient gets their own copy.
 	SharedCopies bool `mapstructure:"shared_copies"`
+	// NotifySenderOn tells the sender, with a notice that quotes nothing
+	// of the message, when some recipient is "held" (no method could
+	// protect it) or went by "portal". Empty: only rules with
+	// notify_sender do.
+	NotifySenderOn []string `mapstructure:"notify_sender_on"`
 }
 
 // Keys configures recipient keys and certificates and the organisation's

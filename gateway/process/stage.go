@@ -108,6 +108,9 @@ type Settings struct {
 	Subject      string             // the outer subject of encrypted copies
 	SharedCopies bool               // recipients the header names share one encrypted copy
 	Keys         selector.KeyFinder // recipients' keys and certificates
+	// NotifyHeld and NotifyPortal tell the sender when a recipient is held
+	// or goes by the portal (policy.notify_sender_on).
+	NotifyHeld, NotifyPortal bool
 }
 
 // Options are the stage's dependencies. All are required except

@@ -26,6 +26,9 @@ type Message struct {
 	Recipients []string
 	Data       []byte
 	TLS        string // negotiated TLS version, "" for plaintext
+	// ServerName is the name the client asked for (SNI): the name it
+	// verified the certificate against, if it verified.
+	ServerName string
 }
 
 // Sink is an SMTP server that captures messages.
@@ -43,6 +46,19 @@ type Sink struct {
 	l        net.Listener
 	addr     string
 	down     atomic.Bool
+	held     func() []Held
+}
+
+// SetHeld gives the web page a list of what the gateway holds.
+func (s *Sink) SetHeld(f func() []Held) {
+	s.mu.Lock()
+	s.held = f
+	s.mu.Unlock()
+}
+
+// Held is one recipient the gateway holds instead of sending, and why.
+type Held struct {
+	MsgID, Recipient, Reason string
 }
 
 // New returns a sink; tlsConfig may be nil (no STARTTLS offered).
@@ -228,7 +244,8 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	m := Message{Received: time.Now(), From: ss.from, Recipients: ss.rcpt, Data: buf.Bytes()}
 	if st, ok := ss.conn.TLSConnectionState(); ok {
-		m.TLS = tls.VersionName(st.Version)
+		m.TLS = tls.VersionName(st.Version) + " " + tls.CipherSuiteName(st.CipherSuite)
+		m.ServerName = st.ServerName
 	}
 	ss.sink.add(m)
 	return nil
