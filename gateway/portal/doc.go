@@ -31,6 +31,10 @@
 //   - The landing page shows the sender's display name from Deposit's
 //     sender ("Name <addr>"): the message itself is never opened before
 //     verification (TestSenderDisplayName).
+//   - Bodies stream in and out: a 10 MB message deposited and its
+//     attachment downloaded grow the heap by under 8 MB
+//     (TestTenMegabytesStreamInAndOut; BenchmarkDepositOpen and
+//     BenchmarkAttachmentDownload report ops/s and peak heap).
 //   - HTTPServer never allows TLS below 1.2 (TestHTTPServerTLSFloor).
 //
 // Events: portal.notified (Deposit), portal.opened, portal.code_sent,

@@ -121,7 +121,7 @@ func (s *sink) count(kind, rcpt string) int {
 }
 
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	svc     *Service
 	ts      *httptest.Server
@@ -134,7 +134,7 @@ type env struct {
 
 // newEnv runs a Service on a fresh DirStore, its handler over TLS on
 // 127.0.0.1.
-func newEnv(t *testing.T, tweak func(*Config)) *env {
+func newEnv(t testing.TB, tweak func(*Config)) *env {
 	t.Helper()
 	kek := make([]byte, 32)
 	rand.Read(kek)
@@ -208,7 +208,7 @@ func (e *env) path(link string) string {
 
 var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-func csrfOf(t *testing.T, body string) string {
+func csrfOf(t testing.TB, body string) string {
 	t.Helper()
 	m := csrfRe.FindStringSubmatch(body)
 	if m == nil {

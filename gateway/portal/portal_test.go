@@ -387,3 +387,33 @@ func parseReply(t *testing.T, raw []byte) (from, subject string, inReplyTo []str
 	}
 	return from, subject, inReplyTo, string(b)
 }
+
+func TestTenMegabytesStreamInAndOut(t *testing.T) {
+	const n = 10 << 20
+	e := newEnv(t, nil)
+	path, _ := messageFile(t, n)
+	stop := peakHeap()
+	f := openFile(t, path)
+	rc, err := e.svc.Deposit(context.Background(), sender, []string{rcptA}, time.Time{}, f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.browser()
+	csrf := e.askCode(c, rc.Grants[0].Link)
+	page := e.verify(c, rc.Grants[0].Link, csrf, e.mailer.last(rcptA))
+	r, err := c.Get(e.ts.URL + attRe.FindStringSubmatch(page.body)[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.Copy(io.Discard, r.Body)
+	r.Body.Close()
+	peak := stop()
+	if err != nil || got != n {
+		t.Fatalf("download: %d bytes, %v", got, err)
+	}
+	if peak > 8<<20 {
+		t.Errorf("heap grew by %.1f MB for a 10 MB message: something holds it whole", float64(peak)/(1<<20))
+	}
+	t.Logf("heap peak +%.1f MB", float64(peak)/(1<<20))
+}
