@@ -14,9 +14,10 @@
 //     (TestUnknownExpiredRevokedLookAlike).
 //   - Codes are single use and expire (TestCodeSingleUse, TestCodeExpires);
 //     wrong codes lock the token out, a lock no new code lifts
-//     (TestWrongCodesLockOut). Messages owns codes and lockout, so nodes
-//     share them; the web adds limits on failures and code emails per
-//     client IP (TestIPRateLimit).
+//     (TestWrongCodesLockOut); code emails are limited per token
+//     (TestCodeEmailsLimitedPerToken). Messages owns codes and lockout, so
+//     nodes share them; the web adds limits on failures and code emails
+//     per client IP (TestIPRateLimit).
 //   - A session opens only the message of the token it was verified for:
 //     every Messages call takes that token, never an ID. One token's code
 //     never opens another token, of another message or of another

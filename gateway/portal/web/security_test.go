@@ -281,3 +281,25 @@ func TestRecipientsOfOneMessageHaveOwnCodes(t *testing.T) {
 		}
 	}
 }
+
+func TestCodeEmailsLimitedPerToken(t *testing.T) {
+	e := newEnv(t, nil)
+	raw, _ := testMessage(t, "a.pdf", 10)
+	e.addMessage("tok-flood-000000000000000", "m1", "bob@patient.example", raw)
+	for i := 1; i <= fakeMaxCodes+1; i++ {
+		// A fresh browser each time: the limit is the token's, not the client's.
+		c := e.client()
+		land := e.get(c, "/m/tok-flood-000000000000000")
+		r := e.post(c, "/m/tok-flood-000000000000000/code", url.Values{"csrf": {csrfOf(t, land.body)}})
+		want := 200
+		if i > fakeMaxCodes {
+			want = 429
+		}
+		if r.StatusCode != want {
+			t.Fatalf("code request %d: %d, want %d", i, r.StatusCode, want)
+		}
+	}
+	if e.mailer.sent() != fakeMaxCodes || e.store.count(EventCodeSent) != fakeMaxCodes {
+		t.Errorf("%d codes mailed, %d recorded, want %d", e.mailer.sent(), e.store.count(EventCodeSent), fakeMaxCodes)
+	}
+}
