@@ -39,8 +39,12 @@ func Describe(m Message) Description {
 		d.Method = "PGP/MIME"
 	case ct == "application/pkcs7-mime" || ct == "application/x-pkcs7-mime":
 		d.Method = "S/MIME"
+	case h.Get("X-Sealgate-Notice") == "portal":
+		d.Method = "portal notification"
+	case h.Get("X-Sealgate-Notice") == "code":
+		d.Method = "portal one-time code"
 	case h.Get("X-Sealgate-Notice") != "":
-		d.Method = "portal " + h.Get("X-Sealgate-Notice")
+		d.Method = "sealgate notice (" + h.Get("X-Sealgate-Notice") + ")"
 	}
 	if h.Get("X-Sealgate-Notice") == "" {
 		return d

@@ -21,7 +21,7 @@ td,th{border-bottom:1px solid #ddd;padding:.4em;text-align:left;vertical-align:t
 <table>{{if .Msgs}}<tr><th>#</th><th>Received</th><th>From</th><th>To</th><th>Subject</th><th>Method</th><th>TLS</th><th>Size</th></tr>{{end}}
 {{range .Msgs}}<tr><td><a href="/message/{{.Seq}}">{{.Seq}}</a> (<a href="/message/{{.Seq}}/raw">raw</a>)</td><td>{{.Received.Format "15:04:05"}}</td><td>{{.From}}</td>
 <td>{{range .Recipients}}{{.}}<br>{{end}}</td><td>{{.Subject}}</td><td class="m">{{.Method}}{{range .Links}}<br><a href="{{.}}">open in the portal</a>{{end}}</td>
-<td>{{if .TLS}}{{.TLS}}{{if .ServerName}}<br>SNI {{.ServerName}}{{end}}{{else}}none{{end}}</td><td>{{len .Data}}</td></tr>
+<td>{{if .TLS}}{{.TLS}}{{if .ServerName}}<br>for {{.ServerName}}: {{if .NameMatches}}certificate valid for that name{{else}}certificate not valid for that name (unverifiable){{end}}{{end}}{{else}}none{{end}}</td><td>{{len .Data}}</td></tr>
 {{end}}</table></body></html>`))
 
 var one = template.Must(template.New("one").Parse(`<!doctype html>
