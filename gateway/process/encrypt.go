@@ -44,7 +44,7 @@ func (s *Stage) planEncrypt(ctx context.Context, env *envelope.Envelope, grp *ru
 		return "", err
 	}
 	if len(c.tlsRcpts) > 0 {
-		p.copies = append(p.copies, Copy{Name: base, Recipients: c.tlsRcpts, MinTLS: minVerify})
+		p.copies = append(p.copies, Copy{Name: base, Recipients: c.tlsRcpts, MinTLS: minVerify, Method: selector.TLS})
 	}
 	if len(c.none) > 0 {
 		// Fail closed, per recipient: those without a usable method wait for
