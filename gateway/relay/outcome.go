@@ -129,7 +129,7 @@ func (r *Relay) apply(m *msg, rc *rcpt, res *result, now time.Time) {
 	case r.fallsBack(m, rc, e):
 		r.holdForFallback(m, rc, e)
 		r.m.outcome("deferred")
-		lg.Warn("relay: verified TLS failed; recipient held for another method", "tls_failure", e.TLSFailure, "downgrade", e.Downgrade)
+		lg.Warn("relay: verified TLS failed; recipient held for another method", "downgrade", e.Downgrade)
 	case !now.Before(m.st.Received.Add(r.opts.MaxLifetime)):
 		rc.Status = StatusExpired
 		r.m.outcome(StatusExpired)
