@@ -56,6 +56,7 @@ func (r *Relay) holdForFallback(m *msg, rc *rcpt, e *DeliveryError) {
 	rc.HoldReason = "fallback: verified TLS failed: " + fallbackReason(e)
 	rc.Fallback = m.st.Copies[rc.CopyIdx].Method
 	rc.fallbackAfter = time.Time{}
+	r.m.fallbacks.WithLabelValues(rc.Fallback).Inc()
 }
 
 // fallbackRetry is how long a failed Options.Fallback call waits.

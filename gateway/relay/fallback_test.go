@@ -143,6 +143,9 @@ func TestAFallbackCopyServedByTheHookIsDelivered(t *testing.T) {
 		t.Fatalf("received %+v", msgs)
 	}
 	waitFor(t, "removal", func() bool { return w.st.isRemoved("m1") })
+	if n := counterValue(r.m.fallbacks.WithLabelValues("tls")); n != 1 {
+		t.Errorf("sealgate_relay_fallbacks_total{tls} = %v", n)
+	}
 	if h.n() != 1 {
 		t.Fatalf("hook called %d times", h.n())
 	}
@@ -228,5 +231,33 @@ func TestARecipientHeldPastTheHoldLifetimeBouncesWithoutContent(t *testing.T) {
 		if strings.Join(m.rcpts, ",") != "now@dst.test" && strings.Join(m.rcpts, ",") != "a@src.test" {
 			t.Fatalf("sink got a message for %v", m.rcpts)
 		}
+	}
+}
+
+func TestACertificateNotValidForTheHostFallsBackAndAFailedHookIsRepeated(t *testing.T) {
+	wrongHost, _, pool := validCert(t, "other.test")
+	w := newWorld(t, wrongHost, map[string]string{"v.test": "mx.v.test"})
+	h := &fallbackHook{}
+	var r *Relay
+	h.do = func(c fallbackCall) error {
+		if h.n() == 1 {
+			return errors.New("audit log busy")
+		}
+		return r.KeepHeld(c.id, c.rcpts, "no secure method left after tls failed")
+	}
+	o := w.options(Options{RootCAs: pool, Fallback: h.fn, RetryMin: 100 * time.Millisecond})
+	r = startRelay(t, o, w.st)
+	sendTLSCopy(t, w, r, "m1", "x@v.test")
+	waitFor(t, "the repeated hook", func() bool { return h.n() == 2 })
+	if c := h.last(); c.reason != tlspolicy.FailHostMismatch || c.failed != "tls" {
+		t.Fatalf("hook %+v", c)
+	}
+	waitFor(t, "kept held", func() bool { return rcptState(t, r, "m1", "x@v.test").Fallback == "" })
+	time.Sleep(300 * time.Millisecond)
+	if h.n() != 2 || w.sk.mailCount() != 0 {
+		t.Fatalf("%d hook calls, %d MAIL commands", h.n(), w.sk.mailCount())
+	}
+	if rs := rcptState(t, r, "m1", "x@v.test"); !rs.Held || rs.Status != StatusQueued {
+		t.Fatalf("state %+v", rs)
 	}
 }
