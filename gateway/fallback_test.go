@@ -137,13 +137,12 @@ func stripEHLO(dst io.Writer, src io.Reader) {
 	}
 }
 
-// TestStrippedSTARTTLSAtDeliveryFallsBackToSMIME: rule [tls, smime]; the
-// selector proves verified TLS to partner.test's MX, then STARTTLS is
-// stripped at delivery. The recipient gets an S/MIME copy that openssl
-// opens, the plaintext never crosses the stripped link, and the audit log
-// holds the fallback decision with its reason.
-func TestStrippedSTARTTLSAtDeliveryFallsBackToSMIME(t *testing.T) {
-	openssl := requireTool(t, "openssl")
+// strippedMX is partner.test's MX, offering STARTTLS with a certificate
+// the relay trusts, behind stripAfterFirst, and a gateway config delivering
+// by MX under one encrypt rule with methods (its YAML), min tls; relayExtra
+// is more of the relay section.
+func strippedMX(t *testing.T, methods, relayExtra string) (*capture.Sink, *testEnv, *x509.CertPool) {
+	t.Helper()
 	key := testpki.ECKey(t)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(41), Subject: pkix.Name{CommonName: "mx.partner.test"},
 		DNSNames: []string{"mx.partner.test"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
@@ -158,15 +157,25 @@ func TestStrippedSTARTTLSAtDeliveryFallsBackToSMIME(t *testing.T) {
 	t.Cleanup(func() { sink.Close() })
 	proxy := stripAfterFirst(t, sink.Addr())
 	_, port, _ := net.SplitHostPort(proxy)
-
 	env := writeConfig(t, "", "")
 	appendConfig(t, env, "  resolver: "+mxDNS(t, "partner.test", "mx.partner.test")+"\n  mx_port: "+port+
-		"\n  mta_sts: false\n  dane: false\n  downgrade_memory: false\n")
-	pol := writePolicy(t, env, "rules:\n  - id: phi\n    default: true\n    action: encrypt\n    methods: [tls, smime]\n    min: tls\n")
+		"\n  mta_sts: false\n  dane: false\n  downgrade_memory: false\n"+relayExtra)
+	pol := writePolicy(t, env, "rules:\n  - id: phi\n    default: true\n    action: encrypt\n    "+methods+"\n    min: tls\n")
 	appendConfig(t, env, "policy:\n  paths: [\""+pol+"\"]\n")
+	return sink, env, pool
+}
+
+// TestStrippedSTARTTLSAtDeliveryFallsBackToSMIME: rule [tls, smime]; the
+// selector proves verified TLS to partner.test's MX, then STARTTLS is
+// stripped at delivery. The recipient gets an S/MIME copy that openssl
+// opens, the plaintext never crosses the stripped link, and the audit log
+// holds the fallback decision with its reason.
+func TestStrippedSTARTTLSAtDeliveryFallsBackToSMIME(t *testing.T) {
+	openssl := requireTool(t, "openssl")
+	sink, env, roots := strippedMX(t, "methods: [tls, smime]", "")
 	bob := newSMIMEIdentity(t, env.Dir, "bob@partner.test", 43)
 	importKey(t, env, "bob.der", bob.der)
-	startGatewayRoots(t, env, pool)
+	startGatewayRoots(t, env, roots)
 
 	if err := send(env.Listen, "dr@clinic.test", []string{"bob@partner.test"}, phiMessage("bob@partner.test", "Results")); err != nil {
 		t.Fatal(err)
@@ -266,4 +275,53 @@ func startGatewayRoots(t *testing.T, env *testEnv, roots *x509.CertPool) *Gatewa
 	}
 	t.Cleanup(func() { g.Stop(t.Context()) })
 	return g
+}
+
+// TestNothingLeftAfterAStrippedSTARTTLSHoldsThenBounces: rule [tls, smime],
+// no certificate: after the stripped STARTTLS the recipient stays held
+// (recorded), nothing reaches the MX, and after the hold lifetime it
+// bounces with 5.7.10 and a DSN to the sender is queued.
+func TestNothingLeftAfterAStrippedSTARTTLSHoldsThenBounces(t *testing.T) {
+	sink, env, roots := strippedMX(t, "methods: [tls, smime]", "  max_lifetime: 4s\n")
+	g := startGatewayRoots(t, env, roots)
+	if err := send(env.Listen, "dr@clinic.test", []string{"lab@partner.test"}, phiMessage("lab@partner.test", "Results")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the recipient kept held", func() bool {
+		l := g.Relay().List()
+		return len(l) == 1 && l[0].Recipients[0].Held && strings.HasPrefix(l[0].Recipients[0].HoldReason, "no secure method left after tls failed")
+	})
+	var fallback audit.RecipientMethod
+	bounced, dsn := false, false
+	waitFor(t, 20*time.Second, "the bounce and its DSN", func() bool {
+		for _, r := range auditRecords(t, env) {
+			switch r.Type {
+			case audit.TypeDecision:
+				var d audit.Decision
+				json.Unmarshal(r.Data, &d)
+				if len(d.Recipients) == 1 {
+					fallback = d.Recipients[0]
+				}
+			case audit.TypeDelivery:
+				var dl audit.Delivery
+				json.Unmarshal(r.Data, &dl)
+				bounced = bounced || (dl.Recipient == "lab@partner.test" && dl.Outcome == "bounced" && strings.Contains(dl.Reply, "could not be delivered securely"))
+			case audit.TypeDSNSent:
+				var ds audit.DSNSent
+				json.Unmarshal(r.Data, &ds)
+				dsn = dsn || (ds.To == "dr@clinic.test" && len(ds.Recipients) == 1 && ds.Recipients[0] == "lab@partner.test")
+			}
+		}
+		return bounced && dsn
+	})
+	if fallback.Method != "none" || !strings.HasPrefix(fallback.Reason, "fallback after tls failed: starttls-not-supported") {
+		t.Errorf("last decision %+v", fallback)
+	}
+	for _, m := range sink.Messages() {
+		for _, r := range m.Recipients {
+			if r == "lab@partner.test" {
+				t.Fatal("the held recipient got a copy")
+			}
+		}
+	}
 }
