@@ -56,6 +56,7 @@ func (r *Relay) holdForFallback(m *msg, rc *rcpt, e *DeliveryError) {
 	rc.HoldReason = "fallback: verified TLS failed: " + fallbackReason(e)
 	rc.Fallback = m.st.Copies[rc.CopyIdx].Method
 	rc.fallbackAfter = time.Time{}
+	rc.fallbackSeq++
 	r.m.fallbacks.WithLabelValues(rc.Fallback).Inc()
 }
 
@@ -124,9 +125,12 @@ func (r *Relay) dispatchHeld(m *msg, now time.Time) (next time.Time) {
 func (r *Relay) runFallback(m *msg, failed, reason string, rcs []*rcpt) {
 	defer r.jobs.Done()
 	addrs := make([]string, len(rcs))
+	seqs := make([]int, len(rcs))
+	r.mu.Lock()
 	for i, rc := range rcs {
-		addrs[i] = rc.Addr
+		addrs[i], seqs[i] = rc.Addr, rc.fallbackSeq
 	}
+	r.mu.Unlock()
 	err := r.opts.Fallback(r.jobCtx, m.st.ID, addrs, failed, reason)
 	if err != nil {
 		r.log.Error("relay: fallback failed; handed again later", "msg_id", m.st.ID, "recipients", len(rcs), "err", err)
@@ -135,12 +139,12 @@ func (r *Relay) runFallback(m *msg, failed, reason string, rcs []*rcpt) {
 	serr := r.saveLocked(m, func() bool {
 		retry := r.now().Add(r.fallbackRetry())
 		need := false
-		for _, rc := range rcs {
+		for i, rc := range rcs {
 			rc.fallbackBusy = false
 			switch {
 			case err != nil:
 				rc.fallbackAfter = retry
-			case rc.Fallback != "":
+			case rc.Fallback != "" && rc.fallbackSeq == seqs[i]:
 				rc.Fallback = ""
 				need = true
 			}

@@ -117,9 +117,10 @@ type rcpt struct {
 
 	inflight bool
 	// fallbackBusy: Options.Fallback has this recipient now;
-	// fallbackAfter: not before this time again (after an error).
+	// fallbackAfter: not before this time again (after an error);
 	fallbackBusy  bool
 	fallbackAfter time.Time
+	fallbackSeq   int // counts holdForFallback, so a newer hold is not cleared by an older call
 }
 
 // queueState is what SaveState stores, as JSON.
