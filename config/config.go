@@ -32,6 +32,45 @@ type Config struct {
 	Keys      Keys       `mapstructure:"keys"`
 	Policy    Policy     `mapstructure:"policy"`
 	DKIM      DKIM       `mapstructure:"dkim"`
+	Portal    Portal     `mapstructure:"portal"`
+}
+
+// Portal configures the secure portal: recipients with no key, no
+// certificate and no verified TLS read their message there (docs/portal.md).
+type Portal struct {
+	// Enabled turns the portal on: the "portal" method in policy rules
+	// works only then (otherwise such recipients are held).
+	Enabled bool `mapstructure:"enabled"`
+	// Listen is the portal's HTTPS address ("0.0.0.0:8443").
+	Listen string `mapstructure:"listen"`
+	// PublicURL is how recipients reach it ("https://secure.example.org"):
+	// notification links are PublicURL/m/<token>.
+	PublicURL string `mapstructure:"public_url"`
+	CertFile  string `mapstructure:"cert_file"`
+	KeyFile   string `mapstructure:"key_file"`
+	// Dir holds the sealed messages, their wrapped keys and the index;
+	// default <data_dir>/portal.
+	Dir string `mapstructure:"dir"`
+	// KEKFile (or KEKEnv, the name of an environment variable) holds the
+	// 32-byte key-encryption key that wraps every message's data key.
+	KEKFile string `mapstructure:"kek_file"`
+	KEKEnv  string `mapstructure:"kek_env"`
+	// Expiry is how long a message stays readable; default 30 days.
+	Expiry time.Duration `mapstructure:"expiry"`
+	// OrgName is shown in the portal and the emails it sends.
+	OrgName string `mapstructure:"org_name"`
+	// LogoURL, when set, is an https URL of the logo in notification emails.
+	LogoURL string `mapstructure:"logo_url"`
+	// TemplateDir may hold notification.txt/.html and code.txt/.html.
+	TemplateDir string `mapstructure:"template_dir"`
+	// ShowSubject puts the original subject in the notification email
+	// (off: a neutral subject, since subjects often carry PHI).
+	ShowSubject bool `mapstructure:"show_subject"`
+	// CodeFrom is the sender of one-time code emails; default
+	// no-reply@<hostname>.
+	CodeFrom string `mapstructure:"code_from"`
+	// ReplyAll lets a recipient reply to every recipient of the original.
+	ReplyAll bool `mapstructure:"reply_all"`
 }
 
 // DKIM configures signing of every outgoing copy (after encryption).
@@ -65,6 +104,11 @@ type Policy struct {
 	// them the others' key IDs or certificates. Blind-copied recipients
 	// always get their own. Off: every recipient gets their own copy.
 	SharedCopies bool `mapstructure:"shared_copies"`
+	// NotifySenderOn tells the sender, with a notice that quotes nothing
+	// of the message, when some recipient is "held" (no method could
+	// protect it) or went by "portal". Empty: only rules with
+	// notify_sender do.
+	NotifySenderOn []string `mapstructure:"notify_sender_on"`
 }
 
 // Keys configures recipient keys and certificates and the organisation's

@@ -35,6 +35,7 @@ func Default() Config {
 			CheckpointInterval: 5 * time.Minute,
 		},
 		Policy: Policy{Watch: true, Subject: "Secure message"},
+		Portal: Portal{Expiry: 30 * 24 * time.Hour, OrgName: "Secure message portal"},
 		Keys: Keys{
 			WKD: WKD{Timeout: 5 * time.Second, PositiveTTL: 24 * time.Hour, NegativeTTL: time.Hour},
 		},
@@ -70,6 +71,12 @@ func (c *Config) applyDerivedDefaults() {
 	if c.Audit.Dir == "" && c.DataDir != "" {
 		c.Audit.Dir = filepath.Join(c.DataDir, "audit")
 	}
+	if c.Portal.Dir == "" && c.DataDir != "" {
+		c.Portal.Dir = filepath.Join(c.DataDir, "portal")
+	}
+	if c.Portal.CodeFrom == "" && c.Hostname != "" {
+		c.Portal.CodeFrom = "no-reply@" + c.Hostname
+	}
 	for i := range c.Listeners {
 		if c.Listeners[i].TLS.Mode == "" {
 			c.Listeners[i].TLS.Mode = "starttls"
@@ -103,6 +110,11 @@ func (c *Config) resolvePaths(dir string) {
 	abs(&c.Keys.Org.PGPPassphraseFile)
 	abs(&c.Audit.SigningKeyFile)
 	abs(&c.Relay.CAFile)
+	abs(&c.Portal.Dir)
+	abs(&c.Portal.CertFile)
+	abs(&c.Portal.KeyFile)
+	abs(&c.Portal.KEKFile)
+	abs(&c.Portal.TemplateDir)
 	abs(&c.Relay.SmarthostAuth.PasswordFile)
 	for i := range c.Listeners {
 		abs(&c.Listeners[i].TLS.CertFile)

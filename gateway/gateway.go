@@ -67,6 +67,7 @@ type Gateway struct {
 
 	engine   atomic.Pointer[policy.Engine]
 	stage    *process.Stage // accepted message -> decision -> copies -> relay
+	portal   *portalGlue    // nil unless portal.enabled
 	watcher  *policy.Watcher
 	stsCache *mtasts.FileCache
 	metrics  *gatewayMetrics
@@ -163,6 +164,9 @@ func (g *Gateway) Start() (err error) {
 		return err
 	}
 	g.relay.Start()
+	if err := g.startPortal(cfg); err != nil {
+		return err
+	}
 	g.stage = g.newStage(org)
 	g.stage.Start(4)
 	g.wg.Add(1)
@@ -440,13 +444,15 @@ func (g *Gateway) Stop(ctx context.Context) error {
 	default:
 		close(g.stopCh)
 	}
+	// The portal before the stage: its replies go into the stage.
+	perr := g.portal.stop(ctx)
 	if g.stage != nil {
 		g.stage.Stop()
 	}
 	g.wg.Wait()
-	var err error
+	err := perr
 	if g.relay != nil {
-		err = g.relay.Stop(ctx)
+		err = errors.Join(err, g.relay.Stop(ctx))
 	}
 	if g.stsCache != nil {
 		g.stsCache.Close()

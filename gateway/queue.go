@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/sealgate/sealgate/gateway/audit"
 	"github.com/sealgate/sealgate/gateway/control"
@@ -22,6 +23,14 @@ func (h queueHandler) Handle(ctx context.Context, req control.Request) (any, io.
 			result = err.Error()
 		}
 		h.g.record(audit.Event{Type: audit.TypeQueueOp, MsgID: req.ID, Data: audit.QueueOp{Op: req.Op, Actor: req.Actor, Method: req.Method, Result: result}})
+	case "portal-revoke", "portal-extend", "portal-purge":
+		// Recorded by the portal itself too (revoked, extended, expired);
+		// this says which operator did it.
+		result := "ok"
+		if err != nil {
+			result = err.Error()
+		}
+		h.g.record(audit.Event{Type: audit.TypeQueueOp, Data: audit.QueueOp{Op: strings.ReplaceAll(req.Op, "-", "_") + " " + req.ID, Actor: req.Actor, Result: result}})
 	case "tls-reset":
 		// The domain is no PHI; it says what the operator undid.
 		result := "ok domain=" + req.ID
@@ -83,13 +92,15 @@ func (h queueHandler) handle(ctx context.Context, req control.Request) (any, io.
 			return nil, nil, err
 		}
 		return map[string]any{"domain": req.ID, "existed": existed}, nil, nil
+	case "portal-list", "portal-show", "portal-revoke", "portal-extend", "portal-purge":
+		return h.g.portalOp(ctx, req)
 	case "tls-show":
 		if req.ID == "" {
 			return nil, nil, fmt.Errorf("control: tls-show needs a domain")
 		}
 		return r.ShowTLS(req.ID), nil, nil
 	}
-	return nil, nil, fmt.Errorf("control: unknown op %q (known: list, show, flush, hold, release, delete, reprocess, tls-reset, tls-show)", req.Op)
+	return nil, nil, fmt.Errorf("control: unknown op %q (known: list, show, flush, hold, release, delete, reprocess, tls-reset, tls-show, portal-list, portal-show, portal-revoke, portal-extend, portal-purge)", req.Op)
 }
 
 // ReprocessResult is what `queue reprocess` reports.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 
 	"github.com/emersion/go-smtp"
 
@@ -26,6 +27,7 @@ func (g *Gateway) newStage(ids process.Identities) *process.Stage {
 		TLS:        g.relay,
 		Engine:     g.engine.Load,
 		Settings:   g.stageSettings,
+		Portal:     g.stagePortal(),
 		Identities: ids,
 		Logger:     g.log,
 		Registerer: g.reg,
@@ -40,6 +42,8 @@ func (g *Gateway) stageSettings() process.Settings {
 		Subject:      cfg.Policy.Subject,
 		SharedCopies: cfg.Policy.SharedCopies,
 		Keys:         keyFinder{cfg: cfg, g: g},
+		NotifyHeld:   slices.Contains(cfg.Policy.NotifySenderOn, "held"),
+		NotifyPortal: slices.Contains(cfg.Policy.NotifySenderOn, "portal"),
 	}
 }
 

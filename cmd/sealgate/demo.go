@@ -21,6 +21,7 @@ import (
 
 	"github.com/sealgate/sealgate/config"
 	"github.com/sealgate/sealgate/gateway"
+	"github.com/sealgate/sealgate/gateway/relay"
 	"github.com/sealgate/sealgate/internal/capture"
 	"github.com/sealgate/sealgate/internal/passhash"
 )
@@ -28,18 +29,19 @@ import (
 const demoPassword = "demo-password"
 
 func newDemo() *cobra.Command {
-	var dir, listen, web, sinkAddr, admin string
+	var dir, listen, web, sinkAddr, admin, portalAddr string
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run a self-contained gateway with a built-in capture mailbox (no config needed)",
 		Long: `demo runs sealgate with no config file: the gateway listens on 127.0.0.1:2525
 (STARTTLS with a generated certificate; relaying allowed from 127.0.0.1 and for
-user "demo"), and relays everything into a built-in capture mailbox whose web page
-(http://127.0.0.1:8025) shows every message that left the gateway, raw.
-The demo's config, certificate, spool key and spool live in --dir.`,
+user "demo"), and delivers by MX, through a DNS server of its own, into a built-in
+capture mailbox whose web page (http://127.0.0.1:8025) shows every message that
+left the gateway, how it was protected, and what is held. The secure portal runs
+on https://localhost:8443. The demo's config, certificate, keys and spool live in --dir.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDemo(cmd, dir, listen, web, sinkAddr, admin)
+			return runDemo(cmd, demoAddrs{dir: dir, listen: listen, web: web, sink: sinkAddr, admin: admin, portal: portalAddr})
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "sealgate-demo", "directory for the demo's config, keys and spool")
@@ -47,10 +49,15 @@ The demo's config, certificate, spool key and spool live in --dir.`,
 	cmd.Flags().StringVar(&web, "web", "127.0.0.1:8025", "capture mailbox web page address")
 	cmd.Flags().StringVar(&sinkAddr, "sink", "127.0.0.1:2526", "capture mailbox SMTP address (the gateway's next hop)")
 	cmd.Flags().StringVar(&admin, "admin", "127.0.0.1:9025", "metrics and health address")
+	cmd.Flags().StringVar(&portalAddr, "portal", "127.0.0.1:8443", "secure portal (HTTPS) address")
 	return cmd
 }
 
-func runDemo(cmd *cobra.Command, dir, listen, web, sinkAddr, admin string) error {
+// demoAddrs are the demo's directory and listening addresses.
+type demoAddrs struct{ dir, listen, web, sink, admin, portal string }
+
+func runDemo(cmd *cobra.Command, a demoAddrs) error {
+	dir, listen, web, sinkAddr, admin := a.dir, a.listen, a.web, a.sink, a.admin
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return err
@@ -62,7 +69,7 @@ func runDemo(cmd *cobra.Command, dir, listen, web, sinkAddr, admin string) error
 	if err != nil {
 		return err
 	}
-	for _, name := range []string{"spool.key", "audit.key"} {
+	for _, name := range []string{"spool.key", "audit.key", "portal.kek"} {
 		keyFile := filepath.Join(dir, name)
 		if _, err := os.Stat(keyFile); err != nil {
 			k := make([]byte, 32)
@@ -83,6 +90,16 @@ func runDemo(cmd *cobra.Command, dir, listen, web, sinkAddr, admin string) error
 		return fmt.Errorf("demo: web page: %w", err)
 	}
 	go (&http.Server{Handler: sink.Handler(), ReadHeaderTimeout: 10 * time.Second}).Serve(wl)
+	dnsAddr, stopDNS, err := demoDNS()
+	if err != nil {
+		return fmt.Errorf("demo: DNS: %w", err)
+	}
+	defer stopDNS()
+	_, sinkPort, _ := net.SplitHostPort(sinkAddr)
+	_, portalPort, err := net.SplitHostPort(a.portal)
+	if err != nil {
+		return fmt.Errorf("demo: --portal: %w", err)
+	}
 
 	hash, _ := passhash.New([]byte(demoPassword), passhash.MinCost)
 	cfgFile := filepath.Join(dir, "sealgate.yaml")
@@ -111,11 +128,21 @@ listeners:
         - name: demo
           password_hash: %q
 relay:
-  smarthost: %q
-  smarthost_tls: verify
+  # By MX, as in production; the demo's DNS server points every MX at the
+  # capture mailbox on this port.
+  resolver: %q
+  mx_port: %s
   retry_min: 10s
   retry_max: 1m
-`, admin, listen, hash, sinkAddr)
+portal:
+  enabled: true
+  listen: %q
+  public_url: "https://localhost:%s"
+  cert_file: demo.crt
+  key_file: demo.key
+  kek_file: portal.kek
+  org_name: "Sealgate demo clinic"
+`, admin, listen, hash, dnsAddr, sinkPort, a.portal, portalPort)
 	if err := os.WriteFile(cfgFile, []byte(yaml), 0o600); err != nil {
 		return err
 	}
@@ -129,33 +156,57 @@ relay:
 	log := newLogger(cfg.Log, cmd.ErrOrStderr())
 	fmt.Fprintf(cmd.OutOrStdout(), `
 sealgate demo
-  gateway (SMTP, STARTTLS):   %s   relaying allowed from 127.0.0.1, or AUTH user "demo" / %q
-  captured mail (web page):   http://%s
-  metrics and health:         http://%s/metrics   /healthz
-  config, keys, spool:        %s
+  gateway (SMTP, STARTTLS):   %[1]s   relaying allowed from 127.0.0.1, or AUTH user "demo" / %[2]q
+  captured mail (web page):   http://%[3]s
+  secure portal (HTTPS):      https://localhost:%[4]s   (the demo's own certificate: %[5]s/demo.crt)
+  metrics and health:         http://%[6]s/metrics   /healthz
+  config, keys, spool:        %[5]s
 
-Send a message through it:
-  swaks --server %s --tls --from alice@clinic.example --to bob@partner.example \
+Send a message without PHI:
+  swaks --server %[1]s --tls --from alice@clinic.example --to bob@partner.example \
         --header "Subject: test" --body "Hello through sealgate"
-Then open http://%s to see it as it left the gateway (over TLS, required by the
-default policy for mail without PHI).
+It leaves as it came, over TLS (required by the default policy for mail without PHI).
 
-Now send PHI (the default policy scans every message and protects PHI by the strongest
-method each recipient can receive: PGP, S/MIME, verified TLS, else it is held):
-  swaks --server %s --tls --from alice@clinic.example --to %s \
+Now send PHI to four recipients at once. The default policy protects each one by the
+strongest method that recipient can receive (PGP > S/MIME > verified TLS > portal):
+  swaks --server %[1]s --tls --from alice@clinic.example \
+        --to %[7]s,%[8]s,dana@%[9]s,erin@home.example \
         --header "Subject: lab results" --body "Patient SSN: 078-05-1121, MRN: 4455667"
-  -> leaves S/MIME-encrypted (the demo key store has a certificate for bob);
-     decrypt it: openssl cms -decrypt -in MSG.eml -recip %s/bob.crt -inkey %s/bob.key
-  ... --to %s   -> leaves PGP-encrypted (gpg --import %s/carol.sec.asc)
-  ... --to anyone@else.example -> leaves over verified TLS: the demo's next hop proves its
-      certificate. Where no method fits, that recipient alone is held, never sent in the
-      clear (go run ./cmd/sealgate queue list -c %s/sealgate.yaml)
-Every decision is in the audit log: go run ./cmd/sealgate audit tail -c %s/sealgate.yaml
+  -> bob:   S/MIME (the demo key store has his certificate); decrypt the raw message with
+            openssl cms -decrypt -in MSG.eml -recip %[5]s/bob.crt -inkey %[5]s/bob.key
+  -> carol: PGP/MIME (gpg --import %[5]s/carol.sec.asc, then gpg -d)
+  -> dana:  the message itself, over verified TLS: %[9]s's MX presents a certificate
+            the relay verifies (the demo's DNS points it at "localhost")
+  -> erin:  no key, and home.example's MX certificate does not verify: the message stays
+            sealed in the portal; erin gets a notification with a link (no PHI in it). Open
+            the link, ask for a code, read the code mail on the capture page, and read the
+            message; a reply goes back to alice through the same policy.
+The capture page shows each message's method and TLS, and what is held and why.
+Every decision is in the audit log: go run ./cmd/sealgate audit tail -c %[5]s/sealgate.yaml
+Portal messages: go run ./cmd/sealgate portal list -c %[5]s/sealgate.yaml
 Ctrl-C stops the demo.
 
-`, listen, demoPassword, wl.Addr(), admin, dir, listen, wl.Addr(),
-		listen, demoSMIMERecipient, dir, dir, demoPGPRecipient, dir, dir, dir)
-	return run(cfg, log, nil, gateway.Options{Logger: log, RelayRootCAs: pool})
+`, listen, demoPassword, wl.Addr(), portalPort, dir, admin, demoSMIMERecipient, demoPGPRecipient, demoVerifiedDomain)
+	return run(cfg, log, nil, gateway.Options{Logger: log, RelayRootCAs: pool}, func(g *gateway.Gateway) {
+		sink.SetHeld(func() []capture.Held { return demoHeld(g) })
+	})
+}
+
+// demoHeld lists what the queue holds, for the capture page.
+func demoHeld(g *gateway.Gateway) []capture.Held {
+	var out []capture.Held
+	for _, e := range g.Relay().List() {
+		for _, r := range e.Recipients {
+			switch {
+			case r.Status != relay.StatusQueued:
+			case e.Held:
+				out = append(out, capture.Held{MsgID: e.ID, Recipient: r.Addr, Reason: e.HoldReason})
+			case r.Held:
+				out = append(out, capture.Held{MsgID: e.ID, Recipient: r.Addr, Reason: r.HoldReason})
+			}
+		}
+	}
+	return out
 }
 
 // demoCert loads or creates a self-signed certificate for 127.0.0.1 and

@@ -194,13 +194,13 @@ func queueDo(cmd *cobra.Command, req control.Request, out any, body io.Writer) e
 		path, _ := cmd.Flags().GetString("config")
 		c, err := config.Load(path)
 		if err != nil {
-			return fmt.Errorf("queue: need the control socket: pass --socket, or a valid -c config:\n%w", err)
+			return fmt.Errorf("%s: need the control socket: pass --socket, or a valid -c config:\n%w", cmd.Parent().Name(), err)
 		}
 		sock = c.Control.Socket
 	}
 	resp, err := control.Do(sock, req, body)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "sealgate queue:", err)
+		fmt.Fprintln(os.Stderr, "sealgate "+cmd.Parent().Name()+":", err)
 		return exitError{1}
 	}
 	if out != nil && len(resp.Data) > 0 {

@@ -40,7 +40,7 @@ gracefully. Mail in flight stays in the spool and is delivered after a restart.`
 				data, _ := os.ReadFile(path)
 				sum := sha256.Sum256(data)
 				return c, hex.EncodeToString(sum[:]), err
-			}, gateway.Options{Logger: log})
+			}, gateway.Options{Logger: log}, nil)
 			if inUse := (*gateway.InUseError)(nil); errors.As(err, &inUse) {
 				// Already "sealgate: <data_dir> is in use by pid N": no second prefix.
 				fmt.Fprintln(cmd.ErrOrStderr(), inUse)
@@ -62,7 +62,7 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 }
 
 // run starts the gateway and serves signals until told to stop.
-func run(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, string, error), opts gateway.Options) error {
+func run(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, string, error), opts gateway.Options, started func(*gateway.Gateway)) error {
 	g, err := gateway.New(cfg, opts)
 	if err != nil {
 		return err
@@ -70,6 +70,9 @@ func run(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, st
 	if err := g.Start(); err != nil {
 		log.Error("cannot start", "err", err)
 		return err
+	}
+	if started != nil {
+		started(g)
 	}
 	sig := make(chan os.Signal, 4)
 	signal.Notify(sig, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)

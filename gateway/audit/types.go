@@ -18,6 +18,7 @@ const (
 	TypeRecovered    = "recovered"
 	TypeQuarantined  = "quarantined"
 	TypeCheckpoint   = "checkpoint"
+	TypePortal       = "portal"
 )
 
 // Event is what a caller appends. Data is one of the typed payloads below
@@ -134,6 +135,20 @@ type QueueOp struct {
 	Actor  string `json:"actor,omitempty"`
 	Method string `json:"method,omitempty"` // release: how held recipients are sent
 	Result string `json:"result,omitempty"`
+}
+
+// Portal: something happened to a secure-portal message: deposited (MsgID
+// is then the sealgate message it came from), notified, opened, code_sent,
+// verified, code_failed, locked, attachment_downloaded, replied, expired,
+// revoked, extended. It proves whether and when a recipient read it.
+type Portal struct {
+	Event     string `json:"event"`
+	PortalID  string `json:"portal_id"`
+	Recipient string `json:"recipient,omitempty"`
+	Part      int    `json:"part,omitempty"`     // attachment index, for downloads
+	Failures  int    `json:"failures,omitempty"` // consecutive wrong codes
+	Actor     string `json:"actor,omitempty"`    // who revoked or extended
+	Expires   string `json:"expires,omitempty"`  // RFC 3339, for deposited and extended
 }
 
 // ConfigReload: the configuration was (or failed to be) reloaded.

@@ -31,6 +31,8 @@ type Request struct {
 	// Method is how release sends recipients held for want of a method:
 	// the operator must name it ("tls": verified TLS), never implied.
 	Method string `json:"method,omitempty"`
+	// Until is the new expiry (RFC 3339) of portal-extend.
+	Until string `json:"until,omitempty"`
 	// Actor is set by the server from the socket's peer credentials
 	// ("uid=0 pid=1234"); whatever a client sends is overwritten.
 	Actor string `json:"-"`

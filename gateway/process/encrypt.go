@@ -19,6 +19,7 @@ type chosen struct {
 	pgpKeys                        []*pgp.Key
 	certs                          []*x509.Certificate
 	pgpRcpts, smimeRcpts, tlsRcpts []string
+	portalRcpts                    []string
 	none                           []string
 }
 
@@ -46,6 +47,11 @@ func (s *Stage) planEncrypt(ctx context.Context, env *envelope.Envelope, grp *ru
 	if len(c.tlsRcpts) > 0 {
 		p.copies = append(p.copies, Copy{Name: base, Recipients: c.tlsRcpts, MinTLS: minVerify, Method: selector.TLS})
 	}
+	if len(c.portalRcpts) > 0 {
+		if err := s.portalCopies(ctx, env, base, suffix, c.portalRcpts, p); err != nil {
+			return "", err
+		}
+	}
 	if len(c.none) > 0 {
 		// Fail closed, per recipient: those without a usable method wait for
 		// an operator while the others are delivered now. Released, they get
@@ -62,7 +68,7 @@ func (s *Stage) planEncrypt(ctx context.Context, env *envelope.Envelope, grp *ru
 func (s *Stage) choose(ctx context.Context, grp *ruleOutcome, set Settings, p *plan) chosen {
 	// Built per message: the key finder opens the key store for the
 	// lookups, so `sealgate keys import` can run while the daemon does.
-	sel := &selector.Selector{Keys: set.Keys, Roots: s.o.SMIMERoots, TLS: s.o.TLS}
+	sel := &selector.Selector{Keys: set.Keys, Roots: s.o.SMIMERoots, TLS: s.o.TLS, PortalAvailable: s.o.Portal != nil}
 	minE2E := grp.min == policy.MinEndToEnd
 	var c chosen
 	for _, r := range grp.rcpts {
@@ -81,6 +87,8 @@ func (s *Stage) choose(ctx context.Context, grp *ruleOutcome, set Settings, p *p
 		case selector.TLS:
 			c.tlsRcpts = append(c.tlsRcpts, r)
 			m.Method = "tls-verified"
+		case selector.Portal:
+			c.portalRcpts = append(c.portalRcpts, r)
 		default:
 			c.none = append(c.none, r)
 			m.Method = "none"

@@ -28,6 +28,16 @@ func (p plan) holdNote() string {
 	return strings.Join(p.partial, "; ")
 }
 
+// uses says whether some recipient goes by method.
+func (p plan) uses(method string) bool {
+	for _, m := range p.methods {
+		if m.Method == method {
+			return true
+		}
+	}
+	return false
+}
+
 // ruleOutcome is what one rule decided for a group of recipients.
 type ruleOutcome struct {
 	rule, action string

@@ -50,7 +50,7 @@ func (s *Stage) Process(id string) error {
 	}
 	s.decided.drop(id)
 	s.count(dec, p)
-	if dec.NotifySender || p.notify {
+	if dec.NotifySender || p.notify || (set.NotifyHeld && p.holdNote() != "") || (set.NotifyPortal && p.uses("portal")) {
 		if nerr := s.notifySender(env, dec, p, set); nerr != nil {
 			// The message itself is queued; a lost notice is logged, not retried.
 			s.log.Error("policy: sender notification failed", "msg_id", id, "err", nerr)

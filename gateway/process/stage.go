@@ -115,6 +115,9 @@ type Settings struct {
 	Subject      string             // the outer subject of encrypted copies
 	SharedCopies bool               // recipients the header names share one encrypted copy
 	Keys         selector.KeyFinder // recipients' keys and certificates
+	// NotifyHeld and NotifyPortal tell the sender when a recipient is held
+	// or goes by the portal (policy.notify_sender_on).
+	NotifyHeld, NotifyPortal bool
 }
 
 // Options are the stage's dependencies. All are required except
@@ -126,6 +129,8 @@ type Options struct {
 	TLS      selector.TLSKnowledge // can verified TLS to a domain be guaranteed now
 	Engine   func() *policy.Engine // the policy in force
 	Settings func() Settings
+	// Portal, when set, makes the portal method available (portal.go).
+	Portal Portal
 	Identities
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer

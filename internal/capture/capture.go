@@ -7,6 +7,7 @@ package capture
 import (
 	"bytes"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +27,12 @@ type Message struct {
 	Recipients []string
 	Data       []byte
 	TLS        string // negotiated TLS version, "" for plaintext
+	// ServerName is the name the client asked for (SNI): the name it
+	// verified the certificate against, if it verified. NameMatches says
+	// the sink's certificate is valid for that name, so a client that
+	// checks certificates could verify this connection.
+	ServerName  string
+	NameMatches bool
 }
 
 // Sink is an SMTP server that captures messages.
@@ -43,11 +50,28 @@ type Sink struct {
 	l        net.Listener
 	addr     string
 	down     atomic.Bool
+	held     func() []Held
+	leaf     *x509.Certificate // the certificate the sink presents
+}
+
+// SetHeld gives the web page a list of what the gateway holds.
+func (s *Sink) SetHeld(f func() []Held) {
+	s.mu.Lock()
+	s.held = f
+	s.mu.Unlock()
+}
+
+// Held is one recipient the gateway holds instead of sending, and why.
+type Held struct {
+	MsgID, Recipient, Reason string
 }
 
 // New returns a sink; tlsConfig may be nil (no STARTTLS offered).
 func New(hostname string, tlsConfig *tls.Config) *Sink {
 	s := &Sink{notify: make(chan struct{}), failRcpt: map[string]*smtp.SMTPError{}}
+	if tlsConfig != nil && len(tlsConfig.Certificates) > 0 && len(tlsConfig.Certificates[0].Certificate) > 0 {
+		s.leaf, _ = x509.ParseCertificate(tlsConfig.Certificates[0].Certificate[0])
+	}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		return &session{sink: s, conn: c}, nil
 	}))
@@ -228,7 +252,11 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	m := Message{Received: time.Now(), From: ss.from, Recipients: ss.rcpt, Data: buf.Bytes()}
 	if st, ok := ss.conn.TLSConnectionState(); ok {
-		m.TLS = tls.VersionName(st.Version)
+		m.TLS = tls.VersionName(st.Version) + " " + tls.CipherSuiteName(st.CipherSuite)
+		m.ServerName = st.ServerName
+		if ss.sink.leaf != nil && st.ServerName != "" {
+			m.NameMatches = ss.sink.leaf.VerifyHostname(st.ServerName) == nil
+		}
 	}
 	ss.sink.add(m)
 	return nil

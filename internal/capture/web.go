@@ -7,16 +7,21 @@ import (
 )
 
 var page = template.Must(template.New("list").Parse(`<!doctype html>
-<html><head><meta charset="utf-8"><title>sealgate demo mailbox</title>
-<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;width:100%}
-td,th{border-bottom:1px solid #ddd;padding:.4em;text-align:left;vertical-align:top}pre{background:#f6f6f6;padding:1em;overflow:auto;white-space:pre-wrap}</style>
+<html lang="en"><head><meta charset="utf-8"><title>sealgate demo mailbox</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:80em}table{border-collapse:collapse;width:100%}
+td,th{border-bottom:1px solid #ddd;padding:.4em;text-align:left;vertical-align:top}pre{background:#f6f6f6;padding:1em;overflow:auto;white-space:pre-wrap}
+.m{font-weight:600}</style>
 </head><body>
 <h1>Messages that left sealgate</h1>
-<p>Everything the gateway relayed to its next hop, newest first. This page is the demo's stand-in for the recipient's mail server.</p>
-{{if not .}}<p id="empty">No messages yet. Send one with swaks (see the terminal).</p>{{end}}
-<table>{{if .}}<tr><th>#</th><th>Received</th><th>From</th><th>To</th><th>TLS</th><th>Size</th></tr>{{end}}
-{{range .}}<tr><td><a href="/message/{{.Seq}}">{{.Seq}}</a></td><td>{{.Received.Format "15:04:05"}}</td><td>{{.From}}</td>
-<td>{{range .Recipients}}{{.}}<br>{{end}}</td><td>{{if .TLS}}{{.TLS}}{{else}}none{{end}}</td><td>{{len .Data}}</td></tr>
+<p>Everything the gateway delivered, newest first. This page is the demo's stand-in for the recipients' mail servers.</p>
+{{if .Held}}<h2>Held by the gateway</h2><table><tr><th>Message</th><th>Recipient</th><th>Why</th></tr>
+{{range .Held}}<tr><td><code>{{.MsgID}}</code></td><td>{{.Recipient}}</td><td>{{.Reason}}</td></tr>{{end}}</table>{{end}}
+{{if not .Msgs}}<p id="empty">No messages yet. Send one with swaks (see the terminal).</p>{{end}}
+<table>{{if .Msgs}}<tr><th>#</th><th>Received</th><th>From</th><th>To</th><th>Subject</th><th>Method</th><th>TLS</th><th>Size</th></tr>{{end}}
+{{range .Msgs}}<tr><td><a href="/message/{{.Seq}}">{{.Seq}}</a> (<a href="/message/{{.Seq}}/raw">raw</a>)</td><td>{{.Received.Format "15:04:05"}}</td><td>{{.From}}</td>
+<td>{{range .Recipients}}{{.}}<br>{{end}}</td><td>{{.Subject}}</td><td class="m">{{.Method}}{{range .Links}}<br><a href="{{.}}">open in the portal</a>{{end}}</td>
+<td>{{if .TLS}}{{.TLS}}{{if .ServerName}}<br>for {{.ServerName}}: {{if .NameMatches}}certificate valid for that name{{else}}certificate not valid for that name (unverifiable){{end}}{{end}}{{else}}none{{end}}</td><td>{{len .Data}}</td></tr>
 {{end}}</table></body></html>`))
 
 var one = template.Must(template.New("one").Parse(`<!doctype html>
@@ -32,11 +37,21 @@ func (s *Sink) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		msgs := s.Messages()
-		for i, j := 0, len(msgs)-1; i < j; i, j = i+1, j-1 {
-			msgs[i], msgs[j] = msgs[j], msgs[i]
+		var view struct {
+			Msgs []Description
+			Held []Held
+		}
+		for i := len(msgs) - 1; i >= 0; i-- {
+			view.Msgs = append(view.Msgs, Describe(msgs[i]))
+		}
+		s.mu.Lock()
+		held := s.held
+		s.mu.Unlock()
+		if held != nil {
+			view.Held = held()
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		page.Execute(w, msgs)
+		page.Execute(w, view)
 	})
 	get := func(w http.ResponseWriter, r *http.Request) (Message, bool) {
 		n, err := strconv.Atoi(r.PathValue("n"))

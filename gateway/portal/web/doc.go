@@ -4,20 +4,25 @@
 //
 // Flow. The notification link /m/{token} shows a neutral landing page
 // (sender name and expiry, never the subject) with one button: "Email me a
-// code". The code (6 to 12 digits from crypto/rand, 10-minute life, single
-// use) goes to the recipient's address through Mailer; entering it starts a
-// session bound to that one message, at /v.
+// code". A token names one recipient of one message; Messages issues the
+// token's code (the store's: 8 digits from crypto/rand, 10-minute life,
+// single use) and Mailer sends it to that recipient's own address;
+// entering it starts a session bound to that token, at /v.
 //
 // Guarantees, each proved by a test in this package:
 //   - Unknown, expired and revoked links get one identical page and status
 //     (TestUnknownExpiredRevokedLookAlike).
-//   - Codes are single use, expire, and are stored only as an HMAC keyed by
-//     Config.Key and bound to the message ID (TestCodeSingleUse,
-//     TestCodeExpires). Wrong codes lock the message out after MaxFailures,
-//     a lock no new code lifts (TestWrongCodesLockOut); failures and code
-//     emails are also limited per client IP (TestIPRateLimit).
-//   - A session opens only the message it was verified for; one token's code
-//     never opens another's message (TestOneTokenNeverOpensAnother).
+//   - Codes are single use and expire (TestCodeSingleUse, TestCodeExpires);
+//     wrong codes lock the token out, a lock no new code lifts
+//     (TestWrongCodesLockOut); code emails are limited per token
+//     (TestCodeEmailsLimitedPerToken). Messages owns codes and lockout, so
+//     nodes share them; the web adds limits on failures and code emails
+//     per client IP (TestIPRateLimit).
+//   - A session opens only the message of the token it was verified for:
+//     every Messages call takes that token, never an ID. One token's code
+//     never opens another token, of another message or of another
+//     recipient of the same message (TestOneTokenNeverOpensAnother,
+//     TestRecipientsOfOneMessageHaveOwnCodes).
 //   - Sessions live server side, keyed by the SHA-256 of a 128-bit cookie;
 //     they end after IdleTimeout idle or MaxSession in all
 //     (TestSessionIdleTimeout), and at once when the message is revoked or
@@ -48,10 +53,11 @@
 //     bodies or addresses (TestNoPHIInLogs). Events carry IDs and counts.
 //
 // The package declares the interfaces it needs (Messages, Mailer, Replies);
-// gateway/portal/store implements Messages. Code and lockout state live in
-// the store so several nodes can share it; sessions and the per-IP limits
-// are per process (a multi-node deployment pins a client to a node, or
-// moves them to the store later).
+// package portal adapts gateway/portal/store to Messages. Code and lockout
+// state live in the store so several nodes can share it; sessions (which
+// hold the link token in memory only, never on disk or in a log) and the
+// per-IP limits are per process (a multi-node deployment pins a client to
+// a node, or moves them to the store later).
 //
 // It never serves third-party assets, never needs JavaScript, and never
 // writes message content anywhere but the HTTP response.

@@ -3,18 +3,30 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
+	"math/big"
 	"sync"
 	"time"
 )
 
-// fakeStore is an in-memory Messages with the semantics the real store must
-// have: lookup by token hash, a single-use expiring code, failure counting.
+// Semantics the fake shares with gateway/portal/store's DirStore.
+const (
+	fakeCodeLife    = 10 * time.Minute
+	fakeMaxFailures = 5
+	fakeLockout     = 15 * time.Minute
+	fakeMaxCodes    = 5 // per token per hour
+)
+
+// fakeStore is an in-memory Messages with the semantics the real store
+// has: lookup by token, per-token single-use expiring codes, failure
+// counting and lockout per token.
 type fakeStore struct {
 	mu     sync.Mutex
-	byTok  map[[32]byte]string
+	toks   map[string]*fakeTok
 	msgs   map[string]*fakeMsg
 	events []Event
 	now    func() time.Time
@@ -23,24 +35,33 @@ type fakeStore struct {
 }
 
 type fakeMsg struct {
-	meta     Message
-	raw      []byte
-	revoked  bool
-	code     [32]byte
-	codeExp  time.Time
-	hasCode  bool
-	failures int
+	meta    Message // Recipient is per token
+	raw     []byte
+	revoked bool
+}
+
+type fakeTok struct {
+	id, rcpt    string
+	code        [32]byte
+	codeExp     time.Time
+	hasCode     bool
+	failures    int
+	lockedUntil time.Time
+	codes       int
+	codesSince  time.Time
 }
 
 func newFakeStore(now func() time.Time) *fakeStore {
-	return &fakeStore{byTok: map[[32]byte]string{}, msgs: map[string]*fakeMsg{}, now: now}
+	return &fakeStore{toks: map[string]*fakeTok{}, msgs: map[string]*fakeMsg{}, now: now}
 }
 
 func (f *fakeStore) add(token string, m Message, raw []byte) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.byTok[sha256.Sum256([]byte(token))] = m.ID
-	f.msgs[m.ID] = &fakeMsg{meta: m, raw: raw}
+	f.toks[token] = &fakeTok{id: m.ID, rcpt: m.Recipient}
+	if f.msgs[m.ID] == nil {
+		f.msgs[m.ID] = &fakeMsg{meta: m, raw: raw}
+	}
 }
 
 func (f *fakeStore) revoke(id string) {
@@ -49,22 +70,33 @@ func (f *fakeStore) revoke(id string) {
 	f.mu.Unlock()
 }
 
-func (f *fakeStore) Lookup(_ context.Context, th [32]byte) (Message, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	id, ok := f.byTok[th]
-	if !ok || f.msgs[id].revoked || !f.now().Before(f.msgs[id].meta.Expires) {
-		return Message{}, ErrNotFound
+// live returns the token's state and message, or ErrNotFound; f.mu held.
+func (f *fakeStore) live(token string) (*fakeTok, *fakeMsg, error) {
+	t, ok := f.toks[token]
+	if !ok || f.msgs[t.id].revoked || !f.now().Before(f.msgs[t.id].meta.Expires) {
+		return nil, nil, ErrNotFound
 	}
-	return f.msgs[id].meta, nil
+	return t, f.msgs[t.id], nil
 }
 
-func (f *fakeStore) Open(_ context.Context, id string) (io.ReadCloser, error) {
+func (f *fakeStore) Lookup(_ context.Context, token string) (Message, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	m, ok := f.msgs[id]
-	if !ok || m.revoked {
-		return nil, ErrNotFound
+	t, m, err := f.live(token)
+	if err != nil {
+		return Message{}, err
+	}
+	meta := m.meta
+	meta.Recipient = t.rcpt
+	return meta, nil
+}
+
+func (f *fakeStore) Open(_ context.Context, token string) (io.ReadCloser, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, m, err := f.live(token)
+	if err != nil {
+		return nil, err
 	}
 	if f.open != nil {
 		return io.NopCloser(f.open()), nil
@@ -72,41 +104,75 @@ func (f *fakeStore) Open(_ context.Context, id string) (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(m.raw)), nil
 }
 
-func (f *fakeStore) SetCode(_ context.Context, id string, h [32]byte, exp time.Time) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	m := f.msgs[id]
-	m.code, m.codeExp, m.hasCode = h, exp, true
-	return nil
-}
+func fakeCodeHash(token, code string) [32]byte { return sha256.Sum256([]byte(token + "\x00" + code)) }
 
-func (f *fakeStore) CheckCode(_ context.Context, id string, h [32]byte, now time.Time) (CodeCheck, error) {
+func (f *fakeStore) IssueCode(_ context.Context, token string) (string, time.Time, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	m := f.msgs[id]
-	if m == nil {
-		return CodeCheck{}, errors.New("no such message")
+	t, _, err := f.live(token)
+	if err != nil {
+		return "", time.Time{}, err
 	}
-	if m.hasCode && m.code == h && now.Before(m.codeExp) {
-		m.hasCode, m.failures = false, 0
-		return CodeCheck{OK: true}, nil
+	now := f.now()
+	if now.Before(t.lockedUntil) {
+		return "", time.Time{}, ErrLocked
 	}
-	m.failures++
-	return CodeCheck{Failures: m.failures}, nil
+	if !now.Before(t.codesSince.Add(time.Hour)) {
+		t.codes, t.codesSince = 0, now
+	}
+	if t.codes >= fakeMaxCodes {
+		return "", time.Time{}, ErrTooManyCodes
+	}
+	t.codes++
+	n, err := rand.Int(rand.Reader, big.NewInt(100_000_000))
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	code := fmt.Sprintf("%08d", n)
+	t.code, t.codeExp, t.hasCode = fakeCodeHash(token, code), now.Add(fakeCodeLife), true
+	return code, t.codeExp, nil
 }
 
-func (f *fakeStore) Lock(_ context.Context, id string, until time.Time) error {
+func (f *fakeStore) CheckCode(_ context.Context, token, code string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	m := f.msgs[id]
-	m.meta.LockedUntil, m.hasCode = until, false
-	return nil
+	t, _, err := f.live(token)
+	if err != nil {
+		return err
+	}
+	now := f.now()
+	if now.Before(t.lockedUntil) {
+		return ErrLocked
+	}
+	if t.hasCode && t.code == fakeCodeHash(token, code) && now.Before(t.codeExp) {
+		t.hasCode, t.failures = false, 0
+		return nil
+	}
+	t.failures++
+	if t.failures >= fakeMaxFailures {
+		t.failures, t.hasCode, t.lockedUntil = 0, false, now.Add(fakeLockout)
+		return ErrLocked
+	}
+	return ErrBadCode
 }
 
-func (f *fakeStore) Record(_ context.Context, ev Event) error {
+func (f *fakeStore) Locked(_ context.Context, token string) (bool, error) {
 	f.mu.Lock()
+	defer f.mu.Unlock()
+	t, _, err := f.live(token)
+	if err != nil {
+		return false, err
+	}
+	return f.now().Before(t.lockedUntil), nil
+}
+
+func (f *fakeStore) Record(_ context.Context, token string, ev Event) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if t, ok := f.toks[token]; !ok || t.id != ev.MessageID || t.rcpt != ev.Recipient {
+		return errors.New("fake: event does not match its token")
+	}
 	f.events = append(f.events, ev)
-	f.mu.Unlock()
 	return nil
 }
 
@@ -128,7 +194,7 @@ type fakeMailer struct {
 	codes map[string][]string
 }
 
-func (m *fakeMailer) SendCode(_ context.Context, msg Message, code string) error {
+func (m *fakeMailer) SendCode(_ context.Context, msg Message, code string, _ time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.codes == nil {

@@ -7,52 +7,57 @@ import (
 	"time"
 )
 
-// ErrNotFound is what Messages returns for a token that is unknown, expired
-// or revoked: the portal treats the three alike so a link reveals nothing.
-var ErrNotFound = errors.New("web: message not found")
+// Errors Messages returns; the portal adapter maps the store's to these.
+var (
+	// ErrNotFound is the answer for a token that is unknown, expired or
+	// revoked: the portal treats the three alike so a link reveals nothing.
+	ErrNotFound = errors.New("web: message not found")
+	// ErrBadCode is a wrong, used or expired one-time code.
+	ErrBadCode = errors.New("web: wrong or expired code")
+	// ErrLocked means the token is locked out after too many failures.
+	ErrLocked = errors.New("web: locked after too many failed attempts")
+	// ErrTooManyCodes refuses a code: the token's allowance is used up.
+	ErrTooManyCodes = errors.New("web: too many codes requested")
+)
 
-// Message is the metadata the portal may show before verification. It holds
-// no subject and no body.
+// Message is what the portal may show about one recipient's access to a
+// message before verification. It holds no subject and no body.
 type Message struct {
-	ID          string    // store ID: opaque, no PHI
-	SenderName  string    // display name shown on the landing page
-	SenderAddr  string    // where a reply goes
-	Recipient   string    // the address the one-time code is mailed to
-	Others      []string  // other recipients of the original, for reply-all
-	ReplyAll    bool      // policy allows reply-all
-	Expires     time.Time // after this Lookup returns ErrNotFound
-	LockedUntil time.Time // code entry refused until then (too many failures)
+	ID         string    // store message ID: opaque, no PHI, shared by all its recipients
+	SenderName string    // display name shown on the landing page
+	SenderAddr string    // where a reply goes
+	Recipient  string    // this token's address: the code is mailed here
+	Others     []string  // other recipients of the original, for reply-all
+	ReplyAll   bool      // policy allows reply-all
+	Expires    time.Time // after this Lookup returns ErrNotFound
 }
 
-// CodeCheck is the outcome of one code attempt.
-type CodeCheck struct {
-	OK       bool // hash matched an unexpired code, which is now spent
-	Failures int  // consecutive failures for this message, this one included
-}
-
-// Messages is the portal store as the web UI sees it. Implementations must
-// be safe for concurrent use and may be shared by several nodes, so the code
-// state lives here, not in the web process.
+// Messages is the portal store as the web UI sees it: everything is
+// reached through a link token, which names one recipient of one message,
+// so no call can name another message. Codes and their lockout live behind
+// it (in the store, shared by nodes). Implementations must be safe for
+// concurrent use.
 type Messages interface {
-	// Lookup finds a message by the SHA-256 of its link token.
-	Lookup(ctx context.Context, tokenHash [32]byte) (Message, error)
-	// Open returns the message as RFC 5322 bytes, decrypted as it streams.
-	Open(ctx context.Context, id string) (io.ReadCloser, error)
-	// SetCode replaces the message's one-time code (a keyed hash) and its
-	// expiry.
-	SetCode(ctx context.Context, id string, codeHash [32]byte, expires time.Time) error
-	// CheckCode compares atomically: a match spends the code and resets the
-	// failure count; a miss or an expired code counts a failure.
-	CheckCode(ctx context.Context, id string, codeHash [32]byte, now time.Time) (CodeCheck, error)
-	// Lock refuses codes for id until the given time and drops its code.
-	Lock(ctx context.Context, id string, until time.Time) error
-	// Record stores an event in the audit trail.
-	Record(ctx context.Context, ev Event) error
+	// Lookup resolves a token of a live message, else ErrNotFound.
+	Lookup(ctx context.Context, token string) (Message, error)
+	// Open streams the token's own message as RFC 5322 bytes, decrypted as
+	// it streams; ErrNotFound once it is gone.
+	Open(ctx context.Context, token string) (io.ReadCloser, error)
+	// IssueCode makes a new one-time code for the token, replacing any
+	// other; ErrLocked or ErrTooManyCodes refuse one.
+	IssueCode(ctx context.Context, token string) (code string, expires time.Time, err error)
+	// CheckCode spends a correct code (nil); a wrong, used or expired one
+	// counts a failure (ErrBadCode, or ErrLocked when it locks the token).
+	CheckCode(ctx context.Context, token, code string) error
+	// Locked reports whether the token is locked out.
+	Locked(ctx context.Context, token string) (bool, error)
+	// Record stores an event of the token's recipient in the audit trail.
+	Record(ctx context.Context, token string, ev Event) error
 }
 
-// Mailer sends the one-time code to the message's recipient address.
+// Mailer sends the one-time code to the token's recipient address.
 type Mailer interface {
-	SendCode(ctx context.Context, m Message, code string) error
+	SendCode(ctx context.Context, m Message, code string, expires time.Time) error
 }
 
 // Replies takes a reply, an RFC 5322 message, into the pipeline, which
@@ -65,7 +70,8 @@ type Replies interface {
 // log and, later, to webhooks.
 type EventType string
 
-// Events the web UI records.
+// Events the web UI records. Verified and failed attempts are also logged
+// by the store itself, in the transaction that checks the code.
 const (
 	EventOpened     EventType = "portal.opened"
 	EventCodeSent   EventType = "portal.code_sent"
@@ -76,11 +82,12 @@ const (
 	EventReplied    EventType = "portal.replied"
 )
 
-// Event is one portal event: IDs and counts only, never PHI.
+// Event is one portal event: IDs, the recipient it concerns and an index,
+// never content.
 type Event struct {
 	Type      EventType
 	MessageID string
+	Recipient string
 	Time      time.Time
 	Part      int // attachment index for EventDownloaded
-	Failures  int // for EventFailed and EventLocked
 }

@@ -44,7 +44,7 @@ func reSubject(s string) string {
 }
 
 func (s *Server) replyForm(w http.ResponseWriter, r *http.Request) {
-	_, cookie, m, ok := s.authed(w, r)
+	sess, cookie, m, ok := s.authed(w, r)
 	if !ok {
 		return
 	}
@@ -52,7 +52,7 @@ func (s *Server) replyForm(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w)
 		return
 	}
-	v, ok := s.loadView(w, r, m)
+	v, ok := s.loadView(w, r, sess, m)
 	if !ok {
 		return
 	}
@@ -63,7 +63,7 @@ func (s *Server) replyForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) reply(w http.ResponseWriter, r *http.Request) {
-	_, cookie, m, ok := s.authed(w, r)
+	sess, cookie, m, ok := s.authed(w, r)
 	if !ok {
 		return
 	}
@@ -82,7 +82,7 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	v, ok := s.loadView(w, r, m)
+	v, ok := s.loadView(w, r, sess, m)
 	if !ok {
 		return
 	}
@@ -96,7 +96,7 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, "submit reply", m.ID, err)
 		return
 	}
-	s.record(r, Event{Type: EventReplied, MessageID: m.ID})
+	s.record(r, sess.token, m, Event{Type: EventReplied})
 	s.render(w, http.StatusOK, "sent.html", page{Title: "Reply sent", CSRF: s.csrfFor(cookie)})
 }
 

@@ -18,7 +18,7 @@ func TestWrongCodesLockOut(t *testing.T) {
 	c := e.client()
 	csrf := e.requestCode(c, "tok-lock-000000000000000")
 	good := e.mailer.last("bob@patient.example")
-	wrong := fmt.Sprintf("%06d", (atoi(good)+1)%1000000)
+	wrong := fmt.Sprintf("%08d", (atoi(good)+1)%100_000_000)
 	for i := 1; i <= 5; i++ {
 		r := e.post(c, "/m/tok-lock-000000000000000/verify", url.Values{"csrf": {csrf}, "code": {wrong}})
 		want := 422
@@ -253,5 +253,53 @@ func TestRevokeEndsOpenSession(t *testing.T) {
 		if r.StatusCode != want || strings.Contains(r.body, bodyMarker) || strings.Contains(r.body, subjectMarker) {
 			t.Errorf("%s after revoke: %d, want %d", p, r.StatusCode, want)
 		}
+	}
+}
+
+func TestRecipientsOfOneMessageHaveOwnCodes(t *testing.T) {
+	e := newEnv(t, nil)
+	raw, _ := testMessage(t, "a.pdf", 10)
+	e.addMessage("tok-bob-00000000000000000", "m1", "bob@patient.example", raw)
+	e.store.add("tok-carol-000000000000000", Message{ID: "m1", Recipient: "carol@other.example"}, nil)
+	cb, cc := e.client(), e.client()
+	e.requestCode(cb, "tok-bob-00000000000000000")
+	csrfC := e.requestCode(cc, "tok-carol-000000000000000")
+	bobs, carols := e.mailer.last("bob@patient.example"), e.mailer.last("carol@other.example")
+	if bobs == "" || carols == "" || bobs == carols {
+		t.Fatalf("codes bob %q carol %q", bobs, carols)
+	}
+	if r := e.post(cc, "/m/tok-carol-000000000000000/verify", url.Values{"csrf": {csrfC}, "code": {bobs}}); r.StatusCode != 422 {
+		t.Fatalf("bob's code on carol's link: %d", r.StatusCode)
+	}
+	r := e.post(cc, "/m/tok-carol-000000000000000/verify", url.Values{"csrf": {csrfC}, "code": {carols}})
+	if r.Request.URL.Path != "/v" || !strings.Contains(r.body, bodyMarker) {
+		t.Fatalf("carol's own code: %d at %s", r.StatusCode, r.Request.URL.Path)
+	}
+	for _, ev := range e.store.events {
+		if ev.Type == EventVerified && ev.Recipient != "carol@other.example" {
+			t.Errorf("verified event names %q", ev.Recipient)
+		}
+	}
+}
+
+func TestCodeEmailsLimitedPerToken(t *testing.T) {
+	e := newEnv(t, nil)
+	raw, _ := testMessage(t, "a.pdf", 10)
+	e.addMessage("tok-flood-000000000000000", "m1", "bob@patient.example", raw)
+	for i := 1; i <= fakeMaxCodes+1; i++ {
+		// A fresh browser each time: the limit is the token's, not the client's.
+		c := e.client()
+		land := e.get(c, "/m/tok-flood-000000000000000")
+		r := e.post(c, "/m/tok-flood-000000000000000/code", url.Values{"csrf": {csrfOf(t, land.body)}})
+		want := 200
+		if i > fakeMaxCodes {
+			want = 429
+		}
+		if r.StatusCode != want {
+			t.Fatalf("code request %d: %d, want %d", i, r.StatusCode, want)
+		}
+	}
+	if e.mailer.sent() != fakeMaxCodes || e.store.count(EventCodeSent) != fakeMaxCodes {
+		t.Errorf("%d codes mailed, %d recorded, want %d", e.mailer.sent(), e.store.count(EventCodeSent), fakeMaxCodes)
 	}
 }

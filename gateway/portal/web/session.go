@@ -20,11 +20,13 @@ const (
 // maxSessions bounds memory; past it the oldest idle entries are swept.
 const maxSessions = 100000
 
+// session is one verified browser. It keeps the raw link token in memory
+// only (it is in the recipient's link anyway): never on disk, never logged.
 type session struct {
-	msgID     string
-	tokenHash [32]byte
-	created   time.Time
-	lastSeen  time.Time
+	msgID    string
+	token    string
+	created  time.Time
+	lastSeen time.Time
 }
 
 // sessions maps the SHA-256 of a session cookie to its session: the cookie
@@ -50,8 +52,8 @@ func randToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// create starts a session for msgID and returns the cookie value.
-func (ss *sessions) create(msgID string, tokenHash [32]byte) string {
+// create starts a session for the token of msgID and returns the cookie value.
+func (ss *sessions) create(msgID, token string) string {
 	v := randToken()
 	now := ss.now()
 	ss.mu.Lock()
@@ -59,7 +61,7 @@ func (ss *sessions) create(msgID string, tokenHash [32]byte) string {
 	if len(ss.m) >= maxSessions {
 		ss.sweepLocked(now)
 	}
-	ss.m[sha256.Sum256([]byte(v))] = &session{msgID: msgID, tokenHash: tokenHash, created: now, lastSeen: now}
+	ss.m[sha256.Sum256([]byte(v))] = &session{msgID: msgID, token: token, created: now, lastSeen: now}
 	return v
 }
 

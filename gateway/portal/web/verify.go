@@ -2,15 +2,10 @@ package web
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"errors"
-	"math/big"
 	"net"
 	"net/http"
 	"strings"
-	"time"
 )
 
 // maxTokenLen bounds what is hashed from the URL; real tokens are shorter.
@@ -58,83 +53,94 @@ func clientIP(r *http.Request) string {
 
 // lookup resolves the {token} path value; ok is false after the neutral
 // page was written.
-func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (Message, [32]byte, bool) {
+func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (Message, string, bool) {
 	tok := r.PathValue("token")
 	if tok == "" || len(tok) > maxTokenLen {
 		s.notFound(w)
-		return Message{}, [32]byte{}, false
+		return Message{}, "", false
 	}
-	th := sha256.Sum256([]byte(tok))
-	m, err := s.cfg.Messages.Lookup(r.Context(), th)
+	m, err := s.cfg.Messages.Lookup(r.Context(), tok)
 	if err != nil || !s.cfg.Now().Before(m.Expires) {
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			s.log.Error("web: lookup", "err", err)
 		}
 		s.notFound(w)
-		return Message{}, th, false
+		return Message{}, "", false
 	}
-	return m, th, true
+	return m, tok, true
 }
 
 func (s *Server) landing(w http.ResponseWriter, r *http.Request) {
-	m, _, ok := s.lookup(w, r)
+	m, tok, ok := s.lookup(w, r)
 	if !ok {
 		return
 	}
 	pre := s.preSession(w, r)
-	s.record(r, Event{Type: EventOpened, MessageID: m.ID})
+	s.record(r, tok, m, Event{Type: EventOpened})
 	s.render(w, http.StatusOK, "landing.html", page{
-		Title: "You have a secure message", CSRF: s.csrfFor(pre), Token: r.PathValue("token"),
+		Title: "You have a secure message", CSRF: s.csrfFor(pre), Token: tok,
 		Data: m,
 	})
 }
 
 // gate runs the checks both POSTs of the code flow begin with: the form's
-// CSRF token, the client's per-IP limit (lim), the token, and the message's
+// CSRF token, the client's per-IP limit (lim), the token, and the token's
 // lockout. It answers the request itself when one fails.
-func (s *Server) gate(w http.ResponseWriter, r *http.Request, lim *limiter) (m Message, tokenHash [32]byte, ip string, now time.Time, ok bool) {
+func (s *Server) gate(w http.ResponseWriter, r *http.Request, lim *limiter) (m Message, tok, ip string, ok bool) {
 	if !s.checkCSRF(r, cookieValue(r, preCookie)) {
 		s.forbidden(w)
-		return m, tokenHash, "", now, false
+		return m, "", "", false
 	}
 	ip = clientIP(r)
 	if lim.blocked(ip) {
 		s.locked(w)
-		return m, tokenHash, "", now, false
+		return m, "", "", false
 	}
-	if m, tokenHash, ok = s.lookup(w, r); !ok {
-		return m, tokenHash, "", now, false
+	if m, tok, ok = s.lookup(w, r); !ok {
+		return m, "", "", false
 	}
-	now = s.cfg.Now()
-	if now.Before(m.LockedUntil) {
+	locked, err := s.cfg.Messages.Locked(r.Context(), tok)
+	if err != nil {
+		s.codeErr(w, m, "locked", err)
+		return m, "", "", false
+	}
+	if locked {
 		s.locked(w)
-		return m, tokenHash, "", now, false
+		return m, "", "", false
 	}
-	return m, tokenHash, ip, now, true
+	return m, tok, ip, true
 }
 
 func (s *Server) sendCode(w http.ResponseWriter, r *http.Request) {
-	m, _, ip, now, ok := s.gate(w, r, s.ipSend)
+	m, tok, ip, ok := s.gate(w, r, s.ipSend)
 	if !ok {
 		return
 	}
-	if s.ipSend.blocked("msg:" + m.ID) {
-		s.locked(w)
-		return
-	}
 	s.ipSend.add(ip)
-	s.ipSend.add("msg:" + m.ID)
-	code := s.newCode()
-	if err := s.cfg.Messages.SetCode(r.Context(), m.ID, s.codeHash(m.ID, code), now.Add(s.cfg.CodeLife)); err != nil {
-		s.fail(w, "set code", m.ID, err)
+	code, expires, err := s.cfg.Messages.IssueCode(r.Context(), tok)
+	if err != nil {
+		s.codeErr(w, m, "issue code", err)
 		return
 	}
-	if err := s.cfg.Mailer.SendCode(r.Context(), m, code); err != nil {
+	if err := s.cfg.Mailer.SendCode(r.Context(), m, code, expires); err != nil {
 		s.fail(w, "send code", m.ID, err)
 		return
 	}
-	s.record(r, Event{Type: EventCodeSent, MessageID: m.ID})
-	http.Redirect(w, r, "/m/"+r.PathValue("token")+"/verify", http.StatusSeeOther)
+	s.record(r, tok, m, Event{Type: EventCodeSent})
+	http.Redirect(w, r, "/m/"+tok+"/verify", http.StatusSeeOther)
+}
+
+// codeErr answers a Messages error of the code flow: a lockout or a used
+// allowance is the locked page, a token gone since lookup the neutral one.
+func (s *Server) codeErr(w http.ResponseWriter, m Message, what string, err error) {
+	switch {
+	case errors.Is(err, ErrLocked), errors.Is(err, ErrTooManyCodes):
+		s.locked(w)
+	case errors.Is(err, ErrNotFound):
+		s.notFound(w)
+	default:
+		s.fail(w, what, m.ID, err)
+	}
 }
 
 func (s *Server) verifyForm(w http.ResponseWriter, r *http.Request) {
@@ -153,61 +159,44 @@ func (s *Server) renderVerify(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
-	m, th, ip, now, ok := s.gate(w, r, s.ipFail)
+	m, tok, ip, ok := s.gate(w, r, s.ipFail)
 	if !ok {
 		return
 	}
 	code := strings.Join(strings.Fields(r.PostFormValue("code")), "")
-	res, err := s.cfg.Messages.CheckCode(r.Context(), m.ID, s.codeHash(m.ID, code), now)
-	if err != nil {
-		s.fail(w, "check code", m.ID, err)
-		return
+	if len(code) > 64 {
+		code = code[:64]
 	}
-	if !res.OK {
-		s.failedCode(w, r, m, ip, res.Failures)
+	switch err := s.cfg.Messages.CheckCode(r.Context(), tok, code); {
+	case err == nil:
+	case errors.Is(err, ErrBadCode):
+		s.failedCode(w, r, tok, m, ip, false)
+		return
+	case errors.Is(err, ErrLocked):
+		s.failedCode(w, r, tok, m, ip, true)
+		return
+	default:
+		s.codeErr(w, m, "check code", err)
 		return
 	}
 	setCookie(w, preCookie, "", -1)
-	setCookie(w, sessionCookie, s.sessions.create(m.ID, th), 0)
-	s.record(r, Event{Type: EventVerified, MessageID: m.ID})
+	setCookie(w, sessionCookie, s.sessions.create(m.ID, tok), 0)
+	s.record(r, tok, m, Event{Type: EventVerified})
 	http.Redirect(w, r, "/v", http.StatusSeeOther)
 }
 
-func (s *Server) failedCode(w http.ResponseWriter, r *http.Request, m Message, ip string, failures int) {
+// failedCode answers a wrong code; locked says the store locked the token
+// on this attempt.
+func (s *Server) failedCode(w http.ResponseWriter, r *http.Request, tok string, m Message, ip string, locked bool) {
 	s.ipFail.add(ip)
-	s.record(r, Event{Type: EventFailed, MessageID: m.ID, Failures: failures})
-	if failures >= s.cfg.MaxFailures {
-		if err := s.cfg.Messages.Lock(r.Context(), m.ID, s.cfg.Now().Add(s.cfg.LockoutFor)); err != nil {
-			s.fail(w, "lock", m.ID, err)
-			return
-		}
-		s.record(r, Event{Type: EventLocked, MessageID: m.ID, Failures: failures})
+	s.record(r, tok, m, Event{Type: EventFailed})
+	if locked {
+		s.record(r, tok, m, Event{Type: EventLocked})
 		s.locked(w)
 		return
 	}
 	s.renderVerify(w, r, http.StatusUnprocessableEntity,
 		"That code is not right or has expired. Check the latest email, or ask for a new code.")
-}
-
-// newCode draws CodeDigits uniform decimal digits from crypto/rand.
-func (s *Server) newCode() string {
-	max := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(s.cfg.CodeDigits)), nil)
-	n, err := rand.Int(rand.Reader, max)
-	if err != nil {
-		panic("web: crypto/rand failed: " + err.Error())
-	}
-	c := n.String()
-	return strings.Repeat("0", s.cfg.CodeDigits-len(c)) + c
-}
-
-// codeHash keys the code with the message ID, so a store leak gives neither
-// the code nor a table that fits every message.
-func (s *Server) codeHash(id, code string) [32]byte {
-	m := hmac.New(sha256.New, s.cfg.Key)
-	m.Write([]byte("code\x00" + id + "\x00" + code))
-	var h [32]byte
-	copy(h[:], m.Sum(nil))
-	return h
 }
 
 func (s *Server) forbidden(w http.ResponseWriter) {
@@ -224,9 +213,10 @@ func (s *Server) fail(w http.ResponseWriter, what, id string, err error) {
 	})
 }
 
-func (s *Server) record(r *http.Request, ev Event) {
-	ev.Time = s.cfg.Now()
-	if err := s.cfg.Messages.Record(r.Context(), ev); err != nil {
+// record stores ev for the token's recipient; a failure is logged by ID.
+func (s *Server) record(r *http.Request, tok string, m Message, ev Event) {
+	ev.Time, ev.MessageID, ev.Recipient = s.cfg.Now(), m.ID, m.Recipient
+	if err := s.cfg.Messages.Record(r.Context(), tok, ev); err != nil {
 		s.log.Error("web: record event", "msg_id", ev.MessageID, "type", string(ev.Type), "err", err)
 	}
 }

@@ -17,7 +17,7 @@ func (s *Server) authed(w http.ResponseWriter, r *http.Request) (session, string
 		})
 		return session{}, "", Message{}, false
 	}
-	m, err := s.cfg.Messages.Lookup(r.Context(), sess.tokenHash)
+	m, err := s.cfg.Messages.Lookup(r.Context(), sess.token)
 	if err != nil || m.ID != sess.msgID || !s.cfg.Now().Before(m.Expires) {
 		s.sessions.drop(cookie)
 		s.notFound(w)
@@ -27,8 +27,8 @@ func (s *Server) authed(w http.ResponseWriter, r *http.Request) (session, string
 }
 
 // loadView opens and parses the session's message.
-func (s *Server) loadView(w http.ResponseWriter, r *http.Request, m Message) (*View, bool) {
-	rc, err := s.cfg.Messages.Open(r.Context(), m.ID)
+func (s *Server) loadView(w http.ResponseWriter, r *http.Request, sess session, m Message) (*View, bool) {
+	rc, err := s.cfg.Messages.Open(r.Context(), sess.token)
 	if err != nil {
 		s.fail(w, "open", m.ID, err)
 		return nil, false
@@ -54,11 +54,11 @@ func (s *Server) view(w http.ResponseWriter, r *http.Request) { s.showView(w, r,
 func (s *Server) print(w http.ResponseWriter, r *http.Request) { s.showView(w, r, "print.html") }
 
 func (s *Server) showView(w http.ResponseWriter, r *http.Request, tmpl string) {
-	_, cookie, m, ok := s.authed(w, r)
+	sess, cookie, m, ok := s.authed(w, r)
 	if !ok {
 		return
 	}
-	v, ok := s.loadView(w, r, m)
+	v, ok := s.loadView(w, r, sess, m)
 	if !ok {
 		return
 	}
@@ -74,7 +74,7 @@ func (s *Server) showView(w http.ResponseWriter, r *http.Request, tmpl string) {
 // attachment streams one part: never buffered whole, typed by its own
 // header, always a download, and sandboxed should a browser render it.
 func (s *Server) attachment(w http.ResponseWriter, r *http.Request) {
-	_, _, m, ok := s.authed(w, r)
+	sess, _, m, ok := s.authed(w, r)
 	if !ok {
 		return
 	}
@@ -83,7 +83,7 @@ func (s *Server) attachment(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w)
 		return
 	}
-	rc, err := s.cfg.Messages.Open(r.Context(), m.ID)
+	rc, err := s.cfg.Messages.Open(r.Context(), sess.token)
 	if err != nil {
 		s.fail(w, "open", m.ID, err)
 		return
@@ -107,7 +107,7 @@ func (s *Server) attachment(w http.ResponseWriter, r *http.Request) {
 	case !found:
 		s.notFound(w)
 	default:
-		s.record(r, Event{Type: EventDownloaded, MessageID: m.ID, Part: idx})
+		s.record(r, sess.token, m, Event{Type: EventDownloaded, Part: idx})
 	}
 }
 

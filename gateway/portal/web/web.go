@@ -25,13 +25,15 @@ type Config struct {
 	Replies  Replies      // nil: no reply form
 	Log      *slog.Logger // nil: discard
 	OrgName  string       // shown in the page header; default "Secure message portal"
-	// Key keys the code hashes and CSRF tokens; nodes sharing a store must
-	// share it. Empty: 32 random bytes, fine for one process.
-	Key          []byte
-	CodeLife     time.Duration // default 10 minutes
-	CodeDigits   int           // default 6, at least 6
-	MaxFailures  int           // per message before lockout; default 5
-	LockoutFor   time.Duration // default 15 minutes
+	// Key keys the CSRF tokens; nodes behind one name must share it.
+	// Empty: 32 random bytes, fine for one process.
+	Key []byte
+	// CodeLife and CodeDigits only word the verify page: Messages makes
+	// and checks the codes. Defaults: 10 minutes, 8 (the store's).
+	CodeLife   time.Duration
+	CodeDigits int
+	// LockoutFor is the window of the per-IP limits; default 15 minutes.
+	LockoutFor   time.Duration
 	IdleTimeout  time.Duration // session idle limit; default 10 minutes
 	MaxSession   time.Duration // session absolute limit; default 1 hour
 	IPFailures   int           // failed attempts per IP per LockoutFor; default 20
@@ -90,10 +92,7 @@ func withDefaults(c *Config) error {
 		return errors.New("web: Key shorter than 16 bytes")
 	}
 	if c.CodeDigits == 0 {
-		c.CodeDigits = 6
-	}
-	if c.CodeDigits < 6 || c.CodeDigits > 12 {
-		return errors.New("web: CodeDigits must be 6 to 12")
+		c.CodeDigits = 8
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
@@ -109,7 +108,6 @@ func withDefaults(c *Config) error {
 			*n = v
 		}
 	}
-	defInt(&c.MaxFailures, 5)
 	defInt(&c.IPFailures, 20)
 	defInt(&c.IPCodeSends, 10)
 	if c.MaxBodyBytes == 0 {

@@ -93,8 +93,8 @@ func TestCodeSingleUse(t *testing.T) {
 	e.addMessage("tok-single-0000000000000", "m1", "bob@patient.example", raw)
 	e.login(e.client(), "tok-single-0000000000000", "bob@patient.example")
 	code := e.mailer.last("bob@patient.example")
-	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
-		t.Fatalf("code %q is not 6 digits", code)
+	if len(code) != 8 || strings.Trim(code, "0123456789") != "" {
+		t.Fatalf("code %q is not 8 digits", code)
 	}
 	c2 := e.client()
 	land := e.get(c2, "/m/tok-single-0000000000000/verify")

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"net"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// The demo delivers by MX, as a real gateway does, through a small DNS
+// server of its own: every domain's MX is 127.0.0.1 (the capture mailbox),
+// under a name its certificate does not cover ("mx.<domain>"), except
+// demoVerifiedDomain, whose MX is "localhost", which the certificate names.
+// So the relay can verify TLS to that one domain and no other, and each
+// of the four methods has a recipient that gets it.
+const demoVerifiedDomain = "verified.example"
+
+// demoDNS serves the demo's zone on a UDP and a TCP socket of one port on
+// 127.0.0.1; close stops it.
+func demoDNS() (addr string, close func(), err error) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	tl, err := net.Listen("tcp", pc.LocalAddr().String())
+	if err != nil {
+		pc.Close()
+		return "", nil, err
+	}
+	h := dns.HandlerFunc(demoAnswer)
+	udp, tcp := &dns.Server{PacketConn: pc, Handler: h}, &dns.Server{Listener: tl, Handler: h}
+	go udp.ActivateAndServe()
+	go tcp.ActivateAndServe()
+	return pc.LocalAddr().String(), func() { udp.Shutdown(); tcp.Shutdown() }, nil
+}
+
+func demoAnswer(w dns.ResponseWriter, req *dns.Msg) {
+	m := new(dns.Msg)
+	m.SetReply(req)
+	m.Authoritative = true
+	for _, q := range req.Question {
+		name := strings.ToLower(q.Name)
+		hdr := dns.RR_Header{Name: q.Name, Class: dns.ClassINET, Ttl: 60, Rrtype: q.Qtype}
+		switch {
+		case q.Qtype == dns.TypeMX && name == dns.Fqdn(demoVerifiedDomain):
+			m.Answer = append(m.Answer, &dns.MX{Hdr: hdr, Preference: 10, Mx: "localhost."})
+		case q.Qtype == dns.TypeMX && !strings.HasPrefix(name, "mx.") && !strings.HasPrefix(name, "_"):
+			m.Answer = append(m.Answer, &dns.MX{Hdr: hdr, Preference: 10, Mx: "mx." + name})
+		case q.Qtype == dns.TypeA && (name == "localhost." || strings.HasPrefix(name, "mx.")):
+			m.Answer = append(m.Answer, &dns.A{Hdr: hdr, A: net.IPv4(127, 0, 0, 1)})
+		}
+		// Anything else (AAAA, TXT for MTA-STS, TLSA for DANE) has no
+		// records: the answer is empty, which is what most domains say.
+	}
+	w.WriteMsg(m)
+}
