@@ -325,3 +325,57 @@ func TestNothingLeftAfterAStrippedSTARTTLSHoldsThenBounces(t *testing.T) {
 		}
 	}
 }
+
+// TestStrippedSTARTTLSAtDeliveryGoesToThePortal is the case: the
+// default policy (pgp > smime > tls > portal) chose verified TLS for
+// dana@verified.test, STARTTLS is stripped at delivery, and dana gets a
+// portal notification instead, recorded as such; the body never crosses the
+// stripped link and the notice's link opens the portal.
+func TestStrippedSTARTTLSAtDeliveryGoesToThePortal(t *testing.T) {
+	w := newPortalWorld(t, "")
+	_, sinkPort, _ := net.SplitHostPort(w.sink.Addr())
+	_, proxyPort, _ := net.SplitHostPort(stripAfterFirst(t, w.sink.Addr()))
+	cfg, _ := os.ReadFile(w.env.CfgPath)
+	text := strings.Replace(string(cfg), "  mx_port: "+sinkPort+"\n", "  mx_port: "+proxyPort+"\n", 1)
+	if text == string(cfg) {
+		t.Fatal("no mx_port in the portal world's config")
+	}
+	os.WriteFile(w.env.CfgPath, []byte(text), 0o600)
+	w.start(t)
+	if err := send(w.env.Listen, "dr@clinic.test", []string{"dana@verified.test"}, fourWayMessage()); err != nil {
+		t.Fatal(err)
+	}
+	if !w.sink.WaitFor(30*time.Second, func(ms []capture.Message) bool { return len(ms) >= 1 }) {
+		t.Fatalf("nothing arrived; queue %+v", w.g.Relay().List())
+	}
+	for _, m := range w.sink.Messages() {
+		if bytes.Contains(m.Data, []byte(bodyMarker)) || bytes.Contains(m.Data, []byte("078-05-1121")) {
+			t.Fatalf("PHI crossed the stripped link to %v", m.Recipients)
+		}
+	}
+	notice := capture.Describe(w.sink.Messages()[0])
+	if notice.Recipients[0] != "dana@verified.test" || len(notice.Links) != 1 || !strings.HasPrefix(notice.Links[0], w.portalURL+"/m/") {
+		t.Fatalf("first message to %v with links %v: want dana's portal notice", notice.Recipients, notice.Links)
+	}
+	var decided []audit.RecipientMethod
+	for _, r := range auditRecords(t, w.env) {
+		if r.Type == audit.TypeDecision {
+			var d audit.Decision
+			json.Unmarshal(r.Data, &d)
+			decided = append(decided, d.Recipients...)
+		}
+	}
+	if len(decided) != 2 || decided[0].Method != "tls-verified" || decided[1].Method != "portal" ||
+		!strings.HasPrefix(decided[1].Reason, "fallback after tls failed: starttls-not-supported") {
+		t.Fatalf("decisions %+v: want tls-verified, then portal after the fallback", decided)
+	}
+	resp, err := w.browser().Get(notice.Links[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || bytes.Contains(page, []byte(bodyMarker)) {
+		t.Fatalf("portal landing %s (shows the body before verification: %v)", resp.Status, bytes.Contains(page, []byte(bodyMarker)))
+	}
+}

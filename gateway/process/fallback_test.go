@@ -136,3 +136,29 @@ func TestFallbackNarrowsToTheFailedRecipientsAndKeepsTheEngineIntact(t *testing.
 		t.Fatalf("the engine's methods changed: %v", dec.Methods)
 	}
 }
+
+func TestVerifiedTLSFailureFallsBackToThePortal(t *testing.T) {
+	f := tlsFixture(t, "rules:\n  - id: phi\n    default: true\n    action: encrypt\n    methods: [tls, portal]\n    min: tls\n", certKeys{})
+	pt := &memPortal{ev: f.ev}
+	f.stage.o.Portal = pt
+	f.add("m1", "b@partner.test")
+	if err := f.stage.Process("m1"); err != nil {
+		t.Fatal(err)
+	}
+	if len(pt.deposits) != 0 {
+		t.Fatal("deposited although verified TLS was possible")
+	}
+	if err := f.stage.Fallback(context.Background(), "m1", []string{"b@partner.test"}, "tls", "certificate-expired"); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.ev.String(); !strings.Contains(got, "submit,deposit,copy portalf") || !strings.HasSuffix(got, ",decision encrypt,serve held") {
+		t.Fatalf("events %s", got)
+	}
+	served := f.queue.queued["m1"][1:]
+	if len(served) != 1 || !strings.HasPrefix(served[0].Name, "portalf") || served[0].Recipients[0] != "b@partner.test" {
+		t.Fatalf("served %+v", served)
+	}
+	if m := f.rec.methods; len(m) != 1 || m[0].Method != "portal" || !strings.HasPrefix(m[0].Reason, "fallback after tls failed: certificate-expired; ") {
+		t.Fatalf("recorded %+v", m)
+	}
+}
