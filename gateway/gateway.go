@@ -255,6 +255,7 @@ func (g *Gateway) relayOptions(cfg *config.Config) (relay.Options, error) {
 		BeforeAttempt:  g.recordAttemptStart,
 		OnAttempt:      g.recordAttempt,
 		OnDSN:          g.recordDSN,
+		Fallback:       g.fallback,
 		Healthy:        g.healthy,
 	}
 	if r.SmarthostAuth.PasswordFile != "" {

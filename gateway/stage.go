@@ -107,6 +107,10 @@ func (a stageQueue) ServeHeld(id string, copies []process.Copy) error {
 	return a.r.ServeHeld(id, relayCopies(copies))
 }
 
+func (a stageQueue) KeepHeld(id string, addrs []string, reason string) error {
+	return a.r.KeepHeld(id, addrs, reason)
+}
+
 func (a stageQueue) SubmitHeld(id string, copies []process.Copy, reason string) error {
 	return a.r.SubmitHeld(id, relayCopies(copies), reason)
 }
@@ -114,7 +118,7 @@ func (a stageQueue) SubmitHeld(id string, copies []process.Copy, reason string) 
 func relayCopies(cs []process.Copy) []relay.Copy {
 	out := make([]relay.Copy, len(cs))
 	for i, c := range cs {
-		out[i] = relay.Copy{Name: c.Name, Recipients: c.Recipients, MinTLS: c.MinTLS, Hold: c.Hold}
+		out[i] = relay.Copy{Name: c.Name, Recipients: c.Recipients, MinTLS: c.MinTLS, Hold: c.Hold, Method: c.Method}
 	}
 	return out
 }

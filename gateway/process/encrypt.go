@@ -45,7 +45,7 @@ func (s *Stage) planEncrypt(ctx context.Context, env *envelope.Envelope, grp *ru
 		return "", err
 	}
 	if len(c.tlsRcpts) > 0 {
-		p.copies = append(p.copies, Copy{Name: base, Recipients: c.tlsRcpts, MinTLS: minVerify})
+		p.copies = append(p.copies, Copy{Name: base, Recipients: c.tlsRcpts, MinTLS: minVerify, Method: selector.TLS})
 	}
 	if len(c.portalRcpts) > 0 {
 		if err := s.portalCopies(ctx, env, base, suffix, c.portalRcpts, p); err != nil {

@@ -55,6 +55,10 @@ type Copy struct {
 	// Hold, when not "", holds these recipients for an operator while the
 	// other copies are delivered; it is the reason, without message content.
 	Hold string
+	// Method is the method the copy was made for when another may replace
+	// it at delivery time: "tls" (encrypt's verified TLS) falls back
+	// (Stage.Fallback) when the next hop cannot give verified TLS.
+	Method string
 }
 
 // TLS floors a copy can carry.
@@ -75,6 +79,9 @@ type Queue interface {
 	// ServeHeld gives held recipients of id the copies a new selection
 	// found for them and makes them due; durable when it returns.
 	ServeHeld(id string, copies []Copy) error
+	// KeepHeld leaves held recipients of id held with reason and no longer
+	// waiting for a fallback (no method is left for them); durable.
+	KeepHeld(id string, addrs []string, reason string) error
 }
 
 // Method is how one recipient is served, and why (for the audit and the

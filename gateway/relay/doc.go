@@ -13,8 +13,9 @@
 // (New/Start/Stop), submit.go, operator.go (list/show/flush/hold/delete),
 // schedule.go (due groups, concurrency), deliver.go (one attempt: hops,
 // plan, session, transaction), outcome.go (records, retries), dsn.go
-// (settle, DSNs, removal), lost.go, smtputf8.go, tls.go (the relay's
-// face of tlspolicy), metrics.go; mx.go and resolver.go do DNS.
+// (settle, DSNs, removal), fallback.go (delivery-time fallback, the hold
+// lifetime), lost.go, smtputf8.go, tls.go (the relay's face of tlspolicy),
+// metrics.go; mx.go and resolver.go do DNS.
 //
 // Guarantee: once Submit returns nil, every recipient is delivered,
 // bounced or expired, with a DSN where one is due; a crash may cause a
@@ -103,6 +104,20 @@
 // DSN carries headers only. "TLS-Required: No" relaxes the recipient
 // domain's policy to may only with HonorTLSRequiredNo and no MinTLS. With
 // a smarthost, only SmarthostTLS applies.
+//
+// Delivery-time fallback: a copy made for the verified-TLS method
+// (Copy.Method "tls") whose next hop answered but could not give verified
+// TLS (STARTTLS missing or refused, a certificate not valid for the host,
+// expired or untrusted, a TLSA mismatch, a downgrade) is never sent in
+// plaintext: with Options.Fallback set its recipients are held (saved,
+// reason "fallback: verified TLS failed: <RFC 8460 type>") and handed to
+// Fallback, which serves them another copy (ServeHeld) or keeps them held
+// (KeepHeld). A failed call is repeated, and so is one pending at a crash
+// (Restore). A 4xx/5xx reply, a network or DNS failure defers or bounces as
+// above. Recipients held alone (Copy.Hold, or no method left) bounce with
+// 5.7.10 ("could not be delivered securely", the original's header only)
+// once HoldLifetime (default MaxLifetime) has passed since arrival,
+// recorded like any bounce; a whole message held (Hold, SubmitHeld) is not.
 //
 // The downgrade memory (bbolt at MemoryPath) is written after an
 // authenticated delivery (at most once an hour per unchanged domain) and

@@ -170,9 +170,10 @@ func (r *Relay) sendDSN(m *msg, reports []dsn.RecipientReport) error {
 		Ret:          env.Ret,
 		Recipients:   reports,
 	}
-	if env.RequireTLS {
+	if env.RequireTLS || secureBounce(reports) {
 		// RFC 8689 §5: the DSN may travel without REQUIRETLS, so it must
-		// not carry the message content: headers only.
+		// not carry the message content: headers only. Nor may a message
+		// that could not be delivered securely come back whole.
 		rep.Ret = "HDRS"
 	}
 	orig, err := r.store.OpenBody(m.st.ID)

@@ -11,6 +11,7 @@ type metrics struct {
 	outcomes    *prometheus.CounterVec
 	tlsFailures *prometheus.CounterVec
 	downgrades  *prometheus.CounterVec
+	fallbacks   *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer, depth func() int) (*metrics, error) {
@@ -26,6 +27,10 @@ func newMetrics(reg prometheus.Registerer, depth func() int) (*metrics, error) {
 			Name: "sealgate_relay_tls_downgrades_total",
 			Help: "Attempts deferred because a domain that proved verified TLS offered less.",
 		}, []string{"domain"}),
+		fallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sealgate_relay_fallbacks_total",
+			Help: "Recipients held for another method because the one their copy was made for failed at delivery.",
+		}, []string{"failed"}),
 	}
 	if reg == nil {
 		return m, nil
@@ -34,7 +39,7 @@ func newMetrics(reg prometheus.Registerer, depth func() int) (*metrics, error) {
 		Name: "sealgate_relay_queue_depth",
 		Help: "Messages in the outbound queue.",
 	}, func() float64 { return float64(depth()) })
-	for _, c := range []prometheus.Collector{m.outcomes, m.tlsFailures, m.downgrades, g} {
+	for _, c := range []prometheus.Collector{m.outcomes, m.tlsFailures, m.downgrades, m.fallbacks, g} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("relay: register metrics: %w", err)
 		}

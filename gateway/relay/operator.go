@@ -87,7 +87,7 @@ func (r *Relay) setHeld(id string, held bool) error {
 		for _, rc := range m.st.Recipients {
 			if rc.Status == StatusQueued {
 				rc.NextAttempt = now
-				rc.Held, rc.HoldReason = false, ""
+				rc.Held, rc.HoldReason, rc.Fallback = false, "", ""
 			}
 		}
 	}
@@ -184,7 +184,7 @@ func (r *Relay) ServeHeld(id string, copies []Copy) error {
 					ci = len(m.st.Copies) - 1
 				}
 				rc.CopyIdx, rc.Copy = ci, c.Name
-				rc.Held, rc.HoldReason = false, ""
+				rc.Held, rc.HoldReason, rc.Fallback = false, "", ""
 				rc.NextAttempt = now
 				changed = true
 			}

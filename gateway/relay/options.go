@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -28,7 +29,15 @@ type Copy struct {
 	// message; the other copies are delivered meanwhile. It is the reason
 	// queue list/show gives, and carries no message content.
 	Hold string `json:"hold,omitempty"`
+	// Method is the protection method the copy was made for, when another
+	// may replace it at delivery time: "tls" (MethodTLS, verified TLS) sends
+	// its recipients to Options.Fallback when the next hop cannot give
+	// verified TLS. "" never falls back.
+	Method string `json:"method,omitempty"`
 }
+
+// MethodTLS marks a copy made for the verified-TLS method (Copy.Method).
+const MethodTLS = "tls"
 
 // Options configures a Relay. Zero values get the documented defaults.
 type Options struct {
@@ -100,6 +109,22 @@ type Options struct {
 	// DKIM-Signature header, then the message. open re-opens the copy, so
 	// the message is read twice and never held in memory.
 	Sign func(w io.Writer, open func() (io.ReadCloser, error)) error
+
+	// Fallback, if set, takes the recipients of a Copy.Method "tls" copy
+	// whose next hop could not give verified TLS (STARTTLS missing or
+	// refused, a certificate or TLSA mismatch, a downgrade): they are held,
+	// durably, with the reason "fallback: verified TLS failed: <type>", and
+	// handed to Fallback (failed "tls", reason the RFC 8460 type) on a
+	// goroutine of their own, outside the relay's locks. It serves them
+	// (ServeHeld) or keeps them held (KeepHeld); an error hands them again
+	// after min(RetryMin, 30s), and so does a restart (Restore). nil: those
+	// recipients are deferred like any TLS failure.
+	Fallback func(ctx context.Context, id string, rcpts []string, failed, reason string) error
+	// HoldLifetime is how long after arrival a recipient held for want of a
+	// method (Copy.Hold, or a failed fallback) may wait; then it bounces
+	// with 5.7.10 (could not be delivered securely). A whole message held
+	// (Hold, SubmitHeld) is never bounced by it. Default MaxLifetime.
+	HoldLifetime time.Duration
 }
 
 // check sets the TLS levels' defaults (may) and returns every problem
@@ -136,6 +161,9 @@ func (o *Options) fillDefaults() {
 	}
 	if o.MaxLifetime <= 0 {
 		o.MaxLifetime = 120 * time.Hour
+	}
+	if o.HoldLifetime <= 0 {
+		o.HoldLifetime = o.MaxLifetime
 	}
 	if o.RetryMin <= 0 {
 		o.RetryMin = time.Minute

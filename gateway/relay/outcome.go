@@ -126,6 +126,10 @@ func (r *Relay) apply(m *msg, rc *rcpt, res *result, now time.Time) {
 		rc.Status = StatusBounced
 		r.m.outcome(StatusBounced)
 		lg.Warn("relay: bounced", "code", e.Code, "enhanced", e.Enhanced)
+	case r.fallsBack(m, rc, e):
+		r.holdForFallback(m, rc, e)
+		r.m.outcome("deferred")
+		lg.Warn("relay: verified TLS failed; recipient held for another method", "downgrade", e.Downgrade)
 	case !now.Before(m.st.Received.Add(r.opts.MaxLifetime)):
 		rc.Status = StatusExpired
 		r.m.outcome(StatusExpired)

@@ -76,6 +76,9 @@ func (r *Relay) dispatch() time.Time {
 		if m.deleted {
 			continue
 		}
+		if t := r.dispatchHeld(m, now); !t.IsZero() && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
 		queued, unreported := 0, 0
 		groups := make(map[groupKey][]*rcpt)
 		var order []groupKey

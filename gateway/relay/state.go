@@ -94,6 +94,9 @@ type RecipientState struct {
 	// the message is delivered meanwhile.
 	Held       bool   `json:"held,omitempty"`
 	HoldReason string `json:"hold_reason,omitempty"`
+	// Fallback is the method that failed at delivery ("tls") while this
+	// held recipient waits for Options.Fallback to choose another.
+	Fallback string `json:"fallback,omitempty"`
 }
 
 // DeliveryError is the outcome of a failed attempt for one recipient
@@ -113,6 +116,11 @@ type rcpt struct {
 	Unrecorded *Attempt `json:"unrecorded,omitempty"`
 
 	inflight bool
+	// fallbackBusy: Options.Fallback has this recipient now;
+	// fallbackAfter: not before this time again (after an error);
+	fallbackBusy  bool
+	fallbackAfter time.Time
+	fallbackSeq   int // counts holdForFallback, so a newer hold is not cleared by an older call
 }
 
 // queueState is what SaveState stores, as JSON.
