@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -125,5 +126,41 @@ func TestPortalCommandsSayWhenThePortalIsOff(t *testing.T) {
 	_, _, err := queueHandler{g}.Handle(context.Background(), control.Request{Op: "portal-list"})
 	if err == nil || !strings.Contains(err.Error(), "portal.enabled") {
 		t.Fatalf("portal-list with the portal off: %v", err)
+	}
+}
+
+func TestReleaseMethodPortalServesAHeldRecipientThroughThePortal(t *testing.T) {
+	// A rule without the portal holds the recipient; the operator sends it
+	// there explicitly.
+	w := newPortalWorld(t, "")
+	pol := writePolicy(t, w.env, "rules:\n  - id: phi\n    when: {detect: {types: [ssn]}}\n    action: encrypt\n    methods: [pgp, smime, tls]\n    min: tls\n  - id: default\n    default: true\n    action: pass\n")
+	appendConfig(t, w.env, "policy:\n  paths: ["+pol+"]\n")
+	g := w.start(t)
+	if err := send(w.env.Listen, "dr@clinic.test", []string{"erin@home.test"}, phiMessage("erin@home.test", "Results")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the recipient held", func() bool {
+		l := g.Relay().List()
+		return len(l) == 1 && l[0].Recipients[0].Held
+	})
+	id := g.Relay().List()[0].ID
+	h := queueHandler{g}
+	if _, _, err := h.Handle(context.Background(), control.Request{Op: "release", ID: id, Method: "portal", Actor: "uid=0 pid=7"}); err != nil {
+		t.Fatal(err)
+	}
+	if !w.sink.WaitFor(20*time.Second, func(ms []capture.Message) bool {
+		return len(ms) == 1 && len(capture.Describe(ms[0]).Links) == 1
+	}) {
+		t.Fatalf("no portal notification after the release; queue %+v", g.Relay().List())
+	}
+	if bytes.Contains(w.sink.Messages()[0].Data, []byte("078-05-1121")) {
+		t.Fatal("the notice carries PHI")
+	}
+	d := decisionOf(t, w.env, id)
+	if len(d.Recipients) != 1 || d.Recipients[0].Method != "portal" || !strings.Contains(d.Recipients[0].Reason, "released by uid=0 pid=7 with method portal") {
+		t.Fatalf("decision after the release: %+v", d)
+	}
+	if _, _, err := h.Handle(context.Background(), control.Request{Op: "release", ID: id, Method: "portal", Actor: "uid=0"}); err == nil {
+		t.Fatal("a second release found something held")
 	}
 }

@@ -3,11 +3,13 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"errors"
 	"io"
 	"strings"
 
 	"github.com/sealgate/sealgate/gateway/audit"
 	"github.com/sealgate/sealgate/gateway/control"
+	"github.com/sealgate/sealgate/gateway/process"
 	"github.com/sealgate/sealgate/gateway/relay"
 )
 
@@ -77,6 +79,9 @@ func (h queueHandler) handle(ctx context.Context, req control.Request) (any, io.
 	case "hold":
 		return nil, nil, r.Hold(req.ID)
 	case "release":
+		if req.Method == "portal" {
+			return h.g.releaseToPortal(ctx, req)
+		}
 		if err := releaseMethod(r, req); err != nil {
 			return nil, nil, err
 		}
@@ -138,9 +143,9 @@ func (g *Gateway) Reprocess(ctx context.Context, id string) (ReprocessResult, er
 }
 
 // releaseMethod checks that a release of recipients held for want of a
-// method names how they go: "tls" (the held copy's verified-TLS floor) is the
-// one the relay offers until the portal is wired in. A plain hold or a
-// quarantine needs no method.
+// method names how they go: "tls" releases the held copy under its
+// verified-TLS floor; "portal" is served by the stage (releaseToPortal). A
+// plain hold or a quarantine needs no method.
 func releaseMethod(r *relay.Relay, req control.Request) error {
 	held, err := r.HeldRecipients(req.ID)
 	if err != nil {
@@ -152,9 +157,22 @@ func releaseMethod(r *relay.Relay, req control.Request) error {
 	case len(held) == 0:
 		return fmt.Errorf("control: release --method applies to recipients held for want of a method; %s has none", req.ID)
 	case req.Method == "":
-		return fmt.Errorf("control: %d recipient(s) of %s are held because no method could protect them: say how they go (--method tls: verified TLS, never less), or import their keys and run queue reprocess", len(held), req.ID)
+		return fmt.Errorf("control: %d recipient(s) of %s are held because no method could protect them: say how they go (--method tls: verified TLS, never less; --method portal: the secure portal), or import their keys and run queue reprocess", len(held), req.ID)
 	case req.Method != "tls":
-		return fmt.Errorf("control: release --method %q: only tls (verified TLS) is available", req.Method)
+		return fmt.Errorf("control: release --method %q: tls (verified TLS) or portal", req.Method)
 	}
 	return nil
+}
+
+// releaseToPortal deposits the held recipients of a message in the portal
+// (queue release --method portal); the rest of the message is untouched.
+func (g *Gateway) releaseToPortal(ctx context.Context, req control.Request) (any, io.ReadCloser, error) {
+	if g.portal == nil {
+		return nil, nil, fmt.Errorf("control: release --method portal: the secure portal is not enabled (portal.enabled)")
+	}
+	n, err := g.stage.Release(ctx, req.ID, "portal", req.Actor)
+	if errors.Is(err, process.ErrNothingHeld) {
+		return nil, nil, fmt.Errorf("control: release --method portal applies to recipients held for want of a method; %s has none", req.ID)
+	}
+	return map[string]int{"served": n}, nil, err
 }
