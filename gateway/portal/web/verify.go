@@ -99,15 +99,16 @@ func (s *Server) gate(w http.ResponseWriter, r *http.Request, lim *limiter) (m M
 	if m, tok, ok = s.lookup(w, r); !ok {
 		return m, "", "", false
 	}
-	srcLocked, err := s.cfg.Messages.SourceLocked(r.Context(), ip)
-	if err == nil && !srcLocked {
-		srcLocked, err = s.cfg.Messages.Locked(r.Context(), tok)
+	// The client's lockout first, then the token's: either refuses.
+	locked, err := s.cfg.Messages.SourceLocked(r.Context(), ip)
+	if err == nil && !locked {
+		locked, err = s.cfg.Messages.Locked(r.Context(), tok)
 	}
 	if err != nil {
 		s.codeErr(w, m, "locked", err)
 		return m, "", "", false
 	}
-	if srcLocked {
+	if locked {
 		s.locked(w)
 		return m, "", "", false
 	}
