@@ -90,6 +90,15 @@ func (m *messages) Locked(ctx context.Context, token string) (bool, error) {
 	return locked, webErr(err)
 }
 
+func (m *messages) FailSource(ctx context.Context, source string) error {
+	return webErr(m.s.st.FailSource(ctx, source))
+}
+
+func (m *messages) SourceLocked(ctx context.Context, source string) (bool, error) {
+	locked, err := m.s.st.SourceLocked(ctx, source)
+	return locked, webErr(err)
+}
+
 // storeKinds maps the web events the store logs through Record. Verified
 // and failed attempts are absent: CheckCode logged them in its own
 // transaction; a lockout is a failed event there.

@@ -19,7 +19,9 @@
 //     the recipient whose session it is (TestTwoRecipientsEndToEnd).
 //   - The body and attachments are readable only after verification;
 //     attachments download byte for byte; wrong codes lock a link out
-//     (TestTwoRecipientsEndToEnd, TestWrongCodesLockOutAgainstTheStore).
+//     (TestTwoRecipientsEndToEnd, TestWrongCodesLockOutAgainstTheStore);
+//     a client's failures across tokens lock that client in the store
+//     (TestClientLockedAcrossTokensByTheStore).
 //   - Revoke and Sweep shred: the links show the neutral not-found page
 //     (the one an unknown link gets), an open session ends, and the sealed
 //     file and its key are gone (TestRevokeShredsAndEndsAccess,
@@ -46,6 +48,7 @@
 //
 // What it does not do: send email (Mailer and the notices are the
 // gateway's), choose who goes by portal (the processing stage), or share
-// sessions and per-IP limits between nodes (they are per process; codes
-// and lockout live in the store).
+// sessions between nodes (they are per process, as is web's first-line
+// per-IP limit; codes, lockout and the per-client failure count live in
+// the store).
 package portal

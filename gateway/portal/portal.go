@@ -39,11 +39,14 @@ type Config struct {
 	ReplyAll   bool
 	SweepEvery time.Duration // Run's interval; default 5 minutes
 
-	// Store limits (zero: the store's defaults: 10 min, 5, 15 min).
-	CodeLife    time.Duration
-	MaxFailures int
-	Lockout     time.Duration
-	// Web tunables (zero: web's defaults).
+	// Store limits (zero: the store's defaults: 10 min, 5 per token, 15
+	// min, 20 per client IP across tokens).
+	CodeLife       time.Duration
+	MaxFailures    int
+	Lockout        time.Duration
+	SourceFailures int
+	// Web tunables (zero: web's defaults). IPFailures is web's in-memory
+	// first line, per process, before the store's SourceFailures.
 	IdleTimeout  time.Duration
 	MaxSession   time.Duration
 	IPFailures   int
@@ -80,7 +83,7 @@ func New(cfg Config, mailer Mailer, replies Replies, events EventSink) (*Service
 	}
 	st, err := store.New(cfg.Dir, store.Options{
 		KEK: cfg.KEK, Lifetime: cfg.DefaultExpiry, CodeLife: cfg.CodeLife,
-		MaxFailures: cfg.MaxFailures, Lockout: cfg.Lockout, Now: cfg.Now,
+		MaxFailures: cfg.MaxFailures, Lockout: cfg.Lockout, SourceFailures: cfg.SourceFailures, Now: cfg.Now,
 	})
 	if err != nil {
 		return nil, err

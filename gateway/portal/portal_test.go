@@ -417,3 +417,28 @@ func TestTenMegabytesStreamInAndOut(t *testing.T) {
 	}
 	t.Logf("heap peak +%.1f MB", float64(peak)/(1<<20))
 }
+
+func TestClientLockedAcrossTokensByTheStore(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.SourceFailures = 6; c.IPFailures = 1000 })
+	var links []string
+	for range 3 {
+		rc, _ := e.deposit(time.Time{}, rcptA)
+		links = append(links, rc.Grants[0].Link)
+	}
+	c := e.browser()
+	for _, l := range links[:2] {
+		csrf := e.askCode(c, l)
+		for range 3 {
+			e.verify(c, l, csrf, "00000000")
+		}
+	}
+	land := e.do(c, "GET", e.path(links[2]), nil)
+	if r := e.do(c, "POST", e.path(links[2])+"/code", url.Values{"csrf": {csrfOf(t, land.body)}}); r.status != 429 {
+		t.Fatalf("code request from a locked client: %d", r.status)
+	}
+	// The lock is the store's, so every node sharing it refuses the client.
+	locked, err := e.svc.st.SourceLocked(context.Background(), "127.0.0.1")
+	if err != nil || !locked {
+		t.Errorf("store source lock: %v %v", locked, err)
+	}
+}

@@ -16,8 +16,11 @@
 //     wrong codes lock the token out, a lock no new code lifts
 //     (TestWrongCodesLockOut); code emails are limited per token
 //     (TestCodeEmailsLimitedPerToken). Messages owns codes and lockout, so
-//     nodes share them; the web adds limits on failures and code emails
-//     per client IP (TestIPRateLimit).
+//     nodes share them. Failures are also counted per client IP across
+//     tokens in Messages (FailSource), so a client locked on one node is
+//     locked on all (TestSourceLockoutSharedByNodes); in front of that the
+//     web keeps an in-memory per-IP limit on failures and code emails
+//     (TestIPRateLimit).
 //   - A session opens only the message of the token it was verified for:
 //     every Messages call takes that token, never an ID. One token's code
 //     never opens another token, of another message or of another
@@ -57,7 +60,8 @@
 // state live in the store so several nodes can share it; sessions (which
 // hold the link token in memory only, never on disk or in a log) and the
 // per-IP limits are per process (a multi-node deployment pins a client to
-// a node, or moves them to the store later).
+// a node, or moves them to the store later); the per-IP failure count
+// in Messages is shared.
 //
 // It never serves third-party assets, never needs JavaScript, and never
 // writes message content anywhere but the HTTP response.

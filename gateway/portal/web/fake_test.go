@@ -18,7 +18,8 @@ const (
 	fakeCodeLife    = 10 * time.Minute
 	fakeMaxFailures = 5
 	fakeLockout     = 15 * time.Minute
-	fakeMaxCodes    = 5 // per token per hour
+	fakeMaxCodes    = 5  // per token per hour
+	fakeSourceFails = 20 // per source per fakeLockout
 )
 
 // fakeStore is an in-memory Messages with the semantics the real store
@@ -27,6 +28,7 @@ const (
 type fakeStore struct {
 	mu     sync.Mutex
 	toks   map[string]*fakeTok
+	srcs   map[string]*fakeSource
 	msgs   map[string]*fakeMsg
 	events []Event
 	now    func() time.Time
@@ -52,7 +54,7 @@ type fakeTok struct {
 }
 
 func newFakeStore(now func() time.Time) *fakeStore {
-	return &fakeStore{toks: map[string]*fakeTok{}, msgs: map[string]*fakeMsg{}, now: now}
+	return &fakeStore{toks: map[string]*fakeTok{}, srcs: map[string]*fakeSource{}, msgs: map[string]*fakeMsg{}, now: now}
 }
 
 func (f *fakeStore) add(token string, m Message, raw []byte) {
@@ -164,6 +166,39 @@ func (f *fakeStore) Locked(_ context.Context, token string) (bool, error) {
 		return false, err
 	}
 	return f.now().Before(t.lockedUntil), nil
+}
+
+type fakeSource struct {
+	start       time.Time
+	failures    int
+	lockedUntil time.Time
+}
+
+func (f *fakeStore) FailSource(_ context.Context, source string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := f.now()
+	v := f.srcs[source]
+	if v == nil || !now.Before(v.start.Add(fakeLockout)) && !now.Before(v.lockedUntil) {
+		v = &fakeSource{start: now}
+		f.srcs[source] = v
+	}
+	if now.Before(v.lockedUntil) {
+		return ErrLocked
+	}
+	v.failures++
+	if v.failures >= fakeSourceFails {
+		*v = fakeSource{start: now, lockedUntil: now.Add(fakeLockout)}
+		return ErrLocked
+	}
+	return nil
+}
+
+func (f *fakeStore) SourceLocked(_ context.Context, source string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v := f.srcs[source]
+	return v != nil && f.now().Before(v.lockedUntil), nil
 }
 
 func (f *fakeStore) Record(_ context.Context, token string, ev Event) error {

@@ -51,6 +51,11 @@ type Messages interface {
 	CheckCode(ctx context.Context, token, code string) error
 	// Locked reports whether the token is locked out.
 	Locked(ctx context.Context, token string) (bool, error)
+	// FailSource counts a failed attempt from a client (its IP address)
+	// across all tokens, so every node sees it; SourceLocked reports the
+	// client's lockout.
+	FailSource(ctx context.Context, source string) error
+	SourceLocked(ctx context.Context, source string) (bool, error)
 	// Record stores an event of the token's recipient in the audit trail.
 	Record(ctx context.Context, token string, ev Event) error
 }

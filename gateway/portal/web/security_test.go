@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -301,5 +302,43 @@ func TestCodeEmailsLimitedPerToken(t *testing.T) {
 	}
 	if e.mailer.sent() != fakeMaxCodes || e.store.count(EventCodeSent) != fakeMaxCodes {
 		t.Errorf("%d codes mailed, %d recorded, want %d", e.mailer.sent(), e.store.count(EventCodeSent), fakeMaxCodes)
+	}
+}
+
+// TestSourceLockoutSharedByNodes: two portal nodes share one store; the
+// failures one client makes on the first lock it out on the second,
+// whatever token it uses. The in-memory per-IP limit is set out of reach.
+func TestSourceLockoutSharedByNodes(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.IPFailures = 1000 })
+	raw, _ := testMessage(t, "a.pdf", 10)
+	for i := range 6 {
+		e.addMessage(fmt.Sprintf("tok-src-%d-00000000000000", i), fmt.Sprintf("m%d", i), "bob@patient.example", raw)
+	}
+	c := e.client()
+	for i := range 5 { // 4 failures on each of 5 tokens: no token locks, the source does
+		tok := fmt.Sprintf("tok-src-%d-00000000000000", i)
+		csrf := e.requestCode(c, tok)
+		for range 4 {
+			e.post(c, "/m/"+tok+"/verify", url.Values{"csrf": {csrf}, "code": {"00000000x"}})
+		}
+	}
+	srv, err := New(Config{Messages: e.store, Mailer: e.mailer, Now: e.clock.now, IPFailures: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	node2 := &env{t: t, srv: srv, store: e.store, mailer: e.mailer, clock: e.clock, pool: e.pool}
+	node2.ts = httptest.NewUnstartedServer(srv)
+	node2.ts.TLS = e.ts.TLS
+	node2.ts.StartTLS()
+	t.Cleanup(node2.ts.Close)
+	c2 := node2.client()
+	land := node2.get(c2, "/m/tok-src-5-00000000000000")
+	sent := e.mailer.sent()
+	if r := node2.post(c2, "/m/tok-src-5-00000000000000/code", url.Values{"csrf": {csrfOf(t, land.body)}}); r.StatusCode != 429 || e.mailer.sent() != sent {
+		t.Fatalf("locked source asks node 2 for a code: %d", r.StatusCode)
+	}
+	e.clock.add(fakeLockout + time.Second)
+	if r := node2.post(c2, "/m/tok-src-5-00000000000000/code", url.Values{"csrf": {csrfOf(t, land.body)}}); r.StatusCode != 200 {
+		t.Fatalf("after the source lockout: %d", r.StatusCode)
 	}
 }

@@ -99,7 +99,11 @@ func (s *Server) gate(w http.ResponseWriter, r *http.Request, lim *limiter) (m M
 	if m, tok, ok = s.lookup(w, r); !ok {
 		return m, "", "", false
 	}
-	locked, err := s.cfg.Messages.Locked(r.Context(), tok)
+	// The client's lockout first, then the token's: either refuses.
+	locked, err := s.cfg.Messages.SourceLocked(r.Context(), ip)
+	if err == nil && !locked {
+		locked, err = s.cfg.Messages.Locked(r.Context(), tok)
+	}
 	if err != nil {
 		s.codeErr(w, m, "locked", err)
 		return m, "", "", false
@@ -189,6 +193,9 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 // on this attempt.
 func (s *Server) failedCode(w http.ResponseWriter, r *http.Request, tok string, m Message, ip string, locked bool) {
 	s.ipFail.add(ip)
+	if err := s.cfg.Messages.FailSource(r.Context(), ip); err != nil && !errors.Is(err, ErrLocked) {
+		s.log.Error("web: fail source", "msg_id", m.ID, "err", err)
+	}
 	s.record(r, tok, m, Event{Type: EventFailed})
 	if locked {
 		s.record(r, tok, m, Event{Type: EventLocked})
