@@ -125,7 +125,14 @@ func squeeze(s string) string {
 	return strings.Join(strings.Fields(s), "")
 }
 
+// maxParse bounds what is handed to a parser: net/mail's time grows
+// faster than linearly on some hostile inputs. Longer values are bound raw.
+const maxParse = 4096
+
 func fromAddrs(v string) string {
+	if len(v) > maxParse {
+		return strings.ToLower(squeeze(v))
+	}
 	list, err := mail.ParseAddressList(v)
 	if err != nil {
 		return strings.ToLower(squeeze(v))
@@ -140,6 +147,9 @@ func fromAddrs(v string) string {
 func mediaType(v string) string {
 	if strings.TrimSpace(v) == "" {
 		return "text/plain" // RFC 2045 §5.2
+	}
+	if len(v) > maxParse {
+		return "?" + strings.ToLower(squeeze(v))
 	}
 	mt, params, err := mime.ParseMediaType(v)
 	if mt == "" || err != nil && !errors.Is(err, mime.ErrInvalidMediaParameter) {
