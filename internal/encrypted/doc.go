@@ -21,4 +21,6 @@
 //     ContentInfo, a third part (TestForgedLabels).
 //   - The labels alone (TestLabels); hostile input never panics
 //     (FuzzVerify).
+//   - A 64 MiB message of either kind is verified in a few KiB of memory
+//     (TestLargeMessagesAreStreamed).
 package encrypted

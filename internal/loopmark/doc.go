@@ -23,7 +23,7 @@
 //   - It fails when a bound field or a tag changes, under another key, when
 //     older than MaxAge (7 days) or more than MaxSkew (5 minutes) in the
 //     future, and when malformed in any way (TestInvalidMarks,
-//     FuzzParse, FuzzCheck). The MAC is compared in constant time.
+//     TestMalformedValues, FuzzParse, FuzzCheck). The MAC is compared in constant time.
 //   - Keys shorter than 32 bytes are refused; old keys can be kept for
 //     rotation: marks made under them still pass (TestKeys).
 //   - With several instances, the newest valid one counts, so forgeries
