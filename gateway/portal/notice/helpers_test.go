@@ -107,3 +107,8 @@ func checkWire(msg []byte) string {
 	}
 	return ""
 }
+
+func (p *parsed) subject() string {
+	s, _ := p.h.Subject()
+	return s
+}

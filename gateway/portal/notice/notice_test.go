@@ -117,6 +117,15 @@ func TestNonASCIIEncoded(t *testing.T) {
 	if !strings.Contains(p.text, "Dr. Zoë Müller") || !strings.Contains(p.html, "Hôpital Sainte-Élise") {
 		t.Error("body lost the UTF-8 text")
 	}
+	// ASCII that looks like an encoded word is encoded, so it reads as written.
+	n.Subject = "=?utf-8?q?Urgent=21?= see =?x?"
+	msg, err = tm.Notification(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := readBack(t, msg); p.subject() != n.Subject {
+		t.Errorf("look-alike subject reads as %q", p.subject())
+	}
 }
 
 func TestHTMLEscaped(t *testing.T) {
