@@ -117,15 +117,21 @@ func (g *Gateway) stagePortal() process.Portal {
 // name and the expiry; the subject only when the admin opted in.
 func (p *portalGlue) Deposit(ctx context.Context, env *envelope.Envelope, rcpts []string, msg io.Reader) ([][]byte, error) {
 	cfg := p.g.cfg.Load()
-	head := &headerSniffer{max: 64 << 10}
-	rec, err := p.svc.Deposit(ctx, env.From, rcpts, time.Time{}, io.TeeReader(msg, head))
+	// The header is read first, so the landing page can show the sender's
+	// name; the body then streams into the store.
+	br := bufio.NewReaderSize(msg, 64<<10)
+	fromName, subject := headerFields(br)
+	sender := env.From
+	if fromName != "" {
+		sender = (&mail.Address{Name: fromName, Address: env.From}).String()
+	}
+	rec, err := p.svc.Deposit(ctx, sender, rcpts, time.Time{}, br)
 	if err != nil {
 		return nil, err
 	}
 	if len(rec.Grants) != len(rcpts) {
 		return nil, fmt.Errorf("portal: %d grants for %d recipients", len(rec.Grants), len(rcpts))
 	}
-	fromName, subject := head.fields()
 	if !cfg.Portal.ShowSubject {
 		subject = ""
 	}
@@ -156,32 +162,14 @@ func (p *portalGlue) Deposit(ctx context.Context, env *envelope.Envelope, rcpts 
 	return out, nil
 }
 
-// headerSniffer keeps the first bytes of a message as it streams past, up
-// to the end of its header, so the notice can name the sender without a
-// second read of the message.
-type headerSniffer struct {
-	buf  bytes.Buffer
-	max  int
-	done bool
-}
-
-func (h *headerSniffer) Write(p []byte) (int, error) {
-	if !h.done {
-		room := h.max - h.buf.Len()
-		if room > len(p) {
-			room = len(p)
-		}
-		h.buf.Write(p[:room])
-		if bytes.Contains(h.buf.Bytes(), []byte("\r\n\r\n")) || h.buf.Len() >= h.max {
-			h.done = true
-		}
+// headerFields peeks at the message header (at most the reader's buffer)
+// and returns the From display name and the decoded Subject.
+func headerFields(br *bufio.Reader) (fromName, subject string) {
+	buf, _ := br.Peek(br.Size())
+	if i := bytes.Index(buf, []byte("\r\n\r\n")); i >= 0 {
+		buf = buf[:i+2]
 	}
-	return len(p), nil
-}
-
-// fields returns the From display name and the decoded Subject.
-func (h *headerSniffer) fields() (fromName, subject string) {
-	m, err := mail.ReadMessage(bufio.NewReader(bytes.NewReader(append(h.buf.Bytes(), "\r\n\r\n"...))))
+	m, err := mail.ReadMessage(bytes.NewReader(append(buf[:len(buf):len(buf)], "\r\n"...)))
 	if err != nil {
 		return "", ""
 	}

@@ -163,6 +163,9 @@ func readOnPortal(t *testing.T, w *portalWorld, link, rcpt string) {
 	if strings.Contains(landing, bodyMarker) || strings.Contains(landing, "Lab results") {
 		t.Fatal("the landing page shows content before verification")
 	}
+	if !strings.Contains(landing, "Dr Who") {
+		t.Error("the landing page does not name the sender")
+	}
 	before := len(w.sink.Messages())
 	post(link+"/code", url.Values{"csrf": {csrf(landing)}}, http.StatusSeeOther)
 	var code string
