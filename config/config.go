@@ -261,6 +261,10 @@ type Relay struct {
 	Resolver    string                    `mapstructure:"resolver"`
 	MXPort      int                       `mapstructure:"mx_port"`
 	MaxLifetime time.Duration             `mapstructure:"max_lifetime"`
+	// HoldLifetime bounces (5.7.10, "could not be delivered securely") a
+	// recipient still held for want of a secure method this long after the
+	// message arrived; 0 means MaxLifetime.
+	HoldLifetime time.Duration `mapstructure:"hold_lifetime"`
 	// DelayWarning sends the sender one "delayed" DSN for mail still queued
 	// this long (NOTIFY permitting); 0 turns it off.
 	DelayWarning   time.Duration `mapstructure:"delay_warning"`

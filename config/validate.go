@@ -196,6 +196,9 @@ func (c *Config) Validate() []Problem {
 		add("relay.mx_port", "must be a port number (1-65535)")
 	}
 	positive("relay.max_lifetime", int64(r.MaxLifetime))
+	if r.HoldLifetime < 0 {
+		add("relay.hold_lifetime", "must not be negative (0: relay.max_lifetime)")
+	}
 	if r.DelayWarning < 0 || (r.DelayWarning > 0 && r.DelayWarning >= r.MaxLifetime) {
 		add("relay.delay_warning", "must be 0 (off) or shorter than relay.max_lifetime")
 	}

@@ -241,6 +241,7 @@ func (g *Gateway) relayOptions(cfg *config.Config) (relay.Options, error) {
 		Resolver:       r.Resolver,
 		MXPort:         r.MXPort,
 		MaxLifetime:    r.MaxLifetime,
+		HoldLifetime:   r.HoldLifetime,
 		DelayWarning:   r.DelayWarning,
 		DSNMinTLS:      tlslevel.Encrypt, // DSNs quote the original: never in the clear
 		RetryMin:       r.RetryMin,

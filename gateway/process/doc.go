@@ -11,10 +11,12 @@
 //     evaluate again (after a restart; a DSN of ours gets require_tls).
 //  3. Select per recipient: the rule groups (groups), and for encrypt the
 //     selector's method per recipient (choose): pgp, smime, verified TLS,
-//     or none.
+//     the secure portal (when Options.Portal is set), or none.
 //  4. Build copies into the store: a modified base copy (subject tag,
 //     added headers), then one PGP or S/MIME copy per recipient (header-named
-//     recipients share one with policy.shared_copies), the bcc archive copy.
+//     recipients share one with policy.shared_copies), the portal's deposit
+//     and one notification copy per portal recipient (portal.go), the bcc
+//     archive copy.
 //  5. Record the decision (Recorder.Decision: rule, action, finding counts,
 //     method and reason per recipient).
 //  6. Submit the copies to the queue, held when any group must be held.
@@ -60,17 +62,23 @@
 // durable: after a crash the message is evaluated again under the policy in
 // force then.
 //
-// # Seams for what comes next
+// # Later selections
+//
+// Three calls re-run selection for some recipients of a message already
+// queued, through the same planning (planNamed, new copy names so the queue
+// may still be sending the old ones), each recording its decision before
+// the queue serves the new copies (Queue.ServeHeld) or leaves them held
+// (Queue.KeepHeld):
+//
+//   - Reprocess: recipients held for want of a method, after a key import or
+//     `queue reprocess` (reprocess.go).
+//   - Fallback: recipients whose method failed at delivery (the relay could
+//     not get verified TLS for a "tls" copy): the failed method is taken out
+//     of their list (fallback.go).
+//   - Release: an operator's `queue release --method portal` serves held
+//     recipients by that one method (release.go).
 //
 // A new producer (the REST API, issue 13) stores the message and calls
 // Accept, exactly as smtpd does; it maps ErrTryLater and *BlockedError to
 // its own replies.
-//
-// Delivery-time fallback (issue 12: "deliver this recipient by another
-// method now") is a call into this stage, not a copy of it: the rule group
-// for that one recipient (groups, narrowed to the recipient) with the failed
-// method taken out of its methods goes through the same planGroup (select,
-// build copies), then Recorder.Decision records the amended decision before
-// the new copy is submitted. planGroup takes a group and returns copies,
-// methods and a hold reason without touching the queue for that reason.
 package process
