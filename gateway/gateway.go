@@ -37,6 +37,7 @@ import (
 	"github.com/sealgate/sealgate/gateway/smtpd"
 	"github.com/sealgate/sealgate/gateway/spool"
 	"github.com/sealgate/sealgate/internal/dnsq"
+	"github.com/sealgate/sealgate/internal/loopmark"
 	"github.com/sealgate/sealgate/internal/tlslevel"
 	"github.com/sealgate/sealgate/policy"
 )
@@ -66,8 +67,9 @@ type Gateway struct {
 	ready     atomic.Bool
 
 	engine   atomic.Pointer[policy.Engine]
-	stage    *process.Stage // accepted message -> decision -> copies -> relay
-	portal   *portalGlue    // nil unless portal.enabled
+	stage    *process.Stage   // accepted message -> decision -> copies -> relay
+	portal   *portalGlue      // nil unless portal.enabled
+	marker   *loopmark.Marker // loop marks on the copies sealgate encrypts
 	watcher  *policy.Watcher
 	stsCache *mtasts.FileCache
 	metrics  *gatewayMetrics
@@ -139,10 +141,16 @@ func (g *Gateway) Start() (err error) {
 	if err != nil {
 		return err
 	}
+	// The loop mark's key comes from the spool key (loopmark derives its
+	// own from it), so nodes that share a spool key trust each other's marks.
+	if g.marker, err = loopmark.New(key); err != nil {
+		return err
+	}
 	ropts, err := g.relayOptions(cfg)
 	if err != nil {
 		return err
 	}
+	ropts.Marker = g.marker
 	g.relay, err = relay.New(ropts, relayStore{g.spool})
 	if err != nil {
 		return err

@@ -28,6 +28,7 @@ func (g *Gateway) newStage(ids process.Identities) *process.Stage {
 		Engine:     g.engine.Load,
 		Settings:   g.stageSettings,
 		Portal:     g.stagePortal(),
+		Marker:     g.marker,
 		Identities: ids,
 		Logger:     g.log,
 		Registerer: g.reg,

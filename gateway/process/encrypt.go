@@ -110,7 +110,7 @@ func (s *Stage) encryptCopies(id, base, suffix, subject string, c chosen, named 
 		if err != nil {
 			return err
 		}
-		p.copies = append(p.copies, Copy{Name: name, Recipients: rcpts})
+		p.copies = append(p.copies, Copy{Name: name, Recipients: rcpts, Method: selector.PGP})
 	}
 	for k, idx := range copyGroups(c.smimeRcpts, named) {
 		cs, rcpts := pick(c.certs, idx), pick(c.smimeRcpts, idx)
@@ -121,7 +121,7 @@ func (s *Stage) encryptCopies(id, base, suffix, subject string, c chosen, named 
 		if err != nil {
 			return err
 		}
-		p.copies = append(p.copies, Copy{Name: name, Recipients: rcpts})
+		p.copies = append(p.copies, Copy{Name: name, Recipients: rcpts, Method: selector.SMIME})
 	}
 	return nil
 }

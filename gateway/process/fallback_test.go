@@ -69,7 +69,7 @@ func TestVerifiedTLSFailureFallsBackToSMIMEWithItsReasonRecorded(t *testing.T) {
 		t.Fatalf("events %s: the decision must be durable before the copy is served", got)
 	}
 	served := f.queue.queued["m1"][1:]
-	if len(served) != 1 || !strings.HasPrefix(served[0].Name, "smimef") || served[0].Method != "" || served[0].Hold != "" ||
+	if len(served) != 1 || !strings.HasPrefix(served[0].Name, "smimef") || served[0].Method != "smime" || served[0].Hold != "" ||
 		served[0].Recipients[0] != "b@partner.test" {
 		t.Fatalf("served %+v", served)
 	}

@@ -128,6 +128,11 @@ func (s *Stage) planGroup(ctx context.Context, env *envelope.Envelope, grp *rule
 		all("tls-opportunistic", "")
 	case policy.ActionRequireTLS:
 		all("tls-required", minEncrypt)
+		if grp.rule == LoopRule && len(grp.methods) == 1 {
+			// Still the copy it was: the relay stamps it again, so it is
+			// recognised on the next loop too.
+			p.copies[len(p.copies)-1].Method = grp.methods[0]
+		}
 	case policy.ActionQuarantine:
 		all("quarantine", minEncrypt)
 		return "quarantined by policy rule " + grp.rule, nil

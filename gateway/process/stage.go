@@ -15,6 +15,7 @@ import (
 	"github.com/sealgate/sealgate/crypto/selector"
 	"github.com/sealgate/sealgate/crypto/smime"
 	"github.com/sealgate/sealgate/envelope"
+	"github.com/sealgate/sealgate/internal/loopmark"
 	"github.com/sealgate/sealgate/internal/tlslevel"
 	"github.com/sealgate/sealgate/policy"
 )
@@ -131,6 +132,9 @@ type Options struct {
 	Settings func() Settings
 	// Portal, when set, makes the portal method available (portal.go).
 	Portal Portal
+	// Marker, when set, recognises copies sealgate encrypted that come back
+	// through it (loop.go).
+	Marker *loopmark.Marker
 	Identities
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
@@ -216,6 +220,9 @@ func (s *Stage) worker() {
 
 // evaluate runs the policy over the stored message.
 func (s *Stage) evaluate(ctx context.Context, env *envelope.Envelope) (*policy.Decision, error) {
+	if dec, err := s.looped(env); dec != nil || err != nil {
+		return dec, err
+	}
 	body, err := s.o.Store.OpenBody(env.ID)
 	if err != nil {
 		return nil, err

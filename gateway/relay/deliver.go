@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/emersion/go-smtp"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/sealgate/sealgate/gateway/relay/smtpclient"
 	"github.com/sealgate/sealgate/gateway/relay/tlspolicy"
 	"github.com/sealgate/sealgate/internal/bcc"
+	"github.com/sealgate/sealgate/internal/loopmark"
 	"github.com/sealgate/sealgate/internal/tlslevel"
 )
 
@@ -193,7 +195,8 @@ func (r *Relay) transact(sess *smtpclient.Session, host string, m *msg, c Copy, 
 		setAll(addrs, uerr)
 		return out, true
 	}
-	body, err := r.openCopy(m.st.ID, c.Name)
+	now := time.Now() // one stamp time for every read of the copy
+	body, err := r.openCopy(m.st.ID, c, now)
 	if err != nil {
 		setAll(addrs, &DeliveryError{Enhanced: "4.3.0", Msg: "local error reading message", Err: err})
 		return out, true
@@ -205,7 +208,7 @@ func (r *Relay) transact(sess *smtpclient.Session, host string, m *msg, c Copy, 
 	}
 	src := &readErr{r: body}
 	replies, reusable := sess.Send(from, r.mailOptions(env, c, useUTF8, sess.Extension("REQUIRETLS")), rcpts, func(w io.Writer) error {
-		return r.writeBody(w, src, m.st.ID, c.Name)
+		return r.writeBody(w, src, m.st.ID, c, now)
 	})
 	for i, a := range addrs {
 		out[a] = &result{err: replies[i].Err, host: host, tls: ti, code: replies[i].Code, reply: replies[i].Text}
@@ -235,7 +238,7 @@ func (r *Relay) mailOptions(env *envelope.Envelope, c Copy, useUTF8, hopRequireT
 // reads it twice (first is the copy already open). Write errors are told
 // apart by smtpclient (the remote's fault); what is returned here beyond
 // them is local: a read error of the copy or of a re-opened copy.
-func (r *Relay) writeBody(w io.Writer, first *readErr, id, name string) error {
+func (r *Relay) writeBody(w io.Writer, first *readErr, id string, c Copy, now time.Time) error {
 	if r.opts.Sign == nil {
 		_, err := io.Copy(w, first)
 		return err
@@ -247,7 +250,7 @@ func (r *Relay) writeBody(w io.Writer, first *readErr, id, name string) error {
 			used = true
 			return io.NopCloser(first), nil // closed by transact
 		}
-		b, err := r.openCopy(id, name)
+		b, err := r.openCopy(id, c, now)
 		if err != nil {
 			return nil, err
 		}
@@ -272,24 +275,31 @@ func (r *Relay) writeBody(w io.Writer, first *readErr, id, name string) error {
 
 // openCopy opens what leaves: every copy, however it was built (the
 // original, a modified or encrypted copy, a released held message, a DSN),
-// loses its Bcc and Resent-Bcc fields here (RFC 5322 §3.6.3). The SIZE
-// declared for the original may then be a little above the bytes sent:
-// harmless, a server compares it with its limit.
-func (r *Relay) openCopy(id, name string) (io.ReadCloser, error) {
+// loses its Bcc and Resent-Bcc fields here (RFC 5322 §3.6.3), and any loop
+// mark; an end-to-end encrypted copy gets a fresh mark (Options.Marker).
+// The SIZE declared for the original may then be a little off the bytes
+// sent: harmless, a server compares it with its limit.
+func (r *Relay) openCopy(id string, c Copy, now time.Time) (io.ReadCloser, error) {
 	var rc io.ReadCloser
 	var err error
-	if name == "" {
+	if c.Name == "" {
 		rc, err = r.store.OpenBody(id)
 	} else {
-		rc, err = r.store.OpenCopy(id, name)
+		rc, err = r.store.OpenCopy(id, c.Name)
 	}
 	if err != nil {
 		return nil, err
 	}
+	out := bcc.StripFields(rc, func(name string) bool {
+		return bcc.IsField(name) || strings.EqualFold(strings.TrimRight(name, " \t"), loopmark.Name)
+	})
+	if r.opts.Marker != nil && (c.Method == "pgp" || c.Method == "smime") {
+		out = r.opts.Marker.Stamp(out, c.Method, id, now)
+	}
 	return struct {
 		io.Reader
 		io.Closer
-	}{bcc.Strip(rc), rc}, nil
+	}{out, rc}, nil
 }
 
 // readErr remembers a read error so it is not blamed on the remote.

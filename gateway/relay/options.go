@@ -14,6 +14,7 @@ import (
 
 	"github.com/sealgate/sealgate/gateway/dane"
 	"github.com/sealgate/sealgate/gateway/mtasts"
+	"github.com/sealgate/sealgate/internal/loopmark"
 	"github.com/sealgate/sealgate/internal/tlslevel"
 )
 
@@ -32,7 +33,10 @@ type Copy struct {
 	// Method is the protection method the copy was made for, when another
 	// may replace it at delivery time: "tls" (MethodTLS, verified TLS) sends
 	// its recipients to Options.Fallback when the next hop cannot give
-	// verified TLS. "" never falls back.
+	// verified TLS. "" never falls back. "pgp" and "smime" copies are
+	// end-to-end encrypted: with Options.Marker they leave stamped with a
+	// loop mark (internal/loopmark), so they are not encrypted again if
+	// they come back through sealgate.
 	Method string `json:"method,omitempty"`
 }
 
@@ -125,6 +129,10 @@ type Options struct {
 	// with 5.7.10 (could not be delivered securely). A whole message held
 	// (Hold, SubmitHeld) is never bounced by it. Default MaxLifetime.
 	HoldLifetime time.Duration
+	// Marker, when set, stamps pgp and smime copies with a loop mark. Every
+	// copy loses any mark it carries first, so a mark forged upstream never
+	// leaves.
+	Marker *loopmark.Marker
 }
 
 // check sets the TLS levels' defaults (may) and returns every problem

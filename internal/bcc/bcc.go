@@ -25,10 +25,17 @@ func IsField(name string) bool {
 // header section (the lines before the first empty line). Errors of r pass
 // through.
 func Strip(r io.Reader) io.Reader {
-	return &reader{br: bufio.NewReaderSize(r, 4096)}
+	return StripFields(r, IsField)
+}
+
+// StripFields is Strip for the fields whose name drop matches (the relay
+// also drops forged loop marks this way).
+func StripFields(r io.Reader, drop func(name string) bool) io.Reader {
+	return &reader{br: bufio.NewReaderSize(r, 4096), drop: drop}
 }
 
 type reader struct {
+	drop     func(string) bool
 	br       *bufio.Reader
 	body     bool // past the header
 	dropping bool // in a Bcc field (its first line or a continuation)
@@ -63,7 +70,7 @@ func (s *reader) Read(p []byte) (int, error) {
 				// A field name is short; one longer than the buffer
 				// (no colon in the first chunk) is not a Bcc.
 				i := bytes.IndexByte(chunk, ':')
-				s.dropping = i > 0 && IsField(string(chunk[:i]))
+				s.dropping = i > 0 && s.drop(string(chunk[:i]))
 			}
 		}
 		s.midLine = chunk[len(chunk)-1] != '\n'

@@ -1,0 +1,46 @@
+package process
+
+import (
+	"bufio"
+	"time"
+
+	"github.com/emersion/go-message/textproto"
+
+	"github.com/sealgate/sealgate/crypto/selector"
+	"github.com/sealgate/sealgate/envelope"
+	"github.com/sealgate/sealgate/internal/loopmark"
+	"github.com/sealgate/sealgate/policy"
+)
+
+// LoopRule names the decision for a copy sealgate itself encrypted that came
+// back through it (a forwarding rule, the organisation's own domain, a
+// connector loop): it leaves as it is, with TLS required, and is encrypted
+// no second time.
+const LoopRule = "sealgate-protected"
+
+// looped returns the LoopRule decision when the message is a PGP or S/MIME
+// copy sealgate made (a valid loop mark, internal/loopmark), else nil. A
+// mark for any other method, or one that does not check (forged, expired,
+// another key), counts for nothing: the message is evaluated as usual, and
+// the relay strips the mark before it leaves.
+func (s *Stage) looped(env *envelope.Envelope) (*policy.Decision, error) {
+	if s.o.Marker == nil || env.DSN {
+		return nil, nil
+	}
+	body, err := s.o.Store.OpenBody(env.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	h, err := textproto.ReadHeader(bufio.NewReader(body))
+	if err != nil || !h.Has(loopmark.Name) {
+		return nil, nil // a header that does not parse is the policy's to judge
+	}
+	m, ok := s.o.Marker.Check(&h, time.Now())
+	if !ok || (m.Method != selector.PGP && m.Method != selector.SMIME) {
+		s.log.Warn("policy: a loop mark that does not check is ignored (stripped before delivery)", "msg_id", env.ID)
+		return nil, nil
+	}
+	s.log.Info("policy: a copy sealgate encrypted came back; it leaves as it is", "msg_id", env.ID, "method", m.Method, "copy_of", m.ID)
+	return &policy.Decision{Rule: LoopRule, Action: policy.ActionRequireTLS, Methods: []string{m.Method}}, nil
+}
