@@ -109,6 +109,12 @@ type Policy struct {
 	// protect it) or went by "portal". Empty: only rules with
 	// notify_sender do.
 	NotifySenderOn []string `mapstructure:"notify_sender_on"`
+	// PassEncrypted lets mail the sender already encrypted end to end
+	// (PGP/MIME, S/MIME enveloped: checked by content, not only by label)
+	// leave as it is with TLS required, since it cannot be scanned and
+	// needs no second layer. Off: it is unscannable, and the default
+	// policy encrypts it again for each recipient.
+	PassEncrypted bool `mapstructure:"pass_encrypted"`
 }
 
 // Keys configures recipient keys and certificates and the organisation's

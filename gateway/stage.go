@@ -39,12 +39,13 @@ func (g *Gateway) newStage(ids process.Identities) *process.Stage {
 func (g *Gateway) stageSettings() process.Settings {
 	cfg := g.cfg.Load()
 	return process.Settings{
-		Hostname:     cfg.Hostname,
-		Subject:      cfg.Policy.Subject,
-		SharedCopies: cfg.Policy.SharedCopies,
-		Keys:         keyFinder{cfg: cfg, g: g},
-		NotifyHeld:   slices.Contains(cfg.Policy.NotifySenderOn, "held"),
-		NotifyPortal: slices.Contains(cfg.Policy.NotifySenderOn, "portal"),
+		Hostname:      cfg.Hostname,
+		Subject:       cfg.Policy.Subject,
+		SharedCopies:  cfg.Policy.SharedCopies,
+		Keys:          keyFinder{cfg: cfg, g: g},
+		NotifyHeld:    slices.Contains(cfg.Policy.NotifySenderOn, "held"),
+		NotifyPortal:  slices.Contains(cfg.Policy.NotifySenderOn, "portal"),
+		PassEncrypted: cfg.Policy.PassEncrypted,
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sealgate/sealgate/crypto/selector"
 	"github.com/sealgate/sealgate/envelope"
+	"github.com/sealgate/sealgate/internal/encrypted"
 	"github.com/sealgate/sealgate/internal/loopmark"
 	"github.com/sealgate/sealgate/policy"
 )
@@ -17,6 +18,10 @@ import (
 // connector loop): it leaves as it is, with TLS required, and is encrypted
 // no second time.
 const LoopRule = "sealgate-protected"
+
+// EncryptedRule names the decision for mail the sender already encrypted
+// end to end, with policy.pass_encrypted on.
+const EncryptedRule = "sender-encrypted"
 
 // looped returns the LoopRule decision when the message is a PGP or S/MIME
 // copy sealgate made (a valid loop mark, internal/loopmark), else nil. A
@@ -43,4 +48,24 @@ func (s *Stage) looped(env *envelope.Envelope) (*policy.Decision, error) {
 	}
 	s.log.Info("policy: a copy sealgate encrypted came back; it leaves as it is", "msg_id", env.ID, "method", m.Method, "copy_of", m.ID)
 	return &policy.Decision{Rule: LoopRule, Action: policy.ActionRequireTLS, Methods: []string{m.Method}}, nil
+}
+
+// senderEncrypted returns the EncryptedRule decision when PassEncrypted is
+// on and the message is PGP/MIME or S/MIME enveloped by its content, not
+// only its label (internal/encrypted.Verify), else nil.
+func (s *Stage) senderEncrypted(env *envelope.Envelope) (*policy.Decision, error) {
+	if env.DSN || !s.o.Settings().PassEncrypted {
+		return nil, nil
+	}
+	body, err := s.o.Store.OpenBody(env.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	kind, err := encrypted.Verify(body)
+	if err != nil {
+		return nil, nil // not (provably) encrypted: the policy decides
+	}
+	s.log.Info("policy: the sender encrypted this message end to end; it leaves as it is", "msg_id", env.ID, "kind", kind)
+	return &policy.Decision{Rule: EncryptedRule, Action: policy.ActionRequireTLS}, nil
 }

@@ -119,6 +119,9 @@ type Settings struct {
 	// NotifyHeld and NotifyPortal tell the sender when a recipient is held
 	// or goes by the portal (policy.notify_sender_on).
 	NotifyHeld, NotifyPortal bool
+	// PassEncrypted lets mail the sender encrypted end to end leave as it
+	// is (policy.pass_encrypted; loop.go).
+	PassEncrypted bool
 }
 
 // Options are the stage's dependencies. All are required except
@@ -221,6 +224,9 @@ func (s *Stage) worker() {
 // evaluate runs the policy over the stored message.
 func (s *Stage) evaluate(ctx context.Context, env *envelope.Envelope) (*policy.Decision, error) {
 	if dec, err := s.looped(env); dec != nil || err != nil {
+		return dec, err
+	}
+	if dec, err := s.senderEncrypted(env); dec != nil || err != nil {
 		return dec, err
 	}
 	body, err := s.o.Store.OpenBody(env.ID)
