@@ -294,12 +294,36 @@ func (r *Relay) openCopy(id string, c Copy, now time.Time) (io.ReadCloser, error
 		return bcc.IsField(name) || strings.EqualFold(strings.TrimRight(name, " \t"), loopmark.Name)
 	})
 	if r.opts.Marker != nil && (c.Method == "pgp" || c.Method == "smime") {
-		out = r.opts.Marker.Stamp(out, c.Method, id, now)
+		pr, pw := io.Pipe()
+		done := make(chan struct{})
+		go func(src io.Reader) {
+			defer close(done)
+			pw.CloseWithError(r.opts.Marker.Stamp(pw, src, c.Method, id, now))
+		}(out)
+		return struct {
+			io.Reader
+			io.Closer
+		}{pr, stampCloser{pr, done, rc}}, nil
 	}
 	return struct {
 		io.Reader
 		io.Closer
 	}{out, rc}, nil
+}
+
+// stampCloser ends a stamped copy: the pipe first, so the stamping
+// goroutine stops even when the reader stopped early, then, once it has,
+// the copy it reads from.
+type stampCloser struct {
+	pr   *io.PipeReader
+	done chan struct{}
+	rc   io.Closer
+}
+
+func (c stampCloser) Close() error {
+	c.pr.Close()
+	<-c.done
+	return c.rc.Close()
 }
 
 // readErr remembers a read error so it is not blamed on the remote.

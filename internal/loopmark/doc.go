@@ -31,10 +31,15 @@
 //     message pass; more than 16 instances are invalid
 //     (TestSeveralInstances). StripAll removes every instance
 //     (TestStripAll).
+//   - Stamp streams a message through, removing every old instance and
+//     adding a fresh mark, other fields and the body byte for byte; a
+//     64 MiB message allocates a few hundred KiB (TestStamp,
+//     TestStampStreams).
 //
 // How the gateway uses it: on every message it accepts, Check, then
-// StripAll (always, valid or not), then decide; add a fresh Header only to
-// the copies it produces. A valid mark says "sealgate made this copy with
+// StripAll (always, valid or not), then decide; add a fresh mark (Header,
+// or Stamp on the stream) only to the copies it produces, after their last
+// header change and before DKIM signing. A valid mark says "sealgate made this copy with
 // method m less than a week ago", nothing about the body: it is not bound,
 // since relays re-encode it. For m=pgp or m=smime the top-level type, which
 // is bound, says the body is ciphertext; for tls or a portal notice the

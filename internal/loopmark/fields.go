@@ -104,9 +104,9 @@ func tokenOf(s string, max int, ok func(byte) bool) bool {
 // may rebuild MIME boundaries, so none of those count. What counts:
 //   - Message-ID, with whitespace removed;
 //   - the From addresses (not display names), lower-cased;
-//   - the top-level media type, lower-cased, with its protocol and
-//     smime-type parameters (what says the body is ciphertext), and no
-//     boundary or charset.
+//   - the top-level media type, lower-cased, x-pkcs7 as pkcs7, with its
+//     protocol and smime-type parameters (what says the body is
+//     ciphertext), and no boundary, name or charset.
 //
 // The body is not bound: relays re-encode it. A mark copied onto another
 // message therefore needs that message's Message-ID, From and type, and
@@ -155,7 +155,9 @@ func mediaType(v string) string {
 	if mt == "" || err != nil && !errors.Is(err, mime.ErrInvalidMediaParameter) {
 		return "?" + strings.ToLower(squeeze(v))
 	}
-	out := mt
+	// Exchange and Outlook write the x- aliases (RFC 8551 §3.2.1 still
+	// lists them); a relay may switch between the two.
+	out := strings.Replace(mt, "application/x-pkcs7-", "application/pkcs7-", 1)
 	for _, p := range []string{"protocol", "smime-type"} {
 		if val, ok := params[p]; ok {
 			out += ";" + p + "=" + strings.ToLower(val)

@@ -99,6 +99,18 @@ func TestSurvivesRelayRewrites(t *testing.T) {
 	if got, ok := m.Check(header(t, rewritten), now.Add(time.Minute)); !ok || got.Method != "pgp" {
 		t.Fatalf("rewritten copy refused:\n%s", rewritten)
 	}
+	// S/MIME: the x- alias, another name, and re-cased parameters.
+	smime := strings.Replace(pgpHeader, "multipart/encrypted; protocol=\"application/pgp-encrypted\";\r\n boundary=\"b1\"",
+		"application/pkcs7-mime; smime-type=enveloped-data; name=\"smime.p7m\"", 1)
+	wire := marked(t, m, smime, "smime", now)
+	wire = strings.Replace(wire, "application/pkcs7-mime; smime-type=enveloped-data; name=\"smime.p7m\"",
+		"application/x-pkcs7-mime;\r\n\tname=smime.p7m; Smime-Type=Enveloped-Data", 1)
+	if !strings.Contains(wire, "x-pkcs7-mime") || !strings.Contains(smime, "pkcs7-mime") {
+		t.Fatalf("rewrite did not apply:\n%s", wire)
+	}
+	if got, ok := m.Check(header(t, wire), now); !ok || got.Method != "smime" {
+		t.Fatalf("rewritten S/MIME copy refused:\n%s", wire)
+	}
 }
 
 func TestInvalidMarks(t *testing.T) {

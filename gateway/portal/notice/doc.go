@@ -34,7 +34,10 @@
 //     RFC 2047 encoded (TestNonASCIIEncoded).
 //   - HTML is escaped by html/template, whatever a field holds
 //     (TestHTMLEscaped); the only remote asset is Branding.LogoURL, with alt
-//     text (TestNoRemoteAssetsButLogo).
+//     text (TestNoRemoteAssetsButLogo). The default HTML has no serious or
+//     critical axe-core violation and does not scroll sideways on a phone,
+//     in headless Chromium (TestHTMLAccessibleInChromium, screenshots kept
+//     under $SEALGATE_ARTIFACTS/portal-notice).
 //   - Every line ends in CRLF and none is longer than 998 bytes (RFC 5322
 //     §2.1.1), whatever the fields and templates hold (every test checks).
 //   - Each notice carries Date, a random Message-ID, MIME-Version and
