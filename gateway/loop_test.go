@@ -2,6 +2,9 @@ package gateway
 
 import (
 	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -72,5 +75,53 @@ func TestAForgedLoopMarkIsStrippedAndIgnored(t *testing.T) {
 	}
 	if bytes.Contains(sink.Messages()[0].Data, []byte(loopmark.Name)) {
 		t.Fatalf("a forged mark left:\n%s", sink.Messages()[0].Data)
+	}
+}
+
+func TestMailTheSenderEncryptedPassesWithPassEncrypted(t *testing.T) {
+	openssl := requireTool(t, "openssl")
+	cert, decrypt := smimeRecipient(t, "lab@partner.test")
+	dir := t.TempDir()
+	certFile, in := filepath.Join(dir, "lab.crt"), filepath.Join(dir, "in.txt")
+	os.WriteFile(certFile, cert, 0o600)
+	os.WriteFile(in, []byte("Content-Type: text/plain\r\n\r\nSSN: 078-05-1121 MRN: 99887766\r\n"), 0o600)
+	enc, err := exec.Command(openssl, "smime", "-encrypt", "-aes256", "-in", in, "-from", "dr@clinic.test", "-to", "lab@partner.test",
+		"-subject", "Results", certFile).Output()
+	if err != nil {
+		t.Fatalf("openssl smime -encrypt: %v", err)
+	}
+	msg := strings.ReplaceAll(strings.ReplaceAll(string(enc), "\r\n", "\n"), "\n", "\r\n")
+
+	sink := startSink(t, "127.0.0.1:0")
+	env := writeConfig(t, sink.Addr(), "")
+	appendConfig(t, env, "policy:\n  pass_encrypted: true\n")
+	g := startGateway(t, env)
+	if err := send(env.Listen, "dr@clinic.test", []string{"lab@partner.test"}, msg); err != nil {
+		t.Fatal(err)
+	}
+	if !sink.WaitFor(20*time.Second, func(ms []capture.Message) bool { return len(ms) == 1 }) {
+		t.Fatalf("the sender's S/MIME message did not leave; queue %+v", g.Relay().List())
+	}
+	if plain := decrypt(sink.Messages()[0].Data); !strings.Contains(plain, "SSN: 078-05-1121") {
+		t.Fatalf("not the sender's one layer:\n%s", plain)
+	}
+	if d := decisionOf(t, env, ""); d.Rule != "sender-encrypted" {
+		t.Fatalf("decision %+v", d)
+	}
+	// Plaintext under an encrypted label is no such thing: the policy
+	// judges it (PHI without a key: held).
+	fake := "From: <dr@clinic.test>\r\nTo: <lab@partner.test>\r\nSubject: x\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\n\r\nSSN: 078-05-1121 MRN: 99887766\r\n"
+	if err := send(env.Listen, "dr@clinic.test", []string{"lab@partner.test"}, fake); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the fake decided", func() bool { return decisionOf(t, env, "").Rule != "sender-encrypted" })
+	time.Sleep(300 * time.Millisecond)
+	if n := sink.Count(); n != 1 {
+		for _, m := range sink.Messages()[1:] {
+			if bytes.Contains(m.Data, []byte("078-05-1121")) {
+				t.Fatalf("plaintext labelled as S/MIME left as it was:\n%s", m.Data)
+			}
+		}
 	}
 }
