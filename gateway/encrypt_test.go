@@ -40,7 +40,7 @@ func phiMessage(to, subject string) string {
 }
 
 // importKey puts key material into the test gateway's key store.
-func importKey(t *testing.T, env *testEnv, name string, data []byte) {
+func importKey(t testing.TB, env *testEnv, name string, data []byte) {
 	t.Helper()
 	ks, err := keystore.Open(keystore.Options{Dir: filepath.Join(env.Dir, "data", "keys")})
 	if err != nil {
@@ -456,7 +456,7 @@ func TestPHIToARecipientWithACertificateLeavesSMIMEEncrypted(t *testing.T) {
 }
 
 // appendConfig adds top-level YAML to a test config.
-func appendConfig(t *testing.T, env *testEnv, yaml string) {
+func appendConfig(t testing.TB, env *testEnv, yaml string) {
 	t.Helper()
 	f, err := os.OpenFile(env.CfgPath, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {

@@ -25,7 +25,7 @@ import (
 
 // requireTool is testtool.Require that also looks in the sbin directories
 // (postfix, postmap), which a test user's PATH may lack.
-func requireTool(t *testing.T, name string) string {
+func requireTool(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
@@ -40,7 +40,7 @@ func requireTool(t *testing.T, name string) string {
 }
 
 // freeAddr returns a loopback address nobody listens on right now.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	// A port below the kernel's ephemeral range (32768 and up by default):
 	// between this check and the daemon's own bind, another test's ":0"
@@ -80,7 +80,7 @@ type testEnv struct {
 	Smarthost string
 }
 
-func writeConfig(t *testing.T, smarthost, listenerExtra string) *testEnv {
+func writeConfig(t testing.TB, smarthost, listenerExtra string) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
 	for _, f := range []string{"relay.crt", "relay.key"} {
@@ -156,7 +156,7 @@ func startGatewayLog(t *testing.T, env *testEnv, w io.Writer) *Gateway {
 
 // startSink starts a capture sink offering STARTTLS with the test
 // certificate (the shipped default policy requires TLS).
-func startSink(t *testing.T, addr string) *capture.Sink {
+func startSink(t testing.TB, addr string) *capture.Sink {
 	t.Helper()
 	cert, err := tls.LoadX509KeyPair(filepath.Join("..", "testdata", "tls", "relay.crt"), filepath.Join("..", "testdata", "tls", "relay.key"))
 	if err != nil {

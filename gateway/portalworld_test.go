@@ -34,7 +34,7 @@ type portalWorld struct {
 	roots     *x509.CertPool
 }
 
-func newPortalWorld(t *testing.T, extra string) *portalWorld {
+func newPortalWorld(t testing.TB, extra string) *portalWorld {
 	t.Helper()
 	w := &portalWorld{sink: startSink(t, "127.0.0.1:0"), dns: dnstest.Start(t)}
 	_, sinkPort, _ := net.SplitHostPort(w.sink.Addr())
@@ -77,7 +77,7 @@ func newPortalWorld(t *testing.T, extra string) *portalWorld {
 }
 
 // start runs the gateway; the relay trusts the sink's certificate.
-func (w *portalWorld) start(t *testing.T) *Gateway {
+func (w *portalWorld) start(t testing.TB) *Gateway {
 	t.Helper()
 	cfg, err := config.Load(w.env.CfgPath)
 	if err != nil {
@@ -110,7 +110,7 @@ func (w *portalWorld) browser() *http.Client {
 
 // gpgRecipient makes an OpenPGP key for addr in a fresh gpg home; decrypt
 // opens an armored message with it.
-func gpgRecipient(t *testing.T, addr string) (pub []byte, decrypt func(armored []byte) string) {
+func gpgRecipient(t testing.TB, addr string) (pub []byte, decrypt func(armored []byte) string) {
 	t.Helper()
 	gpg := requireTool(t, "gpg")
 	home := t.TempDir()
@@ -143,7 +143,7 @@ func gpgRecipient(t *testing.T, addr string) (pub []byte, decrypt func(armored [
 
 // smimeRecipient makes a certificate for addr with openssl; decrypt opens
 // an S/MIME message with openssl cms.
-func smimeRecipient(t *testing.T, addr string) (certPEM []byte, decrypt func(msg []byte) string) {
+func smimeRecipient(t testing.TB, addr string) (certPEM []byte, decrypt func(msg []byte) string) {
 	t.Helper()
 	openssl := requireTool(t, "openssl")
 	dir := t.TempDir()
