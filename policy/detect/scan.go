@@ -390,12 +390,16 @@ func (s *Scanner) bareDOB(text []byte, start, end, y int, ci *ctxIndex) Confiden
 		return 0
 	}
 	paren := y < s.year && parenAfterName(text, start, end)
-	if !paren && ci.kinds&ctxAge == 0 {
+	row := y <= s.year-parenClinicalAge && rowAfterName(text, start)
+	if !paren && !row && ci.kinds&ctxAge == 0 {
 		return 0 // no age stated anywhere, the common case: skip the lookups
 	}
 	nk := ci.near(start, end)
 	if nk&ctxAge != 0 && s.ageNear(text, start, end, y) {
 		return High
+	}
+	if row && nk&(identityKinds|ctxClinical) != 0 {
+		return Medium // "Whitcombe, Harold  01/17/1955  CHP301928475  colonoscopy"
 	}
 	if paren {
 		// A patient word or identifier near is enough; clinical words alone only for a date

@@ -1,0 +1,68 @@
+package detect
+
+import (
+	"strings"
+	"testing"
+)
+
+// Patient context after a name as lists, pages and case notes write it (namerow.go). Each
+// case failed before the mechanism it names; the wording is the test's own.
+func TestPatientContextAfterANameInListsAndPages(t *testing.T) {
+	s := newScanner(t, Config{})
+	for _, tc := range []struct {
+		text string
+		want []string
+	}{
+		// An age between commas.
+		{"Lorraine Whitfield, 71, fell at home and broke her wrist", []string{"L******* W********/high"}},
+		{"Lorraine Whitfield, 2024 volunteer of the year", []string{"L******* W********/medium"}},
+		// An identifier in parentheses.
+		{"Open a case for Gordon Carlsen (HP7730018821), COPD", []string{"G***** C******/high"}},
+		{"Gordon Carlsen (555) 0142", []string{"G***** C******/medium"}},
+		{"Gordon Carlsen (2019)", []string{"G***** C******/medium"}},
+		// A possessive before a visit or a clinical term.
+		{"Move Eleanor Voss's Tuesday infusion to Thursday", []string{"E****** V***'s/high"}},
+		{"Eleanor Voss's retirement party is Friday", []string{"E****** V***'s/medium"}},
+		// A bed on a unit.
+		{"Audrey Kessler in 5W-21 is NPO after midnight", []string{"A***** K******/high"}},
+		{"Audrey Kessler in 3 weeks", []string{"A***** K******/medium"}},
+		// A list item whose text is clinical.
+		{"Call list:\n2. Warren Albright - asthma flare, wants an earlier slot", []string{"W***** A*******/high"}},
+		{"- Warren Albright: migraine follow-up", []string{"W***** A*******/high"}},
+		{"2. Warren Albright - new badge photo", []string{"W***** A*******/medium"}},
+		{"Thanks to Warren Albright - asthma walk lead", []string{"W***** A*******/medium"}},
+		// A lone surname before a room or bed.
+		{"Pemberton, 4E rm 11, MRSA in wound culture", []string{"P********/high"}},
+		{"Saw Kowalczyk in 512 again", []string{"K********/high"}},
+		{"Conference, rm 11", nil},
+		{"Pemberton, rm", nil},
+		// A given name (also a word) and a surname the lists lack, with patient context.
+		{"Hope Adebayo-Nwosu is cleared to return to work", []string{"H*** A******-N****/high"}},
+		{"Hope Adebayo-Nwosu presented the budget", nil},
+	} {
+		got := nameHits(t, s, tc.text)
+		if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("%q: got %q, want %q", tc.text, got, tc.want)
+		}
+	}
+}
+
+// A date that starts the column after a name in a list row, far enough back, is a date
+// of birth when the list is clinical; a recent date there is a visit.
+func TestADateInTheColumnAfterANameIsABirthDate(t *testing.T) {
+	s := scanner2026(t)
+	for _, text := range []string{
+		"Members due:\nOyelaran, Beatrice  06/22/1951  XK44810293  mammogram",
+		"Quist, Howard\t1948-03-09\tflu shot",
+		"Tamsin Everly | 11/02/1983 | prenatal visit",
+	} {
+		checkFindings(t, s, text, want{TypeDOB, Medium})
+	}
+	for _, text := range []string{
+		"Oyelaran, Beatrice  06/22/2026  mammogram",   // a visit date
+		"Oyelaran, Beatrice  06/22/1951  badge photo", // nothing clinical near
+		"Paid 06/22/1951 mammogram",                   // no name before the column
+	} {
+		checkFindings(t, s, text, want{TypeDOB, 0})
+	}
+}
