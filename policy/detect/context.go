@@ -30,11 +30,12 @@ const (
 	ctxVital    // "BP", "HR", "A1c": a reading may follow (see vitalValue)
 	ctxResult   // "tested positive": a person's result
 	ctxCare     // "copay", "statement", "date of service": billing for someone's care
+	ctxFiction  // "fictional", "teaching case": the text says its case is nobody (fiction.go)
 	ctxCustomFirst
 )
 
 // labelKinds are the kinds that can name a value.
-const labelKinds = ^(ctxPatient | ctxClinical | ctxPt | ctxAge | ctxVital | ctxResult | ctxCare)
+const labelKinds = ^(ctxPatient | ctxClinical | ctxPt | ctxAge | ctxVital | ctxResult | ctxCare | ctxFiction)
 
 // negKinds are labels that say a number is not about a person. An account label is one
 // unless a patient qualifies it (classify decides).
@@ -121,6 +122,16 @@ var contextWords = []contextWord{
 	{"tested positive", ctxResult}, {"tested negative", ctxResult}, {"tests positive", ctxResult},
 	{"came back positive", ctxResult}, {"positive for", ctxResult}, {"was positive", ctxResult},
 	{"read positive", ctxResult}, {"screened positive", ctxResult},
+}
+
+// fictionWords say the case in a text is made up or a composite (fiction.go).
+var fictionWords = []contextWord{
+	{"fictional", ctxFiction}, {"fictionalized", ctxFiction}, {"fictionalised", ctxFiction},
+	{"fictitious", ctxFiction}, {"hypothetical case", ctxFiction}, {"hypothetical patient", ctxFiction},
+	{"teaching case", ctxFiction}, {"a composite", ctxFiction}, {"composite case", ctxFiction},
+	{"composite patient", ctxFiction}, {"details changed", ctxFiction}, {"details have been changed", ctxFiction},
+	{"no pt-specific", ctxFiction}, {"no patient-specific", ctxFiction}, {"not a real patient", ctxFiction},
+	{"not real patients", ctxFiction},
 }
 
 type ctxHit struct {

@@ -113,7 +113,7 @@ const (
 
 var builtinTypes = []string{TypeSSN, TypeNPI, TypeDEA, TypeMBI, TypeNDC, TypeICD10, TypeCPT, TypeMRN,
 	TypeCard, TypePhone, TypeDOB, TypeMemberID, TypeCondition, TypeMedication, TypeProcedure,
-	TypePatientAccount, TypePersonName, TypePersonalHealth}
+	TypePatientAccount, TypePersonName, TypePersonalHealth, TypeTeachingCase}
 
 // Types returns the built-in detector names.
 func Types() []string { return slices.Clone(builtinTypes) }
@@ -182,7 +182,7 @@ func New(cfg Config) (*Scanner, error) {
 
 	b := newACBuilder()
 	// Context keywords.
-	for _, ck := range contextWords {
+	for _, ck := range slices.Concat(contextWords, fictionWords) {
 		if err := b.add(ck.term, acPattern{dict: -1, ctx: ck.kind, afterDigit: ck.kind&ctxAge != 0}); err != nil {
 			return nil, err
 		}
@@ -476,6 +476,9 @@ var typeWeights = map[string]float64{
 	TypePersonName: 1,
 	// A statement about one person's health weighs like a procedure.
 	TypePersonalHealth: 2,
+	// A statement that the case is fiction identifies nobody; the shipped policy uses it
+	// to set aside name and health-statement findings, never identifiers.
+	TypeTeachingCase: 0,
 }
 
 // customWeight is the weight of admin dictionaries and regex detectors.

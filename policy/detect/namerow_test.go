@@ -66,3 +66,16 @@ func TestADateInTheColumnAfterANameIsABirthDate(t *testing.T) {
 		checkFindings(t, s, text, want{TypeDOB, 0})
 	}
 }
+
+// The words that say a case is made up give one teaching_case finding each, and weigh
+// nothing.
+func TestFictionWordsMarkATeachingCase(t *testing.T) {
+	s := newScanner(t, Config{})
+	checkFindings(t, s, "This scenario is fictional; any resemblance is chance.", want{TypeTeachingCase, Medium})
+	checkFindings(t, s, "A composite case, details changed.", want{TypeTeachingCase, Medium})
+	checkFindings(t, s, "Pt-specific bag for bed 4", want{TypeTeachingCase, 0})
+	checkFindings(t, s, "the composite endpoint was met", want{TypeTeachingCase, 0})
+	if sc := Score([]Finding{{Type: TypeTeachingCase, Count: 3, Confidence: High}}); sc != 0 {
+		t.Errorf("teaching_case weighs %v, want 0", sc)
+	}
+}

@@ -1,0 +1,21 @@
+package detect
+
+// TypeTeachingCase marks a text that says its case is made up: "the case is fictional",
+// "a teaching case - details changed", "no pt-specific details". Continuing education,
+// journal clubs, training slides and teaching pearls describe a patient who does not exist,
+// in the very words a real note would use. The finding weighs nothing (Score) and names
+// nobody; the shipped policy does not let a name or a health statement alone decide such a
+// message, while identifiers (an SSN, an MRN, even a test patient's) still do.
+const TypeTeachingCase = "teaching_case"
+
+// emitFiction emits one teaching_case finding per fiction word in [from, to).
+func (s *Scanner) emitFiction(ci *ctxIndex, from, to int, emit func(hit)) {
+	if ci.kinds&ctxFiction == 0 || !s.enabled[TypeTeachingCase] {
+		return
+	}
+	for _, h := range ci.hits {
+		if h.kind&ctxFiction != 0 && h.start >= from && h.start < to {
+			emit(hit{typ: TypeTeachingCase, conf: Medium, start: h.start, end: h.end})
+		}
+	}
+}
