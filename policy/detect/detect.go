@@ -494,6 +494,10 @@ var productTypes = map[string]bool{TypeNDC: true, TypeMedication: true}
 // also hold an identity.
 var contactTypes = map[string]bool{TypeNPI: true, TypeDEA: true, TypePhone: true}
 
+// codeTypes are billing and diagnosis codes: a code list, a chargemaster or a coding
+// lesson signed by its author is full of them, so like products they need an identity.
+var codeTypes = map[string]bool{TypeICD10: true, TypeCPT: true}
+
 var clinicalTypes = map[string]bool{TypeCondition: true, TypeProcedure: true, TypeICD10: true, TypeCPT: true}
 
 func hasType(fs []Finding, typ string) bool {
@@ -536,8 +540,10 @@ func hasIdentity(fs []Finding, names bool) bool {
 //   - drugs and NDCs need an identity (a patient's name at high, or an SSN, MBI, MRN,
 //     member ID, patient account number or date of birth at medium or above) or a
 //     personal_health statement: a formulary signed by its author is not PHI;
-//   - conditions, procedures, ICD-10 and CPT codes need the same or any person's name: a
-//     newsletter or a code list is not PHI, a referral naming the patient is;
+//   - ICD-10 and CPT codes need the same: a code list, a chargemaster or a coding lesson
+//     signed by its author is not PHI;
+//   - conditions and procedures need the same or any person's name: a newsletter is not
+//     PHI, a referral naming the patient is;
 //   - NPIs, DEA numbers and phones need a patient identifier other than a name: a roster of
 //     doctors' names and NPIs is not PHI.
 func Score(fs []Finding) float64 {
@@ -575,7 +581,7 @@ func Score(fs []Finding) float64 {
 					named = 1
 				}
 			}
-			if productTypes[f.Type] {
+			if productTypes[f.Type] || codeTypes[f.Type] {
 				factor *= float64(individual)
 			} else {
 				factor *= float64(named)

@@ -254,11 +254,18 @@ func TestScoreGivesClinicalContentWeightOnlyAboutSomeone(t *testing.T) {
 	if sc := Score(codes); sc != 0 {
 		t.Errorf("codes alone: %v", sc)
 	}
-	for _, who := range []Finding{{Type: TypePersonName, Count: 1, Confidence: Medium}, {Type: TypeMRN, Count: 1, Confidence: Medium},
+	for _, who := range []Finding{{Type: TypePersonName, Count: 1, Confidence: High}, {Type: TypeMRN, Count: 1, Confidence: Medium},
 		{Type: TypePersonalHealth, Count: 1, Confidence: Medium}} {
 		if sc := Score(append([]Finding{who}, codes...)); sc < 10 {
 			t.Errorf("codes with %s: %v", who.Type, sc)
 		}
+	}
+	// Any person's name gives conditions and procedures weight (a referral), but not codes:
+	// a code list, a chargemaster or a coding lesson is signed by its author.
+	signed := append([]Finding{{Type: TypePersonName, Count: 1, Confidence: Medium}}, codes...)
+	terms := append([]Finding{{Type: TypePersonName, Count: 1, Confidence: Medium}}, codes[1:]...)
+	if a, b := Score(signed), Score(terms); math.Abs(a-b) > 1e-9 || a < 5 {
+		t.Errorf("codes with a signature's name: %v, want the terms' %v (>= 5)", a, b)
 	}
 	// Provider identifiers need a patient identifier; a name is not enough (a roster).
 	roster := []Finding{{Type: TypeNPI, Count: 18, Confidence: High}, {Type: TypePersonName, Count: 8, Confidence: High}}
