@@ -143,7 +143,7 @@ func roomBefore(text []byte, start int) bool {
 // ("Hi Samantha, you have an appointment", "Harold, ... your appt for crown prep").
 var careWords = []string{"appointment", "appt", "visit", "procedure", "results", "prescription", "reminder",
 	"refill", "surgery", "infusion", "treatment", "therapy", "screening", "vaccine", "vaccination",
-	"medication", "biopsy", "follow-up", "checkup", "check-up", "lab work", "test result"}
+	"medication", "biopsy", "follow-up", "checkup", "check-up", "lab work", "test result", "good faith estimate"}
 
 // careByFirst indexes careWords by their first letter.
 var careByFirst = func() (m [26][]string) {

@@ -261,3 +261,28 @@ func rowAfterName(text []byte, start int) bool {
 	}
 	return p < e && isUpper(text[p]) && (p == 0 || !isWord(text[p-1]))
 }
+
+// addresseeCare reports, after a greeted name, a care word (careWords) or "your" right
+// before a clinical term ("Hi Linda, ... your crown balance is now $0"): the letter is
+// about the addressee's own care. Both look within nearWindow bytes.
+func addresseeCare(text []byte, end int, ci *ctxIndex) bool {
+	if yourCareAfter(text, end) {
+		return true
+	}
+	if ci == nil || ci.kinds&ctxClinical == 0 {
+		return false
+	}
+	lim := min(len(text), end+nearWindow)
+	var buf [24]byte
+	i := sort.Search(len(ci.hits), func(i int) bool { return ci.hits[i].end > end })
+	for ; i < len(ci.hits) && ci.hits[i].start < lim; i++ {
+		h := ci.hits[i]
+		if h.kind&ctxClinical == 0 || h.start < end {
+			continue
+		}
+		if w, _, ok := wordBefore(text, h.start, buf[:0]); ok && string(w) == "your" {
+			return true
+		}
+	}
+	return false
+}

@@ -33,9 +33,16 @@ func TestPatientContextAfterANameInListsAndPages(t *testing.T) {
 		{"Thanks to Warren Albright - asthma walk lead", []string{"W***** A*******/medium"}},
 		// A lone surname before a room or bed.
 		{"Pemberton, 4E rm 11, MRSA in wound culture", []string{"P********/high"}},
-		{"Saw Kowalczyk in 512 again", []string{"K********/high"}},
+		{"we saw Kowalczyk in 512 again", []string{"K********/high"}},
 		{"Conference, rm 11", nil},
 		{"Pemberton, rm", nil},
+		// A greeted addressee and "your" before a clinical term, or a care word.
+		{"Hi Bettina, the refund posted and your root canal balance is $0", []string{"B******/high"}},
+		{"Hi Bettina, here is your good faith estimate for Tuesday", []string{"B******/high"}},
+		{"Hi Bettina, your team won the asthma walk raffle", nil},
+		// A given name the lists lack before a listed surname.
+		{"Dear Ngozi Abernathy,\n\nThis is a reminder of your appointment", []string{"N**** A********/high"}},
+		{"Ngozi Abernathy presented the budget", nil},
 		// A given name (also a word) and a surname the lists lack, with patient context.
 		{"Hope Adebayo-Nwosu is cleared to return to work", []string{"H*** A******-N****/high"}},
 		{"Hope Adebayo-Nwosu presented the budget", nil},
@@ -77,5 +84,15 @@ func TestFictionWordsMarkATeachingCase(t *testing.T) {
 	checkFindings(t, s, "the composite endpoint was met", want{TypeTeachingCase, 0})
 	if sc := Score([]Finding{{Type: TypeTeachingCase, Count: 3, Confidence: High}}); sc != 0 {
 		t.Errorf("teaching_case weighs %v, want 0", sc)
+	}
+}
+
+// Symptoms and wound terms staff write, from MedlinePlus's symptom pages and the NPIAP
+// staging terms, are conditions.
+func TestSymptomAndWoundTermsAreConditions(t *testing.T) {
+	s := newScanner(t, Config{})
+	for _, text := range []string{"new chest pressure on exertion", "stage 2 pressure injury on the heel",
+		"she is incontinent at night", "an episode of syncope", "worse shortness of breath"} {
+		checkFindings(t, s, text, want{TypeCondition, Low})
 	}
 }

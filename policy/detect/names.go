@@ -185,7 +185,7 @@ func (s *Scanner) scanNames(text []byte, from, to int, ci *ctxIndex, emit func(h
 			occupied(toks[0].start, end)
 		}
 		if k == 1 && (!toks[0].wordlike() || !maybeLabel(text, toks[0].start) || nameLabel(text, toks[0].start) == 0) &&
-			!(toks[0].wordlike() && greeted(text, toks[0].start, toks[0].end) && yourCareAfter(text, toks[0].end)) &&
+			!(toks[0].wordlike() && greeted(text, toks[0].start, toks[0].end) && addresseeCare(text, toks[0].end, ci)) &&
 			!(toks[0].wordlike() && loneRoomAfter(text, toks[0].end)) {
 			// A lone capitalised word names someone only right after a label ("Mr. Smith"),
 			// as the addressee of a letter about their care ("Harold, your appt ..."), or
@@ -348,7 +348,7 @@ func (s *Scanner) nameCandidates(text []byte, toks []nameTok, from, to int, nt n
 		if lbl == 0 && roomBefore(text, start) {
 			lbl = labelPatient // a census or shift report: "Bed 14, Loretta Simmons"
 		}
-		if lbl == 0 && greeted(text, start, end) && yourCareAfter(text, end) {
+		if lbl == 0 && greeted(text, start, end) && addresseeCare(text, end, ci) {
 			// "Hi Samantha, ... your appointment", "Harold, ... your appt for":
 			// a letter to a patient about their care.
 			lbl = labelPatient
@@ -425,6 +425,9 @@ func nameAt(toks []nameTok, i int) (int, Confidence) {
 		}
 		return -1, 0
 	case t.wordlike():
+		if t.flags == 0 && !t.comma && i < last && toks[i+1].wordlike() && toks[i+1].surname() {
+			return i + 1, 0 // a given name the lists lack: "Chidi Okafor"
+		}
 		return i, 0
 	}
 	return -1, 0
