@@ -86,7 +86,9 @@ var contextWords = []contextWord{
 	{"tracking", ctxNeg}, {"tracking #", ctxNeg}, {"tracking number", ctxNeg}, {"ref", ctxNeg},
 	{"reference", ctxNeg}, {"confirmation", ctxNeg}, {"ticket", ctxNeg}, {"po", ctxNeg}, {"po #", ctxNeg},
 	{"account", ctxAcct}, {"acct", ctxAcct}, {"acct#", ctxAcct}, {"acc#", ctxAcct}, {"a/c", ctxAcct},
-	{"serial", ctxNeg}, {"sku", ctxNeg}, {"part", ctxNeg},
+	{"serial", ctxNeg}, {"sku", ctxNeg}, {"part", ctxNeg}, {"p/n", ctxNeg}, {"pn", ctxNeg}, {"part no", ctxNeg},
+	{"part number", ctxNeg}, {"part #", ctxNeg}, {"asset", ctxNeg}, {"asset tag", ctxNeg}, {"model", ctxNeg},
+	{"catalog", ctxNeg}, {"cat #", ctxNeg}, {"cat no", ctxNeg},
 	{"case", ctxNeg}, {"transaction", ctxNeg}, {"shipment", ctxNeg}, {"package", ctxNeg}, {"item", ctxNeg},
 	// Dates and numbers of an encounter or a claim: a date under "DOS" is not a birth date
 	// even with "DOB" one cell to the left; a claim number is not a member ID.

@@ -19,3 +19,29 @@ func (s *Scanner) emitFiction(ci *ctxIndex, from, to int, emit func(hit)) {
 		}
 	}
 }
+
+// placeholderID reports an identifier whose digits are a placeholder, not a number anyone
+// was given: all zeros or one digit repeated ("MRN 0000000", "9999999"), zeros and a
+// single other digit ("CHP000000001" on a sample card).
+// Such an MRN or member ID is Low: it is a form's or a sample's, not a patient's.
+func placeholderID(b []byte) bool {
+	var d [24]byte
+	n := 0
+	for _, c := range b {
+		if isDigit(c) && n < len(d) {
+			d[n] = c
+			n++
+		}
+	}
+	if n < 6 {
+		return false
+	}
+	same, zeros := true, 0
+	for i := 0; i < n; i++ {
+		same = same && d[i] == d[0]
+		if d[i] == '0' {
+			zeros++
+		}
+	}
+	return same || zeros >= n-1
+}

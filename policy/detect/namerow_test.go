@@ -96,3 +96,28 @@ func TestSymptomAndWoundTermsAreConditions(t *testing.T) {
 		checkFindings(t, s, text, want{TypeCondition, Low})
 	}
 }
+
+// A part number is no SSN; a placeholder MRN or member ID is no patient's.
+func TestPartNumbersAndPlaceholderIdentifiers(t *testing.T) {
+	s := newScanner(t, Config{})
+	for _, text := range []string{"Replaced the pump motor, P/N 402-61-7735, under warranty",
+		"Part no. 402-61-7735 ships Monday", "asset 402-61-7735 returned to stock"} {
+		checkFindings(t, s, text, want{TypeSSN, 0})
+		fs := scanOne(t, s, text)
+		if f, ok := findingOf(fs, TypeSSN); ok && f.Confidence > Low {
+			t.Errorf("%q: ssn at %v", text, f.Confidence)
+		}
+	}
+	for _, text := range []string{"MRN 0000000 on the blank form", "Member ID: ABC000000001 (sample card)",
+		"MRN 7777777"} {
+		fs := scanOne(t, s, text)
+		for _, typ := range []string{TypeMRN, TypeMemberID} {
+			if f, ok := findingOf(fs, typ); ok && f.Confidence > Low {
+				t.Errorf("%q: %s at %v, want Low at most", text, typ, f.Confidence)
+			}
+		}
+	}
+	checkFindings(t, s, "MRN 0048213", want{TypeMRN, High})
+	checkFindings(t, s, "Member ID: ABC004417203", want{TypeMemberID, High})
+	checkFindings(t, s, "SSN 402-61-7735", want{TypeSSN, High})
+}

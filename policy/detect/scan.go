@@ -274,6 +274,9 @@ func (s *Scanner) classifyCompound(text []byte, g []group, ci *ctxIndex, from, t
 				continue
 			}
 			if typ, conf := s.classify(text, g[i:j+1], ci, label); typ != "" {
+				if (typ == TypeMRN || typ == TypeMemberID) && placeholderID(text[g[i].start:g[j].end]) {
+					conf = Low
+				}
 				st := g[i].start
 				if i == 0 && g[0].start > 0 && text[g[0].start-1] == '(' && g[0].sep == ')' {
 					st--
