@@ -1,5 +1,7 @@
 package detect
 
+import "sort"
+
 // TypeTeachingCase marks a text that says its case is made up: "the case is fictional",
 // "a teaching case - details changed", "no pt-specific details". Continuing education,
 // journal clubs, training slides and teaching pearls describe a patient who does not exist,
@@ -44,4 +46,47 @@ func placeholderID(b []byte) bool {
 		}
 	}
 	return same || zeros >= n-1
+}
+
+// paragraphWindow is how far back ssnInParagraph looks for an SSN word. With the term's
+// length it stays inside what Stream keeps around a cut (streamKeep).
+const paragraphWindow = 320
+
+// ssnInParagraph reports an SSN word up to paragraphWindow bytes before a bare 9-digit
+// number with no label of its own, in the same paragraph (no blank line between) and with
+// no other 9-digit or longer number between: "The SSN on the claim was wrong. ... I
+// called her and read it back, the correct one is 083132114." The number is then Medium:
+// the sentence that named it is earlier in the paragraph.
+func ssnInParagraph(text []byte, ci *ctxIndex, pos int) bool {
+	lo := max(0, pos-paragraphWindow)
+	found := -1
+	for i := sort.Search(len(ci.hits), func(i int) bool { return ci.hits[i].start >= lo }); i < len(ci.hits); i++ {
+		h := ci.hits[i]
+		if h.start >= pos {
+			break
+		}
+		if h.kind&ctxSSN != 0 {
+			found = h.end
+		}
+	}
+	if found < 0 {
+		return false
+	}
+	run := 0
+	for i, c := range text[found:pos] {
+		switch {
+		case isDigit(c):
+			if run++; run >= 9 {
+				return false // another number the word may name
+			}
+		case c == '\n':
+			run = 0
+			if j := found + i + 1; j < pos && (text[j] == '\n' || (text[j] == '\r' && j+1 < pos && text[j+1] == '\n')) {
+				return false // a blank line: a new paragraph
+			}
+		default:
+			run = 0
+		}
+	}
+	return true
 }

@@ -121,3 +121,20 @@ func TestPartNumbersAndPlaceholderIdentifiers(t *testing.T) {
 	checkFindings(t, s, "Member ID: ABC004417203", want{TypeMemberID, High})
 	checkFindings(t, s, "SSN 402-61-7735", want{TypeSSN, High})
 }
+
+// An SSN word earlier in the paragraph names a bare 9-digit number with no label of its
+// own; a blank line, another long number or a label of its own breaks that.
+func TestAnSSNWordEarlierInTheParagraph(t *testing.T) {
+	s := newScanner(t, Config{})
+	checkFindings(t, s, "Her social was keyed wrong at intake. We pulled the card at the 2024 visit and\n"+
+		"compared it line by line with what the payer has on file for her plan; the right\nnumber is 402617735.",
+		want{TypeSSN, Medium})
+	for _, text := range []string{
+		"Never send an SSN by mail, fax or text to anyone.\n\nOur remittance number is 402617735.",
+		"The SSN field is optional. Batch 5551234567 and then 402617735 follow.",
+		"The SSN field is optional. Claim # 402617735",
+		"Please confirm the total, 402617735, by Friday.",
+	} {
+		checkFindings(t, s, text, want{TypeSSN, 0})
+	}
+}
