@@ -215,10 +215,13 @@ func loneRoomAfter(text []byte, end int) bool {
 	if p < n && text[p] == ',' {
 		p++
 	}
-	if p >= n || text[p] != ' ' {
+	if p+1 >= n || text[p] != ' ' {
 		return false
 	}
 	p++
+	if c := text[p] | 0x20; c != 'i' && c != 'r' && c != 'b' && !isDigit(text[p]) {
+		return false // the common case: a sentence goes on
+	}
 	switch {
 	case hasPrefixFold(text[p:n], "in "):
 		w := text[p+3 : n]
