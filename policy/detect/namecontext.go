@@ -189,6 +189,8 @@ func maybeLabel(text []byte, pos int) bool {
 			continue
 		case ':', 'r', 's', 'x', 't', 'R', 'S', 'X', 'T':
 			return true
+		case 'a', 'A':
+			return p > 0 && (text[p-1]|0x20 == 'r' || text[p-1]|0x20 == 't') // Sra., Srta.
 		default:
 			return false
 		}
@@ -211,6 +213,14 @@ func nameLabel(text []byte, pos int) nameLabelKind {
 		// "MS Teams", "MS Word": Microsoft or multiple sclerosis, unless written "MS.".
 		if dot && !colon {
 			return labelHonorific
+		}
+	case "Sra", "Srta", "SRA", "SRTA":
+		if !colon {
+			return labelHonorific // Spanish Mrs., Miss
+		}
+	case "Sr", "SR":
+		if !colon {
+			return labelPatient // Spanish Mr.; also "Senior": needs a listed name
 		}
 	case "Miss", "MISS":
 		if !colon && !dot {
@@ -254,6 +264,7 @@ var providerWords = map[string]bool{
 	"physician": true, "provider": true, "pcp": true, "attending": true, "surgeon": true,
 	"clinician": true, "therapist": true, "pharmacist": true, "prescriber": true, "practitioner": true,
 	"radiologist": true, "referring": true, "dentist": true, "midwife": true, "rn": true, "np": true,
+	"dra": true, "doctora": true, "enfermera": true,
 }
 
 // credentials after a name mark a clinician ("Jane Smith, MD"). Case-sensitive, dots removed.

@@ -24,7 +24,7 @@ func lineEnd(text []byte, p, lim int) int {
 func nameFollowRow(text []byte, start, end int, ci *ctxIndex) bool {
 	le := lineEnd(text, end, min(len(text), end+followWindow))
 	switch {
-	case ageBetweenCommas(text, end, le), parenID(text, end, le), unitAfterIn(text, end, le):
+	case ageBetweenCommas(text, end, le), parenID(text, end, le), unitAfterIn(text, end, le), patientAfter(text, end, le):
 		return true
 	case possessive(text, end):
 		return careOrClinical(text, end, min(le, end+possessiveWindow), ci)
@@ -285,6 +285,37 @@ func addresseeCare(text []byte, end int, ci *ctxIndex) bool {
 		}
 		if w, _, ok := wordBefore(text, h.start, buf[:0]); ok && string(w) == "your" {
 			return true
+		}
+	}
+	return false
+}
+
+// patientAfter: ", patient of Dr. Lee", ", a patient of", ", es paciente del dr", ", paciente
+// de la Dra." right after the name (or after one more surname); not "patients".
+func patientAfter(text []byte, end, le int) bool {
+	p := end
+	if p+1 < le && text[p] == ' ' && isUpper(text[p+1]) {
+		// A second surname the chain did not take: "Ramiro Soto Villa, es paciente".
+		for p++; p < le && isAlpha(text[p]); p++ {
+		}
+	}
+	if p >= le || text[p] != ',' {
+		return false
+	}
+	p++
+	for p < le && text[p] == ' ' {
+		p++
+	}
+	for _, w := range []string{"es ", "is ", "a ", "una ", "un "} {
+		if hasPrefixFold(text[p:le], w) {
+			p += len(w)
+			break
+		}
+	}
+	for _, w := range []string{"paciente", "patient"} {
+		if hasPrefixFold(text[p:le], w) {
+			q := p + len(w)
+			return q >= le || !isAlpha(text[q])
 		}
 	}
 	return false

@@ -138,3 +138,33 @@ func TestAnSSNWordEarlierInTheParagraph(t *testing.T) {
 		checkFindings(t, s, text, want{TypeSSN, 0})
 	}
 }
+
+// Spanish mail: accents fold to the ASCII lists, Spanish honorifics and "paciente" after a
+// name are patient context, "Dra." is a clinician.
+func TestSpanishPatientMail(t *testing.T) {
+	s := newScanner(t, Config{})
+	for _, tc := range []struct {
+		text string
+		want []string
+	}{
+		{"Le escribo por la Sra. Inés Barragán, mañana tiene su cita", []string{"I*** B*******/high"}},
+		{"Soy Marisol Quintero, paciente del Dr. Ruiz", []string{"M****** Q*******/high"}},
+		// The second surname, which the chain does not join, counts as a second name.
+		{"mi mamá Marisol Quintero Peña, es paciente de la clínica", []string{"M****** Q*******/high", "P***/high"}},
+		{"Marisol Quintero, pacientes nuevos", []string{"M****** Q*******/medium"}},
+		{"la Dra. Marisol Quintero lo verá", nil},
+		{"Sr. Director de Finanzas", nil},
+	} {
+		got := nameHits(t, s, tc.text)
+		if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("%q: got %q, want %q", tc.text, got, tc.want)
+		}
+	}
+	for _, text := range []string{"tengo la presión alta", "tengo dolor de cabeza", "la diálisis del lunes",
+		"colecistectomía laparoscópica mañana", "sigue con el losartán"} {
+		fs := scanOne(t, s, text)
+		if !hasType(fs, TypeCondition) && !hasType(fs, TypeProcedure) && !hasType(fs, TypeMedication) {
+			t.Errorf("%q: no clinical term found: %+v", text, fs)
+		}
+	}
+}
