@@ -235,6 +235,10 @@ func nameLabel(text []byte, pos int) nameLabelKind {
 	switch string(l) {
 	case "patient", "pt":
 		return labelPatient
+	case "is":
+		if !colon && thisBefore(text, cap(text)-cap(w)) {
+			return labelPatient // "hi this is Dorothy Franklin, I got a bill": the writer
+		}
 	case "re":
 		if colon {
 			return labelSubject

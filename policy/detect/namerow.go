@@ -320,3 +320,9 @@ func patientAfter(text []byte, end, le int) bool {
 	}
 	return false
 }
+
+// thisBefore reports the word "this" right before pos (one space between): a caller or a
+// writer naming themselves, "this is Dorothy Franklin" in a voicemail or a patient's text.
+func thisBefore(text []byte, pos int) bool {
+	return pos >= 5 && text[pos-1] == ' ' && hasPrefixFold(text[pos-5:], "this") && (pos == 5 || !isAlpha(text[pos-6]))
+}

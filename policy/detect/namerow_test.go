@@ -168,3 +168,23 @@ func TestSpanishPatientMail(t *testing.T) {
 		}
 	}
 }
+
+// A writer or caller naming themselves: "this is <name>".
+func TestThisIsANameIntroducesTheWriter(t *testing.T) {
+	s := newScanner(t, Config{})
+	for _, tc := range []struct {
+		text string
+		want []string
+	}{
+		{"hey its me again, this is Marlene Ostby, my refill didnt go through", []string{"M****** O****/high"}},
+		{"This is Marlene Ostby calling back", []string{"M****** O****/high"}},
+		{"Marlene Ostby is here", []string{"M****** O****/medium"}},
+		{"Whatever this is Marlene Ostby knows", []string{"M****** O****/high"}},
+		{"Thisis Marlene Ostby", []string{"M****** O****/medium"}},
+	} {
+		got := nameHits(t, s, tc.text)
+		if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("%q: got %q, want %q", tc.text, got, tc.want)
+		}
+	}
+}
