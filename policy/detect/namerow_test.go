@@ -188,3 +188,13 @@ func TestThisIsANameIntroducesTheWriter(t *testing.T) {
 		}
 	}
 }
+
+// "they found <term>" is what the doctors found in the writer; "they found that <term>
+// rates ..." in a study is not.
+func TestTheyFoundATermIsPersonal(t *testing.T) {
+	s := newScanner(t, Config{})
+	checkFindings(t, s, "at the ER they found a kidney stone", want{TypePersonalHealth, Medium})
+	checkFindings(t, s, "they diagnosed pneumonia on the xray", want{TypePersonalHealth, Medium})
+	checkFindings(t, s, "in the trial they found that asthma visits fell", want{TypePersonalHealth, 0})
+	checkFindings(t, s, "they treat asthma in the new clinic", want{TypePersonalHealth, 0})
+}
