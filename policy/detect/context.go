@@ -31,11 +31,12 @@ const (
 	ctxResult   // "tested positive": a person's result
 	ctxCare     // "copay", "statement", "date of service": billing for someone's care
 	ctxFiction  // "fictional", "teaching case": the text says its case is nobody (fiction.go)
+	ctxCeleb    // "happy birthday": a coworker's birthday, not a patient's date of birth
 	ctxCustomFirst
 )
 
 // labelKinds are the kinds that can name a value.
-const labelKinds = ^(ctxPatient | ctxClinical | ctxPt | ctxAge | ctxVital | ctxResult | ctxCare | ctxFiction)
+const labelKinds = ^(ctxPatient | ctxClinical | ctxPt | ctxAge | ctxVital | ctxResult | ctxCare | ctxFiction | ctxCeleb)
 
 // negKinds are labels that say a number is not about a person. An account label is one
 // unless a patient qualifies it (classify decides).
@@ -134,6 +135,8 @@ var fictionWords = []contextWord{
 	{"composite patient", ctxFiction}, {"details changed", ctxFiction}, {"details have been changed", ctxFiction},
 	{"no pt-specific", ctxFiction}, {"no patient-specific", ctxFiction}, {"not a real patient", ctxFiction},
 	{"not real patients", ctxFiction},
+	{"happy birthday", ctxCeleb}, {"happy bday", ctxCeleb}, {"birthday cake", ctxCeleb},
+	{"birthday party", ctxCeleb}, {"birthday celebration", ctxCeleb}, {"birthday lunch", ctxCeleb},
 }
 
 type ctxHit struct {

@@ -2,6 +2,9 @@ package detect
 
 import "sort"
 
+// What says a text is about nobody real: a made-up case, a placeholder number, a
+// coworker's birthday.
+
 // TypeTeachingCase marks a text that says its case is made up: "the case is fictional",
 // "a teaching case - details changed", "no pt-specific details". Continuing education,
 // journal clubs, training slides and teaching pearls describe a patient who does not exist,
@@ -89,4 +92,15 @@ func ssnInParagraph(text []byte, ci *ctxIndex, pos int) bool {
 		}
 	}
 	return true
+}
+
+// celebration reports a date of birth told at a birthday celebration ("Happy birthday to
+// our unit clerk! She was born 11/5/1975"): a celebration word near and no patient,
+// clinical or identifier word near. Such a date is Low: a coworker's, not a patient's.
+func celebration(ci *ctxIndex, start, end int) bool {
+	if ci.kinds&ctxCeleb == 0 {
+		return false
+	}
+	nk := ci.near(start, end)
+	return nk&ctxCeleb != 0 && nk&(identityKinds&^ctxDOB|ctxClinical|ctxCare) == 0
 }

@@ -198,3 +198,18 @@ func TestTheyFoundATermIsPersonal(t *testing.T) {
 	checkFindings(t, s, "in the trial they found that asthma visits fell", want{TypePersonalHealth, 0})
 	checkFindings(t, s, "they treat asthma in the new clinic", want{TypePersonalHealth, 0})
 }
+
+// A birthday celebration's date of birth is a coworker's; a patient's stays.
+func TestABirthdayCelebrationIsNoPatientsBirthDate(t *testing.T) {
+	s := scanner2026(t)
+	text := "Happy birthday to Deshawn from pharmacy! Born 02/09/1981, so bring candles."
+	checkFindings(t, s, text, want{TypeDOB, Low})
+	if f, _ := findingOf(scanOne(t, s, text), TypeDOB); f.Confidence > Low {
+		t.Errorf("%q: dob at %v, want Low", text, f.Confidence)
+	}
+	checkFindings(t, s, "Happy birthday to our patient Mrs. Okoro, DOB 02/09/1931, on 4 West", want{TypeDOB, High})
+	checkFindings(t, s, "Born 02/09/1981", want{TypeDOB, High})
+	if got := nameHits(t, s, "Happy birthday to Deshawn Pruitt, born 02/09/1981!"); strings.Join(got, "|") != "D****** P*****/medium" {
+		t.Errorf("the coworker's name: %q", got)
+	}
+}

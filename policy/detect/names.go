@@ -358,6 +358,9 @@ func (s *Scanner) nameCandidates(text []byte, toks []nameTok, from, to int, nt n
 		} else if lbl == 0 && givenUnlisted(toks[i:j+1]) && !nameProvider(text, start, end) && (nameFollow(text, end, ci) || nameFollowRow(text, start, end, ci)) {
 			conf = High // "Grace Okonkwo is cleared to return": a surname the lists lack
 		}
+		if conf == High && lbl == 0 && ci != nil && celebration(ci, start, end) {
+			conf = Medium // "Happy birthday to Maria Santos! She was born ...": a coworker
+		}
 		if conf == 0 {
 			i++
 			continue

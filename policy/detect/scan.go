@@ -277,6 +277,9 @@ func (s *Scanner) classifyCompound(text []byte, g []group, ci *ctxIndex, from, t
 				if (typ == TypeMRN || typ == TypeMemberID) && placeholderID(text[g[i].start:g[j].end]) {
 					conf = Low
 				}
+				if typ == TypeDOB && celebration(ci, g[i].start, g[j].end) {
+					conf = Low
+				}
 				st := g[i].start
 				if i == 0 && g[0].start > 0 && text[g[0].start-1] == '(' && g[0].sep == ')' {
 					st--
