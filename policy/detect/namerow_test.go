@@ -213,3 +213,33 @@ func TestABirthdayCelebrationIsNoPatientsBirthDate(t *testing.T) {
 		t.Errorf("the coworker's name: %q", got)
 	}
 }
+
+// A lowercase full name that ends a line after a sentence is the writer signing off.
+func TestALowercaseSignatureIsTheWriter(t *testing.T) {
+	s := newScanner(t, Config{})
+	for _, tc := range []struct {
+		text string
+		want []string
+	}{
+		{"cant come thurs, my knee is still swollen. dolores quist\r\n", []string{"d****** q****/high"}},
+		{"cant come thurs\n  dolores quist\n", []string{"d****** q****/high"}},
+		{"see you at the mill\n", nil},         // "mill" is also a word
+		{"talk to dolores quist\n", nil},       // inside a sentence
+		{"sent by dolores quist", nil},         // no line end
+		{"the order went to hope mill\n", nil}, // not after a sentence end
+	} {
+		got := nameHits(t, s, tc.text)
+		if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("%q: got %q, want %q", tc.text, got, tc.want)
+		}
+	}
+	// Stream finds it when the window cuts between the name and its line end.
+	text := strings.Repeat("x ", 40000) + ". dolores quist\n" + strings.Repeat("y ", 40000)
+	st := s.NewStream(Location{})
+	for i := 0; i < len(text); i += 997 {
+		st.Write([]byte(text[i:min(i+997, len(text))]))
+	}
+	if f, ok := findingOf(st.Findings(), TypePersonName); !ok || f.Confidence != High {
+		t.Errorf("stream: %+v", f)
+	}
+}

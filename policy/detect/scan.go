@@ -182,6 +182,7 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 	// Pass 5: person names (names.go).
 	if s.names != nil {
 		s.scanNames(text, from, to, &ci, emit, occupied)
+		s.lowerSignatures(text, from, to, emit)
 	}
 }
 
