@@ -81,6 +81,8 @@ func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint64) (
 				return TypeCard, High
 			}
 			return TypeCard, Medium
+		case label == 0 && len(d) == 9 && ci.kinds&ctxSSN != 0 && validSSN(d) && ssnInParagraph(text, ci, start):
+			return TypeSSN, Medium
 		}
 		return "", 0
 	}

@@ -30,11 +30,13 @@ const (
 	ctxVital    // "BP", "HR", "A1c": a reading may follow (see vitalValue)
 	ctxResult   // "tested positive": a person's result
 	ctxCare     // "copay", "statement", "date of service": billing for someone's care
+	ctxFiction  // "fictional", "teaching case": the text says its case is nobody (fiction.go)
+	ctxCeleb    // "happy birthday": a coworker's birthday, not a patient's date of birth
 	ctxCustomFirst
 )
 
 // labelKinds are the kinds that can name a value.
-const labelKinds = ^(ctxPatient | ctxClinical | ctxPt | ctxAge | ctxVital | ctxResult | ctxCare)
+const labelKinds = ^(ctxPatient | ctxClinical | ctxPt | ctxAge | ctxVital | ctxResult | ctxCare | ctxFiction | ctxCeleb)
 
 // negKinds are labels that say a number is not about a person. An account label is one
 // unless a patient qualifies it (classify decides).
@@ -85,7 +87,9 @@ var contextWords = []contextWord{
 	{"tracking", ctxNeg}, {"tracking #", ctxNeg}, {"tracking number", ctxNeg}, {"ref", ctxNeg},
 	{"reference", ctxNeg}, {"confirmation", ctxNeg}, {"ticket", ctxNeg}, {"po", ctxNeg}, {"po #", ctxNeg},
 	{"account", ctxAcct}, {"acct", ctxAcct}, {"acct#", ctxAcct}, {"acc#", ctxAcct}, {"a/c", ctxAcct},
-	{"serial", ctxNeg}, {"sku", ctxNeg}, {"part", ctxNeg},
+	{"serial", ctxNeg}, {"sku", ctxNeg}, {"part", ctxNeg}, {"p/n", ctxNeg}, {"pn", ctxNeg}, {"part no", ctxNeg},
+	{"part number", ctxNeg}, {"part #", ctxNeg}, {"asset", ctxNeg}, {"asset tag", ctxNeg}, {"model", ctxNeg},
+	{"catalog", ctxNeg}, {"cat #", ctxNeg}, {"cat no", ctxNeg},
 	{"case", ctxNeg}, {"transaction", ctxNeg}, {"shipment", ctxNeg}, {"package", ctxNeg}, {"item", ctxNeg},
 	// Dates and numbers of an encounter or a claim: a date under "DOS" is not a birth date
 	// even with "DOB" one cell to the left; a claim number is not a member ID.
@@ -121,6 +125,18 @@ var contextWords = []contextWord{
 	{"tested positive", ctxResult}, {"tested negative", ctxResult}, {"tests positive", ctxResult},
 	{"came back positive", ctxResult}, {"positive for", ctxResult}, {"was positive", ctxResult},
 	{"read positive", ctxResult}, {"screened positive", ctxResult},
+}
+
+// fictionWords say the case in a text is made up or a composite (fiction.go).
+var fictionWords = []contextWord{
+	{"fictional", ctxFiction}, {"fictionalized", ctxFiction}, {"fictionalised", ctxFiction},
+	{"fictitious", ctxFiction}, {"hypothetical case", ctxFiction}, {"hypothetical patient", ctxFiction},
+	{"teaching case", ctxFiction}, {"a composite", ctxFiction}, {"composite case", ctxFiction},
+	{"composite patient", ctxFiction}, {"details changed", ctxFiction}, {"details have been changed", ctxFiction},
+	{"no pt-specific", ctxFiction}, {"no patient-specific", ctxFiction}, {"not a real patient", ctxFiction},
+	{"not real patients", ctxFiction},
+	{"happy birthday", ctxCeleb}, {"happy bday", ctxCeleb}, {"birthday cake", ctxCeleb},
+	{"birthday party", ctxCeleb}, {"birthday celebration", ctxCeleb}, {"birthday lunch", ctxCeleb},
 }
 
 type ctxHit struct {

@@ -20,7 +20,8 @@
 // processor, a web form or a hurried sender puts into a number does not hide it: invisible
 // format characters (zero-width space and joiners, word joiner, BOM, soft hyphen, bidi
 // controls) are removed; no-break and other Unicode spaces become ' '; dashes (non-breaking
-// hyphen, en and em dash) and the minus sign become '-'; any other rune whose NFKC
+// hyphen, en and em dash) and the minus sign become '-'; a Latin letter with accents becomes
+// its ASCII letter ("presión" reads "presion", "Gutiérrez" "Gutierrez"); any other rune whose NFKC
 // compatibility form is ASCII takes it (fullwidth digits and letters, mathematical digits,
 // ligatures from PDF text, "№"), except "™" and "℠". The mapping is rune by rune, so Stream
 // folds chunk by chunk (a rune cut between writes waits for its rest) and still equals Scan.
@@ -45,7 +46,9 @@
 //
 // # Detectors and validation
 //
-//   - ssn: 3-2-4 digits with "-", " " or ".", or 9 bare digits only after an SSN label.
+//   - ssn: 3-2-4 digits with "-", " " or ".", or 9 bare digits only after an SSN label, or
+//     (Medium) with no label of their own and an SSN word earlier in the same paragraph,
+//     up to 320 bytes back with no other long number between (ssnInParagraph).
 //     Area 000, 666, 900-999, group 00, serial 0000 and 078-05-1120, 219-09-9999,
 //     123-45-6789 are rejected.
 //   - npi: 10 digits starting 1 or 2, Luhn over "80840" + the digits.
@@ -60,7 +63,7 @@
 //   - mrn: built-in: 6-10 digits (after up to 3 capital letters) after an MRN label ("MRN",
 //     "MR#", "Med Rec", "chart #", ...); plus site regexes.
 //   - personal_health: a statement about one person's health (personal.go): "my/his/her"
-//     or "I/he/she had" before a clinical term, "your <test> is/was <value or result>",
+//     or "I/he/she had" before a clinical term, "they found" right before one, "your <test> is/was <value or result>",
 //     "tested positive", a vital or lab label with its reading ("BP 88/50"), a drug with a
 //     dose and a schedule. Medium; alone it names nobody.
 //   - patient_account: 5-20 digits, or 6-20 capitals and digits with 5+ digits, after an
@@ -82,7 +85,21 @@
 //     (an appointment, an invoice date) is never a finding.
 //   - member_id: built-in: 6-20 capitals/digits with 5+ digits after a member label;
 //     plus site regexes.
-//   - condition, medication, procedure: shipped lists in data/; admin dictionaries likewise.
+//   - condition, medication, procedure: shipped lists in data/ (English, and a few Spanish
+//     terms written without accents); admin dictionaries likewise.
+//   - person_name (names.go, namecontext.go, namerow.go): capitalised chains scored from the
+//     shipped SSA/Census lists; High only with patient context: a label or honorific before
+//     it (Patient:, Mr., Sra., "this is"), a greeting with the addressee's care after it
+//     ("Hi Linda, ... your crown"), or after it a DOB, an age ("Carmen Ruiz, 58,"), an
+//     identifier in parentheses, a clinical verb, a room or unit-bed ("in 4N-12"), a
+//     possessive before a visit ("Tanaka's 12/2 colonoscopy"), ", paciente de", or a list
+//     item's clinical text ("2. Gloria Espinoza - suspicious mole"). A lone surname counts
+//     before a room ("Hargrove, 3S rm 9"). A birthday celebration's name stays Medium.
+//   - teaching_case (fiction.go): a text that calls its case fictional, a composite, or a
+//     teaching case with details changed. It weighs nothing; the shipped policy does not let
+//     a name or a health statement alone decide such a message (identifiers still do).
+//   - dob in a list row: a date in the column after a name ("Whitcombe, Harold  01/17/1955"),
+//     at least 12 years back, with clinical or patient words near: Medium.
 //
 // # Labels and confidence
 //
@@ -94,7 +111,10 @@
 // label (order, invoice, tracking, account, reference, ...) right before a number beats any
 // clinical word near it: it suppresses bare numbers, phones, cards, NDCs and dotted SSNs and
 // lowers a dashed SSN or a DEA to Low ("Order ID: 103-13-1030" above an EKG line item is no
-// SSN worth a rule). Without a label:
+// SSN worth a rule); part, asset, model and catalog numbers are negative labels. An MRN or
+// member ID whose digits are a placeholder (all zeros, one digit repeated, zeros and one other
+// digit) is Low, as is a date of birth at a birthday celebration with no patient, clinical or
+// identifier word near. Without a label:
 //
 //   - ssn: High near an SSN word or patient/identity context, else Medium; dotted, Low.
 //   - mbi: High near Medicare context; Medium near patient context or in the 4-3-4 dashed
@@ -108,7 +128,8 @@
 //   - dictionary terms: Low, Medium near patient or identifier context.
 //
 // Score documents the weights; at low confidence NDCs and medication names weigh nothing
-// unless the findings also hold an identity.
+// unless the findings also hold an identity, and ICD-10 and CPT codes weigh nothing without
+// one (a code list signed by its author is not PHI).
 //
 // # Stream
 //

@@ -19,6 +19,8 @@ import (
 //     line and paragraph separators '\n';
 //   - dashes (Pd: hyphen U+2010, non-breaking hyphen U+2011, en dash, em dash, ...) and the
 //     minus sign U+2212 become '-';
+//   - a Latin letter with accents becomes its ASCII letter ("é" -> "e"), so Spanish and
+//     French clinical words and names match the ASCII lists;
 //   - every other rune whose NFKC compatibility decomposition is ASCII takes it: fullwidth
 //     digits and letters, mathematical digits, ligatures (PDF text), "№" -> "No". "™", "℠"
 //     and superscripts and subscripts keep their bytes: "Lipitor™" must not become the word
@@ -83,6 +85,8 @@ func foldRune(b []byte) (rep []byte, size int, changed bool) {
 		return newline, size, true
 	case foldDecomp:
 		return norm.NFKC.Properties(b[:size]).Decomposition(), size, true
+	case foldBase:
+		return norm.NFD.Properties(b[:size]).Decomposition()[:1], size, true
 	}
 	return nil, size, false
 }
@@ -95,6 +99,7 @@ const (
 	foldHyphen
 	foldNewline
 	foldDecomp // its NFKC decomposition, which is ASCII
+	foldBase   // a Latin letter with accents: its ASCII base letter ("á" -> "a")
 )
 
 // foldClass decides what folding does with r, encoded in b.
@@ -115,9 +120,28 @@ func foldClass(r rune, b []byte) uint8 {
 	}
 	d := norm.NFKC.Properties(b).Decomposition()
 	if len(d) == 0 || firstNonASCII(d) < len(d) {
+		if accented(b) {
+			return foldBase
+		}
 		return foldKeep
 	}
 	return foldDecomp
+}
+
+// accented reports a Latin letter whose canonical decomposition is an ASCII letter and
+// combining marks only: "presión", "diálisis", "Gutiérrez" are read as the ASCII words the
+// dictionaries and name lists hold (Spanish mail is often typed without accents too).
+func accented(b []byte) bool {
+	d := norm.NFD.Properties(b).Decomposition()
+	if len(d) < 2 || !isAlpha(d[0]) {
+		return false
+	}
+	for _, r := range string(d[1:]) {
+		if !unicode.Is(unicode.Mn, r) {
+			return false
+		}
+	}
+	return true
 }
 
 // foldTable caches foldClass for the runes below foldTableLen (Latin, punctuation, symbols:

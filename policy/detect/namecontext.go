@@ -143,7 +143,7 @@ func roomBefore(text []byte, start int) bool {
 // ("Hi Samantha, you have an appointment", "Harold, ... your appt for crown prep").
 var careWords = []string{"appointment", "appt", "visit", "procedure", "results", "prescription", "reminder",
 	"refill", "surgery", "infusion", "treatment", "therapy", "screening", "vaccine", "vaccination",
-	"medication", "biopsy", "follow-up", "checkup", "check-up", "lab work", "test result"}
+	"medication", "biopsy", "follow-up", "checkup", "check-up", "lab work", "test result", "good faith estimate"}
 
 // careByFirst indexes careWords by their first letter.
 var careByFirst = func() (m [26][]string) {
@@ -189,6 +189,8 @@ func maybeLabel(text []byte, pos int) bool {
 			continue
 		case ':', 'r', 's', 'x', 't', 'R', 'S', 'X', 'T':
 			return true
+		case 'a', 'A':
+			return p > 0 && (text[p-1]|0x20 == 'r' || text[p-1]|0x20 == 't') // Sra., Srta.
 		default:
 			return false
 		}
@@ -212,6 +214,14 @@ func nameLabel(text []byte, pos int) nameLabelKind {
 		if dot && !colon {
 			return labelHonorific
 		}
+	case "Sra", "Srta", "SRA", "SRTA":
+		if !colon {
+			return labelHonorific // Spanish Mrs., Miss
+		}
+	case "Sr", "SR":
+		if !colon {
+			return labelPatient // Spanish Mr.; also "Senior": needs a listed name
+		}
 	case "Miss", "MISS":
 		if !colon && !dot {
 			return labelPatient // needs a listed name: "Don't Miss Out" is not a person
@@ -225,6 +235,10 @@ func nameLabel(text []byte, pos int) nameLabelKind {
 	switch string(l) {
 	case "patient", "pt":
 		return labelPatient
+	case "is":
+		if !colon && thisBefore(text, cap(text)-cap(w)) {
+			return labelPatient // "hi this is Dorothy Franklin, I got a bill": the writer
+		}
 	case "re":
 		if colon {
 			return labelSubject
@@ -247,62 +261,6 @@ var stateAbbrev = func() map[[2]byte]bool {
 	}
 	return m
 }()
-
-// providerWords before a name mark a clinician, not a patient.
-var providerWords = map[string]bool{
-	"dr": true, "drs": true, "doctor": true, "nurse": true, "prof": true, "professor": true,
-	"physician": true, "provider": true, "pcp": true, "attending": true, "surgeon": true,
-	"clinician": true, "therapist": true, "pharmacist": true, "prescriber": true, "practitioner": true,
-	"radiologist": true, "referring": true, "dentist": true, "midwife": true, "rn": true, "np": true,
-}
-
-// credentials after a name mark a clinician ("Jane Smith, MD"). Case-sensitive, dots removed.
-var credentials = map[string]bool{
-	"MD": true, "DO": true, "RN": true, "NP": true, "PA": true, "PA-C": true, "DDS": true, "DMD": true,
-	"DPM": true, "OD": true, "PhD": true, "PHD": true, "PharmD": true, "APRN": true, "FNP": true,
-	"FNP-C": true, "FNP-BC": true, "CRNA": true, "LPN": true, "LVN": true, "CNM": true, "MBBS": true,
-	"FACP": true, "FACS": true, "FAAP": true, "LCSW": true, "DNP": true, "MSN": true, "BSN": true,
-	"DC": true, "PT": true, "DPT": true, "OT": true, "OTR": true, "RPh": true, "MSW": true, "CNA": true,
-	"MA": true, "ANP": true, "ARNP": true, "CNP": true, "DNP-C": true, "MPH": true, "MBA": true,
-}
-
-// nameProvider reports a clinician title before the name or a credential after it.
-func nameProvider(text []byte, start, end int) bool {
-	if w, _, _ := prevWord(text, start); len(w) >= 2 && len(w) <= 12 {
-		var lw [12]byte
-		l := lw[:len(w)]
-		for i, c := range w {
-			l[i] = c | 0x20
-		}
-		if providerWords[string(l)] {
-			return true
-		}
-	}
-	p := end
-	n := len(text)
-	if p < n && text[p] == ',' {
-		p++
-	}
-	for p < n && p-end < 3 && text[p] == ' ' {
-		p++
-	}
-	var cb [12]byte
-	c := cb[:0]
-	for q := p; q < n && q-p < 12; q++ {
-		ch := text[q]
-		if ch == '.' {
-			continue
-		}
-		if !isAlpha(ch) && ch != '-' {
-			if nameByte(ch) {
-				return false
-			}
-			break
-		}
-		c = append(c, ch)
-	}
-	return len(c) >= 2 && credentials[string(c)]
-}
 
 // followWindow is how far after a name nameFollow looks.
 const followWindow = 72

@@ -185,9 +185,11 @@ func (s *Scanner) scanNames(text []byte, from, to int, ci *ctxIndex, emit func(h
 			occupied(toks[0].start, end)
 		}
 		if k == 1 && (!toks[0].wordlike() || !maybeLabel(text, toks[0].start) || nameLabel(text, toks[0].start) == 0) &&
-			!(toks[0].wordlike() && greeted(text, toks[0].start, toks[0].end) && yourCareAfter(text, toks[0].end)) {
-			// A lone capitalised word names someone only right after a label ("Mr. Smith")
-			// or as the addressee of a letter about their care ("Harold, your appt ...").
+			!(toks[0].wordlike() && greeted(text, toks[0].start, toks[0].end) && addresseeCare(text, toks[0].end, ci)) &&
+			!(toks[0].wordlike() && loneRoomAfter(text, toks[0].end)) {
+			// A lone capitalised word names someone only right after a label ("Mr. Smith"),
+			// as the addressee of a letter about their care ("Harold, your appt ..."), or
+			// before a room on a page ("Hargrove, 3S rm 9").
 			continue
 		}
 		s.nameCandidates(text, toks[:k], from, to, nt, ci, emit)
@@ -346,13 +348,18 @@ func (s *Scanner) nameCandidates(text []byte, toks []nameTok, from, to int, nt n
 		if lbl == 0 && roomBefore(text, start) {
 			lbl = labelPatient // a census or shift report: "Bed 14, Loretta Simmons"
 		}
-		if lbl == 0 && greeted(text, start, end) && yourCareAfter(text, end) {
+		if lbl == 0 && greeted(text, start, end) && addresseeCare(text, end, ci) {
 			// "Hi Samantha, ... your appointment", "Harold, ... your appt for":
 			// a letter to a patient about their care.
 			lbl = labelPatient
 		}
-		if nameAttached(toks[i:j+1], lbl) && (lbl != 0 || nameFollow(text, end, ci)) {
+		if nameAttached(toks[i:j+1], lbl) && (lbl != 0 || nameFollow(text, end, ci) || nameFollowRow(text, start, end, ci)) {
 			conf = High
+		} else if lbl == 0 && givenUnlisted(toks[i:j+1]) && !nameProvider(text, start, end) && (nameFollow(text, end, ci) || nameFollowRow(text, start, end, ci)) {
+			conf = High // "Grace Okonkwo is cleared to return": a surname the lists lack
+		}
+		if conf == High && lbl == 0 && ci != nil && celebration(ci, start, end) {
+			conf = Medium // "Happy birthday to Maria Santos! She was born ...": a coworker
 		}
 		if conf == 0 {
 			i++
@@ -421,6 +428,9 @@ func nameAt(toks []nameTok, i int) (int, Confidence) {
 		}
 		return -1, 0
 	case t.wordlike():
+		if t.flags == 0 && !t.comma && i < last && toks[i+1].wordlike() && toks[i+1].surname() {
+			return i + 1, 0 // a given name the lists lack: "Chidi Okafor"
+		}
 		return i, 0
 	}
 	return -1, 0
@@ -448,4 +458,11 @@ func nameAttached(toks []nameTok, lbl nameLabelKind) bool {
 		}
 	}
 	return false
+}
+
+// givenUnlisted: a given name (also a word, "Grace") followed by one capitalised word the
+// lists do not hold ("Okonkwo"): a person only with patient context after it.
+func givenUnlisted(toks []nameTok) bool {
+	return len(toks) == 2 && toks[0].given() && toks[0].wordlike() && !toks[0].comma &&
+		toks[1].flags == 0
 }

@@ -74,6 +74,10 @@ func personBefore(text []byte, start int) (int, bool) {
 			return ws, !verb && !article && k <= 2
 		case "i", "he", "she", "i'm", "im", "he's", "she's":
 			return ws, verb
+		case "they":
+			// "they found gestational diabetes", "they diagnosed a DVT": what the doctors
+			// found in the writer; the verb right before the term (an article between).
+			return ws, verb && k <= 2
 		case "has", "had", "have", "got", "gets", "takes", "taking", "started", "needs", "on", "with",
 			"was", "is", "am", "diagnosed", "found":
 			// "she has CHF", "I'm on insulin", "I was diagnosed with"; "patients with asthma"

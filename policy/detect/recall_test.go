@@ -85,16 +85,21 @@ func TestALabelReachesItsValueAcrossACleanSentence(t *testing.T) {
 	checkFindings(t, s, "Her medical record number in the new system is now 00482913", want{TypeMRN, High})
 	checkFindings(t, s, "The patient account number on her statement was wrong, it should be 44719022", want{TypePatientAccount, High})
 	checkFindings(t, s, "The account number on the statement for the patient was wrong, it is 44719022", want{TypePatientAccount, 0})
-	// A sentence end, a line break, another number or another label in between: no.
+	// A sentence end, a line break or another number in between: the label does not
+	// reach, but the SSN word earlier in the paragraph still makes the number Medium
+	// (ssnInParagraph), not High. Another label in between: no SSN.
 	for _, text := range []string{
 		"SSN on the claim was wrong. The correct one is 083132114",
 		"The claim had the wrong SSN. The correct one for the claim we discussed is 083132114",
 		"SSN on the claim was wrong, see below\nthe correct one is 083132114",
 		"SSN on the claim of 12 May was wrong, the correct one is 083132114",
-		"SSN was never needed, the order number for the claim is 083132114",
 	} {
-		checkFindings(t, s, text, want{TypeSSN, 0})
+		checkFindings(t, s, text, want{TypeSSN, Medium})
+		if f, _ := findingOf(scanOne(t, s, text), TypeSSN); f.Confidence > Medium {
+			t.Errorf("%q: ssn at %v, want Medium", text, f.Confidence)
+		}
 	}
+	checkFindings(t, s, "SSN was never needed, the order number for the claim is 083132114", want{TypeSSN, 0})
 }
 
 func TestDatesOfBirthWithoutALabel(t *testing.T) {
@@ -254,11 +259,18 @@ func TestScoreGivesClinicalContentWeightOnlyAboutSomeone(t *testing.T) {
 	if sc := Score(codes); sc != 0 {
 		t.Errorf("codes alone: %v", sc)
 	}
-	for _, who := range []Finding{{Type: TypePersonName, Count: 1, Confidence: Medium}, {Type: TypeMRN, Count: 1, Confidence: Medium},
+	for _, who := range []Finding{{Type: TypePersonName, Count: 1, Confidence: High}, {Type: TypeMRN, Count: 1, Confidence: Medium},
 		{Type: TypePersonalHealth, Count: 1, Confidence: Medium}} {
 		if sc := Score(append([]Finding{who}, codes...)); sc < 10 {
 			t.Errorf("codes with %s: %v", who.Type, sc)
 		}
+	}
+	// Any person's name gives conditions and procedures weight (a referral), but not codes:
+	// a code list, a chargemaster or a coding lesson is signed by its author.
+	signed := append([]Finding{{Type: TypePersonName, Count: 1, Confidence: Medium}}, codes...)
+	terms := append([]Finding{{Type: TypePersonName, Count: 1, Confidence: Medium}}, codes[1:]...)
+	if a, b := Score(signed), Score(terms); math.Abs(a-b) > 1e-9 || a < 5 {
+		t.Errorf("codes with a signature's name: %v, want the terms' %v (>= 5)", a, b)
 	}
 	// Provider identifiers need a patient identifier; a name is not enough (a roster).
 	roster := []Finding{{Type: TypeNPI, Count: 18, Confidence: High}, {Type: TypePersonName, Count: 8, Confidence: High}}

@@ -231,9 +231,12 @@ func (w *walker) leaf(body io.Reader, h hints, idx, depth int) {
 		switch {
 		case isCSV(h.mediaType, h.filename) || (h.kind == KindAttachment && looksDelimited(head)):
 			text = csvText(text) // column headers label the cells below them
-		case bytes.Contains(head, []byte("\nMSH|")) || bytes.Contains(head, []byte("\nPID|")):
+		case bytes.Contains(head, []byte("\nMSH|")) || bytes.Contains(head, []byte("\nPID|")) ||
+			bytes.Contains(head, []byte("H|\\^&")):
 			// An HL7 message pasted into a mail ("here's the message that is
-			// failing"): its PID fields get their labels as in an .hl7 file.
+			// failing") or an instrument's ASTM trace (its header record declares
+			// the delimiters "|\^&"): the patient fields get their labels as in
+			// an .hl7 file.
 			text = hl7Text(text)
 		case h.kind == KindBody:
 			text = bodyTables(unquote(text)) // "> " reply markers cut wrapped terms

@@ -462,9 +462,10 @@ func jsonText(r io.Reader) io.Reader {
 // them as what they are (PID-3 MRN, PID-5 name, PID-7 DOB, PID-19 SSN).
 func hl7Text(r io.Reader) io.Reader {
 	buf := make([]byte, 16<<10)
-	var seg [3]byte
-	segLen := 0
+	var seg [4]byte
+	segLen := 0 // the word before a line's first '|'; 5: longer than a segment name
 	field := 0
+	pid := false
 	return &pullReader{next: func(dst []byte) ([]byte, error) {
 		n, err := r.Read(buf)
 		for _, c := range buf[:n] {
@@ -473,12 +474,15 @@ func hl7Text(r io.Reader) io.Reader {
 				if segLen > 0 || field > 0 {
 					dst = append(dst, '\n')
 				}
-				segLen, field = 0, 0
+				segLen, field, pid = 0, 0, false
 				continue
 			case '|':
 				field++
 				dst = append(dst, ' ')
-				if segLen == 3 && string(seg[:]) == "PID" {
+				if field == 1 {
+					pid = patientSegment(seg[:min(segLen, len(seg))], segLen)
+				}
+				if pid {
 					switch field {
 					case 3:
 						dst = append(dst, "MRN "...)
@@ -495,14 +499,36 @@ func hl7Text(r io.Reader) io.Reader {
 				dst = append(dst, ' ')
 				continue
 			}
-			if field == 0 && segLen < 3 {
-				seg[segLen] = c
-				segLen++
+			if field == 0 {
+				switch {
+				case c == ' ' || c == '\t' || c == ']':
+					segLen = 0 // a log line's timestamp or tag before the record: "[RX] 2P|"
+				case segLen < len(seg):
+					seg[segLen] = c
+					segLen++
+				default:
+					segLen = len(seg) + 1
+				}
 			}
 			dst = append(dst, c)
 		}
 		return dst, err
 	}}
+}
+
+// patientSegment reports the segments whose fields 3, 5, 7 (and 19) are the patient's
+// identifier, name and date of birth: HL7 v2 PID, and the ASTM E1394 patient record "P",
+// which instruments send with a frame number before it ("2P|1||00917734||DOE^JANE||19480207").
+func patientSegment(seg []byte, n int) bool {
+	switch {
+	case n == 3:
+		return string(seg) == "PID"
+	case n == 1:
+		return seg[0] == 'P'
+	case n == 2:
+		return seg[0] >= '0' && seg[0] <= '7' && seg[1] == 'P'
+	}
+	return false
 }
 
 // unquote drops the reply markers at the start of quoted lines ("> ",

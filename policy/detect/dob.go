@@ -1,0 +1,69 @@
+package detect
+
+// parenClinicalAge is how many years back a date in parentheses after a name must lie to
+// count as a date of birth with only clinical words near.
+const parenClinicalAge = 12
+
+// maxTextDate is the longest day and month before a year: "September 30th, ".
+const maxTextDate = 20
+
+// bareDOB decides whether a date without a DOB label is a date of birth; y is its year. An
+// age stated near it that fits the year ("63-year-old", "63 y/o", "age 63") makes it High;
+// a past date in parentheses right after a name ("Deborah X (04-26-1946)") with patient
+// words near, or clinical words and a date parenClinicalAge years back, is Medium. Any other
+// date (an appointment, an invoice) is nothing.
+func (s *Scanner) bareDOB(text []byte, start, end, y int, ci *ctxIndex) Confidence {
+	if y > s.year || y < s.year-120 {
+		return 0
+	}
+	paren := y < s.year && parenAfterName(text, start, end)
+	row := y <= s.year-parenClinicalAge && rowAfterName(text, start)
+	if !paren && !row && ci.kinds&ctxAge == 0 {
+		return 0 // no age stated anywhere, the common case: skip the lookups
+	}
+	nk := ci.near(start, end)
+	if nk&ctxAge != 0 && s.ageNear(text, start, end, y) {
+		return High
+	}
+	if row && nk&(identityKinds|ctxClinical) != 0 {
+		return Medium // "Whitcombe, Harold  01/17/1955  CHP301928475  colonoscopy"
+	}
+	if paren {
+		// A patient word or identifier near is enough; clinical words alone only for a date
+		// old enough not to be a policy's or a visit's ("Updated Policy (01/01/2020)").
+		if nk&identityKinds != 0 || (nk&ctxClinical != 0 && y <= s.year-parenClinicalAge) {
+			return Medium
+		}
+	}
+	return 0
+}
+
+// ageNear reports whether an age that fits birth year y is stated within nearWindow bytes of
+// [start, end). It fits if the date was written this year or up to three years ago.
+func (s *Scanner) ageNear(text []byte, start, end, y int) bool {
+	lo, hi := max(0, start-nearWindow), min(len(text), end+nearWindow)
+	for i := lo; i < hi; {
+		a := nextDigit(text[:hi], i)
+		if a >= hi {
+			break
+		}
+		j := a
+		for j < hi && isDigit(text[j]) {
+			j++
+		}
+		i = j
+		if (a >= start && a < end) || j-a > 3 || (a > 0 && isWord(text[a-1])) {
+			continue
+		}
+		if d := s.year - y - num(text[a:j]); d < 0 || d > 3 {
+			continue
+		}
+		if ageAfter(text[j:hi]) || ageBefore(text[lo:a]) {
+			return true
+		}
+	}
+	return false
+}
+
+var ageSuffixes = []string{"years old", "year old", "year-old", "years-old", "yr old", "yr-old", "yrs old", "yrs-old",
+	"years of age", "year of age", "y/o", "y.o", "yo"}

@@ -1,0 +1,106 @@
+package detect
+
+import "sort"
+
+// What says a text is about nobody real: a made-up case, a placeholder number, a
+// coworker's birthday.
+
+// TypeTeachingCase marks a text that says its case is made up: "the case is fictional",
+// "a teaching case - details changed", "no pt-specific details". Continuing education,
+// journal clubs, training slides and teaching pearls describe a patient who does not exist,
+// in the very words a real note would use. The finding weighs nothing (Score) and names
+// nobody; the shipped policy does not let a name or a health statement alone decide such a
+// message, while identifiers (an SSN, an MRN, even a test patient's) still do.
+const TypeTeachingCase = "teaching_case"
+
+// emitFiction emits one teaching_case finding per fiction word in [from, to).
+func (s *Scanner) emitFiction(ci *ctxIndex, from, to int, emit func(hit)) {
+	if ci.kinds&ctxFiction == 0 || !s.enabled[TypeTeachingCase] {
+		return
+	}
+	for _, h := range ci.hits {
+		if h.kind&ctxFiction != 0 && h.start >= from && h.start < to {
+			emit(hit{typ: TypeTeachingCase, conf: Medium, start: h.start, end: h.end})
+		}
+	}
+}
+
+// placeholderID reports an identifier whose digits are a placeholder, not a number anyone
+// was given: all zeros or one digit repeated ("MRN 0000000", "9999999"), zeros and a
+// single other digit ("CHP000000001" on a sample card).
+// Such an MRN or member ID is Low: it is a form's or a sample's, not a patient's.
+func placeholderID(b []byte) bool {
+	var d [24]byte
+	n := 0
+	for _, c := range b {
+		if isDigit(c) && n < len(d) {
+			d[n] = c
+			n++
+		}
+	}
+	if n < 6 {
+		return false
+	}
+	same, zeros := true, 0
+	for i := 0; i < n; i++ {
+		same = same && d[i] == d[0]
+		if d[i] == '0' {
+			zeros++
+		}
+	}
+	return same || zeros >= n-1
+}
+
+// paragraphWindow is how far back ssnInParagraph looks for an SSN word. With the term's
+// length it stays inside what Stream keeps around a cut (streamKeep).
+const paragraphWindow = 320
+
+// ssnInParagraph reports an SSN word up to paragraphWindow bytes before a bare 9-digit
+// number with no label of its own, in the same paragraph (no blank line between) and with
+// no other 9-digit or longer number between: "The SSN on the claim was wrong. ... I
+// called her and read it back, the correct one is 083132114." The number is then Medium:
+// the sentence that named it is earlier in the paragraph.
+func ssnInParagraph(text []byte, ci *ctxIndex, pos int) bool {
+	lo := max(0, pos-paragraphWindow)
+	found := -1
+	for i := sort.Search(len(ci.hits), func(i int) bool { return ci.hits[i].start >= lo }); i < len(ci.hits); i++ {
+		h := ci.hits[i]
+		if h.start >= pos {
+			break
+		}
+		if h.kind&ctxSSN != 0 {
+			found = h.end
+		}
+	}
+	if found < 0 {
+		return false
+	}
+	run := 0
+	for i, c := range text[found:pos] {
+		switch {
+		case isDigit(c):
+			if run++; run >= 9 {
+				return false // another number the word may name
+			}
+		case c == '\n':
+			run = 0
+			if j := found + i + 1; j < pos && (text[j] == '\n' || (text[j] == '\r' && j+1 < pos && text[j+1] == '\n')) {
+				return false // a blank line: a new paragraph
+			}
+		default:
+			run = 0
+		}
+	}
+	return true
+}
+
+// celebration reports a date of birth told at a birthday celebration ("Happy birthday to
+// our unit clerk! She was born 11/5/1975"): a celebration word near and no patient,
+// clinical or identifier word near. Such a date is Low: a coworker's, not a patient's.
+func celebration(ci *ctxIndex, start, end int) bool {
+	if ci.kinds&ctxCeleb == 0 {
+		return false
+	}
+	nk := ci.near(start, end)
+	return nk&ctxCeleb != 0 && nk&(identityKinds&^ctxDOB|ctxClinical|ctxCare) == 0
+}
