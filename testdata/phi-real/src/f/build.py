@@ -65,17 +65,17 @@ def soffice(src, target, infilter=None):
 def scan_png(src, photo=False):
     """render a hand-written text page to a noisy, slightly skewed greyscale image (a scan / phone photo)"""
     h = hashlib.sha1(open(os.path.join(ATT, src), 'rb').read() + (b'p' if photo else b's')).hexdigest()[:12]
-    out = os.path.join(BUILD, 'scan-' + h + '.png')
+    out = os.path.join(BUILD, 'scan-' + h + ('.jpg' if photo else '.png'))
     if not os.path.exists(out):
         os.makedirs(BUILD, exist_ok=True)
         cmd = ['convert', '-size', '1275x1650', 'xc:white', '-font', 'DejaVu-Sans-Mono', '-pointsize', '20',
-               '-fill', 'black', '-annotate', '+90+110', '@' + os.path.join(ATT, src),
+               '-fill', 'black', '-annotate', '+90+110', open(os.path.join(ATT, src), encoding='utf-8').read(),
                '-rotate', '1.3' if not photo else '-4', '-attenuate', '0.6', '+noise', 'Gaussian',
                '-colorspace', 'Gray', '-blur', '0x0.6']
         if photo:
-            cmd += ['-resize', '60%', '-fill', '#c8c0b0', '-colorize', '18%', '-quality', '70']
+            cmd += ['-resize', '55%', '-fill', '#c8c0b0', '-colorize', '18%', '-quality', '55']
         else:
-            cmd += ['-resize', '70%', '-depth', '4']
+            cmd += ['-resize', '70%', '-threshold', '55%', '-type', 'bilevel']
         subprocess.run(cmd + [out], check=True)
     return open(out, 'rb').read()
 
@@ -110,7 +110,7 @@ def produce(kind, src):
     elif kind == 'scanpdf':
         data = scan_pdf(src); mt = MIME['pdf']
     elif kind == 'photo':
-        data = scan_png(src, photo=True); mt = 'image/png'
+        data = scan_png(src, photo=True); mt = 'image/jpeg'
     elif kind == 'utf16bom':
         data = utf16(src, True); mt = 'text/plain'
     elif kind == 'utf16':
@@ -175,7 +175,6 @@ def client_headers(msg, client, frm, date, n):
         msg['Thread-Index'] = 'AdtE' + seed[:24].upper()
         msg['X-MS-Exchange-Organization-SCL'] = '1'
         msg['X-MS-Exchange-Organization-AuthAs'] = 'Internal'
-        msg['X-Mailer'] = None
     elif client == 'iphone':
         msg['X-Mailer'] = 'iPhone Mail (21G93)'
     elif client == 'thunderbird':
@@ -271,9 +270,14 @@ def build_block(b):
     client_headers(msg, m.get('client', 'outlook'), frm, date, b['name'])
     # put the transport and content headers in a natural order: Received first
     items = msg._headers
+    mimeh = ('mime-version', 'content-type', 'content-transfer-encoding')
     rec = [h for h in items if h[0].lower() == 'received']
-    rest = [h for h in items if h[0].lower() != 'received']
-    msg._headers = rec + rest
+    mid = [h for h in items if h[0].lower() not in mimeh and h[0].lower() != 'received']
+    mim = sorted([h for h in items if h[0].lower() in mimeh], key=lambda h: mimeh.index(h[0].lower()))
+    msg._headers = rec + mid + mim
+    for i, part in enumerate(msg.walk()):
+        if part.is_multipart():
+            part.set_boundary('----=_Part_%d_%s' % (i, hashlib.sha1((b['name'] + str(i)).encode()).hexdigest()[:20]))
     label = {'phi': m['phi'] == 'true', 'why': m['why'],
              'where': [w.strip() for w in m['where'].split(',') if w.strip()],
              'unreadable': m.get('unreadable', 'false') == 'true', 'split': SPLIT}
