@@ -182,7 +182,8 @@ def client_headers(msg, client, frm, date, n):
     elif client == 'gmail':
         pass
     elif client == 'system':
-        msg['Auto-Submitted'] = 'auto-generated'
+        if 'Auto-Submitted' not in msg:
+            msg['Auto-Submitted'] = 'auto-generated'
     msg['Received'] = ('from mail.%s (mail.%s [192.0.2.%d]) by mx1.sealgate.example with ESMTPS id %s; %s'
                        % (dom, dom, int(seed[:2], 16) % 200 + 10, seed[:10], date))
     if not msg['Message-ID']:
@@ -229,11 +230,9 @@ def build_block(b):
             msg.attach(p)
             continue
         if kind == 'dsn':
-            p = MIMEPart(policy=email.policy.SMTP)
-            p.set_content(open(os.path.join(ATT, src), 'rb').read(), maintype='message', subtype='delivery-status',
-                          cte='7bit') if False else None
-            p['Content-Type'] = 'message/delivery-status'
-            p.set_payload(open(os.path.join(ATT, src), encoding='utf-8').read().replace('\n', '\r\n'))
+            txt = open(os.path.join(ATT, src), encoding='utf-8').read()
+            p = email.message_from_string('Content-Type: message/delivery-status\n\n' + txt,
+                                          policy=email.policy.SMTP)
             if msg.get_content_type() == 'text/plain':
                 msg.make_mixed()
                 ct = msg['Content-Type'].replace('multipart/mixed', 'multipart/report')
@@ -276,7 +275,7 @@ def build_block(b):
     mim = sorted([h for h in items if h[0].lower() in mimeh], key=lambda h: mimeh.index(h[0].lower()))
     msg._headers = rec + mid + mim
     for i, part in enumerate(msg.walk()):
-        if part.is_multipart():
+        if part.get_content_maintype() == 'multipart':
             part.set_boundary('----=_Part_%d_%s' % (i, hashlib.sha1((b['name'] + str(i)).encode()).hexdigest()[:20]))
     label = {'phi': m['phi'] == 'true', 'why': m['why'],
              'where': [w.strip() for w in m['where'].split(',') if w.strip()],
