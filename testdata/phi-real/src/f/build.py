@@ -149,7 +149,9 @@ def parse_headers_body(lines):
             k, _, v = l.partition(':')
             hdrs.append((k.strip(), v.strip()))
     html = None
-    if '\n--- html\n' in body:
+    if body.startswith('--- html\n'):
+        body, html = '', body[len('--- html\n'):]
+    elif '\n--- html\n' in body:
         body, html = body.split('\n--- html\n', 1)
     return hdrs, body.rstrip('\n') + '\n', html
 
@@ -203,9 +205,12 @@ def build_block(b):
             date = v
     atts = [v for k, v in meta if k == 'att']
     report = m.get('ctype') == 'report'
-    msg.set_content(body)
-    if html is not None:
-        msg.add_alternative(html, subtype='html')
+    if html is not None and not body.strip():
+        msg.set_content(html, subtype='html')          # HTML-only mail, no text/plain part
+    else:
+        msg.set_content(body)
+        if html is not None:
+            msg.add_alternative(html, subtype='html')
     for a in atts:
         # kind src [filename]   |   zip Name.zip = kind:src:fn | kind:src:fn   | rfc822 src | dsn src
         if a.startswith('zip '):
