@@ -72,4 +72,3 @@ func BenchmarkEndToEndMixedRecipients(b *testing.B) {
 		})
 	}
 }
-
