@@ -85,19 +85,16 @@ func TestPropertyNoEncryptCopyLeavesInTheClear(t *testing.T) {
 			for _, n := range want {
 				total += n
 			}
-			var got, held map[string]int
-			var served int
 			// Settled: every recipient got its one copy or is held.
 			deadline := time.Now().Add(60 * time.Second)
 			for {
-				got, held, served = w.tally(t, g, want, false)
-				if served >= total || time.Now().After(deadline) {
+				if _, _, served := w.tally(t, g, want, false); served >= total || time.Now().After(deadline) {
 					break
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
 			time.Sleep(200 * time.Millisecond) // anything more would be a second copy
-			if got, held, served = w.tally(t, g, want, true); served != total {
+			if got, held, served := w.tally(t, g, want, true); served != total {
 				t.Errorf("%d recipients, %d served or held (got %v, held %v): none may be lost or served twice", total, served, got, held)
 			}
 		})
