@@ -50,6 +50,7 @@ type DirStore struct {
 	dir  string
 	db   *bolt.DB
 	idx  cipher.AEAD // seals the addresses in index records
+	amac []byte      // names an address in the index: HMAC, never the address
 	opts Options
 }
 
@@ -72,7 +73,7 @@ func New(dir string, opts Options) (*DirStore, error) {
 		return nil, fmt.Errorf("store: open index: %w", err)
 	}
 	s := &DirStore{dir: dir, db: db, opts: opts}
-	if s.idx, err = loadIndexKey(context.Background(), db, opts.KEK); err != nil {
+	if s.idx, s.amac, err = loadIndexKey(context.Background(), db, opts.KEK); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -113,7 +114,7 @@ func withDefaults(o Options) Options {
 
 func (s *DirStore) init() error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMsgs, bucketTokens, bucketVerify, bucketEvents, bucketSources} {
+		for _, b := range [][]byte{bucketMsgs, bucketTokens, bucketVerify, bucketEvents, bucketSources, bucketTOTP} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 
@@ -24,7 +26,7 @@ var (
 // loadIndexKey unwraps the index key, creating it on first use, and
 // rewraps it under the KEK's current primary so a rotated-out KEK is
 // soon not needed for it.
-func loadIndexKey(ctx context.Context, db *bolt.DB, kek KeyWrapper) (cipher.AEAD, error) {
+func loadIndexKey(ctx context.Context, db *bolt.DB, kek KeyWrapper) (cipher.AEAD, []byte, error) {
 	var key []byte
 	err := db.Update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketMeta)
@@ -49,14 +51,24 @@ func loadIndexKey(ctx context.Context, db *bolt.DB, kek KeyWrapper) (cipher.AEAD
 		return b.Put(keyIndexKey, w)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
+		return nil, nil, fmt.Errorf("store: %w", err)
 	}
 	defer clear(key)
 	block, err := aes.NewCipher(key)
 	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
+		return nil, nil, fmt.Errorf("store: %w", err)
 	}
-	return cipher.NewGCM(block)
+	aead, err := cipher.NewGCM(block)
+	return aead, addressMACKey(key), err
+}
+
+// addressMACKey derives the key that names an address in the index (its
+// TOTP enrolment) without writing the address: a separate key, so the
+// AEAD key is never used for anything else.
+func addressMACKey(indexKey []byte) []byte {
+	m := hmac.New(sha256.New, indexKey)
+	m.Write([]byte("sealgate/portal/address-mac/v1"))
+	return m.Sum(nil)
 }
 
 // sealJSON seals v under the index key, bound to a message id.

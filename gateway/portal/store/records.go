@@ -72,6 +72,9 @@ type verifyState struct {
 	// Codes issued since CodesSince: each one is an email to the recipient.
 	Codes      int
 	CodesSince time.Time `json:",omitzero"`
+	// TOTPFailures survive a correct email code, so fresh codes do not
+	// buy more authenticator guesses; a correct TOTP or a lockout clears them.
+	TOTPFailures int `json:",omitempty"`
 }
 
 func randomBytes(n int) ([]byte, error) {
@@ -174,7 +177,7 @@ func eventKey(id string, t time.Time) ([]byte, error) {
 func knownEvent(k EventKind) bool {
 	switch k {
 	case EventNotified, EventCodeSent, EventVerified, EventFailed, EventOpened,
-		EventDownloaded, EventReplied, EventExpired, EventRevoked:
+		EventDownloaded, EventReplied, EventExpired, EventRevoked, EventTOTPEnrolled, EventTOTPVerified:
 		return true
 	}
 	return false

@@ -19,6 +19,11 @@ var (
 	ErrTooManyCodes = errors.New("store: too many codes requested, try later")
 	// ErrBadCode is a wrong, used or expired one-time code.
 	ErrBadCode = errors.New("store: wrong or expired code")
+	// ErrNotEnrolled is a TOTP check for an address with no authenticator.
+	ErrNotEnrolled = errors.New("store: no authenticator enrolled")
+	// ErrEnrolled refuses a second enrolment: only an operator reset
+	// (ResetTOTP) may replace an authenticator.
+	ErrEnrolled = errors.New("store: authenticator already enrolled")
 	// ErrCorrupt is stored data that does not authenticate or parse.
 	ErrCorrupt = errors.New("store: stored data corrupt")
 )
@@ -92,6 +97,10 @@ const (
 	EventReplied    EventKind = "replied"
 	EventExpired    EventKind = "expired"
 	EventRevoked    EventKind = "revoked"
+	// EventTOTPEnrolled and EventTOTPVerified are the second factor's;
+	// its wrong codes are EventFailed like the email code's.
+	EventTOTPEnrolled EventKind = "totp_enrolled"
+	EventTOTPVerified EventKind = "totp_verified"
 )
 
 // Event is one entry of a message's per-recipient event log.
@@ -144,6 +153,22 @@ type Store interface {
 	// across all tokens; SourceLocked reports its lockout.
 	FailSource(ctx context.Context, source string) error
 	SourceLocked(ctx context.Context, source string) (bool, error)
+
+	// TOTPEnrolled reports whether the token's recipient address (case
+	// folded; every message to it) has an authenticator enrolled.
+	TOTPEnrolled(ctx context.Context, token string) (bool, error)
+	// EnrolTOTP enrols secret for the token's address if code is its
+	// current TOTP, and logs totp_enrolled; ErrEnrolled if one exists. A
+	// wrong code counts a failure like CheckTOTP's.
+	EnrolTOTP(ctx context.Context, token string, secret []byte, code string) error
+	// CheckTOTP accepts the address's current TOTP (one step of skew each
+	// way) once: a code of a step already used is refused. A wrong or
+	// replayed code counts toward the token's lockout (ErrBadCode, or
+	// ErrLocked when it locks), in the same transaction as its event.
+	CheckTOTP(ctx context.Context, token, code string) error
+	// ResetTOTP removes address's authenticator (operator action), so
+	// the recipient can enrol a new one; false if none was enrolled.
+	ResetTOTP(ctx context.Context, address string) (bool, error)
 
 	// Record appends an event for a recipient of a message.
 	Record(ctx context.Context, id, recipient string, kind EventKind) error

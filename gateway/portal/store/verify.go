@@ -90,7 +90,7 @@ func (s *DirStore) CheckCode(_ context.Context, token, code string) error {
 		good := len(v.CodeHash) > 0 && now.Before(v.CodeExpires) &&
 			subtle.ConstantTimeCompare(v.CodeHash, codeHash(th, code)) == 1
 		if good {
-			v = verifyState{Codes: v.Codes, CodesSince: v.CodesSince}
+			v = verifyState{Codes: v.Codes, CodesSince: v.CodesSince, TOTPFailures: v.TOTPFailures}
 		} else {
 			result = s.countFailure(&v, now)
 		}

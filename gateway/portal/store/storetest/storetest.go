@@ -52,6 +52,10 @@ func Run(t *testing.T, open Factory) {
 		{"CodeSingleUseAndLockout", codes},
 		{"RacingChecksOfOneCodeSucceedOnce", racingCodes},
 		{"SourceThrottleAcrossTokens", sources},
+		{"TOTPIsPerAddressAndSingleUse", totpPerAddress},
+		{"TOTPFailuresLockAndSurviveEmailCodes", totpLockout},
+		{"TOTPEnrolOnceAndReset", totpEnrolOnce},
+		{"RacingTOTPChecksSucceedOnce", racingTOTP},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

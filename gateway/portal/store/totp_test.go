@@ -1,0 +1,63 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/base32"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+	bolt "go.etcd.io/bbolt"
+)
+
+// TestTOTPSecretIsSealedAtRestAndBoundToItsAddress: index.db holds neither
+// the secret (raw or base32) nor the address, the enrolment survives a
+// reopen, and a record copied onto another address's key does not open.
+func TestTOTPSecretIsSealedAtRestAndBoundToItsAddress(t *testing.T) {
+	dir := t.TempDir()
+	c := newClock()
+	s := openStore(t, dir, c, testKEK(t, 7))
+	secret := bytes.Repeat([]byte("S3cr"), 5)
+	a, _ := put(t, s, "jane.roe.patient@example.org")
+	b, _ := put(t, s, "mallory@example.net")
+	ctx := context.Background()
+	if err := s.EnrolTOTP(ctx, a.Grants[0].Token, secret, totpCode(t, secret, c.Now())); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	b32 := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(secret)
+	for _, needle := range []string{string(secret), b32, "jane.roe.patient"} {
+		if hits := filesContaining(t, dir, []byte(needle)); len(hits) > 0 {
+			t.Fatalf("%q found in the clear in %v", needle, hits)
+		}
+	}
+	s = openStore(t, dir, c, testKEK(t, 7))
+	defer s.Close()
+	c.Add(time.Minute)
+	if err := s.CheckTOTP(ctx, a.Grants[0].Token, totpCode(t, secret, c.Now())); err != nil {
+		t.Fatalf("after reopen: %v", err)
+	}
+	// Copy A's enrolment onto B's address: B's check must not use it.
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bucketTOTP)
+		v := bk.Get(s.addressKey("jane.roe.patient@example.org"))
+		return bk.Put(s.addressKey("mallory@example.net"), append([]byte(nil), v...))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Add(time.Minute)
+	if err := s.CheckTOTP(ctx, b.Grants[0].Token, totpCode(t, secret, c.Now())); err == nil || err == ErrBadCode {
+		t.Fatalf("moved enrolment: %v, want a corrupt-data error", err)
+	}
+}
+
+func totpCode(t *testing.T, secret []byte, at time.Time) string {
+	t.Helper()
+	c, err := totp.GenerateCode(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(secret), at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
