@@ -32,6 +32,10 @@ func webErr(err error) error {
 		return web.ErrLocked
 	case errors.Is(err, store.ErrTooManyCodes):
 		return web.ErrTooManyCodes
+	case errors.Is(err, store.ErrNotEnrolled):
+		return web.ErrNotEnrolled
+	case errors.Is(err, store.ErrEnrolled):
+		return web.ErrEnrolled
 	}
 	return err
 }
@@ -99,8 +103,21 @@ func (m *messages) SourceLocked(ctx context.Context, source string) (bool, error
 	return locked, webErr(err)
 }
 
+func (m *messages) TOTPEnrolled(ctx context.Context, token string) (bool, error) {
+	on, err := m.s.st.TOTPEnrolled(ctx, token)
+	return on, webErr(err)
+}
+
+func (m *messages) EnrolTOTP(ctx context.Context, token string, secret []byte, code string) error {
+	return webErr(m.s.st.EnrolTOTP(ctx, token, secret, code))
+}
+
+func (m *messages) CheckTOTP(ctx context.Context, token, code string) error {
+	return webErr(m.s.st.CheckTOTP(ctx, token, code))
+}
+
 // storeKinds maps the web events the store logs through Record. Verified
-// and failed attempts are absent: CheckCode logged them in its own
+// and failed attempts (and the TOTP's) are absent: CheckCode logged them in its own
 // transaction; a lockout is a failed event there.
 var storeKinds = map[web.EventType]store.EventKind{
 	web.EventOpened:     store.EventOpened,

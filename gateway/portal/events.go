@@ -16,9 +16,12 @@ const (
 	KindLocked     = string(web.EventLocked)
 	KindDownloaded = string(web.EventDownloaded)
 	KindReplied    = string(web.EventReplied)
-	KindRevoked    = "portal.revoked"
-	KindExpired    = "portal.expired"
-	KindExtended   = "portal.extended"
+	// The second factor; a wrong TOTP is KindCodeFailed.
+	KindTOTPEnrolled = string(web.EventTOTPEnrolled)
+	KindTOTPVerified = string(web.EventTOTPVerified)
+	KindRevoked      = "portal.revoked"
+	KindExpired      = "portal.expired"
+	KindExtended     = "portal.extended"
 )
 
 // Event is one portal event for the audit log: who (the message id and the

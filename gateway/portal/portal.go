@@ -38,6 +38,9 @@ type Config struct {
 	// other portal recipients; otherwise replies go to the sender only.
 	ReplyAll   bool
 	SweepEvery time.Duration // Run's interval; default 5 minutes
+	// TOTP is the second factor policy: "off" (or ""), "optional" or
+	// "required"; see web.TOTPMode.
+	TOTP string
 
 	// Store limits (zero: the store's defaults: 10 min, 5 per token, 15
 	// min, 20 per client IP across tokens).
@@ -99,6 +102,7 @@ func New(cfg Config, mailer Mailer, replies Replies, events EventSink) (*Service
 		CodeLife: codeLife, CodeDigits: store.CodeDigits, LockoutFor: cfg.Lockout,
 		IdleTimeout: cfg.IdleTimeout, MaxSession: cfg.MaxSession,
 		IPFailures: cfg.IPFailures, IPCodeSends: cfg.IPCodeSends, MaxBodyBytes: cfg.MaxBodyBytes,
+		TOTP: web.TOTPMode(cfg.TOTP),
 	})
 	if err != nil {
 		st.Close()
@@ -123,6 +127,9 @@ func checkConfig(cfg *Config, mailer Mailer, events EventSink) (string, error) {
 	u, err := url.Parse(cfg.PublicURL)
 	if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		errs = append(errs, fmt.Errorf("portal: PublicURL %q is not an https URL", cfg.PublicURL))
+	}
+	if _, err := web.ParseTOTPMode(cfg.TOTP); err != nil {
+		errs = append(errs, fmt.Errorf("portal: %w", err))
 	}
 	if cfg.DefaultExpiry <= 0 {
 		cfg.DefaultExpiry = DefaultExpiry

@@ -31,6 +31,7 @@ type fakeStore struct {
 	srcs   map[string]*fakeSource
 	msgs   map[string]*fakeMsg
 	events []Event
+	totp   map[string]*fakeTOTP // by case-folded address
 	now    func() time.Time
 	// open, when set, replaces the stored bytes (a generated message).
 	open func() io.Reader
@@ -51,10 +52,11 @@ type fakeTok struct {
 	lockedUntil time.Time
 	codes       int
 	codesSince  time.Time
+	totpFails   int
 }
 
 func newFakeStore(now func() time.Time) *fakeStore {
-	return &fakeStore{toks: map[string]*fakeTok{}, srcs: map[string]*fakeSource{}, msgs: map[string]*fakeMsg{}, now: now}
+	return &fakeStore{toks: map[string]*fakeTok{}, srcs: map[string]*fakeSource{}, msgs: map[string]*fakeMsg{}, totp: map[string]*fakeTOTP{}, now: now}
 }
 
 func (f *fakeStore) add(token string, m Message, raw []byte) {

@@ -18,6 +18,10 @@ var (
 	ErrLocked = errors.New("web: locked after too many failed attempts")
 	// ErrTooManyCodes refuses a code: the token's allowance is used up.
 	ErrTooManyCodes = errors.New("web: too many codes requested")
+	// ErrNotEnrolled is a TOTP check for an address with no authenticator.
+	ErrNotEnrolled = errors.New("web: no authenticator enrolled")
+	// ErrEnrolled refuses an enrolment: the address already has one.
+	ErrEnrolled = errors.New("web: authenticator already enrolled")
 )
 
 // Message is what the portal may show about one recipient's access to a
@@ -56,6 +60,16 @@ type Messages interface {
 	// client's lockout.
 	FailSource(ctx context.Context, source string) error
 	SourceLocked(ctx context.Context, source string) (bool, error)
+	// TOTPEnrolled reports whether the token's recipient address has an
+	// authenticator app enrolled (for every message to that address).
+	TOTPEnrolled(ctx context.Context, token string) (bool, error)
+	// EnrolTOTP enrols secret for the token's address if code is its
+	// current TOTP (ErrEnrolled if one is already); CheckTOTP accepts the
+	// current TOTP once. Both count a wrong code like CheckCode
+	// (ErrBadCode, or ErrLocked when it locks the token) and log the
+	// attempt themselves.
+	EnrolTOTP(ctx context.Context, token string, secret []byte, code string) error
+	CheckTOTP(ctx context.Context, token, code string) error
 	// Record stores an event of the token's recipient in the audit trail.
 	Record(ctx context.Context, token string, ev Event) error
 }
@@ -85,6 +99,9 @@ const (
 	EventLocked     EventType = "portal.locked"
 	EventDownloaded EventType = "portal.attachment_downloaded"
 	EventReplied    EventType = "portal.replied"
+	// The second factor: a wrong TOTP is EventFailed like a wrong code.
+	EventTOTPEnrolled EventType = "portal.totp_enrolled"
+	EventTOTPVerified EventType = "portal.totp_verified"
 )
 
 // Event is one portal event: IDs, the recipient it concerns and an index,

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"strings"
 )
 
 // maxTokenLen bounds what is hashed from the URL; real tokens are shorter.
@@ -167,31 +166,32 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	code := strings.Join(strings.Fields(r.PostFormValue("code")), "")
-	if len(code) > 64 {
-		code = code[:64]
-	}
-	switch err := s.cfg.Messages.CheckCode(r.Context(), tok, code); {
+	switch err := s.cfg.Messages.CheckCode(r.Context(), tok, normCode(r.PostFormValue("code"))); {
 	case err == nil:
 	case errors.Is(err, ErrBadCode):
-		s.failedCode(w, r, tok, m, ip, false)
+		s.failedCode(w, r, tok, m, ip, false, s.retryVerify(w, r))
 		return
 	case errors.Is(err, ErrLocked):
-		s.failedCode(w, r, tok, m, ip, true)
+		s.failedCode(w, r, tok, m, ip, true, nil)
 		return
 	default:
 		s.codeErr(w, m, "check code", err)
 		return
 	}
-	setCookie(w, preCookie, "", -1)
-	setCookie(w, sessionCookie, s.sessions.create(m.ID, tok), 0)
 	s.record(r, tok, m, Event{Type: EventVerified})
-	http.Redirect(w, r, "/v", http.StatusSeeOther)
+	s.afterCode(w, r, m, tok)
 }
 
-// failedCode answers a wrong code; locked says the store locked the token
-// on this attempt.
-func (s *Server) failedCode(w http.ResponseWriter, r *http.Request, tok string, m Message, ip string, locked bool) {
+func (s *Server) retryVerify(w http.ResponseWriter, r *http.Request) func() {
+	return func() {
+		s.renderVerify(w, r, http.StatusUnprocessableEntity,
+			"That code is not right or has expired. Check the latest email, or ask for a new code.")
+	}
+}
+
+// failedCode answers a wrong code of any factor; locked says the store
+// locked the token on this attempt; retry renders the form again.
+func (s *Server) failedCode(w http.ResponseWriter, r *http.Request, tok string, m Message, ip string, locked bool, retry func()) {
 	s.ipFail.add(ip)
 	if err := s.cfg.Messages.FailSource(r.Context(), ip); err != nil && !errors.Is(err, ErrLocked) {
 		s.log.Error("web: fail source", "msg_id", m.ID, "err", err)
@@ -202,8 +202,7 @@ func (s *Server) failedCode(w http.ResponseWriter, r *http.Request, tok string, 
 		s.locked(w)
 		return
 	}
-	s.renderVerify(w, r, http.StatusUnprocessableEntity,
-		"That code is not right or has expired. Check the latest email, or ask for a new code.")
+	retry()
 }
 
 func (s *Server) forbidden(w http.ResponseWriter) {

@@ -47,6 +47,8 @@ type viewData struct {
 	View     *View
 	Reply    bool
 	ReplyAll bool
+	// OfferTOTP shows "Set up an authenticator app" (optional mode only).
+	OfferTOTP bool
 }
 
 func (s *Server) view(w http.ResponseWriter, r *http.Request) { s.showView(w, r, "view.html") }
@@ -68,6 +70,7 @@ func (s *Server) showView(w http.ResponseWriter, r *http.Request, tmpl string) {
 	}
 	s.render(w, http.StatusOK, tmpl, page{Title: title, CSRF: s.csrfFor(cookie), Data: viewData{
 		View: v, Reply: s.cfg.Replies != nil, ReplyAll: s.cfg.Replies != nil && m.ReplyAll && len(m.Others) > 0,
+		OfferTOTP: tmpl == "view.html" && s.offerTOTP(r, sess.token),
 	}})
 }
 

@@ -39,7 +39,9 @@ type Config struct {
 	IPFailures   int           // failed attempts per IP per LockoutFor; default 20
 	IPCodeSends  int           // code emails per IP per LockoutFor; default 10
 	MaxBodyBytes int64         // body text shown before truncation; default 2 MiB
-	Now          func() time.Time
+	// TOTP is the second factor policy; "" is TOTPOff.
+	TOTP TOTPMode
+	Now  func() time.Time
 }
 
 // Server is the portal's http.Handler.
@@ -50,6 +52,7 @@ type Server struct {
 	sessions *sessions
 	ipFail   *limiter
 	ipSend   *limiter
+	seconds  *seconds // browsers between the email code and the TOTP
 	log      *slog.Logger
 }
 
@@ -70,6 +73,7 @@ func New(cfg Config) (*Server, error) {
 		sessions: newSessions(cfg.IdleTimeout, cfg.MaxSession, cfg.Now),
 		ipFail:   newLimiter(cfg.IPFailures, cfg.LockoutFor, cfg.Now),
 		ipSend:   newLimiter(cfg.IPCodeSends, cfg.LockoutFor, cfg.Now),
+		seconds:  newSeconds(cfg.CodeLife, cfg.Now),
 	}
 	s.routes()
 	return s, nil
@@ -116,7 +120,9 @@ func withDefaults(c *Config) error {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	return nil
+	var err error
+	c.TOTP, err = ParseTOTPMode(string(c.TOTP))
+	return err
 }
 
 func (s *Server) routes() {
@@ -135,6 +141,14 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /m/{token}/code", s.sendCode)
 	m.HandleFunc("GET /m/{token}/verify", s.verifyForm)
 	m.HandleFunc("POST /m/{token}/verify", s.verify)
+	m.HandleFunc("GET /m/{token}/totp", s.totpForm)
+	m.HandleFunc("POST /m/{token}/totp", s.checkTOTP)
+	m.HandleFunc("GET /m/{token}/enrol", s.enrolForm)
+	m.HandleFunc("GET /m/{token}/enrol/qr", s.enrolQR)
+	m.HandleFunc("POST /m/{token}/enrol", s.enrol)
+	m.HandleFunc("GET /v/enrol", s.viewEnrolForm)
+	m.HandleFunc("GET /v/enrol/qr", s.viewEnrolQR)
+	m.HandleFunc("POST /v/enrol", s.viewEnrol)
 	m.HandleFunc("GET /v", s.view)
 	m.HandleFunc("GET /v/print", s.print)
 	m.HandleFunc("GET /v/att/{n}", s.attachment)
