@@ -71,6 +71,10 @@ type Portal struct {
 	CodeFrom string `mapstructure:"code_from"`
 	// ReplyAll lets a recipient reply to every recipient of the original.
 	ReplyAll bool `mapstructure:"reply_all"`
+	// TOTP is the second factor after the email code: "off" (or empty),
+	// "optional" (a recipient may enrol an authenticator app; then it is
+	// asked for on every message to that address) or "required".
+	TOTP string `mapstructure:"totp"`
 }
 
 // DKIM configures signing of every outgoing copy (after encryption).

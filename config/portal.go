@@ -50,6 +50,11 @@ func (p *Portal) validate(add func(string, string, ...any)) {
 			add("portal.template_dir", "%q is not a directory", p.TemplateDir)
 		}
 	}
+	switch p.TOTP {
+	case "", "off", "optional", "required":
+	default:
+		add("portal.totp", "%q must be off, optional or required", p.TOTP)
+	}
 	if !strings.Contains(p.CodeFrom, "@") {
 		add("portal.code_from", "%q is not an address", p.CodeFrom)
 	}

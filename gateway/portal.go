@@ -58,7 +58,7 @@ func (g *Gateway) startPortal(cfg *config.Config) error {
 	p := &portalGlue{g: g, notices: tmpl}
 	p.svc, err = portal.New(portal.Config{
 		Dir: pc.Dir, KEK: wrap, DefaultExpiry: pc.Expiry, PublicURL: strings.TrimSuffix(pc.PublicURL, "/"),
-		OrgName: pc.OrgName, ReplyAll: pc.ReplyAll, Log: g.log,
+		OrgName: pc.OrgName, ReplyAll: pc.ReplyAll, Log: g.log, TOTP: pc.TOTP,
 	}, codeMailer{p}, portalReplies{g}, portalEvents{g})
 	if err != nil {
 		return fmt.Errorf("gateway: portal: %w", err)

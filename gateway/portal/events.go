@@ -19,9 +19,11 @@ const (
 	// The second factor; a wrong TOTP is KindCodeFailed.
 	KindTOTPEnrolled = string(web.EventTOTPEnrolled)
 	KindTOTPVerified = string(web.EventTOTPVerified)
-	KindRevoked      = "portal.revoked"
-	KindExpired      = "portal.expired"
-	KindExtended     = "portal.extended"
+	// KindTOTPReset concerns an address, not a message: MessageID is empty.
+	KindTOTPReset = "portal.totp_reset"
+	KindRevoked   = "portal.revoked"
+	KindExpired   = "portal.expired"
+	KindExtended  = "portal.extended"
 )
 
 // Event is one portal event for the audit log: who (the message id and the

@@ -38,6 +38,19 @@ func (s *Service) Revoke(ctx context.Context, id, by string) error {
 	return nil
 }
 
+// ResetTOTP removes the authenticator app enrolled for address (a lost
+// phone, say), so its next visit enrols a new one; it reports whether one
+// was enrolled and records portal.totp_reset with the operator's name.
+func (s *Service) ResetTOTP(ctx context.Context, address, by string) (bool, error) {
+	had, err := s.st.ResetTOTP(ctx, address)
+	if err != nil || !had {
+		return had, err
+	}
+	s.log.Info("portal: authenticator reset", "by", by)
+	s.emit(Event{Recipient: address, Kind: KindTOTPReset})
+	return true, nil
+}
+
 // Extend moves a live message's expiry.
 func (s *Service) Extend(ctx context.Context, id string, until time.Time) error {
 	m, err := s.st.Message(ctx, id)

@@ -279,3 +279,22 @@ func TestTOTPOffShowsNoneOfIt(t *testing.T) {
 		t.Fatalf("bad TOTP mode: %v", err)
 	}
 }
+
+func TestResetTOTPLetsTheAddressEnrolAgain(t *testing.T) {
+	e := totpEnv(t, "required")
+	first, _ := e.deposit(time.Time{}, rcptA)
+	e.enrolRequired(first.Grants[0].Link, rcptA)
+	if had, err := e.svc.ResetTOTP(context.Background(), strings.ToUpper(rcptA), "admin"); !had || err != nil {
+		t.Fatalf("reset: %v %v", had, err)
+	}
+	if had, _ := e.svc.ResetTOTP(context.Background(), rcptA, "admin"); had {
+		t.Fatal("second reset found an enrolment")
+	}
+	if e.sink.count(KindTOTPReset, strings.ToUpper(rcptA)) != 1 {
+		t.Fatal("reset not recorded")
+	}
+	e.clock.add(time.Minute)
+	if r := e.emailCode(e.browser(), first.Grants[0].Link, rcptA); r.path != e.path(first.Grants[0].Link)+"/enrol" {
+		t.Fatalf("after reset: %d at %s", r.status, r.path)
+	}
+}

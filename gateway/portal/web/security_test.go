@@ -147,38 +147,25 @@ func TestOneTokenNeverOpensAnother(t *testing.T) {
 }
 
 func TestSecurityHeadersEverywhere(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newEnv(t, func(c *Config) { c.TOTP = TOTPOptional })
 	raw, _ := testMessage(t, "a.pdf", 100)
 	e.addMessage("tok-hdr-0000000000000000", "m1", "bob@patient.example", raw)
 	c := e.client()
 	e.login(c, "tok-hdr-0000000000000000", "bob@patient.example")
 	anon := e.client()
-	check := func(name string, r *http.Response) {
-		t.Helper()
-		want := map[string]string{
-			"Strict-Transport-Security": "max-age=63072000; includeSubDomains",
-			"X-Frame-Options":           "DENY",
-			"Cache-Control":             "no-store",
-			"X-Content-Type-Options":    "nosniff",
-			"Referrer-Policy":           "no-referrer",
-		}
-		for k, v := range want {
-			if got := r.Header.Get(k); got != v {
-				t.Errorf("%s: %s = %q, want %q", name, k, got, v)
-			}
-		}
-		csp := r.Header.Get("Content-Security-Policy")
-		if !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "unsafe") || strings.Contains(csp, "script-src") {
-			t.Errorf("%s: CSP %q", name, csp)
-		}
-	}
-	for _, p := range []string{"/v", "/v/print", "/v/reply", "/v/att/2", "/v/att/99", "/v/att/x", "/static/portal.css", "/m/tok-hdr-0000000000000000"} {
+	check := func(name string, r *http.Response) { t.Helper(); checkHeaders(t, name, r) }
+	for _, p := range []string{"/v", "/v/print", "/v/reply", "/v/att/2", "/v/att/99", "/v/att/x", "/v/enrol", "/v/enrol/qr", "/static/portal.css", "/m/tok-hdr-0000000000000000"} {
 		check(p, e.get(c, p).Response)
 	}
-	for _, p := range []string{"/", "/nothing", "/m/unknown", "/v", "/v/att/2", "/static/missing.css"} {
+	for _, p := range []string{"/", "/nothing", "/m/unknown", "/v", "/v/att/2", "/v/enrol", "/v/enrol/qr",
+		"/m/tok-hdr-0000000000000000/totp", "/m/tok-hdr-0000000000000000/enrol", "/m/tok-hdr-0000000000000000/enrol/qr",
+		"/static/missing.css"} {
 		check("anonymous "+p, e.get(anon, p).Response)
 	}
 	check("POST without csrf", e.post(anon, "/m/tok-hdr-0000000000000000/code", nil).Response)
+	for _, p := range []string{"/m/tok-hdr-0000000000000000/totp", "/m/tok-hdr-0000000000000000/enrol", "/v/enrol"} {
+		check("POST without csrf "+p, e.post(anon, p, nil).Response)
+	}
 	req, _ := http.NewRequest(http.MethodDelete, e.ts.URL+"/v", nil)
 	r, err := c.Do(req)
 	if err != nil {
@@ -340,5 +327,26 @@ func TestSourceLockoutSharedByNodes(t *testing.T) {
 	e.clock.add(fakeLockout + time.Second)
 	if r := node2.post(c2, "/m/tok-src-5-00000000000000/code", url.Values{"csrf": {csrfOf(t, land.body)}}); r.StatusCode != 200 {
 		t.Fatalf("after the source lockout: %d", r.StatusCode)
+	}
+}
+
+// checkHeaders asserts the security headers every response carries.
+func checkHeaders(t *testing.T, name string, r *http.Response) {
+	t.Helper()
+	want := map[string]string{
+		"Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+		"X-Frame-Options":           "DENY",
+		"Cache-Control":             "no-store",
+		"X-Content-Type-Options":    "nosniff",
+		"Referrer-Policy":           "no-referrer",
+	}
+	for k, v := range want {
+		if got := r.Header.Get(k); got != v {
+			t.Errorf("%s: %s = %q, want %q", name, k, got, v)
+		}
+	}
+	csp := r.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "unsafe") || strings.Contains(csp, "script-src") {
+		t.Errorf("%s: CSP %q", name, csp)
 	}
 }
