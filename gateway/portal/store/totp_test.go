@@ -61,3 +61,55 @@ func totpCode(t *testing.T, secret []byte, at time.Time) string {
 	}
 	return c
 }
+
+// FuzzMatchStep: a code is accepted only when it is one of the skew
+// window's codes for a step after the spent one; nothing panics.
+func FuzzMatchStep(f *testing.F) {
+	secret := bytes.Repeat([]byte{0xa7}, 20)
+	at := time.Date(2026, 5, 1, 9, 0, 10, 0, time.UTC)
+	for _, s := range []string{"", "123456", "12345", "1234567", "abcdef", "٣٣٣٣٣٣", "000000\x00"} {
+		f.Add(s, int64(-1))
+	}
+	f.Fuzz(func(t *testing.T, code string, after int64) {
+		step, ok := matchStep(secret, code, at, after)
+		if !ok {
+			return
+		}
+		cur := at.Unix() / TOTPPeriod
+		if step < cur-TOTPSkew || step > cur+TOTPSkew || step <= after ||
+			totpCode(t, secret, time.Unix(step*TOTPPeriod, 0)) != code {
+			t.Fatalf("accepted %q at step %d (after %d)", code, step, after)
+		}
+	})
+}
+
+// FuzzHostileTOTPRecord: whatever the index holds for an address, a
+// check fails closed and names no secret.
+func FuzzHostileTOTPRecord(f *testing.F) {
+	f.Add([]byte(`{"Sealed":"AAAA","LastStep":1}`))
+	f.Add([]byte(`{"Sealed":null}`))
+	f.Add([]byte(`not json`))
+	s, c, _ := newTestStore(f)
+	rc, _ := put(f, s, "a@x")
+	tok := rc.Grants[0].Token
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 {
+			return
+		}
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			if err := tx.Bucket(bucketVerify).Delete(tokenHash(tok)); err != nil {
+				return err
+			}
+			return tx.Bucket(bucketTOTP).Put(s.addressKey("a@x"), data)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CheckTOTP(context.Background(), tok, totpCode(t, bytes.Repeat([]byte{1}, 20), c.Now())); err == nil {
+			t.Fatalf("hostile record %q accepted a code", data)
+		}
+		if on, err := s.TOTPEnrolled(context.Background(), tok); err != nil || !on {
+			t.Fatalf("enrolled = %v, %v", on, err)
+		}
+	})
+}

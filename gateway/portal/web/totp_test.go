@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/base32"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -167,4 +168,60 @@ func TestBrowserOptionalEnrolment(t *testing.T) {
 	if e.store.count(EventTOTPEnrolled) != 1 {
 		t.Fatal("no enrolment recorded")
 	}
+}
+
+// FuzzTOTPForm posts hostile codes to the TOTP and enrolment forms of a
+// browser that passed the email code: only the app's current code opens
+// the message, and nothing panics.
+func FuzzTOTPForm(f *testing.F) {
+	for _, s := range []string{"", "000000", " 1 2 3 4 5 6 ", "１２３４５６", strings.Repeat("9", 100), "\x00\xff"} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	e := newEnv(f, func(c *Config) { c.TOTP = TOTPRequired })
+	raw, _ := testMessage(f, "a.pdf", 10)
+	e.addMessage("tok-fuzz-1-000000000000000", "m1", "bob@patient.example", raw)
+	e.addMessage("tok-fuzz-2-000000000000000", "m2", "carol@patient.example", raw)
+	secret := make([]byte, totpSecretBytes)
+	e.store.totp["bob@patient.example"] = &fakeTOTP{secret: secret, lastStep: -1}
+	type browser struct {
+		c    *http.Client
+		csrf string
+	}
+	pending := map[bool]browser{}
+	for tok, enrol := range map[string]bool{"tok-fuzz-1-000000000000000": false, "tok-fuzz-2-000000000000000": true} {
+		c := e.client()
+		csrf := e.requestCode(c, tok)
+		rcpt := map[bool]string{false: "bob@patient.example", true: "carol@patient.example"}[enrol]
+		e.post(c, "/m/"+tok+"/verify", url.Values{"csrf": {csrf}, "code": {e.mailer.last(rcpt)}})
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		pending[enrol] = browser{c, csrf}
+	}
+	f.Fuzz(func(t *testing.T, code string, enrol bool) {
+		e.store.mu.Lock()
+		for _, tk := range e.store.toks {
+			tk.totpFails, tk.lockedUntil = 0, time.Time{}
+		}
+		e.store.srcs = map[string]*fakeSource{}
+		e.store.mu.Unlock()
+		e.srv.ipFail = newLimiter(20, time.Minute, e.clock.now)
+		b := pending[enrol]
+		tok, path := "tok-fuzz-1-000000000000000", "/totp"
+		if enrol {
+			tok, path = "tok-fuzz-2-000000000000000", "/enrol"
+		}
+		for d := -1; d <= 1 && !enrol; d++ {
+			if normCode(code) == totpNow(t, secret, e.clock.now().Add(time.Duration(d)*30*time.Second)) {
+				t.Skip("the right code: the flow tests cover it")
+			}
+		}
+		hr, err := b.c.PostForm(e.ts.URL+"/m/"+tok+path, url.Values{"csrf": {b.csrf}, "code": {code}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := read(t, hr)
+		if r.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("code %q: %d %s", code, r.StatusCode, r.Header.Get("Location"))
+		}
+	})
 }
