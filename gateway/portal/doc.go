@@ -38,10 +38,23 @@
 //     (TestTenMegabytesStreamInAndOut; BenchmarkDepositOpen and
 //     BenchmarkAttachmentDownload report ops/s and peak heap).
 //   - HTTPServer never allows TLS below 1.2 (TestHTTPServerTLSFloor).
+//   - Config.TOTP "required": the email code leads to enrolment of an
+//     authenticator app, and every later message to that address (any
+//     case) asks for its code instead; a replayed code is refused and
+//     counted (TestRequiredTOTPEnrolsOnceThenAsksOnEveryMessageToTheAddress);
+//     wrong codes lock the link out, email code form included
+//     (TestWrongTOTPsLockTheTokenOut); the TOTP and enrolment steps cannot
+//     be reached without the email code (TestTOTPStepsCannotBeReachedWithoutTheEmailCode).
+//     "optional" lets an unenrolled recipient in and offers enrolment
+//     (TestOptionalTOTPLetsTheUnenrolledInAndOffersEnrolment); "off" shows
+//     none of it (TestTOTPOffShowsNoneOfIt). ResetTOTP clears an address's
+//     authenticator (TestResetTOTPLetsTheAddressEnrolAgain).
 //
 // Events: portal.notified (Deposit), portal.opened, portal.code_sent,
 // portal.verified, portal.code_failed, portal.locked,
-// portal.attachment_downloaded, portal.replied (the web UI),
+// portal.attachment_downloaded, portal.replied, portal.totp_enrolled,
+// portal.totp_verified (the web UI; a wrong TOTP is portal.code_failed),
+// portal.totp_reset (ResetTOTP: an address, no message id),
 // portal.revoked, portal.expired, portal.extended (the lifecycle calls),
 // one per recipient concerned. The store keeps its own event log too
 // (Show). A sink failure is logged by message id and the portal goes on.

@@ -16,7 +16,8 @@
 // Layout of a DirStore directory (0700; files 0600):
 //
 //	index.db     bbolt: records (addresses sealed), token hashes,
-//	             verification state, events, the wrapped index key
+//	             verification state, events, the wrapped index key,
+//	             TOTP enrolments (by address HMAC, secret sealed)
 //	msgs/<id>    the message, sealed with crypto/seal under its data key
 //	keys/<id>    the data key, wrapped by the KEK (see keyfile.go)
 //
@@ -51,6 +52,24 @@
 //     MaxCodes per token per hour; failures are counted per token (codes
 //     and other factors alike) and lock it after MaxFailures for Lockout;
 //     each attempt is logged as an event in the same transaction.
+//   - TOTP (the optional second factor) is enrolled per recipient address,
+//     case folded, so every message to that address asks for the same
+//     authenticator (TestTOTPIsPerAddressAndSingleUse in storetest). The
+//     index names the address only by an HMAC under a key derived from
+//     the index key, and seals the secret under the index key bound to
+//     that HMAC: neither the secret nor the address is on disk in the
+//     clear, and a record copied to another address does not open
+//     (TestTOTPSecretIsSealedAtRestAndBoundToItsAddress). Codes are RFC
+//     6238 (SHA1, 6 digits, 30 s, one step of skew each way); a step once
+//     accepted, the enrolment's own included, is spent with every earlier
+//     one, so a code cannot be replayed, even on another message's link
+//     or by racing requests (TestRacingTOTPChecksSucceedOnce). Wrong TOTPs
+//     lock the token like wrong codes, in the same transaction as their
+//     event; their count survives a correct email code, so fresh codes buy
+//     no more guesses (TestTOTPFailuresLockAndSurviveEmailCodes). An
+//     address enrols once; only ResetTOTP (an operator) clears it
+//     (TestTOTPEnrolOnceAndReset). FuzzMatchStep and FuzzHostileTOTPRecord
+//     cover hostile codes and index contents.
 //   - Failures per source (an IP address, as the caller names it) are
 //     counted across tokens under a hash of the source and lock it after
 //     SourceFailures per Lockout window.

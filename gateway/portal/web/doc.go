@@ -9,6 +9,18 @@
 // single use) and Mailer sends it to that recipient's own address;
 // entering it starts a session bound to that token, at /v.
 //
+// Second factor (Config.TOTP). Off by default. "required": after the email
+// code a recipient whose address has no authenticator app enrols one at
+// /m/{token}/enrol (setup key as grouped base32, the otpauth:// link, and a
+// QR code PNG served from /m/{token}/enrol/qr, so the CSP's img-src 'self'
+// holds and no third party sees the secret), confirming with one code; an
+// enrolled address gives the app's code at /m/{token}/totp. "optional":
+// the email code lets an unenrolled recipient in and the message page
+// offers enrolment (/v/enrol); once enrolled, the address is asked for the
+// app's code like "required". The pending step (and the secret on offer)
+// lives server side, in memory, keyed by the hash of the browser's cookie,
+// for the code's life.
+//
 // Guarantees, each proved by a test in this package:
 //   - Unknown, expired and revoked links get one identical page and status
 //     (TestUnknownExpiredRevokedLookAlike).
@@ -34,6 +46,16 @@
 //   - Every form carries a CSRF token, an HMAC of the browser's own cookie; a
 //     POST without the right one is refused before anything happens
 //     (TestCSRFRefused).
+//   - The TOTP and enrolment pages are reachable only by the browser that
+//     passed the email code for that same token: the email code is never
+//     skipped and one recipient's pending step opens no other
+//     (TestTOTPPagesCarrySecurityHeadersAndBindTheQRToTheBrowser; against
+//     the real store in package portal). Their forms take the same CSRF
+//     token, per-IP limit and lockouts as the code form; a wrong TOTP is a
+//     failed attempt like a wrong code (FuzzTOTPForm: no hostile code opens
+//     the message). TestBrowserTOTPEnrolAndCode and
+//     TestBrowserOptionalEnrolment drive enrolment (the QR loads under the
+//     CSP) and the TOTP form in Chromium under axe-core.
 //   - Every response, errors and downloads included, carries a strict CSP
 //     (no script at all), HSTS, X-Frame-Options DENY, nosniff, no-referrer
 //     and Cache-Control no-store (TestSecurityHeadersEverywhere).
