@@ -66,7 +66,9 @@
 //     or by racing requests (TestRacingTOTPChecksSucceedOnce). Wrong TOTPs
 //     lock the token like wrong codes, in the same transaction as their
 //     event; their count survives a correct email code, so fresh codes buy
-//     no more guesses (TestTOTPFailuresLockAndSurviveEmailCodes). An
+//     no more guesses (TestTOTPFailuresLockAndSurviveEmailCodes), and they
+//     are counted per address too, so the links of many messages to one
+//     address buy no more either (TestTOTPFailuresAcrossLinksLockTheAddress). An
 //     address enrols once; only ResetTOTP (an operator) clears it
 //     (TestTOTPEnrolOnceAndReset). FuzzMatchStep and FuzzHostileTOTPRecord
 //     cover hostile codes and index contents.

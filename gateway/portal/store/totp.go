@@ -37,6 +37,10 @@ type totpRecord struct {
 	Sealed   []byte    // sealJSON(totpSecret)
 	LastStep int64     // the latest step accepted: its code and older ones are spent
 	Enrolled time.Time // when, for operators
+	// Failures and LockedUntil count wrong codes across all the address's
+	// links, so many messages to one address do not multiply the guesses.
+	Failures    int       `json:",omitempty"`
+	LockedUntil time.Time `json:",omitzero"`
 }
 
 type totpSecret struct{ Secret []byte }
@@ -143,12 +147,24 @@ func (s *DirStore) totpTx(token string, now time.Time,
 			}
 			old = &r
 		}
+		if old != nil && now.Before(old.LockedUntil) {
+			result = ErrLocked
+			return putEvent(tx, ref.ID, ref.Rcpt, EventFailed, now)
+		}
 		rec, err := fn(ak, old)
 		switch {
 		case errors.Is(err, ErrBadCode):
 			result = s.countTOTPFailure(&v, now)
 			if err := putEvent(tx, ref.ID, ref.Rcpt, EventFailed, now); err != nil {
 				return err
+			}
+			if old != nil {
+				if s.countAddressFailure(old, now) == ErrLocked {
+					result = ErrLocked
+				}
+				if err := putJSON(tx.Bucket(bucketTOTP), ak, old); err != nil {
+					return err
+				}
 			}
 			return putJSON(tx.Bucket(bucketVerify), tokenHash(token), v)
 		case errors.Is(err, ErrEnrolled), errors.Is(err, ErrNotEnrolled):
@@ -157,7 +173,7 @@ func (s *DirStore) totpTx(token string, now time.Time,
 		case err != nil:
 			return err
 		}
-		v.TOTPFailures = 0
+		v.TOTPFailures, rec.Failures = 0, 0
 		if err := putJSON(tx.Bucket(bucketVerify), tokenHash(token), v); err != nil {
 			return err
 		}
@@ -179,6 +195,17 @@ func (s *DirStore) countTOTPFailure(v *verifyState, now time.Time) error {
 		return ErrBadCode
 	}
 	*v = verifyState{LockedUntil: now.Add(s.opts.Lockout), Codes: v.Codes, CodesSince: v.CodesSince}
+	return ErrLocked
+}
+
+// countAddressFailure counts a wrong code against the address; at the
+// limit the address is locked for every link for Lockout.
+func (s *DirStore) countAddressFailure(r *totpRecord, now time.Time) error {
+	r.Failures++
+	if r.Failures < s.opts.MaxFailures {
+		return nil
+	}
+	r.Failures, r.LockedUntil = 0, now.Add(s.opts.Lockout)
 	return ErrLocked
 }
 

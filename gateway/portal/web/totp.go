@@ -80,8 +80,23 @@ func (ss *seconds) put(cookie string, st second) {
 	ss.m[secondKey(cookie)] = &st
 }
 
-// get returns the live step of cookie for token; enrol says which kind.
-func (ss *seconds) get(cookie, token string, enrol bool) (second, bool) {
+// stepKind names what a pending browser owes.
+type stepKind int
+
+const (
+	stepTOTP  stepKind = iota // the enrolled app's code
+	stepEnrol                 // a code confirming the secret on offer
+)
+
+func (st second) kind() stepKind {
+	if st.secret != nil {
+		return stepEnrol
+	}
+	return stepTOTP
+}
+
+// get returns the live step of cookie for token, if it is of kind.
+func (ss *seconds) get(cookie, token string, kind stepKind) (second, bool) {
 	if cookie == "" {
 		return second{}, false
 	}
@@ -96,7 +111,7 @@ func (ss *seconds) get(cookie, token string, enrol bool) (second, bool) {
 		delete(ss.m, k)
 		return second{}, false
 	}
-	if st.token != token || (st.secret != nil) != enrol {
+	if st.token != token || st.kind() != kind {
 		return second{}, false
 	}
 	return *st, true

@@ -45,8 +45,8 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, m Message,
 
 // stepOf returns the pending second step of this browser for the path's
 // token, or answers with the session-ended page.
-func (s *Server) stepOf(w http.ResponseWriter, r *http.Request, m Message, tok string, enrol bool) (second, bool) {
-	st, ok := s.seconds.get(cookieValue(r, preCookie), tok, enrol)
+func (s *Server) stepOf(w http.ResponseWriter, r *http.Request, m Message, tok string, kind stepKind) (second, bool) {
+	st, ok := s.seconds.get(cookieValue(r, preCookie), tok, kind)
 	if !ok || st.msgID != m.ID {
 		s.sessionEnded(w)
 		return second{}, false
@@ -65,7 +65,7 @@ func (s *Server) totpForm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if _, ok := s.stepOf(w, r, m, tok, false); ok {
+	if _, ok := s.stepOf(w, r, m, tok, stepTOTP); ok {
 		s.renderTOTP(w, r, http.StatusOK, "")
 	}
 }
@@ -84,7 +84,7 @@ func (s *Server) checkTOTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if _, ok := s.stepOf(w, r, m, tok, false); !ok {
+	if _, ok := s.stepOf(w, r, m, tok, stepTOTP); !ok {
 		return
 	}
 	err := s.cfg.Messages.CheckTOTP(r.Context(), tok, normCode(r.PostFormValue("code")))
@@ -131,7 +131,7 @@ func (s *Server) enrolForm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	st, ok := s.stepOf(w, r, m, tok, true)
+	st, ok := s.stepOf(w, r, m, tok, stepEnrol)
 	if !ok {
 		return
 	}
@@ -155,7 +155,7 @@ func (s *Server) enrolQR(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if st, ok := s.stepOf(w, r, m, tok, true); ok {
+	if st, ok := s.stepOf(w, r, m, tok, stepEnrol); ok {
 		s.writeQR(w, m, st.secret)
 	}
 }
@@ -187,7 +187,7 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	st, ok := s.stepOf(w, r, m, tok, true)
+	st, ok := s.stepOf(w, r, m, tok, stepEnrol)
 	if !ok {
 		return
 	}

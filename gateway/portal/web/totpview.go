@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 )
 
@@ -27,7 +28,7 @@ func (s *Server) sessionEnrolment(w http.ResponseWriter, r *http.Request) (sessi
 		s.notFound(w)
 		return sess, "", m, nil, false
 	}
-	st, ok := s.seconds.get(cookie, sess.token, true)
+	st, ok := s.seconds.get(cookie, sess.token, stepEnrol)
 	if !ok {
 		st = second{token: sess.token, msgID: m.ID, secret: newTOTPSecret()}
 		s.seconds.put(cookie, st)
@@ -74,6 +75,11 @@ func (s *Server) viewEnrol(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err = s.cfg.Messages.EnrolTOTP(r.Context(), sess.token, secret, normCode(r.PostFormValue("code")))
+	if errors.Is(err, ErrEnrolled) { // enrolled from another browser meanwhile
+		s.seconds.drop(cookie)
+		http.Redirect(w, r, "/v", http.StatusSeeOther)
+		return
+	}
 	if s.secondFailed(w, r, sess.token, m, ip, err, func() {
 		s.renderEnrol(w, http.StatusUnprocessableEntity, m, secret, "/v/enrol", "/v", cookie, wrongTOTP)
 	}) {

@@ -55,6 +55,7 @@ func Run(t *testing.T, open Factory) {
 		{"TOTPIsPerAddressAndSingleUse", totpPerAddress},
 		{"TOTPFailuresLockAndSurviveEmailCodes", totpLockout},
 		{"TOTPEnrolOnceAndReset", totpEnrolOnce},
+		{"TOTPFailuresAcrossLinksLockTheAddress", totpAddressLockout},
 		{"RacingTOTPChecksSucceedOnce", racingTOTP},
 	}
 	for _, c := range cases {

@@ -196,3 +196,34 @@ func racingTOTP(t *testing.T, s store.Store, clk *Clock) {
 		t.Fatalf("%d racing checks accepted one TOTP", ok)
 	}
 }
+
+// totpAddressLockout: wrong codes on several links to one address add up,
+// so more messages do not mean more guesses.
+func totpAddressLockout(t *testing.T, s store.Store, clk *Clock) {
+	ctx := context.Background()
+	var toks []string
+	for i := range 3 {
+		rc, _ := put(t, s, i, "a@x")
+		toks = append(toks, rc.Grants[0].Token)
+	}
+	if err := s.EnrolTOTP(ctx, toks[0], secret, Code(t, secret, clk.Now())); err != nil {
+		t.Fatal(err)
+	}
+	clk.add(time.Minute)
+	for i := range store.DefaultMaxFailures {
+		want := store.ErrBadCode
+		if i == store.DefaultMaxFailures-1 {
+			want = store.ErrLocked
+		}
+		if err := s.CheckTOTP(ctx, toks[i%2], wrong(t, clk.Now())); err != want {
+			t.Fatalf("wrong TOTP %d: %v, want %v", i, err, want)
+		}
+	}
+	if err := s.CheckTOTP(ctx, toks[2], Code(t, secret, clk.Now())); err != store.ErrLocked {
+		t.Fatalf("right TOTP on a third link while the address is locked: %v", err)
+	}
+	clk.add(store.DefaultLockout)
+	if err := s.CheckTOTP(ctx, toks[2], Code(t, secret, clk.Now())); err != nil {
+		t.Fatalf("after the lockout: %v", err)
+	}
+}
