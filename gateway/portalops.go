@@ -48,6 +48,12 @@ func (g *Gateway) portalOp(ctx context.Context, req control.Request) (any, io.Re
 	case "portal-purge":
 		n, err := svc.Sweep(ctx)
 		return map[string]int{"purged": n}, nil, err
+	case "portal-totp-reset":
+		if req.ID == "" {
+			return nil, nil, errors.New("control: portal-totp-reset needs the recipient's address")
+		}
+		had, err := svc.ResetTOTP(ctx, req.ID, req.Actor)
+		return map[string]bool{"had_authenticator": had}, nil, err
 	}
 	return nil, nil, fmt.Errorf("control: unknown op %q", req.Op)
 }

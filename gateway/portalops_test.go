@@ -164,3 +164,25 @@ func TestReleaseMethodPortalServesAHeldRecipientThroughThePortal(t *testing.T) {
 		t.Fatal("a second release found something held")
 	}
 }
+
+func TestTOTPResetOverTheControlSocketIsAudited(t *testing.T) {
+	w := newPortalWorld(t, "  totp: required\n")
+	w.start(t)
+	data, _, err := queueHandler{w.g}.Handle(context.Background(), control.Request{Op: "portal-totp-reset", ID: "erin@home.test", Actor: "uid=0 pid=9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := data.(map[string]bool); !ok || m["had_authenticator"] {
+		t.Fatalf("reset of an address that never enrolled: %v", data)
+	}
+	var found bool
+	for _, r := range auditRecords(t, w.env) {
+		var op audit.QueueOp
+		if r.Type == audit.TypeQueueOp && json.Unmarshal(r.Data, &op) == nil && op.Op == "portal_totp_reset erin@home.test" && op.Actor == "uid=0 pid=9" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("the reset is not in the audit log")
+	}
+}

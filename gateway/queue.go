@@ -25,7 +25,7 @@ func (h queueHandler) Handle(ctx context.Context, req control.Request) (any, io.
 			result = err.Error()
 		}
 		h.g.record(audit.Event{Type: audit.TypeQueueOp, MsgID: req.ID, Data: audit.QueueOp{Op: req.Op, Actor: req.Actor, Method: req.Method, Result: result}})
-	case "portal-revoke", "portal-extend", "portal-purge":
+	case "portal-revoke", "portal-extend", "portal-purge", "portal-totp-reset":
 		// Recorded by the portal itself too (revoked, extended, expired);
 		// this says which operator did it.
 		result := "ok"
@@ -97,7 +97,7 @@ func (h queueHandler) handle(ctx context.Context, req control.Request) (any, io.
 			return nil, nil, err
 		}
 		return map[string]any{"domain": req.ID, "existed": existed}, nil, nil
-	case "portal-list", "portal-show", "portal-revoke", "portal-extend", "portal-purge":
+	case "portal-list", "portal-show", "portal-revoke", "portal-extend", "portal-purge", "portal-totp-reset":
 		return h.g.portalOp(ctx, req)
 	case "tls-show":
 		if req.ID == "" {
@@ -105,7 +105,7 @@ func (h queueHandler) handle(ctx context.Context, req control.Request) (any, io.
 		}
 		return r.ShowTLS(req.ID), nil, nil
 	}
-	return nil, nil, fmt.Errorf("control: unknown op %q (known: list, show, flush, hold, release, delete, reprocess, tls-reset, tls-show, portal-list, portal-show, portal-revoke, portal-extend, portal-purge)", req.Op)
+	return nil, nil, fmt.Errorf("control: unknown op %q (known: list, show, flush, hold, release, delete, reprocess, tls-reset, tls-show, portal-list, portal-show, portal-revoke, portal-extend, portal-purge, portal-totp-reset)", req.Op)
 }
 
 // ReprocessResult is what `queue reprocess` reports.

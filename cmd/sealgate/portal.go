@@ -113,6 +113,21 @@ Nothing here shows a subject or a body: those stay sealed for the recipient.`,
 			return nil
 		},
 	}
-	p.AddCommand(list, show, revoke, extend, purge)
+	totpReset := &cobra.Command{
+		Use: "totp-reset ADDRESS", Short: "Forget a recipient's authenticator app (lost phone): they enrol again on their next visit", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var res map[string]bool
+			if err := queueDo(cmd, control.Request{Op: "portal-totp-reset", ID: args[0]}, &res, nil); err != nil {
+				return err
+			}
+			if res["had_authenticator"] {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: authenticator forgotten; they enrol again on their next visit\n", args[0])
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: had no authenticator enrolled\n", args[0])
+			}
+			return nil
+		},
+	}
+	p.AddCommand(list, show, revoke, extend, purge, totpReset)
 	return p
 }
