@@ -23,7 +23,7 @@ type realLabel struct {
 	Why        string   `json:"why"`
 	Where      []string `json:"where"`
 	Unreadable bool     `json:"unreadable"` // PHI only in content no text engine reads: must be unscannable
-	Split      string   `json:"split"`      // dev, holdout, fresh, fresh2 (all tuned on now), fresh3 (written later, never tuned on)
+	Split      string   `json:"split"`      // dev, holdout, fresh, fresh2, fresh3 (all tuned on now)
 }
 
 type realTally struct{ pos, tp, neg, fp int }
@@ -48,16 +48,16 @@ func (t *realTally) add(o realTally) { t.pos += o.pos; t.tp += o.tp; t.neg += o.
 // with the shipped default policy. The issue's targets are 0.97 for both;
 // the floors are what is met today less a small margin (recall 0.989,
 // precision 0.975 over the tuned splits; 0.980 recall with OCR on), so a
-// change that loses quality fails here. They hold over tunedSplits: a split
-// written later (fresh3) is scored and printed, once, not held to a floor
-// it was never tuned for.
+// change that loses quality fails here. They hold over tunedSplits; fresh3
+// was scored once before any tuning (recall 0.803, precision 0.942) and is
+// tuned on now like the others.
 const (
 	realRecallFloor    = 0.975
 	realPrecisionFloor = 0.965
 )
 
 // tunedSplits are the splits the detectors have been tuned on.
-var tunedSplits = []string{"dev", "holdout", "fresh", "fresh2"}
+var tunedSplits = []string{"dev", "holdout", "fresh", "fresh2", "fresh3"}
 
 // TestRealisticCorpus scores message-level decisions: a PHI message must be
 // decided by a rule other than the default one (encrypt), a non-PHI message
