@@ -82,6 +82,7 @@ var contextWords = []contextWord{
 	{"mbr#", ctxMember}, {"mbr #", ctxMember}, {"mbr id", ctxMember}, {"member#", ctxMember},
 	{"member id", ctxMember}, {"member #", ctxMember}, {"member number", ctxMember}, {"member no", ctxMember},
 	{"subscriber id", ctxMember}, {"subscriber #", ctxMember}, {"subscriber number", ctxMember},
+	{"member", ctxMember}, {"subscriber", ctxMember}, {"sub id", ctxMember}, {"sub #", ctxMember},
 	{"policy #", ctxMember}, {"policy number", ctxMember}, {"policy no", ctxMember}, {"insurance id", ctxMember},
 	{"order", ctxNeg}, {"order #", ctxNeg}, {"order number", ctxNeg}, {"invoice", ctxNeg}, {"inv", ctxNeg},
 	{"tracking", ctxNeg}, {"tracking #", ctxNeg}, {"tracking number", ctxNeg}, {"ref", ctxNeg},

@@ -58,6 +58,11 @@ func TestContextWordsStaffWrite(t *testing.T) {
 		{"Pt: Jane Doe   MR# 00482913   Acct# 7765123", want{TypePatientAccount, Medium}},
 		{"Jane Doe DOB 03/14/1962 Acct# 7765123", want{TypePatientAccount, Medium}},
 		{"Patient: J. Doe, Acct# 7765123", want{TypePatientAccount, Medium}},
+		// A member or subscriber ID with the bare word before it, as a worklist or a front
+		// desk writes it.
+		{"denied for R. Lindgren (member QHT550219834, DOS 9/2)", want{TypeMemberID, High}},
+		{"his sub ID is 552 907 318 and the plan is the wife's", want{TypeMemberID, High}},
+		{"Subscriber: WPX 448 120 337", want{TypeMemberID, High}},
 	} {
 		checkFindings(t, s, c.text, c.want)
 	}
@@ -366,5 +371,18 @@ func TestBillingOfficeAccountsArePatients(t *testing.T) {
 		if f, ok := findingOf(scanOne(t, s, text), TypePatientAccount); ok {
 			t.Errorf("%q: %+v", text, f)
 		}
+	}
+}
+
+// TestMemberWordsWithoutAnIDAreNothing: the bare word "member" labels an ID, never a year,
+// a count or a page.
+func TestMemberWordsWithoutAnIDAreNothing(t *testing.T) {
+	s := scanner2026(t)
+	for _, text := range []string{
+		"Member since 2019; see the member benefits guide, page 12.",
+		"Board member Jane Ruiz joined in 2021 and chairs the 14-member committee.",
+		"Subscriber count reached 48210 this quarter.",
+	} {
+		checkFindings(t, s, text, want{TypeMemberID, 0})
 	}
 }
