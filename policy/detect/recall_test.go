@@ -386,3 +386,16 @@ func TestMemberWordsWithoutAnIDAreNothing(t *testing.T) {
 		checkFindings(t, s, text, want{TypeMemberID, 0})
 	}
 }
+
+// TestInitialsAndABirthDateAfterAPatientLabel: "pt J.M. 7/19/1988" names a patient by
+// initials and date of birth; a date after initials with no patient label, or a recent
+// date (a visit), is not a birth date.
+func TestInitialsAndABirthDateAfterAPatientLabel(t *testing.T) {
+	s := scanner2026(t)
+	for _, text := range []string{"pt J.M. 7/19/1988 on my 4pm", "Patient: RK (04/02/1950) called", "Pt. A. B. 3/3/1961 needs premed"} {
+		checkFindings(t, s, text, want{TypeDOB, Medium})
+	}
+	for _, text := range []string{"PO JM 7/19/1988", "pt J.M. 11/30/2026 visit", "pt John 7/19/1988", "Dept HR 7/19/1988"} {
+		checkFindings(t, s, text, want{TypeDOB, 0})
+	}
+}
