@@ -200,7 +200,7 @@ func scoreRealCorpus(t *testing.T, eng *Engine) (all, tuned realTally, unread in
 	for _, c := range cats {
 		row(c, *byCat[c])
 	}
-	for _, s := range append(tunedSplits, "fresh3") {
+	for _, s := range tunedSplits {
 		if c := bySplit[s]; c != nil {
 			row("split:"+s, *c)
 		}
