@@ -399,3 +399,16 @@ func TestInitialsAndABirthDateAfterAPatientLabel(t *testing.T) {
 		checkFindings(t, s, text, want{TypeDOB, 0})
 	}
 }
+
+// TestAPlaceholderBirthDateIsNobodys: a date of birth 120 years back or more, the
+// 1900-01-01 of test records and empty spreadsheet cells, is no finding; a real one under
+// the same labels still is.
+func TestAPlaceholderBirthDateIsNobodys(t *testing.T) {
+	s := scanner2026(t)
+	for _, text := range []string{"DOB 1900-01-01", "D.O.B.: 01/01/1900", "DMG*D8*19000101*F~ DOB 19000101"} {
+		checkFindings(t, s, text, want{TypeDOB, 0})
+	}
+	for _, text := range []string{"DOB 1931-04-02", "D.O.B.: 04/02/1931", "DOB 19310402"} {
+		checkFindings(t, s, text, want{TypeDOB, High})
+	}
+}
