@@ -46,13 +46,13 @@ func (t *realTally) add(o realTally) { t.pos += o.pos; t.tp += o.tp; t.neg += o.
 
 // Floors this suite holds on the realistic corpus through the whole engine
 // with the shipped default policy. The targets are 0.97 for both;
-// the floors are what is met today less a small margin (recall 0.990,
-// precision 0.979 over the tuned splits; recall 0.986, precision 0.986 with
+// the floors are what is met today less a small margin (recall 0.993,
+// precision 0.979 over the tuned splits; recall 0.986, precision 0.988 with
 // OCR on), so a change that loses quality fails here. They hold over tunedSplits; fresh3
 // was scored once before any tuning (recall 0.803, precision 0.942) and is
 // tuned on now like the others.
 const (
-	realRecallFloor    = 0.980
+	realRecallFloor    = 0.982
 	realPrecisionFloor = 0.972
 )
 
