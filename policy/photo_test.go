@@ -46,3 +46,11 @@ func TestASmallCameraPhotoIsStillAnUnreadPicture(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCameraName: any file name, however hostile, is answered without a panic.
+func FuzzCameraName(f *testing.F) {
+	for _, s := range []string{"img_4471.jpg", "pxl_20261112_091544123.jpg", ".jpg", "img_.png", "/", "20261112_0915.jpg"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) { cameraName(name) })
+}
