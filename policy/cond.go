@@ -160,7 +160,7 @@ func (c *compiler) condKey(k string, v *yaml.Node, p string) *Cond {
 		x.flag, _ = c.boolean(v, p)
 	case "not_read":
 		// not_read: true, or {min_size: 16KiB}: a part skipped unread (a picture with OCR
-		// off) of at least that size.
+		// off) of at least that size, or of half of it when a camera named it (photo.go).
 		if resolve(v).Kind == yaml.ScalarNode {
 			x.flag, _ = c.boolean(v, p)
 			break

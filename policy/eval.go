@@ -124,7 +124,9 @@ func (e *Engine) eval(c *Cond, f *facts) (bool, string) {
 		}
 		n := 0
 		for _, u := range f.notRead {
-			if minSize == 0 || f.partSize(u.Part) >= minSize {
+			// A photo a camera or a phone named counts from half the size: resized
+			// for mail, a picture of a form is often smaller than a logo limit.
+			if sz := f.partSize(u.Part); minSize == 0 || sz >= minSize || (sz >= minSize/2 && f.cameraPhoto(u.Part)) {
 				n++
 			}
 		}

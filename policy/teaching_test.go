@@ -3,6 +3,7 @@ package policy
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 )
 
@@ -46,5 +47,26 @@ func TestAFictionalTeachingCaseIsNotPHIButItsIdentifiersAre(t *testing.T) {
 	// "Pt-specific" without the "no" is a real patient's order.
 	if got := decideDefault(t, "compounding", "Pt-specific, needs double check: "+vignette); got == "default" {
 		t.Errorf("a patient-specific note was not flagged")
+	}
+}
+
+// A grant or quality report counts people in aggregate ("unduplicated clients", "aggregate
+// outcomes"): a name (the addressee) and clinical words in it are about no one patient;
+// an identifier still decides.
+func TestAnAggregateReportIsNotPHIButItsIdentifiersAre(t *testing.T) {
+	const report = "Dear Mr. Castellanos,\r\n\r\nOur quarterly figures: %s 140; 38 of 52 patients with " +
+		"hypertension controlled; 212 flu vaccines given; buprenorphine continued for 30 of 36."
+	for _, tc := range []struct{ lead, want string }{
+		{"new intakes", "phi-name-clinical"},
+		{"unduplicated patients seen", "default"},
+		{"in aggregate, new intakes", "default"},
+	} {
+		if got := decideDefault(t, "Q3 grant report", strings.Replace(report, "%s", tc.lead, 1)); got != tc.want {
+			t.Errorf("%q: rule %s, want %s", tc.lead, got, tc.want)
+		}
+	}
+	body := strings.Replace(report, "%s", "unduplicated patients seen", 1) + " Corrected record: MRN 20418837."
+	if got := decideDefault(t, "Q3 grant report", body); got != "phi-identifiers" {
+		t.Errorf("an aggregate report with an MRN: rule %s, want phi-identifiers", got)
 	}
 }

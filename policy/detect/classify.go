@@ -62,7 +62,10 @@ func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint64) (
 			return TypeMemberID, High
 		case label&ctxCPT != 0 && len(d) == 5:
 			return TypeCPT, High
-		case label&ctxDOB != 0 && len(d) == 8 && compactDate(d):
+		case label&ctxDOB != 0 && len(d) == 8 && validCompact(d):
+			if y, _ := compactDate(d); !s.livingBirthYear(y) {
+				return "", 0 // DMG*D8*19000101: a placeholder
+			}
 			return TypeDOB, High // HL7/X12 style: DOB 19770614
 		case label&ctxPhone != 0 && len(d) == 10 && validNANP(d[:3], d[3:6]):
 			return TypePhone, Medium
@@ -139,6 +142,9 @@ func (s *Scanner) classify(text []byte, g []group, ci *ctxIndex, label uint64) (
 		if len(g) == 3 && same && (sp[0] == '/' || sp[0] == '-' || sp[0] == '.') {
 			if y, ok := dateYear(text, g, s.year); ok {
 				if label&ctxDOB != 0 {
+					if !s.livingBirthYear(y) {
+						return "", 0 // "DOB 1900-01-01": a placeholder
+					}
 					return TypeDOB, High
 				}
 				if c := s.bareDOB(text, start, end, y, ci); c != 0 {
@@ -304,14 +310,17 @@ func acctShape(d []byte) bool {
 }
 
 // compactDate: eight digits that are a date as YYYYMMDD (HL7, X12) or MMDDYYYY.
-func compactDate(d []byte) bool {
+// It returns the year.
+func compactDate(d []byte) (int, bool) {
 	y, m, dd := num(d[:4]), num(d[4:6]), num(d[6:8])
 	if y >= 1880 && y <= 2100 && validDate(y, m, dd) {
-		return true
+		return y, true
 	}
 	m, dd, y = num(d[:2]), num(d[2:4]), num(d[4:8])
-	return y >= 1880 && y <= 2100 && validDate(y, m, dd)
+	return y, y >= 1880 && y <= 2100 && validDate(y, m, dd)
 }
+
+func validCompact(d []byte) bool { _, ok := compactDate(d); return ok }
 
 // upperInto appends b upper-cased (ASCII) to dst.
 func upperInto(dst, b []byte) []byte {
@@ -355,4 +364,11 @@ func memberShape(d []byte) bool {
 		}
 	}
 	return n >= 5
+}
+
+// livingBirthYear reports whether y can be a living person's birth year: not in the future
+// and at most 120 years back. "DOB 1900-01-01" is the placeholder of EHR and X12 test
+// records (and of a spreadsheet's empty date), nobody's birth date.
+func (s *Scanner) livingBirthYear(y int) bool {
+	return y <= s.year && y >= s.year-120
 }

@@ -82,6 +82,7 @@ var contextWords = []contextWord{
 	{"mbr#", ctxMember}, {"mbr #", ctxMember}, {"mbr id", ctxMember}, {"member#", ctxMember},
 	{"member id", ctxMember}, {"member #", ctxMember}, {"member number", ctxMember}, {"member no", ctxMember},
 	{"subscriber id", ctxMember}, {"subscriber #", ctxMember}, {"subscriber number", ctxMember},
+	{"member", ctxMember}, {"subscriber", ctxMember}, {"sub id", ctxMember}, {"sub #", ctxMember},
 	{"policy #", ctxMember}, {"policy number", ctxMember}, {"policy no", ctxMember}, {"insurance id", ctxMember},
 	{"order", ctxNeg}, {"order #", ctxNeg}, {"order number", ctxNeg}, {"invoice", ctxNeg}, {"inv", ctxNeg},
 	{"tracking", ctxNeg}, {"tracking #", ctxNeg}, {"tracking number", ctxNeg}, {"ref", ctxNeg},
@@ -127,7 +128,8 @@ var contextWords = []contextWord{
 	{"read positive", ctxResult}, {"screened positive", ctxResult},
 }
 
-// fictionWords say the case in a text is made up or a composite (fiction.go).
+// fictionWords say the case in a text is made up or a composite, or its figures are
+// aggregates (fiction.go).
 var fictionWords = []contextWord{
 	{"fictional", ctxFiction}, {"fictionalized", ctxFiction}, {"fictionalised", ctxFiction},
 	{"fictitious", ctxFiction}, {"hypothetical case", ctxFiction}, {"hypothetical patient", ctxFiction},
@@ -135,6 +137,11 @@ var fictionWords = []contextWord{
 	{"composite patient", ctxFiction}, {"details changed", ctxFiction}, {"details have been changed", ctxFiction},
 	{"no pt-specific", ctxFiction}, {"no patient-specific", ctxFiction}, {"not a real patient", ctxFiction},
 	{"not real patients", ctxFiction},
+	// Aggregate figures, as grant and quality reports (HRSA, SAMHSA) count people: about no
+	// one person.
+	{"unduplicated clients", ctxFiction}, {"unduplicated patients", ctxFiction},
+	{"unduplicated individuals", ctxFiction}, {"aggregate data", ctxFiction}, {"aggregate outcomes", ctxFiction},
+	{"in aggregate", ctxFiction},
 	{"happy birthday", ctxCeleb}, {"happy bday", ctxCeleb}, {"birthday cake", ctxCeleb},
 	{"birthday party", ctxCeleb}, {"birthday celebration", ctxCeleb}, {"birthday lunch", ctxCeleb},
 }

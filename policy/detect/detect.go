@@ -318,6 +318,7 @@ const maxPooledFold = 1 << 20
 // Scan runs every enabled detector over text and returns one Finding per type found.
 func (s *Scanner) Scan(text []byte, loc Location) []Finding {
 	var acc accumulator
+	text, _ = subjectText(text, loc)
 	bp, _ := s.foldBufs.Get().(*[]byte)
 	if bp == nil {
 		bp = new([]byte)
@@ -337,6 +338,7 @@ func (s *Scanner) Scan(text []byte, loc Location) []Finding {
 func (s *Scanner) Explain(text []byte, loc Location) []Match {
 	var out []Match
 	var edits []foldEdit
+	text, lead := subjectText(text, loc)
 	ft, _ := fold(text, nil, &edits)
 	fm := foldMap(edits)
 	s.scanWindow(ft, 0, len(ft), func(h hit) {
@@ -347,7 +349,7 @@ func (s *Scanner) Explain(text []byte, loc Location) []Match {
 			// Dictionary terms are words, not identifiers: show only the first letter.
 			m = string(ft[h.start:h.start+1]) + strings.Repeat("*", h.end-h.start-1)
 		}
-		out = append(out, Match{Type: h.typ, Confidence: h.conf, Masked: m, Offset: fm.start(h.start)})
+		out = append(out, Match{Type: h.typ, Confidence: h.conf, Masked: m, Offset: max(0, fm.start(h.start)-lead)})
 	}, nil)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Offset < out[j].Offset })
 	return out

@@ -18,6 +18,9 @@ func (s *Scanner) bareDOB(text []byte, start, end, y int, ci *ctxIndex) Confiden
 	}
 	paren := y < s.year && parenAfterName(text, start, end)
 	row := y <= s.year-parenClinicalAge && rowAfterName(text, start)
+	if y <= s.year-parenClinicalAge && initialsAfterPatient(text, start) {
+		return Medium // "pt J.M. 7/19/1988 on my 4pm": who the patient is, by initials and birth date
+	}
 	if !paren && !row && ci.kinds&ctxAge == 0 {
 		return 0 // no age stated anywhere, the common case: skip the lookups
 	}
@@ -67,3 +70,38 @@ func (s *Scanner) ageNear(text []byte, start, end, y int) bool {
 
 var ageSuffixes = []string{"years old", "year old", "year-old", "years-old", "yr old", "yr-old", "yrs old", "yrs-old",
 	"years of age", "year of age", "y/o", "y.o", "yo"}
+
+// initialsAfterPatient reports a date right after a patient's initials, which come right
+// after "pt" or "patient": "pt J.M. 7/19/1988", "Patient: RK (04/02/1950)". Initials and a
+// birth date are how staff name a patient without writing the name.
+func initialsAfterPatient(text []byte, start int) bool {
+	p := start
+	if p > 0 && text[p-1] == '(' {
+		p--
+	}
+	for p > 0 && text[p-1] == ' ' {
+		p--
+	}
+	letters := 0
+	for p > 0 && start-p < 12 && (isUpper(text[p-1]) || text[p-1] == '.' || text[p-1] == ' ') {
+		if isUpper(text[p-1]) {
+			if p > 1 && isAlpha(text[p-2]) {
+				return false // a word, not an initial
+			}
+			letters++
+		}
+		p--
+	}
+	if letters < 2 || letters > 3 {
+		return false
+	}
+	for p > 0 && (text[p-1] == ' ' || text[p-1] == ':') {
+		p--
+	}
+	for _, w := range []string{"pt", "pt.", "patient"} {
+		if p >= len(w) && hasPrefixFold(text[p-len(w):], w) && (p == len(w) || !isWord(text[p-len(w)-1])) {
+			return true
+		}
+	}
+	return false
+}

@@ -64,7 +64,7 @@
 //     "MR#", "Med Rec", "chart #", ...); plus site regexes.
 //   - personal_health: a statement about one person's health (personal.go): "my/his/her"
 //     or "I/he/she had" before a clinical term, "they found" right before one, "your <test> is/was <value or result>",
-//     "tested positive", a vital or lab label with its reading ("BP 88/50"), a drug with a
+//     "tested positive" (not a sterilizer's spore test, a water or radon sample), a vital or lab label with its reading ("BP 88/50"), a drug with a
 //     dose and a schedule. Medium; alone it names nobody.
 //   - patient_account: 5-20 digits, or 6-20 capitals and digits with 5+ digits, after an
 //     account label ("Acct#", "account") that is a patient's: qualified by a patient word
@@ -76,15 +76,18 @@
 //   - phone: NANP (NXX) NXX-XXXX and the -, ., space, +1 forms; N11 area codes rejected;
 //     10 bare digits only after a phone label.
 //   - dob: a valid date (m/d/y, m/d/yy, y-m-d, "March 3, 1975", "3 Mar 1975", "15-Jan-1973",
-//     "15-JAN-73") after a DOB label ("DOB", "born", "date of birth"). Without a label, a date
+//     "15-JAN-73") after a DOB label ("DOB", "born", "date of birth"), unless more than
+//     120 years back ("DOB 1900-01-01" is a test record's placeholder: nothing). Without a label, a date
 //     is a date of birth only when an age near it fits its year ("63-year-old", "63 y/o",
 //     "73 yo M", "age 63": High; the date was written this year or up to three years ago),
 //     or when it is in parentheses right after a capitalised word, in a past year, with
 //     patient words near, or with clinical words near and at least 12 years back ("Deborah X
-//     (04-26-1946)": Medium; "Updated Policy (01/01/2020)" on diabetes education: nothing). Any other date
+//     (04-26-1946)": Medium; "Updated Policy (01/01/2020)" on diabetes education: nothing), or
+//     after a patient label and initials, at least 12 years back ("pt J.M. 7/19/1988":
+//     Medium). Any other date
 //     (an appointment, an invoice date) is never a finding.
-//   - member_id: built-in: 6-20 capitals/digits with 5+ digits after a member label;
-//     plus site regexes.
+//   - member_id: built-in: 6-20 capitals/digits with 5+ digits after a member label
+//     ("Member ID", "mbr#", the bare words "member", "subscriber", "sub ID"); plus site regexes.
 //   - condition, medication, procedure: shipped lists in data/ (English, and a few Spanish
 //     terms written without accents); admin dictionaries likewise.
 //   - person_name (names.go, namecontext.go, namerow.go): capitalised chains scored from the
@@ -93,10 +96,14 @@
 //     ("Hi Linda, ... your crown"), or after it a DOB, an age ("Carmen Ruiz, 58,"), an
 //     identifier in parentheses, a clinical verb, a room or unit-bed ("in 4N-12"), a
 //     possessive before a visit ("Tanaka's 12/2 colonoscopy"), ", paciente de", or a list
-//     item's clinical text ("2. Gloria Espinoza - suspicious mole"). A lone surname counts
+//     item's clinical text ("2. Gloria Espinoza - suspicious mole"), a death ("Arnold
+//     Feeney died", "passed away"). In the Subject (Location.Field FieldSubject) a name
+//     leading it and set off by " - ", ":" or "," is labelled as after "Re:" or "Fw:"
+//     ("Jasmine Whitfield - no show x3"): the body about that patient need not name her. A lone surname counts
 //     before a room ("Hargrove, 3S rm 9"). A birthday celebration's name stays Medium.
 //   - teaching_case (fiction.go): a text that calls its case fictional, a composite, or a
-//     teaching case with details changed. It weighs nothing; the shipped policy does not let
+//     teaching case with details changed, or counts people in aggregate ("unduplicated
+//     clients", "aggregate outcomes", as grant reports do). It weighs nothing; the shipped policy does not let
 //     a name or a health statement alone decide such a message (identifiers still do).
 //   - dob in a list row: a date in the column after a name ("Whitcombe, Harold  01/17/1955"),
 //     at least 12 years back, with clinical or patient words near: Medium.

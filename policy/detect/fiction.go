@@ -8,7 +8,8 @@ import "sort"
 // TypeTeachingCase marks a text that says its case is made up: "the case is fictional",
 // "a teaching case - details changed", "no pt-specific details". Continuing education,
 // journal clubs, training slides and teaching pearls describe a patient who does not exist,
-// in the very words a real note would use. The finding weighs nothing (Score) and names
+// in the very words a real note would use. A grant or quality report that counts
+// "unduplicated clients" or gives "aggregate outcomes" is about no one person either. The finding weighs nothing (Score) and names
 // nobody; the shipped policy does not let a name or a health statement alone decide such a
 // message, while identifiers (an SSN, an MRN, even a test patient's) still do.
 const TypeTeachingCase = "teaching_case"

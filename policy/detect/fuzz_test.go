@@ -20,7 +20,8 @@ var fuzzSeeds = []string{
 
 // FuzzScan: no panics, and Stream equals Scan for any chunking (with small windows).
 func FuzzScan(f *testing.F) {
-	for _, s := range append(fuzzSeeds, nameFuzzSeeds...) {
+	for _, s := range append(append(fuzzSeeds, nameFuzzSeeds...), "Jasmine Whitfield - no show", "pt J.M. 7/19/1988",
+		"DOB 1900-01-01", "spore test came back positive", "Hollis, Everett: appeal") {
 		f.Add([]byte(s), uint8(3))
 	}
 	s, err := New(Config{})
@@ -30,6 +31,13 @@ func FuzzScan(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text []byte, chunk uint8) {
 		want := s.Scan(text, Location{Field: "body"})
 		s.Explain(text, Location{})
+		// A subject is read after "Re:" when a name leads it: no panic, offsets inside it.
+		s.Scan(text, Location{Field: FieldSubject})
+		for _, m := range s.Explain(text, Location{Field: FieldSubject}) {
+			if m.Offset < 0 || m.Offset > len(text) {
+				t.Fatalf("subject match offset %d outside %d bytes", m.Offset, len(text))
+			}
+		}
 		st := s.NewStream(Location{Field: "body"})
 		st.window = 64 // force many cuts on small inputs
 		c := int(chunk%64) + 1

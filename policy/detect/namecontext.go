@@ -239,9 +239,9 @@ func nameLabel(text []byte, pos int) nameLabelKind {
 		if !colon && thisBefore(text, cap(text)-cap(w)) {
 			return labelPatient // "hi this is Dorothy Franklin, I got a bill": the writer
 		}
-	case "re":
+	case "re", "fw", "fwd":
 		if colon {
-			return labelSubject
+			return labelSubject // a reply's or a forward's subject
 		}
 	case "name", "member", "subscriber", "insured", "guarantor", "client", "resident", "beneficiary",
 		"enrollee", "decedent", "deceased", "child", "infant", "son", "daughter":
@@ -335,6 +335,15 @@ func nameFollow(text []byte, end int, ci *ctxIndex) bool {
 				if x := word(n); isDigit(x[0]) || (len(x) >= 3 && monthPrefix(x)) {
 					return true
 				}
+			}
+		case "died", "expired":
+			// A death notice: "Arnold Feeney died peacefully at home at 0310".
+			if k == 0 {
+				return true
+			}
+		case "passed":
+			if k == 0 && word(1) == "away" {
+				return true
 			}
 		case "diagnosed":
 			if word(k+1) == "with" {

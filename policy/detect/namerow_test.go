@@ -82,6 +82,8 @@ func TestFictionWordsMarkATeachingCase(t *testing.T) {
 	checkFindings(t, s, "A composite case, details changed.", want{TypeTeachingCase, Medium})
 	checkFindings(t, s, "Pt-specific bag for bed 4", want{TypeTeachingCase, 0})
 	checkFindings(t, s, "the composite endpoint was met", want{TypeTeachingCase, 0})
+	checkFindings(t, s, "Unduplicated patients seen this quarter: 140", want{TypeTeachingCase, Medium})
+	checkFindings(t, s, "She is a client served by our team since 2021", want{TypeTeachingCase, 0})
 	if sc := Score([]Finding{{Type: TypeTeachingCase, Count: 3, Confidence: High}}); sc != 0 {
 		t.Errorf("teaching_case weighs %v, want 0", sc)
 	}

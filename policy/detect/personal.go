@@ -198,3 +198,35 @@ func personalFromTerm(text []byte, start, end int, medication bool) (int, bool) 
 	}
 	return 0, false
 }
+
+// thingTests are tests of equipment and of a building, not of a person: a sterilizer's
+// spore test (biological indicator, CDC/ADA infection-control guidance), a water, radon,
+// mold or air sample, a surface swab.
+var thingTests = []string{"spore", "biological indicator", "sterilizer", "autoclave", "water", "legionella",
+	"radon", "mold", "air sample", "surface"}
+
+// resultOfAThing reports a result phrase ("came back positive") whose clause, in the 48
+// bytes before it, names a test of equipment or of the building: "last week's spore test
+// came back POSITIVE" is the autoclave's result, not a patient's.
+func resultOfAThing(text []byte, start int) bool {
+	lo := start
+	for lo > 0 && start-lo < 48 {
+		c := text[lo-1]
+		if c == '\n' || c == '.' || c == ';' || c == '!' || c == '?' {
+			break
+		}
+		lo--
+	}
+	clause := text[lo:start]
+	for i := range clause {
+		if i > 0 && isAlpha(clause[i-1]) {
+			continue
+		}
+		for _, w := range thingTests {
+			if hasPrefixFold(clause[i:], w) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -19,6 +19,7 @@ func TestPersonalHealthStatements(t *testing.T) {
 		"increase your metformin to 1000 mg twice daily",
 		"Marcus Oyelowo tested positive on PCR today",
 		"his A1c was 11.2 last month",
+		"her strep swab came back positive, so amoxicillin it is",
 	}
 	for _, text := range personal {
 		if f, ok := findingOf(scanOne(t, s, text), TypePersonalHealth); !ok || f.Confidence < Medium {
@@ -37,6 +38,8 @@ func TestPersonalHealthStatements(t *testing.T) {
 		"Call the pharmacy at 8 AM daily for the shortage list.",
 		"October is breast cancer awareness month: schedule a mammogram.",
 		"We'll cover the 2026 HEDIS diabetes measures in the 24 hr window.",
+		"Sterilizer 2: this week's spore test came back positive, unit pulled from service.",
+		"The annual waterline test came back positive for heterotrophic bacteria; shock the lines.",
 	}
 	for _, text := range general {
 		if f, ok := findingOf(scanOne(t, s, text), TypePersonalHealth); ok {

@@ -58,6 +58,11 @@ func TestContextWordsStaffWrite(t *testing.T) {
 		{"Pt: Jane Doe   MR# 00482913   Acct# 7765123", want{TypePatientAccount, Medium}},
 		{"Jane Doe DOB 03/14/1962 Acct# 7765123", want{TypePatientAccount, Medium}},
 		{"Patient: J. Doe, Acct# 7765123", want{TypePatientAccount, Medium}},
+		// A member or subscriber ID with the bare word before it, as a worklist or a front
+		// desk writes it.
+		{"denied for R. Lindgren (member QHT550219834, DOS 9/2)", want{TypeMemberID, High}},
+		{"his sub ID is 552 907 318 and the plan is the wife's", want{TypeMemberID, High}},
+		{"Subscriber: WPX 448 120 337", want{TypeMemberID, High}},
 	} {
 		checkFindings(t, s, c.text, c.want)
 	}
@@ -366,5 +371,44 @@ func TestBillingOfficeAccountsArePatients(t *testing.T) {
 		if f, ok := findingOf(scanOne(t, s, text), TypePatientAccount); ok {
 			t.Errorf("%q: %+v", text, f)
 		}
+	}
+}
+
+// TestMemberWordsWithoutAnIDAreNothing: the bare word "member" labels an ID, never a year,
+// a count or a page.
+func TestMemberWordsWithoutAnIDAreNothing(t *testing.T) {
+	s := scanner2026(t)
+	for _, text := range []string{
+		"Member since 2019; see the member benefits guide, page 12.",
+		"Board member Jane Ruiz joined in 2021 and chairs the 14-member committee.",
+		"Subscriber count reached 48210 this quarter.",
+	} {
+		checkFindings(t, s, text, want{TypeMemberID, 0})
+	}
+}
+
+// TestInitialsAndABirthDateAfterAPatientLabel: "pt J.M. 7/19/1988" names a patient by
+// initials and date of birth; a date after initials with no patient label, or a recent
+// date (a visit), is not a birth date.
+func TestInitialsAndABirthDateAfterAPatientLabel(t *testing.T) {
+	s := scanner2026(t)
+	for _, text := range []string{"pt J.M. 7/19/1988 on my 4pm", "Patient: RK (04/02/1950) called", "Pt. A. B. 3/3/1961 needs premed"} {
+		checkFindings(t, s, text, want{TypeDOB, Medium})
+	}
+	for _, text := range []string{"PO JM 7/19/1988", "pt J.M. 11/30/2026 visit", "pt John 7/19/1988", "Dept HR 7/19/1988"} {
+		checkFindings(t, s, text, want{TypeDOB, 0})
+	}
+}
+
+// TestAPlaceholderBirthDateIsNobodys: a date of birth 120 years back or more, the
+// 1900-01-01 of test records and empty spreadsheet cells, is no finding; a real one under
+// the same labels still is.
+func TestAPlaceholderBirthDateIsNobodys(t *testing.T) {
+	s := scanner2026(t)
+	for _, text := range []string{"DOB 1900-01-01", "D.O.B.: 01/01/1900", "DMG*D8*19000101*F~ DOB 19000101"} {
+		checkFindings(t, s, text, want{TypeDOB, 0})
+	}
+	for _, text := range []string{"DOB 1931-04-02", "D.O.B.: 04/02/1931", "DOB 19310402"} {
+		checkFindings(t, s, text, want{TypeDOB, High})
 	}
 }

@@ -129,6 +129,15 @@ func TestClinicalSentencesFindVocabulary(t *testing.T) {
 			map[string]int{detect.TypeCondition: 3, detect.TypeProcedure: 1}},
 		{"G2P1 at 32 weeks with gestational diabetes and preeclampsia, on labetalol; NST twice weekly.",
 			map[string]int{detect.TypeCondition: 2, detect.TypeMedication: 1}},
+		// Behavioral health, dental and spine wording (fresh3 of the realistic corpus).
+		{"Screened with the C-SSRS: passive SI earlier, now suicidal ideation with plan; did means restriction with dad.",
+			map[string]int{detect.TypeCondition: 1, detect.TypeProcedure: 2}},
+		{"Missed two MAT group sessions; bupe refill due, consider moud clinic.",
+			map[string]int{detect.TypeProcedure: 2, detect.TypeMedication: 1}},
+		{"Plan #19 core buildup and a full crown; he is a bruxer and has a nickel allergy.",
+			map[string]int{detect.TypeProcedure: 2, detect.TypeCondition: 2}},
+		{"Request for L5-S1 fusion after two epidural steroid injections; amox 2 g for antibiotic prophylaxis.",
+			map[string]int{detect.TypeProcedure: 3, detect.TypeMedication: 1}},
 		{"Stage IV NSCLC with brain metastases; pembrolizumab plus carboplatin and pemetrexed every 3 weeks.",
 			map[string]int{detect.TypeCondition: 1, detect.TypeMedication: 3}},
 	}
