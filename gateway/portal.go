@@ -115,7 +115,7 @@ func (g *Gateway) stagePortal() process.Portal {
 // Deposit seals msg in the portal for rcpts and builds each recipient's
 // notification: from the original sender, with the link, the sender's
 // name and the expiry; the subject only when the admin opted in.
-func (p *portalGlue) Deposit(ctx context.Context, env *envelope.Envelope, rcpts []string, msg io.Reader) ([][]byte, error) {
+func (p *portalGlue) Deposit(ctx context.Context, env *envelope.Envelope, rcpts []string, ttl time.Duration, msg io.Reader) ([][]byte, error) {
 	cfg := p.g.cfg.Load()
 	// The header is read first, so the landing page can show the sender's
 	// name; the body then streams into the store.
@@ -125,7 +125,11 @@ func (p *portalGlue) Deposit(ctx context.Context, env *envelope.Envelope, rcpts 
 	if fromName != "" {
 		sender = (&mail.Address{Name: fromName, Address: env.From}).String()
 	}
-	rec, err := p.svc.Deposit(ctx, sender, rcpts, time.Time{}, br)
+	var expires time.Time // zero: portal.expiry
+	if ttl > 0 {
+		expires = time.Now().Add(ttl)
+	}
+	rec, err := p.svc.Deposit(ctx, sender, rcpts, expires, br)
 	if err != nil {
 		return nil, err
 	}

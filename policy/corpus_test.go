@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/sealgate/sealgate/policy/internal/phicorpus"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sealgate/sealgate/policy/internal/phicorpus"
 )
 
 // TestCorpusThroughTheWholeEngine runs every labeled message of testdata/phi

@@ -11,6 +11,7 @@ import (
 	"net/textproto"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/emersion/go-message/charset"
 
@@ -52,6 +53,8 @@ type Decision struct {
 
 	Methods []string `json:"methods,omitempty"` // encrypt: ordered allowed set
 	Min     string   `json:"min,omitempty"`     // encrypt: tls or end-to-end
+	// PortalExpiry (encrypt): the rule's portal_expiry; 0 = portal.expiry.
+	PortalExpiry time.Duration `json:"portal_expiry,omitempty"`
 
 	BlockText string `json:"block_text,omitempty"`
 
@@ -93,6 +96,7 @@ type RecipientDecision struct {
 	AddHeaders   map[string]string `json:"add_headers,omitempty"`
 	Bcc          []string          `json:"bcc,omitempty"`
 	NotifySender bool              `json:"notify_sender,omitempty"`
+	PortalExpiry time.Duration     `json:"portal_expiry,omitempty"`
 }
 
 // FindingCounts returns type -> count, including "unscannable" when any
@@ -306,7 +310,7 @@ func (e *Engine) perRecipient(f *facts) []RecipientDecision {
 		f1.env = &one
 		d := e.decide(&f1)
 		out = append(out, RecipientDecision{Rule: d.Rule, Action: d.Action, Methods: d.Methods, Min: d.Min, BlockText: d.BlockText,
-			StripTag: d.StripTag, AddHeaders: d.AddHeaders, Bcc: d.Bcc, NotifySender: d.NotifySender})
+			StripTag: d.StripTag, AddHeaders: d.AddHeaders, Bcc: d.Bcc, NotifySender: d.NotifySender, PortalExpiry: d.PortalExpiry})
 	}
 	return out
 }
@@ -527,6 +531,7 @@ func (e *Engine) decide(f *facts) *Decision {
 	d.Rule, d.Action = win.ID, win.Action
 	d.Methods = append([]string(nil), win.Methods...)
 	d.Min = win.Min
+	d.PortalExpiry = win.PortalExpiry
 	d.BlockText = win.BlockText
 	d.SubjectTag = f.settingsTag
 	if f.matchedTag != "" {

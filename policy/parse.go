@@ -403,7 +403,7 @@ func (c *compiler) rules(n *yaml.Node) {
 
 func (c *compiler) rule(n *yaml.Node, p string) *Rule {
 	m := c.mapping(n, p, "id", "description", "when", "default", "action", "methods", "min",
-		"block_text", "strip_tag", "add_header", "bcc", "notify_sender")
+		"portal_expiry", "block_text", "strip_tag", "add_header", "bcc", "notify_sender")
 	if m == nil {
 		return nil
 	}
@@ -477,6 +477,9 @@ func (c *compiler) rule(n *yaml.Node, p string) *Rule {
 			}
 			r.Min = s
 		}
+	}
+	if only("portal_expiry", ActionEncrypt) {
+		r.PortalExpiry = c.portalExpiry(m["portal_expiry"], p+".portal_expiry")
 	}
 	if r.Action == ActionEncrypt && r.Min == MinEndToEnd && len(r.Methods) == 1 && r.Methods[0] == "tls" {
 		c.errf(m["methods"], p+".methods", "min: end-to-end cannot be met by tls alone; add pgp, smime or portal, or set min: tls")
@@ -633,4 +636,28 @@ func confidenceRank(s string) int {
 		return 3
 	}
 	return 0
+}
+
+// portalExpiry reads a rule's portal_expiry: a Go duration ("168h") or a
+// number of days ("14d"), from 1 hour to 366 days.
+func (c *compiler) portalExpiry(v *yaml.Node, p string) time.Duration {
+	s, ok := c.str(v, p)
+	if !ok {
+		return 0
+	}
+	var d time.Duration
+	var err error
+	if days, found := strings.CutSuffix(s, "d"); found {
+		var n int
+		if n, err = strconv.Atoi(days); err == nil {
+			d = time.Duration(n) * 24 * time.Hour
+		}
+	} else {
+		d, err = time.ParseDuration(s)
+	}
+	if err != nil || d < time.Hour || d > 366*24*time.Hour {
+		c.errf(v, p, "%q is not a duration from 1h to 366d (e.g. 168h or 14d)", s)
+		return 0
+	}
+	return d
 }

@@ -85,6 +85,9 @@ type Rule struct {
 	Methods   []string // encrypt: ordered allowed set
 	Min       string   // encrypt: tls or end-to-end
 	BlockText string   // block: the SMTP reply text
+	// PortalExpiry (encrypt) is how long a copy deposited in the secure
+	// portal stays readable; 0 means the config's portal.expiry.
+	PortalExpiry time.Duration
 
 	StripTag     bool
 	AddHeaders   map[string]string

@@ -48,7 +48,7 @@ func (s *Stage) planEncrypt(ctx context.Context, env *envelope.Envelope, grp *ru
 		p.copies = append(p.copies, Copy{Name: base, Recipients: c.tlsRcpts, MinTLS: minVerify, Method: selector.TLS})
 	}
 	if len(c.portalRcpts) > 0 {
-		if err := s.portalCopies(ctx, env, base, suffix, c.portalRcpts, p); err != nil {
+		if err := s.portalCopies(ctx, env, base, suffix, c.portalRcpts, grp.portalExpiry, p); err != nil {
 			return "", err
 		}
 	}

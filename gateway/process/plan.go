@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/internal/tlslevel"
@@ -43,6 +44,7 @@ type ruleOutcome struct {
 	rule, action string
 	methods      []string
 	min          string
+	portalExpiry time.Duration
 	strip        bool
 	addHeaders   map[string]string
 	bcc          []string
@@ -57,7 +59,7 @@ func groups(env *envelope.Envelope, dec *policy.Decision) []*ruleOutcome {
 	// Block and quarantine are message-wide: decided for the message, they
 	// apply to every recipient.
 	if len(dec.Recipients) != len(env.Recipients) || dec.Action == policy.ActionQuarantine || dec.Action == policy.ActionBlock {
-		return []*ruleOutcome{{rule: dec.Rule, action: dec.Action, methods: dec.Methods, min: dec.Min,
+		return []*ruleOutcome{{rule: dec.Rule, action: dec.Action, methods: dec.Methods, min: dec.Min, portalExpiry: dec.PortalExpiry,
 			strip: dec.StripTag, addHeaders: dec.AddHeaders, bcc: dec.Bcc, notify: dec.NotifySender, rcpts: env.Addrs()}}
 	}
 	var out []*ruleOutcome
@@ -65,7 +67,7 @@ func groups(env *envelope.Envelope, dec *policy.Decision) []*ruleOutcome {
 	for i, rd := range dec.Recipients {
 		g := byRule[rd.Rule]
 		if g == nil {
-			g = &ruleOutcome{rule: rd.Rule, action: rd.Action, methods: rd.Methods, min: rd.Min, strip: rd.StripTag,
+			g = &ruleOutcome{rule: rd.Rule, action: rd.Action, methods: rd.Methods, min: rd.Min, portalExpiry: rd.PortalExpiry, strip: rd.StripTag,
 				addHeaders: rd.AddHeaders, bcc: rd.Bcc, notify: rd.NotifySender}
 			byRule[rd.Rule] = g
 			out = append(out, g)

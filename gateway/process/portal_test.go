@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sealgate/sealgate/envelope"
 )
@@ -16,9 +17,11 @@ type memPortal struct {
 	deposits []string
 	rcpts    [][]string
 	fail     error
+	ttls     []time.Duration
 }
 
-func (m *memPortal) Deposit(_ context.Context, env *envelope.Envelope, rcpts []string, msg io.Reader) ([][]byte, error) {
+func (m *memPortal) Deposit(_ context.Context, env *envelope.Envelope, rcpts []string, ttl time.Duration, msg io.Reader) ([][]byte, error) {
+	m.ttls = append(m.ttls, ttl)
 	if m.fail != nil {
 		return nil, m.fail
 	}
@@ -102,5 +105,18 @@ func TestPortalNotInTheRuleIsNeverUsed(t *testing.T) {
 	}
 	if c := f.queue.queued["m1"]; len(c) != 1 || c[0].Hold == "" {
 		t.Fatalf("copies %+v: a rule without portal holds the recipient", c)
+	}
+}
+
+func TestARulesPortalExpiryReachesTheDeposit(t *testing.T) {
+	f := newFixture(t, portalLast+"    portal_expiry: 14d\n")
+	pt := &memPortal{ev: f.ev}
+	f.stage.o.Portal = pt
+	f.add("m1", "b@partner.test")
+	if err := f.stage.Process("m1"); err != nil {
+		t.Fatal(err)
+	}
+	if len(pt.ttls) != 1 || pt.ttls[0] != 14*24*time.Hour {
+		t.Fatalf("deposit lifetimes %v, want the rule's 14 days", pt.ttls)
 	}
 }
