@@ -47,6 +47,22 @@ func TestAnEncryptedCopyThatComesBackIsNotEncryptedTwice(t *testing.T) {
 	if d := decisionOf(t, env, ""); d.Rule != "sealgate-protected" || d.Action != "require_tls" {
 		t.Fatalf("decision for the looped copy: %+v", d)
 	}
+	// The valid mark and the encrypted label copied onto plaintext: the
+	// content is checked too, so the policy decides (S/MIME for bob again).
+	head := first[:bytes.Index(first, []byte("\r\n\r\n"))+4]
+	forged := string(head) + "SSN: 078-05-1121 MRN: 99887766 PLAIN-UNDER-LABEL\r\n"
+	if err := send(env.Listen, "dr@clinic.test", []string{"bob@partner.test"}, forged); err != nil {
+		t.Fatal(err)
+	}
+	if !sink.WaitFor(30*time.Second, func(ms []capture.Message) bool { return len(ms) == 3 }) {
+		t.Fatal("the relabelled plaintext was not decided")
+	}
+	if third := sink.Messages()[2].Data; bytes.Contains(third, []byte("PLAIN-UNDER-LABEL")) {
+		t.Fatalf("plaintext under a copied mark left as it was:\n%s", third)
+	}
+	if d := decisionOf(t, env, ""); d.Rule == "sealgate-protected" {
+		t.Fatalf("a copied mark on plaintext passed: %+v", d)
+	}
 }
 
 func TestAForgedLoopMarkIsStrippedAndIgnored(t *testing.T) {

@@ -32,22 +32,55 @@ func (s *Stage) looped(env *envelope.Envelope) (*policy.Decision, error) {
 	if s.o.Marker == nil || env.DSN {
 		return nil, nil
 	}
-	body, err := s.o.Store.OpenBody(env.ID)
+	h, err := s.header(env.ID)
+	if err != nil || h == nil || !h.Has(loopmark.Name) {
+		return nil, err // a header that does not parse is the policy's to judge
+	}
+	m, ok := s.o.Marker.Check(h, time.Now())
+	if !ok || (m.Method != selector.PGP && m.Method != selector.SMIME) {
+		s.log.Warn("policy: a loop mark that does not check is ignored (stripped before delivery)", "msg_id", env.ID)
+		return nil, nil
+	}
+	// The mark binds the header, not the body (relays re-encode it): a mark
+	// copied onto plaintext under the same encrypted label must not let that
+	// plaintext through. The content has to be ciphertext too.
+	if kind, err := s.verifyEncrypted(env.ID); err != nil || kind == "" {
+		if err == nil {
+			s.log.Warn("policy: a valid loop mark on content that is not encrypted is ignored", "msg_id", env.ID)
+		}
+		return nil, err
+	}
+	s.log.Info("policy: a copy sealgate encrypted came back; it leaves as it is", "msg_id", env.ID, "method", m.Method, "copy_of", m.ID)
+	return &policy.Decision{Rule: LoopRule, Action: policy.ActionRequireTLS, Methods: []string{m.Method}}, nil
+}
+
+// header reads the stored message's header; nil when it does not parse.
+func (s *Stage) header(id string) (*textproto.Header, error) {
+	body, err := s.o.Store.OpenBody(id)
 	if err != nil {
 		return nil, err
 	}
 	defer body.Close()
 	h, err := textproto.ReadHeader(bufio.NewReader(body))
-	if err != nil || !h.Has(loopmark.Name) {
-		return nil, nil // a header that does not parse is the policy's to judge
-	}
-	m, ok := s.o.Marker.Check(&h, time.Now())
-	if !ok || (m.Method != selector.PGP && m.Method != selector.SMIME) {
-		s.log.Warn("policy: a loop mark that does not check is ignored (stripped before delivery)", "msg_id", env.ID)
+	if err != nil {
 		return nil, nil
 	}
-	s.log.Info("policy: a copy sealgate encrypted came back; it leaves as it is", "msg_id", env.ID, "method", m.Method, "copy_of", m.ID)
-	return &policy.Decision{Rule: LoopRule, Action: policy.ActionRequireTLS, Methods: []string{m.Method}}, nil
+	return &h, nil
+}
+
+// verifyEncrypted is the kind of end-to-end encryption the stored message's
+// content carries (internal/encrypted.Verify), "" when none.
+func (s *Stage) verifyEncrypted(id string) (string, error) {
+	body, err := s.o.Store.OpenBody(id)
+	if err != nil {
+		return "", err
+	}
+	defer body.Close()
+	kind, err := encrypted.Verify(body)
+	if err != nil {
+		return "", nil
+	}
+	return kind, nil
 }
 
 // senderEncrypted returns the EncryptedRule decision when PassEncrypted is
@@ -57,14 +90,9 @@ func (s *Stage) senderEncrypted(env *envelope.Envelope) (*policy.Decision, error
 	if env.DSN || !s.o.Settings().PassEncrypted {
 		return nil, nil
 	}
-	body, err := s.o.Store.OpenBody(env.ID)
-	if err != nil {
-		return nil, err
-	}
-	defer body.Close()
-	kind, err := encrypted.Verify(body)
-	if err != nil {
-		return nil, nil // not (provably) encrypted: the policy decides
+	kind, err := s.verifyEncrypted(env.ID)
+	if err != nil || kind == "" {
+		return nil, err // not (provably) encrypted: the policy decides
 	}
 	s.log.Info("policy: the sender encrypted this message end to end; it leaves as it is", "msg_id", env.ID, "kind", kind)
 	return &policy.Decision{Rule: EncryptedRule, Action: policy.ActionRequireTLS}, nil
