@@ -18,43 +18,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
-
 	"github.com/sealgate/sealgate/config"
 	"github.com/sealgate/sealgate/gateway/audit"
 	"github.com/sealgate/sealgate/internal/capture"
+	"github.com/sealgate/sealgate/internal/dnstest"
 	"github.com/sealgate/sealgate/internal/testpki"
 )
 
 // mxDNS serves MX domain -> mxHost and A mxHost -> 127.0.0.1, unsigned (no
-// AD bit: no DANE), on a loopback UDP port it returns.
+// AD bit: no DANE), and returns its address.
 func mxDNS(t *testing.T, domain, mxHost string) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
-		resp := new(dns.Msg)
-		resp.SetReply(q)
-		name := strings.ToLower(q.Question[0].Name)
-		hdr := dns.RR_Header{Name: name, Class: dns.ClassINET, Ttl: 60}
-		switch {
-		case q.Question[0].Qtype == dns.TypeMX && name == dns.Fqdn(domain):
-			hdr.Rrtype = dns.TypeMX
-			resp.Answer = append(resp.Answer, &dns.MX{Hdr: hdr, Preference: 10, Mx: dns.Fqdn(mxHost)})
-		case q.Question[0].Qtype == dns.TypeA && name == dns.Fqdn(mxHost):
-			hdr.Rrtype = dns.TypeA
-			resp.Answer = append(resp.Answer, &dns.A{Hdr: hdr, A: net.ParseIP("127.0.0.1")})
-		}
-		w.WriteMsg(resp)
-	})}
-	started := make(chan struct{})
-	srv.NotifyStartedFunc = func() { close(started) }
-	go srv.ActivateAndServe()
-	<-started
-	t.Cleanup(func() { srv.Shutdown() })
-	return pc.LocalAddr().String()
+	return dnstest.Start(t).Add(domain+". 60 IN MX 10 "+mxHost+".", mxHost+". 60 IN A 127.0.0.1").Addr
 }
 
 // stripAfterFirst is a proxy to target that passes its first connection
