@@ -33,6 +33,8 @@ type Config struct {
 	Policy    Policy     `mapstructure:"policy"`
 	DKIM      DKIM       `mapstructure:"dkim"`
 	Portal    Portal     `mapstructure:"portal"`
+	API       API        `mapstructure:"api"`
+	Webhooks  Webhooks   `mapstructure:"webhooks"`
 }
 
 // Portal configures the secure portal: recipients with no key, no

@@ -36,6 +36,10 @@ func Default() Config {
 		},
 		Policy: Policy{Watch: true, Subject: "Secure message"},
 		Portal: Portal{Expiry: 30 * 24 * time.Hour, OrgName: "Secure message portal"},
+		API: API{Listen: "127.0.0.1:8444", Rate: 50, Burst: 100, PlanWait: 5 * time.Second,
+			IdempotencyTTL: 24 * time.Hour, MessageRetention: 30 * 24 * time.Hour},
+		Webhooks: Webhooks{Concurrency: 4, RetryMin: 5 * time.Second, RetryMax: 6 * time.Hour,
+			DisableAfter: 72 * time.Hour, Timeout: 15 * time.Second},
 		Keys: Keys{
 			WKD: WKD{Timeout: 5 * time.Second, PositiveTTL: 24 * time.Hour, NegativeTTL: time.Hour},
 		},
@@ -115,6 +119,12 @@ func (c *Config) resolvePaths(dir string) {
 	abs(&c.Portal.KeyFile)
 	abs(&c.Portal.KEKFile)
 	abs(&c.Portal.TemplateDir)
+	abs(&c.API.CertFile)
+	abs(&c.API.KeyFile)
+	abs(&c.Webhooks.CAFile)
+	for i := range c.Webhooks.Endpoints {
+		abs(&c.Webhooks.Endpoints[i].SecretFile)
+	}
 	abs(&c.Relay.SmarthostAuth.PasswordFile)
 	for i := range c.Listeners {
 		abs(&c.Listeners[i].TLS.CertFile)

@@ -287,6 +287,8 @@ func (c *Config) Validate() []Problem {
 	positive("relay.connect_timeout", int64(r.ConnectTimeout))
 	positive("relay.command_timeout", int64(r.CommandTimeout))
 	c.Portal.validate(add)
+	c.API.validate(add)
+	c.Webhooks.validate(add)
 	for i, v := range c.Policy.NotifySenderOn {
 		oneOf(add, fmt.Sprintf("policy.notify_sender_on[%d]", i), v, []string{"held", "portal"})
 	}

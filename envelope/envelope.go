@@ -42,6 +42,10 @@ type Envelope struct {
 	// honours it only where config allows and never over sealgate's own
 	// TLS floor for a copy.
 	TLSRequiredNo bool `json:"tls_required_no,omitempty"`
+	// ForceEncrypt is the REST API's force_encrypt hint: the message leaves
+	// at least encrypted, whatever the policy says for it; the policy may
+	// still decide stronger (block, quarantine), never weaker.
+	ForceEncrypt bool `json:"force_encrypt,omitempty"`
 }
 
 // Recipient is one RCPT TO with its DSN parameters.

@@ -99,6 +99,27 @@ type RecipientDecision struct {
 	PortalExpiry time.Duration     `json:"portal_expiry,omitempty"`
 }
 
+// RuleForceEncrypt is the rule a sender's force-encrypt request (the REST
+// API's policy_hints.force_encrypt) shows as where it raised the action.
+const RuleForceEncrypt = "force-encrypt"
+
+// AtLeastEncrypt raises pass and require_tls, for the message and each
+// recipient, to encrypt with every method, recorded as rule; encrypt keeps
+// its rule's methods, and block and quarantine stay. A request can only
+// make a decision stronger.
+func (d *Decision) AtLeastEncrypt(rule string) {
+	raise := func(action, r *string, methods *[]string, min *string) {
+		if *action == ActionPass || *action == ActionRequireTLS {
+			*action, *r, *methods, *min = ActionEncrypt, rule, append([]string(nil), allMethods...), ""
+		}
+	}
+	raise(&d.Action, &d.Rule, &d.Methods, &d.Min)
+	for i := range d.Recipients {
+		rd := &d.Recipients[i]
+		raise(&rd.Action, &rd.Rule, &rd.Methods, &rd.Min)
+	}
+}
+
 // FindingCounts returns type -> count, including "unscannable" when any
 // part could not be scanned. This is what audit records carry.
 func (d *Decision) FindingCounts() map[string]int {

@@ -234,5 +234,9 @@ func (s *Stage) evaluate(ctx context.Context, env *envelope.Envelope) (*policy.D
 		return nil, err
 	}
 	defer body.Close()
-	return s.o.Engine().Evaluate(ctx, policy.Input{Env: env, Body: body})
+	dec, err := s.o.Engine().Evaluate(ctx, policy.Input{Env: env, Body: body})
+	if err == nil && env.ForceEncrypt {
+		dec.AtLeastEncrypt(policy.RuleForceEncrypt)
+	}
+	return dec, err
 }
