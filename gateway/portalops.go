@@ -60,7 +60,7 @@ func (g *Gateway) portalOp(ctx context.Context, req control.Request) (any, io.Re
 
 func portalErr(id string, err error) error {
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("control: no live portal message %s", id)
+		return fmt.Errorf("control: no live portal message %s: %w", id, err)
 	}
 	return err
 }

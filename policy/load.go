@@ -93,6 +93,23 @@ func Lint(paths ...string) []Problem {
 	return []Problem{{Msg: err.Error()}}
 }
 
+// LintBytes checks one policy document given as bytes (the REST API's
+// policy validate), named name in problems. Lists and dictionaries it
+// names are read from disk, relative to the working directory, as Load does.
+func LintBytes(name string, data []byte) []Problem {
+	if len(data) > maxPolicyFile {
+		return []Problem{{File: name, Msg: fmt.Sprintf("%d bytes is larger than a policy can be (%d)", len(data), maxPolicyFile)}}
+	}
+	_, err := compile([]source{{name: name, data: data}}, os.ReadFile)
+	if err == nil {
+		return nil
+	}
+	if le, ok := err.(*LintError); ok {
+		return le.Problems
+	}
+	return []Problem{{File: name, Msg: err.Error()}}
+}
+
 type source struct {
 	name string // as the admin named it (path)
 	data []byte

@@ -36,3 +36,14 @@ func TestAtLeastEncrypt(t *testing.T) {
 		t.Fatal("AtLeastEncrypt shares allMethods")
 	}
 }
+
+// LintBytes finds what Load would, for a document that is not a file.
+func TestLintBytes(t *testing.T) {
+	if ps := LintBytes("ok.yaml", []byte("rules:\n  - id: all\n    default: true\n    action: pass\n")); len(ps) != 0 {
+		t.Fatalf("valid policy: %v", ps)
+	}
+	ps := LintBytes("bad.yaml", []byte("rules:\n  - id: x\n    default: true\n    action: sendit\n"))
+	if len(ps) != 1 || ps[0].File != "bad.yaml" || ps[0].Line != 4 || ps[0].Path != "rules[0].action" {
+		t.Fatalf("bad action: %+v, want one problem at bad.yaml:4 rules[0].action", ps)
+	}
+}
