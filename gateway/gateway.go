@@ -74,6 +74,7 @@ type Gateway struct {
 	stsCache *mtasts.FileCache
 	metrics  *gatewayMetrics
 	keysMu   sync.Mutex // serialises key store opens (see keyFinder)
+	plans    planWaiters // API sends waiting for their decision
 
 	stopCh chan struct{}
 	wg     sync.WaitGroup
