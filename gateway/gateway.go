@@ -73,7 +73,7 @@ type Gateway struct {
 	watcher  *policy.Watcher
 	stsCache *mtasts.FileCache
 	metrics  *gatewayMetrics
-	keysMu   sync.Mutex // serialises key store opens (see keyFinder)
+	keysMu   sync.Mutex  // serialises key store opens (see keyFinder)
 	plans    planWaiters // API sends waiting for their decision
 
 	stopCh chan struct{}
