@@ -1,0 +1,244 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sealgate/sealgate/crypto/keystore"
+	"github.com/sealgate/sealgate/envelope"
+	"github.com/sealgate/sealgate/gateway/api"
+	"github.com/sealgate/sealgate/gateway/audit"
+	"github.com/sealgate/sealgate/gateway/control"
+	"github.com/sealgate/sealgate/gateway/portal/store"
+	"github.com/sealgate/sealgate/gateway/relay"
+	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/policy"
+)
+
+// apiBackend is the gateway as the REST API sees it (api.Backend). Admin
+// operations go through the same handler as the control socket, so an API
+// call and `sealgate queue` do, check and audit exactly the same thing.
+type apiBackend struct{ g *Gateway }
+
+// actor names the API key in queue_op audit records.
+func actor(ctx context.Context) string { return "api-key:" + api.KeyID(ctx) }
+
+var errPageFull = errors.New("page full")
+
+// Audit pages through the log in chain order; the cursor is the last
+// sequence number of the previous page.
+func (b apiBackend) Audit(ctx context.Context, q api.AuditQuery) (api.AuditPage, error) {
+	var after uint64
+	if q.Cursor != "" {
+		n, err := strconv.ParseUint(q.Cursor, 10, 64)
+		if err != nil {
+			return api.AuditPage{}, &api.InvalidError{Field: "cursor", Detail: "not a cursor this API returned"}
+		}
+		after = n
+	}
+	page := api.AuditPage{Records: []json.RawMessage{}}
+	var last uint64
+	f := audit.Filter{Since: q.Since, Until: q.Until, Types: q.Types, MsgID: q.MsgID, RecipientDomain: q.RecipientDomain}
+	err := audit.Scan(b.g.cfg.Load().Audit.Dir, f, func(r audit.Record) error {
+		if r.Seq <= after {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if len(page.Records) == q.Limit {
+			page.Next = strconv.FormatUint(last, 10)
+			return errPageFull
+		}
+		page.Records = append(page.Records, json.RawMessage(bytes.Clone(r.Raw)))
+		last = r.Seq
+		return nil
+	})
+	if err != nil && !errors.Is(err, errPageFull) {
+		return api.AuditPage{}, err
+	}
+	return page, nil
+}
+
+// Summary is `sealgate audit report` over [since, until).
+func (b apiBackend) Summary(ctx context.Context, since, until time.Time) (json.RawMessage, error) {
+	s, err := audit.Summarize(b.g.cfg.Load().Audit.Dir, audit.Filter{Since: since, Until: until})
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(s)
+}
+
+// Admin runs one queue or portal operation through the control handler
+// (which writes the queue_op record naming the key).
+func (b apiBackend) Admin(ctx context.Context, op api.AdminOp) (json.RawMessage, error) {
+	switch op.Op {
+	case "list", "show", "hold", "release", "reprocess", "delete", "flush",
+		"portal-list", "portal-show", "portal-revoke", "portal-extend":
+	default:
+		return nil, &api.InvalidError{Field: "op", Detail: fmt.Sprintf("unknown operation %q", op.Op)}
+	}
+	req := control.Request{Op: op.Op, ID: op.ID, Method: op.Method, Actor: actor(ctx)}
+	if !op.Until.IsZero() {
+		req.Until = op.Until.UTC().Format(time.RFC3339)
+	}
+	data, body, err := queueHandler{b.g}.Handle(ctx, req)
+	if body != nil {
+		body.Close() // the API never streams a message body
+	}
+	if err != nil {
+		return nil, adminErr(err)
+	}
+	if data == nil {
+		data = map[string]string{"result": "ok"}
+	}
+	return json.Marshal(data)
+}
+
+// adminErr maps the control handler's errors to the API's kinds; their
+// texts name IDs and options, never content.
+func adminErr(err error) error {
+	switch {
+	case errors.Is(err, relay.ErrNotFound), errors.Is(err, spool.ErrNotFound), errors.Is(err, store.ErrNotFound):
+		return api.ErrNotFound
+	case strings.HasPrefix(err.Error(), "control:"):
+		return &api.InvalidError{Detail: strings.TrimPrefix(err.Error(), "control: ")}
+	}
+	return err
+}
+
+// openKeys opens the key store for one operation, as keyFinder does.
+func (b apiBackend) withKeys(fn func(*keystore.Store) error) error {
+	g := b.g
+	cfg := g.cfg.Load()
+	g.keysMu.Lock()
+	defer g.keysMu.Unlock()
+	ks, err := keystore.Open(keystore.Options{Dir: cfg.Keys.Dir, Logger: g.log})
+	if err != nil {
+		return err
+	}
+	defer ks.Close()
+	return fn(ks)
+}
+
+// keyEntries drops the key material: the API lists, it does not export.
+func keyEntries(es []keystore.Entry) []keystore.Entry {
+	out := make([]keystore.Entry, len(es))
+	for i, e := range es {
+		e.Data = nil
+		out[i] = e
+	}
+	return out
+}
+
+// Keys lists the local entries for addr, or every entry when addr is "".
+func (b apiBackend) Keys(ctx context.Context, addr string) (json.RawMessage, error) {
+	var es []keystore.Entry
+	err := b.withKeys(func(ks *keystore.Store) error {
+		var err error
+		if addr == "" {
+			es, err = ks.List(0)
+			return err
+		}
+		if _, err := keystore.NormalizeAddress(addr); err != nil {
+			return &api.InvalidError{Field: "address", Detail: "not an email address"}
+		}
+		es, err = ks.Lookup(ctx, addr)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(map[string]any{"keys": keyEntries(es)})
+}
+
+// ImportKey stores the certificates and public keys in data.
+func (b apiBackend) ImportKey(ctx context.Context, data []byte) (json.RawMessage, error) {
+	var res keystore.ImportResult
+	err := b.withKeys(func(ks *keystore.Store) error {
+		var err error
+		res, err = ks.Import("api-"+api.KeyID(ctx), data)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	b.g.record(audit.Event{Type: audit.TypeQueueOp, Data: audit.QueueOp{Op: "keys_import", Actor: actor(ctx),
+		Result: fmt.Sprintf("imported=%d refused=%d", len(res.Imported), len(res.Refused))}})
+	if len(res.Imported) == 0 {
+		return nil, &api.InvalidError{Field: "body", Detail: "no usable certificate or public key found"}
+	}
+	res.Imported = keyEntries(res.Imported)
+	return json.Marshal(res)
+}
+
+// RemoveKey removes the entries with this fingerprint.
+func (b apiBackend) RemoveKey(ctx context.Context, fingerprint string) error {
+	var n int
+	err := b.withKeys(func(ks *keystore.Store) error {
+		var err error
+		n, err = ks.Remove(fingerprint)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	b.g.record(audit.Event{Type: audit.TypeQueueOp, Data: audit.QueueOp{Op: "keys_remove " + fingerprint, Actor: actor(ctx), Result: fmt.Sprintf("removed=%d", n)}})
+	if n == 0 {
+		return api.ErrNotFound
+	}
+	return nil
+}
+
+// PolicyValidate lints one policy document.
+func (b apiBackend) PolicyValidate(ctx context.Context, doc []byte) ([]api.PolicyProblem, error) {
+	out := []api.PolicyProblem{}
+	for _, p := range policy.LintBytes("policy.yaml", doc) {
+		out = append(out, api.PolicyProblem{Line: p.Line, Key: p.Path, Message: p.Msg})
+	}
+	return out, nil
+}
+
+// policyTestResult is the decision without the masked previews `policy
+// test` shows locally: an API answer is data that travels.
+type policyTestResult struct {
+	Decision   *policy.Decision `json:"decision"`
+	From       string           `json:"from"`
+	Recipients []string         `json:"recipients"`
+	Parts      int              `json:"parts"`
+}
+
+// PolicyTest evaluates msg against the live policy; nothing is stored or sent.
+func (b apiBackend) PolicyTest(ctx context.Context, from string, to []string, msg io.Reader) (json.RawMessage, error) {
+	max := int64(b.g.cfg.Load().Limits.MaxMessageSize)
+	data, err := io.ReadAll(io.LimitReader(msg, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, &api.InvalidError{Field: "body", Detail: "larger than limits.max_message_size"}
+	}
+	env := policy.EnvelopeFromHeaders(data)
+	if from != "" {
+		env.From = from
+	}
+	if len(to) > 0 {
+		env.Recipients = nil
+		for _, a := range to {
+			env.Recipients = append(env.Recipients, envelope.Recipient{Addr: a})
+		}
+	}
+	env.Listener = apiListener
+	rep, err := b.g.engine.Load().Explain(ctx, policy.Input{Env: env, Body: bytes.NewReader(data)})
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(policyTestResult{Decision: rep.Decision, From: rep.From, Recipients: rep.Recipients, Parts: rep.Parts})
+}
