@@ -19,6 +19,9 @@ const (
 	TypeQuarantined  = "quarantined"
 	TypeCheckpoint   = "checkpoint"
 	TypePortal       = "portal"
+	TypeAPICall      = "api_call"
+	TypeWebhook      = "webhook"
+	TypeAPIKey       = "api_key"
 )
 
 // Event is what a caller appends. Data is one of the typed payloads below
@@ -187,4 +190,34 @@ type Checkpoint struct {
 	Signature       string `json:"signature"`
 	Every           int    `json:"every"`
 	IntervalSeconds int    `json:"interval_seconds"`
+}
+
+// APICall: one REST API request, by which key, with what outcome. Route is
+// the pattern ("POST /v1/messages"), never the query or the body.
+type APICall struct {
+	KeyID  string   `json:"key_id,omitempty"`
+	Route  string   `json:"route"`
+	Status int      `json:"status"`
+	MsgIDs []string `json:"msg_ids,omitempty"`
+	// Problem is the problem type's last path segment on an error.
+	Problem string `json:"problem,omitempty"`
+}
+
+// Webhook: an endpoint was disabled after persistent failure, enabled,
+// added or removed, or events were replayed to it.
+type Webhook struct {
+	Event    string `json:"event"` // disabled, enabled, created, deleted, replayed
+	Endpoint string `json:"endpoint"`
+	Reason   string `json:"reason,omitempty"`
+	Actor    string `json:"actor,omitempty"`
+	Events   int    `json:"events,omitempty"` // replayed: how many
+}
+
+// APIKey: an API key was created or revoked (never the token).
+type APIKey struct {
+	Event  string   `json:"event"` // created, revoked
+	KeyID  string   `json:"key_id"`
+	Name   string   `json:"name,omitempty"`
+	Scopes []string `json:"scopes,omitempty"`
+	Actor  string   `json:"actor,omitempty"`
 }
