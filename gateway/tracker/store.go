@@ -72,20 +72,20 @@ type Entry struct {
 
 // Recipient statuses beyond api.RecipientStatus's list.
 const (
-	StatusQueued         = "queued"
-	StatusDelivered      = "delivered"
-	StatusDeferred       = "deferred"
-	StatusBounced        = "bounced"
-	StatusHeld           = "held"
-	StatusBlocked        = "blocked"
-	StatusDeleted        = "deleted"
-	StatusPortalNotified = "portal_notified"
-	StatusPortalOpened   = "portal_opened"
-	StatusPortalVerified = "portal_verified"
-	StatusPortalDownload = "portal_downloaded"
-	StatusPortalReplied  = "portal_replied"
-	StatusPortalExpired  = "portal_expired"
-	StatusPortalRevoked  = "portal_revoked"
+	StatusQueued           = "queued"
+	StatusDelivered        = "delivered"
+	StatusDeferred         = "deferred"
+	StatusBounced          = "bounced"
+	StatusHeld             = "held"
+	StatusBlocked          = "blocked"
+	StatusDeleted          = "deleted"
+	StatusPortalNotified   = "portal_notified"
+	StatusPortalOpened     = "portal_opened"
+	StatusPortalVerified   = "portal_verified"
+	StatusPortalDownloaded = "portal_downloaded"
+	StatusPortalReplied    = "portal_replied"
+	StatusPortalExpired    = "portal_expired"
+	StatusPortalRevoked    = "portal_revoked"
 )
 
 // final says a recipient's story is over: nothing more will be sent or
