@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/sealgate/sealgate/gateway/api"
 	"github.com/sealgate/sealgate/gateway/audit"
 )
@@ -494,5 +496,53 @@ func TestReplayDerivesTheSameEventsWithoutTouchingTheIndex(t *testing.T) {
 	}
 	if after, _ := e.store.Cursor(); after != before {
 		t.Fatalf("replay moved the cursor: %+v -> %+v", before, after)
+	}
+}
+
+func TestLagGaugesAreRegisteredAndZeroWhenCaughtUp(t *testing.T) {
+	e := newEnv(t, nil)
+	reg := prometheus.NewRegistry()
+	release := make(chan struct{})
+	tr, _ := e.start(Options{Registerer: reg, Emit: func([]Event) error { <-release; return nil }})
+	var last audit.Record
+	for i := range 50 {
+		last = e.append(received(fmt.Sprintf("lag%d", i), "inbound", "a@partner.example"))
+	}
+	gauges := func() map[string]float64 {
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]float64{}
+		for _, mf := range mfs {
+			out[mf.GetName()] = mf.GetMetric()[0].GetGauge().GetValue()
+		}
+		return out
+	}
+	// While Emit blocks, the batch counts as behind.
+	for deadline := time.Now().Add(20 * time.Second); gauges()["sealgate_tracker_lag_records"] == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("lag never counted the blocked batch")
+		}
+	}
+	close(release)
+	wait(t, tr, last.Seq)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		g := gauges()
+		if len(g) != 2 {
+			t.Fatalf("gauges %v", g)
+		}
+		if g["sealgate_tracker_lag_seconds"] == 0 && g["sealgate_tracker_lag_records"] == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lag stays at %v", g)
+		}
+	}
+	if _, err := New(Options{AuditDir: e.dir, Store: e.store, Registerer: reg}); err == nil {
+		t.Fatal("a second tracker registered the same gauges")
+	}
+	if _, err := New(Options{Store: e.store}); err == nil {
+		t.Fatal("New accepted options without AuditDir")
 	}
 }
