@@ -225,6 +225,11 @@ func (t *Tracker) derive(cur Cursor, batch []audit.Record) (Changes, []Event, er
 		if r.Seq <= cur.Applied {
 			continue
 		}
+		if r.Seq > cur.Applied+1 && cur.Applied > 0 {
+			// seq has no gaps: audit retention removed records before
+			// they were applied (the tracker was down that long).
+			t.log.Warn("tracker: audit records missing; their changes and events are lost", "from_seq", cur.Applied+1, "to_seq", r.Seq-1)
+		}
 		evs, err := derive(v, r)
 		if errors.Is(err, errBadRecord) {
 			t.log.Warn("tracker: skipping a record whose data does not decode", "seq", r.Seq, "type", r.Type)
