@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 )
@@ -325,4 +326,89 @@ func Summarize(dir string, f Filter) (Summary, error) {
 		return nil
 	})
 	return s, err
+}
+
+// FollowFrom is Follow starting after sequence number after (0: at the
+// first record). It opens only the segment holding after+1 and those past
+// it: segment names sort in chain order, so a binary search over their
+// first records finds it. Records up to after in that segment are read
+// and skipped.
+func FollowFrom(ctx context.Context, dir string, after uint64, fn func(Record) error) error {
+	const poll = 200 * time.Millisecond
+	segs, err := listSegments(dir)
+	if err != nil {
+		return err
+	}
+	// firstSeq is the seq of a segment's first record; an empty, vanished or
+	// unreadable segment sorts last, where only the newest can be empty.
+	firstSeq := func(name string) uint64 {
+		f, err := os.Open(segPath(dir, name))
+		if err != nil {
+			return ^uint64(0)
+		}
+		defer f.Close()
+		b, err := bufio.NewReader(f).ReadBytes('\n')
+		if err != nil {
+			return ^uint64(0)
+		}
+		rec, err := parseLine(b[:len(b)-1])
+		if err != nil {
+			return ^uint64(0)
+		}
+		return rec.Seq
+	}
+	// The last segment whose first record is at or before after+1.
+	i := sort.Search(len(segs), func(i int) bool { return firstSeq(segs[i]) > after+1 })
+	var cur string
+	if len(segs) > 0 {
+		cur = segs[max(i-1, 0)]
+	}
+	skip := func(r Record) error {
+		if r.Seq <= after {
+			return nil
+		}
+		return fn(r)
+	}
+	var off int64
+	for {
+		progressed := false
+		if cur != "" {
+			n, err := followRead(dir, cur, off, skip)
+			if err != nil {
+				return err
+			}
+			off += n
+			progressed = n > 0
+		}
+		if !progressed {
+			// As in Follow: move on only once a later segment exists.
+			segs, err := listSegments(dir)
+			if err != nil {
+				return err
+			}
+			if cur == "" && len(segs) > 0 {
+				cur = segs[0]
+				continue
+			}
+			if next := nextSegment(segs, cur); next != "" {
+				n, err := followRead(dir, cur, off, skip)
+				if err != nil {
+					return err
+				}
+				if n > 0 {
+					off += n
+					continue
+				}
+				cur, off = next, 0
+				continue
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(poll):
+			}
+		} else if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
 }

@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -72,5 +73,83 @@ func TestScanFiltersByTimeTypeMsgIDAndDomain(t *testing.T) {
 	}
 	if n := count(Filter{Until: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)}); n != 1 {
 		t.Fatalf("until: %d", n)
+	}
+}
+
+func TestFollowFromStartsAfterSeqWithoutReadingOlderSegments(t *testing.T) {
+	dir := t.TempDir()
+	l := mustOpen(t, Options{Dir: dir, SigningKey: newKey(t), SegmentMaxBytes: 800})
+	defer l.Close()
+	recs := appendN(t, l, 20, "old")
+	segs := segFiles(t, dir)
+	if len(segs) < 4 {
+		t.Fatalf("want several segments, have %v", segs)
+	}
+	// Damage the middle of the first segment: reading it would fail, so a
+	// clean run proves FollowFrom never read it.
+	first := filepath.Join(dir, segs[0])
+	lines := readLines(t, first)
+	if len(lines) < 2 {
+		t.Fatalf("first segment has %d lines", len(lines))
+	}
+	lines[1] = []byte("not a record")
+	writeLines(t, first, lines)
+
+	after := recs[len(recs)-5].Seq
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	got := make(chan Record, 100)
+	done := make(chan error, 1)
+	go func() { done <- FollowFrom(ctx, dir, after, func(r Record) error { got <- r; return nil }) }()
+	more := appendN(t, l, 12, "new") // rotates again while followed
+	want := after + 1
+	last := more[len(more)-1].Seq
+	for want <= last {
+		select {
+		case r := <-got:
+			if r.Seq != want {
+				t.Fatalf("got seq %d, want %d", r.Seq, want)
+			}
+			want++
+		case err := <-done:
+			t.Fatalf("FollowFrom ended: %v", err)
+		case <-ctx.Done():
+			t.Fatalf("followed up to %d of %d", want-1, last)
+		}
+	}
+	if len(segFiles(t, dir)) <= len(segs) {
+		t.Fatal("no rotation while following")
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+}
+
+func TestFollowFromZeroReadsEverythingAndWaitsOnEmptyLog(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	got := make(chan Record, 100)
+	done := make(chan error, 1)
+	go func() { done <- FollowFrom(ctx, dir, 0, func(r Record) error { got <- r; return nil }) }()
+	l := mustOpen(t, Options{Dir: dir, SigningKey: newKey(t), SegmentMaxBytes: 800})
+	defer l.Close()
+	recs := appendN(t, l, 10, "m")
+	var want uint64 = 1
+	for want <= recs[len(recs)-1].Seq {
+		select {
+		case r := <-got:
+			if r.Seq != want {
+				t.Fatalf("got seq %d, want %d", r.Seq, want)
+			}
+			want++
+		case <-ctx.Done():
+			t.Fatalf("followed up to %d", want-1)
+		}
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
 	}
 }
