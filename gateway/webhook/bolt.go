@@ -115,7 +115,7 @@ func (s *Bolt) open(sealed []byte, where string) ([]byte, error) {
 }
 
 func bodyPlace(ep string, seq uint64) string { return fmt.Sprintf("webhook/body/%s/%d", ep, seq) }
-func endpointPlace(ep string) string       { return "webhook/endpoint/" + ep }
+func endpointPlace(ep string) string         { return "webhook/endpoint/" + ep }
 
 // epBuckets returns an endpoint's outbox buckets, creating them if create.
 // With create false and no outbox, q is nil.
