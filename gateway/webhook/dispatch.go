@@ -96,6 +96,7 @@ type Dispatcher struct {
 }
 
 type endpoint struct {
+	id    string   // ep.ID, which never changes: read without d.mu
 	ep    Endpoint // Disabled* fields are kept in state, not here
 	keys  [][]byte
 	state EndpointState
@@ -192,7 +193,7 @@ func (d *Dispatcher) newEndpoint(ep Endpoint) (*endpoint, error) {
 		return nil, err
 	}
 	ep.Disabled, ep.DisabledReason, ep.DisabledAt = false, "", time.Time{}
-	return &endpoint{ep: ep, keys: keys, wake: make(chan struct{}, 1), quit: make(chan struct{})}, nil
+	return &endpoint{id: ep.ID, ep: ep, keys: keys, wake: make(chan struct{}, 1), quit: make(chan struct{})}, nil
 }
 
 // Start launches the workers. Everything pending in the store, including
@@ -311,7 +312,7 @@ func poke(c chan struct{}) {
 // until something is due, an attempt ends, or Emit or Enable wakes it.
 func (d *Dispatcher) run(e *endpoint) {
 	defer d.wg.Done()
-	id := e.ep.ID
+	id := e.id
 	conc := d.o.Concurrency
 	hold := d.o.Timeout + time.Minute // longer than any attempt: no double lease in one process
 	ended := make(chan struct{}, conc)
@@ -422,8 +423,8 @@ func (d *Dispatcher) attempt(e *endpoint, dl Delivery) {
 }
 
 func (d *Dispatcher) disable(e *endpoint, reason string, now time.Time) {
-	if err := d.store.Disable(context.Background(), e.ep.ID, reason, now); err != nil {
-		d.log.Error("webhook: disabling endpoint failed", "endpoint", e.ep.ID, "err", err)
+	if err := d.store.Disable(context.Background(), e.id, reason, now); err != nil {
+		d.log.Error("webhook: disabling endpoint failed", "endpoint", e.id, "err", err)
 		return
 	}
 	d.mu.Lock()
@@ -520,32 +521,31 @@ func (d *Dispatcher) Endpoints() []EndpointStatus {
 	return out
 }
 
-// lookup finds an endpoint by ID, or else by URL.
-func (d *Dispatcher) lookup(idOrURL string) (*endpoint, bool) {
+// lookup finds an endpoint by ID, or else by URL, and returns it with a
+// copy of its definition and keys.
+func (d *Dispatcher) lookup(idOrURL string) (*endpoint, Endpoint, [][]byte, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if e, ok := d.eps[idOrURL]; ok {
-		return e, true
-	}
-	for _, e := range d.eps {
-		if e.ep.URL == idOrURL {
-			return e, true
+	e, ok := d.eps[idOrURL]
+	for _, c := range d.eps {
+		if !ok && c.ep.URL == idOrURL {
+			e, ok = c, true
 		}
 	}
-	return nil, false
+	if !ok {
+		return nil, Endpoint{}, nil, false
+	}
+	return e, e.ep, e.keys, true
 }
 
 // Test sends one signed webhook.test event to an endpoint (by ID or URL),
 // disabled or not, outside the outbox, and returns the HTTP status (0 if
 // none came) and why it failed.
 func (d *Dispatcher) Test(ctx context.Context, idOrURL string) (int, error) {
-	e, ok := d.lookup(idOrURL)
+	_, ep, keys, ok := d.lookup(idOrURL)
 	if !ok {
 		return 0, ErrNotFound
 	}
-	d.mu.Lock()
-	ep, keys := e.ep, e.keys
-	d.mu.Unlock()
 	id := "evt_test_" + randomID()
 	body, err := json.Marshal(map[string]any{
 		"type":      TestEventType,
@@ -564,8 +564,8 @@ func (d *Dispatcher) Test(ctx context.Context, idOrURL string) (int, error) {
 
 // Enable re-enables an endpoint: its pending events are due at once.
 func (d *Dispatcher) Enable(id string) error {
-	e, ok := d.lookup(id)
-	if !ok || e.ep.ID != id {
+	e, ep, _, ok := d.lookup(id)
+	if !ok || ep.ID != id {
 		return ErrNotFound
 	}
 	if err := d.store.Enable(context.Background(), id, d.now()); err != nil {
@@ -673,17 +673,14 @@ func (d *Dispatcher) CreateEndpoint(ctx context.Context, target string, events [
 // the previous one so both sign until the receiver has switched; older
 // ones are dropped. It returns the new secret.
 func (d *Dispatcher) RotateSecret(ctx context.Context, id string) (string, error) {
-	e, ok := d.lookup(id)
-	if !ok || e.ep.ID != id || e.ep.Source != SourceAPI {
+	e, ep, _, ok := d.lookup(id)
+	if !ok || ep.ID != id || ep.Source != SourceAPI {
 		return "", ErrNotFound
 	}
 	secret, err := NewSecret()
 	if err != nil {
 		return "", err
 	}
-	d.mu.Lock()
-	ep := e.ep
-	d.mu.Unlock()
 	ep.Secrets = []string{secret, ep.Secrets[0]}
 	keys, err := parseSecrets(ep.Secrets)
 	if err != nil {
@@ -701,11 +698,11 @@ func (d *Dispatcher) RotateSecret(ctx context.Context, id string) (string, error
 // DeleteEndpoint removes an API endpoint with its pending events.
 // Config endpoints are removed by editing the config.
 func (d *Dispatcher) DeleteEndpoint(ctx context.Context, id string) error {
-	e, ok := d.lookup(id)
-	if !ok || e.ep.ID != id {
+	e, ep, _, ok := d.lookup(id)
+	if !ok || ep.ID != id {
 		return ErrNotFound
 	}
-	if e.ep.Source != SourceAPI {
+	if ep.Source != SourceAPI {
 		return fmt.Errorf("webhook: endpoint %q comes from the config file; remove it there", id)
 	}
 	if err := d.store.DeleteEndpoint(ctx, id); err != nil {
