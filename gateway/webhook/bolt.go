@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"crypto/cipher"
 	"crypto/rand"
@@ -80,6 +81,9 @@ func OpenBolt(path string, aead cipher.AEAD) (*Bolt, error) {
 		db.Close()
 		return nil, fmt.Errorf("webhook: init store %s: %w", path, err)
 	}
+	// Succeed and Fail wait for their batch: 2ms (not bbolt's 10ms) keeps
+	// a delivery's commit short while concurrent ones still share fsyncs.
+	db.MaxBatchDelay = 2 * time.Millisecond
 	return &Bolt{db: db, aead: aead, leases: map[string]map[uint64]time.Time{}}, nil
 }
 
@@ -99,9 +103,11 @@ func (s *Bolt) seal(plain []byte, where string) ([]byte, error) {
 	return s.aead.Seal(nonce, nonce, plain, []byte(where)), nil
 }
 
+// open returns a fresh slice: what bbolt returns lives in its mmap, valid
+// only until the transaction ends (and the file is remapped as it grows).
 func (s *Bolt) open(sealed []byte, where string) ([]byte, error) {
 	if s.aead == nil {
-		return sealed, nil
+		return bytes.Clone(sealed), nil
 	}
 	n := s.aead.NonceSize()
 	if len(sealed) < n {
@@ -139,7 +145,9 @@ func epBuckets(tx *bolt.Tx, id string, create bool) (q, body, ids, done *bolt.Bu
 }
 
 func (s *Bolt) Add(_ context.Context, eps []Endpoint, evs []Event, replay bool) error {
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	// Update, not Batch: the producer waits for this, and a lone Batch
+	// caller waits out MaxBatchDelay. Producers batch events themselves.
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		for _, ep := range eps {
 			var q, body, ids, done *bolt.Bucket
 			for _, ev := range evs {
@@ -276,8 +284,7 @@ func (s *Bolt) Succeed(_ context.Context, d Delivery, at time.Time) error {
 	return nil
 }
 
-func (s *Bolt) Fail(_ context.Context, d Delivery, at, next time.Time) (EndpointState, error) {
-	var st EndpointState
+func (s *Bolt) Fail(_ context.Context, d Delivery, at, next time.Time) error {
 	err := s.db.Batch(func(tx *bolt.Tx) error {
 		q, _, _, _, err := epBuckets(tx, d.Endpoint, false)
 		if q == nil || err != nil {
@@ -295,7 +302,7 @@ func (s *Bolt) Fail(_ context.Context, d Delivery, at, next time.Time) (Endpoint
 		if err := q.Put(k, m); err != nil {
 			return err
 		}
-		st, err = updateState(tx, d.Endpoint, func(st *EndpointState) {
+		_, err = updateState(tx, d.Endpoint, func(st *EndpointState) {
 			st.LastFailure, st.LastStatus, st.LastError = at, d.LastStatus, d.LastError
 			if st.FailingSince.IsZero() {
 				st.FailingSince = at
@@ -304,10 +311,10 @@ func (s *Bolt) Fail(_ context.Context, d Delivery, at, next time.Time) (Endpoint
 		return err
 	})
 	if err != nil {
-		return st, fmt.Errorf("webhook: store: record failure of %s to %s: %w", d.Event.ID, d.Endpoint, err)
+		return fmt.Errorf("webhook: store: record failure of %s to %s: %w", d.Event.ID, d.Endpoint, err)
 	}
 	s.unlease(d)
-	return st, nil
+	return nil
 }
 
 func updateState(tx *bolt.Tx, id string, f func(*EndpointState)) (EndpointState, error) {
@@ -348,7 +355,7 @@ func (s *Bolt) Forget(_ context.Context, t time.Time) error {
 			var old [][]byte
 			err := done.ForEach(func(k, v []byte) error {
 				if len(v) == 8 && int64(binary.BigEndian.Uint64(v)) < t.UnixNano() {
-					old = append(old, k)
+					old = append(old, bytes.Clone(k))
 				}
 				return nil
 			})
@@ -419,7 +426,7 @@ func (s *Bolt) Enable(_ context.Context, id string, now time.Time) error {
 			}
 			m.Attempts, m.Next = 0, now
 			nv, err := json.Marshal(m)
-			recs = append(recs, rec{k, nv})
+			recs = append(recs, rec{bytes.Clone(k), nv})
 			return err
 		})
 		for _, r := range recs {

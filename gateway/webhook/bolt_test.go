@@ -48,11 +48,10 @@ func TestLeaseHoldsBackLaterEventsOfTheSameMessage(t *testing.T) {
 	m1 := ds[0]
 	m1.LastStatus, m1.LastError = 500, "HTTP status 500"
 	retry := now.Add(time.Hour)
-	st, err := s.Fail(ctx, m1, now, retry)
-	if err != nil {
+	if err := s.Fail(ctx, m1, now, retry); err != nil {
 		t.Fatal(err)
 	}
-	if st.FailingSince != now || st.LastStatus != 500 {
+	if st, _ := s.States(ctx); !st["a"].FailingSince.Equal(now) || st["a"].LastStatus != 500 {
 		t.Errorf("state after a failure: %+v", st)
 	}
 	_, ids, next := leaseIDs(t, s, "a", now)
@@ -149,7 +148,7 @@ func TestEnableMakesEverythingDueAtOnce(t *testing.T) {
 	}
 	now := time.Now()
 	ds, _, _ := leaseIDs(t, s, "a", now)
-	if _, err := s.Fail(ctx, ds[0], now, now.Add(6*time.Hour)); err != nil {
+	if err := s.Fail(ctx, ds[0], now, now.Add(6*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Disable(ctx, "a", "only failures", now); err != nil {

@@ -310,13 +310,20 @@ func poke(c chan struct{}) {
 
 // run is one endpoint's worker: lease what is due into free slots, sleep
 // until something is due, an attempt ends, or Emit or Enable wakes it.
+//
+// A slot is one HTTP request in flight. Recording its outcome (a commit)
+// happens after the slot is free, so requests and fsyncs overlap; the
+// delivery stays leased until recorded, so its message's next event
+// still waits. Up to 4×Concurrency outcomes may be being recorded.
 func (d *Dispatcher) run(e *endpoint) {
 	defer d.wg.Done()
 	id := e.id
 	conc := d.o.Concurrency
+	maxRecording := 4 * conc
 	hold := d.o.Timeout + time.Minute // longer than any attempt: no double lease in one process
-	ended := make(chan struct{}, conc)
-	inflight := 0
+	posted := make(chan struct{}, conc)
+	settled := make(chan struct{}, conc+maxRecording)
+	inflight, recording, outstanding := 0, 0, 0
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -325,7 +332,7 @@ func (d *Dispatcher) run(e *endpoint) {
 		case <-e.quit:
 		default:
 			wait := idlePoll
-			if inflight < conc && !d.disabled(e) {
+			if inflight < conc && recording < maxRecording && !d.disabled(e) {
 				now := d.now()
 				ds, next, err := d.store.Lease(context.Background(), id, now, conc-inflight, hold)
 				if err != nil {
@@ -334,9 +341,10 @@ func (d *Dispatcher) run(e *endpoint) {
 				}
 				for _, dl := range ds {
 					inflight++
+					outstanding++
 					go func() {
-						d.attempt(e, dl)
-						ended <- struct{}{}
+						d.attempt(e, dl, posted)
+						settled <- struct{}{}
 					}()
 				}
 				if !next.IsZero() {
@@ -346,16 +354,24 @@ func (d *Dispatcher) run(e *endpoint) {
 			timer.Reset(wait)
 			select {
 			case <-e.wake:
-			case <-ended:
+			case <-posted:
 				inflight--
+				recording++
+			case <-settled:
+				recording--
+				outstanding--
 			case <-timer.C:
 			case <-d.stopping:
 			case <-e.quit:
 			}
 			continue
 		}
-		for ; inflight > 0; inflight-- {
-			<-ended
+		for outstanding > 0 {
+			select {
+			case <-posted:
+			case <-settled:
+				outstanding--
+			}
 		}
 		return
 	}
@@ -367,8 +383,8 @@ func (d *Dispatcher) disabled(e *endpoint) bool {
 	return e.state.Disabled
 }
 
-// attempt sends one delivery and records the outcome.
-func (d *Dispatcher) attempt(e *endpoint, dl Delivery) {
+// attempt sends one delivery, signals posted, and records the outcome.
+func (d *Dispatcher) attempt(e *endpoint, dl Delivery, posted chan<- struct{}) {
 	ctx := context.Background()
 	d.mu.Lock()
 	ep, keys := e.ep, e.keys
@@ -376,6 +392,7 @@ func (d *Dispatcher) attempt(e *endpoint, dl Delivery) {
 	log := d.log.With("endpoint", ep.ID, "event_id", dl.Event.ID, "type", dl.Event.Type, "msg_id", dl.Event.OrderKey, "attempt", dl.Attempts+1)
 
 	status, retryAfter, err := d.post(d.ctx, ep.URL, keys, dl.Event.ID, dl.Event.Body)
+	posted <- struct{}{}
 	if d.ctx.Err() != nil {
 		// Stopped mid-attempt: not the receiver's failure.
 		_ = d.store.Release(ctx, dl)
@@ -383,6 +400,11 @@ func (d *Dispatcher) attempt(e *endpoint, dl Delivery) {
 	}
 	now := d.now()
 	if err == nil {
+		// The endpoint's health changes in memory before the store's
+		// commit ends the lease, so the next attempt sees it.
+		d.mu.Lock()
+		e.state.LastSuccess, e.state.FailingSince = now, time.Time{}
+		d.mu.Unlock()
 		if err := d.store.Succeed(ctx, dl, now); err != nil {
 			log.Error("webhook: delivered, but recording it failed; it will be sent again", "err", err)
 			_ = d.store.Release(ctx, dl)
@@ -390,49 +412,51 @@ func (d *Dispatcher) attempt(e *endpoint, dl Delivery) {
 		}
 		d.count(ep.ID, "delivered")
 		log.Debug("webhook: delivered", "status", status)
-		d.mu.Lock()
-		e.state.LastSuccess, e.state.FailingSince = now, time.Time{}
-		d.mu.Unlock()
 		return
 	}
 
 	d.count(ep.ID, "failed")
 	dl.LastStatus, dl.LastError = status, err.Error()
 	next := now.Add(d.backoff(dl.Attempts+1, retryAfter))
-	st, serr := d.store.Fail(ctx, dl, now, next)
-	if serr != nil {
-		log.Error("webhook: recording a failed attempt failed", "err", serr)
-		_ = d.store.Release(ctx, dl)
-		return
-	}
-	log.Warn("webhook: attempt failed", "status", status, "err", dl.LastError, "next", next)
+
+	// Decide on disabling before the failure is recorded (which ends the
+	// lease): the worker must not lease again into a disabled endpoint.
+	// Only the attempt that flips Disabled here disables.
 	d.mu.Lock()
-	if d.eps[ep.ID] != e { // deleted or replaced meanwhile
-		d.mu.Unlock()
-		return
+	st := &e.state
+	if st.FailingSince.IsZero() {
+		st.FailingSince = now
 	}
-	st.Disabled, st.DisabledReason, st.DisabledAt = e.state.Disabled, e.state.DisabledReason, e.state.DisabledAt
-	e.state = st
-	disable := !st.Disabled && !st.FailingSince.IsZero() && now.Sub(st.FailingSince) >= d.o.DisableAfter
+	st.LastFailure, st.LastStatus, st.LastError = now, dl.LastStatus, dl.LastError
+	since := st.FailingSince
+	current := d.eps[ep.ID] == e // not deleted or replaced meanwhile
+	disable := current && !st.Disabled && now.Sub(since) >= d.o.DisableAfter
+	if disable {
+		st.Disabled = true
+	}
 	d.mu.Unlock()
+
+	if err := d.store.Fail(ctx, dl, now, next); err != nil {
+		log.Error("webhook: recording a failed attempt failed", "err", err)
+		_ = d.store.Release(ctx, dl)
+	} else {
+		log.Warn("webhook: attempt failed", "status", status, "err", dl.LastError, "next", next)
+	}
 	if disable {
 		reason := fmt.Sprintf("only failed deliveries for %s (since %s); last: %s",
-			now.Sub(st.FailingSince).Round(time.Second), st.FailingSince.UTC().Format(time.RFC3339), dl.LastError)
+			now.Sub(since).Round(time.Second), since.UTC().Format(time.RFC3339), dl.LastError)
 		d.disable(e, reason, now)
 	}
 }
 
+// disable records what attempt decided (e.state.Disabled is already set)
+// and tells the lead.
 func (d *Dispatcher) disable(e *endpoint, reason string, now time.Time) {
 	if err := d.store.Disable(context.Background(), e.id, reason, now); err != nil {
-		d.log.Error("webhook: disabling endpoint failed", "endpoint", e.id, "err", err)
-		return
+		d.log.Error("webhook: disabling endpoint failed; it stays disabled until restart", "endpoint", e.id, "err", err)
 	}
 	d.mu.Lock()
-	if e.state.Disabled {
-		d.mu.Unlock()
-		return
-	}
-	e.state.Disabled, e.state.DisabledReason, e.state.DisabledAt = true, reason, now
+	e.state.DisabledReason, e.state.DisabledAt = reason, now
 	ep := e.ep
 	ep.Disabled, ep.DisabledReason, ep.DisabledAt = true, reason, now
 	d.mu.Unlock()

@@ -65,9 +65,9 @@ type Store interface {
 	// delivered and records the success in the endpoint's state.
 	Succeed(ctx context.Context, d Delivery, at time.Time) error
 	// Fail records a failed attempt (d.Attempts+1, d.LastStatus,
-	// d.LastError as given), reschedules it at next and returns the
-	// endpoint's updated state.
-	Fail(ctx context.Context, d Delivery, at, next time.Time) (EndpointState, error)
+	// d.LastError as given), reschedules it at next and records the
+	// failure in the endpoint's state.
+	Fail(ctx context.Context, d Delivery, at, next time.Time) error
 	// Release ends a lease without an attempt having been made.
 	Release(ctx context.Context, d Delivery) error
 	// Pending counts pending deliveries per endpoint ID.
