@@ -23,8 +23,16 @@ import (
 //	outbox/<id>/body/<seq>  sealed body
 //	outbox/<id>/ids/<evt>   seq: "already pending" in one lookup
 //	outbox/<id>/done/<evt>  Unix nanoseconds of delivery: "already delivered" until Forget
+//	outbox/<id>/chain/<key>\x00<seq>   every pending delivery with an order key, by key then Add order
+//	outbox/<id>/sched/<due><seq>       only the deliveries that may go next: the oldest of
+//	                                   each order key, and every one without a key; due is
+//	                                   8 bytes of Unix nanoseconds (0: at once)
 //
 // seq comes from the q bucket's sequence, so cursor order is Add order.
+// Lease walks sched from the start and stops at the first delivery not yet
+// due: its cost is what is due (plus what is leased), not the backlog, so
+// an endpoint that is down with a million events queued costs nothing
+// between its retries. Succeed moves the key's next delivery into sched.
 var (
 	bktEndpoints = []byte("endpoints")
 	bktStates    = []byte("states")
@@ -33,6 +41,8 @@ var (
 	bktBody      = []byte("body")
 	bktIDs       = []byte("ids")
 	bktDone      = []byte("done")
+	bktChain     = []byte("chain")
+	bktSched     = []byte("sched")
 )
 
 // meta is a pending delivery without its body, so Lease scans small values.
@@ -123,25 +133,72 @@ func (s *Bolt) open(sealed []byte, where string) ([]byte, error) {
 func bodyPlace(ep string, seq uint64) string { return fmt.Sprintf("webhook/body/%s/%d", ep, seq) }
 func endpointPlace(ep string) string         { return "webhook/endpoint/" + ep }
 
-// epBuckets returns an endpoint's outbox buckets, creating them if create.
-// With create false and no outbox, q is nil.
-func epBuckets(tx *bolt.Tx, id string, create bool) (q, body, ids, done *bolt.Bucket, err error) {
+// outbox is one endpoint's buckets.
+type outbox struct{ q, body, ids, done, chain, sched *bolt.Bucket }
+
+// openOutbox returns an endpoint's outbox, creating it if create; nil if
+// there is none and create is false.
+func openOutbox(tx *bolt.Tx, id string, create bool) (*outbox, error) {
 	ob := tx.Bucket(bktOutbox)
 	eb := ob.Bucket([]byte(id))
 	if eb == nil {
 		if !create {
-			return nil, nil, nil, nil, nil
+			return nil, nil
 		}
+		var err error
 		if eb, err = ob.CreateBucket([]byte(id)); err != nil {
-			return nil, nil, nil, nil, err
+			return nil, err
 		}
-		for _, name := range [][]byte{bktQ, bktBody, bktIDs, bktDone} {
+		for _, name := range [][]byte{bktQ, bktBody, bktIDs, bktDone, bktChain, bktSched} {
 			if _, err = eb.CreateBucket(name); err != nil {
-				return nil, nil, nil, nil, err
+				return nil, err
 			}
 		}
 	}
-	return eb.Bucket(bktQ), eb.Bucket(bktBody), eb.Bucket(bktIDs), eb.Bucket(bktDone), nil
+	return &outbox{eb.Bucket(bktQ), eb.Bucket(bktBody), eb.Bucket(bktIDs), eb.Bucket(bktDone),
+		eb.Bucket(bktChain), eb.Bucket(bktSched)}, nil
+}
+
+func chainKey(key string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(key), 0), seq)
+}
+
+func schedKey(due time.Time, seq uint64) []byte {
+	var ns uint64
+	if !due.IsZero() && due.UnixNano() > 0 {
+		ns = uint64(due.UnixNano())
+	}
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, ns), seq)
+}
+
+func schedTime(k []byte) time.Time {
+	ns := binary.BigEndian.Uint64(k[:8])
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(ns))
+}
+
+// firstOfKey returns the seq of the oldest pending delivery of key.
+func (o *outbox) firstOfKey(key string) (uint64, bool) {
+	prefix := append([]byte(key), 0)
+	k, _ := o.chain.Cursor().Seek(prefix)
+	if k == nil || !bytes.HasPrefix(k, prefix) || len(k) != len(prefix)+8 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(k[len(prefix):]), true
+}
+
+func (o *outbox) meta(seq uint64) (meta, bool, error) {
+	v := o.q.Get(seqKey(seq))
+	if v == nil {
+		return meta{}, false, nil
+	}
+	var m meta
+	if err := json.Unmarshal(v, &m); err != nil {
+		return m, false, fmt.Errorf("record %d: %w", seq, err)
+	}
+	return m, true, nil
 }
 
 func (s *Bolt) Add(_ context.Context, eps []Endpoint, evs []Event, replay bool) error {
@@ -149,21 +206,21 @@ func (s *Bolt) Add(_ context.Context, eps []Endpoint, evs []Event, replay bool) 
 	// caller waits out MaxBatchDelay. Producers batch events themselves.
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		for _, ep := range eps {
-			var q, body, ids, done *bolt.Bucket
+			var o *outbox
 			for _, ev := range evs {
 				if !ep.Wants(ev.Type) {
 					continue
 				}
-				if q == nil {
+				if o == nil {
 					var err error
-					if q, body, ids, done, err = epBuckets(tx, ep.ID, true); err != nil {
+					if o, err = openOutbox(tx, ep.ID, true); err != nil {
 						return err
 					}
 				}
-				if ids.Get([]byte(ev.ID)) != nil || (!replay && done.Get([]byte(ev.ID)) != nil) {
+				if o.ids.Get([]byte(ev.ID)) != nil || (!replay && o.done.Get([]byte(ev.ID)) != nil) {
 					continue
 				}
-				seq, err := q.NextSequence()
+				seq, err := o.q.NextSequence()
 				if err != nil {
 					return err
 				}
@@ -176,8 +233,19 @@ func (s *Bolt) Add(_ context.Context, eps []Endpoint, evs []Event, replay bool) 
 					return err
 				}
 				k := seqKey(seq)
-				if err := errors.Join(q.Put(k, m), body.Put(k, sealed), ids.Put([]byte(ev.ID), k)); err != nil {
+				if err := errors.Join(o.q.Put(k, m), o.body.Put(k, sealed), o.ids.Put([]byte(ev.ID), k)); err != nil {
 					return err
+				}
+				// First of its key (or keyless): it may go at once.
+				if _, waiting := o.firstOfKey(ev.OrderKey); ev.OrderKey == "" || !waiting {
+					if err := o.sched.Put(schedKey(time.Time{}, seq), nil); err != nil {
+						return err
+					}
+				}
+				if ev.OrderKey != "" {
+					if err := o.chain.Put(chainKey(ev.OrderKey, seq), nil); err != nil {
+						return err
+					}
 				}
 			}
 		}
@@ -196,34 +264,25 @@ func (s *Bolt) Lease(_ context.Context, id string, now time.Time, max int, hold 
 	var ds []Delivery
 	var next time.Time
 	err := s.db.View(func(tx *bolt.Tx) error {
-		q, body, _, _, err := epBuckets(tx, id, false)
-		if q == nil || err != nil {
+		o, err := openOutbox(tx, id, false)
+		if o == nil || err != nil {
 			return err
 		}
-		seen := map[string]bool{} // order keys with an older pending delivery
-		c := q.Cursor()
-		for k, v := c.First(); k != nil && len(ds) < max; k, v = c.Next() {
-			var m meta
-			if err := json.Unmarshal(v, &m); err != nil {
-				return fmt.Errorf("outbox %s: record %x: %w", id, k, err)
+		c := o.sched.Cursor()
+		for k, _ := c.First(); k != nil && len(ds) < max; k, _ = c.Next() {
+			seq := binary.BigEndian.Uint64(k[8:])
+			if due := schedTime(k); due.After(now) {
+				next = due
+				break
 			}
-			if m.Key != "" {
-				if seen[m.Key] {
-					continue
-				}
-				seen[m.Key] = true
-			}
-			seq := binary.BigEndian.Uint64(k)
 			if until, ok := held[seq]; ok && now.Before(until) {
 				continue
 			}
-			if m.Next.After(now) {
-				if next.IsZero() || m.Next.Before(next) {
-					next = m.Next
-				}
-				continue
+			m, ok, err := o.meta(seq)
+			if err != nil || !ok {
+				return fmt.Errorf("outbox %s: scheduled %d: missing or bad record: %v", id, seq, err)
 			}
-			b, err := s.open(body.Get(k), bodyPlace(id, seq))
+			b, err := s.open(o.body.Get(seqKey(seq)), bodyPlace(id, seq))
 			if err != nil {
 				return err
 			}
@@ -261,15 +320,36 @@ func (s *Bolt) Release(_ context.Context, d Delivery) error {
 
 func (s *Bolt) Succeed(_ context.Context, d Delivery, at time.Time) error {
 	err := s.db.Batch(func(tx *bolt.Tx) error {
-		q, body, ids, done, err := epBuckets(tx, d.Endpoint, false)
-		if q == nil || err != nil {
+		o, err := openOutbox(tx, d.Endpoint, false)
+		if o == nil || err != nil {
 			return err // the endpoint was deleted meanwhile
 		}
+		m, ok, err := o.meta(d.Seq)
+		if !ok || err != nil {
+			return err // already recorded (a batch retried, a lease that ran out)
+		}
 		k := seqKey(d.Seq)
-		err = errors.Join(q.Delete(k), body.Delete(k), ids.Delete([]byte(d.Event.ID)),
-			done.Put([]byte(d.Event.ID), binary.BigEndian.AppendUint64(nil, uint64(at.UnixNano()))))
+		err = errors.Join(o.q.Delete(k), o.body.Delete(k), o.ids.Delete([]byte(m.ID)),
+			o.sched.Delete(schedKey(m.Next, d.Seq)),
+			o.done.Put([]byte(m.ID), binary.BigEndian.AppendUint64(nil, uint64(at.UnixNano()))))
 		if err != nil {
 			return err
+		}
+		if m.Key != "" {
+			if err := o.chain.Delete(chainKey(m.Key, d.Seq)); err != nil {
+				return err
+			}
+			// The key's next delivery may go now (or when its own
+			// schedule, reset by Enable, says).
+			if seq, ok := o.firstOfKey(m.Key); ok {
+				nm, _, err := o.meta(seq)
+				if err != nil {
+					return err
+				}
+				if err := o.sched.Put(schedKey(nm.Next, seq), nil); err != nil {
+					return err
+				}
+			}
 		}
 		_, err = updateState(tx, d.Endpoint, func(st *EndpointState) {
 			st.LastSuccess = at
@@ -286,20 +366,23 @@ func (s *Bolt) Succeed(_ context.Context, d Delivery, at time.Time) error {
 
 func (s *Bolt) Fail(_ context.Context, d Delivery, at, next time.Time) error {
 	err := s.db.Batch(func(tx *bolt.Tx) error {
-		q, _, _, _, err := epBuckets(tx, d.Endpoint, false)
-		if q == nil || err != nil {
+		o, err := openOutbox(tx, d.Endpoint, false)
+		if o == nil || err != nil {
 			return err
 		}
-		k := seqKey(d.Seq)
-		if q.Get(k) == nil {
-			return nil
+		old, ok, err := o.meta(d.Seq)
+		if !ok || err != nil {
+			return err
 		}
-		m, err := json.Marshal(meta{ID: d.Event.ID, Type: d.Event.Type, Time: d.Event.Time, Key: d.Event.OrderKey,
-			Attempts: d.Attempts + 1, Next: next, Status: d.LastStatus, Err: d.LastError})
+		m := old
+		m.Attempts, m.Next, m.Status, m.Err = d.Attempts+1, next, d.LastStatus, d.LastError
+		v, err := json.Marshal(m)
 		if err != nil {
 			return err
 		}
-		if err := q.Put(k, m); err != nil {
+		err = errors.Join(o.q.Put(seqKey(d.Seq), v),
+			o.sched.Delete(schedKey(old.Next, d.Seq)), o.sched.Put(schedKey(next, d.Seq), nil))
+		if err != nil {
 			return err
 		}
 		_, err = updateState(tx, d.Endpoint, func(st *EndpointState) {
@@ -411,15 +494,15 @@ func (s *Bolt) Enable(_ context.Context, id string, now time.Time) error {
 		if err != nil {
 			return err
 		}
-		q, _, _, _, err := epBuckets(tx, id, false)
-		if q == nil || err != nil {
+		o, err := openOutbox(tx, id, false)
+		if o == nil || err != nil {
 			return err
 		}
 		// Due now, backoff from the start: the receiver is back, and
 		// waiting out a 6h retry step would help nobody.
 		type rec struct{ k, v []byte }
 		var recs []rec
-		err = q.ForEach(func(k, v []byte) error {
+		err = o.q.ForEach(func(k, v []byte) error {
 			var m meta
 			if err := json.Unmarshal(v, &m); err != nil {
 				return err
@@ -430,7 +513,15 @@ func (s *Bolt) Enable(_ context.Context, id string, now time.Time) error {
 			return err
 		})
 		for _, r := range recs {
-			err = errors.Join(err, q.Put(r.k, r.v))
+			err = errors.Join(err, o.q.Put(r.k, r.v))
+		}
+		var heads [][]byte
+		err = errors.Join(err, o.sched.ForEach(func(k, _ []byte) error {
+			heads = append(heads, bytes.Clone(k))
+			return nil
+		}))
+		for _, k := range heads {
+			err = errors.Join(err, o.sched.Delete(k), o.sched.Put(schedKey(now, binary.BigEndian.Uint64(k[8:])), nil))
 		}
 		return err
 	})

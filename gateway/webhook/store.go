@@ -58,8 +58,10 @@ type Store interface {
 	// Lease returns up to max deliveries of one endpoint that are due at
 	// now and are the oldest pending delivery of their OrderKey, and holds
 	// them for hold: no other Lease returns them meanwhile, nor the later
-	// events of their keys. next is the earliest time another delivery
-	// becomes due (zero if none is waiting).
+	// events of their keys. Deliveries of different keys come in no
+	// particular order. next is the earliest time another delivery
+	// becomes due (zero if none is waiting). Its cost should follow what
+	// is due, not the size of the backlog.
 	Lease(ctx context.Context, endpointID string, now time.Time, max int, hold time.Duration) (ds []Delivery, next time.Time, err error)
 	// Succeed removes a delivered event from the outbox, remembers it was
 	// delivered and records the success in the endpoint's state.
