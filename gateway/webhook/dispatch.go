@@ -175,7 +175,7 @@ func New(o Options) (*Dispatcher, error) {
 		e.state = states[ep.ID]
 		d.eps[ep.ID] = e
 	}
-	if err := d.setConfig(o.Endpoints, states); err != nil {
+	if _, err := d.setConfig(o.Endpoints, states); err != nil {
 		return nil, err
 	}
 	if err := d.registerMetrics(o.Registerer); err != nil {
@@ -613,10 +613,26 @@ func (d *Dispatcher) SetEndpoints(config []Endpoint) error {
 	if err != nil {
 		return err
 	}
-	return d.setConfig(config, states)
+	removed, err := d.setConfig(config, states)
+	if err != nil || len(removed) == 0 {
+		return err
+	}
+	pending, err := d.store.Pending(context.Background())
+	if err != nil {
+		return nil // the reload itself succeeded
+	}
+	for _, id := range removed {
+		if pending[id] > 0 {
+			d.log.Warn("webhook: endpoint removed from the config; its events stay in the outbox and flow again if it returns",
+				"endpoint", id, "pending", pending[id])
+		}
+	}
+	return nil
 }
 
-func (d *Dispatcher) setConfig(config []Endpoint, states map[string]EndpointState) error {
+// setConfig validates and installs config endpoints; it returns the IDs
+// of the config endpoints it removed.
+func (d *Dispatcher) setConfig(config []Endpoint, states map[string]EndpointState) (removed []string, err error) {
 	var errs []error
 	fresh := map[string]*endpoint{}
 	for _, ep := range config {
@@ -647,12 +663,13 @@ func (d *Dispatcher) setConfig(config []Endpoint, states map[string]EndpointStat
 		}
 	}
 	if len(errs) > 0 {
-		return errors.Join(errs...)
+		return nil, errors.Join(errs...)
 	}
 	for id, old := range d.eps {
 		if old.ep.Source == SourceConfig && fresh[id] == nil {
 			close(old.quit)
 			delete(d.eps, id)
+			removed = append(removed, id)
 		}
 	}
 	for id, e := range fresh {
@@ -665,7 +682,7 @@ func (d *Dispatcher) setConfig(config []Endpoint, states map[string]EndpointStat
 		d.eps[id] = e
 		d.startWorker(e)
 	}
-	return nil
+	return removed, nil
 }
 
 // CreateEndpoint adds an API endpoint with a new secret. The returned
