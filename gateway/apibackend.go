@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sealgate/sealgate/config"
 	"github.com/sealgate/sealgate/crypto/keystore"
 	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/api"
@@ -19,6 +20,7 @@ import (
 	"github.com/sealgate/sealgate/gateway/portal/store"
 	"github.com/sealgate/sealgate/gateway/relay"
 	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/gateway/webhook"
 	"github.com/sealgate/sealgate/policy"
 )
 
@@ -241,4 +243,137 @@ func (b apiBackend) PolicyTest(ctx context.Context, from string, to []string, ms
 		return nil, err
 	}
 	return json.Marshal(policyTestResult{Decision: rep.Decision, From: rep.From, Recipients: rep.Recipients, Parts: rep.Parts})
+}
+
+// Submit takes one message from the API (see submitAPI).
+func (b apiBackend) Submit(ctx context.Context, sub api.Submission, reserve func(string) error) (api.SubmitResult, error) {
+	e := b.g.events
+	keyID := api.KeyID(ctx)
+	annotate := func(id string) error {
+		return e.annotate(id, keyID, annotation{Tags: sub.Tags, Metadata: sub.Metadata})
+	}
+	return b.g.submitAPI(ctx, sub, reserve, annotate)
+}
+
+// Exists says whether msgID was committed: still in the spool, or known
+// to the status index (finished, or blocked and removed).
+func (b apiBackend) Exists(ctx context.Context, msgID string) (bool, error) {
+	if _, err := b.g.spool.Envelope(msgID); err == nil {
+		return true, nil
+	}
+	if b.g.events.tracker.Exists(msgID) {
+		return true, nil
+	}
+	// The index follows the log a moment behind: a message committed just
+	// now has its "received" record already.
+	found := false
+	err := audit.Scan(b.g.cfg.Load().Audit.Dir, audit.Filter{MsgID: msgID, Types: []string{audit.TypeReceived},
+		Since: time.Now().Add(-b.g.cfg.Load().API.IdempotencyTTL)}, func(audit.Record) error {
+		found = true
+		return errPageFull
+	})
+	if err != nil && !errors.Is(err, errPageFull) {
+		return false, err
+	}
+	return found, nil
+}
+
+// withAnnotation adds the sender's tags and metadata to a status.
+func (b apiBackend) withAnnotation(st api.MessageStatus) api.MessageStatus {
+	a := b.g.events.annotationOf(st.ID)
+	st.Tags, st.Metadata = a.Tags, a.Metadata
+	return st
+}
+
+// Message is one message's status from the index.
+func (b apiBackend) Message(ctx context.Context, msgID string) (api.MessageStatus, error) {
+	st, err := b.g.events.tracker.Message(msgID)
+	if err != nil {
+		return st, err
+	}
+	return b.withAnnotation(st), nil
+}
+
+// Messages pages through the index; a tag filter is matched by its HMAC.
+func (b apiBackend) Messages(ctx context.Context, q api.MessageQuery) (api.MessagePage, error) {
+	if q.Tag != "" {
+		q.Tag = b.g.events.tagFilter(q.Tag)
+	}
+	p, err := b.g.events.tracker.Messages(q)
+	if err != nil {
+		return p, err
+	}
+	for i := range p.Messages {
+		p.Messages[i] = b.withAnnotation(p.Messages[i])
+	}
+	return p, nil
+}
+
+func webhookOf(s webhook.EndpointStatus) api.Webhook {
+	return api.Webhook{ID: s.ID, URL: s.URL, Events: s.Events, Source: s.Source, Disabled: s.Disabled,
+		DisabledReason: s.DisabledReason, Created: s.Created}
+}
+
+// Webhooks lists every endpoint, from the config and from the API.
+func (b apiBackend) Webhooks(ctx context.Context) ([]api.Webhook, error) {
+	out := []api.Webhook{}
+	for _, s := range b.g.events.hooks.Endpoints() {
+		out = append(out, webhookOf(s))
+	}
+	return out, nil
+}
+
+// CreateWebhook adds an API endpoint; its secret is in this answer only.
+func (b apiBackend) CreateWebhook(ctx context.Context, w api.WebhookRequest) (api.Webhook, error) {
+	cfg := b.g.cfg.Load()
+	if msg := config.CheckWebhookURL(w.URL, cfg.Webhooks.AllowLoopbackHTTP); msg != "" {
+		return api.Webhook{}, &api.InvalidError{Field: "url", Detail: "must be an https URL with a host"}
+	}
+	if len(w.Events) == 0 {
+		return api.Webhook{}, &api.InvalidError{Field: "events", Detail: "name at least one event type (or message.*, portal.*, *)"}
+	}
+	for _, ev := range w.Events {
+		if !config.KnownWebhookEvent(ev) {
+			return api.Webhook{}, &api.InvalidError{Field: "events", Detail: "unknown event type (known: " + strings.Join(config.WebhookEventTypes, ", ") + ", message.*, portal.*, *)"}
+		}
+	}
+	ep, err := b.g.events.hooks.CreateEndpoint(ctx, w.URL, w.Events)
+	if err != nil {
+		return api.Webhook{}, &api.InvalidError{Field: "url", Detail: strings.TrimPrefix(err.Error(), "webhook: ")}
+	}
+	b.g.record(audit.Event{Type: audit.TypeWebhook, Data: audit.Webhook{Event: "created", Endpoint: ep.ID, Actor: actor(ctx)}})
+	out := webhookOf(webhook.EndpointStatus{Endpoint: ep})
+	out.Secret = ep.Secrets[0]
+	return out, nil
+}
+
+// DeleteWebhook removes an API endpoint and what waits for it.
+func (b apiBackend) DeleteWebhook(ctx context.Context, id string) error {
+	for _, s := range b.g.events.hooks.Endpoints() {
+		if s.ID == id && s.Source == webhook.SourceConfig {
+			return &api.InvalidError{Field: "id", Detail: "a webhook from the config file is removed by editing webhooks.endpoints"}
+		}
+	}
+	if err := b.g.events.hooks.DeleteEndpoint(ctx, id); err != nil {
+		if errors.Is(err, webhook.ErrNotFound) {
+			return api.ErrNotFound
+		}
+		return err
+	}
+	b.g.record(audit.Event{Type: audit.TypeWebhook, Data: audit.Webhook{Event: "deleted", Endpoint: id, Actor: actor(ctx)}})
+	return nil
+}
+
+// TestWebhook sends one signed webhook.test event.
+func (b apiBackend) TestWebhook(ctx context.Context, id string) (api.WebhookTestResult, error) {
+	t0 := time.Now()
+	status, err := b.g.events.hooks.Test(ctx, id)
+	if errors.Is(err, webhook.ErrNotFound) {
+		return api.WebhookTestResult{}, api.ErrNotFound
+	}
+	res := api.WebhookTestResult{Status: status, Duration: time.Since(t0).Round(time.Millisecond).String()}
+	if err != nil {
+		res.Error = err.Error()
+	}
+	return res, nil
 }

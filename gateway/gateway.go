@@ -75,6 +75,8 @@ type Gateway struct {
 	metrics  *gatewayMetrics
 	keysMu   sync.Mutex  // serialises key store opens (see keyFinder)
 	plans    planWaiters // API sends waiting for their decision
+	events   *events     // message status index and webhooks; nil unless the API or a webhook is configured
+	api      *apiGlue    // the REST API; nil unless api.enabled
 
 	stopCh chan struct{}
 	wg     sync.WaitGroup
@@ -176,6 +178,9 @@ func (g *Gateway) Start() (err error) {
 	if err := g.startPortal(cfg); err != nil {
 		return err
 	}
+	if err := g.startEvents(cfg, key); err != nil {
+		return err
+	}
 	g.stage = g.newStage(org)
 	g.stage.Start(4)
 	g.wg.Add(1)
@@ -184,6 +189,9 @@ func (g *Gateway) Start() (err error) {
 		g.stage.Enqueue(id)
 	}
 
+	if err := g.startAPI(cfg); err != nil {
+		return err
+	}
 	if err := g.startAdmin(cfg); err != nil {
 		return err
 	}
@@ -449,6 +457,7 @@ func (g *Gateway) Stop(ctx context.Context) error {
 	if g.admin != nil {
 		g.admin.Close()
 	}
+	apiErr := g.api.stop(ctx) // no new sends before the stage stops
 	select {
 	case <-g.stopCh:
 	default:
@@ -460,10 +469,12 @@ func (g *Gateway) Stop(ctx context.Context) error {
 		g.stage.Stop()
 	}
 	g.wg.Wait()
-	err := perr
+	err := errors.Join(perr, apiErr)
 	if g.relay != nil {
 		err = errors.Join(err, g.relay.Stop(ctx))
 	}
+	// After the relay: its last delivery records still become events.
+	err = errors.Join(err, g.events.stop(ctx))
 	if g.stsCache != nil {
 		g.stsCache.Close()
 	}

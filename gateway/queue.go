@@ -99,13 +99,17 @@ func (h queueHandler) handle(ctx context.Context, req control.Request) (any, io.
 		return map[string]any{"domain": req.ID, "existed": existed}, nil, nil
 	case "portal-list", "portal-show", "portal-revoke", "portal-extend", "portal-purge", "portal-totp-reset":
 		return h.g.portalOp(ctx, req)
+	case "apikey-create", "apikey-list", "apikey-revoke":
+		return h.g.apiKeyOp(req)
+	case "webhooks-list", "webhooks-test", "webhooks-replay", "webhooks-enable":
+		return h.g.webhooksOp(ctx, req)
 	case "tls-show":
 		if req.ID == "" {
 			return nil, nil, fmt.Errorf("control: tls-show needs a domain")
 		}
 		return r.ShowTLS(req.ID), nil, nil
 	}
-	return nil, nil, fmt.Errorf("control: unknown op %q (known: list, show, flush, hold, release, delete, reprocess, tls-reset, tls-show, portal-list, portal-show, portal-revoke, portal-extend, portal-purge, portal-totp-reset)", req.Op)
+	return nil, nil, fmt.Errorf("control: unknown op %q (known: list, show, flush, hold, release, delete, reprocess, tls-reset, tls-show, portal-list, portal-show, portal-revoke, portal-extend, portal-purge, portal-totp-reset, apikey-create, apikey-list, apikey-revoke, webhooks-list, webhooks-test, webhooks-replay, webhooks-enable)", req.Op)
 }
 
 // ReprocessResult is what `queue reprocess` reports.

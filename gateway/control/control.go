@@ -31,8 +31,14 @@ type Request struct {
 	// Method is how release sends recipients held for want of a method:
 	// the operator must name it ("tls": verified TLS), never implied.
 	Method string `json:"method,omitempty"`
-	// Until is the new expiry (RFC 3339) of portal-extend.
+	// Until is the new expiry (RFC 3339) of portal-extend, and the expiry
+	// of apikey-create ("" = never).
 	Until string `json:"until,omitempty"`
+	// Name and Scopes describe the key of apikey-create.
+	Name   string   `json:"name,omitempty"`
+	Scopes []string `json:"scopes,omitempty"`
+	// Since (RFC 3339) is where webhooks-replay starts.
+	Since string `json:"since,omitempty"`
 	// Actor is set by the server from the socket's peer credentials
 	// ("uid=0 pid=1234"); whatever a client sends is overwritten.
 	Actor string `json:"-"`
