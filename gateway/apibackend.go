@@ -287,7 +287,18 @@ func (b apiBackend) withAnnotation(st api.MessageStatus) api.MessageStatus {
 
 // Message is one message's status from the index.
 func (b apiBackend) Message(ctx context.Context, msgID string) (api.MessageStatus, error) {
-	st, err := b.g.events.tracker.Message(msgID)
+	tr := b.g.events.tracker
+	st, err := tr.Message(msgID)
+	if errors.Is(err, api.ErrNotFound) {
+		// The index follows the log a moment behind: let it catch up with
+		// everything recorded so far, then look again.
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		werr := tr.Wait(wctx, b.g.audit.LastSeq())
+		cancel()
+		if werr == nil {
+			st, err = tr.Message(msgID)
+		}
+	}
 	if err != nil {
 		return st, err
 	}

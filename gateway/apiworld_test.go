@@ -208,6 +208,7 @@ func (c *apiClient) json(method, path string, v any, hdr ...string) (int, http.H
 // newKey makes an API key in the daemon's store before it starts.
 func newKey(t testing.TB, env *testEnv, name string, scopes ...string) (token, id string) {
 	t.Helper()
+	os.MkdirAll(filepath.Join(env.Dir, "data"), 0o700)
 	s, err := apikey.OpenBolt(APIKeysPath(filepath.Join(env.Dir, "data")))
 	if err != nil {
 		t.Fatal(err)
@@ -229,4 +230,15 @@ func sortedMethods(rs []struct{ Address, Method string }) string {
 	}
 	sort.Strings(out)
 	return strings.Join(out, " ")
+}
+
+func copyFile(t testing.TB, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }

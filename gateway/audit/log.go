@@ -212,6 +212,15 @@ func (l *Log) Append(ev Event) (Record, error) {
 	return rec, nil
 }
 
+// LastSeq is the sequence number of the last durable record (0 when none):
+// readers that follow the log know how far they must get to have seen
+// everything appended so far.
+func (l *Log) LastSeq() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.s.seq
+}
+
 // Healthy returns the last write or fsync failure, or nil once an append
 // has been durable since.
 func (l *Log) Healthy() error {

@@ -358,7 +358,17 @@ func derivePortal(v *view, r audit.Record) ([]Event, error) {
 			rs.Method = "portal"
 		}
 		stamp(v, e, r)
-		return nil, nil
+		// The portal records "notified" as it deposits, before the gateway
+		// can link its ID to the message here, so that record finds no
+		// message: the link stands for it. Later ones (reminders) count.
+		step := portalSteps["notified"]
+		if portalRank(rs.Status) >= step.rank {
+			return nil, nil
+		}
+		rs.Status, rs.Updated = step.status, r.Time
+		ev := e.event(step.event, rs)
+		ev.Data.Status, ev.Data.PortalID = step.status, d.PortalID
+		return []Event{ev}, nil
 	}
 	step, ok := portalSteps[d.Event]
 	if !ok {

@@ -188,9 +188,15 @@ func TestPortalLifecycleFromDepositToReplyAndExpiry(t *testing.T) {
 	a := "patient@mail.example"
 	e.append(received("m6", "inbound", a))
 	e.append(decision("m6", "portal-phi", "encrypt", a, "portal"))
-	e.append(portal("m6", "p-77", "deposited", a))
+	// As the gateway writes them: the portal records "notified" as it
+	// deposits, before the gateway links the portal ID to the message.
+	e.append(portal("", "p-77", "notified", a))
+	dep := e.append(portal("m6", "p-77", "deposited", a))
+	wait(t, tr, dep.Seq)
+	if got := rcptStatus(t, message(t, tr, "m6"), a); got.Status != StatusPortalNotified || got.Method != "portal" {
+		t.Fatalf("after deposited: %+v", got)
+	}
 	steps := []struct{ event, status, typ string }{
-		{"notified", StatusPortalNotified, EventPortalNotified},
 		{"opened", StatusPortalOpened, EventPortalOpened},
 		{"code_sent", StatusPortalOpened, ""},
 		{"verified", StatusPortalVerified, EventPortalVerified},
@@ -199,7 +205,7 @@ func TestPortalLifecycleFromDepositToReplyAndExpiry(t *testing.T) {
 		{"notified", StatusPortalReplied, EventPortalNotified}, // a reminder: the state does not go back
 		{"expired", StatusPortalExpired, EventPortalExpired},
 	}
-	want := []string{EventAccepted}
+	want := []string{EventAccepted, EventPortalNotified}
 	for _, step := range steps {
 		r := e.append(portal("", "p-77", step.event, a))
 		wait(t, tr, r.Seq)
@@ -431,6 +437,7 @@ func TestRetentionPrunesOnlyFinishedOldMessages(t *testing.T) {
 	e.append(delivery("done", "a@partner.example", "delivered", 1))
 	e.append(received("stuck", "inbound", "b@partner.example"))
 	e.append(portal("done", "p-old", "deposited", "a@partner.example"))
+	e.append(portal("", "p-old", "expired", "a@partner.example"))
 	clk.t = time.Now()
 	r := e.append(received("fresh", "inbound", "c@partner.example"))
 	e.append(delivery("fresh", "c@partner.example", "delivered", 1))
@@ -469,8 +476,8 @@ func TestReplayDerivesTheSameEventsWithoutTouchingTheIndex(t *testing.T) {
 	e.append(received("m13", "inbound", a, "b@partner.example"))
 	e.append(decision("m13", "q", "quarantine (held: q)"))
 	e.append(queueOp("m13", "release"))
+	e.append(portal("", "p-1", "notified", a)) // before the link, as the gateway writes them
 	mid := e.append(portal("m13", "p-1", "deposited", a))
-	e.append(portal("", "p-1", "notified", a))
 	r := e.append(delivery("m13", "b@partner.example", "delivered", 1))
 	wait(t, tr, r.Seq)
 	before, _ := e.store.Cursor()
