@@ -36,6 +36,7 @@ import (
 	"github.com/sealgate/sealgate/gateway/relay"
 	"github.com/sealgate/sealgate/gateway/smtpd"
 	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/gateway/webhook"
 	"github.com/sealgate/sealgate/internal/dnsq"
 	"github.com/sealgate/sealgate/internal/loopmark"
 	"github.com/sealgate/sealgate/internal/tlslevel"
@@ -392,8 +393,22 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 	if err != nil {
 		errs = append(errs, fmt.Errorf("gateway: policy: %w", err))
 	}
+	var hooks []webhook.Endpoint
+	if g.events != nil {
+		if hooks, err = configEndpoints(cfg); err != nil {
+			errs = append(errs, err)
+		}
+	} else if len(cfg.Webhooks.Endpoints) > 0 {
+		errs = append(errs, errors.New("gateway: the first webhooks.endpoints need a restart"))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return err
+	}
+	if g.events != nil {
+		// Endpoints, URLs, event lists and secrets (a rotation) apply now.
+		if err := g.events.hooks.SetEndpoints(hooks); err != nil {
+			return fmt.Errorf("gateway: webhooks: %w", err)
+		}
 	}
 	if old := g.engine.Swap(eng); old.Set().Hash != eng.Set().Hash {
 		g.log.Info("policy reloaded", "policy_hash", eng.Set().Hash)
@@ -407,8 +422,8 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 	}
 	if fmt.Sprint(old.Relay) != fmt.Sprint(cfg.Relay) || old.DataDir != cfg.DataDir || old.Spool != cfg.Spool ||
 		old.Hostname != cfg.Hostname || old.Log != cfg.Log || old.Admin != cfg.Admin || old.Control != cfg.Control ||
-		fmt.Sprint(old.Audit) != fmt.Sprint(cfg.Audit) {
-		g.log.Warn("config reloaded; changes to hostname, log, admin, control, relay (tls_policy, mta_sts, dane, downgrade_memory, honor_tls_required_no included), audit, data_dir and spool take effect after a restart")
+		fmt.Sprint(old.Audit) != fmt.Sprint(cfg.Audit) || fmt.Sprint(old.API) != fmt.Sprint(cfg.API) {
+		g.log.Warn("config reloaded; changes to hostname, log, admin, control, relay (tls_policy, mta_sts, dane, downgrade_memory, honor_tls_required_no included), audit, data_dir and spool take effect after a restart; so do api and every webhooks key but endpoints")
 	}
 	g.cfg.Store(cfg)
 	g.log.Info("config reloaded")
