@@ -22,9 +22,9 @@ type sendAnswer struct {
 // phiJSON is a message with PHI, as an EHR would send it by API.
 func phiJSON(subject string) map[string]any {
 	return map[string]any{
-		"from": "Dr Who <dr@clinic.test>",
-		"to":   []string{"bob@partner.test", "carol@partner.test", "dana@verified.test"},
-		"bcc":  []string{"erin@home.test"},
+		"from":    "Dr Who <dr@clinic.test>",
+		"to":      []string{"bob@partner.test", "carol@partner.test", "dana@verified.test"},
+		"bcc":     []string{"erin@home.test"},
 		"subject": subject,
 		"text":    "Patient: Zebulon Quackenbush\nSSN: 078-05-1121\nMRN: 99887766\n" + bodyMarker + "\n",
 		"attachments": []map[string]string{{"filename": "note.txt", "content_type": "text/plain",
