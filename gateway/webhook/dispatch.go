@@ -170,7 +170,10 @@ func New(o Options) (*Dispatcher, error) {
 	for _, ep := range apis {
 		e, err := d.newEndpoint(ep)
 		if err != nil {
-			return nil, err
+			// One bad stored endpoint must not stop the others; its
+			// events stay in the outbox.
+			d.log.Error("webhook: stored API endpoint is invalid; not delivering to it", "endpoint", ep.ID, "err", err)
+			continue
 		}
 		e.state = states[ep.ID]
 		d.eps[ep.ID] = e
