@@ -170,7 +170,10 @@ func New(o Options) (*Dispatcher, error) {
 	for _, ep := range apis {
 		e, err := d.newEndpoint(ep)
 		if err != nil {
-			return nil, err
+			// One bad stored endpoint must not stop the others; its
+			// events stay in the outbox.
+			d.log.Error("webhook: stored API endpoint is invalid; not delivering to it", "endpoint", ep.ID, "err", err)
+			continue
 		}
 		e.state = states[ep.ID]
 		d.eps[ep.ID] = e
@@ -467,14 +470,15 @@ func (d *Dispatcher) disable(e *endpoint, reason string, now time.Time) {
 }
 
 // backoff is the delay after the n-th failed attempt: RetryMin doubled
-// n-1 times, with ±25% jitter so a crowd of retries spreads out, within
-// [RetryMin, RetryMax]. A Retry-After from the receiver is honoured up to
-// RetryMax.
+// n-1 times up to RetryMax, then ±25% jitter so a crowd of retries
+// spreads out (at the cap too), kept within [RetryMin, RetryMax]. A
+// Retry-After from the receiver is honoured up to RetryMax.
 func (d *Dispatcher) backoff(n int, retryAfter time.Duration) time.Duration {
 	base := d.o.RetryMin
 	for i := 1; i < n && base < d.o.RetryMax; i++ {
 		base *= 2
 	}
+	base = min(base, d.o.RetryMax)
 	delay := time.Duration(float64(base) * (0.75 + 0.5*mrand.Float64()))
 	delay = max(delay, retryAfter)
 	return min(max(delay, d.o.RetryMin), d.o.RetryMax)

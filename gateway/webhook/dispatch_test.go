@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -565,5 +566,69 @@ func TestEmitRejectsBadEvents(t *testing.T) {
 		if err := d.Emit([]Event{ev}); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+func TestBackoffGrowsWithinBoundsWithoutLimit(t *testing.T) {
+	s, _ := tempStore(t)
+	d, err := New(Options{Store: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prevBase := time.Duration(0)
+	for n := 1; n <= 1000; n++ { // no attempt count overflows or gives up
+		delay := d.backoff(n, 0)
+		if delay < DefaultRetryMin || delay > DefaultRetryMax {
+			t.Fatalf("attempt %d: delay %s outside [%s, %s]", n, delay, DefaultRetryMin, DefaultRetryMax)
+		}
+		// Jitter is ±25%: the lowest possible delay still grows until the cap.
+		if low := time.Duration(float64(delay) / 1.25); n < 10 && low < prevBase {
+			t.Fatalf("attempt %d: delay %s shrank below the previous step %s", n, delay, prevBase)
+		}
+		prevBase = time.Duration(float64(delay) / 1.25 / 2)
+	}
+	for range 20 {
+		if got := d.backoff(14, 0); got < DefaultRetryMax*3/4 {
+			t.Errorf("14th retry after %s, want within 25%% of the %s cap", got, DefaultRetryMax)
+		}
+	}
+	if got := d.backoff(1, 10*time.Minute); got < 10*time.Minute {
+		t.Errorf("Retry-After 10m gave %s", got)
+	}
+	if got := d.backoff(1, 100*time.Hour); got != DefaultRetryMax {
+		t.Errorf("Retry-After 100h gave %s, want the %s cap", got, DefaultRetryMax)
+	}
+}
+
+func TestNoResponseWithinTimeoutIsAFailure(t *testing.T) {
+	secret := mustSecret(t)
+	var first atomic.Bool
+	first.Store(true)
+	release := make(chan struct{})
+	defer close(release)
+	hang := newReceiver(t, secret, nil)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if first.Swap(false) {
+			_, _ = io.ReadAll(r.Body) // so the server notices the client leaving
+			select {                  // hang until the dispatcher gives up
+			case <-r.Context().Done():
+			case <-release:
+			}
+			return
+		}
+		hang.Config.Handler.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	s, _ := tempStore(t)
+	o := fastOptions(s, configEndpoint("ep1", srv.URL, secret))
+	o.Timeout = 200 * time.Millisecond
+	d := startDispatcher(t, o)
+	if err := d.Emit([]Event{testEvent("m1", 0, "message.accepted")}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the retry's delivery", func() bool { return hang.delivered() == 1 })
+	st := d.Endpoints()[0]
+	if st.LastError != "no response within the timeout" || st.LastStatus != 0 {
+		t.Errorf("after the timeout: %+v", st)
 	}
 }
