@@ -95,6 +95,7 @@ func (s *Server) rawEnvelope(q url.Values, body io.Reader) (string, []string, io
 	}
 	var rcpts []string
 	seen := map[string]bool{}
+	beforeRcpts := len(e)
 	add := func(a string) {
 		if k := strings.ToLower(a); !seen[k] {
 			seen[k] = true
@@ -121,7 +122,7 @@ func (s *Server) rawEnvelope(q url.Values, body io.Reader) (string, []string, io
 			}
 		}
 	}
-	if len(e) == 0 {
+	if len(e) == beforeRcpts { // no bad address: say what is missing
 		switch {
 		case len(rcpts) == 0:
 			e.add("to", "no ?to= and no To, Cc or Bcc address in the header")
