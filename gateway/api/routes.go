@@ -75,6 +75,9 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if st.Recipients == nil {
+		st.Recipients = []RecipientStatus{}
+	}
 	writeJSON(w, http.StatusOK, st)
 	return nil
 }
