@@ -35,7 +35,7 @@ func (c *testClock) add(d time.Duration) {
 }
 
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *Server
 	h      http.Handler
 	fake   *fakeBackend
@@ -62,7 +62,7 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-func newEnv(t *testing.T, tweak func(*Options)) *env {
+func newEnv(t testing.TB, tweak func(*Options)) *env {
 	t.Helper()
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "api.db"), 0o600, nil)
 	if err != nil {
