@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/emersion/go-message"
+	_ "github.com/emersion/go-message/charset" // encoded names in other charsets than UTF-8
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
 
@@ -27,7 +28,7 @@ const maxRawHeader = 256 << 10
 // the sender, To, Cc and Bcc the recipients. The Bcc fields are always
 // stripped (internal/bcc) before the message reaches the backend.
 func (s *Server) prepareRaw(q url.Values, body io.Reader, limit int64) (submitFunc, error) {
-	from, rcpts, msg, err := s.rawEnvelope(q, body)
+	from, rcpts, msg, err := s.rawEnvelope(q, body, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -60,9 +61,9 @@ func (s *Server) prepareRaw(q url.Values, body io.Reader, limit int64) (submitFu
 
 // rawEnvelope reads the header of a raw message and returns the envelope
 // and the message to submit (Bcc stripped, line endings CRLF).
-func (s *Server) rawEnvelope(q url.Values, body io.Reader) (string, []string, io.Reader, error) {
+func (s *Server) rawEnvelope(q url.Values, body io.Reader, limit int64) (string, []string, io.Reader, error) {
 	br := bufio.NewReaderSize(body, 32<<10)
-	head, err := readHeaderSection(br)
+	head, err := readHeaderSection(br, limit)
 	if err != nil {
 		return "", nil, nil, err
 	}
@@ -95,6 +96,7 @@ func (s *Server) rawEnvelope(q url.Values, body io.Reader) (string, []string, io
 	}
 	var rcpts []string
 	seen := map[string]bool{}
+	beforeRcpts := len(e)
 	add := func(a string) {
 		if k := strings.ToLower(a); !seen[k] {
 			seen[k] = true
@@ -121,7 +123,7 @@ func (s *Server) rawEnvelope(q url.Values, body io.Reader) (string, []string, io
 			}
 		}
 	}
-	if len(e) == 0 {
+	if len(e) == beforeRcpts { // no bad address: say what is missing
 		switch {
 		case len(rcpts) == 0:
 			e.add("to", "no ?to= and no To, Cc or Bcc address in the header")
@@ -147,7 +149,7 @@ func envelopeAddress(e *errs, field, s string) (string, bool) {
 
 // readHeaderSection reads up to and including the empty line that ends
 // the header (or to EOF, for a message without a body).
-func readHeaderSection(br *bufio.Reader) ([]byte, error) {
+func readHeaderSection(br *bufio.Reader, limit int64) ([]byte, error) {
 	var head []byte
 	for {
 		line, err := br.ReadSlice('\n')
@@ -165,7 +167,7 @@ func readHeaderSection(br *bufio.Reader) ([]byte, error) {
 			return head, nil
 		}
 		if err != nil {
-			return nil, bodyError(err, 0)
+			return nil, bodyError(err, limit)
 		}
 		if string(line) == "\n" || string(line) == "\r\n" {
 			return head, nil

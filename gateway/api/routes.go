@@ -75,6 +75,9 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if st.Recipients == nil {
+		st.Recipients = []RecipientStatus{}
+	}
 	writeJSON(w, http.StatusOK, st)
 	return nil
 }
@@ -352,7 +355,7 @@ func (s *Server) testPolicy(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	body := &trackReader{r: http.MaxBytesReader(w, r.Body, s.opts.MaxMessageBytes)}
-	from, rcpts, msg, err := s.rawEnvelope(r.URL.Query(), body)
+	from, rcpts, msg, err := s.rawEnvelope(r.URL.Query(), body, s.opts.MaxMessageBytes)
 	if err != nil {
 		return err
 	}

@@ -72,6 +72,9 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if res.Recipients == nil {
+		res.Recipients = []PlannedRecipient{}
+	}
 	noteMessage(r.Context(), res.ID)
 	w.Header().Set("Location", "/v1/messages/"+res.ID)
 	if replayed {
@@ -270,6 +273,9 @@ func (s *Server) batchItem(ctx context.Context, i int, raw json.RawMessage) Batc
 		p := s.problemFor(ctx, err)
 		out.Status, out.Problem = p.Status, p
 		return out
+	}
+	if res.Recipients == nil {
+		res.Recipients = []PlannedRecipient{}
 	}
 	noteMessage(ctx, res.ID)
 	out.Status, out.ID, out.Result = http.StatusAccepted, res.ID, &res

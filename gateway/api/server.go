@@ -45,7 +45,9 @@ type Options struct {
 	// MaxMessageBytes is the gateway's limits.max_message_size: the
 	// largest raw body; a JSON body may be 4/3 of it (base64) + 64 KiB.
 	MaxMessageBytes int64
-	// MaxBatchBytes bounds a batch body; 0 means 4 JSON bodies' worth.
+	// MaxBatchBytes bounds a batch body, held in memory while its items
+	// are submitted; 0 means one JSON body's limit, at least 32 MiB
+	// (1000 messages of 32 KiB).
 	MaxBatchBytes int64
 	MaxRecipients int
 	RateLimit     RateLimit
@@ -128,7 +130,7 @@ func New(opts Options) (*Server, error) {
 	}
 	jsonMax := opts.MaxMessageBytes/3*4 + 64<<10
 	if opts.MaxBatchBytes <= 0 {
-		opts.MaxBatchBytes = 4 * jsonMax
+		opts.MaxBatchBytes = max(jsonMax, 32<<20)
 	}
 	m, err := newMetrics(opts.Registerer)
 	if err != nil {

@@ -72,7 +72,9 @@ type Store interface {
 	// Revoke revokes a key for good; ErrUnknown when there is no such ID.
 	Revoke(id string) error
 	// Authenticate returns the key a token belongs to: ErrUnknown,
-	// ErrRevoked or ErrExpired when it may not be used.
+	// ErrRevoked or ErrExpired when it may not be used. With ErrRevoked
+	// and ErrExpired the Key is returned too (the caller proved the
+	// secret), so the refusal can be audited under its ID.
 	Authenticate(token string) (Key, error)
 }
 

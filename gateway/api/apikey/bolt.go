@@ -135,7 +135,8 @@ func (s *Bolt) Revoke(id string) error {
 }
 
 // Authenticate implements Store. The secret is checked before the key's
-// state, so revoked and expired are only told to a holder of the secret.
+// state, so revoked and expired are only told to a holder of the secret
+// (and then the Key comes back with the error).
 func (s *Bolt) Authenticate(token string) (Key, error) {
 	id, hash, ok := parseToken(token)
 	if !ok {
@@ -155,7 +156,7 @@ func (s *Bolt) Authenticate(token string) (Key, error) {
 	}
 	now := s.now().UTC()
 	if err := check(r.Key, now); err != nil {
-		return Key{}, err
+		return r.Key, err // the holder of the secret: audit the refusal under its key
 	}
 	if s.touchDue(id, now) {
 		r.LastUsed = now

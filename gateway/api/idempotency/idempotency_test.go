@@ -152,3 +152,32 @@ func TestLocksSerialiseOneKeyOnly(t *testing.T) {
 		t.Fatalf("%d lock entries left after all unlocked", n)
 	}
 }
+
+func TestRunPrunerDeletesExpiredRecords(t *testing.T) {
+	c := &clock{t: time.Unix(1e9, 0)}
+	s := NewMemory(Options{Now: c.now, TTL: time.Hour})
+	s.Put(context.Background(), "a", "old", Record{Created: c.now()})
+	c.add(2 * time.Hour)
+	s.Put(context.Background(), "a", "new", Record{Created: c.now()})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { RunPruner(ctx, s, time.Millisecond, nil); close(done) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s.mu.Lock()
+		n := len(s.m)
+		s.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d records left, want the new one only", n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if _, ok, _ := s.Get(context.Background(), "a", "new"); !ok {
+		t.Fatal("the live record was pruned")
+	}
+}
