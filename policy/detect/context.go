@@ -123,7 +123,7 @@ var contextWords = []contextWord{
 	{"hgb", ctxVital}, {"h/h", ctxVital}, {"wbc", ctxVital}, {"plt", ctxVital}, {"k+", ctxVital},
 	{"potassium", ctxVital}, {"sodium", ctxVital}, {"creatinine", ctxVital}, {"cr", ctxVital},
 	{"troponin", ctxVital}, {"trop", ctxVital}, {"lactate", ctxVital}, {"psa", ctxVital}, {"tsh", ctxVital},
-	{"bmi", ctxVital}, {"gcs", ctxVital}, {"pain", ctxVital},
+	{"bmi", ctxVital}, {"gcs", ctxVital}, {"pain", ctxVital}, {"anc", ctxVital}, {"abs neut", ctxVital},
 	// Billing for care: an account number near these is a patient's (patientAccount).
 	{"copay", ctxCare}, {"co-pay", ctxCare}, {"coinsurance", ctxCare}, {"deductible", ctxCare},
 	{"self-pay", ctxCare}, {"eob", ctxCare}, {"patient responsibility", ctxCare},

@@ -243,6 +243,12 @@ func nameLabel(text []byte, pos int) nameLabelKind {
 		if colon {
 			return labelSubject // a reply's or a forward's subject
 		}
+	case "recall":
+		if colon && cap(text)-cap(w) == 0 {
+			// Outlook's recall notice repeats the recalled subject after "Recall:"; only
+			// at the start of the text (the Subject), not a product recall in a body.
+			return labelSubject
+		}
 	case "name", "member", "subscriber", "insured", "guarantor", "client", "resident", "beneficiary",
 		"enrollee", "decedent", "deceased", "child", "infant", "son", "daughter":
 		if colon {
@@ -365,9 +371,24 @@ func nameFollow(text []byte, end int, ci *ctxIndex) bool {
 			if allDigits([]byte(word(k + 1))) {
 				return true
 			}
-		case "year", "years", "yr", "yrs":
+		case "year", "years", "yr", "yrs", "day", "days", "week", "weeks", "wk", "wks", "month", "months", "mo", "mos":
 			if k > 0 && allDigits([]byte(word(k-1))) && word(k+1) == "old" {
-				return true // "63-year-old", "63 years old"; not "after 14 years"
+				// "63-year-old", "63 years old", an infant's "10 day old", "18 month old";
+				// not "after 14 years", "a 6 week course"
+				return true
+			}
+		case "shows", "showed", "reveals", "revealed", "demonstrates", "demonstrated":
+			// "Rebecca Hartley, frozen section shows papillary carcinoma", "- echo reveals
+			// cardiomyopathy": a test of hers and what it found. The finding must follow the
+			// verb at once or after an article, a qualifier or a size ("shows a 2 cm
+			// adenoma"); "whose survey showed that diabetes education works" is not one.
+			for n := k + 1; n <= k+4 && n < nw; n++ {
+				if clinicalFrom(n, true) {
+					return true
+				}
+				if x := word(n); !findingQualifier[x] && !isDigit(x[0]) {
+					break
+				}
 			}
 		case "yo", "y/o":
 			if k > 0 && allDigits([]byte(word(k-1))) {
@@ -436,6 +457,12 @@ func nameFollow(text []byte, end int, ci *ctxIndex) bool {
 	}
 	return paren && parenDate(text[q+1:lim])
 }
+
+// findingQualifier may sit between a result verb and the finding ("showed a new 2 cm
+// ...", "reveals possible ...").
+var findingQualifier = map[string]bool{"a": true, "an": true, "the": true, "new": true, "possible": true,
+	"probable": true, "likely": true, "early": true, "mild": true, "moderate": true, "severe": true,
+	"acute": true, "chronic": true, "small": true, "large": true, "cm": true, "mm": true, "no": true}
 
 // unitRoom: a census line that starts with a unit and room code ("4W-417", "3E-302")
 // and a column gap (two spaces or a tab) before the name: "  4E-422  Vasquez, Eleanor".
