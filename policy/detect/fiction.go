@@ -140,7 +140,52 @@ func happyBirthdayNear(text []byte, ci *ctxIndex, start, end int) bool {
 // test-record marker: "test patient ZZTEST, PEDS (MRN 99000041, DOB 01/01/2026)", an HL7
 // PID segment for ZZTEST^CARDIO. Such an MRN, member ID, account number or date of birth
 // is a test or training system's, not a patient's: Low. The marker reaches no further
-// than its line, so a real patient named on the next line keeps her identifiers.
+// than its line, so a real patient named on the next line keeps her identifiers; and "test
+// patient" after the name of a test ("the strep test patient in room 4") is a patient who
+// had the test, no marker.
 func testRecord(text []byte, ci *ctxIndex, start, end int) bool {
-	return ci.kinds&ctxTestRec != 0 && ci.sameClause(text, start, end, ctxTestRec)
+	if ci.kinds&ctxTestRec == 0 {
+		return false
+	}
+	lo, hi := start-nearWindow, end+nearWindow
+	var buf [24]byte
+	i := sort.Search(len(ci.hits), func(i int) bool { return ci.hits[i].end >= lo })
+	for ; i < len(ci.hits) && ci.hits[i].start <= hi; i++ {
+		h := ci.hits[i]
+		if h.kind&ctxTestRec == 0 {
+			continue
+		}
+		a, b := h.end, start
+		if h.start >= end {
+			a, b = end, h.start
+		}
+		if a > b || breaksClause(text[a:b]) {
+			continue
+		}
+		if text[h.start]|0x20 == 'z' {
+			return true // ZZTEST
+		}
+		if w, _, ok := wordBefore(text, h.start, buf[:0]); ok && (clinicalTest[string(w)] || ci.clinicalEndsAt(h.start)) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// clinicalTest are tests a patient has, named right before "test patient".
+var clinicalTest = map[string]bool{"strep": true, "covid": true, "flu": true, "pcr": true, "rapid": true,
+	"stress": true, "drug": true, "pregnancy": true, "allergy": true, "hearing": true, "vision": true,
+	"tb": true, "hiv": true, "sweat": true, "glucose": true, "breath": true, "patch": true, "skin": true}
+
+// clinicalEndsAt reports a clinical dictionary term ending right before pos (one space
+// between): "mono test patient".
+func (c *ctxIndex) clinicalEndsAt(pos int) bool {
+	i := sort.Search(len(c.hits), func(i int) bool { return c.hits[i].end >= pos-1 })
+	for ; i < len(c.hits) && c.hits[i].end <= pos; i++ {
+		if c.hits[i].kind&ctxClinical != 0 {
+			return true
+		}
+	}
+	return false
 }

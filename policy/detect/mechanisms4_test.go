@@ -105,6 +105,9 @@ func TestTestPatientIdentifiersAreLow(t *testing.T) {
 			}
 		}
 	}
+	// A patient who had a test is no test patient.
+	checkFindings(t, s, "Rapid strep test patient in bay 3, Ana Ruiz MRN 66120045, needs amoxicillin",
+		want{TypeMRN, High})
 	// The marker's line only: a real patient on the next line keeps her MRN.
 	checkFindings(t, s, "Tested with ZZTEST, ONE.\nReal issue seen on Maria Lopez MRN 66120045 today.",
 		want{TypeMRN, High})
@@ -120,8 +123,15 @@ func TestNameThenFindingShownIsAPatient(t *testing.T) {
 	} {
 		checkFindings(t, s, text, want{TypePersonName, High})
 	}
-	checkFindings(t, s, "Thanks to Dolores Whitfield, whose survey showed that diabetes education works.",
-		want{TypePersonName, Medium})
+	for _, text := range []string{
+		"Thanks to Dolores Whitfield, whose survey showed that diabetes education works.",
+		"Kenneth Abernathy shows asthma educators how to teach spacer use.",
+	} {
+		checkFindings(t, s, text, want{TypePersonName, Medium})
+		if f, _ := findingOf(scanOne(t, s, text), TypePersonName); f.Confidence == High {
+			t.Errorf("%q: %+v", text, f)
+		}
+	}
 }
 
 // An infant's age in days, weeks or months after a name is an age like "63-year-old".

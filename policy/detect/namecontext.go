@@ -379,9 +379,13 @@ func nameFollow(text []byte, end int, ci *ctxIndex) bool {
 			}
 		case "shows", "showed", "reveals", "revealed", "demonstrates", "demonstrated":
 			// "Rebecca Hartley, frozen section shows papillary carcinoma", "- echo reveals
-			// cardiomyopathy": a test of hers and what it found. The finding must follow the
-			// verb at once or after an article, a qualifier or a size ("shows a 2 cm
-			// adenoma"); "whose survey showed that diabetes education works" is not one.
+			// cardiomyopathy": a test of hers and what it found. A test names the verb's
+			// subject ("Jane Smith shows asthma patients how" is a class), and the finding
+			// follows the verb at once or after an article, a qualifier or a size ("shows a
+			// 2 cm adenoma"); "whose survey showed that diabetes education works" is not one.
+			if k == 0 || !(testNouns[word(k-1)] || clinicalFrom(k-1, true)) {
+				break
+			}
 			for n := k + 1; n <= k+4 && n < nw; n++ {
 				if clinicalFrom(n, true) {
 					return true
@@ -463,6 +467,14 @@ func nameFollow(text []byte, end int, ci *ctxIndex) bool {
 var findingQualifier = map[string]bool{"a": true, "an": true, "the": true, "new": true, "possible": true,
 	"probable": true, "likely": true, "early": true, "mild": true, "moderate": true, "severe": true,
 	"acute": true, "chronic": true, "small": true, "large": true, "cm": true, "mm": true, "no": true}
+
+// testNouns are tests and their reports that "shows" or "revealed" may follow.
+var testNouns = map[string]bool{"ct": true, "cta": true, "mri": true, "mra": true, "pet": true, "xray": true,
+	"cxr": true, "kub": true, "us": true, "ultrasound": true, "echo": true, "tte": true, "tee": true, "ekg": true,
+	"ecg": true, "eeg": true, "emg": true, "scan": true, "imaging": true, "film": true, "films": true,
+	"biopsy": true, "bx": true, "path": true, "pathology": true, "cytology": true, "section": true, "smear": true,
+	"culture": true, "cultures": true, "cx": true, "swab": true, "panel": true, "labs": true, "lab": true,
+	"report": true, "study": true, "workup": true, "scope": true, "exam": true, "endoscopy": true, "ray": true}
 
 // unitRoom: a census line that starts with a unit and room code ("4W-417", "3E-302")
 // and a column gap (two spaces or a tab) before the name: "  4E-422  Vasquez, Eleanor".
