@@ -100,7 +100,7 @@ var contextWords = []contextWord{
 	{"claim number", ctxNeg}, {"claim id", ctxNeg},
 	// A pharmacy card's routing numbers (BIN, PCN) and group number are the plan's,
 	// the same on every member's card: not a member ID.
-	{"bin", ctxNeg}, {"rxbin", ctxNeg}, {"rx bin", ctxNeg}, {"pcn", ctxNeg}, {"rxpcn", ctxNeg}, {"rx pcn", ctxNeg},
+	{"rxbin", ctxNeg}, {"rx bin", ctxNeg}, {"bin #", ctxNeg}, {"bin#", ctxNeg}, {"bin number", ctxNeg}, {"pcn", ctxNeg}, {"rxpcn", ctxNeg}, {"rx pcn", ctxNeg},
 	{"rxgrp", ctxNeg}, {"rx grp", ctxNeg}, {"rx group", ctxNeg}, {"group #", ctxNeg}, {"group#", ctxNeg},
 	{"group number", ctxNeg}, {"group no", ctxNeg}, {"grp #", ctxNeg}, {"grp#", ctxNeg},
 	{"version", ctxNeg}, {"build", ctxNeg}, {"zip", ctxNeg}, {"booking", ctxNeg}, {"receipt", ctxNeg},

@@ -55,6 +55,8 @@ func TestPlanRoutingNumbersAreNoMemberID(t *testing.T) {
 		checkFindings(t, s, text, want{TypeMemberID, 0})
 	}
 	checkFindings(t, s, "Member: Member ID\tMember: W77120455", want{TypeMemberID, High})
+	// A bin is also a box: the SSN label before it still names the number.
+	checkFindings(t, s, "SSN from the intake in the shred bin: 512-48-3901", want{TypeSSN, Medium})
 }
 
 // A clinician's title written without its dot ("Dr Okafor", "NP Lindqvist", "MA Reyes")
