@@ -23,7 +23,7 @@ type realLabel struct {
 	Why        string   `json:"why"`
 	Where      []string `json:"where"`
 	Unreadable bool     `json:"unreadable"` // PHI only in content no text engine reads: must be unscannable
-	Split      string   `json:"split"`      // dev, holdout, fresh, fresh2, fresh3 (all tuned on now)
+	Split      string   `json:"split"`      // dev, holdout, fresh, fresh2, fresh3, fresh4 (all tuned on now)
 }
 
 type realTally struct{ pos, tp, neg, fp int }
@@ -46,18 +46,19 @@ func (t *realTally) add(o realTally) { t.pos += o.pos; t.tp += o.tp; t.neg += o.
 
 // Floors this suite holds on the realistic corpus through the whole engine
 // with the shipped default policy. The issue's targets are 0.97 for both;
-// the floors are what is met today less a small margin (recall 0.993,
-// precision 0.979 over the tuned splits; recall 0.986, precision 0.988 with
-// OCR on), so a change that loses quality fails here. They hold over tunedSplits; fresh3
-// was scored once before any tuning (recall 0.803, precision 0.942) and is
-// tuned on now like the others.
+// the floors are what is met today less a small margin (recall 0.994,
+// precision 0.985 over the tuned splits; recall 0.987, precision 0.994 with
+// OCR on), so a change that loses quality fails here. They hold over tunedSplits.
+// fresh3 was scored once before any tuning (recall 0.803, precision 0.942),
+// fresh4 likewise (recall 0.914, precision 0.883; 0.914 and 0.883 with OCR on);
+// both are tuned on now like the others (fresh4 now 1.000 and 1.000).
 const (
-	realRecallFloor    = 0.982
-	realPrecisionFloor = 0.972
+	realRecallFloor    = 0.983
+	realPrecisionFloor = 0.978
 )
 
 // tunedSplits are the splits the detectors have been tuned on.
-var tunedSplits = []string{"dev", "holdout", "fresh", "fresh2", "fresh3"}
+var tunedSplits = []string{"dev", "holdout", "fresh", "fresh2", "fresh3", "fresh4"}
 
 // TestRealisticCorpus scores message-level decisions: a PHI message must be
 // decided by a rule other than the default one (encrypt), a non-PHI message

@@ -32,11 +32,12 @@ const (
 	ctxCare     // "copay", "statement", "date of service": billing for someone's care
 	ctxFiction  // "fictional", "teaching case": the text says its case is nobody (fiction.go)
 	ctxCeleb    // "happy birthday": a coworker's birthday, not a patient's date of birth
+	ctxTestRec  // "test patient", ZZTEST: a record in a test or training system (fiction.go)
 	ctxCustomFirst
 )
 
 // labelKinds are the kinds that can name a value.
-const labelKinds = ^(ctxPatient | ctxClinical | ctxPt | ctxAge | ctxVital | ctxResult | ctxCare | ctxFiction | ctxCeleb)
+const labelKinds = ^(ctxPatient | ctxClinical | ctxPt | ctxAge | ctxVital | ctxResult | ctxCare | ctxFiction | ctxCeleb | ctxTestRec)
 
 // negKinds are labels that say a number is not about a person. An account label is one
 // unless a patient qualifies it (classify decides).
@@ -97,6 +98,11 @@ var contextWords = []contextWord{
 	{"dos", ctxNeg | ctxCare}, {"date of service", ctxNeg | ctxCare}, {"service date", ctxNeg | ctxCare},
 	{"admit date", ctxNeg | ctxCare}, {"discharge date", ctxNeg | ctxCare}, {"visit date", ctxNeg | ctxCare}, {"claim #", ctxNeg}, {"claim no", ctxNeg},
 	{"claim number", ctxNeg}, {"claim id", ctxNeg},
+	// A pharmacy card's routing numbers (BIN, PCN) and group number are the plan's,
+	// the same on every member's card: not a member ID.
+	{"rxbin", ctxNeg}, {"rx bin", ctxNeg}, {"bin #", ctxNeg}, {"bin#", ctxNeg}, {"bin number", ctxNeg}, {"pcn", ctxNeg}, {"rxpcn", ctxNeg}, {"rx pcn", ctxNeg},
+	{"rxgrp", ctxNeg}, {"rx grp", ctxNeg}, {"rx group", ctxNeg}, {"group #", ctxNeg}, {"group#", ctxNeg},
+	{"group number", ctxNeg}, {"group no", ctxNeg}, {"grp #", ctxNeg}, {"grp#", ctxNeg},
 	{"version", ctxNeg}, {"build", ctxNeg}, {"zip", ctxNeg}, {"booking", ctxNeg}, {"receipt", ctxNeg},
 	{"card", ctxCard}, {"card number", ctxCard}, {"credit card", ctxCard}, {"visa", ctxCard},
 	{"mastercard", ctxCard}, {"amex", ctxCard}, {"american express", ctxCard}, {"discover", ctxCard}, {"cc#", ctxCard},
@@ -117,7 +123,7 @@ var contextWords = []contextWord{
 	{"hgb", ctxVital}, {"h/h", ctxVital}, {"wbc", ctxVital}, {"plt", ctxVital}, {"k+", ctxVital},
 	{"potassium", ctxVital}, {"sodium", ctxVital}, {"creatinine", ctxVital}, {"cr", ctxVital},
 	{"troponin", ctxVital}, {"trop", ctxVital}, {"lactate", ctxVital}, {"psa", ctxVital}, {"tsh", ctxVital},
-	{"bmi", ctxVital}, {"gcs", ctxVital}, {"pain", ctxVital},
+	{"bmi", ctxVital}, {"gcs", ctxVital}, {"pain", ctxVital}, {"anc", ctxVital}, {"abs neut", ctxVital},
 	// Billing for care: an account number near these is a patient's (patientAccount).
 	{"copay", ctxCare}, {"co-pay", ctxCare}, {"coinsurance", ctxCare}, {"deductible", ctxCare},
 	{"self-pay", ctxCare}, {"eob", ctxCare}, {"patient responsibility", ctxCare},
@@ -142,6 +148,16 @@ var fictionWords = []contextWord{
 	{"unduplicated clients", ctxFiction}, {"unduplicated patients", ctxFiction},
 	{"unduplicated individuals", ctxFiction}, {"aggregate data", ctxFiction}, {"aggregate outcomes", ctxFiction},
 	{"in aggregate", ctxFiction},
+	// A text that says its cases are de-identified (a tumor board agenda, a case
+	// conference): the ages and findings in it belong to nobody named. Only statements
+	// that the content is de-identified, not a request for a de-identified file.
+	{"are de-identified", ctxFiction}, {"are deidentified", ctxFiction}, {"presented de-identified", ctxFiction},
+	{"presented deidentified", ctxFiction}, {"de-identified cases", ctxFiction}, {"deidentified cases", ctxFiction},
+	{"de-identified case", ctxFiction}, {"deidentified case", ctxFiction}, {"have been de-identified", ctxFiction},
+	{"has been de-identified", ctxFiction},
+	// Test and training records: Epic-style ZZTEST names, "test patient" (fiction.go).
+	{"zztest", ctxTestRec}, {"test patient", ctxTestRec}, {"test patients", ctxTestRec}, {"test pt", ctxTestRec},
+	{"test pts", ctxTestRec},
 	{"happy birthday", ctxCeleb}, {"happy bday", ctxCeleb}, {"birthday cake", ctxCeleb},
 	{"birthday party", ctxCeleb}, {"birthday celebration", ctxCeleb}, {"birthday lunch", ctxCeleb},
 }

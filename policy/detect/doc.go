@@ -63,9 +63,9 @@
 //   - mrn: built-in: 6-10 digits (after up to 3 capital letters) after an MRN label ("MRN",
 //     "MR#", "Med Rec", "chart #", ...); plus site regexes.
 //   - personal_health: a statement about one person's health (personal.go): "my/his/her"
-//     or "I/he/she had" before a clinical term, "they found" right before one, "your <test> is/was <value or result>",
+//     or "I/he/she had" before a clinical term ("she's out of the guanfacine" too), "they found" right before one, "your <test> is/was <value or result>",
 //     "tested positive" (not a sterilizer's spore test, a water or radon sample), a vital or lab label with its reading ("BP 88/50"), a drug with a
-//     dose and a schedule. Medium; alone it names nobody.
+//     dose and a schedule (a "q" schedule needs its interval: "q4h", "q4-6h"; "born Q3 2024" is a quarter). Medium; alone it names nobody.
 //   - patient_account: 5-20 digits, or 6-20 capitals and digits with 5+ digits, after an
 //     account label ("Acct#", "account") that is a patient's: qualified by a patient word
 //     ("Patient Account", "pt acct", "guarantor account": High) or with a patient word or
@@ -94,15 +94,18 @@
 //     shipped SSA/Census lists; High only with patient context: a label or honorific before
 //     it (Patient:, Mr., Sra., "this is"), a greeting with the addressee's care after it
 //     ("Hi Linda, ... your crown"), or after it a DOB, an age ("Carmen Ruiz, 58,"), an
-//     identifier in parentheses, a clinical verb, a room or unit-bed ("in 4N-12"), a
+//     identifier in parentheses, a clinical verb, a test and its finding ("Ann Lee, CT showed a PE"), an
+//     infant's age ("the 10 day old"), a room or unit-bed ("in 4N-12"), a
 //     possessive before a visit ("Tanaka's 12/2 colonoscopy"), ", paciente de", or a list
 //     item's clinical text ("2. Gloria Espinoza - suspicious mole"), a death ("Arnold
 //     Feeney died", "passed away"). In the Subject (Location.Field FieldSubject) a name
 //     leading it and set off by " - ", ":" or "," is labelled as after "Re:" or "Fw:"
-//     ("Jasmine Whitfield - no show x3"): the body about that patient need not name her. A lone surname counts
+//     ("Jasmine Whitfield - no show x3"): the body about that patient need not name her; Outlook's
+//     "Recall:" prefix is read like "Re:". A title without its dot leading a chain ("Dr Ahmed",
+//     "NP Walsh", "MA Trinh") makes the name a clinician's, not reported. A lone surname counts
 //     before a room ("Hargrove, 3S rm 9"). A birthday celebration's name stays Medium.
 //   - teaching_case (fiction.go): a text that calls its case fictional, a composite, or a
-//     teaching case with details changed, or counts people in aggregate ("unduplicated
+//     teaching case with details changed, says its cases are de-identified, or counts people in aggregate ("unduplicated
 //     clients", "aggregate outcomes", as grant reports do). It weighs nothing; the shipped policy does not let
 //     a name or a health statement alone decide such a message (identifiers still do).
 //   - dob in a list row: a date in the column after a name ("Whitcombe, Harold  01/17/1955"),
@@ -120,8 +123,11 @@
 // lowers a dashed SSN or a DEA to Low ("Order ID: 103-13-1030" above an EKG line item is no
 // SSN worth a rule); part, asset, model and catalog numbers are negative labels. An MRN or
 // member ID whose digits are a placeholder (all zeros, one digit repeated, zeros and one other
-// digit) is Low, as is a date of birth at a birthday celebration with no patient, clinical or
-// identifier word near. Without a label:
+// digit) is Low, as is a date of birth at a birthday celebration ("happy birthday", "happy 40th
+// birthday") with no patient, clinical or identifier word near, and an MRN, member ID, patient
+// account or date of birth in the same line and sentence as a test-record marker ("test
+// patient", ZZTEST; not "strep test patient"). A pharmacy card's BIN, PCN and group number are
+// negative labels. Without a label:
 //
 //   - ssn: High near an SSN word or patient/identity context, else Medium; dotted, Low.
 //   - mbi: High near Medicare context; Medium near patient context or in the 4-3-4 dashed

@@ -98,10 +98,94 @@ func ssnInParagraph(text []byte, ci *ctxIndex, pos int) bool {
 // celebration reports a date of birth told at a birthday celebration ("Happy birthday to
 // our unit clerk! She was born 11/5/1975"): a celebration word near and no patient,
 // clinical or identifier word near. Such a date is Low: a coworker's, not a patient's.
-func celebration(ci *ctxIndex, start, end int) bool {
-	if ci.kinds&ctxCeleb == 0 {
+func celebration(text []byte, ci *ctxIndex, start, end int) bool {
+	if ci.kinds&(ctxCeleb|ctxDOB) == 0 {
 		return false
 	}
 	nk := ci.near(start, end)
-	return nk&ctxCeleb != 0 && nk&(identityKinds&^ctxDOB|ctxClinical|ctxCare) == 0
+	if nk&(identityKinds&^ctxDOB|ctxClinical|ctxCare) != 0 {
+		return false
+	}
+	return nk&ctxCeleb != 0 || (nk&ctxDOB != 0 && happyBirthdayNear(text, ci, start, end))
+}
+
+// happyBirthdayNear reports "birthday" within nearWindow of [start, end) with "happy" up to
+// two words before it: "Happy 40th birthday", "happy belated birthday", "happy early
+// bday", which the fixed celebration phrases miss.
+func happyBirthdayNear(text []byte, ci *ctxIndex, start, end int) bool {
+	lo, hi := start-nearWindow, end+nearWindow
+	var buf [24]byte
+	i := sort.Search(len(ci.hits), func(i int) bool { return ci.hits[i].end >= lo })
+	for ; i < len(ci.hits) && ci.hits[i].start <= hi; i++ {
+		h := ci.hits[i]
+		if h.kind&ctxDOB == 0 || !(hasPrefixFold(text[h.start:h.end], "birthday") || hasPrefixFold(text[h.start:h.end], "bday")) {
+			continue
+		}
+		pos := h.start
+		for k := 0; k < 2; k++ {
+			w, ws, ok := wordBefore(text, pos, buf[:0])
+			if !ok {
+				break
+			}
+			if string(w) == "happy" {
+				return true
+			}
+			pos = ws
+		}
+	}
+	return false
+}
+
+// testRecord reports an identifier on the same line and in the same sentence as a
+// test-record marker: "test patient ZZTEST, PEDS (MRN 99000041, DOB 01/01/2026)", an HL7
+// PID segment for ZZTEST^CARDIO. Such an MRN, member ID, account number or date of birth
+// is a test or training system's, not a patient's: Low. The marker reaches no further
+// than its line, so a real patient named on the next line keeps her identifiers; and "test
+// patient" after the name of a test ("the strep test patient in room 4") is a patient who
+// had the test, no marker.
+func testRecord(text []byte, ci *ctxIndex, start, end int) bool {
+	if ci.kinds&ctxTestRec == 0 {
+		return false
+	}
+	lo, hi := start-nearWindow, end+nearWindow
+	var buf [24]byte
+	i := sort.Search(len(ci.hits), func(i int) bool { return ci.hits[i].end >= lo })
+	for ; i < len(ci.hits) && ci.hits[i].start <= hi; i++ {
+		h := ci.hits[i]
+		if h.kind&ctxTestRec == 0 {
+			continue
+		}
+		a, b := h.end, start
+		if h.start >= end {
+			a, b = end, h.start
+		}
+		if a > b || breaksClause(text[a:b]) {
+			continue
+		}
+		if text[h.start]|0x20 == 'z' {
+			return true // ZZTEST
+		}
+		if w, _, ok := wordBefore(text, h.start, buf[:0]); ok && (clinicalTest[string(w)] || ci.clinicalEndsAt(h.start)) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// clinicalTest are tests a patient has, named right before "test patient".
+var clinicalTest = map[string]bool{"strep": true, "covid": true, "flu": true, "pcr": true, "rapid": true,
+	"stress": true, "drug": true, "pregnancy": true, "allergy": true, "hearing": true, "vision": true,
+	"tb": true, "hiv": true, "sweat": true, "glucose": true, "breath": true, "patch": true, "skin": true}
+
+// clinicalEndsAt reports a clinical dictionary term ending right before pos (one space
+// between): "mono test patient".
+func (c *ctxIndex) clinicalEndsAt(pos int) bool {
+	i := sort.Search(len(c.hits), func(i int) bool { return c.hits[i].end >= pos-1 })
+	for ; i < len(c.hits) && c.hits[i].end <= pos; i++ {
+		if c.hits[i].kind&ctxClinical != 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -243,6 +243,12 @@ func nameLabel(text []byte, pos int) nameLabelKind {
 		if colon {
 			return labelSubject // a reply's or a forward's subject
 		}
+	case "recall":
+		if colon && cap(text)-cap(w) == 0 {
+			// Outlook's recall notice repeats the recalled subject after "Recall:"; only
+			// at the start of the text (the Subject), not a product recall in a body.
+			return labelSubject
+		}
 	case "name", "member", "subscriber", "insured", "guarantor", "client", "resident", "beneficiary",
 		"enrollee", "decedent", "deceased", "child", "infant", "son", "daughter":
 		if colon {
@@ -365,9 +371,28 @@ func nameFollow(text []byte, end int, ci *ctxIndex) bool {
 			if allDigits([]byte(word(k + 1))) {
 				return true
 			}
-		case "year", "years", "yr", "yrs":
+		case "year", "years", "yr", "yrs", "day", "days", "week", "weeks", "wk", "wks", "month", "months", "mo", "mos":
 			if k > 0 && allDigits([]byte(word(k-1))) && word(k+1) == "old" {
-				return true // "63-year-old", "63 years old"; not "after 14 years"
+				// "63-year-old", "63 years old", an infant's "10 day old", "18 month old";
+				// not "after 14 years", "a 6 week course"
+				return true
+			}
+		case "shows", "showed", "reveals", "revealed", "demonstrates", "demonstrated":
+			// "Rebecca Hartley, frozen section shows papillary carcinoma", "- echo reveals
+			// cardiomyopathy": a test of hers and what it found. A test names the verb's
+			// subject ("Jane Smith shows asthma patients how" is a class), and the finding
+			// follows the verb at once or after an article, a qualifier or a size ("shows a
+			// 2 cm adenoma"); "whose survey showed that diabetes education works" is not one.
+			if k == 0 || !(testNouns[word(k-1)] || clinicalFrom(k-1, true)) {
+				break
+			}
+			for n := k + 1; n <= k+4 && n < nw; n++ {
+				if clinicalFrom(n, true) {
+					return true
+				}
+				if x := word(n); !findingQualifier[x] && !isDigit(x[0]) {
+					break
+				}
 			}
 		case "yo", "y/o":
 			if k > 0 && allDigits([]byte(word(k-1))) {
@@ -436,6 +461,20 @@ func nameFollow(text []byte, end int, ci *ctxIndex) bool {
 	}
 	return paren && parenDate(text[q+1:lim])
 }
+
+// findingQualifier may sit between a result verb and the finding ("showed a new 2 cm
+// ...", "reveals possible ...").
+var findingQualifier = map[string]bool{"a": true, "an": true, "the": true, "new": true, "possible": true,
+	"probable": true, "likely": true, "early": true, "mild": true, "moderate": true, "severe": true,
+	"acute": true, "chronic": true, "small": true, "large": true, "cm": true, "mm": true, "no": true}
+
+// testNouns are tests and their reports that "shows" or "revealed" may follow.
+var testNouns = map[string]bool{"ct": true, "cta": true, "mri": true, "mra": true, "pet": true, "xray": true,
+	"cxr": true, "kub": true, "us": true, "ultrasound": true, "echo": true, "tte": true, "tee": true, "ekg": true,
+	"ecg": true, "eeg": true, "emg": true, "scan": true, "imaging": true, "film": true, "films": true,
+	"biopsy": true, "bx": true, "path": true, "pathology": true, "cytology": true, "section": true, "smear": true,
+	"culture": true, "cultures": true, "cx": true, "swab": true, "panel": true, "labs": true, "lab": true,
+	"report": true, "study": true, "workup": true, "scope": true, "exam": true, "endoscopy": true, "ray": true}
 
 // unitRoom: a census line that starts with a unit and room code ("4W-417", "3E-302")
 // and a column gap (two spaces or a tab) before the name: "  4E-422  Vasquez, Eleanor".

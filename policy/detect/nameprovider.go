@@ -19,6 +19,24 @@ var credentials = map[string]bool{
 	"MA": true, "ANP": true, "ARNP": true, "CNP": true, "DNP-C": true, "MPH": true, "MBA": true,
 }
 
+// titleToken reports a clinician's title or credential written as the first word of a
+// name chain, without a dot: "Dr", "DR", "Nurse", "NP", "RN", "MA". "PT" is left out: "PT
+// Jones" is as often the patient as the physical therapist.
+func titleToken(w []byte) bool {
+	if len(w) < 2 || len(w) > 12 {
+		return false
+	}
+	if credentials[string(w)] {
+		return string(w) != "PT"
+	}
+	var lw [12]byte
+	l := lw[:len(w)]
+	for i, c := range w {
+		l[i] = c | 0x20
+	}
+	return providerWords[string(l)]
+}
+
 // nameProvider reports a clinician title before the name or a credential after it.
 func nameProvider(text []byte, start, end int) bool {
 	if w, _, _ := prevWord(text, start); len(w) >= 2 && len(w) <= 12 {

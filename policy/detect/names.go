@@ -336,6 +336,12 @@ func (s *Scanner) nameCandidates(text []byte, toks []nameTok, from, to int, nt n
 			continue
 		}
 		start, end := toks[i].start, toks[j].end
+		if j > i && titleToken(text[toks[i].start:toks[i].end]) {
+			// "Dr Ahmed", "NP Walsh", "MA Trinh": a title written without its dot
+			// was read as a given name; the name is a clinician's.
+			i = j + 1
+			continue
+		}
 		var lbl nameLabelKind
 		if maybeLabel(text, start) {
 			lbl = nameLabel(text, start)
@@ -358,7 +364,7 @@ func (s *Scanner) nameCandidates(text []byte, toks []nameTok, from, to int, nt n
 		} else if lbl == 0 && givenUnlisted(toks[i:j+1]) && !nameProvider(text, start, end) && (nameFollow(text, end, ci) || nameFollowRow(text, start, end, ci)) {
 			conf = High // "Grace Okonkwo is cleared to return": a surname the lists lack
 		}
-		if conf == High && lbl == 0 && ci != nil && celebration(ci, start, end) {
+		if conf == High && lbl == 0 && ci != nil && celebration(text, ci, start, end) {
 			conf = Medium // "Happy birthday to Maria Santos! She was born ...": a coworker
 		}
 		if conf == 0 {

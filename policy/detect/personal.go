@@ -85,7 +85,16 @@ func personBefore(text []byte, start int) (int, bool) {
 			verb = true
 		case "the", "a", "an":
 			article = true // "she had a L hip ORIF"; never "her the ..."
-		case "about", "in", "for", "of", "to", "and", "or", "at", "from", "by", "than", "our",
+		case "of":
+			// "she's out of the guanfacine", "I ran out of my insulin": a drug she takes.
+			// Any other "of" breaks it: "her research on the treatment of diabetes".
+			o, os, ok := wordBefore(text, ws, buf[:0])
+			if !ok || string(o) != "out" {
+				return 0, false
+			}
+			verb = true
+			ws = os
+		case "about", "in", "for", "to", "and", "or", "at", "from", "by", "than", "our",
 			"your", "their", "this", "that", "these", "those", "patients", "members", "staff":
 			return 0, false
 		}
@@ -142,9 +151,38 @@ func doseAfter(text []byte, end int) bool {
 				return true
 			}
 		}
-		if (c|0x20) == 'q' && p+1 < lim && isDigit(text[p+1]) {
+		if (c|0x20) == 'q' && qInterval(text[p+1:lim]) {
 			return true // q2h, q4-6h
 		}
+	}
+	return false
+}
+
+// qInterval reports the interval of a "q" schedule right after the q: digits, an optional
+// range, and a unit of hours or days ("2h", "4-6h", "12 hrs", "3d"). "Q3 2024" is a quarter
+// of a year on a dashboard, not a dosing schedule.
+func qInterval(b []byte) bool {
+	i := 0
+	for i < len(b) && i < 3 && isDigit(b[i]) {
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	if i+1 < len(b) && b[i] == '-' && isDigit(b[i+1]) {
+		for i++; i < len(b) && isDigit(b[i]); i++ {
+		}
+	}
+	if i < len(b) && b[i] == ' ' {
+		i++
+	}
+	if i >= len(b) {
+		return false
+	}
+	switch b[i] | 0x20 {
+	case 'h', 'd', 'w':
+		return i+1 >= len(b) || !isAlpha(b[i+1]) || hasPrefixFold(b[i:], "hr") || hasPrefixFold(b[i:], "hour") ||
+			hasPrefixFold(b[i:], "day") || hasPrefixFold(b[i:], "wk") || hasPrefixFold(b[i:], "week")
 	}
 	return false
 }

@@ -155,7 +155,11 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 					occupied(h.start, de)
 				}
 				if ds >= from && ds < to && ci.label(ds)&ctxDOB != 0 {
-					emit(hit{typ: TypeDOB, conf: High, start: ds, end: de})
+					conf := High
+					if testRecord(text, &ci, ds, de) {
+						conf = Low
+					}
+					emit(hit{typ: TypeDOB, conf: conf, start: ds, end: de})
 				}
 			}
 		}
@@ -278,7 +282,11 @@ func (s *Scanner) classifyCompound(text []byte, g []group, ci *ctxIndex, from, t
 				if (typ == TypeMRN || typ == TypeMemberID) && placeholderID(text[g[i].start:g[j].end]) {
 					conf = Low
 				}
-				if typ == TypeDOB && celebration(ci, g[i].start, g[j].end) {
+				if typ == TypeDOB && celebration(text, ci, g[i].start, g[j].end) {
+					conf = Low
+				}
+				if (typ == TypeMRN || typ == TypeMemberID || typ == TypePatientAccount || typ == TypeDOB) &&
+					testRecord(text, ci, g[i].start, g[j].end) {
 					conf = Low
 				}
 				st := g[i].start
@@ -345,6 +353,9 @@ func (s *Scanner) textDateAtYear(text []byte, ys, ye int, ci *ctxIndex, from, to
 		if conf = s.bareDOB(text, ds, ye, y, ci); conf == 0 {
 			return
 		}
+	}
+	if testRecord(text, ci, ds, ye) {
+		conf = Low
 	}
 	if occupied != nil {
 		occupied(ds, ye)

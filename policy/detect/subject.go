@@ -21,9 +21,10 @@ func subjectText(text []byte, loc Location) ([]byte, int) {
 	return append(append(out, subjectLabel...), text...), len(subjectLabel)
 }
 
-// subjectPrefixed reports "Re:", "Fw:", "Fwd:" (any case) at the start of text.
+// subjectPrefixed reports "Re:", "Fw:", "Fwd:" or Outlook's "Recall:" (any case) at the
+// start of text.
 func subjectPrefixed(text []byte) bool {
-	for _, p := range []string{"re:", "fw:", "fwd:"} {
+	for _, p := range []string{"re:", "fw:", "fwd:", "recall:"} {
 		if hasPrefixFold(text, p) {
 			return true
 		}
