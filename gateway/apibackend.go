@@ -249,8 +249,13 @@ func (b apiBackend) PolicyTest(ctx context.Context, from string, to []string, ms
 func (b apiBackend) Submit(ctx context.Context, sub api.Submission, reserve func(string) error) (api.SubmitResult, error) {
 	e := b.g.events
 	keyID := api.KeyID(ctx)
-	annotate := func(id string) error {
-		return e.annotate(id, keyID, annotation{Tags: sub.Tags, Metadata: sub.Metadata})
+	// Without tags or metadata there is nothing to add to what the received
+	// record says (listener api, the key in the auth identity): no write.
+	var annotate func(string) error
+	if len(sub.Tags) > 0 || len(sub.Metadata) > 0 {
+		annotate = func(id string) error {
+			return e.annotate(id, keyID, annotation{Tags: sub.Tags, Metadata: sub.Metadata})
+		}
 	}
 	return b.g.submitAPI(ctx, sub, reserve, annotate)
 }

@@ -85,7 +85,7 @@ func (g *Gateway) submitAPI(ctx context.Context, sub api.Submission, reserve fun
 	}
 	plan := g.plans.wait(id)
 	defer g.plans.drop(id)
-	err = g.stage.Accept(ctx, env)
+	err = g.stage.AcceptNow(ctx, env)
 	var blocked *process.BlockedError
 	switch {
 	case errors.As(err, &blocked):

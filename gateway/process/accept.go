@@ -36,6 +36,30 @@ func (e *BlockedError) Error() string {
 // means the message is the stage's now: it is enqueued for processing. A
 // *BlockedError or ErrTryLater means the stage removed it again.
 func (s *Stage) Accept(ctx context.Context, env *envelope.Envelope) error {
+	if err := s.accept(ctx, env); err != nil {
+		return err
+	}
+	s.Enqueue(env.ID)
+	return nil
+}
+
+// AcceptNow is Accept for a producer whose client waits for the plan (the
+// REST API answers with each recipient's method): the message is then
+// processed in the caller's goroutine instead of waiting for a worker, so
+// concurrent requests are the workers. If processing fails the message is
+// the stage's all the same, and retried as a worker would.
+func (s *Stage) AcceptNow(ctx context.Context, env *envelope.Envelope) error {
+	if err := s.accept(ctx, env); err != nil {
+		return err
+	}
+	if err := s.Process(env.ID); err != nil {
+		s.log.Error("processing failed; message stays queued and is retried", "msg_id", env.ID, "err", err)
+		time.AfterFunc(retryAfter, func() { s.Enqueue(env.ID) })
+	}
+	return nil
+}
+
+func (s *Stage) accept(ctx context.Context, env *envelope.Envelope) error {
 	ctx, cancel := context.WithTimeout(ctx, evalTimeout)
 	defer cancel()
 	dec, err := s.evaluate(ctx, env)
@@ -50,7 +74,6 @@ func (s *Stage) Accept(ctx context.Context, env *envelope.Envelope) error {
 		return s.block(env, dec)
 	}
 	s.decided.put(env.ID, dec)
-	s.Enqueue(env.ID)
 	return nil
 }
 

@@ -182,6 +182,11 @@ func deriveReceived(v *view, r audit.Record) ([]Event, error) {
 	}
 	e := &Entry{Status: api.MessageStatus{ID: r.MsgID, MessageID: r.MessageID, Received: r.Time, From: d.From,
 		Source: d.Listener, Updated: r.Time, Recipients: []api.RecipientStatus{}}}
+	// An API message names its key in the auth identity (gateway/apisubmit.go).
+	e.Status.KeyID, _ = strings.CutPrefix(d.AuthUser, "api-key:")
+	if e.Status.KeyID == d.AuthUser {
+		e.Status.KeyID = ""
+	}
 	for _, a := range d.Recipients {
 		if e.recipient(a) == nil {
 			e.Status.Recipients = append(e.Status.Recipients, api.RecipientStatus{Address: a, Status: StatusQueued, Updated: r.Time})

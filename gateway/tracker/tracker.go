@@ -351,8 +351,10 @@ func (t *Tracker) status(e *Entry) (api.MessageStatus, error) {
 	if err != nil {
 		return api.MessageStatus{}, err
 	}
-	if ok {
+	if ok && a.KeyID != "" {
 		st.KeyID = a.KeyID
+	}
+	if ok {
 		if a.Source != "" {
 			st.Source = a.Source
 		}
