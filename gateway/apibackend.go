@@ -91,7 +91,7 @@ func (b apiBackend) Admin(ctx context.Context, op api.AdminOp) (json.RawMessage,
 	if !op.Until.IsZero() {
 		req.Until = op.Until.UTC().Format(time.RFC3339)
 	}
-	data, body, err := queueHandler{b.g}.Handle(ctx, req)
+	data, body, err := queueHandler(b).Handle(ctx, req)
 	if body != nil {
 		body.Close() // the API never streams a message body
 	}

@@ -18,14 +18,21 @@ const demoVerifiedDomain = "verified.example"
 // demoDNS serves the demo's zone on a UDP and a TCP socket of one port on
 // 127.0.0.1; close stops it.
 func demoDNS() (addr string, close func(), err error) {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	tl, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
+	// The UDP port the kernel picks may be taken for TCP by someone else:
+	// try a few.
+	var pc net.PacketConn
+	var tl net.Listener
+	for try := 0; ; try++ {
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			return "", nil, err
+		}
+		if tl, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
+			break
+		}
 		pc.Close()
-		return "", nil, err
+		if try == 20 {
+			return "", nil, err
+		}
 	}
 	h := dns.HandlerFunc(demoAnswer)
 	udp, tcp := &dns.Server{PacketConn: pc, Handler: h}, &dns.Server{Listener: tl, Handler: h}

@@ -137,7 +137,8 @@ func TestAFallbackCopyServedByTheHookIsDelivered(t *testing.T) {
 	o.Fallback = h.fn
 	r = startRelay(t, o, w.st)
 	sendTLSCopy(t, w, r, "m1", "x@v.test")
-	waitFor(t, "the fallback copy", func() bool { return w.sk.mailCount() == 1 })
+	// MAIL is counted before DATA ends: wait for the message itself.
+	waitFor(t, "the fallback copy", func() bool { return len(w.sk.received()) == 1 })
 	msgs := w.sk.received()
 	if len(msgs) != 1 || !bytes.Contains(msgs[0].data, []byte("ciphertext")) || bytes.Contains(msgs[0].data, []byte("line one")) {
 		t.Fatalf("received %+v", msgs)
