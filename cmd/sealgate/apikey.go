@@ -41,11 +41,13 @@ portal, keys, policy, webhooks, api-keys; implies read).`,
 			exp, _ := cmd.Flags().GetString("expires")
 			req := control.Request{Op: "apikey-create", Name: name, Scopes: scopes}
 			if exp != "" {
-				d, err := parseAge(exp)
-				if err != nil || d <= 0 {
-					return fmt.Errorf("api-key: --expires %q: use a duration like 90d or 720h", exp)
+				if t, err := time.Parse(time.RFC3339, exp); err == nil {
+					req.Until = t.UTC().Format(time.RFC3339)
+				} else if d, err := parseAge(exp); err == nil && d > 0 {
+					req.Until = time.Now().Add(d).UTC().Format(time.RFC3339)
+				} else {
+					return fmt.Errorf("api-key: --expires %q: use a duration like 90d or 720h, or an RFC 3339 time", exp)
 				}
-				req.Until = time.Now().Add(d).UTC().Format(time.RFC3339)
 			}
 			var res gateway.NewAPIKey
 			if err := apiKeyDo(cmd, req, &res); err != nil {
@@ -65,7 +67,7 @@ portal, keys, policy, webhooks, api-keys; implies read).`,
 	}
 	create.Flags().String("name", "", "what the key is for (\"epic-reminders\")")
 	create.Flags().StringSlice("scope", nil, "send, read or admin (repeatable, or comma-separated)")
-	create.Flags().String("expires", "", "lifetime, e.g. 90d (default: never)")
+	create.Flags().String("expires", "", "lifetime (90d, 720h) or an RFC 3339 time (default: never)")
 	list := &cobra.Command{
 		Use: "list", Short: "List keys (never their tokens)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -310,7 +310,7 @@ func newAuditExport() *cobra.Command {
 		},
 	}
 	addRangeFlags(c)
-	c.Flags().StringArray("type", nil, "record type (repeatable): received, rejected, decision, delivery, dsn_sent, queue_op, config_reload, recovered, checkpoint")
+	c.Flags().StringArray("type", nil, "record type (repeatable): received, rejected, decision, attempt, delivery, dsn_sent, queue_op, config_reload, recovered, quarantined, checkpoint, portal, api_call, api_key, webhook")
 	c.Flags().String("recipient-domain", "", "only records naming a recipient in this domain")
 	c.Flags().String("format", "csv", "csv or json")
 	return c
