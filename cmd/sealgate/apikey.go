@@ -142,6 +142,10 @@ func apiKeyDo(cmd *cobra.Command, req control.Request, out any) error {
 	if cerr != nil {
 		return fmt.Errorf("api-key: no daemon answers and the config does not load:\n%w", cerr)
 	}
+	// Before the first start the data directory may not exist yet.
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("api-key: %w", err)
+	}
 	s, err := apikey.OpenBolt(gateway.APIKeysPath(cfg.DataDir))
 	if err != nil {
 		return fmt.Errorf("api-key: %w", err)

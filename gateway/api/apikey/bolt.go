@@ -37,7 +37,10 @@ type Bolt struct {
 func OpenBolt(path string) (*Bolt, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
 	if err != nil {
-		return nil, fmt.Errorf("apikey: open %s: %w", path, err)
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("apikey: %s is locked by another process (a running daemon whose control socket this command cannot reach?)", path)
+		}
+		return nil, fmt.Errorf("apikey: %w", err) // names the path already
 	}
 	s, err := NewBolt(db, nil)
 	if err != nil {
