@@ -154,7 +154,6 @@ func scanFile(dir, name string, f Filter, fn func(Record) error) error {
 // rotation, until ctx is done (returns ctx.Err()) or fn fails. With
 // fromEnd it starts after the current last record, otherwise at the first.
 func Follow(ctx context.Context, dir string, fromEnd bool, fn func(Record) error) error {
-	const poll = 200 * time.Millisecond
 	var cur string
 	var off int64
 	if segs, err := listSegments(dir); err != nil {
@@ -171,6 +170,13 @@ func Follow(ctx context.Context, dir string, fromEnd bool, fn func(Record) error
 			cur = segs[0]
 		}
 	}
+	return followLoop(ctx, dir, cur, off, fn)
+}
+
+// followLoop reads cur from off, then every later segment, calling fn for
+// each record, and waits for more until ctx is done or fn fails.
+func followLoop(ctx context.Context, dir, cur string, off int64, fn func(Record) error) error {
+	const poll = 200 * time.Millisecond
 	for {
 		progressed := false
 		if cur != "" {
@@ -334,7 +340,6 @@ func Summarize(dir string, f Filter) (Summary, error) {
 // first records finds it. Records up to after in that segment are read
 // and skipped.
 func FollowFrom(ctx context.Context, dir string, after uint64, fn func(Record) error) error {
-	const poll = 200 * time.Millisecond
 	segs, err := listSegments(dir)
 	if err != nil {
 		return err
@@ -369,46 +374,5 @@ func FollowFrom(ctx context.Context, dir string, after uint64, fn func(Record) e
 		}
 		return fn(r)
 	}
-	var off int64
-	for {
-		progressed := false
-		if cur != "" {
-			n, err := followRead(dir, cur, off, skip)
-			if err != nil {
-				return err
-			}
-			off += n
-			progressed = n > 0
-		}
-		if !progressed {
-			// As in Follow: move on only once a later segment exists.
-			segs, err := listSegments(dir)
-			if err != nil {
-				return err
-			}
-			if cur == "" && len(segs) > 0 {
-				cur = segs[0]
-				continue
-			}
-			if next := nextSegment(segs, cur); next != "" {
-				n, err := followRead(dir, cur, off, skip)
-				if err != nil {
-					return err
-				}
-				if n > 0 {
-					off += n
-					continue
-				}
-				cur, off = next, 0
-				continue
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(poll):
-			}
-		} else if ctx.Err() != nil {
-			return ctx.Err()
-		}
-	}
+	return followLoop(ctx, dir, cur, 0, skip)
 }
