@@ -9,6 +9,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 var bucketKeys = []byte("api_keys") // id -> record (JSON)
@@ -37,7 +38,7 @@ type Bolt struct {
 func OpenBolt(path string) (*Bolt, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("apikey: %s is locked by another process (a running daemon whose control socket this command cannot reach?)", path)
 		}
 		return nil, fmt.Errorf("apikey: %w", err) // names the path already
