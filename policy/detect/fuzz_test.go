@@ -21,7 +21,8 @@ var fuzzSeeds = []string{
 // FuzzScan: no panics, and Stream equals Scan for any chunking (with small windows).
 func FuzzScan(f *testing.F) {
 	for _, s := range append(append(fuzzSeeds, nameFuzzSeeds...), "Jasmine Whitfield - no show", "pt J.M. 7/19/1988",
-		"DOB 1900-01-01", "spore test came back positive", "Hollis, Everett: appeal") {
+		"DOB 1900-01-01", "spore test came back positive", "Hollis, Everett: appeal",
+		"0\xc2２１９‑４５‑６７８0 00") { // a stray lead byte before a rune cut by the chunking
 		f.Add([]byte(s), uint8(3))
 	}
 	s, err := New(Config{})
@@ -90,4 +91,28 @@ func FuzzValidators(f *testing.F) {
 			foldMap(edits).start(len(ft) - 1)
 		}
 	})
+}
+
+// A stray lead byte cut off by a chunk must not swallow the first byte of
+// the rune after it (found by FuzzScan): the stream finds what Scan finds
+// however the text is chunked.
+func TestStreamKeepsTheRuneAfterAStrayLeadByte(t *testing.T) {
+	s, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := []byte("0\xc2２１９‑４５‑６７８0 00")
+	want := s.Scan(text, Location{Field: "body"})
+	if len(want) == 0 {
+		t.Fatal("Scan finds nothing: the case no longer tests the stream")
+	}
+	for c := 1; c <= 8; c++ {
+		st := s.NewStream(Location{Field: "body"})
+		for i := 0; i < len(text); i += c {
+			st.Write(text[i:min(i+c, len(text))])
+		}
+		if got := st.Findings(); !equalFindings(got, want) {
+			t.Errorf("chunks of %d: stream %+v, scan %+v", c, got, want)
+		}
+	}
 }

@@ -69,12 +69,15 @@ func (st *Stream) Write(p []byte) (int, error) {
 	n := len(p)
 	if st.npend > 0 {
 		// Complete the rune cut by the previous chunk, then fold it.
-		for len(p) > 0 && !utf8.FullRune(st.pend[:st.npend]) {
+		// Only continuation bytes complete it: a rune start means the cut
+		// sequence was invalid on its own (Scan reads it so), and that byte
+		// begins the next rune, which must not be swallowed.
+		for len(p) > 0 && !utf8.FullRune(st.pend[:st.npend]) && !utf8.RuneStart(p[0]) {
 			st.pend[st.npend] = p[0]
 			st.npend++
 			p = p[1:]
 		}
-		if !utf8.FullRune(st.pend[:st.npend]) {
+		if len(p) == 0 && !utf8.FullRune(st.pend[:st.npend]) {
 			return n, nil
 		}
 		st.buf = foldAppend(st.buf, st.pend[:st.npend], 0, nil)
