@@ -262,27 +262,31 @@ func (w *worker) connect() (string, error) {
 	if err != nil {
 		return "dial", err
 	}
+	// Greeting, EHLO, STARTTLS and the handshake all fit in one timeout.
+	conn.SetDeadline(time.Now().Add(w.cfg.Timeout))
 	var c *smtp.Client
 	if w.cfg.TLS != nil {
-		conn.SetDeadline(time.Now().Add(w.cfg.Timeout))
 		c, err = smtp.NewClientStartTLS(conn, w.cfg.TLS)
 		if err != nil {
 			return errKind(err, "starttls"), err
 		}
-		conn.SetDeadline(time.Time{})
-		if st, ok := c.TLSConnectionState(); ok {
-			w.st.mu.Lock()
-			w.st.tlsVer = tls.VersionName(st.Version)
-			w.st.mu.Unlock()
-		}
 	} else {
 		c = smtp.NewClient(conn)
 	}
+	// After STARTTLS the handshake is lazy: this EHLO drives it.
+	if err := c.Hello("loadgen.bench"); err != nil {
+		c.Close()
+		return errKind(err, "io"), err
+	}
+	conn.SetDeadline(time.Time{})
 	c.CommandTimeout = w.cfg.Timeout
 	c.SubmissionTimeout = w.cfg.Timeout
 	w.c, w.used = c, 0
 	w.st.mu.Lock()
 	w.st.conns++
+	if st, ok := c.TLSConnectionState(); ok {
+		w.st.tlsVer = tls.VersionName(st.Version)
+	}
 	w.st.mu.Unlock()
 	return "", nil
 }

@@ -72,6 +72,9 @@ func TestEveryMessageArrivesWithAndWithoutStartTLS(t *testing.T) {
 			if minConns := (30 + tc.reuse - 1) / tc.reuse; res.Connections < minConns {
 				t.Errorf("connections = %d, want at least %d", res.Connections, minConns)
 			}
+			if wantTLS := tc.tls != nil; res.StartTLS != wantTLS || strings.HasPrefix(res.TLSVersion, "TLS 1.") != wantTLS {
+				t.Errorf("starttls %v, tls_version %q; want TLS %v", res.StartTLS, res.TLSVersion, wantTLS)
+			}
 			if res.Size != 2000 || res.MsgPerSec <= 0 || res.P99ms < res.P50ms {
 				t.Errorf("result %+v: size, rate or percentiles are off", res)
 			}
