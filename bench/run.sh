@@ -6,9 +6,16 @@
 #   N=5000 SIZE=10240 SESSIONS=20 bash bench/run.sh
 #
 # Environment (defaults):
+#   BENCH_CLIENT=loadgen  the load client: loadgen (bench/loadgen, speaks
+#                     STARTTLS, reuses connections) or smtp-source (Postfix's,
+#                     plaintext, a new connection per message: the old bench)
+#   STARTTLS=1        loadgen: STARTTLS on ingress, for both servers (0: plaintext)
+#   REUSE="100 1"     loadgen: messages per connection; one throughput run of
+#                     each server per value (1 = a new connection per message)
 #   N=5000            messages per throughput run
-#   SIZE=10240        payload bytes per message (smtp-source -l)
-#   SESSIONS=20       parallel SMTP sessions (smtp-source -s)
+#   SIZE=10240        bytes per message (loadgen -size: header included;
+#                     smtp-source -l: payload bytes)
+#   SESSIONS=20       parallel SMTP sessions (loadgen -sessions, smtp-source -s)
 #   PER_DEST=20       concurrent connections to the next hop, for both
 #                     (sealgate relay.max_per_domain, Postfix
 #                     default_destination_concurrency_limit)
@@ -30,6 +37,9 @@
 # from its own config directory under the temp dir, on its own port.
 set -euo pipefail
 
+BENCH_CLIENT=${BENCH_CLIENT:-loadgen}
+STARTTLS=${STARTTLS:-1}
+REUSE=${REUSE:-"100 1"}
 N=${N:-5000}
 SIZE=${SIZE:-10240}
 SESSIONS=${SESSIONS:-20}
@@ -55,8 +65,16 @@ SOURCE=$(find_tool smtp-source)
 SINK=$(find_tool smtp-sink)
 POSTFIX=$(find_tool postfix)
 POSTCONF=$(find_tool postconf)
-if [[ -z $SOURCE || -z $SINK ]]; then
-	echo "bench: smtp-source/smtp-sink not found; they come with Postfix: apt-get install postfix" >&2
+case $BENCH_CLIENT in
+loadgen) ;;
+smtp-source) REUSE=1 STARTTLS=0 ;; # what smtp-source does; the report says so
+*)
+	echo "bench: BENCH_CLIENT=$BENCH_CLIENT: want loadgen or smtp-source" >&2
+	exit 1
+	;;
+esac
+if [[ -z $SINK || ( $BENCH_CLIENT == smtp-source && -z $SOURCE ) ]]; then
+	echo "bench: smtp-sink (and smtp-source for BENCH_CLIENT=smtp-source) not found; they come with Postfix: apt-get install postfix" >&2
 	exit 1
 fi
 if [[ -z ${SKIP_POSTFIX:-} && ( -z $POSTFIX || -z $POSTCONF ) ]]; then
@@ -114,6 +132,7 @@ fi
 echo "bench: building sealgate ($REV) and helpers"
 (cd "$SRC" && go build -o "$TMP/sealgate" ./cmd/sealgate)
 (cd "$ROOT" && go build -o "$TMP/benchtool" ./bench/benchtool)
+(cd "$ROOT" && go build -o "$TMP/loadgen" ./bench/loadgen)
 if [[ -n ${PROFILE:-} ]]; then
 	PROFILE_DIR=${PROFILE_DIR:-/tmp}
 	# sgprof links the gateway package, so build it inside the same source.
@@ -227,13 +246,35 @@ stop_pid() {
 	wait "$1" 2>/dev/null || true
 }
 
-# load NAME PORT: runs smtp-source against PORT and records
-# ACC_<NAME> and E2E_<NAME> (msgs/s) and their seconds.
+# send COUNT SIZE SESSIONS REUSE PORT LOG: the load client, BENCH_CLIENT.
+# loadgen verifies the servers' certificate (both use testdata/tls/relay.crt)
+# and writes one JSON line to LOG.
+send() {
+	if [[ $BENCH_CLIENT == smtp-source ]]; then
+		"$SOURCE" -s "$3" -m "$1" -l "$2" -f "$FROM" -t "$TO" "127.0.0.1:$5" >"$6" 2>&1
+		return
+	fi
+	local tls=()
+	[[ $STARTTLS == 1 ]] && tls=(-starttls -ca "$ROOT/testdata/tls/relay.crt")
+	"$TMP/loadgen" -addr "127.0.0.1:$5" -messages "$1" -size "$2" -sessions "$3" -reuse "$4" \
+		-from "$FROM" -to "$TO" "${tls[@]}" >"$6" 2>&1
+}
+
+# json_field LOG KEY: a number from loadgen's JSON line, or "-".
+json_field() {
+	local v
+	v=$(sed -n "s/.*\"$2\":\([0-9.e+-]*\).*/\1/p" "$1" 2>/dev/null | head -1)
+	echo "${v:--}"
+}
+
+# load NAME PORT REUSE: runs the load client against PORT and records
+# ACC_<NAME> and E2E_<NAME> (msgs/s), their seconds, and the client's
+# p50/p99 latency (loadgen only).
 load() {
 	local name=$1 p=$2 t0 t1 t2
 	t0=$(now)
-	if ! "$SOURCE" -s "$SESSIONS" -m "$N" -l "$SIZE" -f "$FROM" -t "$TO" "127.0.0.1:$p" >"$TMP/source-$name.log" 2>&1; then
-		echo "bench: smtp-source against $name failed:" >&2
+	if ! send "$N" "$SIZE" "$SESSIONS" "$3" "$p" "$TMP/source-$name.log"; then
+		echo "bench: $BENCH_CLIENT against $name failed:" >&2
 		tail -5 "$TMP/source-$name.log" >&2
 		return 1
 	fi
@@ -247,35 +288,47 @@ load() {
 	printf -v "E2E_S_$name" %s "$(secs "$t0" "$t2")"
 	printf -v "ACC_$name" %s "$(rate "$N" "$(secs "$t0" "$t1")")"
 	printf -v "E2E_$name" %s "$(rate "$N" "$(secs "$t0" "$t2")")"
+	printf -v "P50_$name" %s "$(json_field "$TMP/source-$name.log" p50_ms)"
+	printf -v "P99_$name" %s "$(json_field "$TMP/source-$name.log" p99_ms)"
 	echo "bench: $name: accepted $N in $(secs "$t0" "$t1")s, all at the sink after $(secs "$t0" "$t2")s"
+	if [[ $BENCH_CLIENT == loadgen ]]; then
+		echo "bench: $name: loadgen: $(cat "$TMP/source-$name.log")"
+	fi
 }
 
 # ---------------------------------------------------------------- sealgate
-echo "bench: sealgate: N=$N SIZE=$SIZE SESSIONS=$SESSIONS PER_DEST=$PER_DEST"
-SINK_PORT=$(port)
-start_sink "$SINK_PORT" "$N" "$TMP/sink-sealgate.log"
-SG_PORT=$(port)
-sealgate_config "$TMP/sg" "$SG_PORT" "$SINK_PORT"
-start_sealgate "$TMP/sg" "$SG_PORT" ${PROFILE:+profile}
-load sealgate "$SG_PORT"
-SG_HWM_LOAD=$(awk '/VmHWM/ { print $2 }' "/proc/$SG_PID/status")
-stop_pid "$SG_PID"
-stop_pid "$SINK_PID"
-if [[ -n ${PROFILE:-} ]]; then
-	echo "bench: profiles: $PROFILE_DIR/sealgate-cpu.pprof $PROFILE_DIR/sealgate-heap.pprof"
-fi
+# run_sealgate NAME REUSE: one throughput run against a fresh sealgate and
+# sink. Records SG_HWM_<NAME> (VmHWM in KiB after the run).
+run_sealgate() {
+	local name=$1
+	echo "bench: $name: N=$N SIZE=$SIZE SESSIONS=$SESSIONS REUSE=$2 PER_DEST=$PER_DEST"
+	SINK_PORT=$(port)
+	start_sink "$SINK_PORT" "$N" "$TMP/sink-$name.log"
+	SG_PORT=$(port)
+	sealgate_config "$TMP/$name" "$SG_PORT" "$SINK_PORT"
+	start_sealgate "$TMP/$name" "$SG_PORT" ${PROFILE:+profile}
+	load "$name" "$SG_PORT" "$2"
+	printf -v "SG_HWM_$name" %s "$(awk '/VmHWM/ { print $2 }' "/proc/$SG_PID/status")"
+	stop_pid "$SG_PID"
+	stop_pid "$SINK_PID"
+	if [[ -n ${PROFILE:-} ]]; then
+		echo "bench: profiles (of the last sealgate run): $PROFILE_DIR/sealgate-cpu.pprof $PROFILE_DIR/sealgate-heap.pprof"
+	fi
+}
 
 # ----------------------------------------------------------------- Postfix
-if [[ -z ${SKIP_POSTFIX:-} ]]; then
+# postfix_setup: the private instance's directories and config, once.
+postfix_setup() {
 	echo "bench: postfix: private instance in $TMP/pf (config: postfix -c $TMP/pf/conf)"
 	PF_DIR=$TMP/pf/conf # queue and data live beside it, not below it
 	PF_Q=$TMP/pf/queue
 	PF_DATA=$TMP/pf/data
 	mkdir -p "$PF_DIR" "$PF_Q" "$PF_DATA"
 	chown postfix "$PF_DATA"
-	SINK_PORT=$(port)
+	# The certificate sealgate presents too; smtpd reads it as root.
+	cp "$ROOT/testdata/tls/relay.crt" "$ROOT/testdata/tls/relay.key" "$PF_DIR/"
+	chmod 600 "$PF_DIR/relay.key"
 	PF_PORT=$(port)
-	start_sink "$SINK_PORT" "$N" "$TMP/sink-postfix.log"
 	# master.cf: the system one, with our loopback port for smtpd and no
 	# chroot (a chroot would need a copy of /etc files under the queue).
 	awk -v port="$PF_PORT" '
@@ -283,6 +336,7 @@ if [[ -z ${SKIP_POSTFIX:-} ]]; then
 		/^smtp[ \t]+inet/ { $1 = "127.0.0.1:" port }
 		/^#?submission|^#?smtps/ { next }
 		{ print }' /etc/postfix/master.cf >"$PF_DIR/master.cf"
+	# relayhost is set per run, to that run's sink.
 	cat >"$PF_DIR/main.cf" <<EOF
 compatibility_level = 3.6
 myhostname = postfix.bench
@@ -297,11 +351,13 @@ inet_protocols = ipv4
 mydestination =
 local_recipient_maps =
 relay_domains =
-relayhost = [127.0.0.1]:$SINK_PORT
+relayhost =
 mynetworks = 127.0.0.0/8
 smtpd_relay_restrictions = permit_mynetworks, reject
 smtp_tls_security_level = none
-smtpd_tls_security_level = none
+smtpd_tls_security_level = may
+smtpd_tls_cert_file = $PF_DIR/relay.crt
+smtpd_tls_key_file = $PF_DIR/relay.key
 alias_maps =
 alias_database =
 maillog_file = $PF_DIR/maillog
@@ -318,16 +374,42 @@ EOF
 		cat "$TMP/postfix-check.log" >&2
 		exit 1
 	}
+}
+
+# run_postfix NAME REUSE: one throughput run against the private Postfix,
+# started for it with a fresh sink as relayhost, stopped after.
+run_postfix() {
+	local name=$1
+	echo "bench: $name: N=$N SIZE=$SIZE SESSIONS=$SESSIONS REUSE=$2 PER_DEST=$PER_DEST"
+	SINK_PORT=$(port)
+	start_sink "$SINK_PORT" "$N" "$TMP/sink-$name.log"
+	"$POSTCONF" -c "$PF_DIR" -e "relayhost = [127.0.0.1]:$SINK_PORT"
 	"$POSTFIX" -c "$PF_DIR" start >"$TMP/postfix-start.log" 2>&1 || {
 		echo "bench: postfix start failed:" >&2
 		cat "$TMP/postfix-start.log" "$PF_DIR/maillog" >&2 2>/dev/null
 		exit 1
 	}
 	"$TMP/benchtool" waitport "127.0.0.1:$PF_PORT" 20s
-	load postfix "$PF_PORT" || { tail -20 "$PF_DIR/maillog" >&2; exit 1; }
+	load "$name" "$PF_PORT" "$2" || { tail -20 "$PF_DIR/maillog" >&2; exit 1; }
 	"$POSTFIX" -c "$PF_DIR" stop >/dev/null 2>&1 || true
 	stop_pid "$SINK_PID"
+}
+
+# ------------------------------------------------------------- throughput
+# For each reuse value: sealgate, then Postfix, so each pair runs under the
+# same conditions.
+if [[ -z ${SKIP_POSTFIX:-} ]]; then
+	postfix_setup
 fi
+RUNS=()
+for r in $REUSE; do
+	run_sealgate "sealgate_r$r" "$r"
+	RUNS+=("sealgate_r$r")
+	if [[ -z ${SKIP_POSTFIX:-} ]]; then
+		run_postfix "postfix_r$r" "$r"
+		RUNS+=("postfix_r$r")
+	fi
+done
 
 # --------------------------------------------------------------------- RSS
 declare -A HWM
@@ -339,8 +421,8 @@ if [[ -z ${SKIP_RSS:-} ]]; then
 		sealgate_config "$TMP/rss-$sz" "$SG_PORT" "$SINK_PORT"
 		start_sealgate "$TMP/rss-$sz" "$SG_PORT"
 		idle=$(awk '/VmHWM/ { print $2 }' "/proc/$SG_PID/status")
-		"$SOURCE" -s 1 -m 1 -l "$sz" -f "$FROM" -t "$TO" "127.0.0.1:$SG_PORT" >"$TMP/source-rss-$sz.log" 2>&1 || {
-			echo "bench: smtp-source ($sz bytes) failed:" >&2
+		send 1 "$sz" 1 1 "$SG_PORT" "$TMP/source-rss-$sz.log" || {
+			echo "bench: $BENCH_CLIENT ($sz bytes) failed:" >&2
 			cat "$TMP/source-rss-$sz.log" >&2
 			exit 1
 		}
@@ -354,16 +436,32 @@ fi
 # ------------------------------------------------------------------ report
 echo
 echo "== sealgate $REV; $(nproc) CPUs; load average before: $LOAD0 =="
-echo "== throughput: N=$N messages of $SIZE payload bytes, $SESSIONS sessions, $PER_DEST connections to the sink =="
-printf "%-10s %14s %14s %12s %12s\n" "server" "accepted msg/s" "e2e msg/s" "accept s" "e2e s"
-printf "%-10s %14s %14s %12s %12s\n" sealgate "$ACC_sealgate" "$E2E_sealgate" "$ACC_S_sealgate" "$E2E_S_sealgate"
-if [[ -z ${SKIP_POSTFIX:-} ]]; then
-	printf "%-10s %14s %14s %12s %12s\n" postfix "$ACC_postfix" "$E2E_postfix" "$ACC_S_postfix" "$E2E_S_postfix"
-	printf "%-10s %14s %14s\n" "ratio s/p" \
-		"$(awk -v a="$ACC_sealgate" -v b="$ACC_postfix" 'BEGIN { printf "%.2f", a / b }')" \
-		"$(awk -v a="$E2E_sealgate" -v b="$E2E_postfix" 'BEGIN { printf "%.2f", a / b }')"
+if [[ $BENCH_CLIENT == loadgen ]]; then
+	tlsword=plaintext
+	[[ $STARTTLS == 1 ]] && tlsword="STARTTLS on ingress"
+	echo "== throughput: loadgen, N=$N messages of $SIZE bytes, $SESSIONS sessions, $tlsword, $PER_DEST connections to the sink =="
+else
+	echo "== throughput: smtp-source, N=$N messages of $SIZE payload bytes, $SESSIONS sessions, plaintext, a new connection per message, $PER_DEST connections to the sink =="
 fi
-echo "sealgate peak RSS after the throughput run: $((SG_HWM_LOAD / 1024)) MiB"
+printf "%-10s %6s %14s %14s %12s %12s %9s %9s\n" "server" "reuse" "accepted msg/s" "e2e msg/s" "accept s" "e2e s" "p50 ms" "p99 ms"
+row() { # NAME SERVER REUSE
+	local a=ACC_$1 e=E2E_$1 as=ACC_S_$1 es=E2E_S_$1 p5=P50_$1 p9=P99_$1
+	printf "%-10s %6s %14s %14s %12s %12s %9s %9s\n" "$2" "$3" "${!a}" "${!e}" "${!as}" "${!es}" "${!p5}" "${!p9}"
+}
+for r in $REUSE; do
+	row "sealgate_r$r" sealgate "$r"
+	if [[ -z ${SKIP_POSTFIX:-} ]]; then
+		row "postfix_r$r" postfix "$r"
+		a=ACC_sealgate_r$r b=ACC_postfix_r$r c=E2E_sealgate_r$r d=E2E_postfix_r$r
+		printf "%-10s %6s %14s %14s\n" "ratio s/p" "$r" \
+			"$(awk -v a="${!a}" -v b="${!b}" 'BEGIN { printf "%.2f", a / b }')" \
+			"$(awk -v a="${!c}" -v b="${!d}" 'BEGIN { printf "%.2f", a / b }')"
+	fi
+done
+for r in $REUSE; do
+	h=SG_HWM_sealgate_r$r
+	echo "sealgate peak RSS after the throughput run with reuse $r: $((${!h} / 1024)) MiB"
+done
 if [[ -z ${SKIP_RSS:-} ]]; then
 	echo
 	echo "== sealgate peak RSS (VmHWM) relaying ONE message, fresh process each =="
