@@ -28,7 +28,7 @@ func BenchmarkDispatchDeferred(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ids := fillQueue(b, st, start, deferred, due)
+	ids := fillQueue(b, st, start, start.Add(10*365*24*time.Hour), deferred, due)
 	memOnce.Do(func() { heapPerQueued = measureQueueHeap(b, start, deferred) })
 	for _, id := range ids {
 		if _, err := r.Restore(id); err != nil {
@@ -69,7 +69,7 @@ var (
 // returns the heap that holds, per message.
 func measureQueueHeap(b *testing.B, start time.Time, n int) float64 {
 	st := newMemStore()
-	ids := fillQueue(b, st, start, n, 0)
+	ids := fillQueue(b, st, start, start.Add(time.Hour), n, 0)
 	r, err := New(Options{Hostname: "relay.test", Logger: testLogger(), Now: func() time.Time { return start }}, st)
 	if err != nil {
 		b.Fatal(err)
@@ -89,9 +89,9 @@ func measureQueueHeap(b *testing.B, start time.Time, n int) float64 {
 	return (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(n)
 }
 
-// fillQueue stores deferred messages due in ten years, then due ones due
-// at start, each with one recipient (1,000 domains), and returns their IDs.
-func fillQueue(b *testing.B, st *memStore, start time.Time, deferred, due int) []string {
+// fillQueue stores deferred messages due at until, then due ones due at
+// start, each with one recipient (1,000 domains), and returns their IDs.
+func fillQueue(b testing.TB, st *memStore, start, until time.Time, deferred, due int) []string {
 	var ids []string
 	for i := range deferred + due {
 		id := fmt.Sprintf("m%06d", i)
@@ -99,7 +99,7 @@ func fillQueue(b *testing.B, st *memStore, start time.Time, deferred, due int) [
 		env := testEnvelope(id, "a@src.test", to)
 		env.Received = start
 		st.put(env, testBody)
-		next := start.Add(10 * 365 * 24 * time.Hour)
+		next := until
 		if i >= deferred {
 			next = start
 		}
