@@ -24,8 +24,9 @@ func (r *Relay) settle(m *msg) {
 	}
 	if !done {
 		m.settling = false
+		r.touch(m)
 		if m.deleted && m.inflight == 0 {
-			delete(r.msgs, m.st.ID)
+			r.forget(m)
 		}
 		if !ok {
 			// Try again later rather than spin.
@@ -48,10 +49,11 @@ func (r *Relay) settle(m *msg) {
 		r.log.Error("relay: remove finished message failed", "msg_id", m.st.ID, "err", err)
 		m.settling = false
 		m.settleAfter = r.now().Add(r.opts.RetryMin)
+		r.touch(m)
 		time.AfterFunc(r.opts.RetryMin, r.kick)
 		return
 	}
-	delete(r.msgs, m.st.ID)
+	r.forget(m)
 	r.log.Info("relay: finished", "msg_id", m.st.ID)
 }
 

@@ -203,7 +203,7 @@ func (r *Relay) bounceHeld(m *msg, rcs []*rcpt) {
 		}
 		m.inflight--
 		if m.deleted && m.inflight == 0 && !m.settling {
-			delete(r.msgs, m.st.ID)
+			r.forget(m)
 		}
 		return len(done) > 0
 	})
@@ -242,6 +242,7 @@ func (r *Relay) KeepHeld(id string, addrs []string, reason string) error {
 		rc.HoldReason, rc.Fallback = reason, ""
 		changed = true
 	}
+	r.touch(m)
 	r.mu.Unlock()
 	if !changed {
 		return nil

@@ -50,6 +50,7 @@ func (r *Relay) Flush(id string) error {
 		if m.st.Held {
 			continue
 		}
+		r.touch(m)
 		for _, rc := range m.st.Recipients {
 			if rc.Status == StatusQueued && !rc.Held && rc.NextAttempt.After(now) {
 				rc.NextAttempt = now
@@ -79,6 +80,7 @@ func (r *Relay) setHeld(id string, held bool) error {
 	}
 	m.st.Held = held
 	m.st.HoldReason = ""
+	r.touch(m)
 	if held {
 		m.st.HoldReason = "held by an operator"
 	} else {
@@ -115,7 +117,7 @@ func (r *Relay) Delete(id string) error {
 	r.mu.Lock()
 	m.deleted = true
 	if m.inflight == 0 && !m.settling {
-		delete(r.msgs, id)
+		r.forget(m)
 	}
 	r.mu.Unlock()
 	if err := r.store.Remove(id); err != nil {
@@ -190,6 +192,7 @@ func (r *Relay) ServeHeld(id string, copies []Copy) error {
 			}
 		}
 	}
+	r.touch(m)
 	r.mu.Unlock()
 	if !changed {
 		return nil

@@ -19,8 +19,12 @@ type Relay struct {
 	now   func() time.Time
 	m     *metrics
 
-	mu      sync.Mutex
-	msgs    map[string]*msg
+	mu   sync.Mutex
+	msgs map[string]*msg
+	// What dispatch looks at instead of every message (wake.go).
+	ready   []*msg
+	timed   wakeHeap
+	blocked []*msg
 	running int                // group deliveries in flight
 	paused  bool               // Options.Healthy said no; logged once
 	perDest map[string]int     // connections in flight per destination

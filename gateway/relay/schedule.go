@@ -47,8 +47,9 @@ type groupKey struct {
 }
 
 // dispatch starts every due delivery the concurrency limits allow and
-// every settle (DSN, removal) that is due. It returns the earliest future
-// NextAttempt, or zero if none.
+// every settle (DSN, removal) that is due, looking only at the messages
+// that may have some (wake.go). It returns when the next timed work is,
+// or zero if none.
 func (r *Relay) dispatch() time.Time {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -71,61 +72,85 @@ func (r *Relay) dispatch() time.Time {
 			r.paused = false
 		}
 	}
-	var next time.Time
-	for _, m := range r.msgs {
-		if m.deleted {
-			continue
+	r.takeDue(now)
+	for _, m := range r.ready {
+		m.ready = false
+		if r.msgs[m.st.ID] != m || m.deleted {
+			continue // forgotten, or waiting for its jobs to end
 		}
-		if t := r.dispatchHeld(m, now); !t.IsZero() && (next.IsZero() || t.Before(next)) {
+		next, blocked := r.dispatchMsg(m, now)
+		if blocked {
+			r.block(m)
+		}
+		r.wakeAt(m, next)
+	}
+	clear(r.ready)
+	r.ready = r.ready[:0]
+	return r.nextWake()
+}
+
+// dispatchMsg starts m's due deliveries the limits allow, its held
+// recipients' due work and its settle when due. It returns when m has
+// timed work next (zero: none) and whether a delivery waits for a slot;
+// r.mu held.
+func (r *Relay) dispatchMsg(m *msg, now time.Time) (next time.Time, blocked bool) {
+	soonest := func(t time.Time) {
+		if next.IsZero() || t.Before(next) {
 			next = t
 		}
-		queued, unreported := 0, 0
-		groups := make(map[groupKey][]*rcpt)
-		var order []groupKey
-		for _, rc := range m.st.Recipients {
-			switch {
-			case rc.Status == StatusQueued:
-				queued++
-				if rc.inflight || m.st.Held || rc.Held {
-					continue
-				}
-				if rc.NextAttempt.After(now) {
-					if next.IsZero() || rc.NextAttempt.Before(next) {
-						next = rc.NextAttempt
-					}
-					continue
-				}
-				k := groupKey{rc.CopyIdx, r.destOf(rc.Addr)}
-				if _, ok := groups[k]; !ok {
-					order = append(order, k)
-				}
-				groups[k] = append(groups[k], rc)
-			case !rc.Reported:
-				unreported++
+	}
+	if t := r.dispatchHeld(m, now); !t.IsZero() {
+		soonest(t)
+	}
+	queued, unreported := 0, 0
+	groups := make(map[groupKey][]*rcpt)
+	var order []groupKey
+	for _, rc := range m.st.Recipients {
+		switch {
+		case rc.Status == StatusQueued:
+			queued++
+			if rc.inflight || m.st.Held || rc.Held {
+				continue
 			}
+			if rc.NextAttempt.After(now) {
+				soonest(rc.NextAttempt)
+				continue
+			}
+			k := groupKey{rc.CopyIdx, r.destOf(rc.Addr)}
+			if _, ok := groups[k]; !ok {
+				order = append(order, k)
+			}
+			groups[k] = append(groups[k], rc)
+		case !rc.Reported:
+			unreported++
 		}
-		for _, k := range order {
-			if r.running >= r.opts.MaxConcurrency || r.perDest[k.dest] >= r.opts.MaxPerDomain {
-				continue // a finishing job kicks the scheduler
-			}
-			rcs := groups[k]
-			for _, rc := range rcs {
-				rc.inflight = true
-			}
-			r.running++
-			r.perDest[k.dest]++
-			m.inflight++
-			r.jobs.Add(1)
-			go r.runGroup(m, k, rcs)
+	}
+	for _, k := range order {
+		if r.running >= r.opts.MaxConcurrency || r.perDest[k.dest] >= r.opts.MaxPerDomain {
+			blocked = true // a finishing job frees the slot and unblocks m
+			continue
 		}
-		// Wait for in-flight groups so one DSN covers one round of attempts.
-		if !m.settling && m.inflight == 0 && !now.Before(m.settleAfter) && (unreported > 0 || queued == 0) {
+		rcs := groups[k]
+		for _, rc := range rcs {
+			rc.inflight = true
+		}
+		r.running++
+		r.perDest[k.dest]++
+		m.inflight++
+		r.jobs.Add(1)
+		go r.runGroup(m, k, rcs)
+	}
+	// Wait for in-flight groups so one DSN covers one round of attempts.
+	if !m.settling && m.inflight == 0 && (unreported > 0 || queued == 0) {
+		if now.Before(m.settleAfter) {
+			soonest(m.settleAfter)
+		} else {
 			m.settling = true
 			r.jobs.Add(1)
 			go r.settle(m)
 		}
 	}
-	return next
+	return next, blocked
 }
 func (r *Relay) destOf(addr string) string {
 	if r.opts.Smarthost != "" {
@@ -270,7 +295,9 @@ func (r *Relay) release(m *msg, k groupKey) {
 	if r.perDest[k.dest]--; r.perDest[k.dest] <= 0 {
 		delete(r.perDest, k.dest)
 	}
+	r.touch(m)
+	r.unblock()
 	if m.deleted && m.inflight == 0 && !m.settling {
-		delete(r.msgs, m.st.ID)
+		r.forget(m)
 	}
 }

@@ -149,6 +149,11 @@ type msg struct {
 	deleted  bool
 	// settleAfter delays the next settle after a failed DSN or removal.
 	settleAfter time.Time
+	// Where the scheduler finds m (wake.go): ready, in the heap at
+	// wakeAt (heapIdx-1), blocked on a delivery slot.
+	ready, blocked bool
+	wakeAt         time.Time
+	heapIdx        int
 }
 
 // namedCopies reports whether a copy other than the original body is
@@ -174,6 +179,7 @@ func (r *Relay) save(m *msg) error {
 // says nothing needs to survive a crash; m.saveMu held.
 func (r *Relay) saveLocked(m *msg, mutate func() (needSave bool)) error {
 	r.mu.Lock()
+	r.touch(m)
 	need := true
 	if mutate != nil {
 		need = mutate()

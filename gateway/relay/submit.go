@@ -62,11 +62,12 @@ func (r *Relay) submit(id string, copies []Copy, holdReason string) error {
 		return fmt.Errorf("relay: submit %s: already queued", id)
 	}
 	r.msgs[id] = m
+	r.touch(m)
 	r.mu.Unlock()
 	if namedCopies(copies) || st.Held || heldCopies(copies) {
 		if err := r.save(m); err != nil {
 			r.mu.Lock()
-			delete(r.msgs, id)
+			r.forget(m)
 			r.mu.Unlock()
 			return err
 		}
@@ -105,7 +106,9 @@ func (r *Relay) Restore(id string) (needsProcessing bool, err error) {
 		r.mu.Unlock()
 		return false, fmt.Errorf("relay: restore %s: already queued", id)
 	}
-	r.msgs[id] = &msg{env: env, st: st}
+	m := &msg{env: env, st: st}
+	r.msgs[id] = m
+	r.touch(m)
 	r.mu.Unlock()
 	r.log.Info("relay: restored", "msg_id", id, "recipients", len(st.Recipients))
 	r.kick()
