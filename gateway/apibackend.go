@@ -116,18 +116,14 @@ func adminErr(err error) error {
 	return err
 }
 
-// openKeys opens the key store for one operation, as keyFinder does.
+// withKeys opens the key store for one operation, through the same
+// Finder as the lookups, so this process's opens take turns.
 func (b apiBackend) withKeys(fn func(*keystore.Store) error) error {
-	g := b.g
-	cfg := g.cfg.Load()
-	g.keysMu.Lock()
-	defer g.keysMu.Unlock()
-	ks, err := keystore.Open(keystore.Options{Dir: cfg.Keys.Dir, Logger: g.log})
+	f, err := b.g.keyStore(b.g.cfg.Load())
 	if err != nil {
 		return err
 	}
-	defer ks.Close()
-	return fn(ks)
+	return f.WithStore(fn)
 }
 
 // keyEntries drops the key material: the API lists, it does not export.

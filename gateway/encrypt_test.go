@@ -710,3 +710,56 @@ func writePolicy(t *testing.T, env *testEnv, yaml string) string {
 	}
 	return p
 }
+
+// TestKeyRemovedWhileRunningIsNotUsedForTheNextMessage: the key store is
+// not held open, and lookups answered from memory notice a change made by
+// another open (`sealgate keys remove`): the message after the removal is
+// held, not encrypted to the removed certificate.
+func TestKeyRemovedWhileRunningIsNotUsedForTheNextMessage(t *testing.T) {
+	k := testpki.RSAKey(2048, 8)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(8), Subject: pkix.Name{CommonName: "lab"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), EmailAddresses: []string{"lab@partner.test"},
+		KeyUsage: x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}}
+	der := testpki.SelfSigned(t, tmpl, k).Raw
+	sink := startSink(t, "127.0.0.1:0")
+	env := writeConfig(t, sink.Addr(), "")
+	importKey(t, env, "lab.der", der)
+	// As if imported long ago: the gateway may answer lookups from memory.
+	db := filepath.Join(env.Dir, "data", "keys", "keys.db")
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(db, old, old); err != nil {
+		t.Fatal(err)
+	}
+	g := startGateway(t, env)
+	for i := range 2 {
+		if err := send(env.Listen, "dr@clinic.test", []string{"lab@partner.test"}, phiMessage("lab@partner.test", "r")); err != nil {
+			t.Fatal(err)
+		}
+		if !sink.WaitFor(20*time.Second, func(ms []capture.Message) bool { return len(ms) == i+1 }) {
+			t.Fatalf("message %d not delivered; queue: %+v", i+1, g.Relay().List())
+		}
+	}
+	ks, err := keystore.Open(keystore.Options{Dir: filepath.Join(env.Dir, "data", "keys")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ks.Remove("lab@partner.test"); err != nil || n != 1 {
+		t.Fatalf("remove: %d %v", n, err)
+	}
+	ks.Close()
+	msg := strings.Replace(phiMessage("lab@partner.test", "r"), "Message-ID: <phi-", "Message-ID: <after-remove-", 1)
+	if err := send(env.Listen, "dr@clinic.test", []string{"lab@partner.test"}, msg); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the message after the removal held", func() bool {
+		for _, e := range g.Relay().List() {
+			if len(e.Recipients) == 1 && e.Recipients[0].Held {
+				return true
+			}
+		}
+		return false
+	})
+	if n := sink.Count(); n != 2 {
+		t.Fatalf("%d messages delivered, want the 2 sent before the removal", n)
+	}
+}

@@ -67,17 +67,17 @@ type Gateway struct {
 	adminAddr string
 	ready     atomic.Bool
 
-	engine   atomic.Pointer[policy.Engine]
-	stage    *process.Stage   // accepted message -> decision -> copies -> relay
-	portal   *portalGlue      // nil unless portal.enabled
-	marker   *loopmark.Marker // loop marks on the copies sealgate encrypts
-	watcher  *policy.Watcher
-	stsCache *mtasts.FileCache
-	metrics  *gatewayMetrics
-	keysMu   sync.Mutex  // serialises key store opens (see keyFinder)
-	plans    planWaiters // API sends waiting for their decision
-	events   *events     // message status index and webhooks; nil unless the API or a webhook is configured
-	api      *apiGlue    // the REST API; nil unless api.enabled
+	engine    atomic.Pointer[policy.Engine]
+	stage     *process.Stage   // accepted message -> decision -> copies -> relay
+	portal    *portalGlue      // nil unless portal.enabled
+	marker    *loopmark.Marker // loop marks on the copies sealgate encrypts
+	watcher   *policy.Watcher
+	stsCache  *mtasts.FileCache
+	metrics   *gatewayMetrics
+	keyStores keyStores   // the key store's Finder (see keyFinder)
+	plans     planWaiters // API sends waiting for their decision
+	events    *events     // message status index and webhooks; nil unless the API or a webhook is configured
+	api       *apiGlue    // the REST API; nil unless api.enabled
 
 	stopCh chan struct{}
 	wg     sync.WaitGroup

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"io"
+	"reflect"
 	"slices"
+	"sync"
 
 	"github.com/emersion/go-smtp"
 
 	"github.com/sealgate/sealgate/config"
 	"github.com/sealgate/sealgate/crypto/keystore"
+	"github.com/sealgate/sealgate/crypto/selector"
 	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/process"
 	"github.com/sealgate/sealgate/gateway/relay"
@@ -25,6 +28,7 @@ func (g *Gateway) newStage(ids process.Identities) *process.Stage {
 		Queue:      stageQueue{g.relay},
 		Recorder:   stageRecorder{g},
 		TLS:        g.relay,
+		ParsedKeys: selector.NewKeyCache(),
 		Engine:     g.engine.Load,
 		Settings:   g.stageSettings,
 		Portal:     g.stagePortal(),
@@ -140,25 +144,47 @@ func (a stageRecorder) Notified(env *envelope.Envelope, noticeID string) error {
 	return a.g.recordNotice(env, noticeID)
 }
 
-// keyFinder opens the key store for one lookup: it is not held open, so
-// `sealgate keys import` can run while the daemon does. The store's file
-// lock is per open file, so lookups from this process take turns on
-// g.keysMu rather than poll each other's lock.
+// keyFinder looks keys up through the gateway's keystore.Finder, which
+// does not hold the store open, so `sealgate keys import` can run while the
+// daemon does, and sees its changes on the next lookup.
 type keyFinder struct {
 	cfg *config.Config
 	g   *Gateway
 }
 
 func (k keyFinder) Lookup(ctx context.Context, addr string) ([]keystore.Entry, error) {
-	k.g.keysMu.Lock()
-	defer k.g.keysMu.Unlock()
-	ks, err := keystore.Open(keystore.Options{
-		Dir: k.cfg.Keys.Dir, Lookup: k.cfg.Keys.Lookup, Logger: k.g.log,
-		WKD: keystore.WKDOptions{Timeout: k.cfg.Keys.WKD.Timeout, PositiveTTL: k.cfg.Keys.WKD.PositiveTTL, NegativeTTL: k.cfg.Keys.WKD.NegativeTTL},
+	f, err := k.g.keyStore(k.cfg)
+	if err != nil {
+		return nil, err
+	}
+	return f.Lookup(ctx, addr)
+}
+
+// keyStores holds the Finder for the key store settings in force; a reload
+// that changes them gets a new one.
+type keyStores struct {
+	mu     sync.Mutex
+	keys   *config.Keys // the settings f was made for
+	finder *keystore.Finder
+}
+
+// keyStore returns the Finder for cfg's key store. Every open of the key
+// store in this process goes through it (see keystore.Finder.WithStore).
+func (g *Gateway) keyStore(cfg *config.Config) (*keystore.Finder, error) {
+	ks := &g.keyStores
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	if ks.finder != nil && reflect.DeepEqual(*ks.keys, cfg.Keys) {
+		return ks.finder, nil
+	}
+	f, err := keystore.NewFinder(keystore.Options{
+		Dir: cfg.Keys.Dir, Lookup: cfg.Keys.Lookup, Logger: g.log,
+		WKD: keystore.WKDOptions{Timeout: cfg.Keys.WKD.Timeout, PositiveTTL: cfg.Keys.WKD.PositiveTTL, NegativeTTL: cfg.Keys.WKD.NegativeTTL},
 	})
 	if err != nil {
 		return nil, err
 	}
-	defer ks.Close()
-	return ks.Lookup(ctx, addr)
+	keys := cfg.Keys
+	ks.keys, ks.finder = &keys, f
+	return f, nil
 }

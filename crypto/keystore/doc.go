@@ -54,10 +54,18 @@
 // # Crash and concurrency
 //
 // Each Import and each cache write is one bbolt transaction: after a crash
-// the store holds all of an import or none of it. bbolt allows one process
-// at a time: while `sealgate serve` holds the store, `sealgate keys` waits
+// the store holds all of an import or none of it. bbolt allows one writer
+// process at a time: while another holds the store, an Open waits
 // Options.OpenTimeout (2s) and then reports the store busy. Within a
 // process a Store is safe for concurrent use.
+//
+// The daemon does not hold the store: it looks keys up through a Finder,
+// which answers repeat lookups from memory while keys.db's stat (size,
+// mtime, ctime, inode) is unchanged and its last change is older than a few
+// seconds, and otherwise reads it through a read-only open (shared lock, no
+// write, no fsync). A lookup writes only when it asks WKD (the answer is
+// cached in the store). So `sealgate keys import` and `remove` run while
+// the daemon does, and the next lookup sees their change.
 //
 // # Never
 //

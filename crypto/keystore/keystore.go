@@ -306,31 +306,7 @@ func (s *Store) localLookup(addr string) ([]Entry, error) {
 	return out, nil
 }
 
-func (s *Store) readLocal(addr string) ([]Entry, error) {
-	var out []Entry
-	prefix := []byte(addr + "\x00")
-	err := s.db.View(func(tx *bolt.Tx) error {
-		entries := tx.Bucket(bucketEntries)
-		c := tx.Bucket(bucketAddr).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			v := entries.Get(k[len(prefix):])
-			if v == nil {
-				continue // index row without entry: ignore, Remove cleans up
-			}
-			var e Entry
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("keystore: entry %s: %w", k[len(prefix):], err)
-			}
-			out = append(out, e)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	sortEntries(out)
-	return out, nil
-}
+func (s *Store) readLocal(addr string) ([]Entry, error) { return readLocal(s.db, addr) }
 
 // sortEntries orders by kind, then latest expiry first (none counts as
 // latest), then fingerprint, so callers that take the first get the

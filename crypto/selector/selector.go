@@ -11,7 +11,6 @@
 package selector
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"fmt"
@@ -55,6 +54,9 @@ type Selector struct {
 	// PortalAvailable says the secure portal can take messages.
 	PortalAvailable bool
 	Now             func() time.Time
+	// Parsed, when set, keeps parsed keys and certificates across messages;
+	// nil parses them for every Choose.
+	Parsed *KeyCache
 }
 
 // Choice is the method for one recipient. Reason explains it (and every
@@ -95,7 +97,7 @@ func (s *Selector) Choose(ctx context.Context, addr string, methods []string, mi
 		switch m {
 		case PGP:
 			lookup()
-			if k, src, why := usablePGP(entries, addr, now); k != nil {
+			if k, src, why := s.usablePGP(entries, addr, now); k != nil {
 				c.Method, c.PGPKey, c.Source = PGP, k, src
 				c.Reason = explain(skipped, "usable OpenPGP key "+k.Fingerprint())
 				return c
@@ -159,13 +161,13 @@ func explain(skipped []string, chosen string) string {
 	return chosen + " (" + strings.Join(skipped, "; ") + ")"
 }
 
-func usablePGP(entries []keystore.Entry, addr string, now time.Time) (*pgp.Key, string, string) {
+func (s *Selector) usablePGP(entries []keystore.Entry, addr string, now time.Time) (*pgp.Key, string, string) {
 	why := "no key"
 	for _, e := range entries {
 		if e.Kind != keystore.PGP {
 			continue
 		}
-		keys, err := pgp.ParseKeys(bytes.NewReader(e.Data))
+		keys, err := s.Parsed.pgpKeys(e)
 		if err != nil && len(keys) == 0 {
 			why = "unreadable key: " + err.Error()
 			continue
@@ -187,7 +189,7 @@ func (s *Selector) usableCert(entries []keystore.Entry, addr string, now time.Ti
 		if e.Kind != keystore.SMIME {
 			continue
 		}
-		cert, err := x509.ParseCertificate(e.Data)
+		cert, err := s.Parsed.cert(e)
 		if err != nil {
 			why = fmt.Sprintf("unreadable certificate: %v", err)
 			continue

@@ -66,9 +66,8 @@ func (s *Stage) planEncrypt(ctx context.Context, env *envelope.Envelope, grp *ru
 // choose asks the selector for each recipient of grp, in order, and adds
 // each answer to p's methods.
 func (s *Stage) choose(ctx context.Context, grp *ruleOutcome, set Settings, p *plan) chosen {
-	// Built per message: the key finder opens the key store for the
-	// lookups, so `sealgate keys import` can run while the daemon does.
-	sel := &selector.Selector{Keys: set.Keys, Roots: s.o.SMIMERoots, TLS: s.o.TLS, PortalAvailable: s.o.Portal != nil}
+	// Built per message: the settings (key finder) may change on reload.
+	sel := &selector.Selector{Keys: set.Keys, Parsed: s.o.ParsedKeys, Roots: s.o.SMIMERoots, TLS: s.o.TLS, PortalAvailable: s.o.Portal != nil}
 	minE2E := grp.min == policy.MinEndToEnd
 	var c chosen
 	for _, r := range grp.rcpts {

@@ -131,8 +131,10 @@ type Options struct {
 	Queue    Queue
 	Recorder Recorder
 	TLS      selector.TLSKnowledge // can verified TLS to a domain be guaranteed now
-	Engine   func() *policy.Engine // the policy in force
-	Settings func() Settings
+	// ParsedKeys, when set, keeps recipients' parsed keys across messages.
+	ParsedKeys *selector.KeyCache
+	Engine     func() *policy.Engine // the policy in force
+	Settings   func() Settings
 	// Portal, when set, makes the portal method available (portal.go).
 	Portal Portal
 	// Marker, when set, recognises copies sealgate encrypted that come back
