@@ -531,7 +531,10 @@ func (s *session) Data(r io.Reader) error {
 	log.Info("smtpd: accepted", "recipients", len(env.Recipients), "size", env.Size,
 		"auth_user", env.AuthUser, "tls", env.TLSVersion, "latency_ms", lat.Milliseconds())
 	s.env = nil
-	return nil
+	// The queue ID in the reply, as Postfix gives it, lets the upstream's
+	// message trace (M365, Workspace) be matched to sealgate's msg_id.
+	// go-smtp writes a returned *SMTPError as is, and a 250 is a 250.
+	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: "Ok: queued as " + id}
 }
 
 type countWriter struct {
