@@ -12,7 +12,7 @@ func TestAcceptedReplyCarriesTheQueueID(t *testing.T) {
 	c.cmd("MAIL FROM:<a@example.org>").expect(250)
 	c.cmd("RCPT TO:<b@example.net>").expect(250)
 	c.cmd("DATA").expect(354)
-	text := c.send(testMessage + ".\r\n").expectCode(250, "2.0.0")
+	text := c.send(testMessage+".\r\n").expectCode(250, "2.0.0")
 	msgs := store.messages()
 	if len(msgs) != 1 || text != "2.0.0 Ok: queued as "+msgs[0].env.ID {
 		t.Fatalf("reply %q for %d message(s)", text, len(msgs))
