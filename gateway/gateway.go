@@ -225,7 +225,7 @@ func (g *Gateway) Start() (err error) {
 // each message back to the relay with its saved state; it returns the ones
 // without state, which the stage must process (again).
 func (g *Gateway) recoverSpool() ([]string, error) {
-	ids, quarantined, err := g.spool.Recover()
+	ids, _, err := g.spool.Recover() // the quarantined ones: reportQuarantined
 	if err != nil {
 		return nil, fmt.Errorf("gateway: recover spool: %w", err)
 	}
@@ -243,7 +243,9 @@ func (g *Gateway) recoverSpool() ([]string, error) {
 			toProcess = append(toProcess, id)
 		}
 	}
-	g.log.Info("spool recovered", "messages", len(ids), "to_process", len(toProcess), "quarantined", len(quarantined))
+	// The spool logged what it found ("spool: recovered"); this says what
+	// the stage must plan again.
+	g.log.Info("queue restored", "messages", len(ids), "to_process", len(toProcess))
 	return toProcess, nil
 }
 
