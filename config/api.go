@@ -22,9 +22,6 @@ type API struct {
 	// the API answers 429 with Retry-After.
 	Rate  float64 `mapstructure:"rate"`
 	Burst int     `mapstructure:"burst"`
-	// PlanWait is how long a send waits for the processing stage to choose
-	// each recipient's method before it answers "pending".
-	PlanWait time.Duration `mapstructure:"plan_wait"`
 	// IdempotencyTTL is how long an Idempotency-Key is remembered.
 	IdempotencyTTL time.Duration `mapstructure:"idempotency_ttl"`
 	// MessageRetention is how long finished messages stay in the status
@@ -94,9 +91,6 @@ func (a *API) validate(add func(string, string, ...any)) {
 	}
 	if a.Burst < 1 {
 		add("api.burst", "%d must be at least 1 (default 100)", a.Burst)
-	}
-	if a.PlanWait < 0 || a.PlanWait > time.Minute {
-		add("api.plan_wait", "%v must be between 0 and 1m (default 5s)", a.PlanWait)
 	}
 	if a.IdempotencyTTL < time.Hour {
 		add("api.idempotency_ttl", "%v is too short (at least 1h; default 24h): a client retrying after an outage would send twice", a.IdempotencyTTL)

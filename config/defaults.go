@@ -36,7 +36,7 @@ func Default() Config {
 		},
 		Policy: Policy{Watch: true, Subject: "Secure message"},
 		Portal: Portal{Expiry: 30 * 24 * time.Hour, OrgName: "Secure message portal"},
-		API: API{Listen: "127.0.0.1:8444", Rate: 50, Burst: 100, PlanWait: 5 * time.Second,
+		API: API{Listen: "127.0.0.1:8444", Rate: 50, Burst: 100,
 			IdempotencyTTL: 24 * time.Hour, MessageRetention: 30 * 24 * time.Hour},
 		Webhooks: Webhooks{Concurrency: 4, RetryMin: 5 * time.Second, RetryMax: 6 * time.Hour,
 			DisableAfter: 72 * time.Hour, Timeout: 15 * time.Second},

@@ -1,20 +1,16 @@
 package gateway
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/api"
 	"github.com/sealgate/sealgate/gateway/process"
-	"github.com/sealgate/sealgate/policy"
+	"github.com/sealgate/sealgate/internal/msgscan"
 )
 
 // apiListener is the listener name API messages carry in the envelope and
@@ -44,20 +40,27 @@ func (g *Gateway) submitAPI(ctx context.Context, sub api.Submission, reserve fun
 	}
 	now := time.Now()
 	keyID := api.KeyID(ctx)
-	cw := &countingWriter{w: w}
-	fmt.Fprintf(cw, "Received: from api (key %s)\r\n\tby %s (sealgate) with HTTPS id %s;\r\n\t%s\r\n",
+	fmt.Fprintf(w, "Received: from api (key %s)\r\n\tby %s (sealgate) with HTTPS id %s;\r\n\t%s\r\n",
 		keyID, cfg.Hostname, id, now.Format(time.RFC1123Z))
-	sc, err := copyCRLF(cw, sub.Message, int64(cfg.Limits.MaxMessageSize))
-	if errors.Is(err, errTooLarge) {
-		return abort(&api.InvalidError{Field: "message", Detail: fmt.Sprintf("larger than limits.max_message_size (%d bytes)", cfg.Limits.MaxMessageSize)})
-	}
+	// The API hands over CRLF text (raw bodies are converted, JSON is
+	// built so); the scanner is smtpd's, so both producers note the same.
+	sc := msgscan.New()
+	limit := int64(cfg.Limits.MaxMessageSize)
+	n, err := io.Copy(io.MultiWriter(w, scanWriter{sc}), io.LimitReader(sub.Message, limit+1))
 	if err != nil {
 		g.log.Error("api: cannot store message", "msg_id", id, "err", err)
 		return abort(api.ErrUnavailable)
 	}
+	sc.Finish()
+	switch {
+	case n > limit:
+		return abort(&api.InvalidError{Field: "message", Detail: fmt.Sprintf("larger than limits.max_message_size (%d bytes)", cfg.Limits.MaxMessageSize)})
+	case sc.Bare:
+		return abort(&api.InvalidError{Field: "message", Detail: "a line does not end in CRLF"})
+	}
 	env := &envelope.Envelope{ID: id, Received: now, From: sub.From, Listener: apiListener, AuthUser: "api-key:" + keyID,
-		Size: cw.n, MessageID: sc.messageID, Body8Bit: sc.eightBit, ForceEncrypt: sub.ForceEncrypt}
-	env.SMTPUTF8 = sc.headerEightBit || !isASCII(sub.From)
+		Size: n, MessageID: sc.MessageID(), Body8Bit: sc.EightBit, TLSRequiredNo: sc.TLSRequiredNo, ForceEncrypt: sub.ForceEncrypt}
+	env.SMTPUTF8 = sc.HeaderEightBit || !isASCII(sub.From)
 	for _, r := range sub.Recipients {
 		env.Recipients = append(env.Recipients, envelope.Recipient{Addr: r})
 		env.SMTPUTF8 = env.SMTPUTF8 || !isASCII(r)
@@ -83,9 +86,7 @@ func (g *Gateway) submitAPI(ctx context.Context, sub api.Submission, reserve fun
 		g.log.Error("api: cannot commit message", "msg_id", id, "err", err)
 		return res, api.ErrUnavailable
 	}
-	plan := g.plans.wait(id)
-	defer g.plans.drop(id)
-	err = g.stage.AcceptNow(ctx, env)
+	out, err := g.stage.AcceptNow(ctx, env)
 	var blocked *process.BlockedError
 	switch {
 	case errors.As(err, &blocked):
@@ -94,20 +95,16 @@ func (g *Gateway) submitAPI(ctx context.Context, sub api.Submission, reserve fun
 		return res, api.ErrUnavailable
 	}
 	res = api.SubmitResult{ID: id, MessageID: env.MessageID}
-	select {
-	case p := <-plan:
-		res.Action, res.Rule = p.action, p.rule
-		for _, m := range p.methods {
-			res.Recipients = append(res.Recipients, api.PlannedRecipient{Address: m.Addr, Method: plannedMethod(m.Method, p.held), Reason: m.Reason})
-		}
-	case <-time.After(cfg.API.PlanWait):
+	if out == nil {
+		// Processing failed for now and is retried: accepted, not decided.
 		for _, r := range sub.Recipients {
 			res.Recipients = append(res.Recipients, api.PlannedRecipient{Address: r, Method: "pending"})
 		}
-	case <-ctx.Done():
-		for _, r := range sub.Recipients {
-			res.Recipients = append(res.Recipients, api.PlannedRecipient{Address: r, Method: "pending"})
-		}
+		return res, nil
+	}
+	res.Action, res.Rule = out.Action, out.Rule
+	for _, m := range out.Methods {
+		res.Recipients = append(res.Recipients, api.PlannedRecipient{Address: m.Addr, Method: plannedMethod(m.Method, out.Held), Reason: m.Reason})
 	}
 	return res, nil
 }
@@ -121,61 +118,6 @@ func plannedMethod(m string, held bool) string {
 	return m
 }
 
-// planned is what the stage decided for one message, as the API reports it.
-type planned struct {
-	action, rule string
-	held         bool // the whole message waits for an operator
-	methods      []process.Method
-}
-
-// planWaiters hands the stage's decision to the API request waiting for it,
-// so a send answers with each recipient's real method, not a guess.
-type planWaiters struct {
-	mu sync.Mutex
-	m  map[string]chan planned
-}
-
-func (p *planWaiters) wait(id string) <-chan planned {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.m == nil {
-		p.m = map[string]chan planned{}
-	}
-	ch := make(chan planned, 1)
-	p.m[id] = ch
-	return ch
-}
-
-func (p *planWaiters) drop(id string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	delete(p.m, id)
-}
-
-// decided is called once the stage's decision for id is durable.
-func (p *planWaiters) decided(id string, dec *policy.Decision, methods []process.Method, hold string) {
-	p.mu.Lock()
-	ch := p.m[id]
-	p.mu.Unlock()
-	if ch == nil {
-		return
-	}
-	held := dec.Action == policy.ActionQuarantine || (hold != "" && !hasMethod(methods, "none"))
-	select {
-	case ch <- planned{action: dec.Action, rule: dec.Rule, held: held, methods: methods}:
-	default:
-	}
-}
-
-func hasMethod(ms []process.Method, m string) bool {
-	for _, x := range ms {
-		if x.Method == m {
-			return true
-		}
-	}
-	return false
-}
-
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
@@ -185,88 +127,10 @@ func isASCII(s string) bool {
 	return true
 }
 
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
+// scanWriter feeds a msgscan.Scanner from an io.Copy.
+type scanWriter struct{ sc *msgscan.Scanner }
 
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
-var errTooLarge = errors.New("message too large")
-
-// scanned is what copyCRLF learned about a message on the way through.
-type scanned struct {
-	messageID      string
-	eightBit       bool // any byte >= 0x80
-	headerEightBit bool // in the header section (RFC 6532: needs SMTPUTF8)
-}
-
-// copyCRLF copies a message to w with CRLF line endings (a file sent with
-// curl has LF; a lone CR becomes a space: it has no place in mail), at
-// most limit bytes of input, and notes its Message-ID and 8-bit content.
-// Unlike SMTP DATA there is no dot and no smuggling to guard against here:
-// the body arrives whole, framed by HTTP.
-func copyCRLF(w io.Writer, r io.Reader, limit int64) (scanned, error) {
-	var sc scanned
-	br := bufio.NewReaderSize(io.LimitReader(r, limit+1), 64<<10)
-	bw := bufio.NewWriterSize(w, 64<<10)
-	inHeader, midLine := true, false
-	var read int64
-	for {
-		line, err := br.ReadSlice('\n')
-		read += int64(len(line))
-		if read > limit {
-			return sc, errTooLarge
-		}
-		if len(line) > 0 {
-			full := line[len(line)-1] == '\n'
-			content := bytes.TrimRight(line, "\r\n")
-			if !full {
-				content = bytes.TrimSuffix(line, []byte("\r"))
-			}
-			for _, c := range content {
-				if c >= 0x80 {
-					sc.eightBit = true
-					if inHeader {
-						sc.headerEightBit = true
-					}
-				}
-			}
-			if inHeader && !midLine {
-				if len(content) == 0 && full {
-					inHeader = false
-				} else if k, v, ok := strings.Cut(string(content), ":"); ok && strings.EqualFold(strings.TrimSpace(k), "Message-ID") && sc.messageID == "" {
-					sc.messageID = strings.TrimSpace(v)
-				}
-			}
-			if _, werr := bw.Write(bytes.ReplaceAll(content, []byte("\r"), []byte(" "))); werr != nil {
-				return sc, werr
-			}
-			if full {
-				if _, werr := bw.WriteString("\r\n"); werr != nil {
-					return sc, werr
-				}
-			}
-			midLine = !full
-		}
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		if errors.Is(err, io.EOF) {
-			if midLine {
-				// The last line had no ending: give it one.
-				if _, werr := bw.WriteString("\r\n"); werr != nil {
-					return sc, werr
-				}
-			}
-			return sc, bw.Flush()
-		}
-		if err != nil {
-			return sc, err
-		}
-	}
+func (w scanWriter) Write(p []byte) (int, error) {
+	w.sc.Scan(p)
+	return len(p), nil
 }

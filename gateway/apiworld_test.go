@@ -144,7 +144,6 @@ func apiConfig(t testing.TB, apiAddr, hookURL string) string {
   listen: %s
   cert_file: relay.crt
   key_file: relay.key
-  plan_wait: 20s
 webhooks:
   allow_loopback_http: true
   retry_min: 200ms

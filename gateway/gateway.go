@@ -74,10 +74,9 @@ type Gateway struct {
 	watcher   *policy.Watcher
 	stsCache  *mtasts.FileCache
 	metrics   *gatewayMetrics
-	keyStores keyStores   // the key store's Finder (see keyFinder)
-	plans     planWaiters // API sends waiting for their decision
-	events    *events     // message status index and webhooks; nil unless the API or a webhook is configured
-	api       *apiGlue    // the REST API; nil unless api.enabled
+	keyStores keyStores // the key store's Finder (see keyFinder)
+	events    *events   // message status index and webhooks; nil unless the API or a webhook is configured
+	api       *apiGlue  // the REST API; nil unless api.enabled
 
 	stopCh chan struct{}
 	wg     sync.WaitGroup

@@ -133,11 +133,7 @@ func relayCopies(cs []process.Copy) []relay.Copy {
 type stageRecorder struct{ g *Gateway }
 
 func (a stageRecorder) Decision(env *envelope.Envelope, dec *policy.Decision, methods []process.Method, hold string) error {
-	if err := a.g.recordDecision(env, dec, methods, hold); err != nil {
-		return err
-	}
-	a.g.plans.decided(env.ID, dec, methods, hold)
-	return nil
+	return a.g.recordDecision(env, dec, methods, hold)
 }
 
 func (a stageRecorder) Notified(env *envelope.Envelope, noticeID string) error {

@@ -46,17 +46,19 @@ func (s *Stage) Accept(ctx context.Context, env *envelope.Envelope) error {
 // AcceptNow is Accept for a producer whose client waits for the plan (the
 // REST API answers with each recipient's method): the message is then
 // processed in the caller's goroutine instead of waiting for a worker, so
-// concurrent requests are the workers. If processing fails the message is
-// the stage's all the same, and retried as a worker would.
-func (s *Stage) AcceptNow(ctx context.Context, env *envelope.Envelope) error {
+// concurrent requests are the workers, and the recorded outcome is the
+// answer. If processing fails the message is the stage's all the same,
+// retried as a worker would, and the outcome is nil (not decided yet).
+func (s *Stage) AcceptNow(ctx context.Context, env *envelope.Envelope) (*Outcome, error) {
 	if err := s.accept(ctx, env); err != nil {
-		return err
+		return nil, err
 	}
-	if err := s.Process(env.ID); err != nil {
+	out, err := s.process(env.ID)
+	if err != nil {
 		s.log.Error("processing failed; message stays queued and is retried", "msg_id", env.ID, "err", err)
 		time.AfterFunc(retryAfter, func() { s.Enqueue(env.ID) })
 	}
-	return nil
+	return out, nil
 }
 
 func (s *Stage) accept(ctx context.Context, env *envelope.Envelope) error {

@@ -18,21 +18,37 @@ const processTimeout = 5 * time.Minute
 // queue. It is safe to call again for the same message: once the queue has
 // it, Process does nothing.
 func (s *Stage) Process(id string) error {
+	_, err := s.process(id)
+	return err
+}
+
+// Outcome is what processing decided for a message, as recorded: the
+// action and rule, whether the whole message is held, and each
+// recipient's method.
+type Outcome struct {
+	Action, Rule string
+	Held         bool
+	Methods      []Method
+}
+
+// process is Process, returning the outcome when it planned the message
+// now (nil when there was nothing to do).
+func (s *Stage) process(id string) (*Outcome, error) {
 	if s.o.Queue.Queued(id) {
-		return nil // already planned and queued (a retried or repeated hand-off)
+		return nil, nil // already planned and queued (a retried or repeated hand-off)
 	}
 	env, err := s.o.Store.Envelope(id)
 	if errors.Is(err, ErrNotFound) {
-		return nil // withdrawn or removed meanwhile: nothing to do
+		return nil, nil // withdrawn or removed meanwhile: nothing to do
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), processTimeout)
 	defer cancel()
 	dec, err := s.decision(ctx, env)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	set := s.o.Settings()
 	// A block here (not inline) means the message was evaluated again after
@@ -40,13 +56,13 @@ func (s *Stage) Process(id string) error {
 	// for an operator (plan does that), never dropped after a 250 and never sent.
 	p, err := s.plan(ctx, env, dec, set)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := s.o.Recorder.Decision(env, dec, p.methods, p.holdNote()); err != nil {
-		return err
+		return nil, err
 	}
 	if err := s.submit(id, p); err != nil {
-		return err
+		return nil, err
 	}
 	s.decided.drop(id)
 	s.count(dec, p)
@@ -56,7 +72,7 @@ func (s *Stage) Process(id string) error {
 			s.log.Error("policy: sender notification failed", "msg_id", id, "err", nerr)
 		}
 	}
-	return nil
+	return &Outcome{Action: dec.Action, Rule: dec.Rule, Held: p.holdReason != "", Methods: p.methods}, nil
 }
 
 // decision is the inline decision Accept kept, or a fresh one: after a

@@ -1,6 +1,10 @@
 package smtpd
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/sealgate/sealgate/internal/msgscan"
+)
 
 // The scanners must agree with a plain reference whatever the chunking.
 func FuzzScannersMatchReference(f *testing.F) {
@@ -10,22 +14,22 @@ func FuzzScannersMatchReference(f *testing.F) {
 		if chunk <= 0 {
 			chunk = 1
 		}
-		m := newMsgScanner()
+		m := msgscan.New()
 		tap := newConnTap(defaultMaxLineLength)
 		for i := 0; i < len(data); i += chunk {
 			end := min(i+chunk, len(data))
-			m.scan(data[i:end])
+			m.Scan(data[i:end])
 			tap.Write(data[i:end])
 		}
-		m.finish()
+		m.Finish()
 		wantBare := false
 		for i, c := range data {
 			if c == '\n' && (i == 0 || data[i-1] != '\r') || c == '\r' && (i == len(data)-1 || data[i+1] != '\n') {
 				wantBare = true
 			}
 		}
-		if m.bare != wantBare {
-			t.Fatalf("bare = %v, want %v", m.bare, wantBare)
+		if m.Bare != wantBare {
+			t.Fatalf("bare = %v, want %v", m.Bare, wantBare)
 		}
 		// The tap starts "after a newline", as a connection does.
 		s := append([]byte("\n"), data...)

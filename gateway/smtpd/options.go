@@ -98,9 +98,6 @@ const (
 	defaultMaxSessionTime  = time.Hour
 	defaultMaxCommands     = 10000
 	authFailWindow         = 5 * time.Minute
-	// maxHeaderScan bounds the header section we parse for Received and
-	// Message-ID; the rest of the message is only scanned byte by byte.
-	maxHeaderScan = 1 << 20
 )
 
 // config is the validated, defaulted form of Options that sessions read. It

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/internal/msgscan"
 	"github.com/sealgate/sealgate/internal/smtpaddr"
 )
 
@@ -436,13 +437,13 @@ func (s *session) Data(r io.Reader) error {
 
 	cw := &countWriter{w: w}
 	_, werr := io.WriteString(cw, s.receivedHeader(id, start))
-	sc := newMsgScanner()
+	sc := msgscan.New()
 	buf := make([]byte, 32*1024)
 	for {
 		n, rerr := r.Read(buf)
 		if n > 0 {
-			sc.scan(buf[:n])
-			if werr == nil && !sc.bare {
+			sc.Scan(buf[:n])
+			if werr == nil && !sc.Bare {
 				_, werr = cw.Write(buf[:n])
 			}
 		}
@@ -473,27 +474,27 @@ func (s *session) Data(r io.Reader) error {
 			return fail("aborted", smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "Transfer aborted"), "err", rerr)
 		}
 	}
-	sc.finish()
+	sc.Finish()
 
-	if sc.bare || s.tap.sawDotCR() {
+	if sc.Bare || s.tap.sawDotCR() {
 		s.closeAfter = true
 		return fail("smuggling", errSmuggling)
 	}
-	if sc.received > s.cfg.opts.MaxReceived {
-		return fail("loop", smtpErr(554, smtp.EnhancedCode{5, 4, 6}, "Too many Received headers (mail loop?)"), "received", sc.received)
+	if sc.Received > s.cfg.opts.MaxReceived {
+		return fail("loop", smtpErr(554, smtp.EnhancedCode{5, 4, 6}, "Too many Received headers (mail loop?)"), "received", sc.Received)
 	}
 	if werr != nil {
 		return fail("spool", storeErr(werr), "err", werr)
 	}
 	env.Received = start
-	env.MessageID = sc.messageID()
-	env.TLSRequiredNo = sc.tlsRequiredNo
-	env.Body8Bit = env.Body8Bit || sc.eightBit
+	env.MessageID = sc.MessageID()
+	env.TLSRequiredNo = sc.TLSRequiredNo
+	env.Body8Bit = env.Body8Bit || sc.EightBit
 	// Like Postfix's smtputf8_autodetect_classes: the next hop must offer
 	// SMTPUTF8 only if the message really needs it (a UTF-8 local part or
 	// UTF-8 header fields), not because the client offered the parameter
 	// on ASCII mail. A non-ASCII domain alone travels as A-labels.
-	env.SMTPUTF8 = env.SMTPUTF8 && (s.utf8Local || sc.headerEightBit)
+	env.SMTPUTF8 = env.SMTPUTF8 && (s.utf8Local || sc.HeaderEightBit)
 	env.Size = cw.n
 	env.ID = id
 	if bc := s.cfg.opts.BeforeCommit; bc != nil {

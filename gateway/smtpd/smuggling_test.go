@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sealgate/sealgate/internal/msgscan"
 )
 
 // CVE-2023-51766 family: each variant would end DATA on a lenient server and
@@ -110,14 +112,14 @@ func TestMessageScannerFindsBareLineEndings(t *testing.T) {
 		{"a\r\nb\r", true},
 		{"", false},
 	} {
-		m := newMsgScanner()
+		m := msgscan.New()
 		// Byte at a time, so state crosses write boundaries.
 		for i := 0; i < len(tc.in); i++ {
-			m.scan([]byte{tc.in[i]})
+			m.Scan([]byte{tc.in[i]})
 		}
-		m.finish()
-		if m.bare != tc.bare {
-			t.Errorf("%q: bare = %v, want %v", tc.in, m.bare, tc.bare)
+		m.Finish()
+		if m.Bare != tc.bare {
+			t.Errorf("%q: bare = %v, want %v", tc.in, m.Bare, tc.bare)
 		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"strings"
 	"testing"
+
+	"github.com/sealgate/sealgate/internal/msgscan"
 )
 
 // CVE-2011-0411: commands pipelined after STARTTLS in the same packet must
@@ -77,10 +79,10 @@ func TestTLSRequiredNoHeaderIsRecordedInEnvelope(t *testing.T) {
 }
 
 func TestTLSRequiredNoInBodyIsIgnored(t *testing.T) {
-	sc := newMsgScanner()
-	sc.scan([]byte("Subject: x\r\n\r\nTLS-Required: No\r\n"))
-	sc.finish()
-	if sc.tlsRequiredNo {
+	sc := msgscan.New()
+	sc.Scan([]byte("Subject: x\r\n\r\nTLS-Required: No\r\n"))
+	sc.Finish()
+	if sc.TLSRequiredNo {
 		t.Fatal("a body line was taken for a header field")
 	}
 }

@@ -1,59 +1,68 @@
-package smtpd
+// Package msgscan watches a message's bytes as they stream to the spool,
+// for every producer (SMTP DATA, the REST API): line endings, 8-bit
+// content, and the few header fields the envelope needs.
+package msgscan
 
 import (
 	"bytes"
 )
 
-// msgScanner watches message bytes as they stream to the store, without
+// Scanner watches message bytes as they stream to the store, without
 // buffering the body: it finds bare CR / bare LF, 8-bit bytes, and, in the
-// first maxHeaderScan bytes of the header section, counts Received fields and
+// first MaxHeaderScan bytes of the header section, counts Received fields and
 // captures Message-ID and a "TLS-Required: No" field (RFC 8689 §5).
-type msgScanner struct {
+type Scanner struct {
 	prev     byte
-	bare     bool // bare CR or bare LF seen
-	eightBit bool
+	Bare     bool // bare CR or bare LF seen
+	EightBit bool
 	// headerEightBit: a non-ASCII byte in the header section, or a header
 	// section too long to scan (RFC 6532 header fields need SMTPUTF8).
-	headerEightBit bool
+	HeaderEightBit bool
 
 	inHeader  bool
 	headerN   int
 	line      []byte
-	received  int
+	Received  int
 	inMsgID   bool
 	msgID     []byte
 	haveMsgID bool
 	// tlsRequiredNo: a TLS-Required field whose value is "No".
-	tlsRequiredNo bool
+	TLSRequiredNo bool
 }
 
 const maxHeaderLine = 8192
 
-func newMsgScanner() *msgScanner {
-	return &msgScanner{inHeader: true, prev: '\n'}
+// MaxHeaderScan bounds the header section parsed for Received,
+// Message-ID and TLS-Required; a longer one counts as 8-bit (unknown).
+const MaxHeaderScan = 1 << 20
+
+// New returns a scanner at the start of a message.
+func New() *Scanner {
+	return &Scanner{inHeader: true, prev: '\n'}
 }
 
-func (m *msgScanner) scan(p []byte) {
+// Scan looks at the next bytes of the message.
+func (m *Scanner) Scan(p []byte) {
 	for _, c := range p {
 		if c >= 0x80 {
-			m.eightBit = true
+			m.EightBit = true
 		}
 		if m.prev == '\r' && c != '\n' {
-			m.bare = true
+			m.Bare = true
 		}
 		if c == '\n' && m.prev != '\r' {
-			m.bare = true
+			m.Bare = true
 		}
 		m.prev = c
 		if !m.inHeader {
 			continue
 		}
 		if c >= 0x80 {
-			m.headerEightBit = true
+			m.HeaderEightBit = true
 		}
 		m.headerN++
-		if m.headerN > maxHeaderScan {
-			m.headerEightBit = true // unknown: assume the worst
+		if m.headerN > MaxHeaderScan {
+			m.HeaderEightBit = true // unknown: assume the worst
 			m.endHeader()
 			continue
 		}
@@ -68,10 +77,11 @@ func (m *msgScanner) scan(p []byte) {
 	}
 }
 
-// finish reports a message that ends in a bare CR (no LF after it).
-func (m *msgScanner) finish() {
+// Finish ends the message; it reports a message that ends in a bare CR
+// (no LF after it).
+func (m *Scanner) Finish() {
 	if m.prev == '\r' {
-		m.bare = true
+		m.Bare = true
 	}
 	if m.inHeader && len(m.line) > 0 {
 		m.headerLine(bytes.TrimRight(m.line, "\r"))
@@ -79,7 +89,7 @@ func (m *msgScanner) finish() {
 	m.endHeader()
 }
 
-func (m *msgScanner) endHeader() {
+func (m *Scanner) endHeader() {
 	if m.inMsgID {
 		m.haveMsgID = true
 		m.inMsgID = false
@@ -88,7 +98,7 @@ func (m *msgScanner) endHeader() {
 	m.line = nil
 }
 
-func (m *msgScanner) headerLine(l []byte) {
+func (m *Scanner) headerLine(l []byte) {
 	if len(l) == 0 {
 		m.endHeader()
 		return
@@ -112,7 +122,7 @@ func (m *msgScanner) headerLine(l []byte) {
 	name = bytes.TrimRight(name, " \t")
 	switch {
 	case bytes.EqualFold(name, []byte("Received")):
-		m.received++
+		m.Received++
 	case bytes.EqualFold(name, []byte("Message-ID")) && !m.haveMsgID:
 		m.inMsgID = true
 		m.msgID = append(m.msgID[:0], value...)
@@ -120,12 +130,13 @@ func (m *msgScanner) headerLine(l []byte) {
 		// RFC 8689 §5: the only defined value is "No" (case-insensitive);
 		// a folded value is not expected and is ignored.
 		if bytes.EqualFold(bytes.TrimSpace(value), []byte("No")) {
-			m.tlsRequiredNo = true
+			m.TLSRequiredNo = true
 		}
 	}
 }
 
-func (m *msgScanner) messageID() string {
+// MessageID is the Message-ID field's value, "" when the message has none.
+func (m *Scanner) MessageID() string {
 	if !m.haveMsgID {
 		return ""
 	}
