@@ -256,6 +256,9 @@ func (l *Log) Probe() error {
 	if l.failed == nil || l.closed {
 		return l.failed
 	}
+	if err := l.roomLocked(); err != nil {
+		return err
+	}
 	if err := l.prepareLocked(); err != nil {
 		return err
 	}
@@ -539,7 +542,7 @@ func (l *Log) syncLocked() {
 	if err == nil {
 		l.s = target
 		b.done = true
-		if l.failed != nil && gen == l.failGen && !l.dirty {
+		if l.failed != nil && gen == l.failGen && !l.dirty && l.roomLocked() == nil {
 			l.logger.Info("audit: log writable again", "seq", target.seq)
 			l.failed = nil
 			l.met.healthy.Set(1)
@@ -598,6 +601,26 @@ func (l *Log) retainLocked() {
 		_ = syncDir(l.opts.Dir)
 		l.logger.Info("audit: retention removed old segments", "count", removed)
 	}
+}
+
+// recoverHeadroom is the free space a failed log needs before it calls
+// itself healthy again. On a full disk a checkpoint can still fit in the
+// slack of the segment's last block; without this, the log would flap to
+// healthy, the relay would deliver, and the record of that delivery would
+// be the one that does not fit.
+const recoverHeadroom = 64 << 10
+
+// roomLocked says whether the audit filesystem has recoverHeadroom free.
+// A filesystem that cannot report its space is trusted.
+func (l *Log) roomLocked() error {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(l.opts.Dir, &st); err != nil || st.Blocks == 0 {
+		return nil
+	}
+	if free := uint64(st.Bavail) * uint64(st.Bsize); free < recoverHeadroom {
+		return fmt.Errorf("audit: %s has %d bytes free, %d needed to resume: %w", filepath.Clean(l.opts.Dir), free, recoverHeadroom, l.failed)
+	}
+	return nil
 }
 
 // checkDiskLocked warns when the audit filesystem is nearly full: with the
