@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/audit"
 	"github.com/sealgate/sealgate/internal/capture"
+	"github.com/sealgate/sealgate/policy"
 )
 
 type sendAnswer struct {
@@ -255,5 +257,33 @@ func TestAPISendRawAndBatch(t *testing.T) {
 	}
 	if !w.sink.WaitFor(30*time.Second, func(ms []capture.Message) bool { return len(ms) >= n+2 }) {
 		t.Fatalf("%d of 2 batch messages arrived", w.sink.Count()-n)
+	}
+}
+
+// A message whose received record was written but which the stage refused
+// before any decision (evaluation failed: 503, removed) was never sent: an
+// Idempotency-Key retry must submit it again, not replay it. Once decided,
+// it exists for good, in the spool or not.
+func TestAPIIdempotencyReplaysOnlyDecidedMessages(t *testing.T) {
+	dir := t.TempDir()
+	hooks := startHookReceiver(t, "127.0.0.1:0", dir, "hook.secret")
+	w := newPortalWorld(t, apiConfig(t, freeAddr(t), hooks.url))
+	copyFile(t, dir+"/hook.secret", w.env.Dir+"/hook.secret")
+	g := w.start(t)
+	b := apiBackend{g}
+	env := &envelope.Envelope{ID: "refusedAfterCommit1", Received: time.Now(), From: "a@clinic.test",
+		Listener: apiListener, Recipients: []envelope.Recipient{{Addr: "b@partner.test"}}}
+	if err := g.recordReceived(env); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the tracker to see the received record", func() bool { return g.events.tracker.Exists(env.ID) })
+	if ok, err := b.Exists(t.Context(), env.ID); err != nil || ok {
+		t.Fatalf("received, never decided, not in the spool: Exists = %v, %v; want false", ok, err)
+	}
+	if err := g.recordDecision(env, &policy.Decision{Action: policy.ActionBlock, Rule: "no-ssn-out"}, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := b.Exists(t.Context(), env.ID); err != nil || !ok {
+		t.Fatalf("decided: Exists = %v, %v; want true", ok, err)
 	}
 }

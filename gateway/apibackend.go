@@ -256,19 +256,22 @@ func (b apiBackend) Submit(ctx context.Context, sub api.Submission, reserve func
 	return b.g.submitAPI(ctx, sub, reserve, annotate)
 }
 
-// Exists says whether msgID was committed: still in the spool, or known
-// to the status index (finished, or blocked and removed).
+// Exists says whether msgID was committed for good: still in the spool
+// (after a crash before its decision, recovery processes it), or decided.
+// A message the stage refused after its commit (a policy evaluation that
+// failed: 503, removed, no decision) was never sent, so a retry under the
+// same Idempotency-Key must submit again, not replay it.
 func (b apiBackend) Exists(ctx context.Context, msgID string) (bool, error) {
 	if _, err := b.g.spool.Envelope(msgID); err == nil {
 		return true, nil
 	}
-	if b.g.events.tracker.Exists(msgID) {
+	if b.g.events.tracker.Decided(msgID) {
 		return true, nil
 	}
-	// The index follows the log a moment behind: a message committed just
-	// now has its "received" record already.
+	// The index follows the log a moment behind: a message decided just
+	// now has its "decision" record already.
 	found := false
-	err := audit.Scan(b.g.cfg.Load().Audit.Dir, audit.Filter{MsgID: msgID, Types: []string{audit.TypeReceived},
+	err := audit.Scan(b.g.cfg.Load().Audit.Dir, audit.Filter{MsgID: msgID, Types: []string{audit.TypeDecision},
 		Since: time.Now().Add(-b.g.cfg.Load().API.IdempotencyTTL)}, func(audit.Record) error {
 		found = true
 		return errPageFull

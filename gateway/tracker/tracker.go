@@ -371,6 +371,17 @@ func (t *Tracker) Exists(id string) bool {
 	return e != nil
 }
 
+// Decided says whether the index holds a policy decision for id: a
+// message that was received but refused before any decision (removed with
+// a temporary error) was never sent.
+func (t *Tracker) Decided(id string) bool {
+	e, err := t.o.Store.Entry(id)
+	if err != nil {
+		t.log.Error("tracker: decided: store read failed", "msg_id", id, "err", err)
+	}
+	return e != nil && e.Status.Action != ""
+}
+
 // Annotate stores what the API knows about a message; durable on return.
 // It may come before the message's received record is applied.
 func (t *Tracker) Annotate(id string, a Annotation) error { return t.o.Store.Annotate(id, a) }
