@@ -2,11 +2,11 @@ package config
 
 import (
 	"fmt"
-	"net"
-	"net/url"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/sealgate/sealgate/internal/hookspec"
 )
 
 // API configures the REST API (docs/api.md): HTTPS JSON on its own
@@ -62,10 +62,7 @@ type WebhookEndpoint struct {
 }
 
 // WebhookEventTypes are the events sealgate emits.
-var WebhookEventTypes = []string{
-	"message.accepted", "message.blocked", "message.held", "message.delivered", "message.deferred", "message.bounced",
-	"portal.notified", "portal.opened", "portal.verified", "portal.downloaded", "portal.replied", "portal.expired", "portal.revoked",
-}
+var WebhookEventTypes = hookspec.EventTypes
 
 var endpointID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
@@ -111,15 +108,15 @@ func (w *Webhooks) validate(add func(string, string, ...any)) {
 			add(p+".id", "%q is used twice", e.ID)
 		}
 		seen[e.ID] = true
-		if msg := CheckWebhookURL(e.URL, w.AllowLoopbackHTTP); msg != "" {
-			add(p+".url", "%s", msg)
+		if err := hookspec.CheckURL(e.URL, w.AllowLoopbackHTTP); err != nil {
+			add(p+".url", "%v", err)
 		}
 		if len(e.Events) == 0 {
 			add(p+".events", "must name at least one event type (or message.*, portal.*, *)")
 		}
 		for j, ev := range e.Events {
-			if !KnownWebhookEvent(ev) {
-				add(fmt.Sprintf("%s.events[%d]", p, j), "unknown event type %q (known: %s, message.*, portal.*, *)", ev, strings.Join(WebhookEventTypes, ", "))
+			if !hookspec.KnownFilter(ev) {
+				add(fmt.Sprintf("%s.events[%d]", p, j), "unknown event type %q (known: %s, %s)", ev, strings.Join(hookspec.EventTypes, ", "), hookspec.Wildcards)
 			}
 		}
 		if e.SecretFile == "" {
@@ -140,36 +137,4 @@ func (w *Webhooks) validate(add func(string, string, ...any)) {
 	if w.Timeout <= 0 || w.Timeout > 5*time.Minute {
 		add("webhooks.timeout", "%v must be between 0 and 5m (default 15s)", w.Timeout)
 	}
-}
-
-// KnownWebhookEvent says whether ev is an event type or a wildcard.
-func KnownWebhookEvent(ev string) bool {
-	if ev == "*" || ev == "message.*" || ev == "portal.*" {
-		return true
-	}
-	for _, t := range WebhookEventTypes {
-		if t == ev {
-			return true
-		}
-	}
-	return false
-}
-
-// CheckWebhookURL returns what is wrong with a webhook URL, or "": https
-// only, except http to a loopback address when allowLoopback.
-func CheckWebhookURL(raw string, allowLoopback bool) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" {
-		return fmt.Sprintf("%q is not an absolute URL with a host (and no user or fragment)", raw)
-	}
-	switch u.Scheme {
-	case "https":
-		return ""
-	case "http":
-		if ip := net.ParseIP(u.Hostname()); allowLoopback && ip != nil && ip.IsLoopback() {
-			return ""
-		}
-		return fmt.Sprintf("%q: events are signed but not secret-free: https only (http only to a loopback address with webhooks.allow_loopback_http)", raw)
-	}
-	return fmt.Sprintf("%q: the scheme must be https", raw)
 }

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sealgate/sealgate/config"
 	"github.com/sealgate/sealgate/crypto/keystore"
 	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway/api"
@@ -21,6 +20,7 @@ import (
 	"github.com/sealgate/sealgate/gateway/relay"
 	"github.com/sealgate/sealgate/gateway/spool"
 	"github.com/sealgate/sealgate/gateway/webhook"
+	"github.com/sealgate/sealgate/internal/hookspec"
 	"github.com/sealgate/sealgate/policy"
 )
 
@@ -340,16 +340,17 @@ func (b apiBackend) Webhooks(ctx context.Context) ([]api.Webhook, error) {
 
 // CreateWebhook adds an API endpoint; its secret is in this answer only.
 func (b apiBackend) CreateWebhook(ctx context.Context, w api.WebhookRequest) (api.Webhook, error) {
-	cfg := b.g.cfg.Load()
-	if msg := config.CheckWebhookURL(w.URL, cfg.Webhooks.AllowLoopbackHTTP); msg != "" {
-		return api.Webhook{}, &api.InvalidError{Field: "url", Detail: "must be an https URL with a host"}
+	// CreateEndpoint checks the URL and the events (hookspec, like the
+	// config file); here only the answer's field is chosen.
+	if err := hookspec.CheckURL(w.URL, b.g.cfg.Load().Webhooks.AllowLoopbackHTTP); err != nil {
+		return api.Webhook{}, &api.InvalidError{Field: "url", Detail: err.Error()}
 	}
 	if len(w.Events) == 0 {
-		return api.Webhook{}, &api.InvalidError{Field: "events", Detail: "name at least one event type (or message.*, portal.*, *)"}
+		return api.Webhook{}, &api.InvalidError{Field: "events", Detail: "name at least one event type (or " + hookspec.Wildcards + ")"}
 	}
 	for _, ev := range w.Events {
-		if !config.KnownWebhookEvent(ev) {
-			return api.Webhook{}, &api.InvalidError{Field: "events", Detail: "unknown event type (known: " + strings.Join(config.WebhookEventTypes, ", ") + ", message.*, portal.*, *)"}
+		if !hookspec.KnownFilter(ev) {
+			return api.Webhook{}, &api.InvalidError{Field: "events", Detail: "unknown event type (known: " + strings.Join(hookspec.EventTypes, ", ") + ", " + hookspec.Wildcards + ")"}
 		}
 	}
 	ep, err := b.g.events.hooks.CreateEndpoint(ctx, w.URL, w.Events)

@@ -3,22 +3,15 @@ package webhook
 import (
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
+
+	"github.com/sealgate/sealgate/internal/hookspec"
 )
 
-// EventTypes are the event types sealgate emits, in the order an admin
-// reads them. Subscriptions name these, or message.*, portal.* or *.
-var EventTypes = []string{
-	"message.accepted", "message.blocked", "message.held", "message.delivered",
-	"message.deferred", "message.bounced",
-	"portal.notified", "portal.opened", "portal.verified", "portal.downloaded",
-	"portal.replied", "portal.expired", "portal.revoked",
-}
+// EventTypes are the event types sealgate emits (hookspec owns the list).
+var EventTypes = hookspec.EventTypes
 
 // TestEventType is the type of the event Dispatcher.Test sends. No
 // subscription matches it: it never goes through the outbox.
@@ -95,47 +88,12 @@ func (ep Endpoint) Validate(allowLoopbackHTTP bool) error {
 	return errors.Join(errs...)
 }
 
-func validFilter(f string) bool {
-	return f == "*" || f == "message.*" || f == "portal.*" || slices.Contains(EventTypes, f)
-}
+func validFilter(f string) bool { return hookspec.KnownFilter(f) }
 
-// ValidateURL accepts an absolute https URL, or http to a loopback
-// address when allowLoopbackHTTP. Event payloads describe patient mail
-// (IDs, outcomes, recipients' domains): they never cross a network in the
-// clear. The error quotes no part of the URL: its query may hold a token.
+// ValidateURL is hookspec.CheckURL: https only, or http to a loopback
+// address when allowLoopbackHTTP.
 func ValidateURL(raw string, allowLoopbackHTTP bool) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return errors.New("not a valid URL")
-	}
-	if u.User != nil {
-		return errors.New("credentials in the URL are not allowed")
-	}
-	if u.Hostname() == "" {
-		return errors.New("no host")
-	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if !allowLoopbackHTTP {
-			return errors.New("scheme is http, want https")
-		}
-		if !isLoopback(u.Hostname()) {
-			return errors.New("http is allowed only to a loopback address")
-		}
-		return nil
-	default:
-		return errors.New("scheme must be https")
-	}
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return hookspec.CheckURL(raw, allowLoopbackHTTP)
 }
 
 // parseSecrets decodes an endpoint's secrets, newest first.
