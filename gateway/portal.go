@@ -163,6 +163,8 @@ func (p *portalGlue) Deposit(ctx context.Context, env *envelope.Envelope, rcpts 
 			return nil, err
 		}
 	}
+	// Only now: the notified records find their message by the link.
+	p.svc.Notified(ctx, rec)
 	return out, nil
 }
 

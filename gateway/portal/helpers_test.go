@@ -246,6 +246,7 @@ func (e *env) deposit(expires time.Time, rcpts ...string) (Receipt, []byte) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	e.svc.Notified(context.Background(), rc) // as the gateway does once it has linked rc
 	return rc, att
 }
 

@@ -160,9 +160,9 @@ type Receipt struct {
 	Grants []Grant
 }
 
-// Deposit seals body (the RFC 5322 message, streamed) for rcpts and
-// records portal.notified for each: the gateway sends the notices right
-// after. sender is shown on the landing page before verification: "Name
+// Deposit seals body (the RFC 5322 message, streamed) for rcpts. The
+// caller links the receipt to its own message and then calls Notified as
+// it sends the notices, so portal.notified comes after that link. sender is shown on the landing page before verification: "Name
 // <addr>" shows Name, a bare address shows itself; replies go to addr.
 // A zero expires means DefaultExpiry from now.
 func (s *Service) Deposit(ctx context.Context, sender string, rcpts []string, expires time.Time, body io.Reader) (Receipt, error) {
@@ -176,13 +176,20 @@ func (s *Service) Deposit(ctx context.Context, sender string, rcpts []string, ex
 	out := Receipt{ID: rc.ID, Grants: make([]Grant, 0, len(rc.Grants))}
 	for _, g := range rc.Grants {
 		out.Grants = append(out.Grants, Grant{Recipient: g.Recipient, Link: s.base + "/m/" + g.Token, Expires: expires.UTC()})
+	}
+	s.log.Info("portal: deposited", "msg_id", rc.ID, "recipients", len(rcpts))
+	return out, nil
+}
+
+// Notified records portal.notified for each grant of a deposit: its
+// notices are on their way.
+func (s *Service) Notified(ctx context.Context, rc Receipt) {
+	for _, g := range rc.Grants {
 		if err := s.st.Record(ctx, rc.ID, g.Recipient, store.EventNotified); err != nil {
 			s.log.Error("portal: record event", "msg_id", rc.ID, "kind", KindNotified, "err", err)
 		}
 		s.emit(Event{MessageID: rc.ID, Recipient: g.Recipient, Kind: KindNotified})
 	}
-	s.log.Info("portal: deposited", "msg_id", rc.ID, "recipients", len(rcpts))
-	return out, nil
 }
 
 // Handler is the recipient web UI, for the portal's own HTTPS listener.

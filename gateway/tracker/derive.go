@@ -363,9 +363,10 @@ func derivePortal(v *view, r audit.Record) ([]Event, error) {
 			rs.Method = "portal"
 		}
 		stamp(v, e, r)
-		// The portal records "notified" as it deposits, before the gateway
-		// can link its ID to the message here, so that record finds no
-		// message: the link stands for it. Later ones (reminders) count.
+		// The link means the notices are going out: it stands for
+		// "notified", so the event does not hang on the portal's own
+		// record (written just after, best effort; older logs have it
+		// before the link). That record is then a no-op.
 		step := portalSteps["notified"]
 		if portalRank(rs.Status) >= step.rank {
 			return nil, nil
