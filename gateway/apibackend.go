@@ -47,11 +47,8 @@ func (b apiBackend) Audit(ctx context.Context, q api.AuditQuery) (api.AuditPage,
 	}
 	page := api.AuditPage{Records: []json.RawMessage{}}
 	var last uint64
-	f := audit.Filter{Since: q.Since, Until: q.Until, Types: q.Types, MsgID: q.MsgID, RecipientDomain: q.RecipientDomain}
+	f := audit.Filter{Since: q.Since, Until: q.Until, Types: q.Types, MsgID: q.MsgID, RecipientDomain: q.RecipientDomain, AfterSeq: after}
 	err := audit.Scan(b.g.cfg.Load().Audit.Dir, f, func(r audit.Record) error {
-		if r.Seq <= after {
-			return nil
-		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}

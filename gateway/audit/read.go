@@ -21,10 +21,16 @@ type Filter struct {
 	Types           []string
 	MsgID           string
 	RecipientDomain string // records naming at least one recipient in this domain
+	// AfterSeq skips records up to this sequence number (a page cursor);
+	// Scan then opens only the segments from the one holding AfterSeq+1.
+	AfterSeq uint64
 }
 
 // Match reports whether r passes the filter.
 func (f Filter) Match(r Record) bool {
+	if r.Seq <= f.AfterSeq && f.AfterSeq > 0 {
+		return false
+	}
 	if !f.Since.IsZero() && r.Time.Before(f.Since) {
 		return false
 	}
@@ -103,7 +109,12 @@ func Scan(dir string, f Filter, fn func(Record) error) error {
 	if !f.Until.IsZero() {
 		untilDay = f.Until.UTC().Format("20060102")
 	}
-	for i, name := range segs {
+	start := 0
+	if f.AfterSeq > 0 {
+		start = segmentHolding(dir, segs, f.AfterSeq+1)
+	}
+	for i := start; i < len(segs); i++ {
+		name := segs[i]
 		day, _, _ := parseSegmentName(name)
 		if untilDay != "" && day > untilDay {
 			break // this segment starts after Until, and so do the rest
@@ -344,6 +355,23 @@ func FollowFrom(ctx context.Context, dir string, after uint64, fn func(Record) e
 	if err != nil {
 		return err
 	}
+	var cur string
+	if len(segs) > 0 {
+		cur = segs[segmentHolding(dir, segs, after+1)]
+	}
+	skip := func(r Record) error {
+		if r.Seq <= after {
+			return nil
+		}
+		return fn(r)
+	}
+	return followLoop(ctx, dir, cur, 0, skip)
+}
+
+// segmentHolding returns the index in segs (chain order, not empty) of the
+// segment that holds sequence number seq, or the last one before it: a
+// binary search over the segments' first records.
+func segmentHolding(dir string, segs []string, seq uint64) int {
 	// firstSeq is the seq of a segment's first record; an empty, vanished or
 	// unreadable segment sorts last, where only the newest can be empty.
 	firstSeq := func(name string) uint64 {
@@ -362,17 +390,6 @@ func FollowFrom(ctx context.Context, dir string, after uint64, fn func(Record) e
 		}
 		return rec.Seq
 	}
-	// The last segment whose first record is at or before after+1.
-	i := sort.Search(len(segs), func(i int) bool { return firstSeq(segs[i]) > after+1 })
-	var cur string
-	if len(segs) > 0 {
-		cur = segs[max(i-1, 0)]
-	}
-	skip := func(r Record) error {
-		if r.Seq <= after {
-			return nil
-		}
-		return fn(r)
-	}
-	return followLoop(ctx, dir, cur, 0, skip)
+	i := sort.Search(len(segs), func(i int) bool { return firstSeq(segs[i]) > seq })
+	return max(i-1, 0)
 }

@@ -153,3 +153,37 @@ func TestFollowFromZeroReadsEverythingAndWaitsOnEmptyLog(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A page cursor (Filter.AfterSeq) opens only the segments from the one
+// holding the next record: a damaged older segment is never read.
+func TestScanAfterSeqSkipsOlderSegments(t *testing.T) {
+	dir := t.TempDir()
+	l := mustOpen(t, Options{Dir: dir, SigningKey: newKey(t), SegmentMaxBytes: 800})
+	recs := appendN(t, l, 20, "m")
+	l.Close()
+	segs := segFiles(t, dir)
+	if len(segs) < 4 {
+		t.Fatalf("want several segments, have %v", segs)
+	}
+	first := filepath.Join(dir, segs[0])
+	lines := readLines(t, first)
+	lines[1] = []byte("not a record")
+	writeLines(t, first, lines)
+
+	after := recs[len(recs)-5].Seq
+	var got []uint64
+	if err := Scan(dir, Filter{AfterSeq: after}, func(r Record) error { got = append(got, r.Seq); return nil }); err != nil {
+		t.Fatalf("scan after %d read the damaged first segment: %v", after, err)
+	}
+	if len(got) == 0 || got[0] != after+1 {
+		t.Fatalf("records after %d: %v", after, got)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i] != got[i-1]+1 {
+			t.Fatalf("gap in %v", got)
+		}
+	}
+	if got[len(got)-1] < recs[len(recs)-1].Seq {
+		t.Fatalf("scan ended at %d, last appended %d", got[len(got)-1], recs[len(recs)-1].Seq)
+	}
+}
