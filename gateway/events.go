@@ -9,7 +9,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -163,16 +162,9 @@ func configEndpoints(cfg *config.Config) ([]webhook.Endpoint, error) {
 func webhookClient(cfg *config.Config) (*http.Client, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
 	if f := cfg.Webhooks.CAFile; f != "" {
-		pool, err := x509.SystemCertPool()
+		pool, err := caPool("webhooks.ca_file", f)
 		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		pem, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("gateway: webhooks.ca_file: %w", err)
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("gateway: webhooks.ca_file: %s: no PEM certificate found", f)
+			return nil, err
 		}
 		tc.RootCAs = pool
 	}

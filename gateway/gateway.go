@@ -286,16 +286,9 @@ func (g *Gateway) relayOptions(cfg *config.Config) (relay.Options, error) {
 		o.SmarthostPassword = strings.TrimSpace(string(pw))
 	}
 	if r.CAFile != "" && o.RootCAs == nil {
-		pool, err := x509.SystemCertPool()
+		pool, err := caPool("relay.ca_file", r.CAFile)
 		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		pem, err := os.ReadFile(r.CAFile)
-		if err != nil {
-			return o, fmt.Errorf("gateway: relay.ca_file: %w", err)
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return o, fmt.Errorf("gateway: relay.ca_file: %s: no PEM certificate found", r.CAFile)
+			return o, err
 		}
 		o.RootCAs = pool
 	}
@@ -504,4 +497,21 @@ func (g *Gateway) Stop(ctx context.Context) error {
 	}
 	g.lock = nil
 	return err
+}
+
+// caPool is the system roots plus the PEM certificates in file (the
+// config key), for a private CA next to the public ones.
+func caPool(key, file string) (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %s: %w", key, err)
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("gateway: %s: %s: no PEM certificate found", key, file)
+	}
+	return pool, nil
 }
