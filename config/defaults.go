@@ -129,6 +129,8 @@ func (c *Config) resolvePaths(dir string) {
 	for i := range c.Listeners {
 		abs(&c.Listeners[i].TLS.CertFile)
 		abs(&c.Listeners[i].TLS.KeyFile)
+		abs(&c.Listeners[i].TLS.EcCertFile)
+		abs(&c.Listeners[i].TLS.EcKeyFile)
 		abs(&c.Listeners[i].TLS.ClientCAFile)
 	}
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/tls"
 	"crypto/x509"
@@ -77,6 +78,21 @@ func (c *Config) Validate() []Problem {
 					add(p+".tls.key_file", "%v", err)
 				}
 			}
+			switch {
+			case l.TLS.EcCertFile == "" && l.TLS.EcKeyFile == "":
+			case l.TLS.EcCertFile == "":
+				add(p+".tls.ec_cert_file", "must be set with tls.ec_key_file")
+			case l.TLS.EcKeyFile == "":
+				add(p+".tls.ec_key_file", "must be set with tls.ec_cert_file")
+			default:
+				if err := loadECKeyPair(l.TLS.EcCertFile, l.TLS.EcKeyFile); err != nil {
+					add(p+".tls.ec_cert_file", "%v", err)
+				} else if err := privateFile(l.TLS.EcKeyFile); err != nil {
+					add(p+".tls.ec_key_file", "%v", err)
+				}
+			}
+		} else if l.TLS.EcCertFile != "" {
+			add(p+".tls.ec_cert_file", "needs tls.mode starttls or implicit")
 		}
 		if l.TLS.Required && l.TLS.Mode == "none" {
 			add(p+".tls.required", "needs tls.mode starttls or implicit: with tls.mode none no client could ever send")
@@ -409,6 +425,26 @@ func loadKeyPair(certFile, keyFile string) error {
 	}
 	_, err = tls.X509KeyPair(c, k)
 	return err
+}
+
+// loadECKeyPair is loadKeyPair for a certificate whose key is ECDSA.
+func loadECKeyPair(certFile, keyFile string) error {
+	c, err := readSmall(certFile, 1<<20)
+	if err != nil {
+		return err
+	}
+	k, err := readSmall(keyFile, 1<<20)
+	if err != nil {
+		return err
+	}
+	pair, err := tls.X509KeyPair(c, k)
+	if err != nil {
+		return fmt.Errorf("cannot load certificate and key: %v", err)
+	}
+	if _, ok := pair.PrivateKey.(*ecdsa.PrivateKey); !ok {
+		return fmt.Errorf("%s: the key is %T, want ECDSA (the RSA certificate goes in tls.cert_file)", certFile, pair.PrivateKey)
+	}
+	return nil
 }
 
 // LoadCertPool reads PEM certificates into a pool.

@@ -55,6 +55,15 @@ func (g *Gateway) smtpdOptions(cfg *config.Config, l config.Listener) (smtpd.Opt
 			return o, fmt.Errorf("gateway: listeners %s: %w", l.Name, err)
 		}
 		tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		if l.TLS.EcCertFile != "" {
+			// Offered first: crypto/tls takes the first certificate the
+			// client supports, and an ECDSA signature is the cheap one.
+			ec, err := tls.LoadX509KeyPair(l.TLS.EcCertFile, l.TLS.EcKeyFile)
+			if err != nil {
+				return o, fmt.Errorf("gateway: listeners %s: tls.ec_cert_file: %w", l.Name, err)
+			}
+			tc.Certificates = []tls.Certificate{ec, cert}
+		}
 		if l.TLS.ClientCAFile != "" {
 			pool, err := config.LoadCertPool(l.TLS.ClientCAFile)
 			if err != nil {
