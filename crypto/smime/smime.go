@@ -17,9 +17,13 @@ import (
 type Options struct {
 	// Subject is the neutral outer Subject; "" means protect.DefaultSubject.
 	Subject string
-	// KeyTransport is "oaep" (default: RSAES-OAEP, SHA-256, MGF1-SHA-256)
-	// or "pkcs1v15" for old clients.
+	// KeyTransport is the key transport for recipients that do not
+	// announce RSAES-OAEP (see KeyTransportFor): "pkcs1v15" (also "", the
+	// form every client opens) or "oaep" (SHA-256, MGF1-SHA-256) for all.
 	KeyTransport string
+	// Capabilities, when set, returns the DER SMIMECapabilities a
+	// recipient announced in its own signed mail, or nil.
+	Capabilities func(*x509.Certificate) []byte
 	// Signer, when set, signs the inner entity before it is enveloped.
 	Signer *Signer
 }
@@ -48,7 +52,7 @@ func Encrypt(w io.Writer, msg io.Reader, recipients []*x509.Certificate, opts Op
 	b64 := base64.NewEncoder(base64.StdEncoding, lw)
 	// Recipient keys are wrapped before anything is written, so an unusable
 	// recipient leaves w untouched.
-	env, err := newEnvelopeWriter(b64, recipients, opts.KeyTransport)
+	env, err := newEnvelopeWriter(b64, recipients, opts.KeyTransport, opts.Capabilities)
 	if err != nil {
 		return err
 	}
