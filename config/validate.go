@@ -24,6 +24,9 @@ var (
 	listenerModes = []string{"starttls", "implicit", "none"}
 	logLevels     = []string{"debug", "info", "warn", "error"}
 	logFormats    = []string{"json", "text"}
+	// crypto/smime's KeyTransportPKCS1v15 and KeyTransportOAEP; config
+	// does not import crypto packages.
+	smimeKeyTransports = []string{"pkcs1v15", "oaep"}
 )
 
 // Validate returns every problem in c, each with its key path. It reads the
@@ -252,6 +255,7 @@ func (c *Config) Validate() []Problem {
 			}
 		}
 	}
+	oneOf(add, "keys.smime_key_transport", k.SMIMEKeyTransport, smimeKeyTransports)
 	if k.SMIMECAFile != "" {
 		if _, err := LoadCertPool(k.SMIMECAFile); err != nil {
 			add("keys.smime_ca_file", "%v", err)
