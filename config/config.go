@@ -144,6 +144,10 @@ type Keys struct {
 	// SMIMECapabilities): "pkcs1v15" (default: every client opens it) or
 	// "oaep" (gpgsm 2.2 and GPGME clients such as neomutt cannot).
 	SMIMEKeyTransport string `mapstructure:"smime_key_transport"`
+	// SMIMEContentCipher is "aes256-cbc" (default: EnvelopedData, read
+	// everywhere) or "aes256-gcm" (AuthEnvelopedData, RFC 5083:
+	// authenticated, but gpgsm 2.2 cannot read it).
+	SMIMEContentCipher string `mapstructure:"smime_content_cipher"`
 }
 
 // WKD configures Web Key Directory lookups.

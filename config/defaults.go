@@ -44,7 +44,8 @@ func Default() Config {
 			WKD: WKD{Timeout: 5 * time.Second, PositiveTTL: 24 * time.Hour, NegativeTTL: time.Hour},
 			// What every client decrypts; OAEP still goes to recipients
 			// that announce it (crypto/smime.KeyTransportFor).
-			SMIMEKeyTransport: "pkcs1v15",
+			SMIMEKeyTransport:  "pkcs1v15",
+			SMIMEContentCipher: "aes256-cbc",
 		},
 		Relay: Relay{
 			SmarthostTLS:    tlslevel.Verify,

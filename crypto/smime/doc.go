@@ -14,9 +14,10 @@
 //     AuthEnvelopedData (RFC 5083) with AES-256-GCM (RFC 5084, 12-byte
 //     nonce, 16-byte tag, no authAttrs), smime-type=authEnveloped-data:
 //     tamper-evident, proven with `openssl cms -decrypt` (OpenSSL ≥ 3.0),
-//     but not read by gpgsm 2.2 and not measured in Outlook or Apple Mail,
-//     and it holds the inner entity in memory (at most 64 MiB), since Go's
-//     GCM seals one buffer. It is not wired to the configuration yet.
+//     but gpgsm 2.2.40 refuses it (measured: "error getting IV"), Outlook
+//     and Apple Mail are not measured, and it holds the inner entity in
+//     memory (at most 64 MiB), since Go's GCM seals one buffer. Config:
+//     keys.smime_content_cipher.
 //   - key transport per recipient, KeyTransRecipientInfo with
 //     issuerAndSerialNumber, chosen by KeyTransportFor: RSAES-OAEP with
 //     SHA-256 and MGF1-SHA-256 (RFC 4055, RFC 8551 §2.3) for a recipient

@@ -119,7 +119,7 @@ func (s *Stage) encryptCopies(id, base, suffix, subject string, c chosen, named 
 		cs, rcpts := pick(c.certs, idx), pick(c.smimeRcpts, idx)
 		name := copyName("smime"+suffix, k)
 		err := s.putEncrypted(id, name, base, func(w io.Writer, msg io.Reader) error {
-			return smime.Encrypt(w, msg, cs, smime.Options{Subject: subject, Signer: s.o.SMIMESigner, KeyTransport: s.o.SMIMEKeyTransport})
+			return smime.Encrypt(w, msg, cs, smime.Options{Subject: subject, Signer: s.o.SMIMESigner, KeyTransport: s.o.SMIMEKeyTransport, ContentCipher: s.o.SMIMEContentCipher})
 		})
 		if err != nil {
 			return err

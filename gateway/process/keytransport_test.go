@@ -43,3 +43,21 @@ func TestSMIMECopyUsesTheConfiguredKeyTransportAndRecordsIt(t *testing.T) {
 		}
 	}
 }
+
+func TestSMIMECopyUsesTheConfiguredContentCipher(t *testing.T) {
+	const smimeOnly = "rules:\n  - id: phi\n    default: true\n    action: encrypt\n    methods: [smime]\n"
+	for cipher, smimeType := range map[string]string{"": "enveloped-data", "aes256-cbc": "enveloped-data", "aes256-gcm": "authEnveloped-data"} {
+		f := newFixture(t, smimeOnly)
+		keys := certKeys{"b@partner.test": {smimeEntry(t, "b@partner.test")}}
+		f.stage = New(Options{Store: f.store, Queue: f.queue, Recorder: f.rec, TLS: noVerifiedTLS{}, Engine: f.stage.o.Engine,
+			Identities: Identities{SMIMEContentCipher: cipher},
+			Settings:   func() Settings { return Settings{Hostname: "gw.clinic.test", Subject: "Encrypted message", Keys: keys} }})
+		f.add("m1", "b@partner.test")
+		if err := f.stage.Process("m1"); err != nil {
+			t.Fatal(err)
+		}
+		if body := f.store.copies["m1/smime"]; !strings.Contains(body, "smime-type="+smimeType+";") {
+			t.Errorf("content cipher %q: copy is not %s:\n%.300s", cipher, smimeType, body)
+		}
+	}
+}
