@@ -139,6 +139,15 @@ type Keys struct {
 	// SMIMECAFile, when set, is the trust store recipients' S/MIME
 	// certificates must chain to; empty trusts what the admin imported.
 	SMIMECAFile string `mapstructure:"smime_ca_file"`
+	// SMIMEKeyTransport is how S/MIME content keys are wrapped for
+	// recipients that do not announce RSAES-OAEP (their certificate's
+	// SMIMECapabilities): "pkcs1v15" (default: every client opens it) or
+	// "oaep" (gpgsm 2.2 and GPGME clients such as neomutt cannot).
+	SMIMEKeyTransport string `mapstructure:"smime_key_transport"`
+	// SMIMEContentCipher is "aes256-cbc" (default: EnvelopedData, read
+	// everywhere) or "aes256-gcm" (AuthEnvelopedData, RFC 5083:
+	// authenticated, but gpgsm 2.2 cannot read it).
+	SMIMEContentCipher string `mapstructure:"smime_content_cipher"`
 }
 
 // WKD configures Web Key Directory lookups.

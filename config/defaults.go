@@ -42,6 +42,10 @@ func Default() Config {
 			DisableAfter: 72 * time.Hour, Timeout: 15 * time.Second},
 		Keys: Keys{
 			WKD: WKD{Timeout: 5 * time.Second, PositiveTTL: 24 * time.Hour, NegativeTTL: time.Hour},
+			// What every client decrypts; OAEP still goes to recipients
+			// that announce it (crypto/smime.KeyTransportFor).
+			SMIMEKeyTransport:  "pkcs1v15",
+			SMIMEContentCipher: "aes256-cbc",
 		},
 		Relay: Relay{
 			SmarthostTLS:    tlslevel.Verify,

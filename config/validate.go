@@ -25,6 +25,10 @@ var (
 	listenerModes = []string{"starttls", "implicit", "none"}
 	logLevels     = []string{"debug", "info", "warn", "error"}
 	logFormats    = []string{"json", "text"}
+	// crypto/smime's KeyTransportPKCS1v15 and KeyTransportOAEP; config
+	// does not import crypto packages.
+	smimeKeyTransports  = []string{"pkcs1v15", "oaep"}
+	smimeContentCiphers = []string{"aes256-cbc", "aes256-gcm"}
 )
 
 // Validate returns every problem in c, each with its key path. It reads the
@@ -268,6 +272,8 @@ func (c *Config) Validate() []Problem {
 			}
 		}
 	}
+	oneOf(add, "keys.smime_key_transport", k.SMIMEKeyTransport, smimeKeyTransports)
+	oneOf(add, "keys.smime_content_cipher", k.SMIMEContentCipher, smimeContentCiphers)
 	if k.SMIMECAFile != "" {
 		if _, err := LoadCertPool(k.SMIMECAFile); err != nil {
 			add("keys.smime_ca_file", "%v", err)

@@ -44,7 +44,7 @@ func (g *Gateway) policyChanged(set *policy.Set, err error) {
 // trust store; private key files readable by others refuse the start.
 func loadIdentities(cfg *config.Config) (process.Identities, error) {
 	o := cfg.Keys.Org
-	var ids process.Identities
+	ids := process.Identities{SMIMEKeyTransport: cfg.Keys.SMIMEKeyTransport, SMIMEContentCipher: cfg.Keys.SMIMEContentCipher}
 	var err error
 	if o.SMIMECertFile != "" {
 		if ids.SMIMESigner, err = smime.LoadSigner(o.SMIMECertFile, o.SMIMEKeyFile); err != nil {

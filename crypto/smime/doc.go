@@ -9,18 +9,48 @@
 // package-level defaults are DES-CBC and whose OAEP parameters omit the
 // MGF1 hash, so OpenSSL would unwrap with MGF1-SHA-1 and fail):
 //   - content encryption AES-256-CBC (RFC 3565), fresh key and IV per
-//     message, always: it is what Outlook, Apple Mail, Thunderbird and
-//     `openssl cms` all read. AES-GCM is not offered: it belongs in
-//     AuthEnvelopedData (RFC 5083), which Outlook and Apple Mail do not read.
+//     message, by default: it is what Outlook, Apple Mail, Thunderbird and
+//     `openssl cms` all read. Options.ContentCipher "aes256-gcm" writes an
+//     AuthEnvelopedData (RFC 5083) with AES-256-GCM (RFC 5084, 12-byte
+//     nonce, 16-byte tag, no authAttrs), smime-type=authEnveloped-data:
+//     tamper-evident, proven with `openssl cms -decrypt` (OpenSSL ≥ 3.0),
+//     but gpgsm 2.2.40 refuses it (measured: "error getting IV"), Outlook
+//     and Apple Mail are not measured, and it holds the inner entity in
+//     memory (at most 64 MiB), since Go's GCM seals one buffer. Config:
+//     keys.smime_content_cipher.
 //   - key transport per recipient, KeyTransRecipientInfo with
-//     issuerAndSerialNumber: RSAES-OAEP with SHA-256 and MGF1-SHA-256 (RFC
-//     4055, RFC 8551 §2.3) by default; Options.KeyTransport "pkcs1v15" for
-//     old clients (Outlook before 2016 and some gateways only unwrap
-//     PKCS#1 v1.5). OpenSSL ≥ 1.1, Thunderbird ≥ 78 (NSS), Apple Mail and
-//     current Outlook read OAEP.
+//     issuerAndSerialNumber, chosen by KeyTransportFor: RSAES-OAEP with
+//     SHA-256 and MGF1-SHA-256 (RFC 4055, RFC 8551 §2.3) for a recipient
+//     whose certificate carries an SMIMECapabilities extension (RFC 4262)
+//     listing rsaesOAEP, or whose own signed mail did (Options.Capabilities;
+//     nothing harvests those yet), and otherwise Options.KeyTransport, the
+//     configured default (keys.smime_key_transport), "pkcs1v15" unless set.
+//     One message may mix both: each RecipientInfo names its own algorithm.
 //   - BER with indefinite lengths and the ciphertext as a constructed OCTET
 //     STRING of 64 KiB segments, as `openssl cms -stream`, Outlook and
 //     Thunderbird themselves write it.
+//
+// # Which client opens which key transport
+//
+//	client                            PKCS#1 v1.5   RSAES-OAEP   evidence
+//	openssl cms 3.0                   yes           yes          tests here
+//	gpgsm 2.2 (Debian 12)             yes           no           tests here
+//	neomutt, KMail, Kleopatra (GPGME) yes           no           outside tester; they run gpgsm
+//	Outlook, Apple Mail, Thunderbird  yes           yes          vendors; not measured here
+//
+// PKCS#1 v1.5 is the default because it is the one form every client in
+// the table decrypts: a hospital wants no recipient to get a message they
+// cannot open. Its known weakness (Bleichenbacher's padding oracle) needs
+// an oracle on the recipient's side answering many chosen ciphertexts; a
+// mail client that decrypts once and shows the result is no such oracle,
+// and RFC 8551 §2.3 still requires agents to support it. An admin whose
+// recipients all run OAEP-capable clients sets "oaep". Nothing here falls
+// back on a failure: the choice is made before a byte is written, and the
+// decision record names it per recipient.
+//
+// TestKeyTransportsDecryptWithOpenSSLAndGpgsm keeps the measured rows
+// honest: it fails if gpgsm 2.2 ever decrypts OAEP, or if either tool stops
+// decrypting what the table says it does.
 //
 // Sign produces multipart/signed; protocol="application/pkcs7-signature";
 // micalg=sha-256 with a detached CMS SignedData (SHA-256, signed attributes
@@ -50,7 +80,7 @@
 //
 // # Memory
 //
-// Encryption and signing both stream: working memory is one 64 KiB cipher
+// Encryption (AES-CBC) and signing both stream: working memory is one 64 KiB cipher
 // segment plus small write buffers (a 25 MB sign-then-encrypt allocates
 // under 1 MB in total), whatever the message size. Nothing holds a whole
 // message, so no concurrency bound is needed here; the caller bounds how

@@ -64,7 +64,7 @@ var asn1Null = asn1.RawValue{Tag: asn1.TagNull}
 
 func keyEncryptionAlgorithm(transport string) (algorithmIdentifier, error) {
 	switch transport {
-	case "", KeyTransportOAEP:
+	case KeyTransportOAEP:
 		sha := algorithmIdentifier{Algorithm: oidSHA256, Parameters: asn1Null}
 		shaDER, err := asn1.Marshal(sha)
 		if err != nil {
@@ -78,21 +78,31 @@ func keyEncryptionAlgorithm(transport string) (algorithmIdentifier, error) {
 			return algorithmIdentifier{}, err
 		}
 		return algorithmIdentifier{Algorithm: oidRSAESOAEP, Parameters: asn1.RawValue{FullBytes: p}}, nil
-	case KeyTransportPKCS1v15:
+	case "", KeyTransportPKCS1v15:
 		return algorithmIdentifier{Algorithm: oidRSAEncryption, Parameters: asn1Null}, nil
 	}
 	return algorithmIdentifier{}, fmt.Errorf("smime: unknown key transport %q (want %q or %q)", transport, KeyTransportOAEP, KeyTransportPKCS1v15)
 }
 
-// recipientInfos wraps the content key for every recipient and returns the
-// DER of the SET OF RecipientInfo.
-func recipientInfos(key []byte, recipients []*x509.Certificate, transport string) ([]byte, error) {
-	alg, err := keyEncryptionAlgorithm(transport)
-	if err != nil {
+// recipientInfos wraps the content key for every recipient, each with the
+// key transport KeyTransportFor picks (def for those that do not announce
+// OAEP), and returns the DER of the SET OF RecipientInfo.
+func recipientInfos(key []byte, recipients []*x509.Certificate, def string, capabilities func(*x509.Certificate) []byte) ([]byte, error) {
+	// An unknown default is refused even if every recipient announces OAEP.
+	if _, err := keyEncryptionAlgorithm(def); err != nil {
 		return nil, err
 	}
 	var infos [][]byte
 	for i, c := range recipients {
+		var harvested []byte
+		if capabilities != nil {
+			harvested = capabilities(c)
+		}
+		transport, _ := KeyTransportFor(c, harvested, def)
+		alg, err := keyEncryptionAlgorithm(transport)
+		if err != nil {
+			return nil, err
+		}
 		pub, ok := c.PublicKey.(*rsa.PublicKey)
 		if !ok {
 			return nil, &UnusableError{Reason: reasonKeyType}
@@ -101,9 +111,9 @@ func recipientInfos(key []byte, recipients []*x509.Certificate, transport string
 		if alg.Algorithm.Equal(oidRSAESOAEP) {
 			ek, err = rsa.EncryptOAEP(sha256.New(), rand.Reader, pub, key, nil)
 		} else {
-			// An explicit opt-in (KeyTransport "pkcs1v15") for clients that
-			// cannot read RSAES-OAEP; OAEP is the default.
-			//lint:ignore SA1019 deliberate, configurable compatibility mode
+			// PKCS#1 v1.5 is what every client opens (gpgsm 2.2 and GPGME
+			// clients do not unwrap OAEP); OAEP goes to those that announce it.
+			//lint:ignore SA1019 deliberate: the form every client decrypts
 			ek, err = rsa.EncryptPKCS1v15(rand.Reader, pub, key)
 		}
 		if err != nil {
@@ -143,7 +153,7 @@ type envelopeWriter struct {
 	done bool
 }
 
-func newEnvelopeWriter(w io.Writer, recipients []*x509.Certificate, transport string) (*envelopeWriter, error) {
+func newEnvelopeWriter(w io.Writer, recipients []*x509.Certificate, transport string, capabilities func(*x509.Certificate) []byte) (*envelopeWriter, error) {
 	key := make([]byte, 32)
 	iv := make([]byte, aes.BlockSize)
 	if _, err := rand.Read(key); err != nil {
@@ -152,7 +162,7 @@ func newEnvelopeWriter(w io.Writer, recipients []*x509.Certificate, transport st
 	if _, err := rand.Read(iv); err != nil {
 		return nil, err
 	}
-	ris, err := recipientInfos(key, recipients, transport)
+	ris, err := recipientInfos(key, recipients, transport, capabilities)
 	if err != nil {
 		return nil, err
 	}

@@ -87,3 +87,17 @@ func FuzzCRLFCanonicalisation(f *testing.F) {
 		}
 	})
 }
+
+// FuzzKeyTransportFor: harvested SMIMECapabilities from outside never
+// panic and choose only one of the two transports.
+func FuzzKeyTransportFor(f *testing.F) {
+	f.Add(capsDER(f, oidRSAESOAEP))
+	f.Add(capsDER(f, oidAES256CBC, oidRSAEncryption))
+	f.Add([]byte{0x30, 0x80, 0x00, 0x00})
+	f.Fuzz(func(t *testing.T, der []byte) {
+		kt, _ := KeyTransportFor(nil, der, "")
+		if kt != KeyTransportOAEP && kt != KeyTransportPKCS1v15 {
+			t.Fatalf("transport %q", kt)
+		}
+	})
+}

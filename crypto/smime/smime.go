@@ -17,9 +17,18 @@ import (
 type Options struct {
 	// Subject is the neutral outer Subject; "" means protect.DefaultSubject.
 	Subject string
-	// KeyTransport is "oaep" (default: RSAES-OAEP, SHA-256, MGF1-SHA-256)
-	// or "pkcs1v15" for old clients.
+	// KeyTransport is the key transport for recipients that do not
+	// announce RSAES-OAEP (see KeyTransportFor): "pkcs1v15" (also "", the
+	// form every client opens) or "oaep" (SHA-256, MGF1-SHA-256) for all.
 	KeyTransport string
+	// Capabilities, when set, returns the DER SMIMECapabilities a
+	// recipient announced in its own signed mail, or nil.
+	Capabilities func(*x509.Certificate) []byte
+	// ContentCipher is "aes256-cbc" (also "": EnvelopedData, streamed,
+	// what every client reads) or "aes256-gcm" (RFC 5083
+	// AuthEnvelopedData: authenticated, but read by fewer clients, and
+	// the message is held in memory, at most 64 MiB).
+	ContentCipher string
 	// Signer, when set, signs the inner entity before it is enveloped.
 	Signer *Signer
 }
@@ -38,7 +47,15 @@ func Encrypt(w io.Writer, msg io.Reader, recipients []*x509.Certificate, opts Op
 	if err != nil {
 		return fmt.Errorf("smime: %w", err)
 	}
-	outer.Set("Content-Type", `application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"`)
+	smimeType := "enveloped-data"
+	switch opts.ContentCipher {
+	case "", ContentCipherAES256CBC:
+	case ContentCipherAES256GCM:
+		smimeType = "authEnveloped-data" // RFC 8551 §3.2.2
+	default:
+		return fmt.Errorf("smime: unknown content cipher %q (want %q or %q)", opts.ContentCipher, ContentCipherAES256CBC, ContentCipherAES256GCM)
+	}
+	outer.Set("Content-Type", `application/pkcs7-mime; smime-type=`+smimeType+`; name="smime.p7m"`)
 	outer.Set("Content-Disposition", `attachment; filename="smime.p7m"`)
 	outer.Set("Content-Transfer-Encoding", "base64")
 	outer.Set("Content-Description", "S/MIME Encrypted Message")
@@ -48,7 +65,12 @@ func Encrypt(w io.Writer, msg io.Reader, recipients []*x509.Certificate, opts Op
 	b64 := base64.NewEncoder(base64.StdEncoding, lw)
 	// Recipient keys are wrapped before anything is written, so an unusable
 	// recipient leaves w untouched.
-	env, err := newEnvelopeWriter(b64, recipients, opts.KeyTransport)
+	var env io.WriteCloser
+	if smimeType == "enveloped-data" {
+		env, err = newEnvelopeWriter(b64, recipients, opts.KeyTransport, opts.Capabilities)
+	} else {
+		env, err = newAuthEnvelopeWriter(b64, recipients, opts.KeyTransport, opts.Capabilities)
+	}
 	if err != nil {
 		return err
 	}

@@ -81,6 +81,10 @@ func (s *Stage) choose(ctx context.Context, grp *ruleOutcome, set Settings, p *p
 			c.pgpKeys = append(c.pgpKeys, ch.PGPKey)
 			c.pgpRcpts = append(c.pgpRcpts, r)
 		case selector.SMIME:
+			// The audit record names the key transport and why, so a
+			// recipient who cannot open OAEP is explained by the record.
+			kt, why := smime.KeyTransportFor(ch.Cert, nil, s.o.SMIMEKeyTransport)
+			m.Reason += " [key transport " + kt + ": " + why + "]"
 			c.certs = append(c.certs, ch.Cert)
 			c.smimeRcpts = append(c.smimeRcpts, r)
 		case selector.TLS:
@@ -115,7 +119,7 @@ func (s *Stage) encryptCopies(id, base, suffix, subject string, c chosen, named 
 		cs, rcpts := pick(c.certs, idx), pick(c.smimeRcpts, idx)
 		name := copyName("smime"+suffix, k)
 		err := s.putEncrypted(id, name, base, func(w io.Writer, msg io.Reader) error {
-			return smime.Encrypt(w, msg, cs, smime.Options{Subject: subject, Signer: s.o.SMIMESigner})
+			return smime.Encrypt(w, msg, cs, smime.Options{Subject: subject, Signer: s.o.SMIMESigner, KeyTransport: s.o.SMIMEKeyTransport, ContentCipher: s.o.SMIMEContentCipher})
 		})
 		if err != nil {
 			return err

@@ -107,6 +107,11 @@ type Identities struct {
 	PGPSigner   *pgp.Signer
 	SMIMESigner *smime.Signer
 	SMIMERoots  *x509.CertPool // nil accepts any certificate the key store holds
+	// SMIMEKeyTransport wraps S/MIME content keys for recipients that do
+	// not announce RSAES-OAEP (keys.smime_key_transport; "" is pkcs1v15).
+	SMIMEKeyTransport string
+	// SMIMEContentCipher is keys.smime_content_cipher ("" is aes256-cbc).
+	SMIMEContentCipher string
 }
 
 // Settings are the parts of the configuration a reload may change; the
