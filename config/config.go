@@ -222,9 +222,9 @@ type Listener struct {
 type TLS struct {
 	// Mode is starttls (offer STARTTLS), implicit (TLS from the first byte)
 	// or none (no TLS at all: only for loopback testing).
-	Mode         string `mapstructure:"mode"`
-	CertFile     string `mapstructure:"cert_file"`
-	KeyFile      string `mapstructure:"key_file"`
+	Mode     string `mapstructure:"mode"`
+	CertFile string `mapstructure:"cert_file"`
+	KeyFile  string `mapstructure:"key_file"`
 	// EcCertFile and EcKeyFile add an ECDSA certificate next to the RSA
 	// one (Postfix's smtpd_tls_eccert_file): clients that offer ECDSA get
 	// it and its signature costs a fraction of an RSA one per handshake.
