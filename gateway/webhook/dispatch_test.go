@@ -523,21 +523,29 @@ func TestMetricsCountDeliveriesAndPending(t *testing.T) {
 	if err := d.Emit([]Event{testEvent("m1", 0, "message.accepted"), testEvent("m1", 1, "message.delivered")}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the deliveries", func() bool { return pendingOf(t, s, "ep1") == 0 })
-	got := map[string]float64{}
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			name := mf.GetName()
-			for _, l := range m.GetLabel() {
-				name += "," + l.GetName() + "=" + l.GetValue()
-			}
-			got[name] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
+	gather := func() map[string]float64 {
+		got := map[string]float64{}
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
 		}
+		for _, mf := range mfs {
+			for _, m := range mf.GetMetric() {
+				name := mf.GetName()
+				for _, l := range m.GetLabel() {
+					name += "," + l.GetName() + "=" + l.GetValue()
+				}
+				got[name] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
+			}
+		}
+		return got
 	}
+	// The outbox entry goes before the counter moves: wait for both.
+	var got map[string]float64
+	waitFor(t, "the deliveries", func() bool {
+		got = gather()
+		return pendingOf(t, s, "ep1") == 0 && got["sealgate_webhook_deliveries_total,endpoint=ep1,result=delivered"] == 2
+	})
 	want := map[string]float64{
 		"sealgate_webhook_deliveries_total,endpoint=ep1,result=delivered": 2,
 		"sealgate_webhook_deliveries_total,endpoint=ep1,result=failed":    1,
