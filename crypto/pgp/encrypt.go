@@ -12,7 +12,6 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	gcrypto "github.com/ProtonMail/gopenpgp/v2/crypto"
-	"github.com/emersion/go-message/textproto"
 
 	"github.com/sealgate/sealgate/crypto/protect"
 )
@@ -71,7 +70,7 @@ func Encrypt(w io.Writer, msg io.Reader, recipients []*Key, opts Options) error 
 	outer.Del("Content-Transfer-Encoding")
 
 	bw := bufio.NewWriterSize(w, 64<<10)
-	if err := textproto.WriteHeader(bw, outer); err != nil {
+	if err := protect.WriteHeader(bw, outer); err != nil {
 		return fmt.Errorf("pgp: write header: %w", err)
 	}
 	// RFC 3156 §4: first the control part, then the octet-stream part

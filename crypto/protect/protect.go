@@ -34,10 +34,21 @@ type Options struct {
 // outerOnly stay outside only: trace and transport headers that mean
 // nothing inside the encrypted part.
 var outerOnly = map[string]bool{
-	"Received": true, "Return-Path": true, "Dkim-Signature": true, "Arc-Seal": true,
-	"Arc-Message-Signature": true, "Arc-Authentication-Results": true, "Authentication-Results": true,
+	"Received": true, "Return-Path": true, "Authentication-Results": true,
 	"Mime-Version": true, "X-Ms-Exchange-Organization-Authas": true,
 }
+
+// brokenByEncryption are signatures over the original body and header
+// (an upstream's DKIM, e.g. Microsoft 365's, and its ARC set): the
+// encrypted copy replaces both, so they could only fail ("body hash
+// mismatch") at the recipient. They go; sealgate signs the copy itself.
+var brokenByEncryption = map[string]bool{
+	"Dkim-Signature": true, "Arc-Seal": true, "Arc-Message-Signature": true, "Arc-Authentication-Results": true,
+}
+
+// trace fields stay on top of the outer header, in their order
+// (RFC 5321 §4.4: trace headers are prepended, never moved below others).
+var trace = map[string]bool{"Received": true, "Return-Path": true, "Authentication-Results": true}
 
 // bothSides are delivery headers: kept outside, and copied inside so the
 // recipient's client shows the authentic values.
@@ -77,6 +88,7 @@ func Split(r io.Reader, opts Options) (outer textproto.Header, inner io.Reader, 
 		switch {
 		case bcc.IsField(k):
 			// Bcc and Resent-Bcc: never in any copy (RFC 5322 §3.6.3).
+		case brokenByEncryption[k]:
 		case k == "Subject":
 			ins = append(ins, kv{k, raw})
 		case outerOnly[k]:
@@ -117,4 +129,26 @@ func Split(r io.Reader, opts Options) (outer textproto.Header, inner io.Reader, 
 		return outer, nil, fmt.Errorf("protect: write inner header: %w", err)
 	}
 	return outer, io.MultiReader(&hb, br), nil
+}
+
+// WriteHeader writes the outer header h with its trace fields first, in
+// their order, then the others: Split's caller sets Content-Type and
+// friends, which textproto.Header puts on top.
+func WriteHeader(w io.Writer, h textproto.Header) error {
+	var top, rest bytes.Buffer
+	fields := h.Fields()
+	for fields.Next() {
+		raw, err := fields.Raw()
+		if err != nil {
+			return fmt.Errorf("protect: header %s: %w", fields.Key(), err)
+		}
+		if trace[nettextproto.CanonicalMIMEHeaderKey(fields.Key())] {
+			top.Write(raw)
+		} else {
+			rest.Write(raw)
+		}
+	}
+	rest.WriteString("\r\n")
+	_, err := io.Copy(w, io.MultiReader(&top, &rest))
+	return err
 }

@@ -61,3 +61,35 @@ func TestMessageWithoutContentTypeGetsTextPlain(t *testing.T) {
 		t.Fatalf("inner:\n%s", in)
 	}
 }
+
+// Trace fields stay on top of the encrypted copy, in order, above what the
+// encrypting caller sets; an upstream's DKIM and ARC signatures, which
+// the new body breaks, are gone from both parts.
+func TestTraceStaysOnTopAndUpstreamSignaturesGo(t *testing.T) {
+	msg := "Received: from b.upstream by sealgate\r\nDKIM-Signature: v=1; d=clinic.test; bh=x; b=y\r\n" +
+		"ARC-Seal: i=1; cv=none\r\nARC-Message-Signature: i=1; b=z\r\nARC-Authentication-Results: i=1; spf=pass\r\n" +
+		"Received: from a.upstream by b.upstream\r\nAuthentication-Results: upstream; dkim=pass\r\n" +
+		"From: a@clinic.test\r\nSubject: MRN 1234\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nbody\r\n"
+	outer, inner, err := Split(strings.NewReader(msg), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outer.Set("Content-Type", "application/pkcs7-mime; smime-type=enveloped-data")
+	var ob bytes.Buffer
+	if err := WriteHeader(&ob, outer); err != nil {
+		t.Fatal(err)
+	}
+	in, _ := io.ReadAll(inner)
+	want := "Received: from b.upstream by sealgate\r\nReceived: from a.upstream by b.upstream\r\nAuthentication-Results: upstream; dkim=pass\r\n"
+	if !strings.HasPrefix(ob.String(), want) {
+		t.Errorf("outer header does not start with the trace block:\n%s", ob.String())
+	}
+	if !strings.HasSuffix(ob.String(), "\r\n\r\n") || strings.Count(ob.String(), "\r\n\r\n") != 1 {
+		t.Errorf("outer header not ended by one blank line:\n%q", ob.String())
+	}
+	for _, h := range []string{"DKIM-Signature", "ARC-Seal", "ARC-Message-Signature", "ARC-Authentication-Results"} {
+		if strings.Contains(ob.String()+string(in), h) {
+			t.Errorf("%s survived encryption", h)
+		}
+	}
+}

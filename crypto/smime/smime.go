@@ -74,7 +74,7 @@ func Encrypt(w io.Writer, msg io.Reader, recipients []*x509.Certificate, opts Op
 	if err != nil {
 		return err
 	}
-	if err := textproto.WriteHeader(bw, outer); err != nil {
+	if err := protect.WriteHeader(bw, outer); err != nil {
 		return fmt.Errorf("smime: write header: %w", err)
 	}
 	if opts.Signer != nil {
