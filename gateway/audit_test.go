@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -81,6 +82,10 @@ func TestEveryMessageIsRecordedReceivedDecisionDeliveryInOrder(t *testing.T) {
 			outcomes[d.Recipient] = d.Outcome
 			if d.RemoteHost == "" || d.Reply == "" {
 				t.Errorf("delivery record lacks evidence: %s", r.Raw)
+			}
+			// The next hop's reply as it said it: code, enhanced code, text.
+			if d.Outcome == "delivered" && (!regexp.MustCompile(`^250 2\.\d\.\d [^ ]`).MatchString(d.Reply) || strings.Contains(d.Reply, "  ")) {
+				t.Errorf("delivered reply %q, want \"250 2.x.x text\"", d.Reply)
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/sealgate/sealgate/config"
@@ -107,11 +108,18 @@ func (g *Gateway) recordAttempt(a relay.Attempt) error {
 			auth = "verified"
 		}
 	}
-	reply := a.Reply
-	if a.Code != 0 || a.Enhanced != "" {
-		reply = strings.TrimSpace(fmt.Sprintf("%d %s %s", a.Code, a.Enhanced, a.Reply))
-		reply = strings.TrimPrefix(reply, "0 ")
+	// "250 2.0.0 Ok: queued as X": code, enhanced code, text, each only
+	// when there is one.
+	var parts []string
+	if a.Code != 0 {
+		parts = append(parts, strconv.Itoa(a.Code))
 	}
+	for _, p := range []string{a.Enhanced, a.Reply} {
+		if p = strings.TrimSpace(p); p != "" {
+			parts = append(parts, p)
+		}
+	}
+	reply := strings.Join(parts, " ")
 	return g.record(audit.Event{Type: audit.TypeDelivery, MsgID: a.MsgID, MessageID: a.MessageID, Data: audit.Delivery{
 		Recipient: a.Recipient, Outcome: a.Outcome, Attempt: a.Attempt, RemoteHost: a.RemoteHost, Reply: reply,
 		TLSVersion: a.TLSVersion, TLSCipher: a.TLSCipher, PeerCertSHA256: a.PeerCertSHA256,

@@ -211,7 +211,7 @@ func (r *Relay) transact(sess *smtpclient.Session, host string, m *msg, c Copy, 
 		return r.writeBody(w, src, m.st.ID, c, now)
 	})
 	for i, a := range addrs {
-		out[a] = &result{err: replies[i].Err, host: host, tls: ti, code: replies[i].Code, reply: replies[i].Text}
+		out[a] = &result{err: replies[i].Err, host: host, tls: ti, code: replies[i].Code, enhanced: replies[i].Enhanced, reply: replies[i].Text}
 	}
 	return out, reusable
 }

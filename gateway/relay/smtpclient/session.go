@@ -3,6 +3,7 @@ package smtpclient
 import (
 	"errors"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -71,11 +72,31 @@ type Rcpt struct {
 }
 
 // Reply is one recipient's outcome of a transaction: Err nil means the
-// server took the message (Code, Text: its reply to DATA).
+// server took the message (Code, Enhanced, Text: its reply to DATA).
 type Reply struct {
-	Err  *Error
-	Code int
-	Text string
+	Err      *Error
+	Code     int
+	Enhanced string // "2.0.0", "" when the server sent none
+	Text     string
+}
+
+// splitEnhanced parses an RFC 3463 status code off the front of a reply
+// text: go-smtp's client leaves it in the text of a success.
+func splitEnhanced(text string) (enhanced, rest string) {
+	code, rest, ok := strings.Cut(text, " ")
+	if !ok {
+		code, rest = text, ""
+	}
+	parts := strings.Split(code, ".")
+	if len(parts) != 3 || len(parts[0]) != 1 || parts[0] < "2" || parts[0] > "5" {
+		return "", text
+	}
+	for _, p := range parts[1:] {
+		if p == "" || len(p) > 3 || strings.Trim(p, "0123456789") != "" {
+			return "", text
+		}
+	}
+	return code, rest
 }
 
 // Send runs one transaction: MAIL, one RCPT per recipient, DATA, with
@@ -140,7 +161,8 @@ func (s *Session) Send(from string, mo *smtp.MailOptions, rcpts []Rcpt, write fu
 		return out, errors.As(err, &se) && se.Code != 421
 	}
 	for _, i := range accepted {
-		out[i] = Reply{Code: 250, Text: resp.StatusText}
+		enh, text := splitEnhanced(resp.StatusText)
+		out[i] = Reply{Code: 250, Enhanced: enh, Text: text}
 	}
 	return out, true
 }
