@@ -96,6 +96,7 @@ func TestMTASTSEnforceFiltersMXAndVerifiesTestingOnlyRecords(t *testing.T) {
 		"nom.test":   "mx.nom.test",   // policy names another host
 		"deep.test":  "a.b.deep.test", // *.deep.test matches one label only
 		"tst.test":   "mx.tst.test",   // testing, untrusted certificate
+		"tsm.test":   "mx.tsm.test",   // testing, policy names another host
 		"enb.test":   "mx.enb.test",   // enforce, untrusted certificate
 		"plain.test": "mx.plain.test", // no policy
 	}
@@ -110,9 +111,15 @@ func TestMTASTSEnforceFiltersMXAndVerifiesTestingOnlyRecords(t *testing.T) {
 		"nom.test":  stsPolicy("enforce", "mail.elsewhere.test"),
 		"deep.test": stsPolicy("enforce", "*.deep.test"),
 		"tst.test":  stsPolicy("testing", "mx.tst.test"),
+		"tsm.test":  stsPolicy("testing", "mail.elsewhere.test"),
 		"enb.test":  stsPolicy("enforce", "mx.enb.test"),
 	})
 	r := startRelay(t, w.options(Options{MTASTS: sts, RootCAs: pool}), w.st)
+	// Testing mode, MX not in the policy: delivered, and the record says so.
+	w.send(t, r, "tsm", "x@tsm.test", "")
+	if a := w.attempt(t, "tsm", "x@tsm.test"); a.Outcome != "delivered" || a.TLSFailure != tlspolicy.FailValidation {
+		t.Errorf("testing mode, MX not in the policy: %+v, want delivered with tls_failure validation-failure", a)
+	}
 	w.send(t, r, "enf", "x@enf.test", "")
 	if a := w.attempt(t, "enf", "x@enf.test"); a.Outcome != "delivered" || a.TLSAuth != "mta-sts" {
 		t.Fatalf("enforce, matching MX: %+v", a)
@@ -147,7 +154,7 @@ func TestMTASTSEnforceFiltersMXAndVerifiesTestingOnlyRecords(t *testing.T) {
 
 func TestSTARTTLSStrippingProxyNeverGetsPlaintextAboveMay(t *testing.T) {
 	mxOf := map[string]string{"enc.test": "mx.enc.test", "ver.test": "mx.ver.test", "dan.test": "mx.dan.test",
-		"sts.test": "mx.sts.test", "may.test": "mx.may.test"}
+		"sts.test": "mx.sts.test", "may.test": "mx.may.test", "tst.test": "mx.tst.test"}
 	var names []string
 	for _, h := range mxOf {
 		names = append(names, h)
@@ -157,7 +164,7 @@ func TestSTARTTLSStrippingProxyNeverGetsPlaintextAboveMay(t *testing.T) {
 	proxy := stripProxy(t, w.sk.addr)
 	_, w.port, _ = splitHostPort(proxy)
 	fd := &fakeDANE{recs: map[string][]dane.TLSA{"mx.dan.test": {tlsaFor(cert)}}}
-	sts := stsClient(t, map[string]string{"sts.test": stsPolicy("enforce", "mx.sts.test")})
+	sts := stsClient(t, map[string]string{"sts.test": stsPolicy("enforce", "mx.sts.test"), "tst.test": stsPolicy("testing", "mx.tst.test")})
 	r := startRelay(t, w.options(Options{RootCAs: pool, DANE: fd, MTASTS: sts, TLSPolicy: map[string]tlslevel.Level{
 		"enc.test": "encrypt", "ver.test": "verify", "dan.test": "dane-only", "sts.test": "mta-sts"}}), w.st)
 	for _, d := range []string{"enc.test", "ver.test", "dan.test", "sts.test"} {
@@ -168,6 +175,11 @@ func TestSTARTTLSStrippingProxyNeverGetsPlaintextAboveMay(t *testing.T) {
 	w.send(t, r, "may", "x@may.test", "")
 	if a := w.attempt(t, "may", "x@may.test"); a.Outcome != "delivered" || a.TLSVersion != "" {
 		t.Fatalf("may through the proxy: %+v", a)
+	}
+	// MTA-STS testing mode delivers in the clear too, and records why.
+	w.send(t, r, "tst", "x@tst.test", "")
+	if a := w.attempt(t, "tst", "x@tst.test"); a.Outcome != "delivered" || a.TLSVersion != "" || a.TLSFailure != tlspolicy.FailSTARTTLS {
+		t.Errorf("testing mode through the proxy: %+v, want delivered in plaintext with tls_failure starttls-not-supported", a)
 	}
 }
 

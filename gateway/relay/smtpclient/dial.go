@@ -157,6 +157,11 @@ func (d *dial) plainStart(ctx context.Context) (net.Conn, io.Reader, *Error) {
 		}
 	}
 	greeting := strings.NewReader("220 " + d.name + "\r\n")
+	if !useTLS && d.plan.STSTesting {
+		// RFC 8461 §5: testing mode delivers in the clear and reports it.
+		d.ti.Failure = tlspolicy.FailSTARTTLS
+		d.c.cfg.Count(d.plan.Domain, d.ti.Failure)
+	}
 	if !useTLS {
 		d.raw.SetDeadline(time.Time{})
 		return d.raw, io.MultiReader(greeting, tp.R), nil

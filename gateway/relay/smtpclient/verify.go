@@ -52,6 +52,10 @@ func (d *dial) checkPeer(cs tls.ConnectionState) *Error {
 	case pkixErr == nil:
 		d.ti.Auth = "verified" // opportunistic, but it would have passed
 	}
+	if d.plan.STSMismatch {
+		// The MX host is not in the testing-mode policy (FilterMX counted it).
+		d.ti.Failure = tlspolicy.FailValidation
+	}
 	if d.plan.STSTesting && pkixErr != nil {
 		// RFC 8461 §5: testing mode delivers and reports.
 		d.ti.Failure = tlspolicy.ClassifyCertErr(pkixErr)

@@ -19,6 +19,9 @@ type Plan struct {
 	Auth string
 	// STSTesting: MTA-STS testing mode; failures are recorded, not enforced.
 	STSTesting bool
+	// STSMismatch: under testing mode, this MX host is not one the policy
+	// lists; delivered anyway, and the session records the failure.
+	STSMismatch bool
 	// Memory: the downgrade memory is in force; MinVersion is the least
 	// TLS version the domain proved.
 	Memory     bool

@@ -215,6 +215,7 @@ func (p *Policy) ForHost(ctx context.Context, dp Domain, host string) (Plan, *Fa
 			pl.Level, pl.Auth = tlslevel.Raise(pl.Level, tlslevel.Verify), "mta-sts"
 		} else {
 			pl.STSTesting = true
+			pl.STSMismatch = !dp.sts.MatchMX(host) // counted by FilterMX
 		}
 	}
 	pl.Level = tlslevel.Raise(pl.Level, dp.Floor)
