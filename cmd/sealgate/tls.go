@@ -30,6 +30,12 @@ config, default <data_dir>/control.sock; --socket overrides). See docs/tls.md.`,
 				return printJSON(cmd.OutOrStdout(), st)
 			}
 			out := cmd.OutOrStdout()
+			if st.Smarthost != "" {
+				// Every message goes to the smarthost at its own level.
+				fmt.Fprintf(out, "Domain:      %s\nSmarthost:   %s, smarthost_tls %s (tls_policy, default_tls, DANE and MTA-STS do not apply)\n",
+					st.Domain, st.Smarthost, st.SmarthostTLS)
+				return nil
+			}
 			level := st.AdminLevel
 			if level == "" {
 				level = "(none; default_tls " + st.DefaultTLS + ")"

@@ -138,4 +138,10 @@ func (r *Relay) ResetMemory(domain string) (existed bool, err error) {
 
 // ShowTLS reports what the relay knows about domain's TLS, without
 // network access.
-func (r *Relay) ShowTLS(domain string) TLSState { return r.tls.State(domain) }
+func (r *Relay) ShowTLS(domain string) TLSState {
+	st := r.tls.State(domain)
+	if r.opts.Smarthost != "" {
+		st.Smarthost, st.SmarthostTLS = r.opts.Smarthost, r.opts.SmarthostTLS.String()
+	}
+	return st
+}

@@ -174,6 +174,10 @@ type State struct {
 	// AdminLevel is the tls_policy entry that applies ("" = none).
 	AdminLevel string `json:"admin_level,omitempty"`
 	DefaultTLS string `json:"default_tls"`
+	// Smarthost, when set, carries all mail at SmarthostTLS: the domain's
+	// own levels, DANE, MTA-STS and memory do not apply to it.
+	Smarthost    string `json:"smarthost,omitempty"`
+	SmarthostTLS string `json:"smarthost_tls,omitempty"`
 	// Memory is the downgrade memory's record (nil = nothing proven or
 	// memory off); MemoryActive says it is within the window.
 	Memory       *Record `json:"memory,omitempty"`
