@@ -324,15 +324,10 @@ func (g *Gateway) relayOptions(cfg *config.Config) (relay.Options, error) {
 	}
 	o.ResolverTrusted = r.ResolverTrusted
 	if len(cfg.DKIM.Keys) > 0 {
-		var keys []*dkim.Key
-		for i, k := range cfg.DKIM.Keys {
-			key, err := dkim.LoadKey(k.Domain, k.Selector, k.KeyFile)
-			if err != nil {
-				return o, fmt.Errorf("gateway: dkim.keys[%d]: %w", i, err)
-			}
-			keys = append(keys, key)
+		signer, err := DKIMSigner(cfg)
+		if err != nil {
+			return o, err
 		}
-		signer := dkim.NewSigner(keys, cfg.DKIM.Headers)
 		// Every outgoing copy is signed last, after any encryption, so the
 		// signature covers exactly what is sent.
 		o.Sign = func(w io.Writer, open func() (io.ReadCloser, error)) error {
@@ -514,4 +509,18 @@ func caPool(key, file string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("gateway: %s: %s: no PEM certificate found", key, file)
 	}
 	return pool, nil
+}
+
+// DKIMSigner is the signer dkim.keys and dkim.headers describe: the one
+// the relay signs every copy with, and `sealgate dkim test` too.
+func DKIMSigner(cfg *config.Config) (*dkim.Signer, error) {
+	var keys []*dkim.Key
+	for i, k := range cfg.DKIM.Keys {
+		key, err := dkim.LoadKey(k.Domain, k.Selector, k.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("gateway: dkim.keys[%d]: %w", i, err)
+		}
+		keys = append(keys, key)
+	}
+	return dkim.NewSigner(keys, cfg.DKIM.Headers), nil
 }

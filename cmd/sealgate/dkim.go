@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sealgate/sealgate/gateway"
 	"github.com/sealgate/sealgate/gateway/dkim"
 )
 
@@ -73,29 +74,54 @@ key: receivers that cannot find it treat the signature as failed.`,
 
 func newDKIMTest() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "test --key FILE --domain D --selector S MESSAGE.eml",
-		Short: "Sign a message with a key and print the signed message",
-		Args:  cobra.ExactArgs(1),
+		Use:   "test [--key FILE --domain D --selector S] MESSAGE.eml",
+		Short: "Sign a message as the daemon would (dkim.keys of the config) or with one key, and print it",
+		Long: `test signs MESSAGE.eml and prints the signed message. Without --key it uses the
+configuration's dkim.keys and dkim.headers (-c), exactly as the relay signs every outgoing
+copy: the key is chosen by the From domain. With --key, --domain and --selector it signs
+with that key alone (to try a new key before adding it to the configuration).`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keyFile, _ := cmd.Flags().GetString("key")
 			domain, _ := cmd.Flags().GetString("domain")
 			selector, _ := cmd.Flags().GetString("selector")
-			if keyFile == "" || domain == "" || selector == "" {
-				return errors.New("dkim test: --key, --domain and --selector are required")
-			}
-			k, err := dkim.LoadKey(domain, selector, keyFile)
-			if err != nil {
-				return err
+			var signer *dkim.Signer
+			what := ""
+			switch {
+			case keyFile == "" && domain == "" && selector == "":
+				cfg, err := loadConfig(cmd)
+				if err != nil {
+					return err
+				}
+				if len(cfg.DKIM.Keys) == 0 {
+					return errors.New("dkim test: the configuration has no dkim.keys (or give --key, --domain and --selector)")
+				}
+				if signer, err = gateway.DKIMSigner(cfg); err != nil {
+					return err
+				}
+				var ds []string
+				for _, k := range cfg.DKIM.Keys {
+					ds = append(ds, k.Domain)
+				}
+				what = "any of dkim.keys' domains (" + strings.Join(ds, ", ") + ")"
+			case keyFile == "" || domain == "" || selector == "":
+				return errors.New("dkim test: --key, --domain and --selector go together (or give none to use dkim.keys)")
+			default:
+				k, err := dkim.LoadKey(domain, selector, keyFile)
+				if err != nil {
+					return err
+				}
+				signer, what = dkim.NewSigner([]*dkim.Key{k}, nil), k.Domain
 			}
 			var buf bytes.Buffer
-			signed, err := dkim.NewSigner([]*dkim.Key{k}, nil).SignTo(&buf, func() (io.ReadCloser, error) {
+			signed, err := signer.SignTo(&buf, func() (io.ReadCloser, error) {
 				return os.Open(args[0])
 			})
 			if err != nil {
 				return err
 			}
 			if !signed {
-				return fmt.Errorf("dkim test: not signed: the message has no single From address in %s (or no header/body separator)", k.Domain)
+				return fmt.Errorf("dkim test: not signed: the message has no single From address in %s (or no header/body separator)", what)
 			}
 			_, err = buf.WriteTo(cmd.OutOrStdout())
 			return err

@@ -86,3 +86,26 @@ func TestDKIMTestPrintsSignedMessage(t *testing.T) {
 		t.Error("message from another domain reported signed")
 	}
 }
+
+// Without --key, dkim test signs with the configuration's dkim.keys, as
+// the relay does.
+func TestDKIMTestUsesTheConfiguredKeys(t *testing.T) {
+	cfgPath := exampleConfig(t)
+	dir := filepath.Dir(cfgPath)
+	keyFile := filepath.Join(dir, "k.pem")
+	if out, err := runDKIMCmd(t, "keygen", "example.com", "s1", "--alg", "ed25519", "--out", keyFile); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	cfg, _ := os.ReadFile(cfgPath)
+	cfg = bytes.Replace(cfg, []byte("  keys: []"), []byte("  keys: [{domain: example.com, selector: s1, key_file: k.pem}]"), 1)
+	os.WriteFile(cfgPath, cfg, 0o600)
+	msg := filepath.Join(dir, "m.eml")
+	os.WriteFile(msg, []byte("From: a@example.com\r\nTo: b@example.org\r\nSubject: x\r\n\r\nhello\r\n"), 0o600)
+	out, code := runCLI(t, "dkim", "test", "-c", cfgPath, msg)
+	if code != 0 || !strings.HasPrefix(out, "DKIM-Signature:") || !strings.Contains(out, "d=example.com") || !strings.Contains(out, "s=s1") {
+		t.Fatalf("exit %d, output:\n%s", code, out)
+	}
+	if out, code := runCLI(t, "dkim", "test", "-c", cfgPath, "--key", keyFile, msg); code == 0 {
+		t.Errorf("--key alone: exit %d\n%s", code, out)
+	}
+}
