@@ -54,7 +54,11 @@ func auditDir(cmd *cobra.Command) (string, error) {
 
 func loadConfig(cmd *cobra.Command) (*config.Config, error) {
 	path, _ := cmd.Flags().GetString("config")
-	return config.Load(path)
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, configError{err}
+	}
+	return cfg, nil
 }
 
 func newAuditVerify() *cobra.Command {

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sealgate/sealgate/envelope"
+	"github.com/sealgate/sealgate/gateway"
 	"github.com/sealgate/sealgate/policy"
 )
 
@@ -24,14 +26,25 @@ func newPolicy() *cobra.Command {
 
 func newPolicyLint() *cobra.Command {
 	return &cobra.Command{
-		Use:   "lint FILE|DIR...",
+		Use:   "lint [FILE|DIR...]",
 		Short: "Check policy files and print every problem with file, line and key path",
 		Long: `lint loads the policy files (a directory means its *.yaml and *.yml files, in
-lexical order) exactly as the daemon would. Exit status 0 and a summary with the
-policy hash when valid, 1 with every problem otherwise.`,
-		Args: cobra.MinimumNArgs(1),
+lexical order) exactly as the daemon would. Without arguments it lints the
+policy the config file (-c) names in policy.paths, or the shipped default
+policy when there are none. Exit status 0 and a summary with the policy hash
+when valid, 1 with every problem otherwise.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			set, err := policy.Load(args...)
+			var set *policy.Set
+			var err error
+			if len(args) > 0 {
+				set, err = policy.Load(args...)
+			} else {
+				cfg, cerr := loadConfig(cmd)
+				if cerr != nil {
+					return configError{cerr}
+				}
+				set, err = gateway.PolicySet(cfg)
+			}
 			if err != nil {
 				var le *policy.LintError
 				if errors.As(err, &le) {
@@ -62,7 +75,8 @@ func newPolicyTest() *cobra.Command {
 		Use:   "test MESSAGE.eml",
 		Short: "Show the decision for a message: the rule, why earlier rules did not match, every finding",
 		Long: `test evaluates a message file against a policy (--policy, repeatable; without it
-the shipped default policy) and prints which rule matched and why each earlier
+the policy the config file (-c) names, as serve would run it, or the shipped
+default policy when the config names none) and prints which rule matched and why each earlier
 rule did not, every finding with type, count, confidence and location, masked
 previews of the matches, and the action for each recipient. Without --from and
 --to the envelope comes from the message's From, To and Cc fields.
@@ -74,12 +88,9 @@ The masked previews exist only in this local output: the daemon never logs them.
 			if err != nil {
 				return err
 			}
-			set := policy.DefaultSet()
-			if len(dirs) > 0 {
-				if set, err = policy.Load(dirs...); err != nil {
-					fmt.Fprintln(cmd.ErrOrStderr(), err)
-					return exitError{1}
-				}
+			set, err := testPolicySet(cmd, dirs)
+			if err != nil {
+				return err
 			}
 			eng, err := policy.NewEngine(set)
 			if err != nil {
@@ -109,11 +120,41 @@ The masked previews exist only in this local output: the daemon never logs them.
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&dirs, "policy", nil, "policy file or directory (repeatable; default: the shipped default policy)")
+	f.StringArrayVar(&dirs, "policy", nil, "policy file or directory (repeatable; default: policy.paths from the config file)")
 	f.StringVar(&from, "from", "", "envelope sender (default: the From field)")
 	f.StringArrayVar(&to, "to", nil, "envelope recipient (repeatable; default: the To and Cc fields)")
 	f.StringVar(&listener, "listener", "", "name of the listener the message arrived on")
 	f.StringVar(&auth, "auth-user", "", "authenticated identity of the submitter")
 	f.BoolVar(&asJSON, "json", false, "print the decision as JSON")
 	return cmd
+}
+
+// testPolicySet is the policy `policy test` evaluates: --policy when given,
+// else the one serve would run from the config file.
+func testPolicySet(cmd *cobra.Command, dirs []string) (*policy.Set, error) {
+	if len(dirs) > 0 {
+		set, err := policy.Load(dirs...)
+		if err != nil {
+			fmt.Fprintln(cmd.ErrOrStderr(), err)
+			return nil, exitError{1}
+		}
+		return set, nil
+	}
+	path, _ := cmd.Flags().GetString("config")
+	if _, serr := os.Stat(path); errors.Is(serr, fs.ErrNotExist) && !cmd.Flags().Changed("config") {
+		// No config on this machine (a laptop trying a message): the
+		// shipped default is what a fresh install would run.
+		fmt.Fprintf(cmd.ErrOrStderr(), "policy test: no %s; using the shipped default policy\n", path)
+		return policy.DefaultSet(), nil
+	}
+	cfg, err := loadConfig(cmd)
+	if err != nil {
+		return nil, configError{err}
+	}
+	set, err := gateway.PolicySet(cfg)
+	if err != nil {
+		fmt.Fprintln(cmd.ErrOrStderr(), err)
+		return nil, exitError{1}
+	}
+	return set, nil
 }
