@@ -69,3 +69,22 @@ func TestExitCodesFollowSysexits(t *testing.T) {
 		}
 	}
 }
+
+func TestManWritesAPagePerCommand(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "man1")
+	if out, code := runCLI(t, "man", dir); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	for _, name := range []string{"sealgate.1", "sealgate-serve.1", "sealgate-queue-flush.1", "sealgate-policy-lint.1", "sealgate-keys-import.1"} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(data), ".nh\n.TH \"SEALGATE\" \"1\"") || !strings.Contains(string(data), ".SH SYNOPSIS") {
+			t.Errorf("%s is not a man page:\n%.300s", name, data)
+		}
+	}
+	if page, _ := os.ReadFile(filepath.Join(dir, "sealgate-policy-lint.1")); !strings.Contains(string(page), "policy.paths") {
+		t.Errorf("lint page lacks its long help:\n%s", page)
+	}
+}
