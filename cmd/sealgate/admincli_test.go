@@ -88,3 +88,16 @@ func TestManWritesAPagePerCommand(t *testing.T) {
 		t.Errorf("lint page lacks its long help:\n%s", page)
 	}
 }
+
+// Masked fragments are PHI: only --show-matches prints them.
+func TestPolicyTestShowsMatchesOnlyWhenAsked(t *testing.T) {
+	args := []string{"policy", "test", "--policy", "../../testdata/policy/02-block-ssn-to-webmail.yaml", "../../testdata/policy/02-block-ssn-to-webmail.eml"}
+	out, code := runCLI(t, args...)
+	if code != 0 || strings.Contains(out, "matches (masked") || !strings.Contains(out, "ssn ") {
+		t.Fatalf("without --show-matches: exit %d:\n%s", code, out)
+	}
+	out, code = runCLI(t, append(args, "--show-matches")...)
+	if code != 0 || !strings.Contains(out, "matches (masked; shown only here, never logged):") {
+		t.Fatalf("with --show-matches: exit %d:\n%s", code, out)
+	}
+}

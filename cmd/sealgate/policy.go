@@ -70,6 +70,7 @@ func newPolicyTest() *cobra.Command {
 		to             []string
 		listener, auth string
 		asJSON         bool
+		showMatches    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "test MESSAGE.eml",
@@ -77,8 +78,9 @@ func newPolicyTest() *cobra.Command {
 		Long: `test evaluates a message file against a policy (--policy, repeatable; without it
 the policy the config file (-c) names, as serve would run it, or the shipped
 default policy when the config names none) and prints which rule matched and why each earlier
-rule did not, every finding with type, count, confidence and location, masked
-previews of the matches, and the action for each recipient. Without --from and
+rule did not, every finding with type, count, confidence and location, and the
+action for each recipient; with --show-matches also masked previews of the
+matches. Without --from and
 --to the envelope comes from the message's From, To and Cc fields.
 
 The masked previews exist only in this local output: the daemon never logs them.`,
@@ -111,6 +113,11 @@ The masked previews exist only in this local output: the daemon never logs them.
 			if err != nil {
 				return err
 			}
+			if !showMatches {
+				// Masked fragments are still pieces of PHI: a screen share or
+				// a pasted ticket should not carry them unless asked for.
+				rep.Matches = nil
+			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
@@ -126,6 +133,7 @@ The masked previews exist only in this local output: the daemon never logs them.
 	f.StringVar(&listener, "listener", "", "name of the listener the message arrived on")
 	f.StringVar(&auth, "auth-user", "", "authenticated identity of the submitter")
 	f.BoolVar(&asJSON, "json", false, "print the decision as JSON")
+	f.BoolVar(&showMatches, "show-matches", false, "also print masked fragments of what the detectors matched (PHI; shown only here, never logged)")
 	return cmd
 }
 
