@@ -101,3 +101,14 @@ func TestPolicyTestShowsMatchesOnlyWhenAsked(t *testing.T) {
 		t.Fatalf("with --show-matches: exit %d:\n%s", code, out)
 	}
 }
+
+// For a recipient the policy wants encrypted, policy test shows what the
+// daemon's selector would choose with the key store as it is (empty here).
+func TestPolicyTestShowsTheMethodPerRecipient(t *testing.T) {
+	cfg := configWithPolicy(t, "rules:\n  - id: enc\n    default: true\n    action: encrypt\n    methods: [pgp, smime, tls]\n")
+	out, code := runCLI(t, "policy", "test", "-c", cfg, "../../testdata/policy/01-pass-clean.eml")
+	want := "vendor@supplies.example: none (held for an operator): no usable method: pgp: no key; smime: no certificate"
+	if code != 0 || !strings.Contains(out, "method the daemon would choose") || !strings.Contains(out, want) {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}

@@ -10,6 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sealgate/sealgate/config"
+	"github.com/sealgate/sealgate/crypto/keystore"
+	"github.com/sealgate/sealgate/crypto/selector"
 	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway"
 	"github.com/sealgate/sealgate/policy"
@@ -90,7 +93,7 @@ The masked previews exist only in this local output: the daemon never logs them.
 			if err != nil {
 				return err
 			}
-			set, err := testPolicySet(cmd, dirs)
+			set, cfg, err := testPolicySet(cmd, dirs)
 			if err != nil {
 				return err
 			}
@@ -123,7 +126,13 @@ The masked previews exist only in this local output: the daemon never logs them.
 				enc.SetIndent("", "  ")
 				return enc.Encode(rep)
 			}
-			return rep.WriteText(cmd.OutOrStdout())
+			if err := rep.WriteText(cmd.OutOrStdout()); err != nil {
+				return err
+			}
+			if cfg != nil && cfg.Keys.Dir != "" {
+				writeMethods(cmd, cfg, rep)
+			}
+			return nil
 		},
 	}
 	f := cmd.Flags()
@@ -139,30 +148,66 @@ The masked previews exist only in this local output: the daemon never logs them.
 
 // testPolicySet is the policy `policy test` evaluates: --policy when given,
 // else the one serve would run from the config file.
-func testPolicySet(cmd *cobra.Command, dirs []string) (*policy.Set, error) {
+func testPolicySet(cmd *cobra.Command, dirs []string) (*policy.Set, *config.Config, error) {
 	if len(dirs) > 0 {
 		set, err := policy.Load(dirs...)
 		if err != nil {
 			fmt.Fprintln(cmd.ErrOrStderr(), err)
-			return nil, exitError{1}
+			return nil, nil, exitError{1}
 		}
-		return set, nil
+		// The config is optional here: it only adds the key store.
+		cfg, _ := loadConfig(cmd)
+		return set, cfg, nil
 	}
 	path, _ := cmd.Flags().GetString("config")
 	if _, serr := os.Stat(path); errors.Is(serr, fs.ErrNotExist) && !cmd.Flags().Changed("config") {
 		// No config on this machine (a laptop trying a message): the
 		// shipped default is what a fresh install would run.
 		fmt.Fprintf(cmd.ErrOrStderr(), "policy test: no %s; using the shipped default policy\n", path)
-		return policy.DefaultSet(), nil
+		return policy.DefaultSet(), nil, nil
 	}
 	cfg, err := loadConfig(cmd)
 	if err != nil {
-		return nil, configError{err}
+		return nil, nil, configError{err}
 	}
 	set, err := gateway.PolicySet(cfg)
 	if err != nil {
 		fmt.Fprintln(cmd.ErrOrStderr(), err)
-		return nil, exitError{1}
+		return nil, nil, exitError{1}
 	}
-	return set, nil
+	return set, cfg, nil
+}
+
+// writeMethods shows, for each recipient the policy wants encrypted, the
+// method the daemon's selector would choose with the keys in the store
+// today and why. Local keys only, read-only: no WKD request, no TLS probe.
+func writeMethods(cmd *cobra.Command, cfg *config.Config, rep *policy.Report) {
+	w := cmd.OutOrStdout()
+	var sel *selector.Selector
+	for i, rd := range rep.Decision.Recipients {
+		if rd.Action != policy.ActionEncrypt || i >= len(rep.Recipients) {
+			continue
+		}
+		if sel == nil {
+			fmt.Fprintln(w, "\nmethod the daemon would choose (local keys, read-only; no WKD, TLS not probed):")
+			f, err := keystore.NewFinder(keystore.Options{Dir: cfg.Keys.Dir, Lookup: []string{"local"}})
+			if err != nil {
+				fmt.Fprintf(w, "  key store unavailable: %v\n", err)
+				return
+			}
+			sel = &selector.Selector{Keys: f, PortalAvailable: cfg.Portal.Enabled}
+			if cfg.Keys.SMIMECAFile != "" {
+				if sel.Roots, err = config.LoadCertPool(cfg.Keys.SMIMECAFile); err != nil {
+					fmt.Fprintf(w, "  S/MIME trust store unavailable: %v\n", err)
+					return
+				}
+			}
+		}
+		ch := sel.Choose(cmd.Context(), rep.Recipients[i], rd.Methods, rd.Min == policy.MinEndToEnd)
+		m := ch.Method
+		if m == "" {
+			m = "none (held for an operator)"
+		}
+		fmt.Fprintf(w, "  %s: %s: %s\n", rep.Recipients[i], m, ch.Reason)
+	}
 }
