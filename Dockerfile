@@ -20,7 +20,9 @@ COPY . .
 ARG VERSION=dev
 RUN CGO_ENABLED=0 go build -trimpath \
       -ldflags "-s -w -X main.version=${VERSION}" \
-      -o /out/sealgate ./cmd/sealgate
+      -o /out/sealgate ./cmd/sealgate \
+ && /out/sealgate man /out/man1 \
+ && /out/sealgate completion bash > /out/sealgate.bash
 
 # debian-slim rather than distroless: the HEALTHCHECK needs an HTTP client,
 # the relay's "verify" TLS needs the CA bundle from ca-certificates, and the
@@ -37,6 +39,10 @@ RUN apt-get update \
       --no-create-home --shell /usr/sbin/nologin sealgate \
  && install -d -m 0700 -o sealgate -g sealgate /var/lib/sealgate
 COPY --from=build /out/sealgate /usr/local/bin/sealgate
+# Generated from the binary at build time, so they match its --help. The slim
+# image has no man(1); the pages are there for a derived image or docker cp.
+COPY --from=build /out/man1/ /usr/local/share/man/man1/
+COPY --from=build /out/sealgate.bash /usr/share/bash-completion/completions/sealgate
 USER sealgate:sealgate
 # The spool: an empty named volume takes this directory's owner and mode 0700.
 VOLUME /var/lib/sealgate

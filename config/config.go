@@ -131,8 +131,8 @@ type Keys struct {
 	// Lookup is the order sources are asked: "local", "wkd".
 	Lookup []string `mapstructure:"lookup"`
 	WKD    WKD      `mapstructure:"wkd"`
-	// Harvest learns senders' certificates and keys from signed mail that
-	// passes through (valid S/MIME signatures, Autocrypt headers). Off by default.
+	// Harvest is reserved: learning senders' certificates and keys from
+	// passing mail is not wired in yet (docs/config.md), so it does nothing.
 	Harvest bool `mapstructure:"harvest"`
 	// Org is the organisation's own signing identity.
 	Org OrgIdentity `mapstructure:"org"`

@@ -328,3 +328,28 @@ func TestDecisionRecordCountsPicturesNotRead(t *testing.T) {
 		t.Errorf("the unread photo left over plain TLS")
 	}
 }
+
+// Flush skips a held message; the operator hears so instead of an "ok"
+// that leaves them waiting for a delivery that never comes.
+func TestQueueFlushOfAHeldMessageFailsAndNamesRelease(t *testing.T) {
+	down := startSink(t, "127.0.0.1:0")
+	down.SetDown(true)
+	env := writeConfig(t, down.Addr(), "")
+	g := startGateway(t, env)
+	if err := send(env.Listen, "a@clinic.test", []string{"b@partner.test"}, testMessage("a@clinic.test", "b@partner.test", "op")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the message queued", func() bool { return g.Relay().Depth() == 1 })
+	id := g.Relay().List()[0].ID
+	sock := filepath.Join(env.Dir, "data", "control.sock")
+	if _, err := control.Do(sock, control.Request{Op: "hold", ID: id}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := control.Do(sock, control.Request{Op: "flush", ID: id}, nil)
+	if err == nil || !strings.Contains(err.Error(), "is held") || !strings.Contains(err.Error(), "queue release "+id) {
+		t.Fatalf("flush of a held message: %v", err)
+	}
+	if _, err := control.Do(sock, control.Request{Op: "flush"}, nil); err != nil {
+		t.Fatalf("flush of all messages, one held: %v", err)
+	}
+}

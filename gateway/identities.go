@@ -10,15 +10,22 @@ import (
 	"github.com/sealgate/sealgate/policy"
 )
 
+// PolicySet loads the configured policy files, or the shipped default
+// policy when there are none: the set serve runs, so that `policy lint` and
+// `policy test` see the same one.
+func PolicySet(cfg *config.Config) (*policy.Set, error) {
+	if len(cfg.Policy.Paths) == 0 {
+		return policy.DefaultSet(), nil
+	}
+	return policy.Load(cfg.Policy.Paths...)
+}
+
 // loadPolicy builds the engine from the configured files, or the shipped
 // default policy.
 func loadPolicy(cfg *config.Config) (*policy.Engine, error) {
-	set := policy.DefaultSet()
-	if len(cfg.Policy.Paths) > 0 {
-		var err error
-		if set, err = policy.Load(cfg.Policy.Paths...); err != nil {
-			return nil, err
-		}
+	set, err := PolicySet(cfg)
+	if err != nil {
+		return nil, err
 	}
 	return policy.NewEngine(set)
 }

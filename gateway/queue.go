@@ -75,6 +75,13 @@ func (h queueHandler) handle(ctx context.Context, req control.Request) (any, io.
 		h.g.log.Warn("message body shown to a queue operator", "msg_id", req.ID)
 		return e, body, nil
 	case "flush":
+		// A held message is skipped by Flush; saying so beats a silent
+		// success that leaves the operator waiting for a delivery.
+		if req.ID != "" {
+			if e, err := r.Show(req.ID); err == nil && e.Held {
+				return nil, nil, fmt.Errorf("control: %s is held, flush does not deliver it (use `queue release %s`)", req.ID, req.ID)
+			}
+		}
 		return nil, nil, r.Flush(req.ID)
 	case "hold":
 		return nil, nil, r.Hold(req.ID)

@@ -54,7 +54,11 @@ func auditDir(cmd *cobra.Command) (string, error) {
 
 func loadConfig(cmd *cobra.Command) (*config.Config, error) {
 	path, _ := cmd.Flags().GetString("config")
-	return config.Load(path)
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, configError{err}
+	}
+	return cfg, nil
 }
 
 func newAuditVerify() *cobra.Command {
@@ -281,7 +285,7 @@ func rangeFilter(cmd *cobra.Command) (audit.Filter, error) {
 
 func newAuditExport() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "export --since T --until T [--type T]... [--recipient-domain D] --format csv|json",
+		Use:   "export [--since T] [--until T] [--type T]... [--recipient-domain D] [--format csv|json]",
 		Short: "Export records for a compliance officer (CSV or JSON lines)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -408,7 +412,7 @@ func newAuditTail() *cobra.Command {
 
 func newAuditReport() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "report --since T --until T [--format text|csv]",
+		Use:   "report [--since T] [--until T] [--format text|csv]",
 		Short: "Counts per action, method, rule; deliveries with and without verified TLS; bounces; rejections",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

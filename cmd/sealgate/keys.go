@@ -24,8 +24,9 @@ func newKeys() *cobra.Command {
 		Use:   "keys",
 		Short: "Import, list, show and remove recipient certificates and OpenPGP keys",
 		Long: `keys manages the recipient key store (keys.dir in the config; --dir overrides).
-The store is a bbolt file that one process opens at a time: while sealgate serve
-runs it holds the store, and these commands report it busy after 2 seconds.`,
+These commands work while sealgate serve runs: the daemon does not hold the
+store open (it reads it read-only per lookup), sees an import within seconds,
+and import asks it to retry recipients held for want of a key.`,
 	}
 	k.PersistentFlags().String("dir", "", "key store directory (default: keys.dir from the config file)")
 	k.AddCommand(newKeysImport(), newKeysList(), newKeysShow(), newKeysRemove())

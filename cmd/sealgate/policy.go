@@ -5,11 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sealgate/sealgate/config"
+	"github.com/sealgate/sealgate/crypto/keystore"
+	"github.com/sealgate/sealgate/crypto/selector"
 	"github.com/sealgate/sealgate/envelope"
+	"github.com/sealgate/sealgate/gateway"
 	"github.com/sealgate/sealgate/policy"
 )
 
@@ -24,14 +29,25 @@ func newPolicy() *cobra.Command {
 
 func newPolicyLint() *cobra.Command {
 	return &cobra.Command{
-		Use:   "lint FILE|DIR...",
+		Use:   "lint [FILE|DIR...]",
 		Short: "Check policy files and print every problem with file, line and key path",
 		Long: `lint loads the policy files (a directory means its *.yaml and *.yml files, in
-lexical order) exactly as the daemon would. Exit status 0 and a summary with the
-policy hash when valid, 1 with every problem otherwise.`,
-		Args: cobra.MinimumNArgs(1),
+lexical order) exactly as the daemon would. Without arguments it lints the
+policy the config file (-c) names in policy.paths, or the shipped default
+policy when there are none. Exit status 0 and a summary with the policy hash
+when valid, 1 with every problem otherwise.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			set, err := policy.Load(args...)
+			var set *policy.Set
+			var err error
+			if len(args) > 0 {
+				set, err = policy.Load(args...)
+			} else {
+				cfg, cerr := loadConfig(cmd)
+				if cerr != nil {
+					return configError{cerr}
+				}
+				set, err = gateway.PolicySet(cfg)
+			}
 			if err != nil {
 				var le *policy.LintError
 				if errors.As(err, &le) {
@@ -57,14 +73,17 @@ func newPolicyTest() *cobra.Command {
 		to             []string
 		listener, auth string
 		asJSON         bool
+		showMatches    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "test MESSAGE.eml",
 		Short: "Show the decision for a message: the rule, why earlier rules did not match, every finding",
 		Long: `test evaluates a message file against a policy (--policy, repeatable; without it
-the shipped default policy) and prints which rule matched and why each earlier
-rule did not, every finding with type, count, confidence and location, masked
-previews of the matches, and the action for each recipient. Without --from and
+the policy the config file (-c) names, as serve would run it, or the shipped
+default policy when the config names none) and prints which rule matched and why each earlier
+rule did not, every finding with type, count, confidence and location, and the
+action for each recipient; with --show-matches also masked previews of the
+matches. Without --from and
 --to the envelope comes from the message's From, To and Cc fields.
 
 The masked previews exist only in this local output: the daemon never logs them.`,
@@ -74,12 +93,9 @@ The masked previews exist only in this local output: the daemon never logs them.
 			if err != nil {
 				return err
 			}
-			set := policy.DefaultSet()
-			if len(dirs) > 0 {
-				if set, err = policy.Load(dirs...); err != nil {
-					fmt.Fprintln(cmd.ErrOrStderr(), err)
-					return exitError{1}
-				}
+			set, cfg, err := testPolicySet(cmd, dirs)
+			if err != nil {
+				return err
 			}
 			eng, err := policy.NewEngine(set)
 			if err != nil {
@@ -100,20 +116,98 @@ The masked previews exist only in this local output: the daemon never logs them.
 			if err != nil {
 				return err
 			}
+			if !showMatches {
+				// Masked fragments are still pieces of PHI: a screen share or
+				// a pasted ticket should not carry them unless asked for.
+				rep.Matches = nil
+			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				return enc.Encode(rep)
 			}
-			return rep.WriteText(cmd.OutOrStdout())
+			if err := rep.WriteText(cmd.OutOrStdout()); err != nil {
+				return err
+			}
+			if cfg != nil && cfg.Keys.Dir != "" {
+				writeMethods(cmd, cfg, rep)
+			}
+			return nil
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&dirs, "policy", nil, "policy file or directory (repeatable; default: the shipped default policy)")
+	f.StringArrayVar(&dirs, "policy", nil, "policy file or directory (repeatable; default: policy.paths from the config file)")
 	f.StringVar(&from, "from", "", "envelope sender (default: the From field)")
 	f.StringArrayVar(&to, "to", nil, "envelope recipient (repeatable; default: the To and Cc fields)")
 	f.StringVar(&listener, "listener", "", "name of the listener the message arrived on")
 	f.StringVar(&auth, "auth-user", "", "authenticated identity of the submitter")
 	f.BoolVar(&asJSON, "json", false, "print the decision as JSON")
+	f.BoolVar(&showMatches, "show-matches", false, "also print masked fragments of what the detectors matched (PHI; shown only here, never logged)")
 	return cmd
+}
+
+// testPolicySet is the policy `policy test` evaluates: --policy when given,
+// else the one serve would run from the config file.
+func testPolicySet(cmd *cobra.Command, dirs []string) (*policy.Set, *config.Config, error) {
+	if len(dirs) > 0 {
+		set, err := policy.Load(dirs...)
+		if err != nil {
+			fmt.Fprintln(cmd.ErrOrStderr(), err)
+			return nil, nil, exitError{1}
+		}
+		// The config is optional here: it only adds the key store.
+		cfg, _ := loadConfig(cmd)
+		return set, cfg, nil
+	}
+	path, _ := cmd.Flags().GetString("config")
+	if _, serr := os.Stat(path); errors.Is(serr, fs.ErrNotExist) && !cmd.Flags().Changed("config") {
+		// No config on this machine (a laptop trying a message): the
+		// shipped default is what a fresh install would run.
+		fmt.Fprintf(cmd.ErrOrStderr(), "policy test: no %s; using the shipped default policy\n", path)
+		return policy.DefaultSet(), nil, nil
+	}
+	cfg, err := loadConfig(cmd)
+	if err != nil {
+		return nil, nil, configError{err}
+	}
+	set, err := gateway.PolicySet(cfg)
+	if err != nil {
+		fmt.Fprintln(cmd.ErrOrStderr(), err)
+		return nil, nil, exitError{1}
+	}
+	return set, cfg, nil
+}
+
+// writeMethods shows, for each recipient the policy wants encrypted, the
+// method the daemon's selector would choose with the keys in the store
+// today and why. Local keys only, read-only: no WKD request, no TLS probe.
+func writeMethods(cmd *cobra.Command, cfg *config.Config, rep *policy.Report) {
+	w := cmd.OutOrStdout()
+	var sel *selector.Selector
+	for i, rd := range rep.Decision.Recipients {
+		if rd.Action != policy.ActionEncrypt || i >= len(rep.Recipients) {
+			continue
+		}
+		if sel == nil {
+			fmt.Fprintln(w, "\nmethod the daemon would choose (local keys, read-only; no WKD, TLS not probed):")
+			f, err := keystore.NewFinder(keystore.Options{Dir: cfg.Keys.Dir, Lookup: []string{"local"}})
+			if err != nil {
+				fmt.Fprintf(w, "  key store unavailable: %v\n", err)
+				return
+			}
+			sel = &selector.Selector{Keys: f, PortalAvailable: cfg.Portal.Enabled}
+			if cfg.Keys.SMIMECAFile != "" {
+				if sel.Roots, err = config.LoadCertPool(cfg.Keys.SMIMECAFile); err != nil {
+					fmt.Fprintf(w, "  S/MIME trust store unavailable: %v\n", err)
+					return
+				}
+			}
+		}
+		ch := sel.Choose(cmd.Context(), rep.Recipients[i], rd.Methods, rd.Min == policy.MinEndToEnd)
+		m := ch.Method
+		if m == "" {
+			m = "none (held for an operator)"
+		}
+		fmt.Fprintf(w, "  %s: %s: %s\n", rep.Recipients[i], m, ch.Reason)
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -194,14 +193,14 @@ func queueDo(cmd *cobra.Command, req control.Request, out any, body io.Writer) e
 		path, _ := cmd.Flags().GetString("config")
 		c, err := config.Load(path)
 		if err != nil {
-			return fmt.Errorf("%s: need the control socket: pass --socket, or a valid -c config:\n%w", cmd.Parent().Name(), err)
+			return configError{fmt.Errorf("%s: need the control socket: pass --socket, or a valid -c config:\n%w", cmd.Parent().Name(), err)}
 		}
 		sock = c.Control.Socket
 	}
 	resp, err := control.Do(sock, req, body)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "sealgate "+cmd.Parent().Name()+":", err)
-		return exitError{1}
+		fmt.Fprintln(cmd.ErrOrStderr(), "sealgate "+cmd.Parent().Name()+":", err)
+		return exitError{exitCode(err)}
 	}
 	if out != nil && len(resp.Data) > 0 {
 		return json.Unmarshal(resp.Data, out)

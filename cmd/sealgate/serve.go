@@ -32,7 +32,7 @@ gracefully. Mail in flight stays in the spool and is delivered after a restart.`
 			cfg, err := config.Load(path)
 			if err != nil {
 				fmt.Fprintln(cmd.ErrOrStderr(), err)
-				return exitError{1}
+				return exitError{exitConfig}
 			}
 			log := newLogger(cfg.Log, cmd.ErrOrStderr())
 			err = run(cfg, log, func() (*config.Config, string, error) {

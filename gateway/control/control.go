@@ -133,22 +133,29 @@ func (s *Server) serve(c net.Conn) {
 	}
 }
 
+// Errors of Do that say the daemon is not there (ErrUnavailable) or did not
+// answer (ErrNoAnswer), so that a CLI can tell them from a refused request.
+var (
+	ErrUnavailable = errors.New("control: daemon unavailable")
+	ErrNoAnswer    = errors.New("control: no answer")
+)
+
 // Do sends one request to the socket at path and returns the response; if
 // the response streams, body receives the bytes.
 func Do(path string, req Request, body io.Writer) (*Response, error) {
 	c, err := net.DialTimeout("unix", path, 5*time.Second)
 	if err != nil {
-		return nil, fmt.Errorf("control: cannot reach the daemon at %s (is `sealgate serve` running, and may you open the socket?): %w", path, err)
+		return nil, fmt.Errorf("control: cannot reach the daemon at %s (is `sealgate serve` running, and may you open the socket?): %w: %w", path, ErrUnavailable, err)
 	}
 	defer c.Close()
 	out, _ := json.Marshal(req)
 	if _, err := c.Write(append(out, '\n')); err != nil {
-		return nil, fmt.Errorf("control: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrNoAnswer, err)
 	}
 	br := bufio.NewReader(c)
 	line, err := br.ReadBytes('\n')
 	if err != nil {
-		return nil, fmt.Errorf("control: no answer: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrNoAnswer, err)
 	}
 	var resp Response
 	if err := json.Unmarshal(line, &resp); err != nil {
