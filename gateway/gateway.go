@@ -56,7 +56,7 @@ type Options struct {
 type Gateway struct {
 	cfg   atomic.Pointer[config.Config]
 	log   *slog.Logger
-	reg   *prometheus.Registry
+	reg   *registry
 	spool *spool.Spool
 	relay *relay.Relay
 	audit *audit.Log
@@ -94,7 +94,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	}
 	g := &Gateway{
 		log:     opts.Logger,
-		reg:     prometheus.NewRegistry(),
+		reg:     newRegistry(),
 		servers: map[string]*smtpd.Server{},
 		addrs:   map[string]string{},
 		stopCh:  make(chan struct{}),
