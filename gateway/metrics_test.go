@@ -117,6 +117,9 @@ var promName = regexp.MustCompile(`\bsealgate_[a-z0-9_]+`)
 func referencedMetrics(text string) []string {
 	var out []string
 	for _, n := range promName.FindAllString(text, -1) {
+		if strings.HasSuffix(n, "_") {
+			continue // a family in prose ("sealgate_api_*")
+		}
 		for _, suf := range []string{"_bucket", "_sum", "_count"} {
 			if strings.HasSuffix(n, suf) && strings.HasSuffix(strings.TrimSuffix(n, suf), "_seconds") {
 				n = strings.TrimSuffix(n, suf)
