@@ -99,7 +99,12 @@ const (
 	stateHeld     = "held"     // waiting for an operator or a fallback
 )
 
-var queueStates = [...]string{stateActive, stateDeferred, stateHeld}
+const nQueueStates = 3
+
+// queueStates names the states by index.
+func queueStates() [nQueueStates]string {
+	return [nQueueStates]string{stateActive, stateDeferred, stateHeld}
+}
 
 var (
 	queueMsgsDesc = prometheus.NewDesc("sealgate_relay_queue_messages",
@@ -120,7 +125,7 @@ func (c queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- queueMsgsDe
 func (c queueCollector) Collect(ch chan<- prometheus.Metric) {
 	now := c.r.now()
 	st := c.r.queueStats()
-	for i, s := range queueStates {
+	for i, s := range queueStates() {
 		q := st[i]
 		age := 0.0
 		if q.Count > 0 && now.After(q.Oldest) {
@@ -141,14 +146,14 @@ type StateStats struct {
 // held) with the oldest acceptance time of each, in one pass under r.mu.
 func (r *Relay) QueueStats() map[string]StateStats {
 	st := r.queueStats()
-	out := make(map[string]StateStats, len(queueStates))
-	for i, s := range queueStates {
+	out := make(map[string]StateStats, nQueueStates)
+	for i, s := range queueStates() {
 		out[s] = st[i]
 	}
 	return out
 }
 
-func (r *Relay) queueStats() (out [len(queueStates)]StateStats) {
+func (r *Relay) queueStats() (out [nQueueStates]StateStats) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, m := range r.msgs {
