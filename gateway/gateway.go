@@ -48,13 +48,15 @@ type Options struct {
 	Logger *slog.Logger
 	// RelayRootCAs, when set, replaces the relay's CA pool (demo and tests).
 	RelayRootCAs *x509.CertPool
+	// Version is the binary's version for sealgate_build_info ("" = "dev").
+	Version string
 }
 
 // Gateway is one running sealgate.
 type Gateway struct {
 	cfg   atomic.Pointer[config.Config]
 	log   *slog.Logger
-	reg   *prometheus.Registry
+	reg   *registry
 	spool *spool.Spool
 	relay *relay.Relay
 	audit *audit.Log
@@ -92,7 +94,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	}
 	g := &Gateway{
 		log:     opts.Logger,
-		reg:     prometheus.NewRegistry(),
+		reg:     newRegistry(),
 		servers: map[string]*smtpd.Server{},
 		addrs:   map[string]string{},
 		stopCh:  make(chan struct{}),
@@ -100,7 +102,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	}
 	g.cfg.Store(cfg)
 	g.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	g.metrics = newGatewayMetrics(g.reg)
+	g.metrics = newGatewayMetrics(g.reg, opts.Version)
 	return g, nil
 }
 
@@ -158,6 +160,8 @@ func (g *Gateway) Start() (err error) {
 	if err != nil {
 		return err
 	}
+	// sealgate_queue_depth (once duplicated as sealgate_relay_queue_depth)
+	// is the total of the relay's sealgate_relay_queue_messages by state.
 	g.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "sealgate_queue_depth", Help: "Messages in the queue (not yet delivered or bounced).",
 	}, func() float64 { return float64(g.relay.Depth()) }))

@@ -187,7 +187,7 @@ Portal messages: go run ./cmd/sealgate portal list -c %[5]s/sealgate.yaml
 Ctrl-C stops the demo.
 
 `, listen, demoPassword, wl.Addr(), portalPort, dir, admin, demoSMIMERecipient, demoPGPRecipient, demoVerifiedDomain)
-	return run(cfg, log, nil, gateway.Options{Logger: log, RelayRootCAs: pool}, func(g *gateway.Gateway) {
+	return run(cfg, log, nil, gateway.Options{Logger: log, RelayRootCAs: pool, Version: version}, func(g *gateway.Gateway) {
 		sink.SetHeld(func() []capture.Held { return demoHeld(g) })
 	})
 }

@@ -40,7 +40,7 @@ gracefully. Mail in flight stays in the spool and is delivered after a restart.`
 				data, _ := os.ReadFile(path)
 				sum := sha256.Sum256(data)
 				return c, hex.EncodeToString(sum[:]), err
-			}, gateway.Options{Logger: log}, nil)
+			}, gateway.Options{Logger: log, Version: version}, nil)
 			if inUse := (*gateway.InUseError)(nil); errors.As(err, &inUse) {
 				// Already "sealgate: <data_dir> is in use by pid N": no second prefix.
 				fmt.Fprintln(cmd.ErrOrStderr(), inUse)

@@ -117,6 +117,7 @@ func (r *Relay) apply(m *msg, rc *rcpt, res *result, now time.Time) {
 		rc.Status = StatusDelivered
 		rc.LastCode, rc.LastEnhanced, rc.LastReply = res.code, res.enhanced, res.reply
 		r.m.outcome(StatusDelivered)
+		r.m.delivered(m.st.Received, now)
 		lg.Info("relay: delivered")
 		return
 	}

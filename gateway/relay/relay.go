@@ -69,7 +69,7 @@ func New(opts Options, store Store) (*Relay, error) {
 		pool:    smtpclient.NewPool(opts.MaxPerDomain, smtpclient.DefaultIdleTimeout),
 		stopCh:  make(chan struct{}),
 	}
-	m, err := newMetrics(opts.Registerer, r.Depth)
+	m, err := newMetrics(opts.Registerer, r)
 	if err != nil {
 		return nil, err
 	}

@@ -118,7 +118,7 @@ func (r *Relay) remember(msgID, domain string, ti smtpclient.TLSInfo, out map[st
 // downgradeSeen alerts: log at warn, metric, memory (the capability
 // answer turns false until an authenticated delivery or a reset).
 func (r *Relay) downgradeSeen(msgID, domain string, e *DeliveryError) {
-	r.m.downgrades.WithLabelValues(domain).Inc()
+	r.m.downgrades.Inc()
 	r.log.Warn("relay: TLS downgrade detected", "msg_id", msgID, "domain", domain, "host", e.Host, "tls_failure", e.TLSFailure)
 	if err := r.tls.Downgraded(domain); err != nil && !errors.Is(err, ErrNoMemory) {
 		r.log.Error("relay: tls memory update failed", "msg_id", msgID, "domain", domain, "err", err)
