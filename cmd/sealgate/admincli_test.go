@@ -58,6 +58,8 @@ func TestExitCodesFollowSysexits(t *testing.T) {
 		want int
 	}{
 		{[]string{"policy", "test"}, exitUsage},
+		{[]string{"no-such-command"}, exitUsage},
+		{[]string{"queue", "no-such-subcommand"}, exitUsage},
 		{[]string{"queue", "list", "--no-such-flag"}, exitUsage},
 		{[]string{"policy", "lint", "-c", missing}, exitConfig},
 		{[]string{"queue", "list", "-c", missing}, exitConfig},

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -66,6 +67,9 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.As(err, &ce):
 		return exitConfig
+	case strings.HasPrefix(err.Error(), "unknown command "):
+		// cobra's own error for a mistyped (sub)command; it has no type.
+		return exitUsage
 	case errors.Is(err, control.ErrUnavailable):
 		return exitUnavailable
 	case errors.Is(err, control.ErrNoAnswer):
@@ -84,6 +88,16 @@ func markUsageErrors(c *cobra.Command) {
 				return usageError{err}
 			}
 			return nil
+		}
+	}
+	if c.HasSubCommands() && !c.Runnable() {
+		// cobra prints help and exits 0 for "sealgate queue lsit": a
+		// script would take the typo for success.
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError{fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())}
+			}
+			return cmd.Help()
 		}
 	}
 	for _, sub := range c.Commands() {
