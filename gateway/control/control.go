@@ -140,12 +140,19 @@ var (
 	ErrNoAnswer    = errors.New("control: no answer")
 )
 
+// kindError is err, also matching kind with errors.Is, without kind's text
+// in the message ("control: daemon unavailable" said twice).
+type kindError struct{ err, kind error }
+
+func (e kindError) Error() string   { return e.err.Error() }
+func (e kindError) Unwrap() []error { return []error{e.err, e.kind} }
+
 // Do sends one request to the socket at path and returns the response; if
 // the response streams, body receives the bytes.
 func Do(path string, req Request, body io.Writer) (*Response, error) {
 	c, err := net.DialTimeout("unix", path, 5*time.Second)
 	if err != nil {
-		return nil, fmt.Errorf("control: cannot reach the daemon at %s (is `sealgate serve` running, and may you open the socket?): %w: %w", path, ErrUnavailable, err)
+		return nil, kindError{fmt.Errorf("control: cannot reach the daemon at %s (is `sealgate serve` running, and may you open the socket?): %w", path, err), ErrUnavailable}
 	}
 	defer c.Close()
 	out, _ := json.Marshal(req)
