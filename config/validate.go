@@ -419,31 +419,27 @@ func readSmall(path string, max int64) ([]byte, error) {
 	return os.ReadFile(path)
 }
 
-// loadKeyPair is tls.LoadX509KeyPair for regular files of sane size.
-func loadKeyPair(certFile, keyFile string) error {
+// readKeyPair is tls.LoadX509KeyPair for regular files of sane size.
+func readKeyPair(certFile, keyFile string) (tls.Certificate, error) {
 	c, err := readSmall(certFile, 1<<20)
 	if err != nil {
-		return err
+		return tls.Certificate{}, err
 	}
 	k, err := readSmall(keyFile, 1<<20)
 	if err != nil {
-		return err
+		return tls.Certificate{}, err
 	}
-	_, err = tls.X509KeyPair(c, k)
+	return tls.X509KeyPair(c, k)
+}
+
+func loadKeyPair(certFile, keyFile string) error {
+	_, err := readKeyPair(certFile, keyFile)
 	return err
 }
 
 // loadECKeyPair is loadKeyPair for a certificate whose key is ECDSA.
 func loadECKeyPair(certFile, keyFile string) error {
-	c, err := readSmall(certFile, 1<<20)
-	if err != nil {
-		return err
-	}
-	k, err := readSmall(keyFile, 1<<20)
-	if err != nil {
-		return err
-	}
-	pair, err := tls.X509KeyPair(c, k)
+	pair, err := readKeyPair(certFile, keyFile)
 	if err != nil {
 		return fmt.Errorf("cannot load certificate and key: %v", err)
 	}
