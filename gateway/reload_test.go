@@ -2,11 +2,8 @@ package gateway
 
 import (
 	"errors"
-	"io"
 	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -69,65 +66,5 @@ func TestSIGHUPReloadsAndRefusesAnInvalidConfig(t *testing.T) {
 	}
 	if !sink.WaitFor(20*time.Second, func(ms []capture.Message) bool { return len(ms) == 2 }) {
 		t.Fatalf("%d messages delivered, want 2", sink.Count())
-	}
-}
-
-func TestDemoRelaysIntoItsCaptureMailbox(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts the demo")
-	}
-	listen, web, sinkA, admin := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
-	dir := t.TempDir()
-	cmd := exec.Command(sealgateBinary(t), "demo", "--dir", dir, "--listen", listen, "--web", web, "--sink", sinkA, "--admin", admin)
-	var out lockedBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("demo output:\n%s", tail(string(out.Bytes()), 3000))
-		}
-	})
-	waitFor(t, 30*time.Second, "the demo to listen", func() bool {
-		c, err := net.Dial("tcp", listen)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	if err := send(listen, "alice@clinic.example", []string{"bob@partner.example"}, testMessage("alice@clinic.example", "bob@partner.example", "demo-marker")); err != nil {
-		t.Fatal(err)
-	}
-	get := func(path string) string {
-		resp, err := http.Get("http://" + web + path)
-		if err != nil {
-			return ""
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return string(b)
-	}
-	waitFor(t, 20*time.Second, "the message on the capture page", func() bool { return strings.Contains(get("/"), "bob@partner.example") })
-	raw := get("/message/1/raw")
-	if !strings.HasPrefix(raw, "Received: from ") || !strings.Contains(raw, "Patient note demo-marker") {
-		t.Fatalf("raw source:\n%s", raw)
-	}
-	if page := get("/"); !strings.Contains(page, "TLS 1.3") {
-		t.Errorf("capture page does not show the verified TLS hop:\n%s", page)
-	}
-	// PHI to the demo's S/MIME recipient leaves encrypted.
-	phi := strings.Replace(testMessage("alice@clinic.example", "bob@partner.example", "demo-phi"), "Patient note demo-phi", "Patient SSN: 078-05-1121, MRN: 4455667", 1)
-	if err := send(listen, "alice@clinic.example", []string{"bob@partner.example"}, phi); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 20*time.Second, "the encrypted message on the capture page", func() bool { return strings.Contains(get("/message/2/raw"), "application/pkcs7-mime") })
-	if strings.Contains(get("/message/2/raw"), "078-05-1121") {
-		t.Error("the demo sent PHI in the clear")
-	}
-	if !strings.Contains(string(out.Bytes()), "swaks --server "+listen) {
-		t.Errorf("demo does not tell the newcomer how to send:\n%s", string(out.Bytes()))
 	}
 }

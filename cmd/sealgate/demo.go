@@ -90,7 +90,11 @@ func runDemo(cmd *cobra.Command, a demoAddrs) error {
 		return fmt.Errorf("demo: web page: %w", err)
 	}
 	go (&http.Server{Handler: sink.Handler(), ReadHeaderTimeout: 10 * time.Second}).Serve(wl)
-	dnsAddr, stopDNS, err := demoDNS()
+	dkimName, dkimTXT, err := demoOrg(dir)
+	if err != nil {
+		return fmt.Errorf("demo: signing keys: %w", err)
+	}
+	dnsAddr, stopDNS, err := demoDNS(map[string]string{dkimName: dkimTXT})
 	if err != nil {
 		return fmt.Errorf("demo: DNS: %w", err)
 	}
@@ -134,15 +138,28 @@ relay:
   mx_port: %s
   retry_min: 10s
   retry_max: 1m
+# Every copy that leaves is DKIM-signed for the sender domain (the demo's DNS
+# publishes the key), and encrypted copies carry the organisation's S/MIME or
+# OpenPGP signature.
+dkim:
+  keys:
+    - domain: %[8]s
+      selector: %[9]s
+      key_file: dkim.key
+keys:
+  org:
+    smime_cert_file: org.crt
+    smime_key_file: org.key
+    pgp_key_file: org.sec.asc
 portal:
   enabled: true
-  listen: %q
-  public_url: "https://localhost:%s"
+  listen: %[6]q
+  public_url: "https://localhost:%[7]s"
   cert_file: demo.crt
   key_file: demo.key
   kek_file: portal.kek
   org_name: "Sealgate demo clinic"
-`, admin, listen, hash, dnsAddr, sinkPort, a.portal, portalPort)
+`, admin, listen, hash, dnsAddr, sinkPort, a.portal, portalPort, demoSenderDomain, demoDKIMSelector)
 	if err := os.WriteFile(cfgFile, []byte(yaml), 0o600); err != nil {
 		return err
 	}
@@ -151,6 +168,9 @@ portal:
 		return err
 	}
 	if err := demoKeys(dir, cfg.Keys.Dir); err != nil {
+		return fmt.Errorf("demo: keys: %w", err)
+	}
+	if err := demoP12(dir); err != nil {
 		return fmt.Errorf("demo: keys: %w", err)
 	}
 	log := newLogger(cfg.Log, cmd.ErrOrStderr())
@@ -174,7 +194,10 @@ strongest method that recipient can receive (PGP > S/MIME > verified TLS > porta
         --header "Subject: lab results" --body "Patient SSN: 078-05-1121, MRN: 4455667"
   -> bob:   S/MIME (the demo key store has his certificate); decrypt the raw message with
             openssl cms -decrypt -in MSG.eml -recip %[5]s/bob.crt -inkey %[5]s/bob.key
-  -> carol: PGP/MIME (gpg --import %[5]s/carol.sec.asc, then gpg -d)
+            or import %[5]s/bob.p12 (password %[11]q) into Thunderbird, Outlook,
+            Apple Mail or gpgsm (gpgsm --import bob.p12) and open the message there
+  -> carol: PGP/MIME (gpg --import %[5]s/carol.sec.asc, then gpg -d; the same file
+            imports into Thunderbird's OpenPGP key manager or sq)
   -> dana:  the message itself, over verified TLS: %[9]s's MX presents a certificate
             the relay verifies (the demo's DNS points it at "localhost")
   -> erin:  no key, and home.example's MX certificate does not verify: the message stays
@@ -182,11 +205,16 @@ strongest method that recipient can receive (PGP > S/MIME > verified TLS > porta
             the link, ask for a code, read the code mail on the capture page, and read the
             message; a reply goes back to alice through the same policy.
 The capture page shows each message's method and TLS, and what is held and why.
-Every decision is in the audit log: go run ./cmd/sealgate audit tail -c %[5]s/sealgate.yaml
-Portal messages: go run ./cmd/sealgate portal list -c %[5]s/sealgate.yaml
+Every copy from @%[12]s is DKIM-signed (d=%[12]s s=%[13]s; the demo's DNS at %[14]s
+publishes the key), and encrypted copies are signed by the organisation (%[15]s):
+%[5]s/org.crt for S/MIME, %[5]s/org.sec.asc for OpenPGP.
+Every decision is in the audit log: %[10]s audit tail -c %[5]s/sealgate.yaml
+Portal messages: %[10]s portal list -c %[5]s/sealgate.yaml
+What the policy would do with a message: %[10]s policy test -c %[5]s/sealgate.yaml MSG.eml
 Ctrl-C stops the demo.
 
-`, listen, demoPassword, wl.Addr(), portalPort, dir, admin, demoSMIMERecipient, demoPGPRecipient, demoVerifiedDomain)
+`, listen, demoPassword, wl.Addr(), portalPort, dir, admin, demoSMIMERecipient, demoPGPRecipient, demoVerifiedDomain,
+		selfCommand(), demoP12Password, demoSenderDomain, demoDKIMSelector, dnsAddr, demoOrgAddress)
 	return run(cfg, log, nil, gateway.Options{Logger: log, RelayRootCAs: pool, Version: version}, func(g *gateway.Gateway) {
 		sink.SetHeld(func() []capture.Held { return demoHeld(g) })
 	})

@@ -16,8 +16,9 @@ import (
 const demoVerifiedDomain = "verified.example"
 
 // demoDNS serves the demo's zone on a UDP and a TCP socket of one port on
-// 127.0.0.1; close stops it.
-func demoDNS() (addr string, close func(), err error) {
+// 127.0.0.1, with the TXT records in txt (name without the final dot: value);
+// close stops it.
+func demoDNS(txt map[string]string) (addr string, close func(), err error) {
 	// The UDP port the kernel picks may be taken for TCP by someone else:
 	// try a few.
 	var pc net.PacketConn
@@ -34,14 +35,14 @@ func demoDNS() (addr string, close func(), err error) {
 			return "", nil, err
 		}
 	}
-	h := dns.HandlerFunc(demoAnswer)
+	h := dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) { demoAnswer(w, req, txt) })
 	udp, tcp := &dns.Server{PacketConn: pc, Handler: h}, &dns.Server{Listener: tl, Handler: h}
 	go udp.ActivateAndServe()
 	go tcp.ActivateAndServe()
 	return pc.LocalAddr().String(), func() { udp.Shutdown(); tcp.Shutdown() }, nil
 }
 
-func demoAnswer(w dns.ResponseWriter, req *dns.Msg) {
+func demoAnswer(w dns.ResponseWriter, req *dns.Msg, txt map[string]string) {
 	m := new(dns.Msg)
 	m.SetReply(req)
 	m.Authoritative = true
@@ -55,6 +56,14 @@ func demoAnswer(w dns.ResponseWriter, req *dns.Msg) {
 			m.Answer = append(m.Answer, &dns.MX{Hdr: hdr, Preference: 10, Mx: "mx." + name})
 		case q.Qtype == dns.TypeA && (name == "localhost." || strings.HasPrefix(name, "mx.")):
 			m.Answer = append(m.Answer, &dns.A{Hdr: hdr, A: net.IPv4(127, 0, 0, 1)})
+		case q.Qtype == dns.TypeTXT && txt[strings.TrimSuffix(name, ".")] != "":
+			// A TXT string holds at most 255 bytes (RFC 1035 §3.3.14).
+			v := txt[strings.TrimSuffix(name, ".")]
+			var parts []string
+			for len(v) > 255 {
+				parts, v = append(parts, v[:255]), v[255:]
+			}
+			m.Answer = append(m.Answer, &dns.TXT{Hdr: hdr, Txt: append(parts, v)})
 		}
 		// Anything else (AAAA, TXT for MTA-STS, TLSA for DANE) has no
 		// records: the answer is empty, which is what most domains say.
