@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/sealgate/sealgate/gateway/audit"
 	"github.com/sealgate/sealgate/gateway/control"
@@ -115,8 +116,30 @@ func (h queueHandler) handle(ctx context.Context, req control.Request) (any, io.
 			return nil, nil, fmt.Errorf("control: tls-show needs a domain")
 		}
 		return r.ShowTLS(req.ID), nil, nil
+	case "tls-can-verify":
+		// The selector's question, asked by `policy test` so that what it
+		// shows is what the daemon would choose (this may probe the MX).
+		if req.ID == "" {
+			return nil, nil, fmt.Errorf("control: tls-can-verify needs a domain")
+		}
+		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		ok, how, err := r.CanVerifyTLS(ctx, req.ID)
+		res := TLSCanVerify{Domain: req.ID, OK: ok, How: how}
+		if err != nil {
+			res.Error = err.Error()
+		}
+		return res, nil, nil
 	}
-	return nil, nil, fmt.Errorf("control: unknown op %q (known: list, show, flush, hold, release, delete, reprocess, tls-reset, tls-show, portal-list, portal-show, portal-revoke, portal-extend, portal-purge, portal-totp-reset, apikey-create, apikey-list, apikey-revoke, webhooks-list, webhooks-test, webhooks-replay, webhooks-enable)", req.Op)
+	return nil, nil, fmt.Errorf("control: unknown op %q (known: list, show, flush, hold, release, delete, reprocess, tls-reset, tls-show, tls-can-verify, portal-list, portal-show, portal-revoke, portal-extend, portal-purge, portal-totp-reset, apikey-create, apikey-list, apikey-revoke, webhooks-list, webhooks-test, webhooks-replay, webhooks-enable)", req.Op)
+}
+
+// TLSCanVerify is the answer of the tls-can-verify control op.
+type TLSCanVerify struct {
+	Domain string `json:"domain"`
+	OK     bool   `json:"ok"`
+	How    string `json:"how,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 // ReprocessResult is what `queue reprocess` reports.

@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/sealgate/sealgate/crypto/selector"
 	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/gateway"
+	"github.com/sealgate/sealgate/gateway/control"
 	"github.com/sealgate/sealgate/policy"
 )
 
@@ -74,6 +77,7 @@ func newPolicyTest() *cobra.Command {
 		listener, auth string
 		asJSON         bool
 		showMatches    bool
+		offline        bool
 	)
 	cmd := &cobra.Command{
 		Use:   "test MESSAGE.eml",
@@ -85,6 +89,12 @@ rule did not, every finding with type, count, confidence and location, and the
 action for each recipient; with --show-matches also masked previews of the
 matches. Without --from and
 --to the envelope comes from the message's From, To and Cc fields.
+
+With a config, it also shows per recipient the method the daemon would choose
+and why: keys from the key store and the configured lookups (keys.lookup, so
+WKD too), and verified-TLS capability from the running daemon's relay (its
+MTA-STS, DANE and downgrade knowledge; it may probe the MX), asked over the
+control socket. --offline uses local keys only and asks nobody.
 
 The masked previews exist only in this local output: the daemon never logs them.`,
 		Args: cobra.ExactArgs(1),
@@ -130,7 +140,7 @@ The masked previews exist only in this local output: the daemon never logs them.
 				return err
 			}
 			if cfg != nil && cfg.Keys.Dir != "" {
-				writeMethods(cmd, cfg, rep)
+				writeMethods(cmd, cfg, rep, offline)
 			}
 			return nil
 		},
@@ -142,6 +152,7 @@ The masked previews exist only in this local output: the daemon never logs them.
 	f.StringVar(&listener, "listener", "", "name of the listener the message arrived on")
 	f.StringVar(&auth, "auth-user", "", "authenticated identity of the submitter")
 	f.BoolVar(&asJSON, "json", false, "print the decision as JSON")
+	f.BoolVar(&offline, "offline", false, "local keys only, no WKD request, no TLS question to the daemon")
 	f.BoolVar(&showMatches, "show-matches", false, "also print masked fragments of what the detectors matched (PHI; shown only here, never logged)")
 	return cmd
 }
@@ -179,9 +190,10 @@ func testPolicySet(cmd *cobra.Command, dirs []string) (*policy.Set, *config.Conf
 }
 
 // writeMethods shows, for each recipient the policy wants encrypted, the
-// method the daemon's selector would choose with the keys in the store
-// today and why. Local keys only, read-only: no WKD request, no TLS probe.
-func writeMethods(cmd *cobra.Command, cfg *config.Config, rep *policy.Report) {
+// method the daemon's selector would choose and why. Online, the keys come
+// through the configured lookups (WKD included) and TLS capability from the
+// daemon; offline, local keys only and TLS is not checked.
+func writeMethods(cmd *cobra.Command, cfg *config.Config, rep *policy.Report, offline bool) {
 	w := cmd.OutOrStdout()
 	var sel *selector.Selector
 	for i, rd := range rep.Decision.Recipients {
@@ -189,13 +201,23 @@ func writeMethods(cmd *cobra.Command, cfg *config.Config, rep *policy.Report) {
 			continue
 		}
 		if sel == nil {
-			fmt.Fprintln(w, "\nmethod the daemon would choose (local keys, read-only; no WKD, TLS not probed):")
-			f, err := keystore.NewFinder(keystore.Options{Dir: cfg.Keys.Dir, Lookup: []string{"local"}})
+			opts := keystore.Options{Dir: cfg.Keys.Dir, Lookup: []string{"local"}}
+			if offline {
+				fmt.Fprintln(w, "\nmethod the daemon would choose (--offline: local keys, no WKD, TLS not checked):")
+			} else {
+				fmt.Fprintln(w, "\nmethod the daemon would choose (keys via "+strings.Join(cfg.Keys.Lookup, ", ")+"; TLS as the running daemon knows it):")
+				opts.Lookup = cfg.Keys.Lookup
+				opts.WKD = keystore.WKDOptions{Timeout: cfg.Keys.WKD.Timeout, PositiveTTL: cfg.Keys.WKD.PositiveTTL, NegativeTTL: cfg.Keys.WKD.NegativeTTL}
+			}
+			f, err := keystore.NewFinder(opts)
 			if err != nil {
 				fmt.Fprintf(w, "  key store unavailable: %v\n", err)
 				return
 			}
 			sel = &selector.Selector{Keys: f, PortalAvailable: cfg.Portal.Enabled}
+			if !offline {
+				sel.TLS = daemonTLS{socket: cfg.Control.Socket}
+			}
 			if cfg.Keys.SMIMECAFile != "" {
 				if sel.Roots, err = config.LoadCertPool(cfg.Keys.SMIMECAFile); err != nil {
 					fmt.Fprintf(w, "  S/MIME trust store unavailable: %v\n", err)
@@ -210,4 +232,23 @@ func writeMethods(cmd *cobra.Command, cfg *config.Config, rep *policy.Report) {
 		}
 		fmt.Fprintf(w, "  %s: %s: %s\n", rep.Recipients[i], m, ch.Reason)
 	}
+}
+
+// daemonTLS asks the running daemon's relay whether it can guarantee
+// verified TLS to a domain: the answer the selector gets in production.
+type daemonTLS struct{ socket string }
+
+func (d daemonTLS) CanVerifyTLS(_ context.Context, domain string) (bool, string, error) {
+	resp, err := control.Do(d.socket, control.Request{Op: "tls-can-verify", ID: domain}, nil)
+	if err != nil {
+		return false, "", fmt.Errorf("not known without the daemon (%v); --offline skips the question", err)
+	}
+	var res gateway.TLSCanVerify
+	if err := json.Unmarshal(resp.Data, &res); err != nil {
+		return false, "", err
+	}
+	if res.Error != "" {
+		return res.OK, res.How, errors.New(res.Error)
+	}
+	return res.OK, res.How, nil
 }
