@@ -20,6 +20,10 @@
 #                     (sealgate relay.max_per_domain, Postfix
 #                     default_destination_concurrency_limit)
 #   BIG_SIZES="5000000 50000000"   single-message sizes for the RSS test
+#   ENCRYPT="pgp smime"  sealgate-only runs per REUSE value with PHI in every
+#                     message to a recipient with an OpenPGP key (pgp) or an
+#                     S/MIME certificate (smime), reported against sealgate's
+#                     plain figure of the same value ("" skips them)
 #   SKIP_POSTFIX=1    skip the Postfix run
 #   SKIP_RSS=1        skip the RSS test
 #   AUDIT_TMPFS=1     put sealgate's audit log on /dev/shm (to measure what its fsyncs cost)
@@ -40,6 +44,7 @@ set -euo pipefail
 BENCH_CLIENT=${BENCH_CLIENT:-loadgen}
 STARTTLS=${STARTTLS:-1}
 REUSE=${REUSE:-"100 1"}
+ENCRYPT=${ENCRYPT-"pgp smime"}
 N=${N:-5000}
 SIZE=${SIZE:-10240}
 SESSIONS=${SESSIONS:-20}
@@ -48,6 +53,10 @@ BIG_SIZES=${BIG_SIZES:-"5000000 50000000"}
 TIMEOUT=${TIMEOUT:-240}
 FROM=from@clinic.test
 TO=to@partner.test
+# What the load client sends (set per run): its recipient, and whether
+# every body carries PHI.
+LOAD_TO=$TO
+LOAD_PHI=0
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -67,7 +76,7 @@ POSTFIX=$(find_tool postfix)
 POSTCONF=$(find_tool postconf)
 case $BENCH_CLIENT in
 loadgen) ;;
-smtp-source) REUSE=1 STARTTLS=0 ;; # what smtp-source does; the report says so
+smtp-source) REUSE=1 STARTTLS=0 ENCRYPT="" ;; # what smtp-source does; the report says so
 *)
 	echo "bench: BENCH_CLIENT=$BENCH_CLIENT: want loadgen or smtp-source" >&2
 	exit 1
@@ -133,6 +142,10 @@ echo "bench: building sealgate ($REV) and helpers"
 (cd "$SRC" && go build -o "$TMP/sealgate" ./cmd/sealgate)
 (cd "$ROOT" && go build -o "$TMP/benchtool" ./bench/benchtool)
 (cd "$ROOT" && go build -o "$TMP/loadgen" ./bench/loadgen)
+if [[ -n $ENCRYPT ]]; then
+	mkdir -p "$TMP/recipient-keys"
+	"$TMP/benchtool" recipient-keys "$TMP/recipient-keys"
+fi
 if [[ -n ${PROFILE:-} ]]; then
 	PROFILE_DIR=${PROFILE_DIR:-/tmp}
 	# sgprof links the gateway package, so build it inside the same source.
@@ -190,6 +203,11 @@ sealgate_config() {
 	# Builds with the policy engine scan every message with the shipped
 	# default policy; its last rule (TLS required) becomes "pass" here,
 	# because smtp-sink offers no STARTTLS. Every PHI rule stays in force.
+	# Every copy is DKIM-signed for the sender's domain, as in production.
+	local dkim=""
+	if "$TMP/sealgate" dkim keygen clinic.test bench --out "$d/dkim.pem" >/dev/null 2>&1; then
+		dkim=$'dkim:\n  keys:\n    - {domain: clinic.test, selector: bench, key_file: dkim.pem}'
+	fi
 	local policy=""
 	if [ -f "$ROOT/policy/default.yaml" ]; then
 		sed 's/^    action: require_tls$/    action: pass/' "$ROOT/policy/default.yaml" >"$d/policy.yaml"
@@ -224,8 +242,18 @@ relay:
   max_per_domain: $PER_DEST
 $audit
 $policy
+$dkim
 EOF
 	chmod 600 "$d/sealgate.yaml"
+	# The encrypted runs' recipients have their key or certificate in the
+	# store, as a partner's would.
+	if [[ -n $ENCRYPT ]]; then
+		"$TMP/sealgate" keys import -c "$d/sealgate.yaml" "$TMP/recipient-keys/pgp.asc" "$TMP/recipient-keys/smime.crt" >"$d/keys-import.log" 2>&1 || {
+			echo "bench: keys import failed:" >&2
+			cat "$d/keys-import.log" >&2
+			exit 1
+		}
+	fi
 }
 
 # start_sealgate DIR LISTENPORT [profile]: sets SG_PID.
@@ -256,8 +284,9 @@ send() {
 	fi
 	local tls=()
 	[[ $STARTTLS == 1 ]] && tls=(-starttls -ca "$ROOT/testdata/tls/relay.crt")
+	[[ $LOAD_PHI == 1 ]] && tls+=(-phi)
 	"$TMP/loadgen" -addr "127.0.0.1:$5" -messages "$1" -size "$2" -sessions "$3" -reuse "$4" \
-		-from "$FROM" -to "$TO" "${tls[@]}" >"$6" 2>&1
+		-from "$FROM" -to "$LOAD_TO" "${tls[@]}" >"$6" 2>&1
 }
 
 # json_field LOG KEY: a number from loadgen's JSON line, or "-".
@@ -409,6 +438,13 @@ for r in $REUSE; do
 		run_postfix "postfix_r$r" "$r"
 		RUNS+=("postfix_r$r")
 	fi
+	# Encrypted: PHI in every message, to a recipient with a key; sealgate
+	# only (Postfix does not encrypt), right after its plain run.
+	for enc in $ENCRYPT; do
+		LOAD_PHI=1 LOAD_TO=to-$enc@partner.test
+		run_sealgate "sealgate_${enc}_r$r" "$r"
+		LOAD_PHI=0 LOAD_TO=$TO
+	done
 done
 
 # --------------------------------------------------------------------- RSS
@@ -458,6 +494,20 @@ for r in $REUSE; do
 			"$(awk -v a="${!c}" -v b="${!d}" 'BEGIN { printf "%.2f", a / b }')"
 	fi
 done
+if [[ -n $ENCRYPT ]]; then
+	echo
+	echo "== encrypted: PHI in every message to one recipient with a key (sealgate only); ratio e/p = encrypted/plain, same reuse =="
+	printf "%-10s %6s %14s %14s %12s %12s %9s %9s\n" "content" "reuse" "accepted msg/s" "e2e msg/s" "accept s" "e2e s" "p50 ms" "p99 ms"
+	for r in $REUSE; do
+		for enc in $ENCRYPT; do
+			row "sealgate_${enc}_r$r" "$enc" "$r"
+			a=ACC_sealgate_${enc}_r$r b=ACC_sealgate_r$r c=E2E_sealgate_${enc}_r$r d=E2E_sealgate_r$r
+			printf "%-10s %6s %14s %14s\n" "ratio e/p" "$r" \
+				"$(awk -v a="${!a}" -v b="${!b}" 'BEGIN { printf "%.2f", a / b }')" \
+				"$(awk -v a="${!c}" -v b="${!d}" 'BEGIN { printf "%.2f", a / b }')"
+		done
+	done
+fi
 for r in $REUSE; do
 	h=SG_HWM_sealgate_r$r
 	echo "sealgate peak RSS after the throughput run with reuse $r: $((${!h} / 1024)) MiB"

@@ -1,5 +1,6 @@
 // Command benchtool holds the small helpers bench/run.sh needs that the
-// shell lacks: free loopback ports and waiting for a listener.
+// shell lacks: free loopback ports, waiting for a listener, and the
+// recipient keys of the encrypted runs.
 //
 // It only ever touches 127.0.0.1.
 package main
@@ -42,13 +43,21 @@ func main() {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
+	case "recipient-keys":
+		if len(os.Args) != 3 {
+			usage()
+		}
+		if err := recipientKeys(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	default:
 		usage()
 	}
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: benchtool freeport [N] | benchtool waitport 127.0.0.1:PORT TIMEOUT")
+	fmt.Fprintln(os.Stderr, "usage: benchtool freeport [N] | benchtool waitport 127.0.0.1:PORT TIMEOUT | benchtool recipient-keys DIR")
 	os.Exit(2)
 }
 

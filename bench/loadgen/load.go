@@ -28,6 +28,10 @@ type Config struct {
 	From, To string        // envelope sender and (first) recipient
 	TLS      *tls.Config   // non-nil: STARTTLS on every connection, or fail
 	Timeout  time.Duration // per SMTP command and for the dial
+	// PHI starts every body with a clinical paragraph the shipped default
+	// policy flags (name, SSN, MRN, diagnosis), so the gateway must
+	// encrypt each message: the bench's encrypted runs.
+	PHI bool
 }
 
 // Result is what a run prints, as one JSON line.
@@ -42,6 +46,7 @@ type Result struct {
 	TLSVersion  string         `json:"tls_version,omitempty"`
 	Size        int            `json:"size"`
 	Rcpts       int            `json:"rcpts"`
+	PHI         bool           `json:"phi,omitempty"`
 	Seconds     float64        `json:"seconds"`
 	MsgPerSec   float64        `json:"msg_per_s"`
 	MBPerSec    float64        `json:"mb_per_s"` // 10^6 bytes of accepted messages per second
@@ -96,6 +101,13 @@ func (c *Config) recipients() []string {
 // on the payload.
 const bodyLine = "abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijklmnopqrstu\r\n"
 
+// phiParagraph is what a clinic's note looks like to the PHI detectors: a
+// named patient, an SSN, an MRN and a diagnosis. The SSN is one the SSA
+// never issued in this form for a real person (the demo's).
+const phiParagraph = "Re: patient Jane Q Testcase, DOB 04/26/1946\r\n" +
+	"SSN 078-05-1121, MRN 4455667. Diagnosis: type 2 diabetes mellitus (E11.9),\r\n" +
+	"follow-up HbA1c in 3 months. Please file with her chart.\r\n\r\n"
+
 // message builds message n: a header with its own Message-ID, and body text
 // so the whole is size bytes (or the header plus one short line, if size is
 // smaller than that).
@@ -116,6 +128,9 @@ func newMessage(c *Config) message {
 	headLen := len(head(0)) // the same for every n below 10^8
 	want := max(c.Size-headLen, 3)
 	var body []byte
+	if c.PHI {
+		body = append(body, phiParagraph...)
+	}
 	for len(body) < want {
 		body = append(body, bodyLine...)
 	}
@@ -195,7 +210,7 @@ func Run(cfg Config) (Result, error) {
 	r := Result{
 		Messages: st.ok, Failed: st.fail, Errors: st.errors, Connections: st.conns,
 		Sessions: cfg.Sessions, Reuse: cfg.Reuse, StartTLS: cfg.TLS != nil, TLSVersion: st.tlsVer,
-		Size: len(msg.head(0)) + len(msg.body), Rcpts: cfg.Rcpts, Seconds: secs,
+		Size: len(msg.head(0)) + len(msg.body), Rcpts: cfg.Rcpts, PHI: cfg.PHI, Seconds: secs,
 	}
 	if secs > 0 {
 		r.MsgPerSec = float64(st.ok) / secs

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"crypto/tls"
 	"strings"
 	"testing"
@@ -8,7 +10,9 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/sealgate/sealgate/envelope"
 	"github.com/sealgate/sealgate/internal/capture"
+	"github.com/sealgate/sealgate/policy"
 )
 
 func startSink(t *testing.T, withTLS bool) *capture.Sink {
@@ -161,5 +165,33 @@ func TestPercentileNearestRank(t *testing.T) {
 	}
 	if p := percentile(nil, 99); p != 0 {
 		t.Errorf("percentile of nothing = %v", p)
+	}
+}
+
+// -phi makes a message the shipped default policy encrypts; without it the
+// payload is clean (the plain runs must not trip a detector).
+func TestPHIBodyIsEncryptedByTheDefaultPolicy(t *testing.T) {
+	eng, err := policy.NewEngine(policy.DefaultSet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, phi := range []bool{false, true} {
+		cfg := baseConfig("127.0.0.1:1")
+		cfg.PHI, cfg.Size = phi, 10240
+		m := newMessage(&cfg)
+		raw := append(m.head(1), m.body...)
+		if len(raw) != 10240 {
+			t.Errorf("phi=%v: %d bytes, want 10240", phi, len(raw))
+		}
+		d, err := eng.Evaluate(context.Background(), policy.Input{
+			Env:  &envelope.Envelope{From: cfg.From, Recipients: []envelope.Recipient{{Addr: cfg.To}}},
+			Body: bytes.NewReader(raw),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.Action == policy.ActionEncrypt; got != phi {
+			t.Errorf("phi=%v: default policy says %s (rule %s)", phi, d.Action, d.Rule)
+		}
 	}
 }

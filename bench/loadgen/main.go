@@ -33,6 +33,7 @@ func main() {
 	flag.StringVar(&cfg.From, "from", "from@clinic.test", "envelope sender")
 	flag.StringVar(&cfg.To, "to", "to@partner.test", "first envelope recipient")
 	flag.DurationVar(&cfg.Timeout, "timeout", 2*time.Minute, "per SMTP command, and for the dial and handshake")
+	flag.BoolVar(&cfg.PHI, "phi", false, "start every body with a paragraph of PHI (name, SSN, MRN, diagnosis), so the gateway encrypts it")
 	flag.BoolVar(&starttls, "starttls", false, "STARTTLS on every connection (fail if not offered)")
 	flag.BoolVar(&insecure, "insecure", false, "with -starttls: do not verify the server certificate")
 	flag.StringVar(&caFile, "ca", "", "with -starttls: verify the server against the PEM certificates in `file`")

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+)
+
+// Recipients of the bench's encrypted runs: one with an OpenPGP key, one
+// with an S/MIME certificate, both of the sizes real partners use.
+const (
+	pgpRecipient   = "to-pgp@partner.test"
+	smimeRecipient = "to-smime@partner.test"
+)
+
+// recipientKeys writes dir/pgp.asc (an RSA-3072 OpenPGP public key) and
+// dir/smime.crt (a self-signed RSA-2048 S/MIME certificate), for
+// `sealgate keys import`. The private halves are thrown away: the sink
+// never decrypts.
+func recipientKeys(dir string) error {
+	e, err := openpgp.NewEntity("Bench PGP", "", pgpRecipient, &packet.Config{
+		Algorithm: packet.PubKeyAlgoRSA, RSABits: 3072, DefaultHash: crypto.SHA256,
+	})
+	if err != nil {
+		return err
+	}
+	var pub bytes.Buffer
+	w, err := armor.Encode(&pub, "PGP PUBLIC KEY BLOCK", nil)
+	if err != nil {
+		return err
+	}
+	if err := e.Serialize(w); err != nil {
+		return err
+	}
+	w.Close()
+	if err := os.WriteFile(filepath.Join(dir, "pgp.asc"), pub.Bytes(), 0o644); err != nil {
+		return err
+	}
+
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "Bench S/MIME"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(1, 0, 0),
+		EmailAddresses: []string{smimeRecipient},
+		KeyUsage:       x509.KeyUsageKeyEncipherment | x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:    []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "smime.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+}
