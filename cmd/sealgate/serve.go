@@ -81,7 +81,8 @@ func run(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, st
 	sig := make(chan os.Signal, 4)
 	signal.Notify(sig, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sig)
-	// READY=1 only now: a reload systemd sends after it finds a handler.
+	// READY=1 only after signal.Notify: systemd may send SIGHUP as soon as
+	// we are ready, and without the handler it would end the process.
 	notify := sdnotify.FromEnv(log)
 	notify.Ready(g.StatusLine())
 	wdCtx, wdStop := context.WithCancel(context.Background())
