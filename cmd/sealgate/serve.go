@@ -17,6 +17,7 @@ import (
 
 	"github.com/sealgate/sealgate/config"
 	"github.com/sealgate/sealgate/gateway"
+	"github.com/sealgate/sealgate/internal/sdnotify"
 )
 
 func newServe() *cobra.Command {
@@ -61,7 +62,10 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-// run starts the gateway and serves signals until told to stop.
+// run starts the gateway and serves signals until told to stop. Under
+// systemd (NOTIFY_SOCKET) it says READY=1 once every listener is bound and
+// the spool recovered, RELOADING=1 ... READY=1 around SIGHUP, STATUS= with
+// the queue, STOPPING=1, and WATCHDOG=1 while the gateway is alive.
 func run(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, string, error), opts gateway.Options, started func(*gateway.Gateway)) error {
 	g, err := gateway.New(cfg, opts)
 	if err != nil {
@@ -77,11 +81,20 @@ func run(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, st
 	sig := make(chan os.Signal, 4)
 	signal.Notify(sig, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sig)
+	// READY=1 only after signal.Notify: systemd may send SIGHUP as soon as
+	// we are ready, and without the handler it would end the process.
+	notify := sdnotify.FromEnv(log)
+	notify.Ready(g.StatusLine())
+	wdCtx, wdStop := context.WithCancel(context.Background())
+	wdDone := make(chan struct{})
+	go func() { notify.Watchdog(wdCtx, g.Alive, g.StatusLine); close(wdDone) }()
+	defer func() { wdStop(); <-wdDone }()
 	for s := range sig {
 		if s == syscall.SIGHUP {
 			if reload == nil {
 				continue
 			}
+			notify.Reloading()
 			nc, hash, err := reload()
 			if err == nil {
 				err = g.Reload(nc)
@@ -90,9 +103,13 @@ func run(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, st
 				log.Error("config reload refused; the running config stays in force", "err", err.Error())
 			}
 			g.RecordReload(err, hash)
+			// Refused or not, the daemon serves (with the old config if refused).
+			notify.Ready(g.StatusLine())
 			continue
 		}
 		log.Info("stopping", "signal", s.String())
+		notify.Stopping()
+		wdStop()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		err := g.Stop(ctx)
 		cancel()

@@ -36,6 +36,7 @@ type Relay struct {
 	closeMem sync.Once
 
 	wake      chan struct{}
+	ping      chan struct{} // Alive: the scheduler loop takes one when it is not stuck
 	stopCh    chan struct{}
 	startOnce sync.Once
 	stopOnce  sync.Once
@@ -66,6 +67,7 @@ func New(opts Options, store Store) (*Relay, error) {
 		msgs:    make(map[string]*msg),
 		perDest: make(map[string]int),
 		wake:    make(chan struct{}, 1),
+		ping:    make(chan struct{}),
 		pool:    smtpclient.NewPool(opts.MaxPerDomain, smtpclient.DefaultIdleTimeout),
 		stopCh:  make(chan struct{}),
 	}
@@ -125,6 +127,21 @@ func (r *Relay) Stop(ctx context.Context) error {
 	}
 	return err
 }
+
+// Alive answers nil when the scheduler loop takes a ping before ctx ends:
+// the systemd watchdog's proof that delivery is not wedged (a stuck lock
+// or a dead loop). It says nothing about whether deliveries succeed.
+func (r *Relay) Alive(ctx context.Context) error {
+	select {
+	case r.ping <- struct{}{}:
+		return nil
+	case <-r.stopCh:
+		return errors.New("relay: stopped")
+	case <-ctx.Done():
+		return errors.New("relay: the delivery scheduler does not answer")
+	}
+}
+
 func (r *Relay) kick() {
 	select {
 	case r.wake <- struct{}{}:

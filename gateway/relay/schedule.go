@@ -30,6 +30,7 @@ func (r *Relay) schedule() {
 		case <-r.stopCh:
 			return
 		case <-r.wake:
+		case <-r.ping:
 		case <-timer.C:
 		}
 		if !timer.Stop() {
