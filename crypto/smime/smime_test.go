@@ -69,6 +69,7 @@ func innerOf(t *testing.T, msg []byte) []byte {
 		t.Fatal(err)
 	}
 	b, err := io.ReadAll(inner)
+	inner.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
