@@ -96,10 +96,14 @@
 //
 // # Protected headers
 //
-// Encrypt uses crypto/protect: the outer header keeps delivery headers and
-// gets a neutral Subject; the real Subject and the content headers travel
-// inside. Bcc appears in no output, signed or encrypted. Sign alone does not
-// hide the Subject (nothing is encrypted).
+// Encrypt uses crypto/protect, RFC 9788 by default (Options.HeaderProtection,
+// config keys.header_protection): the outer header keeps delivery and
+// threading headers and gets an obscured Subject; the real Subject and the
+// content headers travel inside, with hp="cipher", the HP-Outer record and,
+// by default, the legacy display leading the main text, so Outlook and
+// Apple Mail show the real Subject too. TestRFC9788HeaderProtectionReadsBack*
+// parse what openssl and gpgsm decrypt. Bcc appears in no output, signed or
+// encrypted. Sign alone does not hide the Subject (nothing is encrypted).
 //
 // # Recipient certificates
 //
