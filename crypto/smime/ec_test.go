@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -295,6 +296,23 @@ func TestECDHClientMatrixGpgsm(t *testing.T) {
 			t.Logf("gpgsm %s refuses ECDH, as the matrix says (%s): %s", version, f, bytes.TrimSpace(got))
 		case err != nil:
 			t.Errorf("gpgsm %s --decrypt %s: %v\n%s", version, f, err, got)
+		}
+	}
+}
+
+func TestEncryptRefusesKeysItCannotAgreeOrWrapFor(t *testing.T) {
+	p := newPKI(t)
+	p521 := p.issue(t, ecTemplate("p521@partner.test"), p521(t))
+	ed := p.issue(t, leafTemplate("ed@partner.test"), ed25519Pub(t))
+	for _, c := range []struct {
+		cert   *x509.Certificate
+		reason string
+	}{{p521, reasonCurve + " (P-521)"}, {ed, reasonKeyType}} {
+		var out bytes.Buffer
+		err := Encrypt(&out, bytes.NewReader(testMessage(t, []byte("x"))), []*x509.Certificate{c.cert}, Options{})
+		var ue *UnusableError
+		if !errors.As(err, &ue) || ue.Reason != c.reason || out.Len() != 0 {
+			t.Errorf("%s: err %v, %d bytes written", c.cert.EmailAddresses[0], err, out.Len())
 		}
 	}
 }
