@@ -148,6 +148,12 @@ type Keys struct {
 	// everywhere) or "aes256-gcm" (AuthEnvelopedData, RFC 5083:
 	// authenticated, but gpgsm 2.2 cannot read it).
 	SMIMEContentCipher string `mapstructure:"smime_content_cipher"`
+	// HeaderProtection is how encrypted mail (S/MIME and PGP/MIME) carries
+	// its real headers (crypto/protect): "rfc9788+legacy-display" (default:
+	// RFC 9788 hp="cipher" with HP-Outer, and the real Subject leading the
+	// text for clients without header protection), "rfc9788" (no legacy
+	// display), or "legacy-v1" (only the older protected-headers="v1").
+	HeaderProtection string `mapstructure:"header_protection"`
 }
 
 // WKD configures Web Key Directory lookups.

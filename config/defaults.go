@@ -46,6 +46,8 @@ func Default() Config {
 			// that announce it (crypto/smime.KeyTransportFor).
 			SMIMEKeyTransport:  "pkcs1v15",
 			SMIMEContentCipher: "aes256-cbc",
+			// Every client shows the real Subject (crypto/protect).
+			HeaderProtection: "rfc9788+legacy-display",
 		},
 		Relay: Relay{
 			SmarthostTLS:    tlslevel.Verify,

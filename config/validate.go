@@ -29,6 +29,8 @@ var (
 	// does not import crypto packages.
 	smimeKeyTransports  = []string{"pkcs1v15", "oaep"}
 	smimeContentCiphers = []string{"aes256-cbc", "aes256-gcm"}
+	// crypto/protect's Mode* constants.
+	headerProtections = []string{"rfc9788+legacy-display", "rfc9788", "legacy-v1"}
 )
 
 // Validate returns every problem in c, each with its key path. It reads the
@@ -274,6 +276,7 @@ func (c *Config) Validate() []Problem {
 	}
 	oneOf(add, "keys.smime_key_transport", k.SMIMEKeyTransport, smimeKeyTransports)
 	oneOf(add, "keys.smime_content_cipher", k.SMIMEContentCipher, smimeContentCiphers)
+	oneOf(add, "keys.header_protection", k.HeaderProtection, headerProtections)
 	if k.SMIMECAFile != "" {
 		if _, err := LoadCertPool(k.SMIMECAFile); err != nil {
 			add("keys.smime_ca_file", "%v", err)

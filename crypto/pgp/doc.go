@@ -3,12 +3,15 @@
 //
 // # What Encrypt produces
 //
-// protect.Split cuts the message: the outer header keeps From, To, Cc, Date,
-// Message-ID, MIME-Version and trace fields and gets a neutral Subject
-// (Options.Subject, default "Secure message"); Bcc is dropped everywhere.
-// The whole inner entity - content headers, a copy of the protected headers
-// with the real Subject (protected-headers=v1), all parts and attachments -
-// is one binary literal data packet, so it decrypts byte-identical.
+// protect.Split cuts the message (RFC 9788 header protection,
+// Options.HeaderProtection): the outer header keeps From, To, Cc, Date,
+// Message-ID, threading, MIME-Version and trace fields and gets an obscured
+// Subject (Options.Subject, default "[...]"); Bcc is dropped everywhere.
+// The whole inner entity - content headers, the protected headers with the
+// real Subject, hp="cipher" and protected-headers=v1, the HP-Outer record,
+// all parts and attachments, by default the legacy display in the main
+// text - is one binary literal data packet, so it decrypts byte-identical
+// to protect.Split's inner entity.
 // The outer body is multipart/encrypted; protocol="application/pgp-encrypted"
 // with the "Version: 1" control part and the armored application/octet-stream
 // part named encrypted.asc (RFC 3156 §4). With Options.Signer the OpenPGP

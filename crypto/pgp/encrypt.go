@@ -18,8 +18,11 @@ import (
 
 // Options tune Encrypt.
 type Options struct {
-	// Subject is the neutral outer Subject; "" means protect.DefaultSubject.
+	// Subject is the obscured outer Subject; "" means protect.DefaultSubject.
 	Subject string
+	// HeaderProtection is the header protection scheme (protect.Mode*);
+	// "" means RFC 9788 with the legacy display.
+	HeaderProtection string
 	// Signer, when set, signs the message inside the encryption (RFC 3156
 	// §6.2, the combined form gpg --sign --encrypt makes).
 	Signer *Signer
@@ -55,10 +58,11 @@ func Encrypt(w io.Writer, msg io.Reader, recipients []*Key, opts Options) error 
 		}
 	}
 
-	outer, inner, err := protect.Split(msg, protect.Options{Subject: opts.Subject})
+	outer, inner, err := protect.Split(msg, protect.Options{Subject: opts.Subject, Mode: opts.HeaderProtection})
 	if err != nil {
 		return fmt.Errorf("pgp: %w", err)
 	}
+	defer inner.Close()
 	boundary, err := newBoundary()
 	if err != nil {
 		return err

@@ -107,6 +107,7 @@ func innerEntity(t *testing.T, msg string) []byte {
 		t.Fatal(err)
 	}
 	b, _ := io.ReadAll(in)
+	in.Close()
 	return b
 }
 

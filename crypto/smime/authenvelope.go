@@ -50,7 +50,8 @@ func newAuthEnvelopeWriter(w io.Writer, recipients []*x509.Certificate, transpor
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
 	}
-	ris, err := recipientInfos(key, recipients, transport, capabilities)
+	// AuthEnvelopedData is version 0 whatever its RecipientInfos (RFC 5083 §2.1).
+	ris, _, err := recipientInfos(key, recipients, transport, capabilities)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,10 @@
 package smime
 
 import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"errors"
@@ -35,7 +39,9 @@ func TestUnusableRecipientCertificatesAreRefusedWithReason(t *testing.T) {
 		{name: "EKU serverAuth only", edit: func(c *x509.Certificate) { c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth} }, reason: "emailProtection"},
 		{name: "wrong address", addr: "someone@partner.test", reason: "address not in certificate"},
 		{name: "untrusted chain", issuer: selfIssuer(t), reason: "chain does not verify"},
-		{name: "EC key", pub: &testpki.ECKey(t).PublicKey, reason: "unsupported key type (EC key agreement not implemented)"},
+		{name: "EC key without keyAgreement", pub: &testpki.ECKey(t).PublicKey, reason: "does not allow key agreement"},
+		{name: "EC key on P-521", pub: p521(t), edit: func(c *x509.Certificate) { c.KeyUsage = x509.KeyUsageKeyAgreement }, reason: "unsupported EC curve (want P-256 or P-384) (P-521)"},
+		{name: "Ed25519 key", pub: ed25519Pub(t), reason: "unsupported key type"},
 		{name: "small RSA key", pub: smallRSA(t), reason: "shorter than 2048"},
 	}
 	for _, tc := range cases {
@@ -85,6 +91,22 @@ func leafCA(cn string) *x509.Certificate {
 	return c
 }
 
+func p521(t *testing.T) *ecdsa.PublicKey {
+	k, err := ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &k.PublicKey
+}
+
+func ed25519Pub(t *testing.T) ed25519.PublicKey {
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pub
+}
+
 func smallRSA(t *testing.T) *rsa.PublicKey {
 	k, err := rsa.GenerateKey(randReader{}, 1024)
 	if err != nil {
@@ -116,6 +138,15 @@ func TestUsableRecipientCertificatesPass(t *testing.T) {
 	c := p.issue(t, bare, &key.PublicKey)
 	if err := CheckRecipient(c, "d@partner.test", now, roots, inters); err != nil {
 		t.Errorf("absent extensions, subject email: %v", err)
+	}
+	for _, curve := range []elliptic.Curve{elliptic.P256(), elliptic.P384()} {
+		k, err := ecdsa.GenerateKey(curve, rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckRecipient(p.issue(t, ecTemplate("f@partner.test"), &k.PublicKey), "f@partner.test", now, roots, inters); err != nil {
+			t.Errorf("EC %s with keyAgreement: %v", curve.Params().Name, err)
+		}
 	}
 	anyEKU := leafTemplate("e@partner.test")
 	anyEKU.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageAny}

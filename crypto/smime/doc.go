@@ -26,6 +26,21 @@
 //     nothing harvests those yet), and otherwise Options.KeyTransport, the
 //     configured default (keys.smime_key_transport), "pkcs1v15" unless set.
 //     One message may mix both: each RecipientInfo names its own algorithm.
+//   - key agreement for an EC recipient (P-256 or P-384), a
+//     KeyAgreeRecipientInfo (RFC 5652 §6.2.2, RFC 5753 §3.1.1) as OpenSSL
+//     writes it: a fresh ephemeral key per recipient and message
+//     (originatorKey, id-ecPublicKey, uncompressed point, no ukm),
+//     ephemeral-static ECDH, the ANSI X9.63 KDF over ECC-CMS-SharedInfo
+//     with SHA-256 for P-256 (dhSinglePass-stdDH-sha256kdf-scheme) and
+//     SHA-384 for P-384 (…-sha384kdf-scheme, the RFC 5008 pairing), and
+//     the content key wrapped with AES-256 key wrap (RFC 3394, keywrap.go:
+//     the standard library has none; tested with the RFC's vectors).
+//     OpenSSL's own default KDF hash is SHA-1; it reads ours. Works in both
+//     EnvelopedData (then version 2, RFC 5652 §6.1) and AuthEnvelopedData,
+//     and mixes with RSA recipients in one message. An EC certificate whose
+//     KeyUsage lacks keyAgreement is refused (RFC 5480 §3), by
+//     CheckRecipient and by Encrypt, before a byte is written; openssl 3.0
+//     itself would encrypt to it. Other curves and Ed25519 are refused.
 //   - BER with indefinite lengths and the ciphertext as a constructed OCTET
 //     STRING of 64 KiB segments, as `openssl cms -stream`, Outlook and
 //     Thunderbird themselves write it.
@@ -37,6 +52,22 @@
 //	gpgsm 2.2 (Debian 12)             yes           no           tests here
 //	neomutt, KMail, Kleopatra (GPGME) yes           no           outside tester; they run gpgsm
 //	Outlook, Apple Mail, Thunderbird  yes           yes          vendors; not measured here
+//
+// and for EC recipients (ECDH) and the content forms:
+//
+//	client                            ECDH (CBC)   ECDH (GCM)   evidence
+//	openssl cms 3.0                   yes          yes          tests here, P-256 and P-384, mixed with RSA
+//	gpgsm 2.2.40 (Debian 12)          no           no           tests here: "Invalid session key", for
+//	                                                            openssl's ECDH messages too; gpgsm 2.2 has
+//	                                                            no CMS ECDH, and crashes importing an EC
+//	                                                            PKCS#12 (SIGSEGV), so EC users of GPGME
+//	                                                            clients need gpgsm 2.4
+//	Outlook, Thunderbird, Apple Mail  yes          (GCM: not    vendors; not measured here
+//	                                               measured)
+//
+// An EC certificate therefore reaches only clients that read ECDH; a
+// hospital whose partners run gpgsm 2.2 should issue them RSA certificates.
+// TestECDHClientMatrixGpgsm fails when gpgsm 2.2 starts decrypting ECDH.
 //
 // PKCS#1 v1.5 is the default because it is the one form every client in
 // the table decrypts: a hospital wants no recipient to get a message they
@@ -65,18 +96,22 @@
 //
 // # Protected headers
 //
-// Encrypt uses crypto/protect: the outer header keeps delivery headers and
-// gets a neutral Subject; the real Subject and the content headers travel
-// inside. Bcc appears in no output, signed or encrypted. Sign alone does not
-// hide the Subject (nothing is encrypted).
+// Encrypt uses crypto/protect, RFC 9788 by default (Options.HeaderProtection,
+// config keys.header_protection): the outer header keeps delivery and
+// threading headers and gets an obscured Subject; the real Subject and the
+// content headers travel inside, with hp="cipher", the HP-Outer record and,
+// by default, the legacy display leading the main text, so Outlook and
+// Apple Mail show the real Subject too. TestRFC9788HeaderProtectionReadsBack*
+// parse what openssl and gpgsm decrypt. Bcc appears in no output, signed or
+// encrypted. Sign alone does not hide the Subject (nothing is encrypted).
 //
 // # Recipient certificates
 //
 // CheckRecipient applies the usability rules (validity, key usage, extended
 // key usage, address, optional chain to a trust store, RSA ≥ 2048) and says
-// which one failed. Elliptic-curve recipients would need
-// KeyAgreeRecipientInfo (ECDH), which is not implemented: they are reported
-// unusable, never silently skipped.
+// which one failed: RSA needs keyEncipherment, EC (P-256, P-384)
+// keyAgreement; other key types are reported unusable, never silently
+// skipped.
 //
 // # Memory
 //
@@ -99,5 +134,5 @@
 // no decryption or verification here). Encrypt does not call CheckRecipient
 // itself (it has no address or trust store): callers check every
 // certificate first and pass only usable ones; Encrypt still refuses
-// non-RSA keys.
+// keys it cannot wrap for (Ed25519, other curves, EC without keyAgreement).
 package smime

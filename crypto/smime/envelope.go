@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -84,16 +86,33 @@ func keyEncryptionAlgorithm(transport string) (algorithmIdentifier, error) {
 	return algorithmIdentifier{}, fmt.Errorf("smime: unknown key transport %q (want %q or %q)", transport, KeyTransportOAEP, KeyTransportPKCS1v15)
 }
 
-// recipientInfos wraps the content key for every recipient, each with the
-// key transport KeyTransportFor picks (def for those that do not announce
-// OAEP), and returns the DER of the SET OF RecipientInfo.
-func recipientInfos(key []byte, recipients []*x509.Certificate, def string, capabilities func(*x509.Certificate) []byte) ([]byte, error) {
-	// An unknown default is refused even if every recipient announces OAEP.
+// recipientInfos gives the content key to every recipient: an RSA key by
+// key transport, with the algorithm KeyTransportFor picks (def for those
+// that do not announce OAEP); an EC key by ECDH key agreement (keyagree.go).
+// It returns the DER of the SET OF RecipientInfo and whether any is a
+// KeyAgreeRecipientInfo (version 3), which makes an EnvelopedData version 2
+// (RFC 5652 §6.1).
+func recipientInfos(key []byte, recipients []*x509.Certificate, def string, capabilities func(*x509.Certificate) []byte) (der []byte, agreed bool, err error) {
+	// An unknown default is refused even if every recipient announces OAEP
+	// or is EC.
 	if _, err := keyEncryptionAlgorithm(def); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var infos [][]byte
 	for i, c := range recipients {
+		if ec, ok := c.PublicKey.(*ecdsa.PublicKey); ok {
+			der, err := keyAgreeInfo(key, c, ec)
+			if err != nil {
+				var ue *UnusableError
+				if errors.As(err, &ue) {
+					return nil, false, err
+				}
+				return nil, false, fmt.Errorf("smime: agree key for recipient %d: %w", i, err)
+			}
+			infos = append(infos, der)
+			agreed = true
+			continue
+		}
 		var harvested []byte
 		if capabilities != nil {
 			harvested = capabilities(c)
@@ -101,11 +120,11 @@ func recipientInfos(key []byte, recipients []*x509.Certificate, def string, capa
 		transport, _ := KeyTransportFor(c, harvested, def)
 		alg, err := keyEncryptionAlgorithm(transport)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		pub, ok := c.PublicKey.(*rsa.PublicKey)
 		if !ok {
-			return nil, &UnusableError{Reason: reasonKeyType}
+			return nil, false, &UnusableError{Reason: reasonKeyType}
 		}
 		var ek []byte
 		if alg.Algorithm.Equal(oidRSAESOAEP) {
@@ -117,7 +136,7 @@ func recipientInfos(key []byte, recipients []*x509.Certificate, def string, capa
 			ek, err = rsa.EncryptPKCS1v15(rand.Reader, pub, key)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("smime: wrap key for recipient %d: %w", i, err)
+			return nil, false, fmt.Errorf("smime: wrap key for recipient %d: %w", i, err)
 		}
 		der, err := asn1.Marshal(keyTransRecipientInfo{
 			RID:          issuerAndSerial{Issuer: asn1.RawValue{FullBytes: c.RawIssuer}, Serial: c.SerialNumber},
@@ -125,14 +144,15 @@ func recipientInfos(key []byte, recipients []*x509.Certificate, def string, capa
 			EncryptedKey: ek,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("smime: encode recipient %d: %w", i, err)
+			return nil, false, fmt.Errorf("smime: encode recipient %d: %w", i, err)
 		}
 		infos = append(infos, der)
 	}
 	// DER orders a SET OF by encoding.
 	sort.Slice(infos, func(i, j int) bool { return bytes.Compare(infos[i], infos[j]) < 0 })
 	body := bytes.Join(infos, nil)
-	return asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSet, IsCompound: true, Bytes: body})
+	der, err = asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSet, IsCompound: true, Bytes: body})
+	return der, agreed, err
 }
 
 // chunkSize is how much plaintext is encrypted per OCTET STRING segment; it
@@ -162,9 +182,15 @@ func newEnvelopeWriter(w io.Writer, recipients []*x509.Certificate, transport st
 	if _, err := rand.Read(iv); err != nil {
 		return nil, err
 	}
-	ris, err := recipientInfos(key, recipients, transport, capabilities)
+	ris, agreed, err := recipientInfos(key, recipients, transport, capabilities)
 	if err != nil {
 		return nil, err
+	}
+	// RFC 5652 §6.1: version 0 when every RecipientInfo is a ktri v0, 2
+	// once a kari (v3) is among them.
+	version := byte(0)
+	if agreed {
+		version = 2
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
@@ -179,14 +205,14 @@ func newEnvelopeWriter(w io.Writer, recipients []*x509.Certificate, transport st
 	var h bytes.Buffer
 	h.Write([]byte{0x30, 0x80}) // ContentInfo
 	h.Write(oidEnv)
-	h.Write([]byte{0xa0, 0x80})       // [0] EXPLICIT content
-	h.Write([]byte{0x30, 0x80})       // EnvelopedData
-	h.Write([]byte{0x02, 0x01, 0x00}) // version 0: only ktri v0, no originatorInfo
-	h.Write(ris)                      // recipientInfos
-	h.Write([]byte{0x30, 0x80})       // EncryptedContentInfo
-	h.Write(oidD)                     // contentType id-data
-	h.Write(algDER)                   // aes256-CBC with IV
-	h.Write([]byte{0xa0, 0x80})       // [0] IMPLICIT encryptedContent, constructed
+	h.Write([]byte{0xa0, 0x80})          // [0] EXPLICIT content
+	h.Write([]byte{0x30, 0x80})          // EnvelopedData
+	h.Write([]byte{0x02, 0x01, version}) // no originatorInfo
+	h.Write(ris)                         // recipientInfos
+	h.Write([]byte{0x30, 0x80})          // EncryptedContentInfo
+	h.Write(oidD)                        // contentType id-data
+	h.Write(algDER)                      // aes256-CBC with IV
+	h.Write([]byte{0xa0, 0x80})          // [0] IMPLICIT encryptedContent, constructed
 	return &envelopeWriter{
 		w:    w,
 		head: h.Bytes(),

@@ -15,8 +15,11 @@ import (
 
 // Options tune Encrypt.
 type Options struct {
-	// Subject is the neutral outer Subject; "" means protect.DefaultSubject.
+	// Subject is the obscured outer Subject; "" means protect.DefaultSubject.
 	Subject string
+	// HeaderProtection is the header protection scheme (protect.Mode*);
+	// "" means RFC 9788 with the legacy display.
+	HeaderProtection string
 	// KeyTransport is the key transport for recipients that do not
 	// announce RSAES-OAEP (see KeyTransportFor): "pkcs1v15" (also "", the
 	// form every client opens) or "oaep" (SHA-256, MGF1-SHA-256) for all.
@@ -37,16 +40,18 @@ type Options struct {
 // recipient certificate as an RFC 8551 application/pkcs7-mime
 // enveloped-data message. The outer header keeps what delivery needs and a
 // neutral Subject; the real Subject and the content move inside (see
-// protect.Split). Recipients must have passed CheckRecipient; a non-RSA key
-// is refused with *UnusableError.
+// protect.Split). Recipients must have passed CheckRecipient; a key Encrypt
+// cannot give the content key to (Ed25519, an EC curve other than P-256 and
+// P-384, EC without keyAgreement) is refused with *UnusableError.
 func Encrypt(w io.Writer, msg io.Reader, recipients []*x509.Certificate, opts Options) error {
 	if len(recipients) == 0 {
 		return errors.New("smime: no recipients")
 	}
-	outer, inner, err := protect.Split(msg, protect.Options{Subject: opts.Subject})
+	outer, inner, err := protect.Split(msg, protect.Options{Subject: opts.Subject, Mode: opts.HeaderProtection})
 	if err != nil {
 		return fmt.Errorf("smime: %w", err)
 	}
+	defer inner.Close()
 	smimeType := "enveloped-data"
 	switch opts.ContentCipher {
 	case "", ContentCipherAES256CBC:

@@ -2,6 +2,7 @@ package smime
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -25,7 +26,7 @@ import (
 // recipient is a certificate with its key files on disk for openssl.
 type recipient struct {
 	cert              *x509.Certificate
-	key               *rsa.PrivateKey
+	key               crypto.Signer
 	certFile, keyFile string
 }
 
@@ -68,6 +69,7 @@ func innerOf(t *testing.T, msg []byte) []byte {
 		t.Fatal(err)
 	}
 	b, err := io.ReadAll(inner)
+	inner.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,15 +289,21 @@ func TestOuterSubjectIsNeutralRealSubjectInsideAndBccNowhere(t *testing.T) {
 	}
 }
 
-func TestEncryptRefusesECRecipientWithReasonAndWritesNothing(t *testing.T) {
+func TestEncryptRefusesECRecipientWithoutKeyAgreementAndWritesNothing(t *testing.T) {
 	p := newPKI(t)
 	ec := testpki.ECKey(t)
+	// keyEncipherment and digitalSignature, but not keyAgreement.
 	cert := p.issue(t, leafTemplate("b@partner.test"), &ec.PublicKey)
+	rsaKey := testpki.RSAKey(2048, 2)
+	good := p.issue(t, leafTemplate("c@partner.test"), &rsaKey.PublicKey)
 	var out bytes.Buffer
-	err := Encrypt(&out, bytes.NewReader(testMessage(t, []byte("x"))), []*x509.Certificate{cert}, Options{})
+	err := Encrypt(&out, bytes.NewReader(testMessage(t, []byte("x"))), []*x509.Certificate{good, cert}, Options{})
 	var ue *UnusableError
-	if !errors.As(err, &ue) || !strings.Contains(ue.Reason, "EC key agreement not implemented") {
+	if !errors.As(err, &ue) || ue.Reason != reasonKeyAgreement {
 		t.Fatalf("err = %v", err)
+	}
+	if err.Error() != "smime: certificate unusable: key usage does not allow key agreement (EC recipients need keyAgreement)" {
+		t.Errorf("error text %q", err)
 	}
 	if out.Len() != 0 {
 		t.Error("output written for a refused recipient")
