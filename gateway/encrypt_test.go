@@ -430,28 +430,41 @@ func TestPHIToARecipientWithACertificateLeavesSMIMEEncrypted(t *testing.T) {
 	}
 	pem, _ := os.ReadFile(crt)
 
-	sink := startSink(t, "127.0.0.1:0")
-	env := writeConfig(t, sink.Addr(), "")
-	importKey(t, env, "lab.crt", pem)
-	startGateway(t, env)
-	if err := send(env.Listen, "dr@clinic.test", []string{"lab@partner.test"}, phiMessage("lab@partner.test", "Biopsy results")); err != nil {
-		t.Fatal(err)
-	}
-	if !sink.WaitFor(30*time.Second, func(ms []capture.Message) bool { return len(ms) == 1 }) {
-		t.Fatal("encrypted message not delivered")
-	}
-	sent := sink.Messages()[0].Data
-	if bytes.Contains(sent, []byte("078-05-1121")) || !bytes.Contains(sent, []byte("application/pkcs7-mime")) {
-		t.Fatalf("not S/MIME enveloped:\n%.600s", sent)
-	}
-	in := filepath.Join(dir, "sent.eml")
-	os.WriteFile(in, sent, 0o600)
-	plain, err := exec.Command(openssl, "cms", "-decrypt", "-in", in, "-recip", crt, "-inkey", key).CombinedOutput()
-	if err != nil {
-		t.Fatalf("openssl cms -decrypt: %v\n%s", err, plain)
-	}
-	if !strings.Contains(string(plain), "SSN: 078-05-1121") || !strings.Contains(string(plain), "Subject: Biopsy results") {
-		t.Fatalf("decrypted:\n%s", plain)
+	// keys.header_protection reaches the copies: RFC 9788 (hp="cipher") by
+	// default, the older protected-headers=v1 form when configured.
+	for _, mode := range []string{"", "legacy-v1"} {
+		t.Run("header_protection="+mode, func(t *testing.T) {
+			sink := startSink(t, "127.0.0.1:0")
+			env := writeConfig(t, sink.Addr(), "")
+			if mode != "" {
+				appendConfig(t, env, "keys:\n  header_protection: "+mode+"\n")
+			}
+			importKey(t, env, "lab.crt", pem)
+			startGateway(t, env)
+			if err := send(env.Listen, "dr@clinic.test", []string{"lab@partner.test"}, phiMessage("lab@partner.test", "Biopsy results")); err != nil {
+				t.Fatal(err)
+			}
+			if !sink.WaitFor(30*time.Second, func(ms []capture.Message) bool { return len(ms) == 1 }) {
+				t.Fatal("encrypted message not delivered")
+			}
+			sent := sink.Messages()[0].Data
+			if bytes.Contains(sent, []byte("078-05-1121")) || !bytes.Contains(sent, []byte("application/pkcs7-mime")) {
+				t.Fatalf("not S/MIME enveloped:\n%.600s", sent)
+			}
+			in := filepath.Join(t.TempDir(), "sent.eml")
+			os.WriteFile(in, sent, 0o600)
+			plain, err := exec.Command(openssl, "cms", "-decrypt", "-in", in, "-recip", crt, "-inkey", key).CombinedOutput()
+			if err != nil {
+				t.Fatalf("openssl cms -decrypt: %v\n%s", err, plain)
+			}
+			p := string(plain)
+			if !strings.Contains(p, "SSN: 078-05-1121") || !strings.Contains(p, "Subject: Biopsy results") {
+				t.Fatalf("decrypted:\n%s", plain)
+			}
+			if hp := strings.Contains(p, `hp="cipher"`) || strings.Contains(p, "hp=cipher"); hp != (mode == "") {
+				t.Fatalf("mode %q: hp=cipher present %v:\n%.800s", mode, hp, plain)
+			}
+		})
 	}
 }
 

@@ -51,7 +51,7 @@ func (g *Gateway) policyChanged(set *policy.Set, err error) {
 // trust store; private key files readable by others refuse the start.
 func loadIdentities(cfg *config.Config) (process.Identities, error) {
 	o := cfg.Keys.Org
-	ids := process.Identities{SMIMEKeyTransport: cfg.Keys.SMIMEKeyTransport, SMIMEContentCipher: cfg.Keys.SMIMEContentCipher}
+	ids := process.Identities{SMIMEKeyTransport: cfg.Keys.SMIMEKeyTransport, SMIMEContentCipher: cfg.Keys.SMIMEContentCipher, HeaderProtection: cfg.Keys.HeaderProtection}
 	var err error
 	if o.SMIMECertFile != "" {
 		if ids.SMIMESigner, err = smime.LoadSigner(o.SMIMECertFile, o.SMIMEKeyFile); err != nil {

@@ -108,7 +108,7 @@ func (s *Stage) encryptCopies(id, base, suffix, subject string, c chosen, named 
 		keys, rcpts := pick(c.pgpKeys, idx), pick(c.pgpRcpts, idx)
 		name := copyName("pgp"+suffix, k)
 		err := s.putEncrypted(id, name, base, func(w io.Writer, msg io.Reader) error {
-			return pgp.Encrypt(w, msg, keys, pgp.Options{Subject: subject, Signer: s.o.PGPSigner})
+			return pgp.Encrypt(w, msg, keys, pgp.Options{Subject: subject, Signer: s.o.PGPSigner, HeaderProtection: s.o.HeaderProtection})
 		})
 		if err != nil {
 			return err
@@ -119,7 +119,7 @@ func (s *Stage) encryptCopies(id, base, suffix, subject string, c chosen, named 
 		cs, rcpts := pick(c.certs, idx), pick(c.smimeRcpts, idx)
 		name := copyName("smime"+suffix, k)
 		err := s.putEncrypted(id, name, base, func(w io.Writer, msg io.Reader) error {
-			return smime.Encrypt(w, msg, cs, smime.Options{Subject: subject, Signer: s.o.SMIMESigner, KeyTransport: s.o.SMIMEKeyTransport, ContentCipher: s.o.SMIMEContentCipher})
+			return smime.Encrypt(w, msg, cs, smime.Options{Subject: subject, Signer: s.o.SMIMESigner, KeyTransport: s.o.SMIMEKeyTransport, ContentCipher: s.o.SMIMEContentCipher, HeaderProtection: s.o.HeaderProtection})
 		})
 		if err != nil {
 			return err

@@ -112,6 +112,9 @@ type Identities struct {
 	SMIMEKeyTransport string
 	// SMIMEContentCipher is keys.smime_content_cipher ("" is aes256-cbc).
 	SMIMEContentCipher string
+	// HeaderProtection is keys.header_protection for S/MIME and PGP/MIME
+	// copies ("" is the default, RFC 9788 with the legacy display).
+	HeaderProtection string
 }
 
 // Settings are the parts of the configuration a reload may change; the
