@@ -65,7 +65,7 @@ type Options struct {
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
 
-	Now   func() time.Time                   // default time.Now
+	Now   func() time.Time                     // default time.Now
 	After func(time.Duration) <-chan time.Time // default time.After
 	// Jitter returns the random delay after midnight; default uniform in
 	// [0, 1h).
