@@ -51,8 +51,12 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 		}
 	}
 	smarthost := dest == smarthostDest
+	report := r.tlsSessions(c, smarthost)
 	hops, dp, derr := r.hops(ctx, m, c, dest)
 	if derr != nil {
+		if report {
+			r.sessionFailed(dest, dp, nil, "", "", derr)
+		}
 		return all(&result{err: derr})
 	}
 	var last, downgrade *result
@@ -60,6 +64,9 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 		plan, f := r.tls.ForHost(ctx, dp, h.name)
 		if f != nil {
 			last = &result{host: h.name, err: policyFail(f)}
+			if report {
+				r.sessionFailed(dest, dp, nil, h.name, "", last.err)
+			}
 			continue
 		}
 		addrsToTry, lerr := r.addrsOf(ctx, h)
@@ -69,6 +76,13 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 		}
 		for _, a := range addrsToTry {
 			sess, derr := r.session(ctx, h.name, a, plan)
+			if report {
+				if derr != nil {
+					r.sessionFailed(dest, dp, &plan, h.name, a, derr)
+				} else {
+					r.sessionOpened(dest, dp, plan, h.name, a, sess)
+				}
+			}
 			if derr != nil {
 				last = &result{host: h.name, err: derr}
 				if derr.Downgrade && downgrade == nil {
@@ -116,7 +130,7 @@ func (r *Relay) hops(ctx context.Context, m *msg, c Copy, dest string) ([]hop, t
 		}
 		return []hop{{host, r.opts.Smarthost}}, dp, nil
 	}
-	want := tlspolicy.Want{Floor: c.MinTLS, RequireTLS: m.env.RequireTLS, TLSRequiredNo: m.env.TLSRequiredNo}
+	want := tlspolicy.Want{Floor: c.MinTLS, RequireTLS: m.env.RequireTLS, TLSRequiredNo: m.env.TLSRequiredNo, Report: c.TLSReport}
 	dp, f := r.tls.ForDomain(ctx, dest, want)
 	if f != nil {
 		return nil, dp, policyFail(f)
