@@ -36,6 +36,7 @@ import (
 	"github.com/sealgate/sealgate/gateway/relay"
 	"github.com/sealgate/sealgate/gateway/smtpd"
 	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/gateway/tlsrpt"
 	"github.com/sealgate/sealgate/gateway/webhook"
 	"github.com/sealgate/sealgate/internal/dnsq"
 	"github.com/sealgate/sealgate/internal/loopmark"
@@ -76,9 +77,10 @@ type Gateway struct {
 	watcher   *policy.Watcher
 	stsCache  *mtasts.FileCache
 	metrics   *gatewayMetrics
-	keyStores keyStores // the key store's Finder (see keyFinder)
-	events    *events   // message status index and webhooks; nil unless the API or a webhook is configured
-	api       *apiGlue  // the REST API; nil unless api.enabled
+	keyStores keyStores        // the key store's Finder (see keyFinder)
+	events    *events          // message status index and webhooks; nil unless the API or a webhook is configured
+	api       *apiGlue         // the REST API; nil unless api.enabled
+	tlsrpt    *tlsrpt.Reporter // TLSRPT counts and reports; nil unless relay.tlsrpt.enabled
 
 	stopCh chan struct{}
 	wg     sync.WaitGroup
@@ -156,8 +158,13 @@ func (g *Gateway) Start() (err error) {
 		return err
 	}
 	ropts.Marker = g.marker
+	ropts.OnTLSSession = g.recordTLSSession
 	g.relay, err = relay.New(ropts, relayStore{g.spool})
 	if err != nil {
+		return err
+	}
+	// Before the relay starts: it tells the reporter every session.
+	if err := g.startTLSRPT(cfg, ropts.RootCAs); err != nil {
 		return err
 	}
 	// sealgate_queue_depth (once duplicated as sealgate_relay_queue_depth)
@@ -481,6 +488,8 @@ func (g *Gateway) Stop(ctx context.Context) error {
 	if g.relay != nil {
 		err = errors.Join(err, g.relay.Stop(ctx))
 	}
+	// After the relay: its last sessions still count.
+	err = errors.Join(err, g.stopTLSRPT())
 	// After the relay: its last delivery records still become events.
 	err = errors.Join(err, g.events.stop(ctx))
 	if g.stsCache != nil {
