@@ -51,6 +51,9 @@ type Options struct {
 	RelayRootCAs *x509.CertPool
 	// Version is the binary's version for sealgate_build_info ("" = "dev").
 	Version string
+	// TLSRPTNow, when set, is the TLSRPT reporter's clock (tests move it
+	// past midnight); nil = time.Now.
+	TLSRPTNow func() time.Time
 }
 
 // Gateway is one running sealgate.
@@ -85,8 +88,9 @@ type Gateway struct {
 	stopCh chan struct{}
 	wg     sync.WaitGroup
 
-	rootCAs *x509.CertPool
-	lock    *DataDirLock // <data_dir>/lock, held from the start of Start to the end of Stop
+	rootCAs   *x509.CertPool
+	tlsrptNow func() time.Time // Options.TLSRPTNow
+	lock      *DataDirLock     // <data_dir>/lock, held from the start of Start to the end of Stop
 }
 
 // New checks cfg and prepares a gateway; Start opens and runs it.
@@ -101,6 +105,8 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		addrs:   map[string]string{},
 		stopCh:  make(chan struct{}),
 		rootCAs: opts.RelayRootCAs,
+
+		tlsrptNow: opts.TLSRPTNow,
 	}
 	g.cfg.Store(cfg)
 	g.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -41,6 +41,7 @@ func (g *Gateway) startTLSRPT(cfg *config.Config, roots *x509.CertPool) error {
 		OnSent:     g.recordTLSReport,
 		Registerer: g.reg,
 		Logger:     g.log,
+		Now:        g.tlsrptNow,
 	}
 	// A contact that is a mail address is also the From of mailed reports
 	// (so a DKIM key for its domain signs them); else tlsrpt-noreply@hostname.
