@@ -75,12 +75,12 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 			continue
 		}
 		for _, a := range addrsToTry {
-			sess, derr := r.session(ctx, h.name, a, plan)
+			sess, fellBack, derr := r.session(ctx, h.name, a, plan)
 			if report {
 				if derr != nil {
 					r.sessionFailed(dest, dp, &plan, h.name, a, derr)
 				} else {
-					r.sessionOpened(dest, dp, plan, h.name, a, sess)
+					r.sessionOpened(dest, dp, plan, h.name, a, sess, fellBack)
 				}
 			}
 			if derr != nil {
@@ -168,18 +168,19 @@ func (r *Relay) addrsOf(ctx context.Context, h hop) ([]string, *DeliveryError) {
 
 // session returns a pooled session for (name, addr, plan), or dials one.
 // At may, a failed handshake is retried once in plaintext on a new
-// connection.
-func (r *Relay) session(ctx context.Context, name, addr string, plan tlspolicy.Plan) (*smtpclient.Session, *DeliveryError) {
+// connection (fellBack).
+func (r *Relay) session(ctx context.Context, name, addr string, plan tlspolicy.Plan) (sess *smtpclient.Session, fellBack bool, derr *DeliveryError) {
 	if sess := r.pool.Get(smtpclient.KeyFor(name, addr, plan)); sess != nil {
-		return sess, nil
+		return sess, false, nil
 	}
-	sess, derr := r.client.Dial(ctx, name, addr, plan)
+	sess, derr = r.client.Dial(ctx, name, addr, plan)
 	if derr != nil && derr.IsHandshake() && plan.Level == tlslevel.May {
 		np := plan
 		np.Level = tlslevel.None
+		fellBack = true
 		sess, derr = r.client.Dial(ctx, name, addr, np)
 	}
-	return sess, derr
+	return sess, fellBack, derr
 }
 
 // transact runs one SMTP transaction on sess for copy c of m: AUTH to

@@ -102,14 +102,18 @@ func (r *Relay) sessionFailed(dest string, dp tlspolicy.Domain, plan *tlspolicy.
 // sessionOpened tells OnTLSSession of a new session: met the policy, or
 // failed without being refused (MTA-STS testing, or no policy and no TLS).
 // A session reused from the pool was told when it was opened; a session
-// at level none, where we chose plaintext, is not told.
-func (r *Relay) sessionOpened(dest string, dp tlspolicy.Domain, plan tlspolicy.Plan, host, addr string, sess *smtpclient.Session) {
+// at level none, where we chose plaintext, is not told. fellBack: the
+// handshake failed and the session went on in plaintext (level may).
+func (r *Relay) sessionOpened(dest string, dp tlspolicy.Domain, plan tlspolicy.Plan, host, addr string, sess *smtpclient.Session, fellBack bool) {
 	if sess.Reused() || plan.Level == tlslevel.None {
 		return
 	}
 	failure := sess.TLS.Failure
-	if failure == "" && sess.TLS.Version == "" {
-		failure = tlspolicy.FailSTARTTLS // plaintext at may
+	switch {
+	case failure == "" && fellBack:
+		failure = tlspolicy.FailValidation // RFC 8460 §4.3.2.1: the handshake failed
+	case failure == "" && sess.TLS.Version == "":
+		failure = tlspolicy.FailSTARTTLS // plaintext at may: not offered
 	}
 	s := sessionPolicy(dest, dp, &plan, failure)
 	s.ReceivingMX, s.ReceivingIP, s.SendingIP = host, hostOf(addr), hostOf(sess.LocalAddr)

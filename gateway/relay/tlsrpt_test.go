@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"crypto/tls"
 	"strings"
 	"sync"
 	"testing"
@@ -100,5 +101,24 @@ func TestReportIsDeliveredDespiteTLSFailureAndNotReported(t *testing.T) {
 	envs, _ := w.st.dsns()
 	if len(envs) != 1 || envs[0].ID != id || envs[0].From != "" || !envs[0].DSN {
 		t.Errorf("report envelopes %+v, want one from <> marked as made by sealgate", envs)
+	}
+}
+
+// TestHandshakeFailureAtMayIsToldAsValidationFailure: at level may a
+// failed handshake goes on in plaintext; the session is told as
+// validation-failure, not starttls-not-supported (STARTTLS was offered).
+func TestHandshakeFailureAtMayIsToldAsValidationFailure(t *testing.T) {
+	cfg, _, _ := validCert(t, "mx.may.test")
+	cfg.MinVersion, cfg.MaxVersion = tls.VersionTLS10, tls.VersionTLS11 // below our TLS 1.2 floor
+	w := newWorld(t, cfg, map[string]string{"may.test": "mx.may.test"})
+	var ss sessions
+	r := startRelay(t, w.options(Options{OnTLSSession: ss.add}), w.st)
+	w.send(t, r, "m", "x@may.test", "")
+	if a := w.attempt(t, "m", "x@may.test"); a.Outcome != "delivered" || a.TLSVersion != "" {
+		t.Fatalf("%+v, want delivered in plaintext", a)
+	}
+	got := ss.of("may.test")
+	if len(got) != 1 || got[0].PolicyType != TLSPolicyNone || got[0].Failure != tlspolicy.FailValidation {
+		t.Errorf("told %+v", got)
 	}
 }
