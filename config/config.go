@@ -320,6 +320,19 @@ type Relay struct {
 	// HonorTLSRequiredNo lets a "TLS-Required: No" header (RFC 8689) relax
 	// the recipient-domain TLS policy; never sealgate's own PHI policy.
 	HonorTLSRequiredNo bool `mapstructure:"honor_tls_required_no"`
+	// TLSRPT sends daily SMTP TLS reports (RFC 8460) to the recipient
+	// domains that publish a TLSRPT record.
+	TLSRPT TLSRPT `mapstructure:"tlsrpt"`
+}
+
+// TLSRPT configures the daily TLS reports (RFC 8460) sealgate sends.
+type TLSRPT struct {
+	Enabled bool `mapstructure:"enabled"`
+	// Organization is the report's organization-name.
+	Organization string `mapstructure:"organization"`
+	// Contact is the report's contact-info (a mail address or URL); a mail
+	// address is also the From of mailed reports.
+	Contact string `mapstructure:"contact"`
 }
 
 // SmarthostAuth is optional AUTH PLAIN to the smarthost, only over TLS.

@@ -311,6 +311,19 @@ func (c *Config) Validate() []Problem {
 	}
 	positive("relay.connect_timeout", int64(r.ConnectTimeout))
 	positive("relay.command_timeout", int64(r.CommandTimeout))
+	if t := r.TLSRPT; t.Enabled {
+		if strings.TrimSpace(t.Organization) == "" {
+			add("relay.tlsrpt.organization", "must be set when relay.tlsrpt.enabled (the organization-name reports carry, RFC 8460 §4.4)")
+		}
+		if strings.TrimSpace(t.Contact) == "" {
+			add("relay.tlsrpt.contact", "must be set when relay.tlsrpt.enabled (a mail address or URL receivers can reach you at)")
+		}
+		for _, kv := range [][2]string{{"organization", t.Organization}, {"contact", t.Contact}} {
+			if strings.ContainsAny(kv[1], "\r\n") {
+				add("relay.tlsrpt."+kv[0], "must be one line")
+			}
+		}
+	}
 	c.Portal.validate(add)
 	c.API.validate(add)
 	c.Webhooks.validate(add)

@@ -36,6 +36,7 @@ import (
 	"github.com/sealgate/sealgate/gateway/relay"
 	"github.com/sealgate/sealgate/gateway/smtpd"
 	"github.com/sealgate/sealgate/gateway/spool"
+	"github.com/sealgate/sealgate/gateway/tlsrpt"
 	"github.com/sealgate/sealgate/gateway/webhook"
 	"github.com/sealgate/sealgate/internal/dnsq"
 	"github.com/sealgate/sealgate/internal/loopmark"
@@ -50,6 +51,9 @@ type Options struct {
 	RelayRootCAs *x509.CertPool
 	// Version is the binary's version for sealgate_build_info ("" = "dev").
 	Version string
+	// TLSRPTNow, when set, is the TLSRPT reporter's clock (tests move it
+	// past midnight); nil = time.Now.
+	TLSRPTNow func() time.Time
 }
 
 // Gateway is one running sealgate.
@@ -76,15 +80,17 @@ type Gateway struct {
 	watcher   *policy.Watcher
 	stsCache  *mtasts.FileCache
 	metrics   *gatewayMetrics
-	keyStores keyStores // the key store's Finder (see keyFinder)
-	events    *events   // message status index and webhooks; nil unless the API or a webhook is configured
-	api       *apiGlue  // the REST API; nil unless api.enabled
+	keyStores keyStores        // the key store's Finder (see keyFinder)
+	events    *events          // message status index and webhooks; nil unless the API or a webhook is configured
+	api       *apiGlue         // the REST API; nil unless api.enabled
+	tlsrpt    *tlsrpt.Reporter // TLSRPT counts and reports; nil unless relay.tlsrpt.enabled
 
 	stopCh chan struct{}
 	wg     sync.WaitGroup
 
-	rootCAs *x509.CertPool
-	lock    *DataDirLock // <data_dir>/lock, held from the start of Start to the end of Stop
+	rootCAs   *x509.CertPool
+	tlsrptNow func() time.Time // Options.TLSRPTNow
+	lock      *DataDirLock     // <data_dir>/lock, held from the start of Start to the end of Stop
 }
 
 // New checks cfg and prepares a gateway; Start opens and runs it.
@@ -99,6 +105,8 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		addrs:   map[string]string{},
 		stopCh:  make(chan struct{}),
 		rootCAs: opts.RelayRootCAs,
+
+		tlsrptNow: opts.TLSRPTNow,
 	}
 	g.cfg.Store(cfg)
 	g.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -156,8 +164,13 @@ func (g *Gateway) Start() (err error) {
 		return err
 	}
 	ropts.Marker = g.marker
+	ropts.OnTLSSession = g.recordTLSSession
 	g.relay, err = relay.New(ropts, relayStore{g.spool})
 	if err != nil {
+		return err
+	}
+	// Before the relay starts: it tells the reporter every session.
+	if err := g.startTLSRPT(cfg, ropts.RootCAs); err != nil {
 		return err
 	}
 	// sealgate_queue_depth (once duplicated as sealgate_relay_queue_depth)
@@ -481,6 +494,8 @@ func (g *Gateway) Stop(ctx context.Context) error {
 	if g.relay != nil {
 		err = errors.Join(err, g.relay.Stop(ctx))
 	}
+	// After the relay: its last sessions still count.
+	err = errors.Join(err, g.stopTLSRPT())
 	// After the relay: its last delivery records still become events.
 	err = errors.Join(err, g.events.stop(ctx))
 	if g.stsCache != nil {

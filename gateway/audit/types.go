@@ -22,6 +22,7 @@ const (
 	TypeAPICall      = "api_call"
 	TypeWebhook      = "webhook"
 	TypeAPIKey       = "api_key"
+	TypeTLSReport    = "tls_report"
 )
 
 // Event is what a caller appends. Data is one of the typed payloads below
@@ -130,6 +131,22 @@ type DSNSent struct {
 	To         string   `json:"to"`
 	Recipients []string `json:"recipients,omitempty"`
 	Action     string   `json:"action,omitempty"`
+}
+
+// TLSReport: a TLSRPT report (RFC 8460) about Domain's Day was sent to one
+// of its rua destinations, or failed to be (Result "sent" or "failed").
+// For a mailed report, the event's MsgID is the queued report message.
+// It names domains, destinations and session counts: no PHI.
+type TLSReport struct {
+	Domain      string `json:"domain"`
+	Day         string `json:"day"` // YYYY-MM-DD, UTC
+	ReportID    string `json:"report_id"`
+	Method      string `json:"method"`      // https or mailto
+	Destination string `json:"destination"` // the rua URI
+	Result      string `json:"result"`
+	Error       string `json:"error,omitempty"`
+	Successful  int64  `json:"successful_sessions"`
+	Failed      int64  `json:"failed_sessions"`
 }
 
 // QueueOp: an operator held, released, deleted or flushed messages.

@@ -51,8 +51,12 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 		}
 	}
 	smarthost := dest == smarthostDest
+	report := r.tlsSessions(c, smarthost)
 	hops, dp, derr := r.hops(ctx, m, c, dest)
 	if derr != nil {
+		if report {
+			r.sessionFailed(dest, dp, nil, "", "", derr)
+		}
 		return all(&result{err: derr})
 	}
 	var last, downgrade *result
@@ -60,6 +64,9 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 		plan, f := r.tls.ForHost(ctx, dp, h.name)
 		if f != nil {
 			last = &result{host: h.name, err: policyFail(f)}
+			if report {
+				r.sessionFailed(dest, dp, nil, h.name, "", last.err)
+			}
 			continue
 		}
 		addrsToTry, lerr := r.addrsOf(ctx, h)
@@ -68,7 +75,14 @@ func (r *Relay) deliverGroup(ctx context.Context, m *msg, c Copy, dest string, a
 			continue
 		}
 		for _, a := range addrsToTry {
-			sess, derr := r.session(ctx, h.name, a, plan)
+			sess, fellBack, derr := r.session(ctx, h.name, a, plan)
+			if report {
+				if derr != nil {
+					r.sessionFailed(dest, dp, &plan, h.name, a, derr)
+				} else {
+					r.sessionOpened(dest, dp, plan, h.name, a, sess, fellBack)
+				}
+			}
 			if derr != nil {
 				last = &result{host: h.name, err: derr}
 				if derr.Downgrade && downgrade == nil {
@@ -116,7 +130,7 @@ func (r *Relay) hops(ctx context.Context, m *msg, c Copy, dest string) ([]hop, t
 		}
 		return []hop{{host, r.opts.Smarthost}}, dp, nil
 	}
-	want := tlspolicy.Want{Floor: c.MinTLS, RequireTLS: m.env.RequireTLS, TLSRequiredNo: m.env.TLSRequiredNo}
+	want := tlspolicy.Want{Floor: c.MinTLS, RequireTLS: m.env.RequireTLS, TLSRequiredNo: m.env.TLSRequiredNo, Report: c.TLSReport}
 	dp, f := r.tls.ForDomain(ctx, dest, want)
 	if f != nil {
 		return nil, dp, policyFail(f)
@@ -154,18 +168,19 @@ func (r *Relay) addrsOf(ctx context.Context, h hop) ([]string, *DeliveryError) {
 
 // session returns a pooled session for (name, addr, plan), or dials one.
 // At may, a failed handshake is retried once in plaintext on a new
-// connection.
-func (r *Relay) session(ctx context.Context, name, addr string, plan tlspolicy.Plan) (*smtpclient.Session, *DeliveryError) {
+// connection (fellBack).
+func (r *Relay) session(ctx context.Context, name, addr string, plan tlspolicy.Plan) (sess *smtpclient.Session, fellBack bool, derr *DeliveryError) {
 	if sess := r.pool.Get(smtpclient.KeyFor(name, addr, plan)); sess != nil {
-		return sess, nil
+		return sess, false, nil
 	}
-	sess, derr := r.client.Dial(ctx, name, addr, plan)
+	sess, derr = r.client.Dial(ctx, name, addr, plan)
 	if derr != nil && derr.IsHandshake() && plan.Level == tlslevel.May {
 		np := plan
 		np.Level = tlslevel.None
+		fellBack = true
 		sess, derr = r.client.Dial(ctx, name, addr, np)
 	}
-	return sess, derr
+	return sess, fellBack, derr
 }
 
 // transact runs one SMTP transaction on sess for copy c of m: AUTH to

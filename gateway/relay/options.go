@@ -38,6 +38,9 @@ type Copy struct {
 	// loop mark (internal/loopmark), so they are not encrypted again if
 	// they come back through sealgate.
 	Method string `json:"method,omitempty"`
+	// TLSReport marks the copy of a TLSRPT report (SubmitReport): RFC 8460
+	// §5.3 wants it delivered despite TLS failures and never reported on.
+	TLSReport bool `json:"tlsrpt,omitempty"`
 }
 
 // MethodTLS marks a copy made for the verified-TLS method (Copy.Method).
@@ -91,6 +94,11 @@ type Options struct {
 	OnAttempt func(Attempt) error
 	// OnDSN, if set, is told about every DSN queued.
 	OnDSN func(DSNEvent)
+	// OnTLSSession, if set, is told the TLS outcome of every new session
+	// to a recipient domain's MX host, and of every TLS policy failure
+	// that kept one from being made (TLSRPT, RFC 8460). It is called on
+	// the delivery path: it must not block.
+	OnTLSSession func(TLSSession)
 	// Healthy, if set, is asked before attempts start; an error pauses
 	// all delivery (nothing may leave that cannot be recorded).
 	Healthy func() error

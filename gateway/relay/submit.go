@@ -64,7 +64,7 @@ func (r *Relay) submit(id string, copies []Copy, holdReason string) error {
 	r.msgs[id] = m
 	r.touch(m)
 	r.mu.Unlock()
-	if namedCopies(copies) || st.Held || heldCopies(copies) {
+	if namedCopies(copies) || st.Held || heldCopies(copies) || reportCopies(copies) {
 		if err := r.save(m); err != nil {
 			r.mu.Lock()
 			r.forget(m)

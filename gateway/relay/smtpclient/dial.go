@@ -80,7 +80,7 @@ func (c *Client) Dial(ctx context.Context, name, addr string, plan tlspolicy.Pla
 	if derr != nil {
 		return nil, derr
 	}
-	return &Session{cl: cl, TLS: d.ti, close: d.closeAll, key: KeyFor(name, addr, plan), name: name}, nil
+	return &Session{cl: cl, TLS: d.ti, close: d.closeAll, key: KeyFor(name, addr, plan), name: name, LocalAddr: raw.LocalAddr().String()}, nil
 }
 
 // fail closes the connection and returns an Error for the host.
@@ -95,6 +95,7 @@ func (d *dial) fail(code int, enh, msg string, err error) *Error {
 func (d *dial) tlsFail(failure, msg string, err error) *Error {
 	d.closeAll()
 	e := d.c.tlsFailure(d.plan.Domain, failure, d.name, msg, err)
+	e.LocalAddr = d.raw.LocalAddr().String()
 	if d.plan.Memory {
 		e.Downgrade = true
 		e.Msg = "TLS downgrade detected: " + msg
@@ -151,6 +152,7 @@ func (d *dial) plainStart(ctx context.Context) (net.Conn, io.Reader, *Error) {
 				d.closeAll()
 				e := d.c.tlsFailure(d.plan.Domain, tlspolicy.FailSTARTTLS, d.name, "STARTTLS refused: "+msg, err)
 				e.Code, e.Downgrade = code, d.plan.Memory
+				e.LocalAddr = d.raw.LocalAddr().String()
 				return nil, nil, e
 			}
 			useTLS = false // may: go on in plaintext on this session

@@ -20,6 +20,9 @@ type Error struct {
 	TLSFailure string
 	// Downgrade: the failure contradicts what the domain proved before.
 	Downgrade bool
+	// LocalAddr is our end of the connection (TLSRPT's sending-mta-ip),
+	// when one was made.
+	LocalAddr string
 }
 
 func (e *Error) Error() string {

@@ -13,11 +13,13 @@ import (
 // Session is one open SMTP connection, past EHLO (and STARTTLS, if any).
 // It is used by one delivery at a time.
 type Session struct {
-	cl    *smtp.Client
-	TLS   TLSInfo // what the connection's TLS achieved
-	close func()
-	key   Key
-	name  string // the server name, for errors
+	cl  *smtp.Client
+	TLS TLSInfo // what the connection's TLS achieved
+	// LocalAddr is our end of the connection, host:port.
+	LocalAddr string
+	close     func()
+	key       Key
+	name      string // the server name, for errors
 
 	authed bool // AUTH done on this connection
 	reused bool

@@ -77,4 +77,11 @@ type Want struct {
 	Floor         tlslevel.Level // the copy's MinTLS; "" = the domain's policy
 	RequireTLS    bool           // the message's REQUIRETLS
 	TLSRequiredNo bool           // the message's "TLS-Required: No"
+	// Report: a TLSRPT report, which RFC 8460 §5.3 wants delivered despite
+	// any TLS failure (it carries no PHI); relaxed like TLS-Required: No.
+	Report bool
 }
+
+// STSPolicy is the MTA-STS policy (enforce or testing) applied to the
+// domain, nil if none: what a TLSRPT report names.
+func (d Domain) STSPolicy() *mtasts.Policy { return d.sts }

@@ -108,7 +108,7 @@ func (p *Policy) ForDomain(ctx context.Context, domain string, w Want) (Domain, 
 	// RFC 8689 §5: "TLS-Required: No" relaxes the recipient domain's
 	// policy, only where the admin allows it and never over our own floor
 	// for the copy (PHI copies always carry MinTLS).
-	if w.TLSRequiredNo && p.cfg.HonorTLSRequiredNo && w.Floor == "" && !w.RequireTLS {
+	if (w.Report || w.TLSRequiredNo && p.cfg.HonorTLSRequiredNo) && w.Floor == "" && !w.RequireTLS {
 		dp.relaxed = true
 		dp.Base = tlslevel.May
 		return dp, nil
