@@ -145,8 +145,16 @@ func referencedMetrics(text string) []string {
 // an alert that never fires. docs/operations.md is checked the same way.
 func TestDeployFilesNameOnlyRegisteredMetrics(t *testing.T) {
 	sink := startSink(t, "127.0.0.1:0")
-	g := startGateway(t, writeConfig(t, sink.Addr(), ""))
+	env := writeConfig(t, sink.Addr(), "")
+	// Optional features register their metrics only when on: turn each on.
+	cfg, _ := os.ReadFile(env.CfgPath)
+	cfg = bytes.Replace(cfg, []byte("\nrelay:\n"), []byte("\nrelay:\n  tlsrpt: {enabled: true, organization: Clinic, contact: tlsrpt@clinic.test}\n"), 1)
+	os.WriteFile(env.CfgPath, cfg, 0o600)
+	g := startGateway(t, env)
 	registered := g.reg.metricNames()
+	if !registered["sealgate_tlsrpt_reports_total"] {
+		t.Fatal("relay.tlsrpt did not get enabled in this test's config")
+	}
 	// removedMetrics may be named in the docs only as gone.
 	removedMetrics := map[string]bool{"sealgate_relay_queue_depth": true}
 	for n := range removedMetrics {
