@@ -64,6 +64,7 @@ func Effective(path string) (settings []Setting, problems error) {
 	d := Default()
 	d.DataDir, d.Hostname = r.c.DataDir, r.c.Hostname
 	d.applyDerivedDefaults()
+	d.DataDir, d.Hostname = Default().DataDir, Default().Hostname
 	defaults := map[string]string{"listeners[].tls.mode": derivedDefaults["listeners[].tls.mode"]}
 	flatten(reflect.ValueOf(d), "", func(key, value string) { defaults[key] = value })
 	elemDefaults(reflect.TypeOf(d), "", defaults)

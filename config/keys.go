@@ -75,7 +75,8 @@ func unknownKey(path, key string, known []string) string {
 }
 
 // closest returns the candidate nearest to s by edit distance, if it is
-// near enough to be a typo of it (a third of its length, at most 3 edits).
+// near enough to be a typo of it: one edit in a short name, else a third
+// of its length, from 2 to 3 edits.
 func closest(s string, candidates []string) (string, bool) {
 	best, bestD := "", -1
 	for _, c := range candidates {
@@ -83,7 +84,10 @@ func closest(s string, candidates []string) (string, bool) {
 			best, bestD = c, d
 		}
 	}
-	limit := min(3, max(1, len(s)/3))
+	limit := 1
+	if len(s) > 4 {
+		limit = min(3, max(2, len(s)/3))
+	}
 	return best, bestD >= 0 && bestD <= limit
 }
 
