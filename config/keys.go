@@ -55,6 +55,10 @@ func removeDuplicateKeys(n *yaml.Node, path string, probs *[]Problem, depth int)
 // whose keys are known: a did-you-mean when a known key is close (in this
 // section, else anywhere), else the list of known keys.
 func unknownKey(path, key string, known []string) string {
+	if len(key) > 64 {
+		// No key is that long; the distance would cost len² per candidate.
+		return fmt.Sprintf("unknown key %.64q… (known: %s)", key, strings.Join(known, ", "))
+	}
 	if s, ok := closest(key, known); ok {
 		return fmt.Sprintf("unknown key %q (did you mean %s?)", key, joinPath(path, s))
 	}
