@@ -146,7 +146,7 @@ func read(name string, data []byte) *reading {
 		}
 	}
 	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
-		if len(r.probs) == 0 || !rootProblem(r.probs) {
+		if !rootProblem(r.probs) {
 			// Not reached for anything checkKeys or yaml.v3 found above;
 			// viper's own wording ("While parsing config:") stays out.
 			var pe viper.ConfigParseError
