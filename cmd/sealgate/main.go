@@ -116,7 +116,7 @@ relays it: delivered or bounced, never lost.`,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringP("config", "c", "/etc/sealgate/sealgate.yaml", "configuration file")
-	root.AddCommand(newServe(), newDemo(), newCheck(), newQueue(), newPortal(), newVersion(), newHashPassword(), newKeygen(), newAudit(), newPolicy(), newKeys(), newDKIM(), newTLS(), newAPIKey(), newWebhooks(), newMan())
+	root.AddCommand(newServe(), newDemo(), newCheck(), newQueue(), newPortal(), newVersion(), newHashPassword(), newKeygen(), newAudit(), newPolicy(), newKeys(), newDKIM(), newTLS(), newAPIKey(), newWebhooks(), newMan(), newConfigCmd())
 	markUsageErrors(root)
 	return root
 }

@@ -60,8 +60,8 @@ func TestCheckPrintsEveryProblemOfBrokenConfigs(t *testing.T) {
 		t.Run(filepath.Base(src), func(t *testing.T) {
 			dir := copyCase(t, src)
 			out, code := runCLI(t, "check", "-c", filepath.Join(dir, "sealgate.yaml"))
-			if code != 1 {
-				t.Fatalf("exit %d, want 1:\n%s", code, out)
+			if code != exitConfig {
+				t.Fatalf("exit %d, want 78:\n%s", code, out)
 			}
 			want, _ := os.ReadFile(filepath.Join(src, "want.txt"))
 			n := strings.Count(string(want), "\n")
@@ -131,7 +131,7 @@ func TestCheckAlsoLintsThePolicyFiles(t *testing.T) {
 	cfg, _ := os.ReadFile(filepath.Join(dir, "sealgate.yaml"))
 	os.WriteFile(filepath.Join(dir, "sealgate.yaml"), []byte(strings.Replace(string(cfg), "  paths: []", "  paths: [policy.yaml]", 1)), 0o600)
 	out, code := runCLI(t, "check", "-c", filepath.Join(dir, "sealgate.yaml"))
-	if code != 1 || !strings.Contains(out, `unknown detector "ssnn"`) || !strings.Contains(out, "policy.yaml:3") {
+	if code != exitConfig || !strings.Contains(out, `unknown detector "ssnn"`) || !strings.Contains(out, "policy.yaml:3") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
