@@ -61,10 +61,17 @@ func personBefore(text []byte, start int) (pos int, ok, first bool) {
 	var buf [24]byte
 	p := start
 	var verb, article bool
-	for k := 0; k < 5; k++ {
+	for k, steps := 0, 0; k < 5 && steps < 8; k, steps = k+1, steps+1 {
 		w, ws, ok := wordBefore(text, p, buf[:0])
 		if !ok {
 			return 0, false, false
+		}
+		if allDigits(w) || durationUnit(w) {
+			// A length of stay or a course does not push the subject out of reach: "he's
+			// going into a 28 day alcohol rehab", "she finished a 10 day course of".
+			k--
+			p = ws
+			continue
 		}
 		switch string(w) {
 		case "hx", "h/o", "s/p":
@@ -88,7 +95,9 @@ func personBefore(text []byte, start int) (pos int, ok, first bool) {
 			}
 			return 0, false, false
 		case "has", "had", "have", "got", "gets", "takes", "taking", "started", "needs", "on", "with",
-			"was", "is", "am", "diagnosed", "found", "finished", "completed", "stopped":
+			"was", "is", "am", "diagnosed", "found", "finished", "completed", "stopped",
+			"going", "entering", "entered", "checked", "admitted":
+			// "he's going into a 28 day alcohol rehab", "she entered detox"
 			// "she has CHF", "I'm on insulin", "I was diagnosed with"; "patients with asthma"
 			// stops at "patients".
 			verb = true
@@ -110,6 +119,15 @@ func personBefore(text []byte, start int) (pos int, ok, first bool) {
 		p = ws
 	}
 	return 0, false, false
+}
+
+// durationUnit: the unit of a length of stay or a course ("28 day", "6 week").
+func durationUnit(w []byte) bool {
+	switch string(w) {
+	case "day", "days", "week", "weeks", "month", "months":
+		return true
+	}
+	return false
 }
 
 // kinOwner: the possessive before a relative ("your mom", "my dad", "his wife").
