@@ -16,12 +16,13 @@ import "sort"
 const TypeAnimalPatient = "animal_patient"
 
 // animalWords are veterinary markers. Not "canine" alone (a human tooth), "pet" (a PET
-// scan) or "DSH" (Medicaid's disproportionate share hospital payments); a species word
-// counts only after an age, as a vet writes the signalment ("14 yr old cat").
+// scan), "DSH" (Medicaid's disproportionate share hospital payments) or "vet clinic" (a
+// veteran's); a species word counts only after an age, as a vet writes the signalment
+// ("14 yr old cat").
 var animalWords = func() []contextWord {
 	ws := []contextWord{
 		{"veterinary", ctxAnimal}, {"veterinarian", ctxAnimal}, {"animal hospital", ctxAnimal},
-		{"animal clinic", ctxAnimal}, {"vet clinic", ctxAnimal}, {"vet hospital", ctxAnimal},
+		{"animal clinic", ctxAnimal},
 		{"dvm", ctxAnimal}, {"vmd", ctxAnimal}, {"feline", ctxAnimal}, {"neutered", ctxAnimal},
 		{"spayed", ctxAnimal}, {"domestic shorthair", ctxAnimal}, {"domestic longhair", ctxAnimal},
 	}
@@ -33,15 +34,28 @@ var animalWords = func() []contextWord {
 	return ws
 }()
 
-// emitAnimal emits one animal_patient finding per veterinary marker in [from, to).
-func (s *Scanner) emitAnimal(ci *ctxIndex, from, to int, emit func(hit)) {
+// emitAnimal emits one animal_patient finding per veterinary marker in [from, to). A
+// species after an age counts only after the age's number ("14 yr old cat", "3-year-old
+// dog"), so that "yo dog" in a joke is nothing; the age forms are the only markers that
+// start with y or m.
+func (s *Scanner) emitAnimal(text []byte, ci *ctxIndex, from, to int, emit func(hit)) {
 	if ci.kinds&ctxAnimal == 0 || !s.enabled[TypeAnimalPatient] {
 		return
 	}
 	for _, h := range ci.hits {
-		if h.kind&ctxAnimal != 0 && h.start >= from && h.start < to {
-			emit(hit{typ: TypeAnimalPatient, conf: Medium, start: h.start, end: h.end})
+		if h.kind&ctxAnimal == 0 || h.start < from || h.start >= to {
+			continue
 		}
+		if c := text[h.start] | 0x20; c == 'y' || c == 'm' {
+			p := h.start
+			if p > 0 && (text[p-1] == ' ' || text[p-1] == '-') {
+				p--
+			}
+			if p == 0 || !isDigit(text[p-1]) {
+				continue
+			}
+		}
+		emit(hit{typ: TypeAnimalPatient, conf: Medium, start: h.start, end: h.end})
 	}
 }
 
@@ -51,18 +65,30 @@ func qcReading(text []byte, ci *ctxIndex, start, end int) bool {
 	return ci.kinds&ctxQC != 0 && ci.sameClause(text, start, end, ctxQC)
 }
 
-// countedItem reports a label and its number at [start, end) inside a list of counts
-// ("By reason: CHF 5, sepsis/UTI 4, falls w injury 2, resp 3, other 2"): the item before it
-// in the comma list is words and a bare number, and its words are no vital sign. A list of
-// vitals ("BP 88/50, HR 118, RR 24") has a vital before each reading; a count of
-// readmissions by reason is about no one.
+// countedItem reports a label and its number at start inside a list of counts ("By
+// reason: CHF 5, sepsis/UTI 4, falls w injury 2, resp 3, other 2"): the two items before
+// it in the comma list are words and a bare number, and their words hold no vital sign. A
+// list of vitals ("BP 88/50, HR 118, RR 24") has a vital before each reading, and one
+// reading after another item ("Wt 82, HR 70") stays a reading; a count of readmissions by
+// reason is about no one.
 func countedItem(text []byte, ci *ctxIndex, start int) bool {
+	p, ok := countBefore(text, ci, start)
+	if !ok {
+		return false
+	}
+	_, ok = countBefore(text, ci, p)
+	return ok
+}
+
+// countBefore looks at the comma-list item that ends right before start: words without a
+// vital sign, a space and a bare number of 1-4 digits. It returns where the item starts.
+func countBefore(text []byte, ci *ctxIndex, start int) (int, bool) {
 	p := start
 	for p > 0 && text[p-1] == ' ' {
 		p--
 	}
 	if p == 0 || text[p-1] != ',' {
-		return false
+		return 0, false
 	}
 	p--
 	for p > 0 && text[p-1] == ' ' {
@@ -72,23 +98,21 @@ func countedItem(text []byte, ci *ctxIndex, start int) bool {
 	for p > 0 && isDigit(text[p-1]) {
 		p--
 	}
-	if e-p == 0 || e-p > 4 || p == 0 || text[p-1] != ' ' {
-		return false // "... 5," is the end of the item before; "88/50," is a reading
+	if e-p == 0 || e-p > 4 || p < 2 || text[p-1] != ' ' || !isAlpha(text[p-2]) {
+		return 0, false // "88/50," is a reading, "$5," a price
 	}
 	w := p - 1
-	if w == 0 || !isAlpha(text[w-1]) {
-		return false
-	}
-	// The item's label: the hits that end between the previous comma (or line start) and
-	// its number must not be a vital.
 	lo := w
 	for lo > 0 && text[lo-1] != ',' && text[lo-1] != '\n' && text[lo-1] != ':' && w-lo < 48 {
 		lo--
 	}
 	for i := sort.Search(len(ci.hits), func(i int) bool { return ci.hits[i].end > lo }); i < len(ci.hits) && ci.hits[i].end <= w; i++ {
 		if h := ci.hits[i]; h.start >= lo && h.kind&ctxVital != 0 {
-			return false
+			return 0, false
 		}
 	}
-	return true
+	for lo < w && text[lo] == ' ' {
+		lo++
+	}
+	return lo, true
 }

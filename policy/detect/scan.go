@@ -85,7 +85,7 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 		}
 	}
 	s.emitFiction(&ci, from, to, emit)
-	s.emitAnimal(&ci, from, to, emit)
+	s.emitAnimal(text, &ci, from, to, emit)
 	// Pass 2: identifiers, from runs of word characters that contain a digit.
 	var groups [maxCompound]group
 	// natives remembers built-in MRN and member ID hits so a site regex does not count them twice.
