@@ -76,6 +76,7 @@ func TestFieldVocabulary(t *testing.T) {
 		{"an unwitnessed fall in the dining room", TypeCondition},
 		{"update the fall risk assessment", TypeProcedure},
 		{"a month of alcohol rehab", TypeProcedure},
+		{"the family agreed to a hospice evaluation", TypeProcedure},
 	} {
 		checkFindings(t, s, tc.text, want{tc.typ, Low})
 	}

@@ -97,9 +97,8 @@ func personBefore(text []byte, start int) (pos int, ok, first bool) {
 		case "has", "had", "have", "got", "gets", "takes", "taking", "started", "needs", "on", "with",
 			"was", "is", "am", "diagnosed", "found", "finished", "completed", "stopped",
 			"going", "entering", "entered", "checked", "admitted":
-			// "he's going into a 28 day alcohol rehab", "she entered detox"
-			// "she has CHF", "I'm on insulin", "I was diagnosed with"; "patients with asthma"
-			// stops at "patients".
+			// "she has CHF", "I'm on insulin", "I was diagnosed with", "he's going into a 28
+			// day alcohol rehab"; "patients with asthma" stops at "patients".
 			verb = true
 		case "the", "a", "an":
 			article = true // "she had a L hip ORIF"; never "her the ..."
@@ -139,12 +138,12 @@ func kinOwner(w []byte) bool {
 	return false
 }
 
-// placeNouns after a clinical term make it a modifier of a place, a business or a team, not
-// someone's health: "the 3 dialysis centers", "my oncology clinic's fax", "her diabetes
-// program". A reading or a dose never follows them.
+// placeNouns after a clinical term make it the name of a place or a business, not someone's
+// health: "the 3 dialysis centers", "I'm with the wound care company". A person's care
+// team ("her cancer team") is not among them: that is still about her.
 var placeNouns = []string{"center", "centers", "centre", "centres", "clinic", "clinics", "unit", "units",
 	"program", "programs", "department", "facility", "facilities", "company", "companies",
-	"provider", "providers", "vendor", "vendors", "supplies", "supplier", "team", "staff", "services"}
+	"provider", "providers", "vendor", "vendors", "supplies", "supplier", "suppliers"}
 
 // placeAfter reports one of placeNouns as the word right after end.
 func placeAfter(text []byte, end int) bool {
