@@ -33,11 +33,14 @@ const (
 	ctxFiction  // "fictional", "teaching case": the text says its case is nobody (fiction.go)
 	ctxCeleb    // "happy birthday": a coworker's birthday, not a patient's date of birth
 	ctxTestRec  // "test patient", ZZTEST: a record in a test or training system (fiction.go)
+	ctxAnimal   // "animal hospital", "DVM", "14 yr old cat": the patient is an animal (animal.go)
+	ctxQC       // "QC lot", "calibration": a reading of control material, not of a person
 	ctxCustomFirst
 )
 
 // labelKinds are the kinds that can name a value.
-const labelKinds = ^(ctxPatient | ctxClinical | ctxPt | ctxAge | ctxVital | ctxResult | ctxCare | ctxFiction | ctxCeleb | ctxTestRec)
+const labelKinds = ^(ctxPatient | ctxClinical | ctxPt | ctxAge | ctxVital | ctxResult | ctxCare | ctxFiction | ctxCeleb |
+	ctxTestRec | ctxAnimal | ctxQC)
 
 // negKinds are labels that say a number is not about a person. An account label is one
 // unless a patient qualifies it (classify decides).
@@ -84,6 +87,8 @@ var contextWords = []contextWord{
 	{"member id", ctxMember}, {"member #", ctxMember}, {"member number", ctxMember}, {"member no", ctxMember},
 	{"subscriber id", ctxMember}, {"subscriber #", ctxMember}, {"subscriber number", ctxMember},
 	{"member", ctxMember}, {"subscriber", ctxMember}, {"sub id", ctxMember}, {"sub #", ctxMember},
+	// A Medicaid ID is the state plan's member ID ("Medicaid ID 41208833719").
+	{"medicaid id", ctxMember}, {"medicaid #", ctxMember}, {"medicaid number", ctxMember}, {"medicaid no", ctxMember},
 	{"policy #", ctxMember}, {"policy number", ctxMember}, {"policy no", ctxMember}, {"insurance id", ctxMember},
 	{"order", ctxNeg}, {"order #", ctxNeg}, {"order number", ctxNeg}, {"invoice", ctxNeg}, {"inv", ctxNeg},
 	{"tracking", ctxNeg}, {"tracking #", ctxNeg}, {"tracking number", ctxNeg}, {"ref", ctxNeg},
@@ -158,6 +163,9 @@ var fictionWords = []contextWord{
 	// Test and training records: Epic-style ZZTEST names, "test patient" (fiction.go).
 	{"zztest", ctxTestRec}, {"test patient", ctxTestRec}, {"test patients", ctxTestRec}, {"test pt", ctxTestRec},
 	{"test pts", ctxTestRec},
+	// Analyzer quality control: the values on a QC line are control material's (animal.go).
+	{"qc", ctxQC}, {"quality control", ctxQC}, {"control lot", ctxQC}, {"calibration", ctxQC},
+	{"calibrator", ctxQC}, {"levey-jennings", ctxQC}, {"westgard", ctxQC},
 	{"happy birthday", ctxCeleb}, {"happy bday", ctxCeleb}, {"birthday cake", ctxCeleb},
 	{"birthday party", ctxCeleb}, {"birthday celebration", ctxCeleb}, {"birthday lunch", ctxCeleb},
 }

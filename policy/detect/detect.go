@@ -112,7 +112,7 @@ const (
 
 var builtinTypes = []string{TypeSSN, TypeNPI, TypeDEA, TypeMBI, TypeNDC, TypeICD10, TypeCPT, TypeMRN,
 	TypeCard, TypePhone, TypeDOB, TypeMemberID, TypeCondition, TypeMedication, TypeProcedure,
-	TypePatientAccount, TypePersonName, TypePersonalHealth, TypeTeachingCase}
+	TypePatientAccount, TypePersonName, TypePersonalHealth, TypeTeachingCase, TypeAnimalPatient}
 
 // Types returns the built-in detector names.
 func Types() []string { return slices.Clone(builtinTypes) }
@@ -181,7 +181,7 @@ func New(cfg Config) (*Scanner, error) {
 
 	b := newACBuilder()
 	// Context keywords.
-	for _, ck := range slices.Concat(contextWords, fictionWords) {
+	for _, ck := range slices.Concat(contextWords, fictionWords, animalWords) {
 		if err := b.add(ck.term, acPattern{dict: -1, ctx: ck.kind, afterDigit: ck.kind&ctxAge != 0}); err != nil {
 			return nil, err
 		}

@@ -65,7 +65,11 @@
 //   - personal_health: a statement about one person's health (personal.go): "my/his/her"
 //     or "I/he/she had" before a clinical term ("she's out of the guanfacine" too), "they found" right before one, "your <test> is/was <value or result>",
 //     "tested positive" (not a sterilizer's spore test, a water or radon sample), a vital or lab label with its reading ("BP 88/50"), a drug with a
-//     dose and a schedule (a "q" schedule needs its interval: "q4h", "q4-6h"; "born Q3 2024" is a quarter). Medium; alone it names nobody.
+//     dose and a schedule (a "q" schedule needs its interval: "q4h", "q4-6h"; "born Q3 2024" is a quarter),
+//     a relative after a possessive ("your mom finished the Macrobid"); a number and a
+//     unit of a stay between do not count ("he's going into a 28 day alcohol rehab"); a
+//     term naming a place is none ("the 3 dialysis centers"). Medium; High when the
+//     statement is the writer's own ("my", "I"), which Score weighs as Medium; alone it names nobody.
 //   - patient_account: 5-20 digits, or 6-20 capitals and digits with 5+ digits, after an
 //     account label ("Acct#", "account") that is a patient's: qualified by a patient word
 //     ("Patient Account", "pt acct", "guarantor account": High) or with a patient word or
@@ -87,14 +91,15 @@
 //     Medium). Any other date
 //     (an appointment, an invoice date) is never a finding.
 //   - member_id: built-in: 6-20 capitals/digits with 5+ digits after a member label
-//     ("Member ID", "mbr#", the bare words "member", "subscriber", "sub ID"); plus site regexes.
+//     ("Member ID", "mbr#", "Medicaid ID", the bare words "member", "subscriber", "sub ID"); plus site regexes.
 //   - condition, medication, procedure: shipped lists in data/ (English, and a few Spanish
 //     terms written without accents); admin dictionaries likewise.
 //   - person_name (names.go, namecontext.go, namerow.go): capitalised chains scored from the
 //     shipped SSA/Census lists; High only with patient context: a label or honorific before
-//     it (Patient:, Mr., Sra., "this is"), a greeting with the addressee's care after it
+//     it (Patient:, Mr., Sra., "this is"; Employee:, Donor:, Claimant:, and "Donor" first on
+//     its line, as occupational health writes them), a greeting with the addressee's care after it
 //     ("Hi Linda, ... your crown"), or after it a DOB, an age ("Carmen Ruiz, 58,"), an
-//     identifier in parentheses, a clinical verb, a test and its finding ("Ann Lee, CT showed a PE"), an
+//     identifier or a complaint in parentheses, a comp claim's DOI, a clinical verb, a test and its finding ("Ann Lee, CT showed a PE"), an
 //     infant's age ("the 10 day old"), a room or unit-bed ("in 4N-12"), a
 //     possessive before a visit ("Tanaka's 12/2 colonoscopy"), ", paciente de", or a list
 //     item's clinical text ("2. Gloria Espinoza - suspicious mole"), a death ("Arnold
@@ -108,6 +113,13 @@
 //     teaching case with details changed, says its cases are de-identified, or counts people in aggregate ("unduplicated
 //     clients", "aggregate outcomes", as grant reports do). It weighs nothing; the shipped policy does not let
 //     a name or a health statement alone decide such a message (identifiers still do).
+//   - animal_patient (animal.go): veterinary markers ("animal hospital", "DVM", "neutered",
+//     "spayed", an age's number with a species: "14 yr old cat"). It weighs nothing; the
+//     shipped policy does not let a name with clinical terms, a score or a third-person
+//     health statement decide such a message (the pet is the patient, the name its
+//     owner's); identifiers and the writer's own health (personal_health High: "my", "I")
+//     still do. A vital or lab reading on a QC line ("QC lot", "calibration") or as an
+//     item of a list of counts ("CHF 5, sepsis/UTI 4, resp 3") is no personal_health.
 //   - dob in a list row: a date in the column after a name ("Whitcombe, Harold  01/17/1955"),
 //     at least 12 years back, with clinical or patient words near: Medium.
 //

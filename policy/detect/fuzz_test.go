@@ -22,7 +22,10 @@ var fuzzSeeds = []string{
 func FuzzScan(f *testing.F) {
 	for _, s := range append(append(fuzzSeeds, nameFuzzSeeds...), "Jasmine Whitfield - no show", "pt J.M. 7/19/1988",
 		"DOB 1900-01-01", "spore test came back positive", "Hollis, Everett: appeal",
-		"0\xc2２１９‑４５‑６７８0 00") { // a stray lead byte before a rune cut by the chunking
+		"0\xc2２１９‑４５‑６７８0 00", // a stray lead byte before a rune cut by the chunking
+		"By reason: CHF 5, sepsis/UTI 4, falls 2, resp 3, other 2. QC lot 44-L WBC 4.1 HGB 6.0 PLT 78",
+		"Hi Ann, Pip's results came back; her creatinine is 2.4, a 14 yr old cat. Oak Animal Hospital",
+		"Employee: Ana Ruiz\nDonor Ana Ruiz, DOI 10/07/2026 (chest pain); your mom finished the Keflex; he's going into a 28 day detox") {
 		f.Add([]byte(s), uint8(3))
 	}
 	s, err := New(Config{})

@@ -250,12 +250,27 @@ func nameLabel(text []byte, pos int) nameLabelKind {
 			return labelSubject
 		}
 	case "name", "member", "subscriber", "insured", "guarantor", "client", "resident", "beneficiary",
-		"enrollee", "decedent", "deceased", "child", "infant", "son", "daughter":
+		"enrollee", "decedent", "deceased", "child", "infant", "son", "daughter",
+		// Occupational health names its patient by role: a drug or alcohol test's donor, the
+		// employee on an audiogram or an OSHA log row ("Employee: ..." is also how a CSV
+		// column header labels its cells), a comp claimant.
+		"employee", "donor", "claimant":
 		if colon {
 			return labelPatient
 		}
+		if string(l) == "donor" && lineStart(text, cap(text)-cap(w)) {
+			return labelPatient // a result form's first word: "Donor Marcus Ellery, CDL driver"
+		}
 	}
 	return 0
+}
+
+// lineStart reports whether only spaces or tabs sit between the start of its line and p.
+func lineStart(text []byte, p int) bool {
+	for p > 0 && (text[p-1] == ' ' || text[p-1] == '\t') {
+		p--
+	}
+	return p == 0 || text[p-1] == '\n'
 }
 
 // stateAbbrev are the US state and territory codes.
@@ -333,7 +348,8 @@ func nameFollow(text []byte, end int, ci *ctxIndex) bool {
 	for k := 0; k < nw; k++ {
 		w := word(k)
 		switch w {
-		case "dob", "birthdate", "mrn", "underwent":
+		case "dob", "birthdate", "mrn", "underwent", "doi":
+			// DOI: a comp claim's date of injury ("Dwayne Ostrowski, DOI 10/07/2026").
 			return true
 		case "born":
 			// "born 15-Jan-1973", "born on March 3, 1950"; not "born and raised in Ohio".
@@ -364,7 +380,7 @@ func nameFollow(text []byte, end int, ci *ctxIndex) bool {
 				return true // D.O.B.
 			}
 		case "date":
-			if word(k+1) == "of" && word(k+2) == "birth" {
+			if word(k+1) == "of" && (word(k+2) == "birth" || word(k+2) == "injury") {
 				return true
 			}
 		case "age", "aged":
@@ -459,7 +475,8 @@ func nameFollow(text []byte, end int, ci *ctxIndex) bool {
 			return true
 		}
 	}
-	return paren && parenDate(text[q+1:lim])
+	// "Luis Ferreira-Banks (chest pain, incident 26-118842)": the complaint in parentheses.
+	return paren && (parenDate(text[q+1:lim]) || clinicalFrom(0, true))
 }
 
 // findingQualifier may sit between a result verb and the finding ("showed a new 2 cm

@@ -53,35 +53,52 @@ func wordBefore(text []byte, pos int, buf []byte) (w []byte, start int, ok bool)
 
 // personBefore reports whether a clinical term at start is about one person: "my", "his"
 // or "her" up to two words before it ("her stage II breast cancer"), or "I", "he" or "she"
-// and a verb of having before it ("she had a L hip ORIF", "I was diagnosed with"). A
+// and a verb of having before it ("she had a L hip ORIF", "I was diagnosed with"), or a
+// relative named by a possessive and a verb ("your mom finished the Macrobid"). A
 // preposition or conjunction between breaks it: "her research on diabetes", "my patients
-// with asthma" are not about her or me.
-func personBefore(text []byte, start int) (int, bool) {
+// with asthma" are not about her or me. first reports the writer's own health ("my", "I").
+func personBefore(text []byte, start int) (pos int, ok, first bool) {
 	var buf [24]byte
-	pos := start
+	p := start
 	var verb, article bool
-	for k := 0; k < 5; k++ {
-		w, ws, ok := wordBefore(text, pos, buf[:0])
+	for k, steps := 0, 0; k < 5 && steps < 8; k, steps = k+1, steps+1 {
+		w, ws, ok := wordBefore(text, p, buf[:0])
 		if !ok {
-			return 0, false
+			return 0, false, false
+		}
+		if allDigits(w) || durationUnit(w) {
+			// A length of stay or a course does not push the subject out of reach: "he's
+			// going into a 28 day alcohol rehab", "she finished a 10 day course of".
+			k--
+			p = ws
+			continue
 		}
 		switch string(w) {
 		case "hx", "h/o", "s/p":
 			// "hx Guillain-Barre", "s/p CABG": a history in a note is a patient's.
-			return ws, k == 0
+			return ws, k == 0, false
 		case "my", "his", "her":
 			// At most two words between: "her stage II breast cancer".
-			return ws, !verb && !article && k <= 2
+			return ws, !verb && !article && k <= 2, string(w) == "my"
 		case "i", "he", "she", "i'm", "im", "he's", "she's":
-			return ws, verb
+			return ws, verb, w[0] == 'i'
 		case "they":
 			// "they found gestational diabetes", "they diagnosed a DVT": what the doctors
 			// found in the writer; the verb right before the term (an article between).
-			return ws, verb && k <= 2
+			return ws, verb && k <= 2, false
+		case "mom", "mother", "dad", "father", "husband", "wife", "son", "daughter", "grandmother",
+			"grandfather", "grandma", "grandpa", "sister", "brother", "aunt", "uncle":
+			// "your mom finished the Macrobid", "my husband has CHF": a relative, named by
+			// the possessive before, stands where "she" or "he" would.
+			if o, os, ok := wordBefore(text, ws, buf[:0]); ok && verb && kinOwner(o) {
+				return os, true, false
+			}
+			return 0, false, false
 		case "has", "had", "have", "got", "gets", "takes", "taking", "started", "needs", "on", "with",
-			"was", "is", "am", "diagnosed", "found":
-			// "she has CHF", "I'm on insulin", "I was diagnosed with"; "patients with asthma"
-			// stops at "patients".
+			"was", "is", "am", "diagnosed", "found", "finished", "completed", "stopped",
+			"going", "entering", "entered", "checked", "admitted":
+			// "she has CHF", "I'm on insulin", "I was diagnosed with", "he's going into a 28
+			// day alcohol rehab"; "patients with asthma" stops at "patients".
 			verb = true
 		case "the", "a", "an":
 			article = true // "she had a L hip ORIF"; never "her the ..."
@@ -90,17 +107,64 @@ func personBefore(text []byte, start int) (int, bool) {
 			// Any other "of" breaks it: "her research on the treatment of diabetes".
 			o, os, ok := wordBefore(text, ws, buf[:0])
 			if !ok || string(o) != "out" {
-				return 0, false
+				return 0, false, false
 			}
 			verb = true
 			ws = os
 		case "about", "in", "for", "to", "and", "or", "at", "from", "by", "than", "our",
 			"your", "their", "this", "that", "these", "those", "patients", "members", "staff":
-			return 0, false
+			return 0, false, false
 		}
-		pos = ws
+		p = ws
 	}
-	return 0, false
+	return 0, false, false
+}
+
+// durationUnit: the unit of a length of stay or a course ("28 day", "6 week").
+func durationUnit(w []byte) bool {
+	switch string(w) {
+	case "day", "days", "week", "weeks", "month", "months":
+		return true
+	}
+	return false
+}
+
+// kinOwner: the possessive before a relative ("your mom", "my dad", "his wife").
+func kinOwner(w []byte) bool {
+	switch string(w) {
+	case "my", "your", "his", "her", "our":
+		return true
+	}
+	return false
+}
+
+// placeNouns after a clinical term make it the name of a place or a business, not someone's
+// health: "the 3 dialysis centers", "I'm with the wound care company". A person's care
+// team ("her cancer team") is not among them: that is still about her.
+var placeNouns = []string{"center", "centers", "centre", "centres", "clinic", "clinics", "unit", "units",
+	"program", "programs", "department", "facility", "facilities", "company", "companies",
+	"provider", "providers", "vendor", "vendors", "supplies", "supplier", "suppliers"}
+
+// placeAfter reports one of placeNouns as the word right after end.
+func placeAfter(text []byte, end int) bool {
+	p := end
+	if p >= len(text) || text[p] != ' ' {
+		return false
+	}
+	p++
+	e := p
+	for e < len(text) && e-p < 12 && isAlpha(text[e]) {
+		e++
+	}
+	if e == p || (e < len(text) && isAlpha(text[e])) {
+		return false
+	}
+	for _, w := range placeNouns {
+		if e-p == len(w) && hasPrefixFold(text[p:e], w) {
+			return true
+		}
+	}
+	return false
 }
 
 // resultAfter reports whether a term is followed in its clause by a value or a reading
@@ -224,17 +288,26 @@ func vitalValue(text []byte, end int) bool {
 
 // personalFromTerm is called for each clinical dictionary term: it is personal when a
 // person owns it, or when it is a drug with a dose and schedule.
-func personalFromTerm(text []byte, start, end int, medication bool) (int, bool) {
-	if s, ok := personBefore(text, start); ok {
-		return s, true
+//
+// The statement is High when it is the writer's own ("my", "I"): the sender is the person,
+// whoever the rest of the text is about (the shipped policy keeps it in veterinary mail).
+func personalFromTerm(text []byte, start, end int, medication bool) (int, Confidence) {
+	if placeAfter(text, end) {
+		return 0, 0
+	}
+	if s, ok, first := personBefore(text, start); ok {
+		if first {
+			return s, High
+		}
+		return s, Medium
 	}
 	if w, ws, ok := wordBefore(text, start, make([]byte, 0, 24)); ok && string(w) == "your" && resultAfter(text, end) {
-		return ws, true
+		return ws, Medium
 	}
 	if medication && doseAfter(text, end) {
-		return start, true
+		return start, Medium
 	}
-	return 0, false
+	return 0, 0
 }
 
 // thingTests are tests of equipment and of a building, not of a person: a sterilizer's

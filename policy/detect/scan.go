@@ -67,8 +67,8 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 			typ := s.dictType[s.pats[h.pat].dict]
 			emit(hit{typ: typ, conf: conf, start: h.start, end: h.end})
 			if s.enabled[TypePersonalHealth] {
-				if ps, ok := personalFromTerm(text, h.start, h.end, typ == TypeMedication); ok {
-					emit(hit{typ: TypePersonalHealth, conf: Medium, start: ps, end: h.end})
+				if ps, c := personalFromTerm(text, h.start, h.end, typ == TypeMedication); c != 0 {
+					emit(hit{typ: TypePersonalHealth, conf: c, start: ps, end: h.end})
 				}
 			}
 		}
@@ -78,12 +78,14 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 			if h.start < from || h.start >= to || h.kind&(ctxVital|ctxResult) == 0 {
 				continue
 			}
-			if (h.kind&ctxResult != 0 && !resultOfAThing(text, h.start)) || (h.kind&ctxResult == 0 && vitalValue(text, h.end)) {
+			if (h.kind&ctxResult != 0 && !resultOfAThing(text, h.start)) ||
+				(h.kind&ctxResult == 0 && vitalValue(text, h.end) && !qcReading(text, &ci, h.start, h.end) && !countedItem(text, &ci, h.start)) {
 				emit(hit{typ: TypePersonalHealth, conf: Medium, start: h.start, end: h.end})
 			}
 		}
 	}
 	s.emitFiction(&ci, from, to, emit)
+	s.emitAnimal(text, &ci, from, to, emit)
 	// Pass 2: identifiers, from runs of word characters that contain a digit.
 	var groups [maxCompound]group
 	// natives remembers built-in MRN and member ID hits so a site regex does not count them twice.

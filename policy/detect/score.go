@@ -16,6 +16,8 @@ var typeWeights = map[string]float64{
 	// A statement that the case is fiction identifies nobody; the shipped policy uses it
 	// to set aside name and health-statement findings, never identifiers.
 	TypeTeachingCase: 0,
+	// A veterinary marker identifies nobody either (animal.go).
+	TypeAnimalPatient: 0,
 }
 
 // customWeight is the weight of admin dictionaries and regex detectors.
@@ -104,6 +106,10 @@ func Score(fs []Finding) float64 {
 			factor = 0.6
 		case High:
 			factor = 1.0
+		}
+		if f.Type == TypePersonalHealth {
+			// High only says the statement is the writer's own; it weighs like any other.
+			factor = min(factor, 0.6)
 		}
 		switch {
 		case productTypes[f.Type] || clinicalTypes[f.Type]:
