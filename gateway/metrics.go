@@ -13,7 +13,15 @@ import (
 type gatewayMetrics struct {
 	// quarantined counts spool files quarantined at start (torn or corrupt).
 	quarantined prometheus.Counter
+	// portalEvents counts secure-portal events by kind (a closed set).
+	portalEvents *prometheus.CounterVec
 }
+
+// portalEventKinds are the values of sealgate_portal_events_total's event
+// label, all present at 0 from the start: the portal's event kinds less
+// their "portal." prefix, as the audit log names them.
+var portalEventKinds = []string{"deposited", "notified", "opened", "code_sent", "verified", "code_failed", "locked",
+	"attachment_downloaded", "replied", "totp_enrolled", "totp_verified", "totp_reset", "revoked", "expired", "extended"}
 
 func newGatewayMetrics(reg prometheus.Registerer, version string) *gatewayMetrics {
 	if version == "" {
@@ -23,6 +31,12 @@ func newGatewayMetrics(reg prometheus.Registerer, version string) *gatewayMetric
 		quarantined: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sealgate_spool_quarantined_total", Help: "Spooled messages found torn or corrupt at start and moved to quarantine/ (never delivered).",
 		}),
+		portalEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sealgate_portal_events_total", Help: "Secure portal events by kind: deposited, notified, opened, code_sent, verified, code_failed, locked, replied, revoked, expired, ...",
+		}, []string{"event"}),
+	}
+	for _, k := range portalEventKinds {
+		m.portalEvents.WithLabelValues(k)
 	}
 	// The usual info metric: value 1, the facts in its labels, so a
 	// dashboard can join on it or show which version runs where.
@@ -31,8 +45,20 @@ func newGatewayMetrics(reg prometheus.Registerer, version string) *gatewayMetric
 		ConstLabels: prometheus.Labels{"version": version, "goversion": runtime.Version()},
 	})
 	info.Set(1)
-	reg.MustRegister(m.quarantined, info)
+	reg.MustRegister(m.quarantined, m.portalEvents, info)
 	return m
+}
+
+// portalEvent counts one portal event; a kind outside the known set is
+// counted as "other", so the label stays bounded.
+func (m *gatewayMetrics) portalEvent(kind string) {
+	for _, k := range portalEventKinds {
+		if k == kind {
+			m.portalEvents.WithLabelValues(k).Inc()
+			return
+		}
+	}
+	m.portalEvents.WithLabelValues("other").Inc()
 }
 
 // registry is the gateway's Prometheus registry, remembering what was

@@ -162,6 +162,7 @@ func (p *portalGlue) Deposit(ctx context.Context, env *envelope.Envelope, rcpts 
 			Data: audit.Portal{Event: "deposited", PortalID: rec.ID, Recipient: r, Expires: exp}}); err != nil {
 			return nil, err
 		}
+		p.g.metrics.portalEvent("deposited")
 	}
 	// Only now: the notified records find their message by the link.
 	p.svc.Notified(ctx, rec)
@@ -260,6 +261,7 @@ func (r portalReplies) Submit(ctx context.Context, from string, to []string, msg
 type portalEvents struct{ g *Gateway }
 
 func (e portalEvents) PortalEvent(ev portal.Event) error {
+	e.g.metrics.portalEvent(strings.TrimPrefix(ev.Kind, "portal."))
 	return e.g.record(audit.Event{Type: audit.TypePortal, Data: audit.Portal{
 		Event: strings.TrimPrefix(ev.Kind, "portal."), PortalID: ev.MessageID, Recipient: ev.Recipient,
 		Part: ev.Part, Failures: ev.Failures,

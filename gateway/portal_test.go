@@ -112,10 +112,23 @@ func TestOneMessageToFourRecipientsGetsFourMethods(t *testing.T) {
 			seen[p.Event] = true
 		}
 	}
+	// The same events, counted for Prometheus under a bounded label.
+	counts := map[string]float64{}
+	if mf := scrape(t, w.g)["sealgate_portal_events_total"]; mf != nil {
+		for _, m := range mf.GetMetric() {
+			counts[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+		}
+	}
 	for _, ev := range []string{"deposited", "opened", "code_sent", "verified", "attachment_downloaded", "replied"} {
 		if !seen[ev] {
 			t.Errorf("no portal %q record in the audit log (saw %v)", ev, seen)
 		}
+		if counts[ev] < 1 {
+			t.Errorf("sealgate_portal_events_total{event=%q} = %v (all: %v)", ev, counts[ev], counts)
+		}
+	}
+	if _, ok := counts["locked"]; !ok {
+		t.Errorf("sealgate_portal_events_total{event=\"locked\"} not present at 0: %v", counts)
 	}
 }
 
