@@ -24,6 +24,9 @@
 #                     message to a recipient with an OpenPGP key (pgp) or an
 #                     S/MIME certificate (smime), reported against sealgate's
 #                     plain figure of the same value ("" skips them)
+#   POSTFIX_DKIM=1    Postfix signs too, through an OpenDKIM milter (apt-get install
+#                     opendkim), so both servers DKIM-sign every message; 0: Postfix
+#                     without DKIM (the bench before DKIM was added to sealgate's runs)
 #   SKIP_POSTFIX=1    skip the Postfix run
 #   SKIP_RSS=1        skip the RSS test
 #   AUDIT_TMPFS=1     put sealgate's audit log on /dev/shm (to measure what its fsyncs cost)
@@ -45,6 +48,7 @@ BENCH_CLIENT=${BENCH_CLIENT:-loadgen}
 STARTTLS=${STARTTLS:-1}
 REUSE=${REUSE:-"100 1"}
 ENCRYPT=${ENCRYPT-"pgp smime"}
+POSTFIX_DKIM=${POSTFIX_DKIM:-1}
 N=${N:-5000}
 SIZE=${SIZE:-10240}
 SESSIONS=${SESSIONS:-20}
@@ -90,6 +94,11 @@ if [[ -z ${SKIP_POSTFIX:-} && ( -z $POSTFIX || -z $POSTCONF ) ]]; then
 	echo "bench: postfix not found (apt-get install postfix), or set SKIP_POSTFIX=1" >&2
 	exit 1
 fi
+OPENDKIM=$(find_tool opendkim)
+if [[ -z ${SKIP_POSTFIX:-} && $POSTFIX_DKIM == 1 && -z $OPENDKIM ]]; then
+	echo "bench: opendkim not found (apt-get install opendkim), or set POSTFIX_DKIM=0" >&2
+	exit 1
+fi
 if [[ $(id -u) != 0 && -z ${SKIP_POSTFIX:-} ]]; then
 	echo "bench: a private Postfix instance needs root (or set SKIP_POSTFIX=1)" >&2
 	exit 1
@@ -119,6 +128,7 @@ cleanup() {
 		rm -rf "$TMP"
 	fi
 	rm -rf /dev/shm/sgbench-audit-$$-*
+	[[ -n ${DKIM_DIR:-} ]] && rm -rf "$DKIM_DIR"
 	exit $rc
 }
 trap cleanup EXIT
@@ -398,6 +408,37 @@ smtpd_client_connection_rate_limit = 0
 smtpd_client_message_rate_limit = 0
 message_size_limit = 62914560
 EOF
+	if [[ $POSTFIX_DKIM == 1 ]]; then
+		# OpenDKIM as Postfix's milter, signing clinic.test with an RSA-2048
+		# key as sealgate does; a milter failure tempfails (fails closed).
+		# OpenDKIM refuses a config or key under a world-writable directory
+		# such as /tmp: its files live in a private directory under /run.
+		DKIM_DIR=$(mktemp -d /run/sgbench-dkim.XXXXXX)
+		local dk=$DKIM_DIR
+		DKIM_PORT=$(port)
+		"$TMP/sealgate" dkim keygen clinic.test bench --out "$dk/bench.private" >/dev/null
+		chown opendkim "$dk" "$dk/bench.private" 2>/dev/null || true
+		cat >"$dk/opendkim.conf" <<EOF
+Syslog no
+Mode s
+Domain clinic.test
+Selector bench
+KeyFile $dk/bench.private
+Canonicalization relaxed/relaxed
+Socket inet:$DKIM_PORT@127.0.0.1
+PidFile $dk/opendkim.pid
+UserID opendkim
+EOF
+		"$OPENDKIM" -f -x "$dk/opendkim.conf" >"$dk/opendkim.log" 2>&1 &
+		PIDS+=("$!")
+		"$TMP/benchtool" waitport "127.0.0.1:$DKIM_PORT" 10s
+		cat >>"$PF_DIR/main.cf" <<EOF
+smtpd_milters = inet:127.0.0.1:$DKIM_PORT
+non_smtpd_milters = inet:127.0.0.1:$DKIM_PORT
+milter_default_action = tempfail
+milter_protocol = 6
+EOF
+	fi
 	"$POSTFIX" -c "$PF_DIR" check >"$TMP/postfix-check.log" 2>&1 || {
 		echo "bench: postfix check failed:" >&2
 		cat "$TMP/postfix-check.log" >&2
@@ -476,6 +517,11 @@ if [[ $BENCH_CLIENT == loadgen ]]; then
 	tlsword=plaintext
 	[[ $STARTTLS == 1 ]] && tlsword="STARTTLS on ingress"
 	echo "== throughput: loadgen, N=$N messages of $SIZE bytes, $SESSIONS sessions, $tlsword, $PER_DEST connections to the sink =="
+	if [[ -z ${SKIP_POSTFIX:-} ]]; then
+		dk="Postfix without DKIM (POSTFIX_DKIM=0)"
+		[[ $POSTFIX_DKIM == 1 ]] && dk="Postfix DKIM-signs through OpenDKIM, as sealgate signs itself"
+		echo "== $dk =="
+	fi
 else
 	echo "== throughput: smtp-source, N=$N messages of $SIZE payload bytes, $SESSIONS sessions, plaintext, a new connection per message, $PER_DEST connections to the sink =="
 fi
