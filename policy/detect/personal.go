@@ -341,3 +341,63 @@ func resultOfAThing(text []byte, start int) bool {
 	}
 	return false
 }
+
+// resultInAggregate reports a result phrase whose clause counts a share of a group: "positive
+// for norovirus in 3 of 4 specimens", "12 of 40 campers tested positive", "positive in 7/30
+// samples". An outbreak summary or a screening tally reports on a group, not on one person.
+func resultInAggregate(text []byte, start, end int) bool {
+	lo, hi := start, end
+	for lo > 0 && start-lo < 64 && !clauseEnd(text, lo-1) {
+		lo--
+	}
+	for hi < len(text) && hi-end < 64 && !clauseEnd(text, hi) {
+		hi++
+	}
+	c := text[lo:hi]
+	for i := 0; i < len(c); i++ {
+		if !isDigit(c[i]) || (i > 0 && isAlnum(c[i-1])) {
+			continue
+		}
+		j := i
+		for j < len(c) && isDigit(c[j]) {
+			j++
+		}
+		switch {
+		case hasPrefixFold(c[j:], " of ") && j+4 < len(c) && isDigit(c[j+4]):
+			return true
+		case j+1 < len(c) && c[j] == '/' && isDigit(c[j+1]):
+			// "7/30 samples", not a date "3/4/2026" or "12/5": a plural noun after it.
+			k := j + 1
+			for k < len(c) && isDigit(c[k]) {
+				k++
+			}
+			if k+1 < len(c) && c[k] == ' ' && groupNoun(c[k+1:]) {
+				return true
+			}
+		}
+		i = j
+	}
+	return false
+}
+
+// clauseEnd: a sentence or line ends at text[p] (a decimal point does not).
+func clauseEnd(text []byte, p int) bool {
+	switch text[p] {
+	case '\n', ';', '!', '?':
+		return true
+	case '.':
+		return p+1 >= len(text) || !isDigit(text[p+1])
+	}
+	return false
+}
+
+// groupNoun: the plural noun of a tally ("samples", "specimens", "cases", "students").
+func groupNoun(b []byte) bool {
+	for _, w := range []string{"samples", "specimens", "cases", "students", "campers", "residents",
+		"patients", "staff", "employees", "children", "participants", "tests", "swabs"} {
+		if hasPrefixFold(b, w) && (len(b) == len(w) || !isAlpha(b[len(w)])) {
+			return true
+		}
+	}
+	return false
+}
