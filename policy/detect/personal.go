@@ -96,9 +96,10 @@ func personBefore(text []byte, start int) (pos int, ok, first bool) {
 			return 0, false, false
 		case "has", "had", "have", "got", "gets", "takes", "taking", "started", "needs", "on", "with",
 			"was", "is", "am", "diagnosed", "found", "finished", "completed", "stopped",
-			"going", "entering", "entered", "checked", "admitted":
+			"going", "entering", "entered", "checked", "admitted", "getting", "receiving", "undergoing":
 			// "she has CHF", "I'm on insulin", "I was diagnosed with", "he's going into a 28
-			// day alcohol rehab"; "patients with asthma" stops at "patients".
+			// day alcohol rehab", "she's getting the epidural injection next week";
+			// "patients with asthma" stops at "patients".
 			verb = true
 		case "the", "a", "an":
 			article = true // "she had a L hip ORIF"; never "her the ..."
