@@ -253,7 +253,9 @@ func qInterval(b []byte) bool {
 }
 
 var doseSchedules = []string{"bid", "tid", "qid", "qd", "qhs", "qam", "qpm", "qod", "prn", "daily",
-	"nightly", "twice", "once", "every", "weekly", "b.i.d", "t.i.d", "q.d"}
+	"nightly", "twice", "once", "every", "weekly", "b.i.d", "t.i.d", "q.d",
+	// An instruction for tonight's dose: "Menopur 75 IU tonight", "melatonin 3 mg at bedtime".
+	"tonight", "bedtime"}
 
 // vitalValue reports whether a vital-sign or lab label at [start, end) is followed by its
 // reading: "BP 88/50", "HR 118", "SpO2 91%", "EF 45%", "A1c 7.9", "INR: 4.2". A number
