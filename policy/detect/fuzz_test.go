@@ -28,7 +28,7 @@ func FuzzScan(f *testing.F) {
 		"Hi Ann, Pip's results came back; her creatinine is 2.4, a 14 yr old cat. Oak Animal Hospital",
 		"Employee: Ana Ruiz\nDonor Ana Ruiz, DOI 10/07/2026 (chest pain); your mom finished the Keflex; he's going into a 28 day detox",
 		"Student: Ivy Dunn\tMissing: Tdap; cultures positive for shigella in 2 of 9 samples, 4/11 swabs; she's getting Menopur 75 IU tonight",
-		"our 9 yr old dog" + strings.Repeat(" ok.", 40) + " Patient Ivy Dunn has pneumonia") {
+		"our 9 yr old dog"+strings.Repeat(" ok.", 40)+" Patient Ivy Dunn has pneumonia") {
 		f.Add([]byte(s), uint8(3))
 	}
 	s, err := New(Config{})
