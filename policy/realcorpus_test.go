@@ -59,14 +59,17 @@ func (t *realTally) add(o realTally) { t.pos += o.pos; t.tp += o.tp; t.neg += o.
 // fresh6 (writer I) was scored once, untuned, after the fresh5 tuning:
 // recall 0.929 (39 of 42), precision 0.975 (one false alarm); telehealth
 // 11/11, public health and school 11/12 (1 false alarm), legal and records
-// release 9/10, OB, fertility and genetics 8/9.
+// release 9/10, OB, fertility and genetics 8/9. It is tuned on now too:
+// recall 1.000, precision 1.000 (with OCR on 0.952 and 1.000: two phone
+// photos whose OCR text is too garbled to read). All tuned splits with
+// fresh6: recall 0.995, precision 0.986 (OCR on: 0.986, 0.995).
 const (
 	realRecallFloor    = 0.983
 	realPrecisionFloor = 0.978
 )
 
 // tunedSplits are the splits the detectors have been tuned on.
-var tunedSplits = []string{"dev", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5"}
+var tunedSplits = []string{"dev", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6"}
 
 // TestRealisticCorpus scores message-level decisions: a PHI message must be
 // decided by a rule other than the default one (encrypt), a non-PHI message
@@ -167,9 +170,9 @@ func scoreRealCorpus(t *testing.T, eng *Engine) (all, tuned realTally, unread in
 				unreadMissed++
 				misses = append(misses, fmt.Sprintf("%s/%s: unreadable content counted as scanned", cat, n))
 			}
-			if l.PHI != flagged && (l.Split == "dev" || l.Split == "" || os.Getenv("SEALGATE_SHOW_HOLDOUT") == "1") {
-				// Holdout misses stay unnamed unless asked for: whoever tunes the
-				// detectors must not see them (counts are always printed).
+			if l.PHI != flagged && (l.Split == "" || slices.Contains(tunedSplits, l.Split) || os.Getenv("SEALGATE_SHOW_HOLDOUT") == "1") {
+				// Misses of an untuned split stay unnamed unless asked for: whoever
+				// tunes the detectors must not see them (counts are always printed).
 				kind := "missed"
 				if flagged {
 					kind = "false alarm"

@@ -34,7 +34,9 @@ var animalWords = func() []contextWord {
 	return ws
 }()
 
-// emitAnimal emits one animal_patient finding per veterinary marker in [from, to). A
+// emitAnimal emits one animal_patient finding per veterinary marker in [from, to); a
+// signalment marker (a species after an age, "neutered", "feline") only with a clinical
+// term, a vital sign or a result within nearWindow bytes of it. A
 // species after an age counts only after the age's number ("14 yr old cat", "3-year-old
 // dog"), so that "yo dog" in a joke is nothing; the age forms are the only markers that
 // start with y or m.
@@ -55,8 +57,26 @@ func (s *Scanner) emitAnimal(text []byte, ci *ctxIndex, from, to int, emit func(
 				continue
 			}
 		}
+		if !practiceMarker(text[h.start:h.end]) && ci.near(h.start, h.end)&(ctxClinical|ctxVital|ctxResult) == 0 {
+			// A pet's signalment says whose care the text is about only where that care is
+			// written: "my 3 yr old dog" in an aside of a note about a person's pneumonia,
+			// further than nearWindow from any clinical word, does not make it a pet's.
+			continue
+		}
 		emit(hit{typ: TypeAnimalPatient, conf: Medium, start: h.start, end: h.end})
 	}
+}
+
+// practiceMarker reports a marker that names a veterinary practice or its doctor ("animal
+// hospital", "DVM"): it says who writes, which holds for the whole message, as the
+// practice's name mostly stands alone in the signature or the From line.
+func practiceMarker(m []byte) bool {
+	for _, w := range []string{"veterinary", "veterinarian", "animal hospital", "animal clinic", "dvm", "vmd"} {
+		if len(m) == len(w) && hasPrefixFold(m, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // qcReading reports a vital or lab label on the line of a quality-control word ("QC LOT

@@ -64,7 +64,8 @@
 //     "MR#", "Med Rec", "chart #", ...); plus site regexes.
 //   - personal_health: a statement about one person's health (personal.go): "my/his/her"
 //     or "I/he/she had" before a clinical term ("she's out of the guanfacine" too), "they found" right before one, "your <test> is/was <value or result>",
-//     "tested positive" (not a sterilizer's spore test, a water or radon sample), a vital or lab label with its reading ("BP 88/50"), a drug with a
+//     "tested positive" (not a sterilizer's spore test, a water or radon sample, nor a
+//     tally of a group: "positive in 3 of 4 specimens", "9 of 30 tested positive"), a vital or lab label with its reading ("BP 88/50"), a drug with a
 //     dose and a schedule (a "q" schedule needs its interval: "q4h", "q4-6h"; "born Q3 2024" is a quarter),
 //     a relative after a possessive ("your mom finished the Macrobid"); a number and a
 //     unit of a stay between do not count ("he's going into a 28 day alcohol rehab"); a
@@ -97,7 +98,8 @@
 //   - person_name (names.go, namecontext.go, namerow.go): capitalised chains scored from the
 //     shipped SSA/Census lists; High only with patient context: a label or honorific before
 //     it (Patient:, Mr., Sra., "this is"; Employee:, Donor:, Claimant:, and "Donor" first on
-//     its line, as occupational health writes them), a greeting with the addressee's care after it
+//     its line, as occupational health writes them; Student:, Pupil:, Camper:, as a school
+//     nurse's list does), a greeting with the addressee's care after it
 //     ("Hi Linda, ... your crown"), or after it a DOB, an age ("Carmen Ruiz, 58,"), an
 //     identifier or a complaint in parentheses, a comp claim's DOI, a clinical verb, a test and its finding ("Ann Lee, CT showed a PE"), an
 //     infant's age ("the 10 day old"), a room or unit-bed ("in 4N-12"), a
@@ -114,7 +116,9 @@
 //     clients", "aggregate outcomes", as grant reports do). It weighs nothing; the shipped policy does not let
 //     a name or a health statement alone decide such a message (identifiers still do).
 //   - animal_patient (animal.go): veterinary markers ("animal hospital", "DVM", "neutered",
-//     "spayed", an age's number with a species: "14 yr old cat"). It weighs nothing; the
+//     "spayed", an age's number with a species: "14 yr old cat"); a signalment marker (all
+//     but a practice's name and DVM/VMD) only with a clinical term, a vital or a result
+//     within nearWindow of it. It weighs nothing; the
 //     shipped policy does not let a name with clinical terms, a score or a third-person
 //     health statement decide such a message (the pet is the patient, the name its
 //     owner's); identifiers and the writer's own health (personal_health High: "my", "I")

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -25,7 +26,9 @@ func FuzzScan(f *testing.F) {
 		"0\xc2２１９‑４５‑６７８0 00", // a stray lead byte before a rune cut by the chunking
 		"By reason: CHF 5, sepsis/UTI 4, falls 2, resp 3, other 2. QC lot 44-L WBC 4.1 HGB 6.0 PLT 78",
 		"Hi Ann, Pip's results came back; her creatinine is 2.4, a 14 yr old cat. Oak Animal Hospital",
-		"Employee: Ana Ruiz\nDonor Ana Ruiz, DOI 10/07/2026 (chest pain); your mom finished the Keflex; he's going into a 28 day detox") {
+		"Employee: Ana Ruiz\nDonor Ana Ruiz, DOI 10/07/2026 (chest pain); your mom finished the Keflex; he's going into a 28 day detox",
+		"Student: Ivy Dunn\tMissing: Tdap; cultures positive for shigella in 2 of 9 samples, 4/11 swabs; she's getting Menopur 75 IU tonight",
+		"our 9 yr old dog"+strings.Repeat(" ok.", 40)+" Patient Ivy Dunn has pneumonia") {
 		f.Add([]byte(s), uint8(3))
 	}
 	s, err := New(Config{})

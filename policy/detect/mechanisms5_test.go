@@ -141,15 +141,15 @@ func TestCountsByReasonAreNoVitals(t *testing.T) {
 	checkFindings(t, s, "Wt 82, HR 70", want{TypePersonalHealth, Medium})
 }
 
-// Veterinary markers: a clinic, a credential, a signalment with an age; not slang or a
-// human tooth.
+// Veterinary markers: a clinic, a credential, a signalment with an age (near a clinical
+// word: mechanisms6_test.go); not slang or a human tooth.
 func TestVeterinaryMarkers(t *testing.T) {
 	s := scanner2026(t)
 	for _, text := range []string{
 		"Riverbend Animal Hospital | front desk",
 		"Dr. Lena Ames, DVM",
-		"Pepper is a 9 yr old dog with a limp",
-		"a 3-year-old cat, spayed",
+		"Pepper is a 9 yr old dog with vomiting since Sunday",
+		"a 3-year-old cat, spayed, due for a dental cleaning",
 	} {
 		checkFindings(t, s, text, want{TypeAnimalPatient, Medium})
 	}

@@ -254,7 +254,10 @@ func nameLabel(text []byte, pos int) nameLabelKind {
 		// Occupational health names its patient by role: a drug or alcohol test's donor, the
 		// employee on an audiogram or an OSHA log row ("Employee: ..." is also how a CSV
 		// column header labels its cells), a comp claimant.
-		"employee", "donor", "claimant":
+		"employee", "donor", "claimant",
+		// A school nurse's or a camp's list names its patient by role too: "Student: ..."
+		// (a body table's header labels each cell so).
+		"student", "pupil", "camper":
 		if colon {
 			return labelPatient
 		}

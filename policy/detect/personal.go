@@ -96,9 +96,10 @@ func personBefore(text []byte, start int) (pos int, ok, first bool) {
 			return 0, false, false
 		case "has", "had", "have", "got", "gets", "takes", "taking", "started", "needs", "on", "with",
 			"was", "is", "am", "diagnosed", "found", "finished", "completed", "stopped",
-			"going", "entering", "entered", "checked", "admitted":
+			"going", "entering", "entered", "checked", "admitted", "getting", "receiving", "undergoing":
 			// "she has CHF", "I'm on insulin", "I was diagnosed with", "he's going into a 28
-			// day alcohol rehab"; "patients with asthma" stops at "patients".
+			// day alcohol rehab", "she's getting the epidural injection next week";
+			// "patients with asthma" stops at "patients".
 			verb = true
 		case "the", "a", "an":
 			article = true // "she had a L hip ORIF"; never "her the ..."
@@ -252,7 +253,9 @@ func qInterval(b []byte) bool {
 }
 
 var doseSchedules = []string{"bid", "tid", "qid", "qd", "qhs", "qam", "qpm", "qod", "prn", "daily",
-	"nightly", "twice", "once", "every", "weekly", "b.i.d", "t.i.d", "q.d"}
+	"nightly", "twice", "once", "every", "weekly", "b.i.d", "t.i.d", "q.d",
+	// An instruction for tonight's dose: "Menopur 75 IU tonight", "melatonin 3 mg at bedtime".
+	"tonight", "bedtime"}
 
 // vitalValue reports whether a vital-sign or lab label at [start, end) is followed by its
 // reading: "BP 88/50", "HR 118", "SpO2 91%", "EF 45%", "A1c 7.9", "INR: 4.2". A number
@@ -337,6 +340,66 @@ func resultOfAThing(text []byte, start int) bool {
 			if hasPrefixFold(clause[i:], w) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// resultInAggregate reports a result phrase whose clause counts a share of a group: "positive
+// for norovirus in 3 of 4 specimens", "12 of 40 campers tested positive", "positive in 7/30
+// samples". An outbreak summary or a screening tally reports on a group, not on one person.
+func resultInAggregate(text []byte, start, end int) bool {
+	lo, hi := start, end
+	for lo > 0 && start-lo < 64 && !clauseEnd(text, lo-1) {
+		lo--
+	}
+	for hi < len(text) && hi-end < 64 && !clauseEnd(text, hi) {
+		hi++
+	}
+	c := text[lo:hi]
+	for i := 0; i < len(c); i++ {
+		if !isDigit(c[i]) || (i > 0 && isAlnum(c[i-1])) {
+			continue
+		}
+		j := i
+		for j < len(c) && isDigit(c[j]) {
+			j++
+		}
+		switch {
+		case hasPrefixFold(c[j:], " of ") && j+4 < len(c) && isDigit(c[j+4]):
+			return true
+		case j+1 < len(c) && c[j] == '/' && isDigit(c[j+1]):
+			// "7/30 samples", not a date "3/4/2026" or "12/5": a plural noun after it.
+			k := j + 1
+			for k < len(c) && isDigit(c[k]) {
+				k++
+			}
+			if k+1 < len(c) && c[k] == ' ' && groupNoun(c[k+1:]) {
+				return true
+			}
+		}
+		i = j
+	}
+	return false
+}
+
+// clauseEnd: a sentence or line ends at text[p] (a decimal point does not).
+func clauseEnd(text []byte, p int) bool {
+	switch text[p] {
+	case '\n', ';', '!', '?':
+		return true
+	case '.':
+		return p+1 >= len(text) || !isDigit(text[p+1])
+	}
+	return false
+}
+
+// groupNoun: the plural noun of a tally ("samples", "specimens", "cases", "students").
+func groupNoun(b []byte) bool {
+	for _, w := range []string{"samples", "specimens", "cases", "students", "campers", "residents",
+		"patients", "staff", "employees", "children", "participants", "tests", "swabs"} {
+		if hasPrefixFold(b, w) && (len(b) == len(w) || !isAlpha(b[len(w)])) {
+			return true
 		}
 	}
 	return false
