@@ -48,7 +48,7 @@ def parse(path):
 def soffice(src, target, infilter=None):
     """convert att/src to target format with LibreOffice; cached by content hash"""
     data = open(os.path.join(ATT, src), 'rb').read()
-    h = hashlib.sha1(data + target.encode()).hexdigest()[:12]
+    h = hashlib.sha1(data + target.encode() + (infilter or '').encode()).hexdigest()[:12]
     base = os.path.splitext(os.path.basename(src))[0]
     outdir = os.path.join(BUILD, h)
     out = os.path.join(outdir, base + '.' + target.split(':')[0])
@@ -125,7 +125,7 @@ def produce(kind, src):
         data = soffice(src, kind)
         mt = MIME[kind]
     elif kind == 'xlsx-csv':
-        data = soffice(src, 'xlsx'); mt = MIME['xlsx']
+        data = soffice(src, 'xlsx', 'CSV:44,34,76,1'); mt = MIME['xlsx']   # 76: the CSV is UTF-8 (Hangul, Vietnamese)
     elif kind == 'scanpdf':
         data = scan_pdf(src); mt = MIME['pdf']
     elif kind == 'photo':
