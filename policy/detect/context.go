@@ -163,6 +163,8 @@ var fictionWords = []contextWord{
 	// Test and training records: Epic-style ZZTEST names, "test patient" (fiction.go).
 	{"zztest", ctxTestRec}, {"test patient", ctxTestRec}, {"test patients", ctxTestRec}, {"test pt", ctxTestRec},
 	{"test pts", ctxTestRec},
+	// The placeholder patient of every spec, family name first as a PID or a list has it.
+	{"doe jane", ctxTestRec}, {"doe john", ctxTestRec},
 	// Analyzer quality control: the values on a QC line are control material's (animal.go).
 	{"qc", ctxQC}, {"quality control", ctxQC}, {"control lot", ctxQC}, {"calibration", ctxQC},
 	{"calibrator", ctxQC}, {"levey-jennings", ctxQC}, {"westgard", ctxQC},
