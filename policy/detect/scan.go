@@ -43,7 +43,17 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 			}
 		}
 	}
-	if inner := emit; len(spans) > 0 || s.names != nil {
+	for _, h := range s.ac.run(text, s.pats, &sc.ac) {
+		p := &s.pats[h.pat]
+		if p.ctx != 0 {
+			ci.hits = append(ci.hits, ctxHit{start: h.start, end: h.end, kind: p.ctx})
+			ci.kinds |= p.ctx
+		}
+		if p.dict >= 0 {
+			dict = append(dict, h)
+		}
+	}
+	if inner := emit; len(spans) > 0 || (ci.kinds&ctxTestRec != 0 && s.names != nil) {
 		emit = func(h hit) {
 			if inHL7Test(spans, h.start) {
 				if h.typ == TypePersonName || h.typ == TypePersonalHealth {
@@ -54,16 +64,6 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 				return
 			}
 			inner(h)
-		}
-	}
-	for _, h := range s.ac.run(text, s.pats, &sc.ac) {
-		p := &s.pats[h.pat]
-		if p.ctx != 0 {
-			ci.hits = append(ci.hits, ctxHit{start: h.start, end: h.end, kind: p.ctx})
-			ci.kinds |= p.ctx
-		}
-		if p.dict >= 0 {
-			dict = append(dict, h)
 		}
 	}
 	if len(dict) > 0 {
