@@ -40,6 +40,10 @@
 //     4-digit year that ends a date written with a month name ("September 17, 1962",
 //     "15-Jan-1973") is checked as a date of birth.
 //  3. Dates written with a month name right after a DOB label.
+//  4. HL7 v2 PID segments (hl7.go), wherever they sit: PID-3 is an MRN, PID-5 a name,
+//     PID-7 a date of birth, all High, unless the name is a test patient's. A line with
+//     a caret-joined test name (ZZTEST^..., TEST^PATIENT, DOE^JANE) is a sandbox record:
+//     its names and health statements drop and everything else on it is Low.
 //
 // Admin regexes (MRNPatterns, MemberIDPatterns, Custom) run with Go's regexp over the text;
 // they cost what they cost and are off by default.
