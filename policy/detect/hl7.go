@@ -212,3 +212,90 @@ func (s *Scanner) hl7Date(text []byte, a, b int) (int, int, bool) {
 	}
 	return a, a + 8, true
 }
+
+// FHIR JSON pasted into mail (a vendor's escalation, a gateway's log) names its patient
+// by field too: a HumanName's "family" and "given" are a person's name whatever the
+// words around them, and a Patient's "identifier" value is their MRN. scanFHIR reads
+// `"family": "X"` followed within fhirReach bytes by `"given": "Y"` or `["Y"`; a test
+// patient's name (ZZTEST, TEST) gives nothing.
+const fhirReach = 120
+
+func (s *Scanner) scanFHIR(text []byte, from, to int, emit func(hit), occupied func(int, int)) {
+	key := []byte(`"family"`)
+	for i := 0; i < len(text); {
+		k := bytes.Index(text[i:], key)
+		if k < 0 {
+			return
+		}
+		k += i
+		i = k + len(key)
+		fs, fe, ok := jsonStringAfterKey(text, k+len(key), false)
+		if !ok || !nameValue(text[fs:fe]) {
+			continue
+		}
+		lim := min(len(text), fe+fhirReach)
+		g := bytes.Index(text[fe:lim], []byte(`"given"`))
+		if g < 0 {
+			continue
+		}
+		gs, ge, ok := jsonStringAfterKey(text, fe+g+len(`"given"`), true)
+		if !ok || !nameValue(text[gs:ge]) {
+			continue
+		}
+		if occupied != nil {
+			occupied(k, ge)
+		}
+		if fs < from || fs >= to {
+			continue
+		}
+		emit(hit{typ: TypePersonName, conf: High, start: fs, end: fe})
+	}
+}
+
+// jsonStringAfterKey reads `: "value"` (or `: ["value"` when array) after a key and
+// returns the value's offsets; the value is at most 40 bytes without escapes.
+func jsonStringAfterKey(text []byte, p int, array bool) (int, int, bool) {
+	skip := func() {
+		for p < len(text) && (text[p] == ' ' || text[p] == '\t' || text[p] == '\n' || text[p] == '\r') {
+			p++
+		}
+	}
+	skip()
+	if p >= len(text) || text[p] != ':' {
+		return 0, 0, false
+	}
+	p++
+	skip()
+	if array && p < len(text) && text[p] == '[' {
+		p++
+		skip()
+	}
+	if p >= len(text) || text[p] != '"' {
+		return 0, 0, false
+	}
+	p++
+	st := p
+	for p < len(text) && p-st <= 40 && text[p] != '"' && text[p] != '\\' && text[p] != '\n' {
+		p++
+	}
+	if p >= len(text) || text[p] != '"' || p == st {
+		return 0, 0, false
+	}
+	return st, p, true
+}
+
+// nameValue: letters (at least two), spaces, hyphens and apostrophes, and not a test
+// patient's name part.
+func nameValue(b []byte) bool {
+	letters := 0
+	for _, c := range b {
+		switch {
+		case isAlpha(c):
+			letters++
+		case c == ' ' || c == '-' || c == '\'' || c == '.':
+		default:
+			return false
+		}
+	}
+	return letters >= 2 && !testNamePart(b)
+}

@@ -126,3 +126,18 @@ func TestFresh7Vocabulary(t *testing.T) {
 		checkFindings(t, s, tc.text, want{tc.typ, Low})
 	}
 }
+
+// A FHIR HumanName pasted into mail is a person's name by its fields, whatever the words
+// around it; a test patient's is not.
+func TestAFHIRHumanNameIsAPerson(t *testing.T) {
+	s := scanner2026(t)
+	if c := nameConfIn(t, s, `{"resourceType":"Patient","name":[{"family": "Sorensen", "given": ["Ingrid","M"]}]}`); c != High {
+		t.Errorf("FHIR name: person_name %v, want high", c)
+	}
+	if c := nameConfIn(t, s, `"name":[{"family":"ZZTEST","given":["Echo"]}]`); c == High {
+		t.Errorf("a FHIR test patient was rated high")
+	}
+	if c := nameConfIn(t, s, `"family": "12345", "given": "x"`); c != 0 {
+		t.Errorf("a FHIR name field without a name gave %v", c)
+	}
+}

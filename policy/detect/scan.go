@@ -220,6 +220,9 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 	if bytes.IndexByte(text, '|') >= 0 {
 		s.scanHL7(text, from, to, emit, occupied)
 	}
+	if s.names != nil && bytes.Contains(text, []byte(`"family"`)) {
+		s.scanFHIR(text, from, to, emit, occupied)
+	}
 }
 
 // scratch holds one scan's working slices; Scanner pools them so a scan allocates
