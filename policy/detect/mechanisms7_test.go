@@ -141,3 +141,19 @@ func TestAFHIRHumanNameIsAPerson(t *testing.T) {
 		t.Errorf("a FHIR name field without a name gave %v", c)
 	}
 }
+
+// A chart banner writes the age in parentheses after the birth date: the age fits the
+// year, so the date is a birth date without a label, even when a photo's OCR garbles
+// "y.o." An anniversary in words is not an age.
+func TestAnAgeInParenthesesAfterADateMakesItABirthDate(t *testing.T) {
+	s := scanner2026(t)
+	for _, text := range []string{
+		"HALVORSEN, INGE   07/19/1950 (76 y.o. M)",
+		"chart shows 3/30/1981 (45y) on the banner",
+		"garbled: 11/02/1944, (82 y-0- F)",
+	} {
+		checkFindings(t, s, text, want{TypeDOB, High})
+	}
+	checkFindings(t, s, "Opened 05/01/1976 (50 years of service to the valley)", want{TypeDOB, 0})
+	checkFindings(t, s, "Meeting 05/01/2026 (3 y backlog)", want{TypeDOB, 0})
+}
