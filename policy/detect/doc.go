@@ -88,7 +88,8 @@
 //     "15-JAN-73") after a DOB label ("DOB", "born", "date of birth"), unless more than
 //     120 years back ("DOB 1900-01-01" is a test record's placeholder: nothing). Without a label, a date
 //     is a date of birth only when an age near it fits its year ("63-year-old", "63 y/o",
-//     "73 yo M", "age 63": High; the date was written this year or up to three years ago),
+//     "73 yo M", "age 63": High; the date was written this year or up to three years ago;
+//     a chart banner's "(74 y.o. F)" right after the date, also OCR-garbled "(74 y-0-)"),
 //     or when it is in parentheses right after a capitalised word, in a past year, with
 //     patient words near, or with clinical words near and at least 12 years back ("Deborah X
 //     (04-26-1946)": Medium; "Updated Policy (01/01/2020)" on diabetes education: nothing), or
