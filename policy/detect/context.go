@@ -82,6 +82,8 @@ var contextWords = []contextWord{
 	{"fax", ctxPhone}, {"call", ctxPhone}, {"contact", ctxPhone}, {"ph", ctxPhone}, {"home phone", ctxPhone},
 	{"dob", ctxDOB}, {"d.o.b", ctxDOB}, {"d.o.b.", ctxDOB}, {"date of birth", ctxDOB}, {"born", ctxDOB},
 	{"birthdate", ctxDOB}, {"birth date", ctxDOB}, {"birthday", ctxDOB},
+	{"numero de seguro social", ctxSSN}, {"seguro social", ctxSSN},
+	{"numero de expediente", ctxMRN}, {"expediente medico", ctxMRN}, {"expediente clinico", ctxMRN},
 	{"fecha de nacimiento", ctxDOB}, {"f. nac.", ctxDOB}, {"fecha nac", ctxDOB}, {"nacimiento", ctxDOB},
 	{"mbr#", ctxMember}, {"mbr #", ctxMember}, {"mbr id", ctxMember}, {"member#", ctxMember},
 	{"member id", ctxMember}, {"member #", ctxMember}, {"member number", ctxMember}, {"member no", ctxMember},
@@ -89,6 +91,10 @@ var contextWords = []contextWord{
 	{"member", ctxMember}, {"subscriber", ctxMember}, {"sub id", ctxMember}, {"sub #", ctxMember},
 	// A Medicaid ID is the state plan's member ID ("Medicaid ID 41208833719").
 	{"medicaid id", ctxMember}, {"medicaid #", ctxMember}, {"medicaid number", ctxMember}, {"medicaid no", ctxMember},
+	// California's Medicaid (Medi-Cal) and Spanish member labels ("el numero de Medi-Cal es").
+	{"medi-cal", ctxMember}, {"medi-cal id", ctxMember}, {"medi-cal #", ctxMember},
+	{"numero de medi-cal", ctxMember}, {"numero de miembro", ctxMember}, {"numero de afiliado", ctxMember},
+	{"numero de medicaid", ctxMember},
 	{"policy #", ctxMember}, {"policy number", ctxMember}, {"policy no", ctxMember}, {"insurance id", ctxMember},
 	{"order", ctxNeg}, {"order #", ctxNeg}, {"order number", ctxNeg}, {"invoice", ctxNeg}, {"inv", ctxNeg},
 	{"tracking", ctxNeg}, {"tracking #", ctxNeg}, {"tracking number", ctxNeg}, {"ref", ctxNeg},
@@ -163,6 +169,8 @@ var fictionWords = []contextWord{
 	// Test and training records: Epic-style ZZTEST names, "test patient" (fiction.go).
 	{"zztest", ctxTestRec}, {"test patient", ctxTestRec}, {"test patients", ctxTestRec}, {"test pt", ctxTestRec},
 	{"test pts", ctxTestRec},
+	// The placeholder patient of every spec, family name first as a PID or a list has it.
+	{"doe jane", ctxTestRec}, {"doe john", ctxTestRec},
 	// Analyzer quality control: the values on a QC line are control material's (animal.go).
 	{"qc", ctxQC}, {"quality control", ctxQC}, {"control lot", ctxQC}, {"calibration", ctxQC},
 	{"calibrator", ctxQC}, {"levey-jennings", ctxQC}, {"westgard", ctxQC},

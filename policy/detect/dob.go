@@ -1,5 +1,7 @@
 package detect
 
+import "strings"
+
 // parenClinicalAge is how many years back a date in parentheses after a name must lie to
 // count as a date of birth with only clinical words near.
 const parenClinicalAge = 12
@@ -20,6 +22,9 @@ func (s *Scanner) bareDOB(text []byte, start, end, y int, ci *ctxIndex) Confiden
 	row := y <= s.year-parenClinicalAge && rowAfterName(text, start)
 	if y <= s.year-parenClinicalAge && initialsAfterPatient(text, start) {
 		return Medium // "pt J.M. 7/19/1988 on my 4pm": who the patient is, by initials and birth date
+	}
+	if s.parenAgeAfter(text, end, y) {
+		return High // a chart banner: "04/02/1952 (74 y.o. F)", "3/9/1961 (65 yrs)"
 	}
 	if !paren && !row && ci.kinds&ctxAge == 0 {
 		return 0 // no age stated anywhere, the common case: skip the lookups
@@ -104,4 +109,46 @@ func initialsAfterPatient(text []byte, start int) bool {
 		}
 	}
 	return false
+}
+
+// parenAgeAfter reports an age in parentheses right after a date that fits its year, as an
+// EHR's patient banner writes it: "(74 y.o. F)", "(65 yrs)", "(74y)". Only the number and
+// the "y" that starts its unit are read, so a photo's OCR that garbles "y.o." into "y-0-"
+// still counts.
+func (s *Scanner) parenAgeAfter(text []byte, end, y int) bool {
+	p := end
+	for p < len(text) && p-end < 3 && (text[p] == ' ' || text[p] == ',') {
+		p++
+	}
+	if p >= len(text) || text[p] != '(' {
+		return false
+	}
+	p++
+	a := p
+	for p < len(text) && p-a < 3 && isDigit(text[p]) {
+		p++
+	}
+	if p == a {
+		return false
+	}
+	age := num(text[a:p])
+	if p < len(text) && text[p] == ' ' {
+		p++
+	}
+	if p >= len(text) || text[p]|0x20 != 'y' {
+		return false
+	}
+	// The unit is an abbreviation ("y", "y.o.", "yo", "yr", "yrs", "y/o"), never a word:
+	// "(74 years of service)" is an anniversary.
+	w := p
+	for w < len(text) && w-p < 4 && isAlpha(text[w]) {
+		w++
+	}
+	switch strings.ToLower(string(text[p:w])) {
+	case "y", "yo", "yr", "yrs":
+	default:
+		return false
+	}
+	d := s.year - y - age
+	return d >= 0 && d <= 1
 }

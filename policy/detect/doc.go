@@ -40,6 +40,10 @@
 //     4-digit year that ends a date written with a month name ("September 17, 1962",
 //     "15-Jan-1973") is checked as a date of birth.
 //  3. Dates written with a month name right after a DOB label.
+//  4. HL7 v2 PID segments (hl7.go), wherever they sit: PID-3 is an MRN, PID-5 a name,
+//     PID-7 a date of birth, all High, unless the name is a test patient's. A line with
+//     a caret-joined test name (ZZTEST^..., TEST^PATIENT, DOE^JANE) is a sandbox record:
+//     its names and health statements drop and everything else on it is Low.
 //
 // Admin regexes (MRNPatterns, MemberIDPatterns, Custom) run with Go's regexp over the text;
 // they cost what they cost and are off by default.
@@ -84,7 +88,8 @@
 //     "15-JAN-73") after a DOB label ("DOB", "born", "date of birth"), unless more than
 //     120 years back ("DOB 1900-01-01" is a test record's placeholder: nothing). Without a label, a date
 //     is a date of birth only when an age near it fits its year ("63-year-old", "63 y/o",
-//     "73 yo M", "age 63": High; the date was written this year or up to three years ago),
+//     "73 yo M", "age 63": High; the date was written this year or up to three years ago;
+//     a chart banner's "(74 y.o. F)" right after the date, also OCR-garbled "(74 y-0-)"),
 //     or when it is in parentheses right after a capitalised word, in a past year, with
 //     patient words near, or with clinical words near and at least 12 years back ("Deborah X
 //     (04-26-1946)": Medium; "Updated Policy (01/01/2020)" on diabetes education: nothing), or

@@ -159,7 +159,7 @@ func testRecord(text []byte, ci *ctxIndex, start, end int) bool {
 		if h.start >= end {
 			a, b = end, h.start
 		}
-		if a > b || breaksClause(text[a:b]) {
+		if a <= b && breaksClause(text[a:b]) { // overlapping: the marker is the record itself
 			continue
 		}
 		if text[h.start]|0x20 == 'z' {

@@ -28,7 +28,9 @@ func FuzzScan(f *testing.F) {
 		"Hi Ann, Pip's results came back; her creatinine is 2.4, a 14 yr old cat. Oak Animal Hospital",
 		"Employee: Ana Ruiz\nDonor Ana Ruiz, DOI 10/07/2026 (chest pain); your mom finished the Keflex; he's going into a 28 day detox",
 		"Student: Ivy Dunn\tMissing: Tdap; cultures positive for shigella in 2 of 9 samples, 4/11 swabs; she's getting Menopur 75 IU tonight",
-		"our 9 yr old dog"+strings.Repeat(" ok.", 40)+" Patient Ivy Dunn has pneumonia") {
+		"our 9 yr old dog"+strings.Repeat(" ok.", 40)+" Patient Ivy Dunn has pneumonia",
+		"  PID|1||E4022871^^^NBH^MR||OKAFOR^BENEDICT^A||19570921|M\nPID ZZTEST^ALPHA DOB 19500101 OBX A1c 7.2"+strings.Repeat(" x", 60)+" TEST^PATIENT",
+		`{"name":[{"family": "Brandt", "given": ["Theo"]}], "birthDate": "1983-09-27"} mi papa tiene diabetes, Ana Ruiz (hija) 04/02/1952 (74 y.o. F)`) {
 		f.Add([]byte(s), uint8(3))
 	}
 	s, err := New(Config{})

@@ -190,7 +190,9 @@ func maybeLabel(text []byte, pos int) bool {
 		case ':', 'r', 's', 'x', 't', 'R', 'S', 'X', 'T':
 			return true
 		case 'a', 'A':
-			return p > 0 && (text[p-1]|0x20 == 'r' || text[p-1]|0x20 == 't') // Sra., Srta.
+			return p > 0 && (text[p-1]|0x20 == 'r' || text[p-1]|0x20 == 't' || text[p-1] == 'n') // Sra., Srta., doña
+		case 'n':
+			return p > 0 && text[p-1] == 'o' // Spanish "don"
 		default:
 			return false
 		}
@@ -221,6 +223,12 @@ func nameLabel(text []byte, pos int) nameLabelKind {
 	case "Sr", "SR":
 		if !colon {
 			return labelPatient // Spanish Mr.; also "Senior": needs a listed name
+		}
+	case "don", "dona":
+		// Spanish "don" and "doña" (folded "dona") before a given name, written lower
+		// case; "Don" capitalised is an English given name.
+		if !colon && !dot {
+			return labelPatient // needs a listed name
 		}
 	case "Miss", "MISS":
 		if !colon && !dot {

@@ -24,7 +24,7 @@ func lineEnd(text []byte, p, lim int) int {
 func nameFollowRow(text []byte, start, end int, ci *ctxIndex) bool {
 	le := lineEnd(text, end, min(len(text), end+followWindow))
 	switch {
-	case ageBetweenCommas(text, end, le), parenID(text, end, le), unitAfterIn(text, end, le), patientAfter(text, end, le):
+	case ageBetweenCommas(text, end, le), parenID(text, end, le), parenKin(text, end, le), unitAfterIn(text, end, le), patientAfter(text, end, le):
 		return true
 	case possessive(text, end):
 		return careOrClinical(text, end, min(le, end+possessiveWindow), ci)
@@ -80,6 +80,39 @@ func parenID(text []byte, end, le int) bool {
 		p++
 	}
 	return p-d >= 5 && p-d <= 16 && p < le && text[p] == ')'
+}
+
+// parenKin: "(daughter)", "(POA)", "(esposa)" right after the name: a patient's relative or
+// caregiver, as a delivery ticket, a consent or a contact list writes them. HIPAA counts a
+// relative's name among the patient's identifiers.
+func parenKin(text []byte, end, le int) bool {
+	p := end
+	if p < le && text[p] == ' ' {
+		p++
+	}
+	if p >= le || text[p] != '(' {
+		return false
+	}
+	p++
+	a := p
+	for p < le && p-a < 16 && isAlpha(text[p]) {
+		p++
+	}
+	if p >= le || text[p] != ')' || p == a {
+		return false
+	}
+	var buf [16]byte
+	w := buf[:0]
+	for _, c := range text[a:p] {
+		w = append(w, c|0x20)
+	}
+	switch string(w) {
+	case "daughter", "son", "wife", "husband", "spouse", "mother", "father", "mom", "dad", "parent",
+		"sister", "brother", "granddaughter", "grandson", "niece", "nephew", "caregiver", "guardian",
+		"poa", "hija", "hijo", "esposa", "esposo", "madre", "padre":
+		return true
+	}
+	return false
 }
 
 // unitAfterIn: "in 4N-12", "in 3S 09", "in 12B" is a bed on a unit: 1-3 digits, one or two

@@ -80,14 +80,25 @@ func personBefore(text []byte, start int) (pos int, ok, first bool) {
 		case "my", "his", "her":
 			// At most two words between: "her stage II breast cancer".
 			return ws, !verb && !article && k <= 2, string(w) == "my"
-		case "i", "he", "she", "i'm", "im", "he's", "she's":
+		case "i", "he", "she", "i'm", "im", "he's", "she's", "hes", "shes":
+			// "hes on hospice": a phone drops the apostrophe.
 			return ws, verb, w[0] == 'i'
+		case "mi":
+			// Spanish "mi" is "my": "mi diabetes", "mi presion alta".
+			return ws, !verb && !article && k <= 2, true
+		case "yo", "ella":
+			// Spanish "yo" (I) and "ella" (she) with a verb of having: "ella tiene 23
+			// semanas de embarazo". Not "su": it is also "your" and "their", as a flyer
+			// writes ("controle su diabetes").
+			return ws, verb, w[0] == 'y'
 		case "they":
 			// "they found gestational diabetes", "they diagnosed a DVT": what the doctors
 			// found in the writer; the verb right before the term (an article between).
 			return ws, verb && k <= 2, false
 		case "mom", "mother", "dad", "father", "husband", "wife", "son", "daughter", "grandmother",
-			"grandfather", "grandma", "grandpa", "sister", "brother", "aunt", "uncle":
+			"grandfather", "grandma", "grandpa", "sister", "brother", "aunt", "uncle",
+			"esposa", "esposo", "mama", "papa", "madre", "padre", "hijo", "hija", "abuela", "abuelo",
+			"hermana", "hermano":
 			// "your mom finished the Macrobid", "my husband has CHF": a relative, named by
 			// the possessive before, stands where "she" or "he" would.
 			if o, os, ok := wordBefore(text, ws, buf[:0]); ok && verb && kinOwner(o) {
@@ -101,6 +112,22 @@ func personBefore(text []byte, start int) (pos int, ok, first bool) {
 			// day alcohol rehab", "she's getting the epidural injection next week";
 			// "patients with asthma" stops at "patients".
 			verb = true
+		case "tiene", "tengo", "tuvo", "tuve", "toma", "tomo", "esta", "estoy", "con":
+			// Spanish verbs of having, taking and being: "tengo diabetes", "toma insulina".
+			verb = true
+		case "un", "una", "la":
+			article = true
+		case "de", "en", "para", "sobre", "su", "sus", "pacientes":
+			// "semanas de embarazo" keeps reading; see semanas below. Other Spanish
+			// prepositions and possessives break it as their English ones do.
+			if string(w) != "de" || !spanishSpan(text, ws) {
+				return 0, false, false
+			}
+			k--
+		case "semanas", "meses", "dias":
+			if allDigitsBefore(text, ws) {
+				k--
+			}
 		case "the", "a", "an":
 			article = true // "she had a L hip ORIF"; never "her the ..."
 		case "of":
@@ -133,7 +160,7 @@ func durationUnit(w []byte) bool {
 // kinOwner: the possessive before a relative ("your mom", "my dad", "his wife").
 func kinOwner(w []byte) bool {
 	switch string(w) {
-	case "my", "your", "his", "her", "our":
+	case "my", "your", "his", "her", "our", "mi", "nuestra", "nuestro":
 		return true
 	}
 	return false
@@ -403,4 +430,26 @@ func groupNoun(b []byte) bool {
 		}
 	}
 	return false
+}
+
+// spanishSpan: "de" after a count of weeks, months or days ("23 semanas de embarazo"):
+// a span of time before the term, which does not push the subject out of reach.
+func spanishSpan(text []byte, ws int) bool {
+	var buf [24]byte
+	w, _, ok := wordBefore(text, ws, buf[:0])
+	if !ok {
+		return false
+	}
+	switch string(w) {
+	case "semanas", "meses", "dias":
+		return true
+	}
+	return false
+}
+
+// allDigitsBefore: the word before ws is a number.
+func allDigitsBefore(text []byte, ws int) bool {
+	var buf [24]byte
+	w, _, ok := wordBefore(text, ws, buf[:0])
+	return ok && allDigits(w)
 }

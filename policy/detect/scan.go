@@ -30,6 +30,19 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 	ci := ctxIndex{hits: sc.ctx[:0]}
 	dict := sc.dict[:0]
 	defer func() { sc.ctx, sc.dict = ci.hits, dict }()
+	// Test patients: what sits on a ZZTEST^ALPHA or TEST^PATIENT line (hl7.go) is a
+	// sandbox's, not a patient's: names and health statements drop, the rest is Low. A
+	// name on the same line and in the same sentence as another test-record marker
+	// ("patient name DOE JANE", as extraction labels a PID) drops too.
+	var spans []hl7Span
+	if bytes.IndexByte(text, '^') >= 0 {
+		spans = hl7TestSpans(text, nil)
+		if occupied != nil {
+			for _, sp := range spans {
+				occupied(sp.start, sp.end)
+			}
+		}
+	}
 	for _, h := range s.ac.run(text, s.pats, &sc.ac) {
 		p := &s.pats[h.pat]
 		if p.ctx != 0 {
@@ -38,6 +51,19 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 		}
 		if p.dict >= 0 {
 			dict = append(dict, h)
+		}
+	}
+	if inner := emit; len(spans) > 0 || (ci.kinds&ctxTestRec != 0 && s.names != nil) {
+		emit = func(h hit) {
+			if inHL7Test(spans, h.start) {
+				if h.typ == TypePersonName || h.typ == TypePersonalHealth {
+					return
+				}
+				h.conf = Low
+			} else if h.typ == TypePersonName && ci.kinds&ctxTestRec != 0 && testRecord(text, &ci, h.start, h.end) {
+				return
+			}
+			inner(h)
 		}
 	}
 	if len(dict) > 0 {
@@ -189,6 +215,13 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 	if s.names != nil {
 		s.scanNames(text, from, to, &ci, emit, occupied)
 		s.lowerSignatures(text, from, to, emit)
+	}
+	// Pass 6: HL7 v2 PID segments, where the field position says what a value is (hl7.go).
+	if bytes.IndexByte(text, '|') >= 0 {
+		s.scanHL7(text, from, to, emit, occupied)
+	}
+	if s.names != nil && bytes.Contains(text, []byte(`"family"`)) {
+		s.scanFHIR(text, from, to, emit, occupied)
 	}
 }
 
