@@ -10,6 +10,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"flag"
@@ -111,7 +112,7 @@ func lines(rows []Row, c chart) (names []string, xys map[string]plotter.XYs) {
 		}
 	}
 	for _, n := range names {
-		slices.SortFunc(xys[n], func(a, b plotter.XY) int { return int(a.X - b.X) })
+		slices.SortFunc(xys[n], func(a, b plotter.XY) int { return cmp.Compare(a.X, b.X) })
 	}
 	return names, xys
 }
@@ -167,6 +168,8 @@ func draw1(rows []Row, c chart, path string) (bool, error) {
 		}
 		p.Add(l, pts)
 	}
+	// Head room above the highest point, so the legend covers no line.
+	p.Y.Max *= 1.35
 	return true, p.Save(7*vg.Inch, 4.5*vg.Inch, path)
 }
 
