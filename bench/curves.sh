@@ -34,7 +34,8 @@
 #   QUEUE_TIMEOUT=1800   seconds allowed for the fill and for the drain
 #   SESSIONS=20 SIZE=10240 PER_DEST=20 STARTTLS=1   as in run.sh
 #   SKIP_POSTFIX=1    sealgate only
-#   PROFILE_POINT=NAME   run that one point (e.g. sessions_sealgate_s100_r1)
+#   PROFILE_POINT=NAME   run that one point (e.g. sizes_sealgate__1024, the
+#                     CSV row's series_server_variant_x; queue_5000 for a queue)
 #                     under bench/sgprof; profiles in PROFILE_DIR (/tmp)
 #   OUT=bench/out     curves.csv, curves.md (tables), queue.txt, curves.log
 #   PLOT=1            draw docs/bench-{sessions,sizes,rcpts}.png (bench/plot)

@@ -25,7 +25,9 @@ queue_series() {
 	hop=$(port) # the smarthost: nothing listens there until the drain
 	sgp=$(port)
 	SG_RELAY_EXTRA="  retry_min: $QUEUE_RETRY"$'\n'"  retry_max: $QUEUE_RETRY" sealgate_config "$d" "$sgp" "$hop"
-	start_sealgate "$d" "$sgp"
+	local prof=""
+	[[ queue_$QUEUE_N == "${PROFILE_POINT:-}" ]] && prof=profile
+	start_sealgate "$d" "$sgp" $prof
 	sleep 3
 	local rss0 t0 c0 t1 c1 idle queued
 	queued=-
