@@ -46,7 +46,7 @@ type chart struct {
 // charts are the PNGs plot knows how to draw.
 func charts() []chart {
 	return []chart{
-		{"sessions", "Throughput by concurrent sessions (10 KB messages)", "SMTP sessions", []string{"e2e_msg_s", "acc_msg_s"}, "msg/s (solid: end to end, dashed: accepted)", false},
+		{"sessions", "Throughput by concurrent sessions (10 KB messages)", "SMTP sessions", []string{"e2e_msg_s", "acc_msg_s"}, "msg/s (solid: end to end, dashed: accepted)", true},
 		{"sizes", "Throughput by message size (20 sessions, reuse 100)", "message size (KB)", []string{"e2e_mb_s", "acc_mb_s"}, "MB/s (solid: end to end, dashed: accepted)", true},
 		{"rcpts", "Throughput by recipients per message (10 KB)", "recipients per message", []string{"e2e_msg_s", "acc_msg_s"}, "messages/s (solid: end to end, dashed: accepted)", true},
 	}
