@@ -39,6 +39,9 @@
 #
 # The system Postfix (/etc/postfix, port 25) is never touched: Postfix runs
 # from its own config directory under the temp dir, on its own port.
+#
+# The setup and the per-run functions live in bench/lib.sh, shared with
+# bench/curves.sh (make curves).
 set -euo pipefail
 
 BENCH_CLIENT=${BENCH_CLIENT:-loadgen}
