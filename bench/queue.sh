@@ -69,7 +69,7 @@ queue_series() {
 	if dr1=$(TIMEOUT=$QUEUE_TIMEOUT wait_sink); then
 		drain=$(secs "$dr0" "$dr1")
 	else
-		drain="over ${QUEUE_TIMEOUT}s (sink got $(tr '\r' '\n' <"$TMP/sink-queue.log" | tail -1))"
+		drain="over ${QUEUE_TIMEOUT} (sink got $(tr '\r' '\n' <"$TMP/sink-queue.log" | tail -1))"
 	fi
 	local hwm2
 	hwm2=$(kib VmHWM "$SG_PID")
@@ -82,7 +82,7 @@ queue_series() {
 		echo "- fill (20 sessions, reuse 100): $(secs "$fill0" "$fill1") s, $(rate "$QUEUE_N" "$(secs "$fill0" "$fill1")") msg/s accepted while every first attempt failed"
 		echo "- RSS: $((rss0 / 1024)) MiB empty, $((rss1 / 1024)) MiB with the queue deferred (VmHWM $((hwm1 / 1024)) MiB; $((hwm2 / 1024)) MiB after the drain)"
 		echo "- CPU: idle $(awk -v i="$idle" -v hz="$hz" 'BEGIN { printf "%.1f", 1000 * i / hz }') ms/s; with the queue deferred $cpu_pct% of a core over $(secs "$w0" "$w1") s ($rounds rounds): $per_round ms CPU per retry round, idle subtracted"
-		echo "- drain after \`sealgate queue flush\` with the sink listening: $drain s ($(rate "$QUEUE_N" "${drain%% *}") msg/s)"
+		echo "- drain after \`sealgate queue flush\` with the sink listening: $drain s ($(if [[ $drain == over* ]]; then echo "-"; else rate "$QUEUE_N" "$drain"; fi) msg/s)"
 		echo
 	} | tee -a "$OUT/queue.txt"
 }
