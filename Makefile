@@ -5,10 +5,13 @@
 GO ?= go
 STATICCHECK ?= $(shell command -v staticcheck 2>/dev/null || echo $(HOME)/go/bin/staticcheck)
 
-.PHONY: bench check test
+.PHONY: bench check curves test
 
 bench:
 	bash bench/run.sh
+
+curves:
+	bash bench/curves.sh
 
 check:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt -l:"; echo "$$out"; exit 1; fi

@@ -1,6 +1,8 @@
 // Command benchtool holds the small helpers bench/run.sh needs that the
-// shell lacks: free loopback ports, waiting for a listener, and the
-// recipient keys of the encrypted runs.
+// shell lacks: free loopback ports, waiting for a listener, the
+// recipient keys of the encrypted runs, and for bench/curves.sh a DNS
+// server answering every MX with 127.0.0.1, N S/MIME certificates, and a
+// process's CPU time.
 //
 // It only ever touches 127.0.0.1.
 package main
@@ -51,13 +53,41 @@ func main() {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
+	case "dns":
+		if len(os.Args) != 3 {
+			usage()
+		}
+		if err := serveDNS(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	case "smime-certs":
+		if len(os.Args) != 5 {
+			usage()
+		}
+		n, err := strconv.Atoi(os.Args[3])
+		if err != nil {
+			usage()
+		}
+		if err := smimeCerts(os.Args[2], n, os.Args[4]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	case "cputicks":
+		if len(os.Args) != 3 {
+			usage()
+		}
+		if err := cpuTicks(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	default:
 		usage()
 	}
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: benchtool freeport [N] | benchtool waitport 127.0.0.1:PORT TIMEOUT | benchtool recipient-keys DIR")
+	fmt.Fprintln(os.Stderr, "usage: benchtool freeport [N] | benchtool waitport 127.0.0.1:PORT TIMEOUT | benchtool recipient-keys DIR | benchtool dns 127.0.0.1:PORT | benchtool smime-certs DIR N local@domain | benchtool cputicks PID")
 	os.Exit(2)
 }
 

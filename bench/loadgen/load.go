@@ -19,12 +19,15 @@ import (
 
 // Config is one load run.
 type Config struct {
-	Addr     string        // 127.0.0.1:PORT, nothing else
-	Messages int           // messages to send in all
-	Sessions int           // concurrent SMTP connections
-	Size     int           // bytes per message, header included
-	Rcpts    int           // recipients per message
-	Reuse    int           // messages per connection; 1 = a new connection for each
+	Addr     string // 127.0.0.1:PORT, nothing else
+	Messages int    // messages to send in all
+	Sessions int    // concurrent SMTP connections
+	Size     int    // bytes per message, header included
+	Rcpts    int    // recipients per message
+	Reuse    int    // messages per connection; 1 = a new connection for each
+	// Domains > 1 spreads messages over that many recipient domains:
+	// message n goes to d<n mod Domains>.<domain of To> (the MX curve).
+	Domains  int
 	From, To string        // envelope sender and (first) recipient
 	TLS      *tls.Config   // non-nil: STARTTLS on every connection, or fail
 	Timeout  time.Duration // per SMTP command and for the dial
@@ -75,7 +78,7 @@ func (c *Config) validate() error {
 	for _, v := range []struct {
 		name string
 		n    int
-	}{{"messages", c.Messages}, {"sessions", c.Sessions}, {"rcpts", c.Rcpts}, {"reuse", c.Reuse}, {"size", c.Size}} {
+	}{{"messages", c.Messages}, {"sessions", c.Sessions}, {"rcpts", c.Rcpts}, {"reuse", c.Reuse}, {"size", c.Size}, {"domains", max(c.Domains, 1)}} {
 		if v.n < 1 {
 			errs = append(errs, fmt.Errorf("loadgen: -%s must be at least 1, not %d", v.name, v.n))
 		}
@@ -95,6 +98,21 @@ func (c *Config) recipients() []string {
 		rs = append(rs, local+"-"+strconv.Itoa(i)+"@"+domain)
 	}
 	return rs
+}
+
+// recipientsFor returns message n's envelope recipients: rs itself, or
+// with Domains > 1 the same local parts at d<n mod Domains>.<domain>.
+func (c *Config) recipientsFor(rs []string, n int) []string {
+	if c.Domains <= 1 {
+		return rs
+	}
+	out := make([]string, len(rs))
+	prefix := "d" + strconv.Itoa(n%c.Domains) + "."
+	for i, r := range rs {
+		local, domain, _ := strings.Cut(r, "@")
+		out[i] = local + "@" + prefix + domain
+	}
+	return out
 }
 
 // bodyLine is plain letters, so no PHI detector (SSN, NPI, dates ...) fires
@@ -311,7 +329,7 @@ func (w *worker) send(n int) (int, string, error) {
 	if err := w.c.Mail(w.cfg.From, nil); err != nil {
 		return 0, errKind(err, "io"), err
 	}
-	for _, r := range w.rcpts {
+	for _, r := range w.cfg.recipientsFor(w.rcpts, n) {
 		if err := w.c.Rcpt(r, nil); err != nil {
 			return 0, errKind(err, "io"), err
 		}

@@ -195,3 +195,27 @@ func TestPHIBodyIsEncryptedByTheDefaultPolicy(t *testing.T) {
 		}
 	}
 }
+
+func TestDomainsSpreadsMessagesOverRecipientDomains(t *testing.T) {
+	c := baseConfig("127.0.0.1:1")
+	c.Rcpts, c.Domains = 2, 3
+	rs := c.recipients()
+	got := map[string]bool{}
+	for n := 1; n <= 6; n++ {
+		for _, r := range c.recipientsFor(rs, n) {
+			got[r] = true
+		}
+	}
+	for _, want := range []string{"to@d0.partner.test", "to-2@d1.partner.test", "to@d2.partner.test"} {
+		if !got[want] {
+			t.Errorf("no message to %s; got %v", want, got)
+		}
+	}
+	if len(got) != 6 {
+		t.Errorf("got %d distinct recipients, want 6 (2 per domain): %v", len(got), got)
+	}
+	c.Domains = 1
+	if r := c.recipientsFor(rs, 5); r[0] != "to@partner.test" {
+		t.Errorf("Domains 1 changed the recipient: %v", r)
+	}
+}

@@ -30,6 +30,7 @@ func main() {
 	flag.IntVar(&cfg.Size, "size", 10240, "bytes per message, header included")
 	flag.IntVar(&cfg.Rcpts, "rcpts", 1, "recipients per message (-to, then local-2@domain, ...)")
 	flag.IntVar(&cfg.Reuse, "reuse", 1, "messages per connection; 1 = a new connection per message")
+	flag.IntVar(&cfg.Domains, "domains", 1, "spread messages over this many recipient domains: message n to d<n mod N>.<domain of -to>")
 	flag.StringVar(&cfg.From, "from", "from@clinic.test", "envelope sender")
 	flag.StringVar(&cfg.To, "to", "to@partner.test", "first envelope recipient")
 	flag.DurationVar(&cfg.Timeout, "timeout", 2*time.Minute, "per SMTP command, and for the dial and handshake")
