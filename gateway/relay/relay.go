@@ -24,12 +24,16 @@ type Relay struct {
 	// What dispatch looks at instead of every message (wake.go).
 	ready   []*msg
 	timed   wakeHeap
-	blocked []*msg
-	running int                // group deliveries in flight
-	paused  bool               // Options.Healthy said no; logged once
-	perDest map[string]int     // connections in flight per destination
-	pool    *smtpclient.Pool   // idle delivered-to connections for reuse
-	client  *smtpclient.Client // dials sessions meeting a TLS plan
+	blocked []*msg // waiting for a delivery slot, oldest first from blockedHead
+	// blockedHead is where blocked's line starts; slotFreed says a slot
+	// freed since the last round (wake.go).
+	blockedHead int
+	slotFreed   bool
+	running     int                // group deliveries in flight
+	paused      bool               // Options.Healthy said no; logged once
+	perDest     map[string]int     // connections in flight per destination
+	pool        *smtpclient.Pool   // idle delivered-to connections for reuse
+	client      *smtpclient.Client // dials sessions meeting a TLS plan
 
 	mem      *tlspolicy.Memory // downgrade memory; nil = off
 	tls      *tlspolicy.Policy // what TLS each connection must achieve

@@ -74,6 +74,9 @@ func (r *Relay) dispatch() time.Time {
 		}
 	}
 	r.takeDue(now)
+	// Messages that waited for a slot go first: new work must not
+	// overtake them.
+	r.dispatchBlocked(now)
 	for _, m := range r.ready {
 		m.ready = false
 		if r.msgs[m.st.ID] != m || m.deleted {

@@ -60,7 +60,8 @@ func (r *Relay) wakeAt(m *msg, t time.Time) {
 	}
 }
 
-// block makes m wait for a delivery slot; r.mu held.
+// block makes m wait for a delivery slot, at the back of the line;
+// r.mu held.
 func (r *Relay) block(m *msg) {
 	if !m.blocked {
 		m.blocked = true
@@ -68,15 +69,44 @@ func (r *Relay) block(m *msg) {
 	}
 }
 
-// unblock touches every message waiting for a slot (one just freed);
-// r.mu held.
-func (r *Relay) unblock() {
-	for _, m := range r.blocked {
-		m.blocked = false
-		r.touch(m)
+// unblock is called when a delivery slot frees; r.mu held. It touches
+// nothing itself: the next round gives waiting messages the free slots,
+// oldest first (dispatchBlocked). Touching every waiting message here
+// made each finished delivery cost a pass over the whole backlog, so a
+// flushed queue of 100,000 drained in time quadratic in its length.
+func (r *Relay) unblock() { r.slotFreed = true }
+
+// dispatchBlocked gives the free delivery slots to the messages that
+// waited for one, in the order they began to wait, until the slots are
+// taken or each waiting message has had one look this round; r.mu held.
+// A message that must still wait (its destination is at its limit) goes
+// to the back of the line.
+func (r *Relay) dispatchBlocked(now time.Time) {
+	if !r.slotFreed {
+		return
 	}
-	clear(r.blocked)
-	r.blocked = r.blocked[:0]
+	r.slotFreed = false
+	for n := len(r.blocked) - r.blockedHead; n > 0 && r.running < r.opts.MaxConcurrency; n-- {
+		m := r.blocked[r.blockedHead]
+		r.blocked[r.blockedHead] = nil
+		r.blockedHead++
+		m.blocked = false
+		if r.msgs[m.st.ID] != m || m.deleted {
+			continue
+		}
+		next, blocked := r.dispatchMsg(m, now)
+		if blocked {
+			r.block(m)
+		}
+		r.wakeAt(m, next)
+	}
+	// Reclaim the consumed front once it is most of the slice.
+	if r.blockedHead > 64 && r.blockedHead*2 > len(r.blocked) {
+		n := copy(r.blocked, r.blocked[r.blockedHead:])
+		clear(r.blocked[n:])
+		r.blocked = r.blocked[:n]
+		r.blockedHead = 0
+	}
 }
 
 // forget removes m from the queue in memory; r.mu held. Its stale entries
