@@ -191,8 +191,10 @@ func maybeLabel(text []byte, pos int) bool {
 			return true
 		case 'a', 'A':
 			return p > 0 && (text[p-1]|0x20 == 'r' || text[p-1]|0x20 == 't' || text[p-1] == 'n') // Sra., Srta., doña
-		case 'n':
-			return p > 0 && text[p-1] == 'o' // Spanish "don"
+		case 'n', 'N':
+			return p > 0 && (text[p-1] == 'o' || text[p-1]|0x20 == 'a') // Spanish "don", "Veteran:"
+		case 'e', 'E':
+			return p > 0 && (text[p-1]|0x20 == 't' || text[p-1]|0x20 == 'e') // inmate, detainee, athlete
 		default:
 			return false
 		}
@@ -243,6 +245,12 @@ func nameLabel(text []byte, pos int) nameLabelKind {
 	switch string(l) {
 	case "patient", "pt":
 		return labelPatient
+	case "inmate", "detainee":
+		// Correctional health names its patient so: "inmate Gregory Pike went to surgery",
+		// "Inmate: ...".
+		if !dot {
+			return labelPatient
+		}
 	case "is":
 		if !colon && thisBefore(text, cap(text)-cap(w)) {
 			return labelPatient // "hi this is Dorothy Franklin, I got a bill": the writer
@@ -265,7 +273,9 @@ func nameLabel(text []byte, pos int) nameLabelKind {
 		"employee", "donor", "claimant",
 		// A school nurse's or a camp's list names its patient by role too: "Student: ..."
 		// (a body table's header labels each cell so).
-		"student", "pupil", "camper":
+		"student", "pupil", "camper",
+		// The VA's, a jail's and a team's lists name theirs so: "Veteran: ...".
+		"offender", "veteran", "athlete":
 		if colon {
 			return labelPatient
 		}

@@ -342,6 +342,7 @@ func (s *Scanner) classifyCompound(text []byte, g []group, ci *ctxIndex, from, t
 		if !matched {
 			if g[i].end-g[i].start == 4 && (s.allOn || s.enabled[TypeDOB]) {
 				s.textDateAtYear(text, g[i].start, g[i].end, ci, from, to, emit, occupied)
+				s.cjkDateAtYear(text, g[i].start, g[i].end, ci, from, to, emit, occupied)
 			}
 			i++
 		}
@@ -637,4 +638,84 @@ func parseTextDate(text []byte, start int) (int, int, bool) {
 		return 0, 0, false
 	}
 	return start, e, true
+}
+
+// cjkDateAtYear reports a date written the Chinese, Japanese or Korean way, year first
+// with unit characters ("1958年3月12日", "2015년 6월 3일"), as a date of birth when a DOB
+// label ("出生日期", "생년월일", "DOB") sits before it. Unlabelled, such a date is an
+// appointment or a due date as often as a birth date.
+func (s *Scanner) cjkDateAtYear(text []byte, ys, ye int, ci *ctxIndex, from, to int, emit func(hit), occupied func(int, int)) {
+	y := num(text[ys:ye])
+	if !allDigits(text[ys:ye]) || y < 1880 || y > s.year {
+		return
+	}
+	e, ok := cjkMonthDay(text, ye)
+	if !ok {
+		return
+	}
+	near, far := ci.labels(text, ys)
+	if (near|far)&ctxDOB == 0 {
+		return
+	}
+	conf := High
+	if near == 0 {
+		conf = Medium
+	}
+	if testRecord(text, ci, ys, e) {
+		conf = Low
+	}
+	if occupied != nil {
+		occupied(ys, e)
+	}
+	if ys >= from && ys < to {
+		emit(hit{typ: TypeDOB, conf: conf, start: ys, end: e})
+	}
+}
+
+// cjkMonthDay parses "年3月12日" or "년 6월 3일" at p, right after a year; it returns where
+// the date ends. A space may follow each unit (Korean writes one).
+func cjkMonthDay(text []byte, p int) (int, bool) {
+	unit := func(p int, units ...string) (int, bool) {
+		for _, u := range units {
+			if bytes.HasPrefix(text[p:], []byte(u)) {
+				p += len(u)
+				for p < len(text) && text[p] == ' ' {
+					p++
+				}
+				return p, true
+			}
+		}
+		return p, false
+	}
+	number := func(p, hi int) (int, bool) {
+		q := p
+		for q < len(text) && q-p < 2 && isDigit(text[q]) {
+			q++
+		}
+		if q == p || (q < len(text) && isDigit(text[q])) {
+			return p, false
+		}
+		n := num(text[p:q])
+		return q, n >= 1 && n <= hi
+	}
+	var ok bool
+	if p, ok = unit(p, "年", "년"); !ok {
+		return 0, false
+	}
+	if p, ok = number(p, 12); !ok {
+		return 0, false
+	}
+	if p, ok = unit(p, "月", "월"); !ok {
+		return 0, false
+	}
+	if p, ok = number(p, 31); !ok {
+		return 0, false
+	}
+	if p, ok = unit(p, "日", "号", "號", "일"); !ok {
+		return 0, false
+	}
+	for p > 0 && text[p-1] == ' ' {
+		p--
+	}
+	return p, true
 }

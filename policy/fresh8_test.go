@@ -1,0 +1,33 @@
+package policy
+
+import "testing"
+
+// Writer K's fresh8 mechanisms through the whole engine with the shipped policy (our own
+// wording).
+func TestFresh8MechanismsThroughTheEngine(t *testing.T) {
+	for _, tc := range []struct {
+		name, body, want string
+	}{
+		// Correctional health names its patient "inmate"; a booking or DOC number labels
+		// one person, as a chart number does.
+		{"inmate named", "Sgt, inmate Marcus Delahunt was taken to the ED for a suspected appendicitis, back by noon.", "phi-name-clinical"},
+		{"inmate column", "Date\tInmate\tReason\r\n12/01\tHALVERSEN, ROY\tdialysis\r\n12/01\tOKONJO, GRACE\tprenatal visit\r\n", "phi-name-clinical"},
+		{"doc number", "Please pull the chart for DOC# 7731905 before the telehealth visit.", "phi-identifiers"},
+		{"booking number", "Booking # 2604417 is due at the clinic window at 1700.", "phi-identifiers"},
+		{"edipi", "EDIPI 1284467301 is the one to use on the referral.", "phi-identifiers"},
+		// A hotel booking is still not a patient's number.
+		{"hotel booking", "Your booking 88213409 at the Harbor Inn is confirmed for the conference.", "default"},
+		// Athletic training and VA vocabulary with a named patient.
+		{"tendon repair", "Pt Lucas Whitford is at week 6 after flexor tendon repair, splint on at night.", "phi-name-clinical"},
+		{"mst", "Mrs. Carla Jennison disclosed military sexual trauma and will start cognitive processing therapy.", "phi-name-clinical"},
+		// A date of birth written year first with CJK units after a DOB label.
+		{"cjk dob", "DOB: 1961年11月2日, follow-up next month.", "phi-identifiers"},
+		{"korean dob", "DOB 1987년 4월 19일 - please update the record.", "phi-identifiers"},
+		// The same date shape without a birth label is a plain date.
+		{"cjk date only", "The clinic reopens 2026年1月5日 after the holiday.", "default"},
+	} {
+		if got := decideDefault(t, "update", tc.body); got != tc.want {
+			t.Errorf("%s: rule %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
