@@ -25,6 +25,15 @@ func TestFresh8MechanismsThroughTheEngine(t *testing.T) {
 		{"korean dob", "DOB 1987년 4월 19일 - please update the record.", "phi-identifiers"},
 		// The same date shape without a birth label is a plain date.
 		{"cjk date only", "The clinic reopens 2026年1月5日 after the holiday.", "default"},
+		// Chinese and Korean: a name after a patient label, after "I am", or before the
+		// honorific 님, with a condition in the same script.
+		{"han label", "病人: 刘建国   诊断: 2型糖尿病, 血糖控制不佳.", "phi-name-clinical"},
+		{"han self", "医生好, 我是赵敏, 我有高血压, 药吃完了.", "phi-name-clinical"},
+		{"hangul honorific", "최민호 님은 당뇨 검사 결과가 나왔습니다.", "phi-name-clinical"},
+		{"korean dob label", "생년월일: 1952년 8월 14일", "phi-identifiers"},
+		// A role before 님 is not a name, and a health talk names no one.
+		{"hangul title", "선생님, 다음 주 당뇨 교육 자료를 보내 드립니다.", "default"},
+		{"han flyer", "社区讲座: 如何预防糖尿病和高血压, 欢迎大家参加.", "default"},
 	} {
 		if got := decideDefault(t, "update", tc.body); got != tc.want {
 			t.Errorf("%s: rule %s, want %s", tc.name, got, tc.want)

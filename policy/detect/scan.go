@@ -53,6 +53,12 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 			dict = append(dict, h)
 		}
 	}
+	var cjkDict []hit
+	cjk := hasCJK(text)
+	if cjk {
+		cjkDict = cjkContext(text, &ci, sc.cjk[:0])
+		defer func() { sc.cjk = cjkDict }()
+	}
 	if inner := emit; len(spans) > 0 || (ci.kinds&ctxTestRec != 0 && s.names != nil) {
 		emit = func(h hit) {
 			if inHL7Test(spans, h.start) {
@@ -98,6 +104,29 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 				}
 			}
 		}
+	}
+	for _, h := range cjkDict {
+		if occupied != nil {
+			occupied(h.start, h.end)
+		}
+		if h.start < from || h.start >= to || !(s.allOn || s.enabled[h.typ]) {
+			continue
+		}
+		h.conf = Low
+		if ci.near(h.start, h.end)&identityKinds != 0 {
+			h.conf = Medium
+		}
+		emit(h)
+	}
+	if cjk && s.names != nil && (s.allOn || s.enabled[TypePersonName]) {
+		cjkNames(text, &ci, func(h hit) {
+			if occupied != nil {
+				occupied(h.start, h.end)
+			}
+			if h.start >= from && h.start < to {
+				emit(h)
+			}
+		})
 	}
 	if ci.kinds&(ctxVital|ctxResult) != 0 && s.enabled[TypePersonalHealth] {
 		for _, h := range ci.hits {
@@ -231,6 +260,7 @@ type scratch struct {
 	ac   acBufs
 	ctx  []ctxHit
 	dict []acHit
+	cjk  []hit
 }
 
 // maxPooledHits bounds what a pooled scratch may hold, so one huge part does not pin memory.
@@ -244,7 +274,7 @@ func (s *Scanner) getScratch() *scratch {
 }
 
 func (s *Scanner) putScratch(sc *scratch) {
-	big := cap(sc.ac.hits) > maxPooledHits || cap(sc.ctx) > maxPooledHits || cap(sc.dict) > maxPooledHits
+	big := cap(sc.ac.hits) > maxPooledHits || cap(sc.ctx) > maxPooledHits || cap(sc.dict) > maxPooledHits || cap(sc.cjk) > maxPooledHits
 	for _, l := range sc.ac.lanes {
 		big = big || cap(l) > maxPooledHits
 	}
