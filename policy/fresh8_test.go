@@ -34,6 +34,9 @@ func TestFresh8MechanismsThroughTheEngine(t *testing.T) {
 		// A role before 님 is not a name, and a health talk names no one.
 		{"hangul title", "선생님, 다음 주 당뇨 교육 자료를 보내 드립니다.", "default"},
 		{"han flyer", "社区讲座: 如何预防糖尿病和高血压, 欢迎大家参加.", "default"},
+		// A vitamin D level is a reading of the writer's own; a vitamin D dose on a list is not.
+		{"vit d reading", "Got my labs back, vit D was 11 so I'm starting a supplement.", "phi-personal-health"},
+		{"vit d dose", "Shelf restock: Vit D 400 IU tablets, 2 cases; fish oil, 1 case.", "default"},
 	} {
 		if got := decideDefault(t, "update", tc.body); got != tc.want {
 			t.Errorf("%s: rule %s, want %s", tc.name, got, tc.want)

@@ -146,6 +146,7 @@ var contextWords = []contextWord{
 	{"hgb", ctxVital}, {"h/h", ctxVital}, {"wbc", ctxVital}, {"plt", ctxVital}, {"k+", ctxVital},
 	{"potassium", ctxVital}, {"sodium", ctxVital}, {"creatinine", ctxVital}, {"cr", ctxVital},
 	{"troponin", ctxVital}, {"trop", ctxVital}, {"lactate", ctxVital}, {"psa", ctxVital}, {"tsh", ctxVital},
+	{"vit d", ctxVital}, {"vit d level", ctxVital}, {"vitamin d level", ctxVital}, {"ferritin", ctxVital},
 	{"bmi", ctxVital}, {"gcs", ctxVital}, {"pain", ctxVital}, {"anc", ctxVital}, {"abs neut", ctxVital},
 	// Billing for care: an account number near these is a patient's (patientAccount).
 	{"copay", ctxCare}, {"co-pay", ctxCare}, {"coinsurance", ctxCare}, {"deductible", ctxCare},
