@@ -2,6 +2,7 @@ package detect
 
 import (
 	"bytes"
+	"encoding/binary"
 	"sort"
 	"unicode/utf8"
 )
@@ -78,7 +79,19 @@ func isHangul(r rune) bool { return r >= 0xAC00 && r <= 0xD7A3 }
 // hasCJK reports whether text holds a three-byte UTF-8 sequence of the kana, Han or
 // Hangul blocks (lead bytes E3 to ED).
 func hasCJK(text []byte) bool {
-	for _, c := range text {
+	i := 0
+	// ASCII text, eight bytes at a time: only a byte with its high bit set can matter.
+	for ; i+8 <= len(text); i += 8 {
+		if binary.LittleEndian.Uint64(text[i:])&0x8080808080808080 == 0 {
+			continue
+		}
+		for _, c := range text[i : i+8] {
+			if c >= 0xE3 && c <= 0xED {
+				return true
+			}
+		}
+	}
+	for _, c := range text[i:] {
 		if c >= 0xE3 && c <= 0xED {
 			return true
 		}
