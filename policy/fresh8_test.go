@@ -43,3 +43,14 @@ func TestFresh8MechanismsThroughTheEngine(t *testing.T) {
 		}
 	}
 }
+
+// A name followed by a form's sex field is a record's subject.
+func TestFresh8FormDemographicsThroughTheEngine(t *testing.T) {
+	body := "SPORTS PHYSICAL HISTORY\r\nAthlete Whitcomb, Jenna  Sex: F  Grade 10\r\nHistory of asthma: yes, uses an inhaler\r\n"
+	if got := decideDefault(t, "form", body); got != "phi-name-clinical" {
+		t.Errorf("rule %s, want phi-name-clinical", got)
+	}
+	if got := decideDefault(t, "talk", "Dana Reyes will lead the sex education unit on asthma myths this spring."); got != "default" {
+		t.Errorf("talk: rule %s, want default", got)
+	}
+}

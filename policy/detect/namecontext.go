@@ -379,6 +379,11 @@ func nameFollow(text []byte, end int, ci *ctxIndex) bool {
 					return true
 				}
 			}
+		case "sex", "gender":
+			// A form's demographic line: "Name: Park, Daniel   Sex: M".
+			if e := end + ws[k][1]; k == 0 && e < lim && (text[e] == ':' || text[e] == ';') {
+				return true
+			}
 		case "died", "expired":
 			// A death notice: "Arnold Feeney died peacefully at home at 0310".
 			if k == 0 {
