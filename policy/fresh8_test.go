@@ -54,3 +54,11 @@ func TestFresh8FormDemographicsThroughTheEngine(t *testing.T) {
 		t.Errorf("talk: rule %s, want default", got)
 	}
 }
+
+// The last four digits written after a name tell one patient from another.
+func TestFresh8LastFourAfterNameThroughTheEngine(t *testing.T) {
+	body := "FYI Marta Quillfeather (last 4 2291) came by the clinic today with a migraine, please call her."
+	if got := decideDefault(t, "fyi", body); got != "phi-name-clinical" {
+		t.Errorf("rule %s, want phi-name-clinical", got)
+	}
+}

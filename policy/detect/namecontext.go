@@ -379,6 +379,12 @@ func nameFollow(text []byte, end int, ci *ctxIndex) bool {
 					return true
 				}
 			}
+		case "last":
+			// "Brenda Lindqvist (last 4 6612)": the last four of her SSN or account, which
+			// staff write to tell two patients of one name apart.
+			if k == 0 && (word(1) == "4" || word(1) == "four") {
+				return true
+			}
 		case "sex", "gender":
 			// A form's demographic line: "Name: Park, Daniel   Sex: M".
 			if e := end + ws[k][1]; k == 0 && e < lim && (text[e] == ':' || text[e] == ';') {
