@@ -78,10 +78,22 @@ var contextWords = []contextWord{
 	{"mr#", ctxMRN}, {"mr #", ctxMRN}, {"mr no", ctxMRN}, {"mr no.", ctxMRN}, {"mr number", ctxMRN}, {"mr num", ctxMRN},
 	{"chart #", ctxMRN}, {"chart#", ctxMRN}, {"chart number", ctxMRN}, {"chart no", ctxMRN},
 	{"patient id", ctxMRN}, {"patient #", ctxMRN},
+	// A jail's or a prison's number for a person (booking, DOC, inmate number) and the
+	// DoD's and the VA's (EDIPI, DoD ID, VA file or claim number) identify one person as a
+	// chart number does.
+	{"doc#", ctxMRN}, {"doc #", ctxMRN}, {"doc no", ctxMRN}, {"doc number", ctxMRN}, {"doc id", ctxMRN},
+	{"inmate #", ctxMRN}, {"inmate#", ctxMRN}, {"inmate id", ctxMRN}, {"inmate no", ctxMRN}, {"inmate number", ctxMRN},
+	{"bk#", ctxMRN}, {"bk #", ctxMRN}, {"booking #", ctxMRN}, {"booking#", ctxMRN}, {"booking no", ctxMRN},
+	{"booking number", ctxMRN}, {"so#", ctxMRN}, {"jail id", ctxMRN},
+	{"edipi", ctxMRN}, {"dod id", ctxMRN}, {"dod id#", ctxMRN}, {"dod id #", ctxMRN}, {"dod id number", ctxMRN},
+	{"va file number", ctxMRN}, {"va file #", ctxMRN}, {"va claim #", ctxMRN}, {"va claim number", ctxMRN},
+	{"c-file", ctxMRN}, {"c-file #", ctxMRN},
 	{"phone", ctxPhone}, {"tel", ctxPhone}, {"telephone", ctxPhone}, {"cell", ctxPhone}, {"mobile", ctxPhone},
 	{"fax", ctxPhone}, {"call", ctxPhone}, {"contact", ctxPhone}, {"ph", ctxPhone}, {"home phone", ctxPhone},
 	{"dob", ctxDOB}, {"d.o.b", ctxDOB}, {"d.o.b.", ctxDOB}, {"date of birth", ctxDOB}, {"born", ctxDOB},
 	{"birthdate", ctxDOB}, {"birth date", ctxDOB}, {"birthday", ctxDOB},
+	// Date-of-birth labels in Vietnamese (folded) and Tagalog.
+	{"ngay sinh", ctxDOB}, {"petsa ng kapanganakan", ctxDOB}, {"kaarawan", ctxDOB},
 	{"numero de seguro social", ctxSSN}, {"seguro social", ctxSSN},
 	{"numero de expediente", ctxMRN}, {"expediente medico", ctxMRN}, {"expediente clinico", ctxMRN},
 	{"fecha de nacimiento", ctxDOB}, {"f. nac.", ctxDOB}, {"fecha nac", ctxDOB}, {"nacimiento", ctxDOB},
@@ -134,6 +146,7 @@ var contextWords = []contextWord{
 	{"hgb", ctxVital}, {"h/h", ctxVital}, {"wbc", ctxVital}, {"plt", ctxVital}, {"k+", ctxVital},
 	{"potassium", ctxVital}, {"sodium", ctxVital}, {"creatinine", ctxVital}, {"cr", ctxVital},
 	{"troponin", ctxVital}, {"trop", ctxVital}, {"lactate", ctxVital}, {"psa", ctxVital}, {"tsh", ctxVital},
+	{"vit d", ctxVital}, {"vit d level", ctxVital}, {"vitamin d level", ctxVital}, {"ferritin", ctxVital},
 	{"bmi", ctxVital}, {"gcs", ctxVital}, {"pain", ctxVital}, {"anc", ctxVital}, {"abs neut", ctxVital},
 	// Billing for care: an account number near these is a patient's (patientAccount).
 	{"copay", ctxCare}, {"co-pay", ctxCare}, {"coinsurance", ctxCare}, {"deductible", ctxCare},

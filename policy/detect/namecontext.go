@@ -191,8 +191,10 @@ func maybeLabel(text []byte, pos int) bool {
 			return true
 		case 'a', 'A':
 			return p > 0 && (text[p-1]|0x20 == 'r' || text[p-1]|0x20 == 't' || text[p-1] == 'n') // Sra., Srta., doña
-		case 'n':
-			return p > 0 && text[p-1] == 'o' // Spanish "don"
+		case 'n', 'N':
+			return p > 0 && (text[p-1] == 'o' || text[p-1]|0x20 == 'a') // Spanish "don", "Veteran:"
+		case 'e', 'E':
+			return p > 0 && (text[p-1]|0x20 == 't' || text[p-1]|0x20 == 'e') // inmate, detainee, athlete
 		default:
 			return false
 		}
@@ -243,6 +245,12 @@ func nameLabel(text []byte, pos int) nameLabelKind {
 	switch string(l) {
 	case "patient", "pt":
 		return labelPatient
+	case "inmate", "detainee":
+		// Correctional health names its patient so: "inmate Gregory Pike went to surgery",
+		// "Inmate: ...".
+		if !dot {
+			return labelPatient
+		}
 	case "is":
 		if !colon && thisBefore(text, cap(text)-cap(w)) {
 			return labelPatient // "hi this is Dorothy Franklin, I got a bill": the writer
@@ -265,7 +273,9 @@ func nameLabel(text []byte, pos int) nameLabelKind {
 		"employee", "donor", "claimant",
 		// A school nurse's or a camp's list names its patient by role too: "Student: ..."
 		// (a body table's header labels each cell so).
-		"student", "pupil", "camper":
+		"student", "pupil", "camper",
+		// The VA's, a jail's and a team's lists name theirs so: "Veteran: ...".
+		"offender", "veteran", "athlete":
 		if colon {
 			return labelPatient
 		}
@@ -368,6 +378,17 @@ func nameFollow(text []byte, end int, ci *ctxIndex) bool {
 				if x := word(n); isDigit(x[0]) || (len(x) >= 3 && monthPrefix(x)) {
 					return true
 				}
+			}
+		case "last":
+			// "Brenda Lindqvist (last 4 6612)": the last four of her SSN or account, which
+			// staff write to tell two patients of one name apart.
+			if k == 0 && (word(1) == "4" || word(1) == "four") {
+				return true
+			}
+		case "sex", "gender":
+			// A form's demographic line: "Name: Park, Daniel   Sex: M".
+			if e := end + ws[k][1]; k == 0 && e < lim && (text[e] == ':' || text[e] == ';') {
+				return true
 			}
 		case "died", "expired":
 			// A death notice: "Arnold Feeney died peacefully at home at 0310".

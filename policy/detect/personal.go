@@ -312,6 +312,10 @@ func vitalValue(text []byte, end int) bool {
 			p++
 		}
 	}
+	// A dose, not a reading: "Vit D 400 IU" on a shelf list.
+	if q := p; q+3 <= len(text) && text[q] == ' ' && hasPrefixFold(text[q+1:], "iu") && (q+3 == len(text) || !isAlnum(text[q+3])) {
+		return false
+	}
 	// Not a phone number, a date or a longer code: "HR: 555-0142", "HR 12/01/2026".
 	return p >= len(text) || !(text[p] == '-' || text[p] == '/' || isAlnum(text[p]))
 }

@@ -53,6 +53,12 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 			dict = append(dict, h)
 		}
 	}
+	var cjkDict []hit
+	cjk := hasCJK(text)
+	if cjk {
+		cjkDict = cjkContext(text, &ci, sc.cjk[:0])
+		defer func() { sc.cjk = cjkDict }()
+	}
 	if inner := emit; len(spans) > 0 || (ci.kinds&ctxTestRec != 0 && s.names != nil) {
 		emit = func(h hit) {
 			if inHL7Test(spans, h.start) {
@@ -98,6 +104,29 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 				}
 			}
 		}
+	}
+	for _, h := range cjkDict {
+		if occupied != nil {
+			occupied(h.start, h.end)
+		}
+		if h.start < from || h.start >= to || !(s.allOn || s.enabled[h.typ]) {
+			continue
+		}
+		h.conf = Low
+		if ci.near(h.start, h.end)&identityKinds != 0 {
+			h.conf = Medium
+		}
+		emit(h)
+	}
+	if cjk && s.names != nil && (s.allOn || s.enabled[TypePersonName]) {
+		cjkNames(text, &ci, func(h hit) {
+			if occupied != nil {
+				occupied(h.start, h.end)
+			}
+			if h.start >= from && h.start < to {
+				emit(h)
+			}
+		})
 	}
 	if ci.kinds&(ctxVital|ctxResult) != 0 && s.enabled[TypePersonalHealth] {
 		for _, h := range ci.hits {
@@ -231,6 +260,7 @@ type scratch struct {
 	ac   acBufs
 	ctx  []ctxHit
 	dict []acHit
+	cjk  []hit
 }
 
 // maxPooledHits bounds what a pooled scratch may hold, so one huge part does not pin memory.
@@ -244,7 +274,7 @@ func (s *Scanner) getScratch() *scratch {
 }
 
 func (s *Scanner) putScratch(sc *scratch) {
-	big := cap(sc.ac.hits) > maxPooledHits || cap(sc.ctx) > maxPooledHits || cap(sc.dict) > maxPooledHits
+	big := cap(sc.ac.hits) > maxPooledHits || cap(sc.ctx) > maxPooledHits || cap(sc.dict) > maxPooledHits || cap(sc.cjk) > maxPooledHits
 	for _, l := range sc.ac.lanes {
 		big = big || cap(l) > maxPooledHits
 	}
@@ -342,6 +372,7 @@ func (s *Scanner) classifyCompound(text []byte, g []group, ci *ctxIndex, from, t
 		if !matched {
 			if g[i].end-g[i].start == 4 && (s.allOn || s.enabled[TypeDOB]) {
 				s.textDateAtYear(text, g[i].start, g[i].end, ci, from, to, emit, occupied)
+				s.cjkDateAtYear(text, g[i].start, g[i].end, ci, from, to, emit, occupied)
 			}
 			i++
 		}
@@ -637,4 +668,84 @@ func parseTextDate(text []byte, start int) (int, int, bool) {
 		return 0, 0, false
 	}
 	return start, e, true
+}
+
+// cjkDateAtYear reports a date written the Chinese, Japanese or Korean way, year first
+// with unit characters ("1958年3月12日", "2015년 6월 3일"), as a date of birth when a DOB
+// label ("出生日期", "생년월일", "DOB") sits before it. Unlabelled, such a date is an
+// appointment or a due date as often as a birth date.
+func (s *Scanner) cjkDateAtYear(text []byte, ys, ye int, ci *ctxIndex, from, to int, emit func(hit), occupied func(int, int)) {
+	y := num(text[ys:ye])
+	if !allDigits(text[ys:ye]) || y < 1880 || y > s.year {
+		return
+	}
+	e, ok := cjkMonthDay(text, ye)
+	if !ok {
+		return
+	}
+	near, far := ci.labels(text, ys)
+	if (near|far)&ctxDOB == 0 {
+		return
+	}
+	conf := High
+	if near == 0 {
+		conf = Medium
+	}
+	if testRecord(text, ci, ys, e) {
+		conf = Low
+	}
+	if occupied != nil {
+		occupied(ys, e)
+	}
+	if ys >= from && ys < to {
+		emit(hit{typ: TypeDOB, conf: conf, start: ys, end: e})
+	}
+}
+
+// cjkMonthDay parses "年3月12日" or "년 6월 3일" at p, right after a year; it returns where
+// the date ends. A space may follow each unit (Korean writes one).
+func cjkMonthDay(text []byte, p int) (int, bool) {
+	unit := func(p int, units ...string) (int, bool) {
+		for _, u := range units {
+			if bytes.HasPrefix(text[p:], []byte(u)) {
+				p += len(u)
+				for p < len(text) && text[p] == ' ' {
+					p++
+				}
+				return p, true
+			}
+		}
+		return p, false
+	}
+	number := func(p, hi int) (int, bool) {
+		q := p
+		for q < len(text) && q-p < 2 && isDigit(text[q]) {
+			q++
+		}
+		if q == p || (q < len(text) && isDigit(text[q])) {
+			return p, false
+		}
+		n := num(text[p:q])
+		return q, n >= 1 && n <= hi
+	}
+	var ok bool
+	if p, ok = unit(p, "年", "년"); !ok {
+		return 0, false
+	}
+	if p, ok = number(p, 12); !ok {
+		return 0, false
+	}
+	if p, ok = unit(p, "月", "월"); !ok {
+		return 0, false
+	}
+	if p, ok = number(p, 31); !ok {
+		return 0, false
+	}
+	if p, ok = unit(p, "日", "号", "號", "일"); !ok {
+		return 0, false
+	}
+	for p > 0 && text[p-1] == ' ' {
+		p--
+	}
+	return p, true
 }
