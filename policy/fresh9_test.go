@@ -20,6 +20,8 @@ func TestFresh9MechanismsThroughTheEngine(t *testing.T) {
 		{"staff intro", "Our new hospice liaison is Brenda Kowalczyk; she starts Monday.", "default"},
 		// Lay words for an operation: an organ "out" or "removed".
 		{"tonsils out", "Hi, my daughter Ava Whitlock had her tonsils out Tuesday and won't drink.", "phi"},
+		// Oxygen at home is a treatment, named by a case manager without any drug word.
+		{"home oxygen", "Mr. Everett Kolb is on home oxygen since discharge, so he needs a ground floor unit.", "phi-name-clinical"},
 		{"gallbladder removed", "Mr. Dwight Pomeroy had his gallbladder removed last spring, no issues since.", "phi-name-clinical"},
 	} {
 		// "phi": any rule but the default one (a parent's message may be decided as
