@@ -100,6 +100,29 @@ func ageSex(w string) bool {
 	return allDigits([]byte(w[:n-1]))
 }
 
+// ageSexBefore reports the age-and-sex shorthand right before a name, as pages, triage
+// lines and sign-outs put it first: "67M Raymond Szabo", "8f Lily Tran". Only one space
+// between, and nothing alphanumeric or a currency sign before the shorthand ("$10M").
+func ageSexBefore(text []byte, start int) bool {
+	if start < 3 || text[start-1] != ' ' {
+		return false
+	}
+	e := start - 1
+	p := e
+	for p > 0 && e-p < 4 && isAlnum(text[p-1]) {
+		p--
+	}
+	if p > 0 && (isAlnum(text[p-1]) || text[p-1] == '$' || text[p-1] == '.' || text[p-1] == ',') {
+		return false
+	}
+	var lw [4]byte
+	l := lw[:e-p]
+	for i, c := range text[p:e] {
+		l[i] = c | 0x20
+	}
+	return ageSex(string(l))
+}
+
 // roomBefore reports a bed or room number right before a name: "Bed 14, Loretta
 // Simmons", "Rm 312-B Raymond Pelletier" (a census, a shift report).
 func roomBefore(text []byte, start int) bool {
@@ -254,6 +277,9 @@ func nameLabel(text []byte, pos int) nameLabelKind {
 	case "is":
 		if !colon && thisBefore(text, cap(text)-cap(w)) {
 			return labelPatient // "hi this is Dorothy Franklin, I got a bill": the writer
+		}
+		if !colon && patientIsBefore(text, cap(text)-cap(w)) {
+			return labelPatient // "Pt is Amina Hersi, rm 6E-22": the patient label as a sentence
 		}
 	case "re", "fw", "fwd":
 		if colon {

@@ -359,3 +359,21 @@ func patientAfter(text []byte, end, le int) bool {
 func thisBefore(text []byte, pos int) bool {
 	return pos >= 5 && text[pos-1] == ' ' && hasPrefixFold(text[pos-5:], "this") && (pos == 5 || !isAlpha(text[pos-6]))
 }
+
+// patientIsBefore reports "pt" or "patient" as the word right before the "is" at pos
+// ("Pt is Amina Hersi", "the patient is Omar Ali").
+func patientIsBefore(text []byte, pos int) bool {
+	if pos < 1 || text[pos-1] != ' ' {
+		return false
+	}
+	e := pos - 1
+	p := e
+	for p > 0 && e-p < 8 && isAlpha(text[p-1]) {
+		p--
+	}
+	if p > 0 && nameByte(text[p-1]) {
+		return false
+	}
+	w := text[p:e]
+	return len(w) >= 2 && (hasPrefixFold(w, "pt") && len(w) == 2 || len(w) == 7 && hasPrefixFold(w, "patient"))
+}

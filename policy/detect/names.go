@@ -351,6 +351,9 @@ func (s *Scanner) nameCandidates(text []byte, toks []nameTok, from, to int, nt n
 			i = j + 1
 			continue
 		}
+		if lbl == 0 && ageSexBefore(text, start) {
+			lbl = labelPatient // a page or a triage line: "67M Raymond Szabo, LKW 0115"
+		}
 		if lbl == 0 && roomBefore(text, start) {
 			lbl = labelPatient // a census or shift report: "Bed 14, Loretta Simmons"
 		}

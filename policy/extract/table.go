@@ -241,7 +241,9 @@ func (t *tableState) endCell() {
 		// A label is short text with letters and at most two digits
 		// ("ICD10", "Phone 2"); a date or an ID is data.
 		// A first cell ending in ':' starts a "Name: | Jane" form row.
-		isLabel := !t.capOver && t.letters && t.digits <= 2 && !t.complex &&
+		// A reading's header may hold a few more in short runs ("D2 (48h)",
+		// "Q1 2025" is data: a run of four).
+		isLabel := !t.capOver && t.letters && (t.digits <= 2 || t.digits <= 4 && maxDigitRun(t.capBuf) <= 2) && !t.complex &&
 			!(len(t.cand) == 0 && bytes.HasSuffix(trimSpaceRight(t.capBuf), []byte(":")))
 		if !isLabel {
 			t.allLabel = false
@@ -429,4 +431,18 @@ func (n *tableNest) close(dst []byte) []byte {
 		n.depth--
 	}
 	return append(dst, '\n')
+}
+
+// maxDigitRun is the length of the longest run of ASCII digits in b.
+func maxDigitRun(b []byte) int {
+	best, run := 0, 0
+	for _, c := range b {
+		if c >= '0' && c <= '9' {
+			run++
+			best = max(best, run)
+		} else {
+			run = 0
+		}
+	}
+	return best
 }
