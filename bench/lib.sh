@@ -220,7 +220,7 @@ EOF
 	# The encrypted runs' recipients have their key or certificate in the
 	# store, as a partner's would.
 	local keys=()
-	[[ -n $ENCRYPT ]] && keys=("$TMP/recipient-keys/pgp.asc" "$TMP/recipient-keys/smime.crt")
+	[[ -n $ENCRYPT ]] && keys=("$TMP/recipient-keys/pgp.asc" "$TMP/recipient-keys/smime-1.crt")
 	# shellcheck disable=SC2206 # a list of paths without spaces
 	[[ -n ${SG_KEY_FILES:-} ]] && keys+=($SG_KEY_FILES)
 	if ((${#keys[@]} > 0)); then

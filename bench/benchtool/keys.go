@@ -3,15 +3,8 @@ package main
 import (
 	"bytes"
 	"crypto"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
@@ -26,7 +19,7 @@ const (
 )
 
 // recipientKeys writes dir/pgp.asc (an RSA-3072 OpenPGP public key) and
-// dir/smime.crt (a self-signed RSA-2048 S/MIME certificate), for
+// dir/smime-1.crt (a self-signed RSA-2048 S/MIME certificate), for
 // `sealgate keys import`. The private halves are thrown away: the sink
 // never decrypts.
 func recipientKeys(dir string) error {
@@ -49,20 +42,6 @@ func recipientKeys(dir string) error {
 		return err
 	}
 
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "Bench S/MIME"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(1, 0, 0),
-		EmailAddresses: []string{smimeRecipient},
-		KeyUsage:       x509.KeyUsageKeyEncipherment | x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:    []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, "smime.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	// The S/MIME recipient: smime-1.crt, as for the recipients series.
+	return smimeCerts(dir, 1, smimeRecipient)
 }
