@@ -6,7 +6,7 @@ SSA SSN rules, MBI character classes, NDC segment shapes).
 
   phicheck.run(here, prefix, split)  ->  exit status
 """
-import email, email.policy, glob, json, os, re, sys
+import csv, email, email.policy, glob, json, os, re, sys
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
 
 
@@ -76,4 +76,12 @@ def run(here, prefix, split):
         shape = tuple(len(x) for x in ndc.split('-'))
         if shape not in ((4, 4, 2), (5, 3, 2), (5, 4, 1), (5, 4, 2)):
             print('bad NDC', ndc); bad += 1
+    # SSNs in CSV sources sit under a column header, not after a label word
+    for p in glob.glob(os.path.join(here, 'att', '*', '*.csv')):
+        rows = list(csv.reader(open(p, encoding='utf-8')))
+        cols = [i for i, h in enumerate(rows[0] if rows else []) if h.strip().upper() in ('SSN', 'SS#', 'SOCIAL SECURITY')]
+        for r in rows[1:]:
+            for i in cols:
+                if i < len(r) and re.fullmatch(r'\d{3}-\d{2}-\d{4}', r[i].strip()) and not ssn_ok(r[i].strip()):
+                    print('bad SSN', r[i], os.path.basename(p)); bad += 1
     return 1 if bad else 0
