@@ -1,6 +1,9 @@
 package detect
 
-import "bytes"
+import (
+	"bytes"
+	"sort"
+)
 
 // Patient context in shapes writer M's settings showed and the earlier rules did not read
 // (a courier's note, an interpreter's cancellation, a parent's Spanish mail, a client list):
@@ -14,44 +17,98 @@ import "bytes"
 //   - a name that begins an organisation's name ("Hollis Family Medicine", "Westbrook
 //     Ortho", "Westbrook Women's") is no person, whatever label sits before it;
 //   - dates written the Spanish and Portuguese way ("3 de marzo de 2022", "14 de fevereiro
-//     de 1975") and the words before a birth date ("nacio el", "born on").
+//     de 1975"), after the words for "born" ("nacio el", "nascido em").
 
 // termAfterName: a clinical dictionary term starts one space after the name, in lower
-// case, on the name's line. A capitalised term there is a title or a program ("Jane Smith
-// Diabetes Educator") and punctuation between ends the name's phrase.
+// case, on the name's line, and is the head of its phrase (termHead). A capitalised term
+// there is a title or a program ("Jane Smith Diabetes Educator"), punctuation between ends
+// the name's phrase, and a term before a noun is a role ("Karen Walsh diabetes educator").
 func termAfterName(text []byte, end int, ci *ctxIndex) bool {
 	if end+1 >= len(text) || text[end] != ' ' || !isLowerAlpha(text[end+1]) {
 		return false
 	}
-	return clinicalIn(ci, end+1, end+2)
+	h, ok := clinicalAt(ci, end+1, end+2)
+	return ok && termHead(text, h.end, ci)
 }
 
+// clinicalAt returns the first condition, medication or procedure hit that starts in
+// [from, to).
+func clinicalAt(ci *ctxIndex, from, to int) (ctxHit, bool) {
+	if ci == nil {
+		return ctxHit{}, false
+	}
+	i := sort.Search(len(ci.hits), func(i int) bool { return ci.hits[i].end > from })
+	for ; i < len(ci.hits) && ci.hits[i].start < to; i++ {
+		if h := ci.hits[i]; h.kind&ctxClinical != 0 && h.start >= from {
+			return h, true
+		}
+	}
+	return ctxHit{}, false
+}
+
+// termHead: the clinical term ending at e is not the modifier of a noun after it ("diabetes
+// educator", "dialysis unit", "diabetes walk"): what follows on its line is punctuation, a
+// number, a capital ("L 2 o'clock"), another clinical term, a function word or nothing.
+func termHead(text []byte, e int, ci *ctxIndex) bool {
+	p := e
+	for p < len(text) && text[p] == ' ' {
+		p++
+	}
+	if p >= len(text) || !isLowerAlpha(text[p]) {
+		return true
+	}
+	if _, ok := clinicalAt(ci, p, p+1); ok {
+		return true
+	}
+	q := p
+	for q < len(text) && isAlpha(text[q]) {
+		q++
+	}
+	return functionWords[string(text[p:q])]
+}
+
+// functionWords may follow the head of a clinical phrase: prepositions, conjunctions,
+// articles and words of time ("a colonoscopy on Tuesday", "c section at noon").
+var functionWords = map[string]bool{"a": true, "an": true, "the": true, "at": true, "on": true, "in": true,
+	"for": true, "to": true, "and": true, "or": true, "but": true, "with": true, "of": true, "this": true,
+	"last": true, "next": true, "today": true, "yesterday": true, "tomorrow": true, "tonight": true,
+	"again": true, "so": true, "x": true, "pending": true}
+
 // thirdPersonPronouns are the subjects that take a name's place later in its sentence.
-var thirdPersonPronouns = map[string]bool{"she": true, "he": true, "shes": true, "hes": true}
+var thirdPersonPronouns = map[string]bool{"she": true, "he": true}
+
+// pastVerbs are irregular simple past verbs of what happens to a patient; regular ones end
+// in "ed".
+var pastVerbs = map[string]bool{"had": true, "got": true, "went": true, "fell": true, "came": true,
+	"broke": true, "woke": true, "began": true, "gave": true, "took": true, "left": true, "ran": true}
 
 // pronounClinical: after the name and before its sentence ends (within lim), "she" or "he"
-// starts a clause that holds a clinical term: the name's person is the one the term is
-// about. The pronoun must follow a comma or a conjunction, as a new clause does, not
-// the name itself ("Jane Smith she ..." is a typo either way).
+// opens a new clause (after a comma, "and" or "but") with a verb in the simple past, and a
+// clinical term that heads its phrase follows in the sentence: "for Rosa Benitez on L&D,
+// she delivered at noon (c section)". The past tense tells an event, not a role: "Meet
+// Karen Walsh, she has worked in dialysis", "she is a certified diabetes educator" and
+// "she brings ten years of diabetes education" do not count.
 func pronounClinical(text []byte, end, lim int, ci *ctxIndex) bool {
 	if ci == nil {
 		return false
 	}
-	// The sentence's end bounds both the pronoun and the term.
 	se := end
 	for se < lim && !clauseEnd(text, se) {
 		se++
+	}
+	word := func(p int) int {
+		q := p
+		for q < se && isAlpha(text[q]) {
+			q++
+		}
+		return q
 	}
 	for p := end; p < se; p++ {
 		if !isLowerAlpha(text[p]) || (p > 0 && isWord(text[p-1])) {
 			continue
 		}
-		q := p
-		for q < se && (isAlpha(text[q]) || text[q] == '\'') {
-			q++
-		}
-		w := bytes.ReplaceAll(text[p:q], []byte{'\''}, nil)
-		if !thirdPersonPronouns[string(w)] {
+		q := word(p)
+		if !thirdPersonPronouns[string(text[p:q])] {
 			p = q
 			continue
 		}
@@ -63,8 +120,31 @@ func pronounClinical(text []byte, end, lim int, ci *ctxIndex) bool {
 			p = q
 			continue
 		}
-		if clinicalIn(ci, q, se) {
-			return true
+		// The verb, after "just" or "already".
+		v := q + 1
+		ve := word(v)
+		if w := string(text[v:ve]); w == "just" || w == "already" || w == "finally" {
+			v = ve + 1
+			ve = word(v)
+		}
+		if v >= se || ve == v {
+			p = q
+			continue
+		}
+		w := text[v:ve]
+		if !(len(w) >= 4 && bytes.HasSuffix(w, []byte("ed"))) && !pastVerbs[string(w)] {
+			p = q
+			continue
+		}
+		for t := ve; t < se; {
+			h, ok := clinicalAt(ci, t, se)
+			if !ok {
+				break
+			}
+			if termHead(text, h.end, ci) {
+				return true
+			}
+			t = h.end
 		}
 		p = q
 	}
@@ -149,7 +229,3 @@ func deWord(text []byte, p int) int {
 	}
 	return p
 }
-
-// dateLeadWords may sit between a DOB label and its date: "born on March 3, 1950", "nacio
-// el 3 de marzo de 2022", "nasceu em", "ne le".
-var dateLeadWords = []string{"on ", "el ", "em ", "le ", "the "}

@@ -576,12 +576,6 @@ func textualDate(text []byte, p int) (int, int, bool) {
 	for p < lim && !isAlnum(text[p]) {
 		p++
 	}
-	for _, w := range dateLeadWords {
-		if p+len(w) < lim && hasPrefixFold(text[p:], w) {
-			p += len(w) // "born on March 3, 1950", "nacio el 3 de marzo de 2022"
-			break
-		}
-	}
 	if p >= lim {
 		return 0, 0, false
 	}
