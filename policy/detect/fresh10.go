@@ -49,9 +49,10 @@ func clinicalAt(ci *ctxIndex, from, to int) (ctxHit, bool) {
 // termHead: the clinical term ending at e is not the modifier of a noun after it ("diabetes
 // educator", "dialysis unit", "diabetes walk"): what follows on its line is punctuation, a
 // number, a capital ("L 2 o'clock"), another clinical term, a function word or nothing.
+// It reads at most 3 spaces and one word of up to 12 letters, well inside what Stream keeps.
 func termHead(text []byte, e int, ci *ctxIndex) bool {
 	p := e
-	for p < len(text) && text[p] == ' ' {
+	for p < len(text) && p-e < 3 && text[p] == ' ' {
 		p++
 	}
 	if p >= len(text) || !isLowerAlpha(text[p]) {
@@ -61,7 +62,7 @@ func termHead(text []byte, e int, ci *ctxIndex) bool {
 		return true
 	}
 	q := p
-	for q < len(text) && isAlpha(text[q]) {
+	for q < len(text) && q-p <= 12 && isAlpha(text[q]) {
 		q++
 	}
 	return functionWords[string(text[p:q])]
