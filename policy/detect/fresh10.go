@@ -117,7 +117,7 @@ func pronounClinical(text []byte, end, lim int, ci *ctxIndex) bool {
 		for b > end && text[b] == ' ' {
 			b--
 		}
-		if b <= end || (text[b] != ',' && !wordEndsWith(text[:b+1], "and") && !wordEndsWith(text[:b+1], "but")) {
+		if b < end || (text[b] != ',' && !wordEndsWith(text[:b+1], "and") && !wordEndsWith(text[:b+1], "but")) {
 			p = q
 			continue
 		}

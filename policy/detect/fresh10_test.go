@@ -43,6 +43,7 @@ func TestPronounClauseInNameSentenceIsAboutThePatient(t *testing.T) {
 		"Please cancel the 10am interpreter for Lucia Navarro on 4 West, she delivered overnight (cesarean section), baby is fine.",
 		"No ride needed Tuesday for Gloria Mendez, he said she fell and she already started dialysis at the hospital.",
 		"Drop Harold Ocampo from the van list, he missed dialysis again on Monday.",
+		"Please cancel for Lucia Navarro, she delivered this morning (cesarean section).",
 	} {
 		if c := nameConf(t, s, txt); c != High {
 			t.Errorf("%q: person_name %v, want high", txt, c)
