@@ -24,7 +24,7 @@ type realLabel struct {
 	Why        string   `json:"why"`
 	Where      []string `json:"where"`
 	Unreadable bool     `json:"unreadable"` // PHI only in content no text engine reads: must be unscannable
-	Split      string   `json:"split"`      // dev, holdout, fresh, fresh2 ... fresh5 (all tuned on now)
+	Split      string   `json:"split"`      // dev, holdout, fresh, fresh2 ... fresh10 (tuned on: tunedSplits)
 }
 
 type realTally struct{ pos, tp, neg, fp int }
@@ -47,9 +47,9 @@ func (t *realTally) add(o realTally) { t.pos += o.pos; t.tp += o.tp; t.neg += o.
 
 // Floors this suite holds on the realistic corpus through the whole engine
 // with the shipped default policy. The issue's targets are 0.97 for both;
-// the floors are what is met today less a small margin (recall 0.994,
-// precision 0.985 over the tuned splits; recall 0.987, precision 0.994 with
-// OCR on), so a change that loses quality fails here. They hold over tunedSplits.
+// the floors are what is met today less a small margin (recall 0.996,
+// precision 0.989 over the tuned splits with fresh10; recall 0.985, precision
+// 0.996 with OCR on), so a change that loses quality fails here. They hold over tunedSplits.
 // fresh3 was scored once before any tuning (recall 0.803, precision 0.942),
 // fresh4 likewise (recall 0.914, precision 0.883; 0.914 and 0.883 with OCR on);
 // both are tuned on now like the others (fresh4 now 1.000 and 1.000).
@@ -108,9 +108,25 @@ const (
 // fresh10 (writer M, 60 messages) was scored once, untuned, after the
 // fresh9 tuning: recall 0.906 (29 of 32), precision 0.967 (one false
 // alarm); urgent care 8/8, practice admin 8/8, lab courier and specimens
-// 7/8 (1 false alarm), interpreters and translation 6/8.
+// 7/8 (1 false alarm), interpreters and translation 6/8. It is tuned on now
+// too: recall 1.000 (32 of 32), precision 1.000 (every category 1.000, no
+// false alarm), through a clinical term heading the phrase right after a
+// name on its line, as a specimen label writes it ("<surname> <given> breast
+// core"), with surname-first names read as a weak shape; a later clause of
+// the name's sentence opened by "she"/"he" with a past-tense verb and a
+// clinical term ("..., she delivered at noon (c section)"); a name that
+// begins an organisation's name ("<surname> Family Medicine", a client
+// column's practices) being no person; and Spanish and Portuguese dates
+// ("3 de marzo de 2022") after "nacio"/"nacido"/"nascido". Two of the three
+// misses were again a name whose patient context sat in a shape the name
+// rule did not read. None of the new rules puts a high name on a negative of
+// the tuned splits (24 negatives carried one before, 23 now: the client list
+// dropped out) or on the business mail in policy/detect. With OCR on fresh10 is
+// 0.969 and 1.000 (a specimen-tube photo whose OCR garbles the DOB and MRN
+// labels). All tuned splits with fresh10: recall 0.996, precision 0.989
+// (OCR on: 0.985, 0.996); the floors stay.
 // tunedSplits are the splits the detectors have been tuned on.
-var tunedSplits = []string{"dev", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9"}
+var tunedSplits = []string{"dev", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10"}
 
 // TestRealisticCorpus scores message-level decisions: a PHI message must be
 // decided by a rule other than the default one (encrypt), a non-PHI message

@@ -97,6 +97,8 @@ var contextWords = []contextWord{
 	{"numero de seguro social", ctxSSN}, {"seguro social", ctxSSN},
 	{"numero de expediente", ctxMRN}, {"expediente medico", ctxMRN}, {"expediente clinico", ctxMRN},
 	{"fecha de nacimiento", ctxDOB}, {"f. nac.", ctxDOB}, {"fecha nac", ctxDOB}, {"nacimiento", ctxDOB},
+	// "nacio el 3 de marzo de 2022", "nascido em 14/02/1975": born, in Spanish and Portuguese.
+	{"nacio", ctxDOB}, {"nacido", ctxDOB}, {"nacida", ctxDOB}, {"nasceu", ctxDOB}, {"nascido", ctxDOB}, {"nascida", ctxDOB},
 	{"mbr#", ctxMember}, {"mbr #", ctxMember}, {"mbr id", ctxMember}, {"member#", ctxMember},
 	{"member id", ctxMember}, {"member #", ctxMember}, {"member number", ctxMember}, {"member no", ctxMember},
 	{"subscriber id", ctxMember}, {"subscriber #", ctxMember}, {"subscriber number", ctxMember},

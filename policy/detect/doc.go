@@ -85,7 +85,8 @@
 //   - phone: NANP (NXX) NXX-XXXX and the -, ., space, +1 forms; N11 area codes rejected;
 //     10 bare digits only after a phone label.
 //   - dob: a valid date (m/d/y, m/d/yy, y-m-d, "March 3, 1975", "3 Mar 1975", "15-Jan-1973",
-//     "15-JAN-73") after a DOB label ("DOB", "born", "date of birth"), unless more than
+//     "15-JAN-73", Spanish and Portuguese "3 de marzo de 2022") after a DOB label ("DOB",
+//     "born", "date of birth", "nacio", "nascido"), unless more than
 //     120 years back ("DOB 1900-01-01" is a test record's placeholder: nothing). Without a label, a date
 //     is a date of birth only when an age near it fits its year ("63-year-old", "63 y/o",
 //     "73 yo M", "age 63": High; the date was written this year or up to three years ago;
@@ -113,7 +114,13 @@
 //     Feeney died", "passed away"). In the Subject (Location.Field FieldSubject) a name
 //     leading it and set off by " - ", ":" or "," is labelled as after "Re:" or "Fw:"
 //     ("Jasmine Whitfield - no show x3"): the body about that patient need not name her; Outlook's
-//     "Recall:" prefix is read like "Re:". A title without its dot leading a chain ("Dr Ahmed",
+//     "Recall:" prefix is read like "Re:". After a name on its line, a clinical term
+//     heading its phrase ("Albright Janelle breast core L 2 o'clock"; not "Karen Walsh
+//     diabetes educator") is patient context too, and so is a later clause of its sentence
+//     opened by "she" or "he" with a past-tense verb and a clinical term ("..., she
+//     delivered at noon (c section)"); a surname may come first without a comma (a label's
+//     "ALBRIGHT JANELLE"). A name that begins an organisation's name ("Hollis Family
+//     Medicine", "Westbrook Ortho") is none (fresh10.go). A title without its dot leading a chain ("Dr Ahmed",
 //     "NP Walsh", "MA Trinh") makes the name a clinician's, not reported. A lone surname counts
 //     before a room ("Hargrove, 3S rm 9"). A birthday celebration's name stays Medium.
 //   - teaching_case (fiction.go): a text that calls its case fictional, a composite, or a

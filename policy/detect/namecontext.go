@@ -533,6 +533,9 @@ func nameFollow(text []byte, end int, ci *ctxIndex) bool {
 			return true
 		}
 	}
+	if termAfterName(text, end, ci) || pronounClinical(text, end, lim, ci) {
+		return true // "Albright Janelle breast core", "Rosa Benitez on L&D, she delivered (c section)"
+	}
 	// "Luis Ferreira-Banks (chest pain, incident 26-118842)": the complaint in parentheses.
 	return paren && (parenDate(text[q+1:lim]) || clinicalFrom(0, true))
 }

@@ -336,6 +336,10 @@ func (s *Scanner) nameCandidates(text []byte, toks []nameTok, from, to int, nt n
 			continue
 		}
 		start, end := toks[i].start, toks[j].end
+		if j+1 < len(toks) && orgAfter(text, &toks[j+1]) {
+			// "Hollis Family Medicine", "Westbrook Ortho": an organisation's name.
+			return
+		}
 		if j > i && titleToken(text[toks[i].start:toks[i].end]) {
 			// "Dr Ahmed", "NP Walsh", "MA Trinh": a title written without its dot
 			// was read as a given name; the name is a clinician's.
@@ -439,6 +443,9 @@ func nameAt(toks []nameTok, i int) (int, Confidence) {
 	case t.wordlike():
 		if t.flags == 0 && !t.comma && i < last && toks[i+1].wordlike() && toks[i+1].surname() {
 			return i + 1, 0 // a given name the lists lack: "Chidi Okafor"
+		}
+		if t.surname() && !t.comma && i < last && toks[i+1].wordlike() && toks[i+1].given() {
+			return i + 1, 0 // surname first without a comma, as a label writes it: "Albright Janelle"
 		}
 		return i, 0
 	}

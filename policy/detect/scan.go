@@ -395,8 +395,22 @@ func (s *Scanner) textDateAtYear(text []byte, ys, ye int, ci *ctxIndex, from, to
 	if t1 < 0 {
 		return
 	}
-	for _, p := range [2]int{tokenBefore(text, t1, ys-maxTextDate), t1} {
-		if p >= 0 && (isDigit(text[p]) || monthInitial[text[p]]) {
+	// Spanish and Portuguese put "de" between the parts ("3 de marzo de 2022"): up to four
+	// tokens back.
+	var cands [4]int
+	cands[0] = t1
+	nc := 1
+	for nc < len(cands) {
+		p := tokenBefore(text, cands[nc-1], ys-maxTextDate)
+		if p < 0 {
+			break
+		}
+		cands[nc] = p
+		nc++
+	}
+	for k := nc - 1; k >= 0; k-- {
+		p := cands[k]
+		if isDigit(text[p]) || monthInitial[text[p]] {
 			if _, e, ok := parseTextDate(text, p); ok && e == ye {
 				ds = p
 				break
@@ -433,7 +447,7 @@ func (s *Scanner) textDateAtYear(text []byte, ys, ye int, ci *ctxIndex, from, to
 
 // monthInitial holds the first letters of the month names, either case.
 var monthInitial = func() (t [256]bool) {
-	for _, c := range "JFMASOND" {
+	for _, c := range "JFMASONDE" { // E: enero
 		t[c], t[c|0x20] = true, true
 	}
 	return t
@@ -600,7 +614,7 @@ func parseTextDate(text []byte, start int) (int, int, bool) {
 				return i + 1
 			}
 		}
-		return 0
+		return romanceMonth(w)
 	}
 	// skip passes at most three separator bytes and reports whether one was '-' or '/'.
 	skip := func(q int) (int, bool) {
@@ -653,6 +667,9 @@ func parseTextDate(text []byte, start int) (int, int, bool) {
 			return 0, 0, false
 		}
 		q, _ = skip(start + dl)
+		if q < n {
+			q = deWord(text, q) // "3 de marzo"
+		}
 		if q >= n || !isAlpha(text[q]) {
 			return 0, 0, false
 		}
@@ -663,6 +680,9 @@ func parseTextDate(text []byte, start int) (int, int, bool) {
 		q = we
 	}
 	q, dash := skip(q)
+	if q < n && !dash {
+		q = deWord(text, q) // "marzo de 2022"
+	}
 	y, e, ok := year(q, dash)
 	if !ok || !validDate(y, m, day) {
 		return 0, 0, false
