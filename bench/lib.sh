@@ -237,12 +237,27 @@ start_sealgate() {
 	if [[ ${3:-} == profile ]]; then
 		"$TMP/sgprof" -c "$1/sealgate.yaml" -cpuprofile "$PROFILE_DIR/sealgate-cpu.pprof" \
 			-memprofile "$PROFILE_DIR/sealgate-heap.pprof" >"$1/sealgate.log" 2>&1 &
+	elif [[ -n ${STRACE_DIR:-} ]]; then
+		# Count the file syscalls of the daemon (strace -c): per message,
+		# divide by N. SG_PID is strace's; stop_sealgate stops the daemon.
+		strace -f -c -o "$STRACE_DIR/$(basename "$1").strace" \
+			-e trace=fsync,fdatasync,openat,rename,renameat,mkdir,mkdirat,unlink,unlinkat \
+			"$TMP/sealgate" serve -c "$1/sealgate.yaml" >"$1/sealgate.log" 2>&1 &
 	else
 		"$TMP/sealgate" serve -c "$1/sealgate.yaml" >"$1/sealgate.log" 2>&1 &
 	fi
 	SG_PID=$!
 	PIDS+=("$SG_PID")
 	"$TMP/benchtool" waitport "127.0.0.1:$2" 20s
+}
+
+# stop_sealgate: stops what start_sealgate started (under strace: the
+# daemon first, then strace writes its counts and exits).
+stop_sealgate() {
+	if [[ -n ${STRACE_DIR:-} ]]; then
+		pkill -TERM -P "$SG_PID" 2>/dev/null || true
+	fi
+	stop_pid "$SG_PID"
 }
 
 stop_pid() {
@@ -315,7 +330,7 @@ run_sealgate() {
 	start_sealgate "$TMP/$name" "$SG_PORT" ${PROFILE:+profile}
 	load "$name" "$SG_PORT" "$2"
 	printf -v "SG_HWM_$name" %s "$(awk '/VmHWM/ { print $2 }' "/proc/$SG_PID/status")"
-	stop_pid "$SG_PID"
+	stop_sealgate
 	stop_pid "$SINK_PID"
 	if [[ -n ${PROFILE:-} ]]; then
 		echo "bench: profiles (of the last sealgate run): $PROFILE_DIR/sealgate-cpu.pprof $PROFILE_DIR/sealgate-heap.pprof"

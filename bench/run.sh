@@ -36,6 +36,8 @@
 #   BENCH_TMP=/tmp    where the temp dir (spools, queues) goes; /dev/shm
 #                     takes the disk out of the picture
 #   KEEP=1            keep the temp directory (logs, configs) for a look
+#   STRACE_DIR=/tmp/st  run each sealgate under strace -c (file syscalls: fsync,
+#                     openat, rename, mkdir, unlink) into STRACE_DIR/NAME.strace
 #   PROFILE=1         run the sealgate throughput phase under bench/sgprof
 #                     and write a CPU and heap profile to PROFILE_DIR
 #                     (default /tmp): go tool pprof -top PROFILE_DIR/sealgate-cpu.pprof

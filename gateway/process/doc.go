@@ -41,7 +41,14 @@
 //     operator release it. A block found after a restart holds the message;
 //     it is never dropped after a 250 and never sent.
 //   - Copies are written whole or not at all (Store.PutCopy), before the
-//     queue is told about them.
+//     queue is told about them. They are not fsynced: everything after the
+//     250 except the decision record is derived again from the durable
+//     message after a crash (no queue state: evaluated, planned, encrypted
+//     again). The queue saves its first state only when it holds what
+//     cannot be derived (a deferral, a hold), and the spool makes the
+//     copies durable before that state. A copy that a crash tore or lost
+//     is dropped at start and the message planned again; the relay never
+//     sends another copy, nor the original, in its place.
 //   - Processing is idempotent: once the queue has the message, Process
 //     does nothing.
 //
@@ -54,7 +61,9 @@
 //	steps 2-4 (copies written)   | recovery finds no queue state: evaluated and
 //	                             | planned again, copies written again
 //	step 5, after the record     | the same, with a second decision record
-//	step 6, after the submit     | the queue has the message; Process skips it
+//	step 6, after the submit     | no state saved yet (nothing was deferred or
+//	                             | held): the same as step 5; once the queue
+//	                             | saved a state, Process skips the message
 //	step 7, after its commit     | the notice is recovered like any message
 //	step 7, before its commit    | the notice is lost; the message is queued
 //

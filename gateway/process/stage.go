@@ -30,8 +30,10 @@ type Store interface {
 	Envelope(id string) (*envelope.Envelope, error) // ErrNotFound when gone
 	OpenBody(id string) (io.ReadCloser, error)
 	OpenCopy(id, name string) (io.ReadCloser, error)
-	// PutCopy stores r as the named copy of id; it returns only once the
-	// copy is durable, and leaves no copy on error.
+	// PutCopy stores r as the named copy of id, whole or not at all (no
+	// copy on error). It need not be durable: a copy is made again from
+	// the durable message after a crash; the queue's first saved state
+	// makes the copies it names durable (spool SaveState).
 	PutCopy(id, name string, r io.Reader) error
 	Remove(id string) error
 	NewMessage() (MessageWriter, error)

@@ -26,10 +26,15 @@
 // then before it is relied on. Anything not saved is redone after a crash,
 // which at worst delivers twice (allowed), never loses:
 //
-//   - Submit: saved only if a Copy has a Name (the list of stored copies
-//     must survive). With only the original body nothing is saved; a crash
-//     leaves a spooled message without state: Restore reports
-//     needsProcessing and the gateway processes and submits it again.
+//   - Submit: not saved (unless held, or a copy holds recipients or is a
+//     TLS report): every recipient queued is what processing derives again
+//     from the durable message. A crash leaves a spooled message without
+//     state: Restore reports needsProcessing and the gateway processes and
+//     submits it again, making its copies again (the spool does not fsync
+//     copies; SaveState fsyncs them before the first state that may name
+//     them). Restore also reports needsProcessing when a copy a queued
+//     recipient waits for cannot be opened: the message is planned and
+//     encrypted again; the relay never sends another copy in its place.
 //   - After each attempt (one SMTP transaction per copy and destination):
 //     saved when a recipient of it is deferred (attempt count, next
 //     attempt) or reached a final state that owes a DSN. A delivery that

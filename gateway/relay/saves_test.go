@@ -40,7 +40,7 @@ func TestCrashAfterSubmitOfOriginalBodyLeavesMessageToReprocess(t *testing.T) {
 	}
 }
 
-func TestSubmitWithNamedCopySavesStateBeforeReturning(t *testing.T) {
+func TestCrashAfterSubmitOfEncryptedCopyLeavesMessageToReprocess(t *testing.T) {
 	st := newMemStore()
 	st.put(testEnvelope("m1", "a@src.test", "b@dst.test"), testBody)
 	st.copies["m1/pgp"] = []byte("Subject: x\r\n\r\nENCRYPTED\r\n")
@@ -49,12 +49,63 @@ func TestSubmitWithNamedCopySavesStateBeforeReturning(t *testing.T) {
 	if err := r1.Submit("m1", []Copy{{Name: "pgp", Recipients: []string{"b@dst.test"}}}); err != nil {
 		t.Fatal(err)
 	}
+	if n := st.saveCount("m1"); n != 0 {
+		t.Fatalf("Submit saved the state %d times; the initial state is derived again after a crash", n)
+	}
+	r2, _ := New(opts, st)
+	if needs, err := r2.Restore("m1"); err != nil || !needs {
+		t.Fatalf("Restore = %v, %v; want needsProcessing (the copy is made again)", needs, err)
+	}
+}
+
+func TestDeferredEncryptedCopyIsRestoredWithItsCopy(t *testing.T) {
+	sk := newSink(t, "127.0.0.1:0", nil)
+	sk.reject("later@dst.test", &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"})
+	st := newMemStore()
+	st.put(testEnvelope("m1", "a@src.test", "later@dst.test"), testBody)
+	st.copies["m1/pgp"] = []byte("Subject: x\r\n\r\nENCRYPTED\r\n")
+	opts := Options{Hostname: "relay.test", Smarthost: sk.addr, SmarthostTLS: "none", RetryMin: time.Hour}
+	r := startRelay(t, opts, st)
+	if err := r.Submit("m1", []Copy{{Name: "pgp", Recipients: []string{"later@dst.test"}}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "deferral saved", func() bool {
+		raw, _ := st.LoadState("m1")
+		return strings.Contains(string(raw), `"attempts":1`)
+	})
 	r2, _ := New(opts, st)
 	if needs, err := r2.Restore("m1"); err != nil || needs {
-		t.Fatalf("Restore = %v, %v; the copy list must have been saved", needs, err)
+		t.Fatalf("Restore = %v, %v; the deferred state names a copy that is there", needs, err)
 	}
-	if e, err := r2.Show("m1"); err != nil || e.Recipients[0].Copy != "pgp" {
+	if e, err := r2.Show("m1"); err != nil || e.Recipients[0].Copy != "pgp" || e.Recipients[0].Attempts != 1 {
 		t.Fatalf("restored %+v, %v", e, err)
+	}
+}
+
+func TestRestoreWithMissingCopyPlansAgainNeverSendsTheOriginal(t *testing.T) {
+	sk := newSink(t, "127.0.0.1:0", nil)
+	sk.reject("later@dst.test", &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"})
+	st := newMemStore()
+	st.put(testEnvelope("m1", "a@src.test", "later@dst.test"), testBody)
+	st.copies["m1/pgp"] = []byte("Subject: x\r\n\r\nENCRYPTED\r\n")
+	opts := Options{Hostname: "relay.test", Smarthost: sk.addr, SmarthostTLS: "none", RetryMin: time.Hour}
+	r := startRelay(t, opts, st)
+	if err := r.Submit("m1", []Copy{{Name: "pgp", Recipients: []string{"later@dst.test"}}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "deferral saved", func() bool {
+		raw, _ := st.LoadState("m1")
+		return strings.Contains(string(raw), `"attempts":1`)
+	})
+	st.mu.Lock()
+	delete(st.copies, "m1/pgp") // torn by a crash and dropped by the spool's Recover
+	st.mu.Unlock()
+	r2, _ := New(opts, st)
+	if needs, err := r2.Restore("m1"); err != nil || !needs {
+		t.Fatalf("Restore = %v, %v; want needsProcessing (encrypt again)", needs, err)
+	}
+	if _, err := r2.Show("m1"); err == nil {
+		t.Fatal("the message is queued without its copy")
 	}
 }
 

@@ -156,17 +156,6 @@ type msg struct {
 	heapIdx        int
 }
 
-// namedCopies reports whether a copy other than the original body is
-// used: only then must the copy list survive a crash.
-func namedCopies(copies []Copy) bool {
-	for _, c := range copies {
-		if c.Name != "" {
-			return true
-		}
-	}
-	return false
-}
-
 // save writes m's state durably. Snapshots are taken under saveMu, so
 // saves of one message are applied in order.
 func (r *Relay) save(m *msg) error {

@@ -7,11 +7,14 @@ import (
 )
 
 // Submit queues message id for delivery of copies and schedules an
-// attempt at once. When a copy has a Name, the initial state (which names
-// the stored copies) is durable before it returns. When every copy is the
-// original body, nothing is saved: after a crash Restore finds no state,
-// reports needsProcessing, and the gateway processes and submits the
-// message again (at worst a duplicate delivery).
+// attempt at once. Its initial state (every recipient queued) is not
+// saved: it is derived again from the durable message. After a crash
+// Restore finds no state, reports needsProcessing, and the gateway
+// processes the message again, making its copies again (at worst a
+// duplicate delivery). The state is first saved when it holds something
+// processing cannot derive: a deferral, a final status owing a DSN, a
+// hold. The store makes the copies it names durable before it (spool
+// SaveState).
 func (r *Relay) Submit(id string, copies []Copy) error {
 	return r.submit(id, copies, "")
 }
@@ -64,7 +67,7 @@ func (r *Relay) submit(id string, copies []Copy, holdReason string) error {
 	r.msgs[id] = m
 	r.touch(m)
 	r.mu.Unlock()
-	if namedCopies(copies) || st.Held || heldCopies(copies) || reportCopies(copies) {
+	if st.Held || heldCopies(copies) || reportCopies(copies) {
 		if err := r.save(m); err != nil {
 			r.mu.Lock()
 			r.forget(m)
@@ -101,6 +104,13 @@ func (r *Relay) Restore(id string) (needsProcessing bool, err error) {
 			return false, fmt.Errorf("relay: restore %s: bad state: recipient %d", id, i)
 		}
 	}
+	if name, err := r.missingCopy(id, &st); err != nil {
+		// A copy still to send is gone (the store drops torn copies at
+		// start): plan the message again, which makes the copies again.
+		// Never another copy in its place, never the original.
+		r.log.Warn("relay: restore: a queued copy cannot be opened; the message is planned again", "msg_id", id, "copy", name, "err", err)
+		return true, nil
+	}
 	r.mu.Lock()
 	if _, dup := r.msgs[id]; dup {
 		r.mu.Unlock()
@@ -124,4 +134,26 @@ func heldCopies(copies []Copy) bool {
 		}
 	}
 	return false
+}
+
+// missingCopy opens each named copy that a queued recipient still waits
+// for and returns the first that cannot be opened.
+func (r *Relay) missingCopy(id string, st *queueState) (string, error) {
+	seen := make(map[int]bool)
+	for _, rc := range st.Recipients {
+		if rc.Status != StatusQueued || seen[rc.CopyIdx] {
+			continue
+		}
+		seen[rc.CopyIdx] = true
+		name := st.Copies[rc.CopyIdx].Name
+		if name == "" {
+			continue
+		}
+		c, err := r.store.OpenCopy(id, name)
+		if err != nil {
+			return name, err
+		}
+		c.Close()
+	}
+	return "", nil
 }

@@ -40,9 +40,13 @@
 // Directory fsyncs are group-committed: concurrent committers share one
 // fsync of msg/ that started after all their renames. Each file still gets
 // its own fsync. So a message costs one create, one fsync, one rename and
-// a share of one directory fsync. SaveState and PutCopy write a sealed temp
-// file, fsync it, rename it over the old one and fsync the directory: a
-// reader sees the old or the new blob, never a mix.
+// a share of one directory fsync. SaveState writes a sealed temp file,
+// fsyncs it, renames it over the old one and fsyncs the directory: a
+// reader sees the old or the new blob, never a mix. PutCopy writes and
+// renames the same way but fsyncs nothing: a copy can be made again from
+// the message. SaveState first fsyncs every copy of its message written
+// since the last one, so a saved state never names a copy a crash can
+// lose; a message without state has no copy worth keeping.
 //
 // Remove is not durable, on purpose: it unlinks the message file (and any
 // state and copies, which the spool tracks in memory so that a message
@@ -56,9 +60,11 @@
 //
 // Recover (call it at start, after Open, before serving) reads every
 // committed message end to end: footer, envelope, whole body, state and
-// copies, all authenticated. Good ones are returned oldest first. A
-// message whose file is missing its footer, torn or modified, or whose
-// state or a copy is, is moved whole to quarantine/ (the message file
+// copies, all authenticated. Good ones are returned oldest first. The
+// copies of a message without state are deleted (it is planned again); a
+// copy beside a state that does not authenticate (a later plan cut short)
+// is deleted, not quarantined. A message whose file is missing its
+// footer, torn or modified, or whose state is, is moved whole to quarantine/ (the message file
 // first; side files left by a crash midway follow it at the next start)
 // and reported; it is never returned and never deleted. A message in the
 // older two-file layout (<id>.body + <id>.env) is rewritten into one file

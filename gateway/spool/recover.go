@@ -133,6 +133,9 @@ func (s *Spool) Recover() (ids []string, quarantined []string, err error) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			verdicts[i] = s.verify(id, msgs[id])
+			if verdicts[i] == nil && msgs[id].copies {
+				verdicts[i] = s.recoverCopies(id, msgs[id])
+			}
 		}()
 	}
 	wg.Wait()
@@ -146,7 +149,7 @@ func (s *Spool) Recover() (ids []string, quarantined []string, err error) {
 			if m.state {
 				side[id] |= sideState
 			}
-			if m.copies {
+			if m.copies && m.state { // recoverCopies removed the others
 				side[id] |= sideCopies
 			}
 			continue
@@ -204,20 +207,53 @@ func (s *Spool) verify(id string, m *msgFiles) error {
 			return err
 		}
 	}
-	if m.copies {
-		entries, err := os.ReadDir(s.copiesPath(id))
-		if err != nil {
+	return nil
+}
+
+// recoverCopies deals with the copies of a good message. PutCopy does not
+// fsync, so a copy a crash caught may be missing, empty or torn, and only
+// a saved state makes copies durable (SaveState fsyncs them first):
+//   - without a state the message was never queued after a crash: its
+//     copies are removed, and it is planned (and encrypted) again;
+//   - with a state, a copy that does not authenticate was written after
+//     the state (a later plan that the crash cut short): it is removed,
+//     never quarantined with the message. Should the state name it after
+//     all, the relay cannot open it and plans the message again; it never
+//     sends another copy in its place.
+//
+// The copies kept may be in the page cache only (the process was killed,
+// the machine kept running): they are listed for the next SaveState to
+// fsync. Only an I/O error other than corruption is returned.
+func (s *Spool) recoverCopies(id string, m *msgFiles) error {
+	dir := s.copiesPath(id)
+	if !m.state {
+		if err := os.RemoveAll(dir); err != nil {
 			return err
 		}
-		for _, e := range entries {
-			name := e.Name()
-			if !validCopyName(name) {
-				continue
-			}
-			if err := s.drain(s.OpenCopy(id, name)); err != nil {
-				return err
-			}
+		s.log.Info("spool: recover: removed the copies of a message never queued; it is planned again", "msg_id", id)
+		return nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !validCopyName(name) {
+			continue
 		}
+		err := s.drain(s.OpenCopy(id, name))
+		if err == nil {
+			s.unsynced.add(id, name)
+			continue
+		}
+		if !isCorrupt(err) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			return err
+		}
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		s.log.Warn("spool: recover: removed a torn copy written after the last state", "msg_id", id, "copy", name, "reason", err)
 	}
 	return nil
 }
@@ -275,5 +311,6 @@ func (s *Spool) quarantine(id string) error {
 	s.mu.Lock()
 	delete(s.side, id)
 	s.mu.Unlock()
+	s.unsynced.forget(id)
 	return nil
 }

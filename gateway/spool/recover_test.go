@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -258,19 +259,63 @@ func TestCorruptLegacyMessageIsQuarantined(t *testing.T) {
 	}
 }
 
-func TestCorruptCopyIsQuarantined(t *testing.T) {
+func TestCopiesOfMessageWithoutStateAreRemovedAndMessageKept(t *testing.T) {
 	dir, key := t.TempDir(), testKey(t)
 	s := openSpool(t, dir, key)
 	id := commit(t, s, []byte("x"), nil)
 	if err := s.PutCopy(id, "pgp", strings.NewReader("outbound copy")); err != nil {
 		t.Fatal(err)
 	}
-	flipByte(t, filepath.Join(dir, "msg", id+".copies", "pgp"), 60)
-	_, ids, q := restart(t, dir, key)
-	if len(ids) != 0 || !slices.Equal(q, []string{id}) {
-		t.Fatalf("Recover = %v, %v", ids, q)
+	flipByte(t, filepath.Join(dir, "msg", id+".copies", "pgp"), 60) // torn by the crash
+	s2, ids, q := restart(t, dir, key)
+	if !slices.Equal(ids, []string{id}) || len(q) != 0 {
+		t.Fatalf("Recover = %v, quarantined %v; want the message back, to plan again", ids, q)
 	}
-	if !slices.Contains(dirNames(t, filepath.Join(dir, "quarantine")), id+".copies") {
-		t.Fatal("copies not moved to quarantine")
+	if _, err := s2.OpenCopy(id, "pgp"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("OpenCopy after Recover = %v; want ErrNotFound (the copy is made again)", err)
+	}
+	if slices.Contains(dirNames(t, filepath.Join(dir, "msg")), id+".copies") {
+		t.Fatal("copies of a message never queued survive Recover")
+	}
+}
+
+func TestTornCopyBesideStateIsRemovedNotQuarantined(t *testing.T) {
+	for name, damage := range map[string]func(path string){
+		"flipped":   func(p string) { flipByte(t, p, 60) },
+		"empty":     func(p string) { os.Truncate(p, 0) },
+		"truncated": func(p string) { os.Truncate(p, 30) },
+		"zeros":     func(p string) { os.WriteFile(p, make([]byte, 4096), 0o600) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir, key := t.TempDir(), testKey(t)
+			s := openSpool(t, dir, key)
+			id := commit(t, s, []byte("x"), nil)
+			if err := s.PutCopy(id, "pgp", strings.NewReader("copy the state names")); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.SaveState(id, []byte("st")); err != nil {
+				t.Fatal(err)
+			}
+			// A later plan wrote another copy; the crash came before its state.
+			if err := s.PutCopy(id, "pgp-r1", strings.NewReader("copy of a later plan")); err != nil {
+				t.Fatal(err)
+			}
+			damage(filepath.Join(dir, "msg", id+".copies", "pgp-r1"))
+			s2, ids, q := restart(t, dir, key)
+			if !slices.Equal(ids, []string{id}) || len(q) != 0 {
+				t.Fatalf("Recover = %v, quarantined %v", ids, q)
+			}
+			if _, err := s2.OpenCopy(id, "pgp-r1"); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("torn copy: OpenCopy = %v; want ErrNotFound", err)
+			}
+			rc, err := s2.OpenCopy(id, "pgp")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rc.Close()
+			if b, err := io.ReadAll(rc); err != nil || string(b) != "copy the state names" {
+				t.Fatalf("copy saved with the state = %q, %v", b, err)
+			}
+		})
 	}
 }

@@ -54,6 +54,8 @@ type Spool struct {
 	// scan of msg/, kept by SaveState/PutCopy/Remove, refreshed by Recover.
 	side   map[string]sideFiles
 	health error
+	// unsynced lists the copies not fsynced yet (store.go: PutCopy, SaveState).
+	unsynced copyTracker
 }
 
 // sideFiles flags a message's optional files beside its message file.

@@ -775,3 +775,93 @@ func TestRemoveAfterRestartDeletesStateAndCopiesOfEarlierProcess(t *testing.T) {
 		t.Fatalf("msg/ after Remove: %v", n)
 	}
 }
+
+// syncedNames counts fsyncs through the test seam, by file name.
+func syncedNames(s *Spool) *[]string {
+	var mu sync.Mutex
+	var names []string
+	orig := s.syncFile
+	s.syncFile = func(f *os.File) error {
+		mu.Lock()
+		names = append(names, f.Name())
+		mu.Unlock()
+		return orig(f)
+	}
+	return &names
+}
+
+func TestPutCopyCostsNoFsync(t *testing.T) {
+	s := newSpool(t)
+	id := commit(t, s, []byte("x"), nil)
+	synced := syncedNames(s)
+	for _, name := range []string{"pgp", "pgp", "smime"} {
+		if err := s.PutCopy(id, name, strings.NewReader("copy "+name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(*synced) != 0 {
+		t.Fatalf("PutCopy fsynced %v; a copy is made again after a crash, it needs none", *synced)
+	}
+	if names := dirNames(t, filepath.Join(s.Dir(), "tmp")); len(names) != 0 {
+		t.Fatalf("tmp after PutCopy: %v", names)
+	}
+}
+
+func TestSaveStateFsyncsTheCopiesWrittenBeforeIt(t *testing.T) {
+	s := newSpool(t)
+	id := commit(t, s, []byte("x"), nil)
+	for _, name := range []string{"pgp", "smime"} {
+		if err := s.PutCopy(id, name, strings.NewReader("copy "+name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	synced := syncedNames(s)
+	if err := s.SaveState(id, []byte("st")); err != nil {
+		t.Fatal(err)
+	}
+	copies := filepath.Join(s.Dir(), "msg", id+".copies")
+	for _, want := range []string{filepath.Join(copies, "pgp"), filepath.Join(copies, "smime"), copies, filepath.Join(s.Dir(), "msg")} {
+		if !slices.Contains(*synced, want) {
+			t.Errorf("SaveState did not fsync %s (fsynced %v)", want, *synced)
+		}
+	}
+	// Both are durable now: the next state costs no copy fsync.
+	*synced = nil
+	if err := s.SaveState(id, []byte("st2")); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range *synced {
+		if strings.HasPrefix(n, copies) {
+			t.Errorf("second SaveState fsynced %s again", n)
+		}
+	}
+}
+
+func TestFailedCopyFsyncFailsSaveStateAndIsRetried(t *testing.T) {
+	s := newSpool(t)
+	id := commit(t, s, []byte("x"), nil)
+	if err := s.PutCopy(id, "pgp", strings.NewReader("copy")); err != nil {
+		t.Fatal(err)
+	}
+	orig := s.syncFile
+	s.syncFile = func(f *os.File) error {
+		if filepath.Base(f.Name()) == "pgp" {
+			return syscall.EIO
+		}
+		return orig(f)
+	}
+	if err := s.SaveState(id, []byte("st")); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("SaveState with a failing copy fsync = %v; want EIO", err)
+	}
+	if st, _ := s.LoadState(id); st != nil {
+		t.Fatalf("a state was saved although its copy is not durable: %q", st)
+	}
+	synced := syncedNames(s)
+	s.syncFile = func(f *os.File) error { *synced = append(*synced, f.Name()); return orig(f) }
+	if err := s.SaveState(id, []byte("st")); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(*synced, filepath.Join(s.Dir(), "msg", id+".copies", "pgp")) {
+		t.Fatalf("the retried SaveState did not fsync the copy: %v", *synced)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/sealgate/sealgate/crypto/seal"
 	"github.com/sealgate/sealgate/envelope"
@@ -97,10 +98,9 @@ func (s *Spool) OpenBody(id string) (io.ReadCloser, error) {
 	return s.bodyOf(m, id)
 }
 
-// replace seals fill's output to a temp file and renames it over final,
-// then fsyncs the directories in dirs (the group-committed msg/ is synced
-// through msgSync).
-func (s *Spool) replace(op, id, tmpName, context, final string, extraDir string, fill func(io.Writer) error) error {
+// replace seals fill's output to a temp file, fsyncs it, renames it over
+// final (in msg/) and fsyncs msg/ (group-committed through msgSync).
+func (s *Spool) replace(op, id, tmpName, context, final string, fill func(io.Writer) error) error {
 	tmp, err := s.sealTemp(tmpName, context, fill)
 	if err != nil {
 		return s.wrap(op, id, err)
@@ -109,11 +109,6 @@ func (s *Spool) replace(op, id, tmpName, context, final string, extraDir string,
 		os.Remove(tmp)
 		return s.wrap(op, id, err)
 	}
-	if extraDir != "" {
-		if err := s.syncDir(extraDir); err != nil {
-			return s.wrap(op, id, err)
-		}
-	}
 	if err := s.msgSync.Sync(); err != nil {
 		return s.wrap(op, id, err)
 	}
@@ -121,7 +116,9 @@ func (s *Spool) replace(op, id, tmpName, context, final string, extraDir string,
 }
 
 // SaveState atomically replaces the opaque state blob of a committed
-// message; it returns once the new state is durable.
+// message; it returns once the new state is durable, and so is every copy
+// of the message written before it (PutCopy does not fsync): a saved state
+// never names a copy a crash can lose.
 func (s *Spool) SaveState(id string, state []byte) error {
 	if err := s.checkID(id); err != nil {
 		return err
@@ -132,8 +129,11 @@ func (s *Spool) SaveState(id string, state []byte) error {
 		return s.notFound(id)
 	}
 	s.markSide(id, sideState) // before the file exists, so Remove never misses it
-	err := s.replace("save state", id, id+".state."+randSuffix(), ctxState(id), s.statePath(id), "",
-		func(w io.Writer) error { _, err := w.Write(state); return err })
+	err := s.syncCopies(id)
+	if err == nil {
+		err = s.replace("save state", id, id+".state."+randSuffix(), ctxState(id), s.statePath(id),
+			func(w io.Writer) error { _, err := w.Write(state); return err })
+	}
 	if err != nil {
 		s.recordFailure(err, id)
 		return err
@@ -160,7 +160,14 @@ func (s *Spool) LoadState(id string) ([]byte, error) {
 
 // PutCopy stores a processed outbound copy of a committed message under
 // name ([A-Za-z0-9_.-], up to 64 bytes), sealed, replacing any previous
-// copy of that name; it returns once the copy is durable.
+// copy of that name. The copy is whole when a reader opens it (written to
+// a temp file, then renamed into place) but NOT durable: a copy can be made
+// again from the durable message and its decision, so PutCopy costs no
+// fsync. It becomes durable with the next SaveState of its message, which
+// fsyncs every copy written since, before the state that may name it. A
+// crash before that leaves the copy missing, empty or torn; Recover
+// deletes copies of a message without state, and torn ones, so the message
+// is planned again (re-encrypted), never sent without its copy.
 func (s *Spool) PutCopy(id, name string, r io.Reader) error {
 	if err := s.checkID(id); err != nil {
 		return err
@@ -180,18 +187,141 @@ func (s *Spool) PutCopy(id, name string, r io.Reader) error {
 		s.recordFailure(err, id)
 		return err
 	}
-	// The msgSync in replace also makes the copies dir entry durable.
 	src := &sourceReader{r: r}
-	err := s.replace("put copy", id, id+".copy."+randSuffix(), ctxCopy(id, name), filepath.Join(dir, name), dir,
-		func(w io.Writer) error { _, err := io.Copy(w, src); return err })
+	err := s.writeCopy(id, name, dir, func(w io.Writer) error { _, err := io.Copy(w, src); return err })
 	if err != nil {
 		if src.err == nil { // the caller's reader failing is not a disk problem
 			s.recordFailure(err, id)
 		}
 		return err
 	}
+	s.unsynced.add(id, name) // after the rename, so SaveState finds the file
 	s.recordSuccess()
 	return nil
+}
+
+// writeCopy seals fill's output to a temp file and renames it into dir as
+// name, without fsync (PutCopy says why).
+func (s *Spool) writeCopy(id, name, dir string, fill func(io.Writer) error) error {
+	f, err := s.createTemp(id + ".copy." + randSuffix())
+	if err != nil {
+		return s.wrap("put copy", id, err)
+	}
+	tmp := f.Name()
+	fail := func(err error) error {
+		f.Close()
+		os.Remove(tmp)
+		return s.wrap("put copy", id, err)
+	}
+	sw, err := seal.NewWriter(fileSink{s, f}, s.key, ctxCopy(id, name))
+	if err != nil {
+		return fail(err)
+	}
+	if err := fill(sw); err != nil {
+		return fail(err)
+	}
+	if err := sw.Close(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return s.wrap("put copy", id, err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		os.Remove(tmp)
+		return s.wrap("put copy", id, err)
+	}
+	return nil
+}
+
+// syncCopies makes the copies of id written since its last SaveState
+// durable: each file, then the copies directory (its entry in msg/ is
+// covered by the msg/ fsync that SaveState does next).
+func (s *Spool) syncCopies(id string) error {
+	names := s.unsynced.take(id)
+	if len(names) == 0 {
+		return nil
+	}
+	dir := s.copiesPath(id)
+	for name := range names {
+		f, err := os.Open(filepath.Join(dir, name))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // replaced by nothing: Remove, or a failed rewrite
+		}
+		if err == nil {
+			err = s.syncFile(f)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil { // the copies stay listed for the next SaveState
+			return s.wrap("save state: sync copy", id, err)
+		}
+	}
+	if err := s.syncDir(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return s.wrap("save state: sync copies", id, err)
+	}
+	s.unsynced.done(id, names)
+	return nil
+}
+
+// copyTracker remembers, per message, the copies PutCopy wrote since the
+// message's last SaveState (not yet fsynced). Each name carries the
+// generation of its latest PutCopy, so a copy rewritten while SaveState
+// syncs the older one stays listed for the next SaveState.
+type copyTracker struct {
+	mu  sync.Mutex
+	gen uint64
+	m   map[string]map[string]uint64 // id -> copy name -> generation
+}
+
+func (t *copyTracker) add(id, name string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil {
+		t.m = make(map[string]map[string]uint64)
+	}
+	if t.m[id] == nil {
+		t.m[id] = make(map[string]uint64)
+	}
+	t.gen++
+	t.m[id][name] = t.gen
+}
+
+// take returns a snapshot of id's unsynced copies; they stay listed until
+// done removes the ones not rewritten meanwhile.
+func (t *copyTracker) take(id string) map[string]uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.m[id]) == 0 {
+		return nil
+	}
+	out := make(map[string]uint64, len(t.m[id]))
+	for n, g := range t.m[id] {
+		out[n] = g
+	}
+	return out
+}
+
+// done forgets the synced copies whose generation is still the one synced.
+func (t *copyTracker) done(id string, synced map[string]uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for n, g := range synced {
+		if t.m[id][n] == g {
+			delete(t.m[id], n)
+		}
+	}
+	if len(t.m[id]) == 0 {
+		delete(t.m, id)
+	}
+}
+
+// forget drops id's entries (Remove, quarantine).
+func (t *copyTracker) forget(id string) {
+	t.mu.Lock()
+	delete(t.m, id)
+	t.mu.Unlock()
 }
 
 // OpenCopy returns a decrypting stream of a copy stored with PutCopy.
@@ -225,6 +355,7 @@ func (s *Spool) Remove(id string) error {
 	side := s.side[id]
 	delete(s.side, id)
 	s.mu.Unlock()
+	s.unsynced.forget(id)
 	if side&sideState != 0 {
 		if err := os.Remove(s.statePath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			s.log.Warn("spool: remove state failed; Recover deletes it", "msg_id", id, "err", err)

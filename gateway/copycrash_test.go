@@ -1,0 +1,195 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"io/fs"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sealgate/sealgate/gateway/audit"
+	"github.com/sealgate/sealgate/internal/capture"
+)
+
+// stallingHop accepts connections and never greets: a delivery attempt to
+// it stays in flight, so nothing after the submit (no outcome, no state)
+// happens before the kill. accepted is signalled on the first connection.
+func stallingHop(t *testing.T) (ln net.Listener, accepted chan struct{}) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted = make(chan struct{}, 1)
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+			select {
+			case accepted <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return ln, accepted
+}
+
+// spoolCopies returns the msg/<id>.copies directories under the data dir.
+func spoolCopies(t *testing.T, env *testEnv) (copies []string, states []string) {
+	t.Helper()
+	filepath.WalkDir(filepath.Join(env.Dir, "data"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if filepath.Base(filepath.Dir(p)) == "msg" {
+			switch {
+			case strings.HasSuffix(p, ".copies") && d.IsDir():
+				copies = append(copies, p)
+			case strings.HasSuffix(p, ".state"):
+				states = append(states, p)
+			}
+		}
+		return nil
+	})
+	return copies, states
+}
+
+// crashBeforeStateSaved accepts one PHI message for a recipient with a PGP
+// key, lets the daemon process it (encrypted copy written, submitted)
+// while the next hop stalls, and kills it with SIGKILL before any state
+// is saved. damage then plays what a lost page cache leaves of the copy.
+// After a restart with the real next hop, the message must arrive
+// PGP-encrypted (gpg opens it), never in the clear, and the audit chain
+// must verify and show the message decided before it was delivered.
+func crashBeforeStateSaved(t *testing.T, damage func(t *testing.T, copyFile string)) {
+	if testing.Short() {
+		t.Skip("starts and kills a real daemon")
+	}
+	pub, decrypt := gpgRecipient(t, "lab@partner.test")
+	hop, accepted := stallingHop(t)
+	hopAddr := hop.Addr().String()
+	env := writeConfig(t, hopAddr, "")
+	importKey(t, env, "lab.asc", pub)
+	d := startDaemon(t, env)
+	if err := send(env.Listen, "dr@clinic.test", []string{"lab@partner.test"}, phiMessage("lab@partner.test", "Biopsy results for Z. Quackenbush")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-accepted: // processed, copy written, submitted: the relay is connecting
+	case <-time.After(30 * time.Second):
+		t.Fatal("the relay never tried the next hop")
+	}
+	d.kill9(t)
+	hop.Close()
+
+	copies, states := spoolCopies(t, env)
+	if len(copies) != 1 || len(states) != 0 {
+		t.Fatalf("before restart: copies %v, states %v; want one copy directory and no state", copies, states)
+	}
+	msgID := strings.TrimSuffix(filepath.Base(copies[0]), ".copies")
+	names, _ := os.ReadDir(copies[0])
+	if len(names) != 1 {
+		t.Fatalf("copies of %s: %v", msgID, names)
+	}
+	damage(t, filepath.Join(copies[0], names[0].Name()))
+
+	sink := startSink(t, hopAddr)
+	startDaemon(t, env)
+	if !sink.WaitFor(60*time.Second, func(ms []capture.Message) bool { return len(ms) >= 1 }) {
+		t.Fatal("the accepted message was not delivered after the restart")
+	}
+	time.Sleep(200 * time.Millisecond) // a duplicate would be allowed; more would be a loop
+	for _, m := range sink.Messages() {
+		sent := m.Data
+		for _, leak := range []string{"078-05-1121", "Quackenbush", "99887766"} {
+			if bytes.Contains(sent, []byte(leak)) {
+				t.Fatalf("%q sent in the clear after the crash:\n%s", leak, sent)
+			}
+		}
+		start := bytes.Index(sent, []byte("-----BEGIN PGP MESSAGE-----"))
+		end := bytes.Index(sent, []byte("-----END PGP MESSAGE-----"))
+		if start < 0 || end < 0 {
+			t.Fatalf("not PGP-encrypted after the crash:\n%.600s", sent)
+		}
+		if plain := decrypt(sent[start : end+len("-----END PGP MESSAGE-----")]); !strings.Contains(plain, "SSN: 078-05-1121") {
+			t.Fatalf("gpg opened something else:\n%s", plain)
+		}
+	}
+
+	// The audit trail: the chain verifies, and the message was received,
+	// decided (again, after the restart) before its delivery was recorded.
+	var types []string
+	waitFor(t, 10*time.Second, "the delivery record", func() bool {
+		types = typesOf(auditRecords(t, env), msgID)
+		return slices.Contains(types, audit.TypeDelivery)
+	})
+	first := func(typ string) int { return slices.Index(types, typ) }
+	lastDecision := -1
+	for i, typ := range types {
+		if typ == audit.TypeDecision && i < first(audit.TypeDelivery) {
+			lastDecision = i
+		}
+	}
+	if first(audit.TypeReceived) != 0 || lastDecision < 0 {
+		t.Fatalf("audit of %s: %v; want received, then a decision before the delivery", msgID, types)
+	}
+	for _, r := range auditRecords(t, env) {
+		if r.MsgID == msgID && r.Type == audit.TypeDecision {
+			var dec audit.Decision
+			json.Unmarshal(r.Data, &dec)
+			if len(dec.Recipients) != 1 || dec.Recipients[0].Method != "pgp" {
+				t.Errorf("decision after the crash: %+v", dec)
+			}
+		}
+	}
+	cmd := exec.Command(sealgateBinary(t), "audit", "verify", "-c", env.CfgPath)
+	cmd.Dir = env.Dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("audit verify after the crash: %v\n%s", err, out)
+	}
+}
+
+func TestCrashBeforeStateSavedDeliversEncryptedOnRestart(t *testing.T) {
+	crashBeforeStateSaved(t, func(*testing.T, string) {}) // the copy survived (page cache)
+}
+
+func TestTornCopyAfterCrashIsEncryptedAgainNeverSentInTheClear(t *testing.T) {
+	for name, damage := range map[string]func(t *testing.T, p string){
+		"torn": func(t *testing.T, p string) {
+			st, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(p, st.Size()/2); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"empty": func(t *testing.T, p string) {
+			if err := os.Truncate(p, 0); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"missing": func(t *testing.T, p string) {
+			if err := os.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+		},
+	} {
+		t.Run(name, func(t *testing.T) { crashBeforeStateSaved(t, damage) })
+	}
+}
