@@ -130,7 +130,7 @@ const (
 // palliative 8/8, clinical trials 8/8, eye care 7/8, addiction treatment
 // (42 CFR Part 2) 6/8.
 // tunedSplits are the splits the detectors have been tuned on.
-var tunedSplits = []string{"dev", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10"}
+var tunedSplits = []string{"dev", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10", "fresh11"}
 
 // TestRealisticCorpus scores message-level decisions: a PHI message must be
 // decided by a rule other than the default one (encrypt), a non-PHI message
