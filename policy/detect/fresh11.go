@@ -46,8 +46,8 @@ var firstPersonWords = map[string]bool{"i": true, "i'm": true, "im": true, "i've
 	"i'd": true, "my": true, "me": true}
 
 // sentenceWords calls f with each lowercased word (letters, digits, ' and -) of text[a:b];
-// f returns false to stop.
-func sentenceWords(text []byte, a, b int, f func(w string, s, e int) bool) {
+// f returns false to stop. w is reused between calls.
+func sentenceWords(text []byte, a, b int, f func(w []byte, s, e int) bool) {
 	var buf [24]byte
 	for p := a; p < b; {
 		for p < b && !isAlnum(text[p]) {
@@ -66,7 +66,7 @@ func sentenceWords(text []byte, a, b int, f func(w string, s, e int) bool) {
 			}
 			p++
 		}
-		if p > s && !f(string(buf[:n]), s, p) {
+		if p > s && !f(buf[:n], s, p) {
 			return
 		}
 	}
@@ -88,8 +88,19 @@ func sentenceSpan(text []byte, p, lo, hi int) (int, int) {
 // hasWorkVerb: a word of text[a:b] tells of a job or a talk.
 func hasWorkVerb(text []byte, a, b int) bool {
 	found := false
-	sentenceWords(text, a, b, func(w string, _, _ int) bool {
-		found = workVerbs[w]
+	sentenceWords(text, a, b, func(w []byte, _, _ int) bool {
+		found = workVerbs[string(w)]
+		return !found
+	})
+	return found
+}
+
+// hasGroupNoun: a word of text[a:b] counts a group ("12 cases of influenza", "three
+// residents with flu"): a tally, not one person's care.
+func hasGroupNoun(text []byte, a, b int) bool {
+	found := false
+	sentenceWords(text, a, b, func(w []byte, _, _ int) bool {
+		found = groupNoun(w)
 		return !found
 	})
 	return found
@@ -152,7 +163,8 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\
 
 // firstPersonCare: in the signBack bytes before pos, a sentence in which the writer speaks
 // in the first person holds a clinical term that heads its phrase, with no patient or
-// client of hers in it and no verb of work ("I had my consult ... too thin for LASIK").
+// client of hers, no group and no verb of work in it ("I had my consult ... too thin for
+// LASIK").
 func firstPersonCare(text []byte, pos int, ci *ctxIndex) bool {
 	if ci == nil || ci.kinds&ctxClinical == 0 {
 		return false
@@ -168,9 +180,9 @@ func firstPersonCare(text []byte, pos int, ci *ctxIndex) bool {
 		}
 		a, b := sentenceSpan(text, h.start, lo, pos)
 		first, other := false, false
-		sentenceWords(text, a, b, func(w string, _, _ int) bool {
-			first = first || firstPersonWords[w]
-			other = other || thirdParties[w] || workVerbs[w]
+		sentenceWords(text, a, b, func(w []byte, _, _ int) bool {
+			first = first || firstPersonWords[string(w)]
+			other = other || thirdParties[string(w)] || workVerbs[string(w)] || groupNoun(w)
 			return !other
 		})
 		if first && !other {
@@ -204,7 +216,8 @@ var subjectAdverbs = map[string]bool{"is": true, "was": true, "has": true, "had"
 
 // subjectClinical: the name at [start, end) opens its sentence and is the subject of a verb
 // in the past tense (or a participle after "is", "was", "has"), and a clinical term that
-// heads its phrase follows in the sentence, within nearWindow; the sentence tells of no job.
+// heads its phrase follows in the sentence, within nearWindow; the sentence tells of no job
+// and counts no group.
 func subjectClinical(text []byte, start, end int, ci *ctxIndex) bool {
 	if ci == nil || ci.kinds&ctxClinical == 0 || end >= len(text) || text[end] != ' ' || !subjectAt(text, start) {
 		return false
@@ -213,20 +226,20 @@ func subjectClinical(text []byte, start, end int, ci *ctxIndex) bool {
 	_, se := sentenceSpan(text, end, end, lim)
 	verb := -1
 	n := 0
-	sentenceWords(text, end, se, func(w string, _, e int) bool {
+	sentenceWords(text, end, se, func(w []byte, _, e int) bool {
 		n++
 		if n > 4 {
 			return false
 		}
-		if subjectAdverbs[w] {
+		if subjectAdverbs[string(w)] {
 			return true
 		}
-		if (len(w) >= 4 && w[len(w)-2:] == "ed") || pastVerbs[w] {
+		if (len(w) >= 4 && w[len(w)-2] == 'e' && w[len(w)-1] == 'd') || pastVerbs[string(w)] {
 			verb = e
 		}
 		return false
 	})
-	if verb < 0 || hasWorkVerb(text, end, se) {
+	if verb < 0 || hasWorkVerb(text, end, se) || hasGroupNoun(text, verb, se) {
 		return false
 	}
 	for t := verb; t < se; {

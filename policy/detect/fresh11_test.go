@@ -52,6 +52,7 @@ func TestNameAsSubjectOfClinicalVerbIsAPatient(t *testing.T) {
 		"Karen Walsh organized the hospice fundraiser again.",
 		"Karen Walsh wrote an article about asthma for the newsletter.",
 		"Thanks to Karen Walsh, who called about the chemotherapy schedule.",
+		"Karen Walsh reported 12 new cases of influenza at the county this week.",
 	} {
 		if c := nameConf(t, s, txt); c == High {
 			t.Errorf("%q: person_name high, want less (a job, a talk, not the subject)", txt)
