@@ -1,6 +1,10 @@
 package detect
 
-import "sort"
+import (
+	"bytes"
+	"sort"
+	"strings"
+)
 
 // Patient context in shapes writer N's settings showed and the earlier rules did not read
 // (a patient writing from her phone, an EAP counselor's note to HR):
@@ -253,4 +257,144 @@ func subjectClinical(text []byte, start, end int, ci *ctxIndex) bool {
 		t = h.end
 	}
 	return false
+}
+
+// A form's name field names its person whether or not the shipped lists know the name:
+// "Patient Last Name: KRISTIANSEN First: Halvard", "Printed name of Participant: BARTHOLOMEW
+// NAKASHIMA", "Patient Name: Oyelowo, Adaeze". Forms are where OCR text comes from (a
+// faxed POLST, a consent's signature page), and a name unusual enough to be missing from
+// the lists is as much a patient's as a common one.
+
+// formLabelKind is what a form's label before a colon asks for.
+type formLabelKind uint8
+
+const (
+	formNone formLabelKind = iota
+	formFull               // the person's whole name
+	formLast               // the family name; the given name follows under "First:"
+)
+
+// formLabel reads the label that ends with the colon before pos, on pos's line.
+func formLabel(text []byte, pos int) formLabelKind {
+	p := pos
+	for p > 0 && (text[p-1] == ' ' || text[p-1] == '\t') {
+		p--
+	}
+	if p == 0 || text[p-1] != ':' {
+		return formNone
+	}
+	e := p - 1
+	a := e
+	for a > 0 && e-a < 40 && text[a-1] != '\n' && text[a-1] != ':' && !(text[a-1] == ' ' && a > 1 && text[a-2] == ' ') {
+		a--
+	}
+	var lw [40]byte
+	l := lw[:0]
+	for _, c := range text[a:e] {
+		if isUpper(c) {
+			c |= 0x20
+		}
+		l = append(l, c)
+	}
+	lab := string(bytes.TrimSpace(l))
+	for _, s := range []string{"last name", "surname", "family name", "apellido", "apellidos"} {
+		if lab == s || strings.HasSuffix(lab, " "+s) && formPerson(lab[:len(lab)-len(s)-1]) {
+			return formLast
+		}
+	}
+	for _, who := range []string{"patient", "participant", "resident", "client", "member", "subject"} {
+		if lab == who+" name" || lab == who+"'s name" || strings.HasSuffix(lab, "name of "+who) ||
+			strings.HasSuffix(lab, " "+who+" name") || strings.HasSuffix(lab, " "+who+"'s name") {
+			return formFull
+		}
+	}
+	return formNone
+}
+
+// formPerson: what stands before "last name" is the person the form is about.
+func formPerson(s string) bool {
+	switch s {
+	case "patient", "patient's", "participant", "participant's", "resident", "client", "member":
+		return true
+	}
+	return false
+}
+
+// formWords are a form's own words, which stand in a blank field's place: "Patient Name:
+// Date of Birth:", "Last Name: Unknown".
+var formWords = map[string]bool{"date": true, "dob": true, "sex": true, "gender": true, "signature": true,
+	"mrn": true, "unknown": true, "none": true, "same": true, "self": true, "first": true, "last": true,
+	"middle": true, "name": true, "required": true, "optional": true, "print": true, "printed": true,
+	"address": true, "phone": true, "age": true, "id": true, "test": true, "sample": true}
+
+// formToken reads one capitalised word of letters (with ' and - inside) at p, and where
+// it ends; ok is false for anything else, for a form's own word and for a word a colon ends.
+func formToken(text []byte, p int) (int, bool) {
+	if p >= len(text) || !isUpper(text[p]) {
+		return p, false
+	}
+	e := p
+	for e < len(text) && (isAlpha(text[e]) || ((text[e] == '\'' || text[e] == '-') && e+1 < len(text) && isAlpha(text[e+1]))) {
+		e++
+	}
+	if e-p < 2 || (e < len(text) && (isAlnum(text[e]) || text[e] == ':')) {
+		return e, false
+	}
+	var lw [16]byte
+	if e-p <= len(lw) {
+		l := lw[:e-p]
+		for i, c := range text[p:e] {
+			l[i] = c | 0x20
+		}
+		if formWords[string(l)] {
+			return e, false
+		}
+	}
+	return e, true
+}
+
+// formName reports a name written in a form's name field at start, and where it ends.
+func formName(text []byte, start int) (int, bool) {
+	switch formLabel(text, start) {
+	case formFull:
+		// Two to four words ("BARTHOLOMEW NAKASHIMA", "Mary Ann Quist"), or "Surname, Given".
+		p, n, end := start, 0, 0
+		for n < 4 {
+			e, ok := formToken(text, p)
+			if !ok {
+				break
+			}
+			n, end = n+1, e
+			if e+1 < len(text) && text[e] == ' ' {
+				p = e + 1
+			} else if n == 1 && e+2 < len(text) && text[e] == ',' && text[e+1] == ' ' {
+				p = e + 2
+			} else {
+				break
+			}
+		}
+		return end, n >= 2
+	case formLast:
+		// "KRISTIANSEN First: Halvard", "Kristiansen   First Name: Halvard".
+		e, ok := formToken(text, start)
+		if !ok {
+			return 0, false
+		}
+		p := e
+		for p < len(text) && p-e < 8 && (text[p] == ' ' || text[p] == '\t' || text[p] == ',') {
+			p++
+		}
+		for _, l := range []string{"first name:", "first:", "given name:", "given:", "nombre:"} {
+			if hasPrefixFold(text[p:], l) {
+				q := p + len(l)
+				for q < len(text) && q-p < 16 && (text[q] == ' ' || text[q] == '\t') {
+					q++
+				}
+				if ge, ok := formToken(text, q); ok {
+					return ge, true
+				}
+			}
+		}
+	}
+	return 0, false
 }

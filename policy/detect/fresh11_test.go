@@ -76,3 +76,31 @@ func TestPronounClauseOfWorkIsNoPatient(t *testing.T) {
 		t.Errorf("an event after the pronoun: person_name %v, want high", c)
 	}
 }
+
+// A form's name field names its person even when the shipped lists lack the name, as a
+// faxed order or a consent's signature page (often OCR text) writes it; a blank form's
+// field, a form's own words and other fields do not count.
+func TestFormNameFieldNamesItsPerson(t *testing.T) {
+	s := newScanner(t, Config{})
+	for _, txt := range []string{
+		"ADVANCE DIRECTIVE\nPatient Last Name: OKWUOSA First: Thandeka Middle: R\nDiagnosis: end stage renal disease\n",
+		"Resident Last Name: Vaszary   First Name: Imrich\n",
+		"Name of Participant: ZEBULON QUARTERMAINE\nStudy: asthma biologic, visit 3\n",
+		"Patient Name: Okwuosa, Thandeka\n",
+	} {
+		if c := nameConf(t, s, txt); c != High {
+			t.Errorf("%q: person_name %v, want high", txt, c)
+		}
+	}
+	for _, txt := range []string{
+		"Patient Last Name: ____________ First: ____________\nDate of Birth: __/__/____\n",
+		"Patient Name: Date of Birth: Sex:\n",
+		"Product Name: Vascular Closure Device\n",
+		"Company Name: Quartermaine Holdings\n",
+		"Last Name: Unknown First: Unknown\n",
+	} {
+		if c := nameConf(t, s, txt); c == High {
+			t.Errorf("%q: person_name high, want less (a blank field, a form's words, not a person's field)", txt)
+		}
+	}
+}

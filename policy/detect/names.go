@@ -330,6 +330,15 @@ func (s *Scanner) nameCandidates(text []byte, toks []nameTok, from, to int, nt n
 		nt.lookup(text, &toks[i], allCaps)
 	}
 	for i := 0; i < len(toks); {
+		if i == 0 {
+			if e, ok := formName(text, toks[0].start); ok {
+				// A form's name field: "Patient Last Name: KRISTIANSEN First: Halvard".
+				if toks[0].start >= from && toks[0].start < to {
+					emit(hit{typ: TypePersonName, conf: High, start: toks[0].start, end: e})
+				}
+				return
+			}
+		}
 		j, conf := nameAt(toks, i)
 		if j < 0 {
 			i++
