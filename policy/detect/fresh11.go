@@ -174,12 +174,13 @@ func firstPersonCare(text []byte, pos int, ci *ctxIndex) bool {
 		return false
 	}
 	lo := max(0, pos-signBack)
-	for i := sort.Search(len(ci.hits), func(i int) bool { return ci.hits[i].start >= lo }); i < len(ci.hits); i++ {
+	// The hits are in order of their ends, as clinicalAt reads them.
+	for i := sort.Search(len(ci.hits), func(i int) bool { return ci.hits[i].end > lo }); i < len(ci.hits); i++ {
 		h := ci.hits[i]
 		if h.end > pos {
 			break
 		}
-		if h.kind&ctxClinical == 0 || !careTerm(text, h, ci) {
+		if h.start < lo || h.kind&ctxClinical == 0 || !careTerm(text, h, ci) {
 			continue
 		}
 		a, b := sentenceSpan(text, h.start, lo, pos)
