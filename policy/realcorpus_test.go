@@ -128,9 +128,32 @@ const (
 // fresh11 (writer N, 60 messages) was scored once, untuned, after the
 // fresh10 tuning: recall 0.906 (29 of 32), precision 1.000; hospice and
 // palliative 8/8, clinical trials 8/8, eye care 7/8, addiction treatment
-// (42 CFR Part 2) 6/8.
+// (42 CFR Part 2) 6/8. It is tuned on now too: recall 1.000 (32 of 32),
+// precision 1.000 (every category 1.000, no false alarm), through a full
+// name that signs a message bare (alone on its line, then only blank lines, a
+// phone's "Sent from my iPhone" or the quoted thread) under a first-person
+// sentence about the writer's own care ("my corneas are too thin for LASIK",
+// "i have the induction appt for the suboxone"; not with a patient, a client,
+// a group or a verb of work in that sentence, nor a role or a phone after the
+// name); and a name that opens its sentence as the subject of a verb in the
+// past tense with a clinical term heading its phrase later in the sentence
+// ("<name> self-referred to the EAP and is now enrolled in a program for
+// alcohol use disorder"; not "presented on", "worked in", "joined our
+// dialysis unit", "reported 12 cases of"). Verbs of work now also end
+// fresh10's pronoun clause ("Meet <name>, she worked in dialysis for
+// years"). All three misses were again a name whose patient context sat in
+// a shape the name rule did not read (two a patient's own phone mail). None
+// of the new rules puts a high name on a negative of the tuned splits (the
+// same 23 negatives carry one before and after) or on the business mail in
+// policy/detect (5 of 42 high before and after). With OCR on fresh11 was
+// 0.938 (a faxed POLST and a consent signature page, whose names the lists
+// lack); a form's name field ("Patient Last Name: X First: Y", "Name of
+// Participant:", "Patient Name:") now names its person whatever the lists
+// say, and fresh11 is 1.000 and 1.000 with OCR on too. All tuned splits with
+// fresh11: recall 0.996, precision 0.989 (OCR on: 0.985, 0.996); the floors
+// stay.
 // tunedSplits are the splits the detectors have been tuned on.
-var tunedSplits = []string{"dev", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10"}
+var tunedSplits = []string{"dev", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10", "fresh11"}
 
 // TestRealisticCorpus scores message-level decisions: a PHI message must be
 // decided by a rule other than the default one (encrypt), a non-PHI message

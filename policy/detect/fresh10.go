@@ -69,11 +69,13 @@ func termHead(text []byte, e int, ci *ctxIndex) bool {
 }
 
 // functionWords may follow the head of a clinical phrase: prepositions, conjunctions,
-// articles and words of time ("a colonoscopy on Tuesday", "c section at noon").
+// articles and words of time ("a colonoscopy on Tuesday", "c section at noon", "chest pain
+// since Sunday").
 var functionWords = map[string]bool{"a": true, "an": true, "the": true, "at": true, "on": true, "in": true,
 	"for": true, "to": true, "and": true, "or": true, "but": true, "with": true, "of": true, "this": true,
 	"last": true, "next": true, "today": true, "yesterday": true, "tomorrow": true, "tonight": true,
-	"again": true, "so": true, "x": true, "pending": true}
+	"again": true, "so": true, "x": true, "pending": true, "since": true, "after": true, "before": true,
+	"until": true}
 
 // thirdPersonPronouns are the subjects that take a name's place later in its sentence.
 var thirdPersonPronouns = map[string]bool{"she": true, "he": true}
@@ -133,7 +135,9 @@ func pronounClinical(text []byte, end, lim int, ci *ctxIndex) bool {
 			continue
 		}
 		w := text[v:ve]
-		if !(len(w) >= 4 && bytes.HasSuffix(w, []byte("ed"))) && !pastVerbs[string(w)] {
+		if (!(len(w) >= 4 && bytes.HasSuffix(w, []byte("ed"))) && !pastVerbs[string(w)]) || hasWorkVerb(text, v, se) {
+			// Not an event, or the clause tells of a job: "Meet Karen Walsh, she worked in
+			// dialysis for years".
 			p = q
 			continue
 		}

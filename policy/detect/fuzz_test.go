@@ -24,6 +24,9 @@ func FuzzScan(f *testing.F) {
 	for _, s := range append(append(fuzzSeeds, nameFuzzSeeds...), "Jasmine Whitfield - no show", "pt J.M. 7/19/1988",
 		"DOB 1900-01-01", "spore test came back positive", "Hollis, Everett: appeal",
 		"says Albright Janelle breast core L 2, for Rosa Benitez on L&D, she delivered at noon (c section)",
+		"i had my consult and my corneas are too thin for LASIK."+strings.Repeat(" ok.", 95)+"\n\nMaria Lopez\n\nSent from my iPhone",
+		"Patient Last Name: OKWUOSA First: Thandeka Middle: R\nName of Participant: ZEBULON QUARTERMAINE\nPatient Name: Date of Birth:",
+		"Note: Marcus Bell self-referred and is now enrolled in an outpatient program for alcohol use disorder. Meet Karen Walsh, she worked in dialysis for years.",
 		"Client: Hollis Family Medicine\tmi hijo Mateo Soto (nacio el 3 de marzo de 2022)",
 		"0\xc2２１９‑４５‑６７８0 00", // a stray lead byte before a rune cut by the chunking
 		"By reason: CHF 5, sepsis/UTI 4, falls 2, resp 3, other 2. QC lot 44-L WBC 4.1 HGB 6.0 PLT 78",

@@ -330,6 +330,15 @@ func (s *Scanner) nameCandidates(text []byte, toks []nameTok, from, to int, nt n
 		nt.lookup(text, &toks[i], allCaps)
 	}
 	for i := 0; i < len(toks); {
+		if i == 0 {
+			if e, ok := formName(text, toks[0].start); ok {
+				// A form's name field: "Patient Last Name: KRISTIANSEN First: Halvard".
+				if toks[0].start >= from && toks[0].start < to {
+					emit(hit{typ: TypePersonName, conf: High, start: toks[0].start, end: e})
+				}
+				return
+			}
+		}
 		j, conf := nameAt(toks, i)
 		if j < 0 {
 			i++
@@ -366,10 +375,14 @@ func (s *Scanner) nameCandidates(text []byte, toks []nameTok, from, to int, nt n
 			// a letter to a patient about their care.
 			lbl = labelPatient
 		}
-		if nameAttached(toks[i:j+1], lbl) && (lbl != 0 || nameFollow(text, end, ci) || nameFollowRow(text, start, end, ci)) {
+		if nameAttached(toks[i:j+1], lbl) && (lbl != 0 || nameFollow(text, end, ci) || nameFollowRow(text, start, end, ci) ||
+			subjectClinical(text, start, end, ci)) {
 			conf = High
 		} else if lbl == 0 && givenUnlisted(toks[i:j+1]) && !nameProvider(text, start, end) && (nameFollow(text, end, ci) || nameFollowRow(text, start, end, ci)) {
 			conf = High // "Grace Okonkwo is cleared to return": a surname the lists lack
+		}
+		if conf == Medium && lbl == 0 && bareSignOff(text, start, end) && firstPersonCare(text, start, ci) {
+			conf = High // a patient's own mail, signed: "... too thin for LASIK\n\nAnneliese Korhonen"
 		}
 		if conf == High && lbl == 0 && ci != nil && celebration(text, ci, start, end) {
 			conf = Medium // "Happy birthday to Maria Santos! She was born ...": a coworker
