@@ -1,0 +1,60 @@
+package detect
+
+import "testing"
+
+// Regression tests for the error classes writer O's settings (fresh12) showed. The texts
+// are written for these tests in the same shapes, not copied from the corpus.
+
+// A blood type is not a test result: "O-positive for trauma", "AB-negative units" say
+// which units, not what a person tested. A result still is one.
+func TestBloodTypeIsNoResult(t *testing.T) {
+	s := newScanner(t, Config{})
+	for _, txt := range []string{
+		"Please hold O-negative for emergency release and switch to O-positive for unknown males.",
+		"We are short on AB-positive for plasma and B-negative for platelets this week.",
+	} {
+		checkFindings(t, s, txt, want{TypePersonalHealth, 0})
+	}
+	checkFindings(t, s, "She came back positive for strep on Monday.", want{TypePersonalHealth, Medium})
+	checkFindings(t, s, "Donor screen was positive for HBsAg.", want{TypePersonalHealth, Medium})
+}
+
+// A number with a unit of time after a lab name is a protocol's time point, not a
+// reading: "hs-troponin 0/1 hr algorithm". A reading still is one.
+func TestLabTimePointIsNoReading(t *testing.T) {
+	s := newScanner(t, Config{})
+	for _, txt := range []string{
+		"New this year: hs-troponin 0/1 hr algorithm for chest pain.",
+		"Repeat lactate 2 hrs after the bolus per the sepsis bundle.",
+	} {
+		checkFindings(t, s, txt, want{TypePersonalHealth, 0})
+	}
+	checkFindings(t, s, "troponin 0.04 and rising, BP 88/50", want{TypePersonalHealth, Medium})
+	checkFindings(t, s, "lactate 4.1 on arrival", want{TypePersonalHealth, Medium})
+}
+
+// A case write-up that labels itself de-identified in a parenthesis or a heading is about
+// nobody in particular; a request for a de-identified file is not such a label.
+func TestParentheticalDeidentifiedIsATeachingCase(t *testing.T) {
+	s := newScanner(t, Config{})
+	checkFindings(t, s, "Case for Thursday (de-identified, no lookups please): woman in her 70s, troponin 0.9, admitted for NSTEMI.",
+		want{TypeTeachingCase, Medium})
+	checkFindings(t, s, "De-identified: male in his 50s, lactate 5.2, septic shock, ICU day 4.", want{TypeTeachingCase, Medium})
+	checkFindings(t, s, "Please send the de-identified file, not this one.", want{TypeTeachingCase, 0})
+}
+
+// A vendor's customer, quote and vendor numbers are not SSNs, whatever their shape.
+func TestCustomerNumberIsNoSSN(t *testing.T) {
+	s := scanner2026(t)
+	for _, txt := range []string{
+		"Invoice attached for the annual renewal (customer # 219-45-6780, PO 4500112233).",
+		"Quote 219-45-6780 is valid for 30 days.",
+		"Vendor ID: 219-45-6780",
+		"Customer number 219456780 on the remittance.",
+	} {
+		if f, ok := findingOf(scanOne(t, s, txt), TypeSSN); ok && f.Confidence >= Medium {
+			t.Errorf("%q: ssn %v, want low or none (a vendor's number)", txt, f.Confidence)
+		}
+	}
+	checkFindings(t, s, "SSN 219-45-6780 on the claim", want{TypeSSN, Medium})
+}
