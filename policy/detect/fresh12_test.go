@@ -58,3 +58,22 @@ func TestCustomerNumberIsNoSSN(t *testing.T) {
 	}
 	checkFindings(t, s, "SSN 219-45-6780 on the claim", want{TypeSSN, Medium})
 }
+
+// Words staff outside the clinic write for what happened to a person: a drowning, a
+// stillbirth, a tumor, an organ "removed", a hepatitis B surface antigen result.
+func TestLayClinicalWords(t *testing.T) {
+	s := newScanner(t, Config{})
+	for _, c := range []struct {
+		text string
+		typ  string
+	}{
+		{"The boy came in after a drowning at the lake.", TypeCondition},
+		{"Her baby was stillborn on Sunday.", TypeCondition},
+		{"They found a tumor on the scan.", TypeCondition},
+		{"His donation was HBsAg reactive on the repeat.", TypeCondition},
+		{"He had his kidney removed on Monday.", TypeProcedure},
+		{"She had her thyroid removed last spring.", TypeProcedure},
+	} {
+		checkFindings(t, s, c.text, want{c.typ, Low})
+	}
+}
