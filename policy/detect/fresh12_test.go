@@ -77,3 +77,29 @@ func TestLayClinicalWords(t *testing.T) {
 		checkFindings(t, s, c.text, want{c.typ, Low})
 	}
 }
+
+// A gestational age after a name stands where an age would, and it makes a person of a
+// name the lists do not hold: two capitalised words neither list knows, or a given name
+// the census lists only as a surname.
+func TestGestationAfterAnUnlistedName(t *testing.T) {
+	s := newScanner(t, Config{})
+	for _, txt := range []string{
+		"We need two units crossmatched for Oluwaseun Adeyemi, 31 weeks pregnant, repeat section Friday.",
+		"Please call about Ioana Dragomir (29 wks gestation) before the ultrasound.",
+		"Labor and delivery has Jane Smith, 36 weeks pregnant, in triage.",
+		"Bertrand Okafor, 71 years old, is on the list for Tuesday.",
+	} {
+		if c := nameConf(t, s, txt); c != High {
+			t.Errorf("%q: person_name %v, want high", txt, c)
+		}
+	}
+	for _, txt := range []string{
+		"Breast Cancer Awareness Month. About 1 in 8 women are diagnosed with breast cancer.",
+		"Prenatal Yoga, 12 weeks of classes for anyone pregnant, starts Monday.",
+		"Harbor Clinic, after 14 weeks of renovation, reopens Monday.",
+	} {
+		if c := nameConf(t, s, txt); c == High {
+			t.Errorf("%q: person_name high, want less (no person)", txt)
+		}
+	}
+}

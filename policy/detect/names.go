@@ -378,8 +378,11 @@ func (s *Scanner) nameCandidates(text []byte, toks []nameTok, from, to int, nt n
 		if nameAttached(toks[i:j+1], lbl) && (lbl != 0 || nameFollow(text, end, ci) || nameFollowRow(text, start, end, ci) ||
 			subjectClinical(text, start, end, ci)) {
 			conf = High
-		} else if lbl == 0 && givenUnlisted(toks[i:j+1]) && !nameProvider(text, start, end) && (nameFollow(text, end, ci) || nameFollowRow(text, start, end, ci)) {
+		} else if lbl == 0 && (givenUnlisted(toks[i:j+1]) || unlistedPair(text, toks, i)) && !nameProvider(text, start, end) && (nameFollow(text, end, ci) || nameFollowRow(text, start, end, ci)) {
 			conf = High // "Grace Okonkwo is cleared to return": a surname the lists lack
+			if j == i {
+				end = toks[i+1].end // "Folasade Adebayo, 34 weeks pregnant": neither listed
+			}
 		}
 		if conf == Medium && lbl == 0 && bareSignOff(text, start, end) && firstPersonCare(text, start, ci) {
 			conf = High // a patient's own mail, signed: "... too thin for LASIK\n\nAnneliese Korhonen"
@@ -454,8 +457,10 @@ func nameAt(toks []nameTok, i int) (int, Confidence) {
 		}
 		return -1, 0
 	case t.wordlike():
-		if t.flags == 0 && !t.comma && i < last && toks[i+1].wordlike() && toks[i+1].surname() {
-			return i + 1, 0 // a given name the lists lack: "Chidi Okafor"
+		if (t.flags == 0 || t.flags&(nameGiven|nameSurname) == nameSurname) && !t.comma && i < last && toks[i+1].wordlike() && toks[i+1].surname() {
+			// A given name the lists lack, "Chidi Okafor", or one they hold only as a
+			// surname, "Bertrand Okafor": the census lists many given names as surnames.
+			return i + 1, 0
 		}
 		if t.surname() && !t.comma && i < last && toks[i+1].wordlike() && toks[i+1].given() {
 			return i + 1, 0 // surname first without a comma, as a label writes it: "Albright Janelle"
@@ -494,4 +499,21 @@ func nameAttached(toks []nameTok, lbl nameLabelKind) bool {
 func givenUnlisted(toks []nameTok) bool {
 	return len(toks) == 2 && toks[0].given() && toks[0].wordlike() && !toks[0].comma &&
 		toks[1].flags == 0
+}
+
+// unlistedPair: toks[i] and toks[i+1] are two capitalised words the lists do not hold,
+// written as a name ("Folasade Adebayo", "Mihaela Constantin"): a person only with patient
+// context right after them (an age, a gestation, a DOB), as fresh12's donors and mothers.
+func unlistedPair(text []byte, toks []nameTok, i int) bool {
+	// The whole chain is the two words ("Breast Cancer Awareness Month" is a heading), and
+	// a comma or a parenthesis opens the context: "Folasade Adebayo, 34 weeks pregnant".
+	if i != 0 || len(toks) != 2 {
+		return false
+	}
+	a, b := &toks[0], &toks[1]
+	if b.end >= len(text) || (text[b.end] != ',' && !(text[b.end] == ' ' && b.end+1 < len(text) && text[b.end+1] == '(')) {
+		return false
+	}
+	return a.flags == 0 && b.flags == 0 && !a.comma && a.end-a.start >= 3 && b.end-b.start >= 3 &&
+		isUpper(text[a.start]) && isUpper(text[b.start]) && !isUpper(text[a.start+1]) && !isUpper(text[b.start+1])
 }
