@@ -97,9 +97,35 @@ func TestGestationAfterAnUnlistedName(t *testing.T) {
 		"Breast Cancer Awareness Month. About 1 in 8 women are diagnosed with breast cancer.",
 		"Prenatal Yoga, 12 weeks of classes for anyone pregnant, starts Monday.",
 		"Harbor Clinic, after 14 weeks of renovation, reopens Monday.",
+		"Customer: Brightwater Optics, Room 2 Date: 11/19/2026 Technician on site",
 	} {
 		if c := nameConf(t, s, txt); c == High {
 			t.Errorf("%q: person_name high, want less (no person)", txt)
+		}
+	}
+}
+
+// A name that is the object of "for" after what is ordered or done for the person is a
+// patient: "an order for MRI lumbar spine for <name>", "the p2p for <name>". A name after
+// "for" with no clinical term or review word before it in the clause is not.
+func TestNameOrderedForIsAPatient(t *testing.T) {
+	s := newScanner(t, Config{})
+	for _, txt := range []string{
+		"Radiology has an order for a CT abdomen for Bertrand Okafor on Friday, can you clear the device?",
+		"I finished the p2p for Maria Delgado this morning, they approved two days.",
+		"Still waiting on the prior auth for Kevin Walsh, the payer wants notes.",
+	} {
+		if c := nameConf(t, s, txt); c != High {
+			t.Errorf("%q: person_name %v, want high", txt, c)
+		}
+	}
+	for _, txt := range []string{
+		"Thanks for Kevin Walsh's help with the inventory count this week.",
+		"Please arrange coverage for Maria Delgado while she is at the conference.",
+		"The MRI suite is closed Friday. For Kevin Walsh, the parking change starts Monday.",
+	} {
+		if c := nameConf(t, s, txt); c == High {
+			t.Errorf("%q: person_name high, want less (no ordered care before for)", txt)
 		}
 	}
 }

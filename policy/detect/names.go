@@ -370,6 +370,9 @@ func (s *Scanner) nameCandidates(text []byte, toks []nameTok, from, to int, nt n
 		if lbl == 0 && roomBefore(text, start) {
 			lbl = labelPatient // a census or shift report: "Bed 14, Loretta Simmons"
 		}
+		if lbl == 0 && orderedFor(text, start, ci) {
+			lbl = labelPatient // "an order for MRI lumbar spine for Bertrand Okafor"
+		}
 		if lbl == 0 && greeted(text, start, end) && addresseeCare(text, end, ci) {
 			// "Hi Samantha, ... your appointment", "Harold, ... your appt for":
 			// a letter to a patient about their care.
@@ -378,11 +381,11 @@ func (s *Scanner) nameCandidates(text []byte, toks []nameTok, from, to int, nt n
 		if nameAttached(toks[i:j+1], lbl) && (lbl != 0 || nameFollow(text, end, ci) || nameFollowRow(text, start, end, ci) ||
 			subjectClinical(text, start, end, ci)) {
 			conf = High
-		} else if lbl == 0 && (givenUnlisted(toks[i:j+1]) || unlistedPair(text, toks, i)) && !nameProvider(text, start, end) && (nameFollow(text, end, ci) || nameFollowRow(text, start, end, ci)) {
+		} else if lbl == 0 && givenUnlisted(toks[i:j+1]) && !nameProvider(text, start, end) && (nameFollow(text, end, ci) || nameFollowRow(text, start, end, ci)) {
 			conf = High // "Grace Okonkwo is cleared to return": a surname the lists lack
-			if j == i {
-				end = toks[i+1].end // "Folasade Adebayo, 34 weeks pregnant": neither listed
-			}
+		} else if lbl == 0 && unlistedPair(text, toks, i) && ageRightAfter(text, toks[i+1].end) {
+			conf = High // "Folasade Adebayo, 34 weeks pregnant": neither word listed
+			end = toks[i+1].end
 		}
 		if conf == Medium && lbl == 0 && bareSignOff(text, start, end) && firstPersonCare(text, start, ci) {
 			conf = High // a patient's own mail, signed: "... too thin for LASIK\n\nAnneliese Korhonen"
@@ -503,7 +506,7 @@ func givenUnlisted(toks []nameTok) bool {
 
 // unlistedPair: toks[i] and toks[i+1] are two capitalised words the lists do not hold,
 // written as a name ("Folasade Adebayo", "Mihaela Constantin"): a person only with patient
-// context right after them (an age, a gestation, a DOB), as fresh12's donors and mothers.
+// context right after them (an age or a gestation: ageRightAfter), as fresh12's mothers.
 func unlistedPair(text []byte, toks []nameTok, i int) bool {
 	// The whole chain is the two words ("Breast Cancer Awareness Month" is a heading), and
 	// a comma or a parenthesis opens the context: "Folasade Adebayo, 34 weeks pregnant".

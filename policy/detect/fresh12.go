@@ -1,0 +1,92 @@
+package detect
+
+import "strings"
+
+// Patient context in shapes writer O's settings showed (a blood bank, radiology, a
+// physician advisor) and the earlier rules did not read: the name is the object of "for"
+// after what is ordered or done for the person, "an order for MRI lumbar spine for
+// <name>", "crossmatch compatible for <name>", "did the p2p for <name>". A name after "for"
+// elsewhere ("thanks for <name>'s help", "coverage for <name>") stays as the lists rate it.
+
+// forBack is how far before "for" the clinical term or the review word may end. It stays
+// well inside what Stream keeps before a candidate.
+const forBack = 32
+
+// reviewFor are utilization-review words whose object is a patient: "the p2p for <name>",
+// "prior auth for <name>".
+var reviewFor = []string{"p2p", "peer to peer", "peer-to-peer", "prior auth", "precert", "pre-cert"}
+
+// orderedFor reports a name at start that follows "for", with a clinical term (or a review
+// word) ending at most forBack bytes before "for" on the same line and in the same clause.
+func orderedFor(text []byte, start int, ci *ctxIndex) bool {
+	p := start
+	for p > 0 && start-p < 2 && text[p-1] == ' ' {
+		p--
+	}
+	if p < 4 || !hasPrefixFold(text[p-3:p], "for") || isAlnum(text[p-4]) {
+		return false
+	}
+	f := p - 3
+	lo := f
+	for lo > 0 && f-lo < forBack {
+		c := text[lo-1]
+		if c == '\n' || c == '.' || c == ';' || c == '!' || c == '?' || c == ',' || c == ':' {
+			break
+		}
+		lo--
+	}
+	if h, ok := clinicalAt(ci, lo, f); ok && h.end <= f {
+		return true
+	}
+	for _, w := range reviewFor {
+		for q := lo; q+len(w) <= f; q++ {
+			if hasPrefixFold(text[q:], w) && (q == 0 || !isAlnum(text[q-1])) && !isAlnum(text[q+len(w)]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ageRightAfter reports an age or a gestation right after a name, after a comma or in a
+// parenthesis: ", 34 weeks pregnant", " (29 wks gestation)", ", 63-year-old", ", 71 yo".
+func ageRightAfter(text []byte, end int) bool {
+	p := end
+	if p < len(text) && text[p] == ',' {
+		p++
+	}
+	for p < len(text) && p-end < 3 && (text[p] == ' ' || text[p] == '(') {
+		p++
+	}
+	d := p
+	for p < len(text) && isDigit(text[p]) {
+		p++
+	}
+	if p == d || p-d > 3 {
+		return false
+	}
+	words := 0
+	for words < 3 && p < len(text) {
+		for p < len(text) && (text[p] == ' ' || text[p] == '-') {
+			p++
+		}
+		s := p
+		for p < len(text) && (isAlpha(text[p]) || text[p] == '/') {
+			p++
+		}
+		if p == s {
+			return false
+		}
+		switch w := strings.ToLower(string(text[s:p])); w {
+		case "weeks", "week", "wks", "wk", "year", "years", "yr", "yrs", "month", "months", "mo":
+			words++
+			continue
+		case "yo", "y/o":
+			return words == 0
+		case "pregnant", "gestation", "old":
+			return words == 1
+		}
+		return false
+	}
+	return false
+}
