@@ -90,3 +90,35 @@ func ageRightAfter(text []byte, end int) bool {
 	}
 	return false
 }
+
+// bedAfter reports a bed right after a name, in a unit or not: "<name> in MICU bed 7",
+// "<name> in bed 12", "<name> (bed 4)". A bed is a patient's; a room may be a meeting's.
+func bedAfter(text []byte, end int) bool {
+	p := end
+	for p < len(text) && p-end < 2 && (text[p] == ' ' || text[p] == ',' || text[p] == '(') {
+		p++
+	}
+	if hasPrefixFold(text[p:], "in ") {
+		p += 3
+	}
+	for words := 0; words < 3 && p < len(text); words++ {
+		s := p
+		for p < len(text) && (isAlnum(text[p]) || text[p] == '-') {
+			p++
+		}
+		if p == s {
+			return false
+		}
+		if strings.EqualFold(string(text[s:p]), "bed") {
+			for p < len(text) && (text[p] == ' ' || text[p] == '#') {
+				p++
+			}
+			return p < len(text) && isDigit(text[p])
+		}
+		if p >= len(text) || text[p] != ' ' {
+			return false
+		}
+		p++
+	}
+	return false
+}

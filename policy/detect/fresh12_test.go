@@ -129,3 +129,26 @@ func TestNameOrderedForIsAPatient(t *testing.T) {
 		}
 	}
 }
+
+// A bed right after a name is a patient's, as a census writes a bed before one: "Family of
+// <name> in MICU bed 7", even for two capitalised words the lists lack. A room is not
+// enough: meetings have rooms.
+func TestBedAfterNameIsAPatient(t *testing.T) {
+	s := newScanner(t, Config{})
+	for _, txt := range []string{
+		"The family of Yaa Asantewaa-Boateng in CCU bed 12 asked for a chaplain tonight.",
+		"Can someone see Linda Morales in bed 4 before rounds?",
+	} {
+		if c := nameConf(t, s, txt); c != High {
+			t.Errorf("%q: person_name %v, want high", txt, c)
+		}
+	}
+	for _, txt := range []string{
+		"Meeting with Linda Morales in conference room 2 about the bed board.",
+		"Linda Morales in Facilities ordered a new bed frame for the on-call room.",
+	} {
+		if c := nameConf(t, s, txt); c == High {
+			t.Errorf("%q: person_name high, want less (no bed)", txt)
+		}
+	}
+}
