@@ -5,7 +5,7 @@ import "strings"
 // Patient context in shapes writer O's settings showed (a blood bank, radiology, a
 // physician advisor) and the earlier rules did not read: the name is the object of "for"
 // after what is ordered or done for the person, "an order for MRI lumbar spine for
-// <name>", "crossmatch compatible for <name>", "did the p2p for <name>". A name after "for"
+// <name>", "a CT abdomen for <name>", "did the p2p for <name>". A name after "for"
 // elsewhere ("thanks for <name>'s help", "coverage for <name>") stays as the lists rate it.
 
 // forBack is how far before "for" the clinical term or the review word may end. It stays
