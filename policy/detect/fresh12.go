@@ -122,3 +122,37 @@ func bedAfter(text []byte, end int) bool {
 	}
 	return false
 }
+
+// resultOnPhrases before a name say a test's result is that person's: "Confirmatory came
+// back on <name>", "path is back on <name>", "results on <name>".
+var resultOnPhrases = []string{"came back on", "come back on", "is back on", "are back on", "was back on",
+	"results on", "result on", "resulted on"}
+
+// calendarWords start a date, not a name: "came back on Tuesday, ...".
+var calendarWords = []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+	"mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "january", "february",
+	"march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
+	"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"}
+
+// resultOn reports a name at start right after a resultOnPhrases phrase, not a date.
+func resultOn(text []byte, start int) bool {
+	e := start
+	for e < len(text) && isAlpha(text[e]) {
+		e++
+	}
+	for _, w := range calendarWords {
+		if e-start == len(w) && hasPrefixFold(text[start:e], w) {
+			return false
+		}
+	}
+	p := start
+	for p > 0 && start-p < 2 && text[p-1] == ' ' {
+		p--
+	}
+	for _, w := range resultOnPhrases {
+		if q := p - len(w); q >= 0 && hasPrefixFold(text[q:p], w) && (q == 0 || !isAlnum(text[q-1])) {
+			return true
+		}
+	}
+	return false
+}

@@ -152,3 +152,26 @@ func TestBedAfterNameIsAPatient(t *testing.T) {
 		}
 	}
 }
+
+// A name right after "came back on" or "results on" is the person whose result it is, even
+// when neither of its words is in the lists.
+func TestResultOnNameIsAPatient(t *testing.T) {
+	s := newScanner(t, Config{})
+	for _, txt := range []string{
+		"The repeat panel came back on Ioana Dragomir (drawn at the mobile drive 10/14), anti-HCV reactive.",
+		"Path came back on Linda Morales, margins clear.",
+		"Any results on Kevin Walsh yet?",
+	} {
+		if c := nameConf(t, s, txt); c != High {
+			t.Errorf("%q: person_name %v, want high", txt, c)
+		}
+	}
+	for _, txt := range []string{
+		"The power came back on Tuesday, Linda Morales reset the freezer alarms.",
+		"Kevin Walsh reported results on the fire drill to the safety committee.",
+	} {
+		if c := nameConf(t, s, txt); c == High {
+			t.Errorf("%q: person_name high, want less (not a result on the person)", txt)
+		}
+	}
+}

@@ -373,6 +373,9 @@ func (s *Scanner) nameCandidates(text []byte, toks []nameTok, from, to int, nt n
 		if lbl == 0 && bedAfter(text, end) {
 			lbl = labelPatient // "Family of Loretta Simmons in MICU bed 7": the mirror of roomBefore
 		}
+		if lbl == 0 && resultOn(text, start) {
+			lbl = labelPatient // "the confirmatory came back on <name>": her result
+		}
 		if lbl == 0 && orderedFor(text, start, ci) {
 			lbl = labelPatient // "an order for MRI lumbar spine for Bertrand Okafor"
 		}
@@ -386,7 +389,7 @@ func (s *Scanner) nameCandidates(text []byte, toks []nameTok, from, to int, nt n
 			conf = High
 		} else if lbl == 0 && givenUnlisted(toks[i:j+1]) && !nameProvider(text, start, end) && (nameFollow(text, end, ci) || nameFollowRow(text, start, end, ci)) {
 			conf = High // "Grace Okonkwo is cleared to return": a surname the lists lack
-		} else if lbl == 0 && unlistedPair(text, toks, i) && (ageRightAfter(text, toks[i+1].end) || bedAfter(text, toks[i+1].end)) {
+		} else if (lbl == 0 || lbl == labelPatient) && unlistedPair(text, toks, i) && (ageRightAfter(text, toks[i+1].end) || bedAfter(text, toks[i+1].end) || resultOn(text, start)) {
 			conf = High // "Folasade Adebayo, 34 weeks pregnant": neither word listed
 			end = toks[i+1].end
 		}
