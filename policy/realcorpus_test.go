@@ -170,8 +170,30 @@ const (
 // engine: recall 0.781 (25 of 32), precision 1.000; gender-affirming care
 // 7/8, ambulatory surgery 6/8, radiation oncology 6/8, tribal and IHS
 // clinics 6/8.
+// fresh12 is tuned on now (fresh13 stays held out: its misses were not read),
+// aiming at error classes rather than its messages: recall 0.969 (31 of 32),
+// precision 1.000 (no false alarm; 4 before). False alarms: a blood type is no
+// test result ("O-positive for unknown males"), a lab name with a time point
+// is no reading ("hs-troponin 0/1 hr algorithm"), a write-up that labels
+// itself "(de-identified" or "De-identified:" is a teaching case, and a
+// vendor's customer, quote and vendor numbers are no SSN. Misses: lay words
+// for what happened to a person (drowning, stillborn, tumor, "kidney
+// removed", HBsAg); a name that is the object of "for" after an ordered test
+// or a review word ("an order for MRI lumbar spine for <name>", "the p2p for
+// <name>"); a name right after "came back on" or "results on"; a bed right
+// after a name ("<name> in MICU bed 7"); a gestational age right after it
+// (", 34 weeks pregnant"); and names the lists do not know (two unlisted
+// capitalised words, or a given name listed only as a surname) counted with
+// such context. The same 23 earlier negatives carry a high name before and
+// after (fresh12's on-call rota did already, untuned). Left: a mother named
+// (medium) in one paragraph and her stillbirth in the quoted one. A
+// message-level name + clinical combination was measured and not added: 53
+// tuned negatives hold a medium name and a clinical term. With OCR on fresh12
+// is 0.938 and 1.000 (a pacemaker ID card photo whose OCR garbles the device
+// word). All tuned splits with fresh12: recall 0.995, precision 0.990 (OCR
+// on: 0.983, 0.996, at the floor: fresh12's photo lowers it); the floors stay.
 // tunedSplits are the splits the detectors have been tuned on.
-var tunedSplits = []string{"dev", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10", "fresh11"}
+var tunedSplits = []string{"dev", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10", "fresh11", "fresh12"}
 
 // TestRealisticCorpus scores message-level decisions: a PHI message must be
 // decided by a rule other than the default one (encrypt), a non-PHI message

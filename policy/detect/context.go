@@ -117,6 +117,11 @@ var contextWords = []contextWord{
 	{"serial", ctxNeg}, {"sku", ctxNeg}, {"part", ctxNeg}, {"p/n", ctxNeg}, {"pn", ctxNeg}, {"part no", ctxNeg},
 	{"part number", ctxNeg}, {"part #", ctxNeg}, {"asset", ctxNeg}, {"asset tag", ctxNeg}, {"model", ctxNeg},
 	{"catalog", ctxNeg}, {"cat #", ctxNeg}, {"cat no", ctxNeg},
+	// A vendor's own numbers for its customer: "customer # 100-44-7812, PO 4500219876"
+	// on an invoice or a quote.
+	{"customer #", ctxNeg}, {"customer#", ctxNeg}, {"customer no", ctxNeg}, {"customer number", ctxNeg},
+	{"customer id", ctxNeg}, {"cust #", ctxNeg}, {"cust#", ctxNeg}, {"cust no", ctxNeg}, {"quote", ctxNeg},
+	{"quote #", ctxNeg}, {"quotation", ctxNeg}, {"vendor #", ctxNeg}, {"vendor id", ctxNeg}, {"vendor no", ctxNeg},
 	{"case", ctxNeg}, {"transaction", ctxNeg}, {"shipment", ctxNeg}, {"package", ctxNeg}, {"item", ctxNeg},
 	// Dates and numbers of an encounter or a claim: a date under "DOS" is not a birth date
 	// even with "DOB" one cell to the left; a claim number is not a member ID.
@@ -181,6 +186,9 @@ var fictionWords = []contextWord{
 	{"presented deidentified", ctxFiction}, {"de-identified cases", ctxFiction}, {"deidentified cases", ctxFiction},
 	{"de-identified case", ctxFiction}, {"deidentified case", ctxFiction}, {"have been de-identified", ctxFiction},
 	{"has been de-identified", ctxFiction},
+	// A write-up that labels itself in a parenthesis or a heading: "For discussion
+	// (de-identified, please don't look it up): Man in his 60s ...".
+	{"(de-identified", ctxFiction}, {"(deidentified", ctxFiction}, {"de-identified:", ctxFiction},
 	// Test and training records: Epic-style ZZTEST names, "test patient" (fiction.go).
 	{"zztest", ctxTestRec}, {"test patient", ctxTestRec}, {"test patients", ctxTestRec}, {"test pt", ctxTestRec},
 	{"test pts", ctxTestRec},

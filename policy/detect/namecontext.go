@@ -451,6 +451,12 @@ func nameFollow(text []byte, end int, ci *ctxIndex) bool {
 				// not "after 14 years", "a 6 week course"
 				return true
 			}
+		case "pregnant", "gestation":
+			// A gestational age stands where an age would: "Folasade Adebayo, 34 weeks
+			// pregnant", "<name> (29 wks gestation)"; not "after 14 weeks".
+			if x := word(k - 1); k >= 2 && (x == "weeks" || x == "wks" || x == "wk" || x == "week") && allDigits([]byte(word(k-2))) {
+				return true
+			}
 		case "shows", "showed", "reveals", "revealed", "demonstrates", "demonstrated":
 			// "Rebecca Hartley, frozen section shows papillary carcinoma", "- echo reveals
 			// cardiomyopathy": a test of hers and what it found. A test names the verb's

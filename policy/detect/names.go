@@ -370,6 +370,15 @@ func (s *Scanner) nameCandidates(text []byte, toks []nameTok, from, to int, nt n
 		if lbl == 0 && roomBefore(text, start) {
 			lbl = labelPatient // a census or shift report: "Bed 14, Loretta Simmons"
 		}
+		if lbl == 0 && bedAfter(text, end) {
+			lbl = labelPatient // "Family of Loretta Simmons in MICU bed 7": the mirror of roomBefore
+		}
+		if lbl == 0 && resultOn(text, start) {
+			lbl = labelPatient // "the confirmatory came back on <name>": her result
+		}
+		if lbl == 0 && orderedFor(text, start, ci) {
+			lbl = labelPatient // "an order for MRI lumbar spine for Bertrand Okafor"
+		}
 		if lbl == 0 && greeted(text, start, end) && addresseeCare(text, end, ci) {
 			// "Hi Samantha, ... your appointment", "Harold, ... your appt for":
 			// a letter to a patient about their care.
@@ -380,6 +389,9 @@ func (s *Scanner) nameCandidates(text []byte, toks []nameTok, from, to int, nt n
 			conf = High
 		} else if lbl == 0 && givenUnlisted(toks[i:j+1]) && !nameProvider(text, start, end) && (nameFollow(text, end, ci) || nameFollowRow(text, start, end, ci)) {
 			conf = High // "Grace Okonkwo is cleared to return": a surname the lists lack
+		} else if (lbl == 0 || lbl == labelPatient) && unlistedPair(text, toks, i) && (ageRightAfter(text, toks[i+1].end) || bedAfter(text, toks[i+1].end) || resultOn(text, start)) {
+			conf = High // "Folasade Adebayo, 34 weeks pregnant": neither word listed
+			end = toks[i+1].end
 		}
 		if conf == Medium && lbl == 0 && bareSignOff(text, start, end) && firstPersonCare(text, start, ci) {
 			conf = High // a patient's own mail, signed: "... too thin for LASIK\n\nAnneliese Korhonen"
@@ -454,8 +466,10 @@ func nameAt(toks []nameTok, i int) (int, Confidence) {
 		}
 		return -1, 0
 	case t.wordlike():
-		if t.flags == 0 && !t.comma && i < last && toks[i+1].wordlike() && toks[i+1].surname() {
-			return i + 1, 0 // a given name the lists lack: "Chidi Okafor"
+		if (t.flags == 0 || t.flags&(nameGiven|nameSurname) == nameSurname) && !t.comma && i < last && toks[i+1].wordlike() && toks[i+1].surname() {
+			// A given name the lists lack, "Chidi Okafor", or one they hold only as a
+			// surname, "Bertrand Okafor": the census lists many given names as surnames.
+			return i + 1, 0
 		}
 		if t.surname() && !t.comma && i < last && toks[i+1].wordlike() && toks[i+1].given() {
 			return i + 1, 0 // surname first without a comma, as a label writes it: "Albright Janelle"
@@ -494,4 +508,21 @@ func nameAttached(toks []nameTok, lbl nameLabelKind) bool {
 func givenUnlisted(toks []nameTok) bool {
 	return len(toks) == 2 && toks[0].given() && toks[0].wordlike() && !toks[0].comma &&
 		toks[1].flags == 0
+}
+
+// unlistedPair: toks[i] and toks[i+1] are two capitalised words the lists do not hold,
+// written as a name ("Folasade Adebayo", "Mihaela Constantin"): a person only with patient
+// context right after them (an age or a gestation: ageRightAfter), as fresh12's mothers.
+func unlistedPair(text []byte, toks []nameTok, i int) bool {
+	// The whole chain is the two words ("Breast Cancer Awareness Month" is a heading), and
+	// a comma or a parenthesis opens the context: "Folasade Adebayo, 34 weeks pregnant".
+	if i != 0 || len(toks) != 2 {
+		return false
+	}
+	a, b := &toks[0], &toks[1]
+	if b.end >= len(text) || (text[b.end] != ',' && !(text[b.end] == ' ' && b.end+1 < len(text) && text[b.end+1] == '(')) {
+		return false
+	}
+	return a.flags == 0 && b.flags == 0 && !a.comma && a.end-a.start >= 3 && b.end-b.start >= 3 &&
+		isUpper(text[a.start]) && isUpper(text[b.start]) && !isUpper(text[a.start+1]) && !isUpper(text[b.start+1])
 }

@@ -316,8 +316,47 @@ func vitalValue(text []byte, end int) bool {
 	if q := p; q+3 <= len(text) && text[q] == ' ' && hasPrefixFold(text[q+1:], "iu") && (q+3 == len(text) || !isAlnum(text[q+3])) {
 		return false
 	}
+	// A time point of a protocol, not a reading: "hs-troponin 0/1 hr algorithm", "lactate
+	// 2 hrs after": a number with a unit of time after it is when, not how much.
+	if q := p; q < len(text) && text[q] == ' ' && timeUnitAt(text[q+1:]) {
+		return false
+	}
 	// Not a phone number, a date or a longer code: "HR: 555-0142", "HR 12/01/2026".
 	return p >= len(text) || !(text[p] == '-' || text[p] == '/' || isAlnum(text[p]))
+}
+
+// timeUnitAt reports a unit of time as the word at the start of b: "hr", "hrs", "hour",
+// "hours", "h", "min", "minutes".
+func timeUnitAt(b []byte) bool {
+	for _, u := range []string{"hours", "hour", "hrs", "hr", "h", "minutes", "mins", "min"} {
+		if hasPrefixFold(b, u) && (len(b) == len(u) || !isAlnum(b[len(u)])) {
+			return true
+		}
+	}
+	return false
+}
+
+// bloodTypeBefore reports a result word right after an ABO group and a hyphen: "use
+// O-positive for unknown-type males", "AB-negative units" name a blood type, not a test
+// a person had.
+func bloodTypeBefore(text []byte, start int) bool {
+	p := start
+	if p == 0 || text[p-1] != '-' {
+		return false
+	}
+	p--
+	q := p
+	for q > 0 && q > p-2 && (text[q-1] == 'A' || text[q-1] == 'B' || text[q-1] == 'O' || text[q-1] == 'a' || text[q-1] == 'b' || text[q-1] == 'o') {
+		q--
+	}
+	if q == p || (q > 0 && isAlnum(text[q-1])) {
+		return false
+	}
+	switch w := string(text[q:p]); w {
+	case "A", "B", "O", "AB", "o", "a", "b", "ab":
+		return true
+	}
+	return false
 }
 
 // personalFromTerm is called for each clinical dictionary term: it is personal when a

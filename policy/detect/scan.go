@@ -133,7 +133,7 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 			if h.start < from || h.start >= to || h.kind&(ctxVital|ctxResult) == 0 {
 				continue
 			}
-			if (h.kind&ctxResult != 0 && !resultOfAThing(text, h.start) && !resultInAggregate(text, h.start, h.end)) ||
+			if (h.kind&ctxResult != 0 && !resultOfAThing(text, h.start) && !resultInAggregate(text, h.start, h.end) && !bloodTypeBefore(text, h.start)) ||
 				(h.kind&ctxResult == 0 && vitalValue(text, h.end) && !qcReading(text, &ci, h.start, h.end) && !countedItem(text, &ci, h.start)) {
 				emit(hit{typ: TypePersonalHealth, conf: Medium, start: h.start, end: h.end})
 			}
