@@ -1,7 +1,6 @@
 package pgp
 
 import (
-	"bufio"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -14,6 +13,7 @@ import (
 	gcrypto "github.com/ProtonMail/gopenpgp/v2/crypto"
 
 	"github.com/sealgate/sealgate/crypto/protect"
+	"github.com/sealgate/sealgate/internal/bufpool"
 )
 
 // Options tune Encrypt.
@@ -73,7 +73,8 @@ func Encrypt(w io.Writer, msg io.Reader, recipients []*Key, opts Options) error 
 	}))
 	outer.Del("Content-Transfer-Encoding")
 
-	bw := bufio.NewWriterSize(w, 64<<10)
+	bw := bufpool.Writer(w)
+	defer bufpool.PutWriter(bw)
 	if err := protect.WriteHeader(bw, outer); err != nil {
 		return fmt.Errorf("pgp: write header: %w", err)
 	}
@@ -110,8 +111,7 @@ func Encrypt(w io.Writer, msg io.Reader, recipients []*Key, opts Options) error 
 	// which hands the library the whole rest of the message in one Write;
 	// go-crypto's partial-length writer then buffers all of it (twice, with
 	// the cipher stream's output slice). Small writes keep it at one chunk.
-	buf := make([]byte, 32<<10)
-	if _, err := io.CopyBuffer(struct{ io.Writer }{pt}, struct{ io.Reader }{inner}, buf); err != nil {
+	if _, err := bufpool.Copy(struct{ io.Writer }{pt}, struct{ io.Reader }{inner}); err != nil {
 		return fmt.Errorf("pgp: encrypt: %w", err)
 	}
 	if err := pt.Close(); err != nil {

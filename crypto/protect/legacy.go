@@ -13,6 +13,8 @@ import (
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/charset"
 	"github.com/emersion/go-message/textproto"
+
+	"github.com/sealgate/sealgate/internal/bufpool"
 )
 
 // maxDepth bounds the MIME nesting the legacy display descends into; deeper
@@ -54,11 +56,12 @@ func startLegacyDisplay(h textproto.Header, body *bufio.Reader, subject string) 
 	p := &pipeInner{pr: pr, done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
-		bw := bufio.NewWriterSize(pw, 32<<10)
+		bw := bufpool.Writer(pw)
 		err := writeEntity(bw, h, body, subject, true, 0)
 		if err == nil {
 			err = bw.Flush()
 		}
+		bufpool.PutWriter(bw)
 		pw.CloseWithError(err)
 	}()
 	return p
@@ -90,7 +93,7 @@ func writeEntity(w io.Writer, h textproto.Header, body io.Reader, subject string
 	if err := textproto.WriteHeader(w, h); err != nil {
 		return err
 	}
-	_, err = io.Copy(w, body)
+	_, err = bufpool.Copy(w, body)
 	return err
 }
 

@@ -237,6 +237,9 @@ func WriteHeader(w io.Writer, h textproto.Header) error {
 		}
 	}
 	rest.WriteString("\r\n")
-	_, err := io.Copy(w, io.MultiReader(&top, &rest))
+	if _, err := w.Write(top.Bytes()); err != nil {
+		return err
+	}
+	_, err := w.Write(rest.Bytes())
 	return err
 }

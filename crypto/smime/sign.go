@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sealgate/sealgate/internal/bufpool"
 	"github.com/sealgate/sealgate/internal/pemkey"
 	"github.com/sealgate/sealgate/internal/secretfile"
 
@@ -158,7 +159,8 @@ func signEntity(w io.Writer, outer textproto.Header, r io.Reader, s *Signer) err
 		"micalg":   "sha-256",
 		"boundary": boundary,
 	}))
-	bw := bufio.NewWriterSize(w, 32<<10)
+	bw := bufpool.Writer(w)
+	defer bufpool.PutWriter(bw)
 	if err := textproto.WriteHeader(bw, outer); err != nil {
 		return fmt.Errorf("smime: write header: %w", err)
 	}
@@ -167,7 +169,7 @@ func signEntity(w io.Writer, outer textproto.Header, r io.Reader, s *Signer) err
 	// cannot plausibly occur in the content.
 	h := sha256.New()
 	cw := &crlfWriter{w: io.MultiWriter(h, bw)}
-	if _, err := io.Copy(cw, r); err != nil {
+	if _, err := bufpool.Copy(cw, r); err != nil {
 		return fmt.Errorf("smime: read content: %w", err)
 	}
 	if err := cw.Close(); err != nil {

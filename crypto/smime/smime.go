@@ -1,7 +1,6 @@
 package smime
 
 import (
-	"bufio"
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
@@ -11,6 +10,7 @@ import (
 	"github.com/emersion/go-message/textproto"
 
 	"github.com/sealgate/sealgate/crypto/protect"
+	"github.com/sealgate/sealgate/internal/bufpool"
 )
 
 // Options tune Encrypt.
@@ -65,7 +65,8 @@ func Encrypt(w io.Writer, msg io.Reader, recipients []*x509.Certificate, opts Op
 	outer.Set("Content-Transfer-Encoding", "base64")
 	outer.Set("Content-Description", "S/MIME Encrypted Message")
 
-	bw := bufio.NewWriterSize(w, 32<<10)
+	bw := bufpool.Writer(w)
+	defer bufpool.PutWriter(bw)
 	lw := &lineWriter{w: bw}
 	b64 := base64.NewEncoder(base64.StdEncoding, lw)
 	// Recipient keys are wrapped before anything is written, so an unusable
@@ -87,7 +88,7 @@ func Encrypt(w io.Writer, msg io.Reader, recipients []*x509.Certificate, opts Op
 		// is what gets enveloped.
 		err = signEntity(env, textproto.Header{}, inner, opts.Signer)
 	} else {
-		_, err = io.Copy(env, inner)
+		_, err = bufpool.Copy(env, inner)
 	}
 	if err != nil {
 		return fmt.Errorf("smime: encrypt: %w", err)
