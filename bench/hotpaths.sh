@@ -6,6 +6,7 @@
 #
 #   bash bench/hotpaths.sh                 # BEFORE=f2f2062 (before issue 14's work), AFTER=HEAD
 #   BEFORE=<rev> AFTER=<rev> COUNT=6 bash bench/hotpaths.sh
+#   PKGS='crypto/' bash bench/hotpaths.sh   # only the suite entries whose package matches
 #
 # Each round runs every benchmark once on BEFORE, then once on AFTER, COUNT
 # rounds, so a load that comes and goes hits both alike. A benchmark that does
@@ -17,6 +18,7 @@ BEFORE=${BEFORE:-f2f2062}
 AFTER=${AFTER:-HEAD}
 COUNT=${COUNT:-6}
 OUT=${OUT:-/tmp/hotpaths}
+PKGS=${PKGS:-}
 BENCHSTAT=${BENCHSTAT:-$(command -v benchstat || echo "$(go env GOPATH)/bin/benchstat")}
 [[ -x $BENCHSTAT ]] || go install golang.org/x/perf/cmd/benchstat@latest
 
@@ -49,6 +51,7 @@ for ((i = 1; i <= COUNT; i++)); do
 		[[ $side == 1 ]] && file=$OUT/after.txt
 		for entry in "${SUITE[@]}"; do
 			IFS='|' read -r pkg re bt <<<"$entry"
+			[[ -z $PKGS || $pkg =~ $PKGS ]] || continue
 			# A package or benchmark missing at one commit is skipped there.
 			(cd "${trees[$side]}" && [[ -d $pkg ]] &&
 				go test -run '^$' -bench "$re" -benchtime "$bt" -count 1 -benchmem "$pkg" 2>/dev/null |
