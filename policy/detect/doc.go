@@ -120,7 +120,7 @@
 //     opened by "she" or "he" with a past-tense verb and a clinical term ("..., she
 //     delivered at noon (c section)"); a surname may come first without a comma (a label's
 //     "ALBRIGHT JANELLE"). A name that begins an organisation's name ("Hollis Family
-//     Medicine", "Westbrook Ortho") is none (fresh10.go). A title without its dot leading a chain ("Dr Ahmed",
+//     Medicine", "Westbrook Ortho") is none (nameterm.go). A title without its dot leading a chain ("Dr Ahmed",
 //     "NP Walsh", "MA Trinh") makes the name a clinician's, not reported. A lone surname counts
 //     before a room ("Hargrove, 3S rm 9"). A birthday celebration's name stays Medium.
 //   - teaching_case (fiction.go): a text that calls its case fictional, a composite, or a
