@@ -372,8 +372,9 @@ func randSuffix() string {
 }
 
 // sealTemp writes fill's output sealed under context to a new temp file,
-// fsyncs and closes it, and returns its path. On error nothing is left.
-func (s *Spool) sealTemp(name, context string, fill func(io.Writer) error) (string, error) {
+// fsyncs it if durable, closes it, and returns its path. On error nothing
+// is left.
+func (s *Spool) sealTemp(name, context string, durable bool, fill func(io.Writer) error) (string, error) {
 	f, err := s.createTemp(name)
 	if err != nil {
 		return "", err
@@ -394,8 +395,10 @@ func (s *Spool) sealTemp(name, context string, fill func(io.Writer) error) (stri
 	if err := sw.Close(); err != nil {
 		return fail(err)
 	}
-	if err := s.syncFile(f); err != nil {
-		return fail(err)
+	if durable {
+		if err := s.syncFile(f); err != nil {
+			return fail(err)
+		}
 	}
 	if err := f.Close(); err != nil {
 		os.Remove(path)

@@ -101,7 +101,7 @@ func (s *Spool) OpenBody(id string) (io.ReadCloser, error) {
 // replace seals fill's output to a temp file, fsyncs it, renames it over
 // final (in msg/) and fsyncs msg/ (group-committed through msgSync).
 func (s *Spool) replace(op, id, tmpName, context, final string, fill func(io.Writer) error) error {
-	tmp, err := s.sealTemp(tmpName, context, fill)
+	tmp, err := s.sealTemp(tmpName, context, true, fill)
 	if err != nil {
 		return s.wrap(op, id, err)
 	}
@@ -203,28 +203,8 @@ func (s *Spool) PutCopy(id, name string, r io.Reader) error {
 // writeCopy seals fill's output to a temp file and renames it into dir as
 // name, without fsync (PutCopy says why).
 func (s *Spool) writeCopy(id, name, dir string, fill func(io.Writer) error) error {
-	f, err := s.createTemp(id + ".copy." + randSuffix())
+	tmp, err := s.sealTemp(id+".copy."+randSuffix(), ctxCopy(id, name), false, fill)
 	if err != nil {
-		return s.wrap("put copy", id, err)
-	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return s.wrap("put copy", id, err)
-	}
-	sw, err := seal.NewWriter(fileSink{s, f}, s.key, ctxCopy(id, name))
-	if err != nil {
-		return fail(err)
-	}
-	if err := fill(sw); err != nil {
-		return fail(err)
-	}
-	if err := sw.Close(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
 		return s.wrap("put copy", id, err)
 	}
 	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
