@@ -25,9 +25,12 @@ import (
 type Engine struct {
 	set     *Set
 	scanner *detect.Scanner
-	limits  extract.Limits
-	tags    []string // recognised subject tags, lower-cased
-	wd      *mime.WordDecoder
+	model   *detect.PatientModel // nil when patient_context is off
+	// allFeatures makes gather keep every model feature (training only).
+	allFeatures bool
+	limits      extract.Limits
+	tags        []string // recognised subject tags, lower-cased
+	wd          *mime.WordDecoder
 }
 
 // Input is one message to evaluate.
@@ -58,9 +61,13 @@ type Decision struct {
 
 	BlockText string `json:"block_text,omitempty"`
 
-	Findings    []detect.Finding      `json:"findings,omitempty"`
-	Score       float64               `json:"score"`
-	Unscannable []extract.Unscannable `json:"unscannable,omitempty"`
+	Findings []detect.Finding `json:"findings,omitempty"`
+	Score    float64          `json:"score"`
+	// PatientModel is the patient model's probability that the message is
+	// about a patient (-1 when the model is off); patient_context is
+	// reported from 0.7.
+	PatientModel float64               `json:"patient_model"`
+	Unscannable  []extract.Unscannable `json:"unscannable,omitempty"`
 	// NotRead lists parts skipped as pictures (OCR off): not findings, but
 	// never described as scanned either.
 	NotRead []extract.Unscannable `json:"not_read,omitempty"`
@@ -185,6 +192,11 @@ func NewEngine(set *Set) (*Engine, error) {
 		MaxPixels: o.MaxPixels, MaxPages: o.MaxPages, DPI: o.DPI}
 	e := &Engine{set: set, scanner: sc, limits: lim,
 		wd: &mime.WordDecoder{CharsetReader: charset.Reader}}
+	if sc.Enabled(detect.TypePatientContext) {
+		if e.model, err = detect.LoadPatientModel(); err != nil {
+			return nil, fmt.Errorf("policy: detectors: %w", err)
+		}
+	}
 	for _, t := range set.Settings.SubjectTags {
 		e.tags = append(e.tags, strings.ToLower(t))
 	}
@@ -288,6 +300,7 @@ type facts struct {
 	findings    []detect.Finding // real detector findings (no synthetic)
 	all         []detect.Finding // findings + synthetic unscannable
 	score       float64
+	model       float64 // the patient model's probability, -1 when off
 	unscannable []extract.Unscannable
 	notRead     []extract.Unscannable
 	settingsTag string // the recognised tag found in the subject, lower-cased
@@ -295,7 +308,8 @@ type facts struct {
 	matchedTag string
 	explain    bool
 	matches    []PartMatch
-	parts      int // extraction's part count
+	parts      int                     // extraction's part count
+	features   *detect.PatientFeatures // the patient model's input; nil when it is off
 }
 
 // PartMatch is a masked detector hit for the local CLI (never logged).
@@ -345,6 +359,13 @@ func (e *Engine) gather(ctx context.Context, in Input, explain bool) (*facts, er
 		env = &envelope.Envelope{}
 	}
 	f := &facts{env: env, explain: explain}
+	if e.model != nil || e.allFeatures {
+		m := e.model
+		if e.allFeatures {
+			m = nil
+		}
+		f.features = detect.NewPatientFeatures(m)
+	}
 	body := in.Body
 	if body == nil {
 		body = strings.NewReader("")
@@ -372,6 +393,10 @@ func (e *Engine) gather(ctx context.Context, in Input, explain bool) (*facts, er
 			fs := e.scanner.Scan(text, loc)
 			if p.Kind == kindHeader && addressField(p.Field) {
 				fs = withoutNames(fs)
+			} else if f.features != nil {
+				// The correspondents' names say nothing about a patient.
+				f.features.Write(text)
+				f.features.EndPart()
 			}
 			parts = append(parts, scanned{alt: p.Alt, fs: fs})
 			if explain {
@@ -384,7 +409,14 @@ func (e *Engine) gather(ctx context.Context, in Input, explain bool) (*facts, er
 			}
 		} else {
 			st := e.scanner.NewStream(loc)
-			_, rerr = io.CopyBuffer(st, p.Text, buf)
+			var w io.Writer = st
+			if f.features != nil {
+				w = io.MultiWriter(st, f.features)
+			}
+			_, rerr = io.CopyBuffer(w, p.Text, buf)
+			if f.features != nil {
+				f.features.EndPart()
+			}
 			parts = append(parts, scanned{alt: p.Alt, fs: st.Findings()})
 			if st.Inexact() {
 				// The stream had to cut without a safe place: a match may
@@ -419,6 +451,16 @@ func (e *Engine) gather(ctx context.Context, in Input, explain bool) (*facts, er
 		f.size = cr.n
 	}
 	f.findings = mergeAlternatives(parts, 0)
+	f.model = -1
+	if f.features != nil {
+		f.features.AddFindings(f.findings)
+		if e.model != nil {
+			f.model = e.model.Probability(f.features)
+			if pc, ok := detect.PatientContextFinding(f.model); ok {
+				f.findings = append(f.findings, pc)
+			}
+		}
+	}
 	f.score = detect.Score(f.findings)
 	f.all = f.findings
 	if len(f.unscannable) > 0 {
@@ -528,11 +570,12 @@ func (e *Engine) decodeHeader(v string) string {
 // decide runs the rules over the gathered facts.
 func (e *Engine) decide(f *facts) *Decision {
 	d := &Decision{
-		PolicyHash:  e.set.Hash,
-		Findings:    f.all,
-		Score:       f.score,
-		Unscannable: f.unscannable,
-		NotRead:     f.notRead,
+		PolicyHash:   e.set.Hash,
+		Findings:     f.all,
+		Score:        f.score,
+		PatientModel: f.model,
+		Unscannable:  f.unscannable,
+		NotRead:      f.notRead,
 	}
 	var win *Rule
 	for _, r := range e.set.Rules {

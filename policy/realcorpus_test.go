@@ -352,7 +352,11 @@ func scoreRealCorpus(t *testing.T, eng *Engine) (all, tuned realTally, unread in
 	}
 	sort.Strings(untuned)
 	for _, s := range untuned {
-		row("split:"+s+" (untuned)", *bySplit[s])
+		what := " (untuned, held out)"
+		if slices.Contains(patientModelSplits, s) {
+			what = " (rules untuned, model trained)"
+		}
+		row("split:"+s+what, *bySplit[s])
 	}
 	row("ALL", total)
 	fmt.Fprintf(&b, "overall: precision %.3f recall %.3f over %d messages (%d PHI, %d not); labelled unreadable but neither unscannable nor listed as not read: %d\n",

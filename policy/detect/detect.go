@@ -112,7 +112,7 @@ const (
 
 var builtinTypes = []string{TypeSSN, TypeNPI, TypeDEA, TypeMBI, TypeNDC, TypeICD10, TypeCPT, TypeMRN,
 	TypeCard, TypePhone, TypeDOB, TypeMemberID, TypeCondition, TypeMedication, TypeProcedure,
-	TypePatientAccount, TypePersonName, TypePersonalHealth, TypeTeachingCase, TypeAnimalPatient}
+	TypePatientAccount, TypePersonName, TypePersonalHealth, TypeTeachingCase, TypeAnimalPatient, TypePatientContext}
 
 // Types returns the built-in detector names.
 func Types() []string { return slices.Clone(builtinTypes) }
@@ -331,6 +331,9 @@ func (s *Scanner) Scan(text []byte, loc Location) []Finding {
 	s.foldBufs.Put(bp)
 	return acc.findings(s, loc)
 }
+
+// Enabled reports whether detector type t runs.
+func (s *Scanner) Enabled(t string) bool { return s.enabled[t] }
 
 // Explain returns every match with a masked preview, for the local CLI only. Matches are
 // found in the folded text (see fold.go) and masked there, so a fullwidth digit is masked

@@ -26,6 +26,12 @@ func TestBusinessMailFalsePositives(t *testing.T) {
 		// "Cancer Center Fund" matches the condition list: a donor letter reads like a
 		// patient letter to the detectors.
 		"34-donor-thanks.eml": "phi-name-clinical",
+		// The patient model's two: a customer letter in a patient letter's
+		// words ("Dear Mr. <name>, ... your recent visit ... scheduled",
+		// 0.90) and a colleague's death (0.76). It was not trained on this
+		// directory; these are what it costs on business mail.
+		"20-customer-feedback.eml": "phi-patient-context",
+		"42-sympathy.eml":          "phi-patient-context",
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "business", "*.eml"))
 	if err != nil || len(files) < 40 {

@@ -18,6 +18,9 @@ var typeWeights = map[string]float64{
 	TypeTeachingCase: 0,
 	// A veterinary marker identifies nobody either (animal.go).
 	TypeAnimalPatient: 0,
+	// The patient model's verdict is read by its own rule in the shipped policy; in the
+	// score it adds nothing the findings it weighs do not already add.
+	TypePatientContext: 0,
 }
 
 // customWeight is the weight of admin dictionaries and regex detectors.

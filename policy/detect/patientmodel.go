@@ -1,0 +1,276 @@
+package detect
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+)
+
+// TypePatientContext is the message-level model's verdict: the message reads like mail
+// about one patient. The rules find PHI through shapes and word lists, and each new way of
+// writing about a patient needs a new rule; the model weighs what a message says as a
+// whole (a name-shaped word, pronouns, clinical words, the findings of the other
+// detectors) with weights learned from the labelled corpus in testdata/phi-real. It is one
+// finding per message, at High or Medium confidence (below that it is not reported).
+const TypePatientContext = "patient_context"
+
+// Thresholds of the model's probability for its finding's confidence.
+const (
+	patientContextHigh   = 0.90
+	patientContextMedium = 0.70
+)
+
+// patientModelBin is the trained model (policy/patientmodel_train_test.go writes it):
+// "SGPM1\n", a float64 bias, a uint32 count, then count × (uint64 feature hash, float32
+// weight) sorted by hash, little-endian. Hashes only: the file holds no words.
+//
+//go:embed data/model/patient.bin
+var patientModelBin []byte
+
+// PatientModel is a logistic regression over binary features of one message.
+type PatientModel struct {
+	bias float64
+	w    map[uint64]float32
+}
+
+// LoadPatientModel returns the shipped model.
+var LoadPatientModel = sync.OnceValues(func() (*PatientModel, error) {
+	m, err := ParsePatientModel(patientModelBin)
+	if err != nil {
+		return nil, fmt.Errorf("detect: data/model/patient.bin: %w", err)
+	}
+	return m, nil
+})
+
+const patientModelMagic = "SGPM1\n"
+
+// ParsePatientModel decodes a model in the format of data/model/patient.bin.
+func ParsePatientModel(b []byte) (*PatientModel, error) {
+	if !bytes.HasPrefix(b, []byte(patientModelMagic)) || len(b) < len(patientModelMagic)+12 {
+		return nil, fmt.Errorf("not a patient model")
+	}
+	b = b[len(patientModelMagic):]
+	m := &PatientModel{bias: math.Float64frombits(binary.LittleEndian.Uint64(b))}
+	n := binary.LittleEndian.Uint32(b[8:])
+	b = b[12:]
+	if uint64(len(b)) != uint64(n)*12 {
+		return nil, fmt.Errorf("%d weights, %d bytes", n, len(b))
+	}
+	m.w = make(map[uint64]float32, n)
+	for i := 0; i < int(n); i++ {
+		m.w[binary.LittleEndian.Uint64(b[i*12:])] = math.Float32frombits(binary.LittleEndian.Uint32(b[i*12+8:]))
+	}
+	return m, nil
+}
+
+// EncodePatientModel writes a model in the format ParsePatientModel reads.
+func EncodePatientModel(bias float64, w map[uint64]float32) []byte {
+	keys := make([]uint64, 0, len(w))
+	for k := range w {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	out := make([]byte, 0, len(patientModelMagic)+12+12*len(keys))
+	out = append(out, patientModelMagic...)
+	out = binary.LittleEndian.AppendUint64(out, math.Float64bits(bias))
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(keys)))
+	for _, k := range keys {
+		out = binary.LittleEndian.AppendUint64(out, k)
+		out = binary.LittleEndian.AppendUint32(out, math.Float32bits(w[k]))
+	}
+	return out
+}
+
+// Probability returns the model's probability that the features describe a message about
+// a patient.
+func (m *PatientModel) Probability(f *PatientFeatures) float64 {
+	z := m.bias
+	for h := range f.seen {
+		z += float64(m.w[h])
+	}
+	return 1 / (1 + math.Exp(-z))
+}
+
+// PatientContextFinding returns the finding for the model's probability p, or ok false
+// below Medium.
+func PatientContextFinding(p float64) (Finding, bool) {
+	c := Medium
+	switch {
+	case p >= patientContextHigh:
+		c = High
+	case p < patientContextMedium:
+		return Finding{}, false
+	}
+	return Finding{Type: TypePatientContext, Count: 1, Confidence: c, Where: []Location{{Field: "message"}}}, true
+}
+
+// maxPatientFeatures bounds the distinct features one message keeps when it collects all of
+// them (training); scoring keeps only features the model has weights for.
+const maxPatientFeatures = 1 << 16
+
+// PatientFeatures collects the binary features of one message from its parts' text (Write)
+// and the detectors' findings (AddFindings). Tokens are runs of letters, lowercased; a
+// capitalised word in the name lists (and not a common word) becomes <given>, <surname> or
+// <name>; digit runs become <num>; ':' '#' '(' ')' '/' are tokens. Features are the tokens
+// and the pairs of neighbouring tokens within a line. Memory is bounded: a scoring
+// collector keeps only hashes the model weighs.
+type PatientFeatures struct {
+	model *PatientModel // nil: collect every feature (training)
+	names nameTable
+	seen  map[uint64]struct{}
+	tok   []byte // the token being read, across writes
+	prev  uint64 // hash of the previous token on the line, 0 at a line start
+	caps  bool   // the token started with a capital
+}
+
+// NewPatientFeatures returns a collector that keeps what m weighs (every feature if m is
+// nil).
+func NewPatientFeatures(m *PatientModel) *PatientFeatures {
+	names, _ := loadNames()
+	return &PatientFeatures{model: m, names: names, seen: map[uint64]struct{}{}}
+}
+
+// Features returns the hashes collected, sorted.
+func (f *PatientFeatures) Features() []uint64 {
+	out := make([]uint64, 0, len(f.seen))
+	for h := range f.seen {
+		out = append(out, h)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+const fnvOffset, fnvPrime = 14695981039346656037, 1099511628211
+
+func fnvString(s string) uint64 {
+	h := uint64(fnvOffset)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * fnvPrime
+	}
+	return h
+}
+
+var (
+	featGiven   = fnvString("<given>")
+	featSurname = fnvString("<surname>")
+	featName    = fnvString("<name>")
+	featNum     = fnvString("<num>")
+)
+
+func (f *PatientFeatures) add(h uint64) {
+	if f.model != nil {
+		if _, ok := f.model.w[h]; !ok {
+			return
+		}
+	} else if len(f.seen) >= maxPatientFeatures {
+		return
+	}
+	f.seen[h] = struct{}{}
+}
+
+// emit adds a token and its pair with the previous token.
+func (f *PatientFeatures) emit(h uint64) {
+	f.add(h)
+	if f.prev != 0 {
+		f.add((f.prev * fnvPrime) ^ h ^ 0x9e3779b97f4a7c15)
+	}
+	f.prev = h
+}
+
+// endToken turns the letters read into a token.
+func (f *PatientFeatures) endToken() {
+	if len(f.tok) == 0 {
+		return
+	}
+	t := f.tok
+	f.tok = f.tok[:0]
+	if f.caps && len(t) > 1 {
+		if nh, ok := nameHash(t); ok {
+			if fl, ok := f.names[nh]; ok && fl&nameAmbiguous == 0 {
+				switch {
+				case fl&nameGiven != 0 && fl&nameSurname != 0:
+					f.emit(featName)
+				case fl&nameGiven != 0:
+					f.emit(featGiven)
+				default:
+					f.emit(featSurname)
+				}
+				return
+			}
+		}
+	}
+	h := uint64(fnvOffset)
+	for _, c := range t {
+		if c >= 'A' && c <= 'Z' {
+			c |= 0x20
+		}
+		h = (h ^ uint64(c)) * fnvPrime
+	}
+	f.emit(h)
+}
+
+// Write reads text (UTF-8, any chunking).
+func (f *PatientFeatures) Write(p []byte) (int, error) {
+	for _, c := range p {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 0x80:
+			if len(f.tok) == 0 {
+				f.caps = false
+			}
+			if len(f.tok) < 64 {
+				f.tok = append(f.tok, c)
+			}
+		case c >= 'A' && c <= 'Z':
+			if len(f.tok) == 0 {
+				f.caps = true
+			}
+			if len(f.tok) < 64 {
+				f.tok = append(f.tok, c)
+			}
+		case c == '\'':
+			// "patient's" reads as one token
+		default:
+			f.endToken()
+			switch c {
+			case '\n', '.', '!', '?', ';':
+				f.prev = 0
+			case ':', '#', '(', ')', '/':
+				f.emit(uint64(c) * fnvPrime)
+			case '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+				if f.prev != featNum {
+					f.emit(featNum)
+				}
+			}
+		}
+	}
+	return len(p), nil
+}
+
+// EndPart ends the text of one part: the last token ends, and no pair spans two parts.
+func (f *PatientFeatures) EndPart() {
+	f.endToken()
+	f.prev = 0
+}
+
+// AddFindings adds the detectors' findings as features: each type at its confidence,
+// and each pair of them.
+func (f *PatientFeatures) AddFindings(fs []Finding) {
+	var keys []uint64
+	for _, x := range fs {
+		if x.Count == 0 || x.Type == TypePatientContext {
+			continue
+		}
+		keys = append(keys, fnvString("finding:"+x.Type+":"+x.Confidence.String()))
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	for i, a := range keys {
+		f.add(a)
+		for _, b := range keys[i+1:] {
+			f.add((a * fnvPrime) ^ b ^ 0x51afd7ed558ccd)
+		}
+	}
+}
