@@ -299,3 +299,36 @@ func TestTrainPatientModel(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestShippedPatientModelIsCurrent trains the model again and compares it with
+// the shipped one: a change to the detectors (whose findings are features) or
+// to the corpus must come with a retrained model (the command above).
+func TestShippedPatientModelIsCurrent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("training takes a few seconds")
+	}
+	var train []modelSample
+	for _, s := range modelSamples(t) {
+		if slices.Contains(patientModelSplits, s.split) {
+			train = append(train, s)
+		}
+	}
+	b, w := trainPatientModel(train)
+	shipped, err := detect.ParsePatientModel(mustRead(t, "detect/data/model/patient.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, _ := detect.ParsePatientModel(detect.EncodePatientModel(b, w))
+	if !shipped.Close(fresh, 1e-4) {
+		t.Fatal("policy/detect/data/model/patient.bin is stale: retrain it with SEALGATE_TRAIN_PATIENT_MODEL=1 go test ./policy -run TestTrainPatientModel")
+	}
+}
+
+func mustRead(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

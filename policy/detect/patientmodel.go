@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"sort"
 	"sync"
 )
@@ -31,10 +32,47 @@ const (
 //go:embed data/model/patient.bin
 var patientModelBin []byte
 
-// PatientModel is a logistic regression over binary features of one message.
+// PatientModel is a logistic regression over binary features of one message. Its weights
+// are in an open-addressing table: a message's features are looked up once per token, and
+// a slice probe is several times cheaper than a map lookup.
 type PatientModel struct {
-	bias float64
-	w    map[uint64]float32
+	bias  float64
+	w     []float32 // weight i
+	slots []uint64  // feature hash, 0 = empty; power-of-two length
+	at    []int32   // slots[j]'s weight index
+}
+
+// index returns the weight index of feature h, or -1.
+func (m *PatientModel) index(h uint64) int {
+	mask := uint64(len(m.slots) - 1)
+	for j := (h * 0x9e3779b97f4a7c15) >> 32 & mask; ; j = (j + 1) & mask {
+		switch m.slots[j] {
+		case h:
+			return int(m.at[j])
+		case 0:
+			return -1
+		}
+	}
+}
+
+func newPatientModel(bias float64, keys []uint64, w []float32) *PatientModel {
+	n := 1024
+	for n < 4*len(keys) {
+		n *= 2
+	}
+	m := &PatientModel{bias: bias, w: w, slots: make([]uint64, n), at: make([]int32, n)}
+	mask := uint64(n - 1)
+	for i, h := range keys {
+		if h == 0 {
+			continue // 0 marks an empty slot; no feature is looked up as 0 in practice
+		}
+		j := (h * 0x9e3779b97f4a7c15) >> 32 & mask
+		for m.slots[j] != 0 {
+			j = (j + 1) & mask
+		}
+		m.slots[j], m.at[j] = h, int32(i)
+	}
+	return m
 }
 
 // LoadPatientModel returns the shipped model.
@@ -54,17 +92,21 @@ func ParsePatientModel(b []byte) (*PatientModel, error) {
 		return nil, fmt.Errorf("not a patient model")
 	}
 	b = b[len(patientModelMagic):]
-	m := &PatientModel{bias: math.Float64frombits(binary.LittleEndian.Uint64(b))}
+	bias := math.Float64frombits(binary.LittleEndian.Uint64(b))
 	n := binary.LittleEndian.Uint32(b[8:])
 	b = b[12:]
 	if uint64(len(b)) != uint64(n)*12 {
 		return nil, fmt.Errorf("%d weights, %d bytes", n, len(b))
 	}
-	m.w = make(map[uint64]float32, n)
-	for i := 0; i < int(n); i++ {
-		m.w[binary.LittleEndian.Uint64(b[i*12:])] = math.Float32frombits(binary.LittleEndian.Uint32(b[i*12+8:]))
+	keys, w := make([]uint64, n), make([]float32, n)
+	for i := range keys {
+		keys[i] = binary.LittleEndian.Uint64(b[i*12:])
+		w[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[i*12+8:]))
+		if i > 0 && keys[i] <= keys[i-1] {
+			return nil, fmt.Errorf("weights not sorted by hash at %d", i)
+		}
 	}
-	return m, nil
+	return newPatientModel(bias, keys, w), nil
 }
 
 // EncodePatientModel writes a model in the format ParsePatientModel reads.
@@ -89,8 +131,18 @@ func EncodePatientModel(bias float64, w map[uint64]float32) []byte {
 // a patient.
 func (m *PatientModel) Probability(f *PatientFeatures) float64 {
 	z := m.bias
-	for h := range f.seen {
-		z += float64(m.w[h])
+	if f.model == m {
+		for i, word := range f.on {
+			for ; word != 0; word &= word - 1 {
+				z += float64(m.w[i*64+bits.TrailingZeros64(word)])
+			}
+		}
+	} else {
+		for h := range f.seen {
+			if i := m.index(h); i >= 0 {
+				z += float64(m.w[i])
+			}
+		}
 	}
 	return 1 / (1 + math.Exp(-z))
 }
@@ -121,17 +173,24 @@ const maxPatientFeatures = 1 << 16
 type PatientFeatures struct {
 	model *PatientModel // nil: collect every feature (training)
 	names nameTable
-	seen  map[uint64]struct{}
-	tok   []byte // the token being read, across writes
-	prev  uint64 // hash of the previous token on the line, 0 at a line start
-	caps  bool   // the token started with a capital
+	seen  map[uint64]struct{} // training: every feature
+	on    []uint64            // scoring: a bit per model weight
+	tok   []byte              // the token being read, across writes (kept only for a capitalised one)
+	th    uint64              // FNV-1a of the token read so far, lowercased
+	tn    int                 // its length in bytes
+	ascii bool                // the token is ASCII letters only
+	prev  uint64              // hash of the previous token on the line, 0 at a line start
+	caps  bool                // the token started with a capital
 }
 
 // NewPatientFeatures returns a collector that keeps what m weighs (every feature if m is
 // nil).
 func NewPatientFeatures(m *PatientModel) *PatientFeatures {
 	names, _ := loadNames()
-	return &PatientFeatures{model: m, names: names, seen: map[uint64]struct{}{}}
+	if m != nil {
+		return &PatientFeatures{model: m, names: names, on: make([]uint64, (len(m.w)+63)/64)}
+	}
+	return &PatientFeatures{names: names, seen: map[uint64]struct{}{}}
 }
 
 // Features returns the hashes collected, sorted.
@@ -163,13 +222,14 @@ var (
 
 func (f *PatientFeatures) add(h uint64) {
 	if f.model != nil {
-		if _, ok := f.model.w[h]; !ok {
-			return
+		if i := f.model.index(h); i >= 0 {
+			f.on[i>>6] |= 1 << (i & 63)
 		}
-	} else if len(f.seen) >= maxPatientFeatures {
 		return
 	}
-	f.seen[h] = struct{}{}
+	if len(f.seen) < maxPatientFeatures {
+		f.seen[h] = struct{}{}
+	}
 }
 
 // emit adds a token and its pair with the previous token.
@@ -183,13 +243,19 @@ func (f *PatientFeatures) emit(h uint64) {
 
 // endToken turns the letters read into a token.
 func (f *PatientFeatures) endToken() {
-	if len(f.tok) == 0 {
+	if f.tn == 0 {
 		return
 	}
-	t := f.tok
-	f.tok = f.tok[:0]
-	if f.caps && len(t) > 1 {
-		if nh, ok := nameHash(t); ok {
+	h, caps, ascii, n := f.th, f.caps, f.ascii, f.tn
+	f.tn = 0
+	if caps && n > 1 {
+		// For ASCII letters the token's hash is nameHash's; otherwise nameHash
+		// folds the accents of the kept bytes.
+		nh, ok := h, n <= maxNameLen
+		if !ascii {
+			nh, ok = nameHash(f.tok)
+		}
+		if ok {
 			if fl, ok := f.names[nh]; ok && fl&nameAmbiguous == 0 {
 				switch {
 				case fl&nameGiven != 0 && fl&nameSurname != 0:
@@ -203,14 +269,25 @@ func (f *PatientFeatures) endToken() {
 			}
 		}
 	}
-	h := uint64(fnvOffset)
-	for _, c := range t {
-		if c >= 'A' && c <= 'Z' {
-			c |= 0x20
-		}
-		h = (h ^ uint64(c)) * fnvPrime
-	}
 	f.emit(h)
+}
+
+// letter adds one byte of a token (c lowercased).
+func (f *PatientFeatures) letter(c byte, upper bool) {
+	if f.tn == 0 {
+		f.th, f.caps, f.ascii, f.tok = fnvOffset, upper, true, f.tok[:0]
+	}
+	if f.tn >= 64 {
+		return
+	}
+	if c >= 0x80 {
+		f.ascii = false
+	}
+	f.th = (f.th ^ uint64(c)) * fnvPrime
+	f.tn++
+	if f.caps {
+		f.tok = append(f.tok, c)
+	}
 }
 
 // Write reads text (UTF-8, any chunking).
@@ -218,19 +295,9 @@ func (f *PatientFeatures) Write(p []byte) (int, error) {
 	for _, c := range p {
 		switch {
 		case c >= 'a' && c <= 'z', c >= 0x80:
-			if len(f.tok) == 0 {
-				f.caps = false
-			}
-			if len(f.tok) < 64 {
-				f.tok = append(f.tok, c)
-			}
+			f.letter(c, false)
 		case c >= 'A' && c <= 'Z':
-			if len(f.tok) == 0 {
-				f.caps = true
-			}
-			if len(f.tok) < 64 {
-				f.tok = append(f.tok, c)
-			}
+			f.letter(c|0x20, true)
 		case c == '\'':
 			// "patient's" reads as one token
 		default:
@@ -273,4 +340,21 @@ func (f *PatientFeatures) AddFindings(fs []Finding) {
 			f.add((a * fnvPrime) ^ b ^ 0x51afd7ed558ccd)
 		}
 	}
+}
+
+// Close reports whether m and o weigh the same features within tol.
+func (m *PatientModel) Close(o *PatientModel, tol float64) bool {
+	if len(m.w) != len(o.w) || math.Abs(m.bias-o.bias) > tol {
+		return false
+	}
+	for j, h := range m.slots {
+		if h == 0 {
+			continue
+		}
+		i := o.index(h)
+		if i < 0 || math.Abs(float64(m.w[m.at[j]]-o.w[i])) > tol {
+			return false
+		}
+	}
+	return true
 }
