@@ -129,7 +129,7 @@ func TestCheckWarnsWhenSmarthostTLSMayMeetsAPolicyThatRequiresTLS(t *testing.T) 
 	t.Setenv("SEALGATE_RELAY_SMARTHOST_TLS", "may")
 	out, code := runCLI(t, "check", "-c", exampleConfig(t))
 	if code != 0 || !strings.Contains(out, "config: SEALGATE_RELAY_SMARTHOST_TLS: relay.smarthost_tls: warning: \"may\" does not require TLS, but policy rule(s) ") ||
-		!strings.Contains(out, "and 1 more do") || !strings.Contains(out, "method tls of policy rule(s) phi-identifiers") || !strings.Contains(out, ": OK: ") {
+		!strings.Contains(out, "and 2 more do") || !strings.Contains(out, "method tls of policy rule(s) phi-identifiers") || !strings.Contains(out, ": OK: ") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	t.Setenv("SEALGATE_RELAY_SMARTHOST_TLS", "verify")
