@@ -49,7 +49,8 @@ func stallingHop(t *testing.T) (ln net.Listener, accepted chan struct{}) {
 	return ln, accepted
 }
 
-// spoolCopies returns the msg/<id>.copies directories under the data dir.
+// spoolCopies returns the copy files (msg/<id>.copy.<name>) and the state
+// files under the data dir.
 func spoolCopies(t *testing.T, env *testEnv) (copies []string, states []string) {
 	t.Helper()
 	filepath.WalkDir(filepath.Join(env.Dir, "data"), func(p string, d fs.DirEntry, err error) error {
@@ -58,7 +59,7 @@ func spoolCopies(t *testing.T, env *testEnv) (copies []string, states []string) 
 		}
 		if filepath.Base(filepath.Dir(p)) == "msg" {
 			switch {
-			case strings.HasSuffix(p, ".copies") && d.IsDir():
+			case strings.Contains(filepath.Base(p), ".copy.") && d.Type().IsRegular():
 				copies = append(copies, p)
 			case strings.HasSuffix(p, ".state"):
 				states = append(states, p)
@@ -99,14 +100,10 @@ func crashBeforeStateSaved(t *testing.T, damage func(t *testing.T, copyFile stri
 
 	copies, states := spoolCopies(t, env)
 	if len(copies) != 1 || len(states) != 0 {
-		t.Fatalf("before restart: copies %v, states %v; want one copy directory and no state", copies, states)
+		t.Fatalf("before restart: copies %v, states %v; want one copy and no state", copies, states)
 	}
-	msgID := strings.TrimSuffix(filepath.Base(copies[0]), ".copies")
-	names, _ := os.ReadDir(copies[0])
-	if len(names) != 1 {
-		t.Fatalf("copies of %s: %v", msgID, names)
-	}
-	damage(t, filepath.Join(copies[0], names[0].Name()))
+	msgID, _, _ := strings.Cut(filepath.Base(copies[0]), ".")
+	damage(t, copies[0])
 
 	sink := startSink(t, hopAddr)
 	startDaemon(t, env)

@@ -6,7 +6,8 @@
 //	<Dir>/tmp/                  files being written (never read back)
 //	<Dir>/msg/<id>              the message: sealed body, sealed Envelope, footer
 //	<Dir>/msg/<id>.state        opaque relay state (optional)
-//	<Dir>/msg/<id>.copies/<n>   processed outbound copies (optional)
+//	<Dir>/msg/<id>.copy.<n>     processed outbound copies (optional; earlier
+//	                            spools kept them in <id>.copies/, which Recover moves)
 //	<Dir>/quarantine/           messages that failed verification in Recover
 //
 // A message is one write-once file (msgfile.go): the sealed body stream,

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -15,8 +16,10 @@ import (
 )
 
 type msgFiles struct {
-	msg, state, copies    bool
-	legacyEnv, legacyBody bool // the layout before one file per message
+	msg, state            bool
+	copies                []string // names of <id>.copy.<name>
+	legacyCopies          bool     // <id>.copies/, the layout before flat copies
+	legacyEnv, legacyBody bool     // the layout before one file per message
 }
 
 // Recover checks every message in msg/ and returns the IDs of those whose
@@ -45,13 +48,17 @@ func (s *Spool) Recover() (ids []string, quarantined []string, err error) {
 			m = new(msgFiles)
 			msgs[id] = m
 		}
+		if name, ok := strings.CutPrefix(kind, "copy."); ok && validCopyName(name) {
+			m.copies = append(m.copies, name)
+			continue
+		}
 		switch kind {
 		case "":
 			m.msg = true
 		case "state":
 			m.state = true
 		case "copies":
-			m.copies = true
+			m.legacyCopies = true
 		case "env":
 			m.legacyEnv = true
 		case "body":
@@ -88,7 +95,7 @@ func (s *Spool) Recover() (ids []string, quarantined []string, err error) {
 			}
 			continue
 		}
-		if err := s.removeFiles(id); err != nil {
+		if err := s.removeFiles(id, msgs[id]); err != nil {
 			return nil, nil, err
 		}
 		changed = true
@@ -99,6 +106,12 @@ func (s *Spool) Recover() (ids []string, quarantined []string, err error) {
 			// A crash after migrating, before the old files were deleted.
 			if err := s.removeLegacy(id); err != nil {
 				return nil, nil, err
+			}
+			changed = true
+		}
+		if m := msgs[id]; m.legacyCopies {
+			if err := s.flattenCopies(id, m); err != nil {
+				return nil, nil, s.wrap("recover: move copies", id, err)
 			}
 			changed = true
 		}
@@ -133,7 +146,7 @@ func (s *Spool) Recover() (ids []string, quarantined []string, err error) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			verdicts[i] = s.verify(id, msgs[id])
-			if verdicts[i] == nil && msgs[id].copies {
+			if verdicts[i] == nil && len(msgs[id].copies) > 0 {
 				verdicts[i] = s.recoverCopies(id, msgs[id])
 			}
 		}()
@@ -141,6 +154,7 @@ func (s *Spool) Recover() (ids []string, quarantined []string, err error) {
 	wg.Wait()
 
 	side := make(map[string]sideFiles)
+	copyNames := make(map[string][]string)
 	for i, id := range check {
 		verr := verdicts[i]
 		if verr == nil {
@@ -149,8 +163,9 @@ func (s *Spool) Recover() (ids []string, quarantined []string, err error) {
 			if m.state {
 				side[id] |= sideState
 			}
-			if m.copies && m.state { // recoverCopies removed the others
+			if len(m.copies) > 0 { // recoverCopies removed the others
 				side[id] |= sideCopies
+				copyNames[id] = m.copies
 			}
 			continue
 		}
@@ -175,8 +190,12 @@ func (s *Spool) Recover() (ids []string, quarantined []string, err error) {
 		if f, ok := s.side[id]; ok {
 			side[id] = f
 		}
+		if n, ok := s.copyNames[id]; ok {
+			copyNames[id] = n
+		}
 	}
 	s.side = side
+	s.copyNames = copyNames
 	s.mu.Unlock()
 	s.log.Info("spool: recovered", "messages", len(ids), "quarantined", len(quarantined), "removed", len(garbage))
 	return ids, quarantined, nil
@@ -225,37 +244,60 @@ func (s *Spool) verify(id string, m *msgFiles) error {
 // the machine kept running): they are listed for the next SaveState to
 // fsync. Only an I/O error other than corruption is returned.
 func (s *Spool) recoverCopies(id string, m *msgFiles) error {
-	dir := s.copiesPath(id)
-	if !m.state {
-		if err := os.RemoveAll(dir); err != nil {
-			return err
-		}
-		s.log.Info("spool: recover: removed the copies of a message never queued; it is planned again", "msg_id", id)
-		return nil
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		name := e.Name()
-		if !validCopyName(name) {
+	names := m.copies
+	m.copies = nil
+	for _, name := range names {
+		if !m.state {
+			if err := os.Remove(s.copyPath(id, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
 			continue
 		}
 		err := s.drain(s.OpenCopy(id, name))
 		if err == nil {
 			s.unsynced.add(id, name)
+			m.copies = append(m.copies, name)
 			continue
 		}
 		if !isCorrupt(err) && !errors.Is(err, io.ErrUnexpectedEOF) {
 			return err
 		}
-		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := os.Remove(s.copyPath(id, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 		s.log.Warn("spool: recover: removed a torn copy written after the last state", "msg_id", id, "copy", name, "reason", err)
 	}
+	if !m.state {
+		s.log.Info("spool: recover: removed the copies of a message never queued; it is planned again", "msg_id", id)
+	}
 	return nil
+}
+
+// flattenCopies moves the copies of a spool written before copies were
+// files in msg/ (<id>.copies/<name>) to msg/<id>.copy.<name> and removes
+// the directory. Recover fsyncs msg/ after; a crash midway leaves some in
+// each place, and the next Recover moves the rest.
+func (s *Spool) flattenCopies(id string, m *msgFiles) error {
+	dir := s.legacyCopiesPath(id)
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !validCopyName(name) || !e.Type().IsRegular() {
+			continue
+		}
+		if err := os.Rename(filepath.Join(dir, name), s.copyPath(id, name)); err != nil {
+			return err
+		}
+		if !slices.Contains(m.copies, name) {
+			m.copies = append(m.copies, name)
+		}
+		s.addCopyName(id, name) // so quarantine moves it too
+	}
+	m.legacyCopies = false
+	return os.RemoveAll(dir)
 }
 
 func (s *Spool) drain(rc io.ReadCloser, err error) error {
@@ -268,8 +310,12 @@ func (s *Spool) drain(rc io.ReadCloser, err error) error {
 }
 
 // removeFiles deletes the side files of a message that has no file.
-func (s *Spool) removeFiles(id string) error {
-	for _, p := range []string{s.statePath(id), s.copiesPath(id), s.legacyBodyPath(id)} {
+func (s *Spool) removeFiles(id string, m *msgFiles) error {
+	paths := []string{s.statePath(id), s.legacyCopiesPath(id), s.legacyBodyPath(id)}
+	for _, name := range m.copies {
+		paths = append(paths, s.copyPath(id, name))
+	}
+	for _, p := range paths {
 		if err := os.RemoveAll(p); err != nil {
 			return s.wrap("recover: remove", id, err)
 		}
@@ -292,6 +338,11 @@ func (s *Spool) inQuarantine(id string) bool {
 // sees the message in quarantine/ and moves after it.
 func (s *Spool) quarantine(id string) error {
 	moves := []string{id, id + ".env", id + ".body", id + ".state", id + ".copies"}
+	s.mu.Lock()
+	for _, name := range s.copyNames[id] {
+		moves = append(moves, id+".copy."+name)
+	}
+	s.mu.Unlock()
 	for _, name := range moves {
 		src := filepath.Join(s.msgDir, name)
 		dst := filepath.Join(s.qDir, name)
@@ -308,9 +359,7 @@ func (s *Spool) quarantine(id string) error {
 	if err := s.msgSync.Sync(); err != nil {
 		return s.wrap("quarantine", id, err)
 	}
-	s.mu.Lock()
-	delete(s.side, id)
-	s.mu.Unlock()
+	s.takeSide(id)
 	s.unsynced.forget(id)
 	return nil
 }

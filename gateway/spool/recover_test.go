@@ -91,6 +91,9 @@ func quarantineCase(t *testing.T, damage func(dir, id string)) {
 	s := openSpool(t, dir, key)
 	good := commit(t, s, []byte("good"), nil)
 	id := commit(t, s, make([]byte, 200<<10), nil)
+	if err := s.PutCopy(id, "pgp", strings.NewReader("copy")); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.SaveState(id, []byte("state")); err != nil {
 		t.Fatal(err)
 	}
@@ -106,8 +109,8 @@ func quarantineCase(t *testing.T, damage func(dir, id string)) {
 		}
 	}
 	qn := dirNames(t, filepath.Join(dir, "quarantine"))
-	if !slices.Contains(qn, id) || !slices.Contains(qn, id+".state") {
-		t.Fatalf("quarantine holds %v, want the message file and state of %s", qn, id)
+	if !slices.Contains(qn, id) || !slices.Contains(qn, id+".state") || !slices.Contains(qn, id+".copy.pgp") {
+		t.Fatalf("quarantine holds %v, want the message file, state and copy of %s", qn, id)
 	}
 	if listed, _ := s2.List(); !slices.Equal(listed, []string{good}) {
 		t.Fatalf("List after quarantine = %v", listed)
@@ -266,7 +269,7 @@ func TestCopiesOfMessageWithoutStateAreRemovedAndMessageKept(t *testing.T) {
 	if err := s.PutCopy(id, "pgp", strings.NewReader("outbound copy")); err != nil {
 		t.Fatal(err)
 	}
-	flipByte(t, filepath.Join(dir, "msg", id+".copies", "pgp"), 60) // torn by the crash
+	flipByte(t, filepath.Join(dir, "msg", id+".copy.pgp"), 60) // torn by the crash
 	s2, ids, q := restart(t, dir, key)
 	if !slices.Equal(ids, []string{id}) || len(q) != 0 {
 		t.Fatalf("Recover = %v, quarantined %v; want the message back, to plan again", ids, q)
@@ -274,7 +277,7 @@ func TestCopiesOfMessageWithoutStateAreRemovedAndMessageKept(t *testing.T) {
 	if _, err := s2.OpenCopy(id, "pgp"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("OpenCopy after Recover = %v; want ErrNotFound (the copy is made again)", err)
 	}
-	if slices.Contains(dirNames(t, filepath.Join(dir, "msg")), id+".copies") {
+	if slices.Contains(dirNames(t, filepath.Join(dir, "msg")), id+".copy.pgp") {
 		t.Fatal("copies of a message never queued survive Recover")
 	}
 }
@@ -300,7 +303,7 @@ func TestTornCopyBesideStateIsRemovedNotQuarantined(t *testing.T) {
 			if err := s.PutCopy(id, "pgp-r1", strings.NewReader("copy of a later plan")); err != nil {
 				t.Fatal(err)
 			}
-			damage(filepath.Join(dir, "msg", id+".copies", "pgp-r1"))
+			damage(filepath.Join(dir, "msg", id+".copy.pgp-r1"))
 			s2, ids, q := restart(t, dir, key)
 			if !slices.Equal(ids, []string{id}) || len(q) != 0 {
 				t.Fatalf("Recover = %v, quarantined %v", ids, q)
@@ -317,5 +320,59 @@ func TestTornCopyBesideStateIsRemovedNotQuarantined(t *testing.T) {
 				t.Fatalf("copy saved with the state = %q, %v", b, err)
 			}
 		})
+	}
+}
+
+// A spool written before copies were files in msg/ kept them in
+// <id>.copies/<name>; Recover moves those beside the message (the sealing
+// context is the same), drops them for a message never queued, and leaves
+// no directory behind.
+func TestRecoverMovesCopiesOfTheEarlierLayout(t *testing.T) {
+	dir, key := t.TempDir(), testKey(t)
+	s := openSpool(t, dir, key)
+	queued := commit(t, s, []byte("queued"), nil)
+	unqueued := commit(t, s, []byte("unqueued"), nil)
+	for _, id := range []string{queued, unqueued} {
+		if err := s.PutCopy(id, "pgp", strings.NewReader("copy of "+id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SaveState(queued, []byte("st")); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{queued, unqueued} {
+		old := filepath.Join(dir, "msg", id+".copies")
+		if err := os.Mkdir(old, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(filepath.Join(dir, "msg", id+".copy.pgp"), filepath.Join(old, "pgp")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s2, ids, q := restart(t, dir, key)
+	if !slices.Equal(ids, []string{queued, unqueued}) || len(q) != 0 {
+		t.Fatalf("Recover = %v, quarantined %v", ids, q)
+	}
+	rc, err := s2.OpenCopy(queued, "pgp")
+	if err != nil {
+		t.Fatalf("moved copy: %v", err)
+	}
+	b, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil || string(b) != "copy of "+queued {
+		t.Fatalf("moved copy = %q, %v", b, err)
+	}
+	if _, err := s2.OpenCopy(unqueued, "pgp"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("copy of a message never queued: OpenCopy = %v; want ErrNotFound", err)
+	}
+	want := []string{queued, queued + ".copy.pgp", queued + ".state", unqueued}
+	if n := dirNames(t, filepath.Join(dir, "msg")); !slices.Equal(n, want) {
+		t.Fatalf("msg/ after Recover = %v; want %v", n, want)
+	}
+	if err := s2.Remove(queued); err != nil {
+		t.Fatal(err)
+	}
+	if n := dirNames(t, filepath.Join(dir, "msg")); !slices.Equal(n, []string{unqueued}) {
+		t.Fatalf("msg/ after Remove = %v", n)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -52,8 +53,11 @@ type Spool struct {
 	// side records which messages have a state file or copies, so Remove
 	// of the common message (neither) is a single unlink. Filled by Open's
 	// scan of msg/, kept by SaveState/PutCopy/Remove, refreshed by Recover.
-	side   map[string]sideFiles
-	health error
+	side map[string]sideFiles
+	// copyNames lists, per message, the copies in msg/ (<id>.copy.<name>),
+	// so Remove unlinks them without reading the directory.
+	copyNames map[string][]string
+	health    error
 	// unsynced lists the copies not fsynced yet (store.go: PutCopy, SaveState).
 	unsynced copyTracker
 }
@@ -64,6 +68,7 @@ type sideFiles uint8
 const (
 	sideState sideFiles = 1 << iota
 	sideCopies
+	sideLegacyCopies // <id>.copies/, the layout before flat copies; Recover moves them
 )
 
 const (
@@ -99,6 +104,7 @@ func Open(opts Options) (*Spool, error) {
 		syncFile:  (*os.File).Sync,
 		inflight:  make(map[string]struct{}),
 		side:      make(map[string]sideFiles),
+		copyNames: make(map[string][]string),
 	}
 	s.msgSync = newGroupSync(s.msgDir, s.syncDir)
 	if err := os.MkdirAll(s.dir, dirMode); err != nil {
@@ -139,6 +145,9 @@ func Open(opts Options) (*Spool, error) {
 	for _, e := range msgEntries {
 		if id, kind, ok := strings.Cut(e.Name(), "."); ok && validID(id) {
 			s.side[id] |= sideOf(kind)
+			if name, ok := strings.CutPrefix(kind, "copy."); ok && validCopyName(name) {
+				s.copyNames[id] = append(s.copyNames[id], name)
+			}
 		}
 	}
 	return s, nil
@@ -149,6 +158,9 @@ func sideOf(kind string) sideFiles {
 	case "state":
 		return sideState
 	case "copies":
+		return sideLegacyCopies
+	}
+	if strings.HasPrefix(kind, "copy.") {
 		return sideCopies
 	}
 	return 0
@@ -158,6 +170,27 @@ func (s *Spool) markSide(id string, f sideFiles) {
 	s.mu.Lock()
 	s.side[id] |= f
 	s.mu.Unlock()
+}
+
+// addCopyName records a copy of id before its file exists, so Remove never
+// misses it.
+func (s *Spool) addCopyName(id, name string) {
+	s.mu.Lock()
+	s.side[id] |= sideCopies
+	if !slices.Contains(s.copyNames[id], name) {
+		s.copyNames[id] = append(s.copyNames[id], name)
+	}
+	s.mu.Unlock()
+}
+
+// takeSide forgets and returns what the spool knew of id's side files.
+func (s *Spool) takeSide(id string) (sideFiles, []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	side, names := s.side[id], s.copyNames[id]
+	delete(s.side, id)
+	delete(s.copyNames, id)
+	return side, names
 }
 
 // Dir returns the data directory.
@@ -284,9 +317,16 @@ func (s *Spool) checkID(id string) error {
 }
 
 // Paths of a message's files.
-func (s *Spool) msgPath(id string) string    { return filepath.Join(s.msgDir, id) }
-func (s *Spool) statePath(id string) string  { return filepath.Join(s.msgDir, id+".state") }
-func (s *Spool) copiesPath(id string) string { return filepath.Join(s.msgDir, id+".copies") }
+func (s *Spool) msgPath(id string) string   { return filepath.Join(s.msgDir, id) }
+func (s *Spool) statePath(id string) string { return filepath.Join(s.msgDir, id+".state") }
+func (s *Spool) copyPath(id, name string) string {
+	return filepath.Join(s.msgDir, id+".copy."+name)
+}
+
+// legacyCopiesPath is the directory copies lived in before they were files
+// in msg/ (a mkdir and an rmdir per encrypted message, each a journal
+// commit); Recover moves what it finds there.
+func (s *Spool) legacyCopiesPath(id string) string { return filepath.Join(s.msgDir, id+".copies") }
 
 // Seal contexts bind every file to its kind and message, so a file copied
 // over another (a body over a state, one message's env over another's)

@@ -819,8 +819,8 @@ func TestSaveStateFsyncsTheCopiesWrittenBeforeIt(t *testing.T) {
 	if err := s.SaveState(id, []byte("st")); err != nil {
 		t.Fatal(err)
 	}
-	copies := filepath.Join(s.Dir(), "msg", id+".copies")
-	for _, want := range []string{filepath.Join(copies, "pgp"), filepath.Join(copies, "smime"), copies, filepath.Join(s.Dir(), "msg")} {
+	copies := filepath.Join(s.Dir(), "msg", id+".copy.")
+	for _, want := range []string{copies + "pgp", copies + "smime", filepath.Join(s.Dir(), "msg")} {
 		if !slices.Contains(*synced, want) {
 			t.Errorf("SaveState did not fsync %s (fsynced %v)", want, *synced)
 		}
@@ -845,7 +845,7 @@ func TestFailedCopyFsyncFailsSaveStateAndIsRetried(t *testing.T) {
 	}
 	orig := s.syncFile
 	s.syncFile = func(f *os.File) error {
-		if filepath.Base(f.Name()) == "pgp" {
+		if strings.HasSuffix(f.Name(), ".copy.pgp") {
 			return syscall.EIO
 		}
 		return orig(f)
@@ -861,7 +861,7 @@ func TestFailedCopyFsyncFailsSaveStateAndIsRetried(t *testing.T) {
 	if err := s.SaveState(id, []byte("st")); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(*synced, filepath.Join(s.Dir(), "msg", id+".copies", "pgp")) {
+	if !slices.Contains(*synced, filepath.Join(s.Dir(), "msg", id+".copy.pgp")) {
 		t.Fatalf("the retried SaveState did not fsync the copy: %v", *synced)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sync"
 
 	"github.com/sealgate/sealgate/crypto/seal"
@@ -180,15 +179,9 @@ func (s *Spool) PutCopy(id, name string, r io.Reader) error {
 	} else if !ok {
 		return s.notFound(id)
 	}
-	dir := s.copiesPath(id)
-	s.markSide(id, sideCopies)
-	if err := os.Mkdir(dir, dirMode); err != nil && !errors.Is(err, fs.ErrExist) {
-		err = s.wrap("put copy", id, err)
-		s.recordFailure(err, id)
-		return err
-	}
+	s.addCopyName(id, name)
 	src := &sourceReader{r: r}
-	err := s.writeCopy(id, name, dir, func(w io.Writer) error { _, err := io.Copy(w, src); return err })
+	err := s.writeCopy(id, name, func(w io.Writer) error { _, err := io.Copy(w, src); return err })
 	if err != nil {
 		if src.err == nil { // the caller's reader failing is not a disk problem
 			s.recordFailure(err, id)
@@ -200,14 +193,14 @@ func (s *Spool) PutCopy(id, name string, r io.Reader) error {
 	return nil
 }
 
-// writeCopy seals fill's output to a temp file and renames it into dir as
-// name, without fsync (PutCopy says why).
-func (s *Spool) writeCopy(id, name, dir string, fill func(io.Writer) error) error {
+// writeCopy seals fill's output to a temp file and renames it to
+// msg/<id>.copy.<name>, without fsync (PutCopy says why).
+func (s *Spool) writeCopy(id, name string, fill func(io.Writer) error) error {
 	tmp, err := s.sealTemp(id+".copy."+randSuffix(), ctxCopy(id, name), false, fill)
 	if err != nil {
 		return s.wrap("put copy", id, err)
 	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+	if err := os.Rename(tmp, s.copyPath(id, name)); err != nil {
 		os.Remove(tmp)
 		return s.wrap("put copy", id, err)
 	}
@@ -215,16 +208,15 @@ func (s *Spool) writeCopy(id, name, dir string, fill func(io.Writer) error) erro
 }
 
 // syncCopies makes the copies of id written since its last SaveState
-// durable: each file, then the copies directory (its entry in msg/ is
-// covered by the msg/ fsync that SaveState does next).
+// durable: each file; their entries in msg/ are covered by the msg/ fsync
+// that SaveState does next, after their renames.
 func (s *Spool) syncCopies(id string) error {
 	names := s.unsynced.take(id)
 	if len(names) == 0 {
 		return nil
 	}
-	dir := s.copiesPath(id)
 	for name := range names {
-		f, err := os.Open(filepath.Join(dir, name))
+		f, err := os.Open(s.copyPath(id, name))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // replaced by nothing: Remove, or a failed rewrite
 		}
@@ -237,9 +229,6 @@ func (s *Spool) syncCopies(id string) error {
 		if err != nil { // the copies stay listed for the next SaveState
 			return s.wrap("save state: sync copy", id, err)
 		}
-	}
-	if err := s.syncDir(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return s.wrap("save state: sync copies", id, err)
 	}
 	s.unsynced.done(id, names)
 	return nil
@@ -312,7 +301,7 @@ func (s *Spool) OpenCopy(id, name string) (io.ReadCloser, error) {
 	if !validCopyName(name) {
 		return nil, fmt.Errorf("%w: %s copy %q", ErrNotFound, id, name)
 	}
-	return s.openSealed(filepath.Join(s.copiesPath(id), name), ctxCopy(id, name), id)
+	return s.openSealed(s.copyPath(id, name), ctxCopy(id, name), id)
 }
 
 // Remove deletes the message: its file first (after that it is gone for
@@ -331,18 +320,20 @@ func (s *Spool) Remove(id string) error {
 		s.recordFailure(err, id)
 		return err
 	}
-	s.mu.Lock()
-	side := s.side[id]
-	delete(s.side, id)
-	s.mu.Unlock()
+	side, names := s.takeSide(id)
 	s.unsynced.forget(id)
 	if side&sideState != 0 {
 		if err := os.Remove(s.statePath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			s.log.Warn("spool: remove state failed; Recover deletes it", "msg_id", id, "err", err)
 		}
 	}
-	if side&sideCopies != 0 {
-		if err := os.RemoveAll(s.copiesPath(id)); err != nil {
+	for _, name := range names {
+		if err := os.Remove(s.copyPath(id, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			s.log.Warn("spool: remove copy failed; Recover deletes it", "msg_id", id, "copy", name, "err", err)
+		}
+	}
+	if side&sideLegacyCopies != 0 {
+		if err := os.RemoveAll(s.legacyCopiesPath(id)); err != nil {
 			s.log.Warn("spool: remove copies failed; Recover deletes them", "msg_id", id, "err", err)
 		}
 	}
