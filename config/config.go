@@ -198,6 +198,10 @@ type Spool struct {
 	// as 64 hex digits or 44 base64 characters. It must not be readable by
 	// group or others.
 	KeyFile string `mapstructure:"key_file"`
+	// CopyMemory is how many bytes of outbound (encrypted, per-recipient)
+	// copies may stay in memory until their message is delivered or
+	// deferred, instead of each being written to a file; 0 writes them all.
+	CopyMemory ByteSize `mapstructure:"copy_memory"`
 }
 
 // Log configures the operational log (not the audit log).

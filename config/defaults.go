@@ -29,6 +29,7 @@ func Default() Config {
 			MaxSessionTime:      time.Hour,
 			MaxCommands:         10000,
 		},
+		Spool: Spool{CopyMemory: 32 << 20},
 		Audit: Audit{
 			SegmentMaxSize:     64 << 20,
 			CheckpointEvery:    1000,

@@ -51,6 +51,9 @@ func (c *Config) Validate() []Problem {
 	} else if _, err := ReadKeyFile(c.Spool.KeyFile); err != nil {
 		add("spool.key_file", "%v", err)
 	}
+	if c.Spool.CopyMemory < 0 {
+		add("spool.copy_memory", "must be 0 or more (0 writes every outbound copy to a file)")
+	}
 	oneOf(add, "log.level", c.Log.Level, logLevels)
 	oneOf(add, "log.format", c.Log.Format, logFormats)
 	if c.Admin.Listen != "" {

@@ -150,7 +150,8 @@ func (g *Gateway) Start() (err error) {
 	if err := g.openAudit(cfg); err != nil {
 		return err
 	}
-	g.spool, err = spool.Open(spool.Options{Dir: cfg.DataDir + "/spool", Key: key, Logger: g.log})
+	g.spool, err = spool.Open(spool.Options{Dir: cfg.DataDir + "/spool", Key: key, Logger: g.log,
+		CopyMemory: int64(cfg.Spool.CopyMemory)})
 	if err != nil {
 		return err
 	}

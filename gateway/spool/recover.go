@@ -361,5 +361,6 @@ func (s *Spool) quarantine(id string) error {
 	}
 	s.takeSide(id)
 	s.unsynced.forget(id)
+	s.mem.drop(id)
 	return nil
 }

@@ -32,6 +32,10 @@ type Options struct {
 	Dir    string       // data directory; created 0700 if missing
 	Key    []byte       // 32-byte master key for sealing
 	Logger *slog.Logger // nil discards
+	// CopyMemory is how many bytes of outbound copies (PutCopy) the spool
+	// may keep in memory instead of in files until their message is
+	// removed or its state saved; 0 writes every copy to a file.
+	CopyMemory int64
 }
 
 // Spool is a durable, sealed message store. All methods are safe for
@@ -60,6 +64,8 @@ type Spool struct {
 	health    error
 	// unsynced lists the copies not fsynced yet (store.go: PutCopy, SaveState).
 	unsynced copyTracker
+	// mem holds the copies not written to a file yet (memcopy.go).
+	mem memCopies
 }
 
 // sideFiles flags a message's optional files beside its message file.
@@ -105,6 +111,7 @@ func Open(opts Options) (*Spool, error) {
 		inflight:  make(map[string]struct{}),
 		side:      make(map[string]sideFiles),
 		copyNames: make(map[string][]string),
+		mem:       memCopies{limit: opts.CopyMemory},
 	}
 	s.msgSync = newGroupSync(s.msgDir, s.syncDir)
 	if err := os.MkdirAll(s.dir, dirMode); err != nil {

@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -158,15 +159,17 @@ func (s *Spool) LoadState(id string) ([]byte, error) {
 }
 
 // PutCopy stores a processed outbound copy of a committed message under
-// name ([A-Za-z0-9_.-], up to 64 bytes), sealed, replacing any previous
-// copy of that name. The copy is whole when a reader opens it (written to
-// a temp file, then renamed into place) but NOT durable: a copy can be made
-// again from the durable message and its decision, so PutCopy costs no
-// fsync. It becomes durable with the next SaveState of its message, which
-// fsyncs every copy written since, before the state that may name it. A
-// crash before that leaves the copy missing, empty or torn; Recover
-// deletes copies of a message without state, and torn ones, so the message
-// is planned again (re-encrypted), never sent without its copy.
+// name ([A-Za-z0-9_.-], up to 64 bytes), replacing any previous copy of
+// that name. A copy of up to 1 MiB is kept in memory while the budget
+// (Options.CopyMemory) allows; otherwise it is sealed to a temp file and
+// renamed into place, so a reader sees it whole. Either way it is NOT
+// durable: a copy can be made again from the durable message and its
+// decision, so PutCopy costs no fsync. It becomes durable with the next
+// SaveState of its message, which writes or fsyncs every copy stored since,
+// before the state that may name it. A crash before that loses the copy or
+// leaves it missing, empty or torn; Recover deletes copies of a message
+// without state, and torn ones, so the message is planned again
+// (re-encrypted), never sent without its copy.
 func (s *Spool) PutCopy(id, name string, r io.Reader) error {
 	if err := s.checkID(id); err != nil {
 		return err
@@ -179,24 +182,37 @@ func (s *Spool) PutCopy(id, name string, r io.Reader) error {
 	} else if !ok {
 		return s.notFound(id)
 	}
-	s.addCopyName(id, name)
 	src := &sourceReader{r: r}
-	err := s.writeCopy(id, name, func(w io.Writer) error { _, err := io.Copy(w, src); return err })
+	var body io.Reader = src
+	if s.mem.limit > 0 {
+		prefix, whole, err := readForMemory(src)
+		if err != nil {
+			return fmt.Errorf("spool: put copy %s: %w", id, err)
+		}
+		if whole && s.mem.put(id, name, prefix) {
+			return nil
+		}
+		body = io.MultiReader(bytes.NewReader(prefix), src)
+	}
+	s.addCopyName(id, name)
+	err := s.writeCopy(id, name, false, func(w io.Writer) error { _, err := io.Copy(w, body); return err })
 	if err != nil {
 		if src.err == nil { // the caller's reader failing is not a disk problem
 			s.recordFailure(err, id)
 		}
 		return err
 	}
+	s.mem.forget(id, name)   // the file replaces a copy of that name in memory
 	s.unsynced.add(id, name) // after the rename, so SaveState finds the file
 	s.recordSuccess()
 	return nil
 }
 
 // writeCopy seals fill's output to a temp file and renames it to
-// msg/<id>.copy.<name>, without fsync (PutCopy says why).
-func (s *Spool) writeCopy(id, name string, fill func(io.Writer) error) error {
-	tmp, err := s.sealTemp(id+".copy."+randSuffix(), ctxCopy(id, name), false, fill)
+// msg/<id>.copy.<name>; the file is fsynced first only if durable (PutCopy
+// says why it need not be).
+func (s *Spool) writeCopy(id, name string, durable bool, fill func(io.Writer) error) error {
+	tmp, err := s.sealTemp(id+".copy."+randSuffix(), ctxCopy(id, name), durable, fill)
 	if err != nil {
 		return s.wrap("put copy", id, err)
 	}
@@ -207,10 +223,21 @@ func (s *Spool) writeCopy(id, name string, fill func(io.Writer) error) error {
 	return nil
 }
 
-// syncCopies makes the copies of id written since its last SaveState
-// durable: each file; their entries in msg/ are covered by the msg/ fsync
-// that SaveState does next, after their renames.
+// syncCopies makes the copies of id stored since its last SaveState
+// durable: those in memory are written to files and fsynced, the files
+// written without fsync are fsynced; their entries in msg/ are covered by
+// the msg/ fsync that SaveState does next, after their renames.
 func (s *Spool) syncCopies(id string) error {
+	if inMem := s.mem.take(id); len(inMem) > 0 {
+		for name, mc := range inMem {
+			s.addCopyName(id, name)
+			err := s.writeCopy(id, name, true, func(w io.Writer) error { _, err := w.Write(mc.b); return err })
+			if err != nil { // still in memory for the next SaveState
+				return s.wrap("save state: write copy", id, err)
+			}
+		}
+		s.mem.done(id, inMem)
+	}
 	names := s.unsynced.take(id)
 	if len(names) == 0 {
 		return nil
@@ -301,6 +328,9 @@ func (s *Spool) OpenCopy(id, name string) (io.ReadCloser, error) {
 	if !validCopyName(name) {
 		return nil, fmt.Errorf("%w: %s copy %q", ErrNotFound, id, name)
 	}
+	if b, ok := s.mem.get(id, name); ok {
+		return io.NopCloser(bytes.NewReader(b)), nil
+	}
 	return s.openSealed(s.copyPath(id, name), ctxCopy(id, name), id)
 }
 
@@ -322,6 +352,7 @@ func (s *Spool) Remove(id string) error {
 	}
 	side, names := s.takeSide(id)
 	s.unsynced.forget(id)
+	s.mem.drop(id)
 	if side&sideState != 0 {
 		if err := os.Remove(s.statePath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			s.log.Warn("spool: remove state failed; Recover deletes it", "msg_id", id, "err", err)
