@@ -39,9 +39,23 @@ func BenchmarkCommit10KB(b *testing.B) {
 
 // BenchmarkEncryptedLifecycle10KB is what the spool does for an encrypted
 // message that is delivered at the first try: commit the 10 KB message,
-// write one 10 KB outbound copy, remove both. 20 parallel writers.
+// write one 10 KB outbound copy, remove both. 20 parallel writers. The
+// copy goes to a file (CopyMemory 0); see ...CopyInMemory for the default.
 func BenchmarkEncryptedLifecycle10KB(b *testing.B) {
-	s := newSpool(b)
+	benchLifecycle(b, newSpool(b))
+}
+
+// BenchmarkEncryptedLifecycleCopyInMemory10KB is the same with the copy in
+// memory (the daemon's default, spool.copy_memory 32 MiB).
+func BenchmarkEncryptedLifecycleCopyInMemory10KB(b *testing.B) {
+	s, err := Open(Options{Dir: b.TempDir(), Key: testKey(b), CopyMemory: 32 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchLifecycle(b, s)
+}
+
+func benchLifecycle(b *testing.B, s *Spool) {
 	body := make([]byte, 10<<10)
 	b.SetParallelism((20 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 	b.SetBytes(int64(len(body)))
