@@ -43,11 +43,13 @@
 // its own fsync. So a message costs one create, one fsync, one rename and
 // a share of one directory fsync. SaveState writes a sealed temp file,
 // fsyncs it, renames it over the old one and fsyncs the directory: a
-// reader sees the old or the new blob, never a mix. PutCopy writes and
-// renames the same way but fsyncs nothing: a copy can be made again from
-// the message. SaveState first fsyncs every copy of its message written
-// since the last one, so a saved state never names a copy a crash can
-// lose; a message without state has no copy worth keeping.
+// reader sees the old or the new blob, never a mix. PutCopy keeps a copy
+// of up to 1 MiB in memory while Options.CopyMemory allows (memcopy.go),
+// and otherwise writes and renames it the same way but fsyncs nothing: a
+// copy can be made again from the message. SaveState first writes the
+// message's copies in memory to files and fsyncs every copy stored since
+// the last one, so a saved state never names a copy a crash can lose; a
+// message without state has no copy worth keeping.
 //
 // Remove is not durable, on purpose: it unlinks the message file (and any
 // state and copies, which the spool tracks in memory so that a message
