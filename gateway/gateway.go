@@ -180,6 +180,9 @@ func (g *Gateway) Start() (err error) {
 		Name: "sealgate_queue_depth", Help: "Messages in the queue (not yet delivered or bounced).",
 	}, func() float64 { return float64(g.relay.Depth()) }))
 	g.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "sealgate_spool_copy_memory_bytes", Help: "Bytes of outbound copies held in memory (spool.copy_memory is the ceiling); at the ceiling, further copies are written to files.",
+	}, func() float64 { return float64(g.spool.MemoryCopyBytes()) }))
+	g.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "sealgate_healthy", Help: "1 when the spool accepts writes, 0 when degraded.",
 	}, func() float64 {
 		if g.healthy() != nil {

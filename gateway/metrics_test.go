@@ -107,6 +107,10 @@ func TestMetricsAfterOneDeliveredMessage(t *testing.T) {
 	if fams["sealgate_relay_queue_depth"] != nil {
 		t.Error("sealgate_relay_queue_depth still exported beside sealgate_queue_depth")
 	}
+	// The delivered message's copy left memory with it.
+	if m := series(fams["sealgate_spool_copy_memory_bytes"], nil); m == nil || m.GetGauge().GetValue() != 0 {
+		t.Errorf("sealgate_spool_copy_memory_bytes after delivery = %v, want 0", m)
+	}
 	// No label may carry a recipient or its domain (unbounded, and PHI-adjacent).
 	for name, fam := range fams {
 		for _, m := range fam.Metric {
