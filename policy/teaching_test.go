@@ -36,6 +36,10 @@ func TestAFictionalTeachingCaseIsNotPHIButItsIdentifiersAre(t *testing.T) {
 		{"Quiz for the huddle. The case below is fictional.\r\n\r\n", "default"},
 		{"Teaching case for grand rounds - details changed:\r\n\r\n", "default"},
 		{"Unit pearls (no pt-specific details):\r\n\r\n", "default"},
+		// A vendor's demo and a training environment name their invented patient so.
+		{"What the new charting screen shows for a synthetic demo patient (not real data):\r\n\r\n", "default"},
+		{"For Tuesday's drill, use our made-up training patient; she is not a real person.\r\n\r\n", "default"},
+		{"The mock patient for the simulation lab:\r\n\r\n", "default"},
 	} {
 		if got := decideDefault(t, "CE quiz", tc.note+vignette); got != tc.want {
 			t.Errorf("%q: rule %s, want %s", tc.note, got, tc.want)
@@ -43,6 +47,10 @@ func TestAFictionalTeachingCaseIsNotPHIButItsIdentifiersAre(t *testing.T) {
 	}
 	if got := decideDefault(t, "CE quiz", "The case below is fictional.\r\n\r\n"+vignette+" SSN 219-47-3310."); got != "phi-identifiers" {
 		t.Errorf("a fictional case with an SSN: rule %s, want phi-identifiers", got)
+	}
+	// A sample of patients is real patients.
+	if got := decideDefault(t, "audit", "Attached is the sample patient list for the chart audit. "+vignette); got == "default" {
+		t.Errorf("a sample of real patients was read as fiction")
 	}
 	// "Pt-specific" without the "no" is a real patient's order.
 	if got := decideDefault(t, "compounding", "Pt-specific, needs double check: "+vignette); got == "default" {

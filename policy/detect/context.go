@@ -174,6 +174,14 @@ var fictionWords = []contextWord{
 	{"composite patient", ctxFiction}, {"details changed", ctxFiction}, {"details have been changed", ctxFiction},
 	{"no pt-specific", ctxFiction}, {"no patient-specific", ctxFiction}, {"not a real patient", ctxFiction},
 	{"not real patients", ctxFiction},
+	// Vendors' demos and training records say their patient is invented in their own words:
+	// "synthetic demo patient, not real data", "our made-up training patient (not a real
+	// person)". Not "sample patient": a sample of patients is real ones.
+	{"synthetic patient", ctxFiction}, {"synthetic demo", ctxFiction}, {"synthetic data", ctxFiction},
+	{"demo patient", ctxFiction}, {"dummy patient", ctxFiction}, {"mock patient", ctxFiction},
+	{"fake patient", ctxFiction}, {"made-up patient", ctxFiction}, {"made up patient", ctxFiction},
+	{"training patient", ctxFiction}, {"not a real person", ctxFiction}, {"not real people", ctxFiction},
+	{"not real data", ctxFiction},
 	// Aggregate figures, as grant and quality reports (HRSA, SAMHSA) count people: about no
 	// one person.
 	{"unduplicated clients", ctxFiction}, {"unduplicated patients", ctxFiction},
