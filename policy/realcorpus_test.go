@@ -217,8 +217,18 @@ const (
 // alarms); with the model trained to fresh14 0.975 and 0.867 (6); then the
 // model was retrained with fresh16-18 (decided before V and W were scored)
 // and scores 1.000 and 0.870 (40 of 40, 6 false alarms: 3 in each split).
-// The rules stay untuned on fresh13-fresh20; fresh19 and fresh20 are held
-// out from the model too.
+// Then fresh19 and fresh20 were tuned on (two of their false alarms were a
+// vendor's "synthetic demo patient" and a training record's "made-up training
+// patient ... not a real person": fiction words now) and the model retrained
+// on dev..fresh20, both decided before fresh21 (writer X: compounding
+// pharmacy, organ and tissue donation, forensic nursing and the medical
+// examiner, college health) and fresh22 (writer Y: drug diversion,
+// interventional radiology, pain management, nurse triage lines) were
+// scored once: rules alone recall 0.675 (27 of 40) and precision 1.000
+// (the training test's held-out line); through the engine with the model
+// fresh21 0.900 (18 of 20) and 1.000, fresh22 0.950 (19 of 20) and 0.950
+// (one false alarm): 0.925 and 0.974 over the two. They stay held out from
+// rules and model.
 // tunedSplits are the splits the detectors have been tuned on.
 var tunedSplits = []string{"dev", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10", "fresh11", "fresh12", "fresh19", "fresh20"}
 
