@@ -3,7 +3,9 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -18,6 +20,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sealgate/sealgate/internal/capture"
+	"github.com/sealgate/sealgate/internal/testtool"
 )
 
 // scrape GETs /metrics from a running gateway and parses it.
@@ -272,5 +275,55 @@ func TestDeployFilesNameOnlyRegisteredMetrics(t *testing.T) {
 	sort.Strings(missing)
 	if len(missing) > 0 {
 		t.Errorf("operations.md alerts on %v, the rules file does not", missing)
+	}
+}
+
+// promtool, Prometheus's own checker, parses the alert rules, runs their unit
+// tests (deploy/prometheus/sealgate-alerts_test.yaml: each alert fires on its
+// series, after its `for`, and not on its neighbours), and parses every
+// dashboard query, with Grafana's $instance as a regex that matches all.
+func TestDeployRulesAndQueriesPassPromtool(t *testing.T) {
+	testtool.RequireAll(t, "apt-get install prometheus", "promtool")
+	dir := filepath.Join("..", "deploy", "prometheus")
+	for _, args := range [][]string{{"check", "rules", "sealgate-alerts.yaml"}, {"test", "rules", "sealgate-alerts_test.yaml"}} {
+		cmd := exec.Command("promtool", args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	data, err := os.ReadFile(filepath.Join("..", "deploy", "grafana", "sealgate.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &dash); err != nil {
+		t.Fatal(err)
+	}
+	var rules strings.Builder
+	rules.WriteString("groups:\n  - name: dashboard\n    rules:\n")
+	n := 0
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			n++
+			expr := strings.NewReplacer("$instance", ".*", "$__rate_interval", "5m").Replace(tg.Expr)
+			q, _ := json.Marshal(expr) // a JSON string is a YAML string
+			fmt.Fprintf(&rules, "      - record: dashboard:panel%d\n        expr: %s\n", n, q)
+		}
+	}
+	f := filepath.Join(t.TempDir(), "dashboard-rules.yaml")
+	if err := os.WriteFile(f, []byte(rules.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("promtool", "check", "rules", f).CombinedOutput(); err != nil {
+		t.Errorf("dashboard queries do not parse: %v\n%s", err, out)
+	} else if !strings.Contains(string(out), fmt.Sprintf("%d rules found", n)) {
+		t.Errorf("promtool found other than %d queries:\n%s", n, out)
 	}
 }
