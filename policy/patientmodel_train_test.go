@@ -52,11 +52,12 @@ type modelSample struct {
 	feats                    []uint64
 }
 
-// writerOf is a category's writer: the letter before its dash ("n-eye-care"),
-// "a" for the first writer's categories ("claims", "lab").
+// writerOf is a category's writer: the one or two letters before its dash
+// ("n-eye-care", "ab-urology-mens-health"), "a" for the first writer's
+// categories ("claims", "lab").
 func writerOf(cat string) string {
-	if len(cat) > 2 && cat[1] == '-' {
-		return cat[:1]
+	if i := strings.IndexByte(cat, '-'); i == 1 || i == 2 {
+		return cat[:i]
 	}
 	return "a"
 }
