@@ -71,6 +71,25 @@ func spoolCopies(t *testing.T, env *testEnv) (copies []string, states []string) 
 	return copies, states
 }
 
+// requirePGPOnly fails unless sent carries none of phiMessage's PHI in the
+// clear and its PGP block is what gpg (decrypt) opens to that message.
+func requirePGPOnly(t *testing.T, sent []byte, decrypt func([]byte) string) {
+	t.Helper()
+	for _, leak := range []string{"078-05-1121", "Quackenbush", "99887766"} {
+		if bytes.Contains(sent, []byte(leak)) {
+			t.Fatalf("%q sent in the clear after the crash:\n%s", leak, sent)
+		}
+	}
+	start := bytes.Index(sent, []byte("-----BEGIN PGP MESSAGE-----"))
+	end := bytes.Index(sent, []byte("-----END PGP MESSAGE-----"))
+	if start < 0 || end < 0 {
+		t.Fatalf("not PGP-encrypted after the crash:\n%.600s", sent)
+	}
+	if plain := decrypt(sent[start : end+len("-----END PGP MESSAGE-----")]); !strings.Contains(plain, "SSN: 078-05-1121") {
+		t.Fatalf("gpg opened something else:\n%s", plain)
+	}
+}
+
 // crashBeforeStateSaved accepts one PHI message for a recipient with a PGP
 // key, lets the daemon process it (encrypted copy written, submitted)
 // while the next hop stalls, and kills it with SIGKILL before any state
@@ -126,20 +145,7 @@ func crashBeforeStateSaved(t *testing.T, damage func(t *testing.T, copyFile stri
 	}
 	time.Sleep(200 * time.Millisecond) // a duplicate would be allowed; more would be a loop
 	for _, m := range sink.Messages() {
-		sent := m.Data
-		for _, leak := range []string{"078-05-1121", "Quackenbush", "99887766"} {
-			if bytes.Contains(sent, []byte(leak)) {
-				t.Fatalf("%q sent in the clear after the crash:\n%s", leak, sent)
-			}
-		}
-		start := bytes.Index(sent, []byte("-----BEGIN PGP MESSAGE-----"))
-		end := bytes.Index(sent, []byte("-----END PGP MESSAGE-----"))
-		if start < 0 || end < 0 {
-			t.Fatalf("not PGP-encrypted after the crash:\n%.600s", sent)
-		}
-		if plain := decrypt(sent[start : end+len("-----END PGP MESSAGE-----")]); !strings.Contains(plain, "SSN: 078-05-1121") {
-			t.Fatalf("gpg opened something else:\n%s", plain)
-		}
+		requirePGPOnly(t, m.Data, decrypt)
 	}
 
 	// The audit trail: the chain verifies, and the message was received,
@@ -297,18 +303,7 @@ func TestDeferredCopyLeavesMemoryForADurableFile(t *testing.T) {
 	if !sink.WaitFor(60*time.Second, func(ms []capture.Message) bool { return len(ms) >= 1 }) {
 		t.Fatal("the deferred message was not delivered after the restart")
 	}
-	sent := sink.Messages()[0].Data
-	if bytes.Contains(sent, []byte("078-05-1121")) || bytes.Contains(sent, []byte("Quackenbush")) {
-		t.Fatalf("sent in the clear after the crash:\n%s", sent)
-	}
-	start := bytes.Index(sent, []byte("-----BEGIN PGP MESSAGE-----"))
-	end := bytes.Index(sent, []byte("-----END PGP MESSAGE-----"))
-	if start < 0 || end < 0 {
-		t.Fatalf("not PGP-encrypted after the crash:\n%.600s", sent)
-	}
-	if plain := decrypt(sent[start : end+len("-----END PGP MESSAGE-----")]); !strings.Contains(plain, "SSN: 078-05-1121") {
-		t.Fatalf("gpg opened something else:\n%s", plain)
-	}
+	requirePGPOnly(t, sink.Messages()[0].Data, decrypt)
 	var types []string
 	waitFor(t, 10*time.Second, "the delivery record", func() bool {
 		types = typesOf(auditRecords(t, env), msgID)
