@@ -121,12 +121,17 @@ func (s *Spool) MemoryCopyBytes() int64 {
 }
 
 // readForMemory reads r up to maxMemCopy bytes. whole is false when r
-// holds more: the caller then writes the prefix and the rest to a file.
+// holds more: the caller then writes the prefix and the rest to a file. A
+// whole copy is returned at its own size (the read buffer grows in
+// doublings), so the budget counts the memory that is held.
 func readForMemory(r io.Reader) (prefix []byte, whole bool, err error) {
 	var buf bytes.Buffer
 	n, err := buf.ReadFrom(io.LimitReader(r, maxMemCopy+1))
 	if err != nil {
 		return nil, false, err
 	}
-	return buf.Bytes(), n <= maxMemCopy, nil
+	if n > maxMemCopy {
+		return buf.Bytes(), false, nil
+	}
+	return bytes.Clone(buf.Bytes()), true, nil
 }

@@ -164,7 +164,6 @@ func (s *Spool) Recover() (ids []string, quarantined []string, err error) {
 				side[id] |= sideState
 			}
 			if len(m.copies) > 0 { // recoverCopies removed the others
-				side[id] |= sideCopies
 				copyNames[id] = m.copies
 			}
 			continue

@@ -54,12 +54,12 @@ type Spool struct {
 	mu       sync.Mutex
 	lastNano int64
 	inflight map[string]struct{} // IDs with an open Writer; Recover and List skip them
-	// side records which messages have a state file or copies, so Remove
-	// of the common message (neither) is a single unlink. Filled by Open's
-	// scan of msg/, kept by SaveState/PutCopy/Remove, refreshed by Recover.
-	side map[string]sideFiles
-	// copyNames lists, per message, the copies in msg/ (<id>.copy.<name>),
-	// so Remove unlinks them without reading the directory.
+	// side records which messages have a state file or an old-layout
+	// copies directory, and copyNames the copy files (msg/<id>.copy.<name>),
+	// so Remove of the common message (none) is a single unlink and never
+	// reads the directory. Filled by Open's scan of msg/, kept by
+	// SaveState/PutCopy/Remove, refreshed by Recover.
+	side      map[string]sideFiles
 	copyNames map[string][]string
 	health    error
 	// unsynced lists the copies not fsynced yet (store.go: PutCopy, SaveState).
@@ -72,9 +72,8 @@ type Spool struct {
 type sideFiles uint8
 
 const (
-	sideState sideFiles = 1 << iota
-	sideCopies
-	sideLegacyCopies // <id>.copies/, the layout before flat copies; Recover moves them
+	sideState        sideFiles = 1 << iota
+	sideLegacyCopies           // <id>.copies/, the layout before flat copies; Recover moves them
 )
 
 const (
@@ -167,9 +166,6 @@ func sideOf(kind string) sideFiles {
 	case "copies":
 		return sideLegacyCopies
 	}
-	if strings.HasPrefix(kind, "copy.") {
-		return sideCopies
-	}
 	return 0
 }
 
@@ -183,7 +179,6 @@ func (s *Spool) markSide(id string, f sideFiles) {
 // misses it.
 func (s *Spool) addCopyName(id, name string) {
 	s.mu.Lock()
-	s.side[id] |= sideCopies
 	if !slices.Contains(s.copyNames[id], name) {
 		s.copyNames[id] = append(s.copyNames[id], name)
 	}
