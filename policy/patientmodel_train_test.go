@@ -25,7 +25,7 @@ import (
 // (leave one writer out over the training splits), then trains on all of them.
 // patientModelSplits are the splits it learns from; later splits are held out.
 
-var patientModelSplits = append(slices.Clone(tunedSplits), "fresh13", "fresh14", "fresh16", "fresh17", "fresh18", "fresh21", "fresh22")
+var patientModelSplits = append(slices.Clone(tunedSplits), "fresh13", "fresh14", "fresh16", "fresh17", "fresh18", "fresh21", "fresh22", "fresh23", "fresh24", "fresh25", "fresh26")
 
 // Model training settings: a feature is kept when it occurs in at least
 // modelMinDocs messages of at least modelMinCats categories, so that one
