@@ -26,12 +26,13 @@ func TestBusinessMailFalsePositives(t *testing.T) {
 		// "Cancer Center Fund" matches the condition list: a donor letter reads like a
 		// patient letter to the detectors.
 		"34-donor-thanks.eml": "phi-name-clinical",
-		// The patient model's two: a customer letter in a patient letter's
-		// words ("Dear Mr. <name>, ... your recent visit ... scheduled",
-		// 0.90) and a colleague's death (0.76). It was not trained on this
-		// directory; these are what it costs on business mail.
+		// The patient model's one: a customer letter in a patient letter's
+		// words ("Dear Mr. <name>, ... your recent visit ... scheduled").
+		// It was not trained on this directory; this is what it costs on
+		// business mail. (The model trained to fresh22 also flagged
+		// 42-sympathy.eml, a colleague's death; the one trained to fresh26
+		// does not.)
 		"20-customer-feedback.eml": "phi-patient-context",
-		"42-sympathy.eml":          "phi-patient-context",
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "business", "*.eml"))
 	if err != nil || len(files) < 40 {
