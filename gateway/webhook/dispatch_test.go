@@ -185,6 +185,11 @@ func TestDisabledAfterPersistentFailureAndEnableResumes(t *testing.T) {
 	o := fastOptions(s, configEndpoint("ep1", rcv.URL, secret))
 	o.Now = now
 	o.Concurrency = 1
+	// A lease is held for Timeout plus a minute. The clock jumps a day
+	// during each attempt, so with the usual 5 s the lease of the attempt
+	// being recorded had expired and the worker leased the same event
+	// again (5 attempts instead of 4 in about 1 run in 400).
+	o.Timeout = 30 * time.Hour
 	o.OnDisabled = func(ep Endpoint, reason string) {
 		if !ep.Disabled || ep.ID != "ep1" || ep.DisabledReason != reason {
 			t.Errorf("OnDisabled got %+v", ep)
