@@ -286,8 +286,14 @@ const patientIdentity = ctxPt | ctxDOB | ctxMRN | ctxSSN | ctxMember | ctxMBI | 
 // Medium too when billing-for-care words or a clinical term are near; else 0: "Account #"
 // on an invoice, or "... daily. Account 0901207342 is past due.", is not PHI.
 func patientAccount(text []byte, start, end int, ci *ctxIndex) Confidence {
-	if h, ok := ci.labelHit(start, nearWindow); ok && h.kind&ctxAcct != 0 && ci.qualified(text, h, ctxPt) {
+	h, ok := ci.labelHit(start, nearWindow)
+	if ok && h.kind&ctxAcct != 0 && ci.qualified(text, h, ctxPt) {
 		return High
+	}
+	if ok && h.kind&ctxAcct != 0 && businessAccount(text, h.start) {
+		// "your facility (account 30042-HVH) received ... test strips": a supplier
+		// writes to its customer about the customer's account.
+		return 0
 	}
 	if ci.sameClause(text, start, end, patientIdentity) {
 		return Medium
@@ -299,6 +305,30 @@ func patientAccount(text []byte, start, end int, ci *ctxIndex) Confidence {
 		return Medium
 	}
 	return 0
+}
+
+// businessAccount reports an account label owned by a business in the words right before
+// it: "customer account", "your facility (account", "vendor acct". A supplier's letter is
+// about the customer's account, not a patient's.
+func businessAccount(text []byte, label int) bool {
+	var buf [24]byte
+	p := label
+	for k := 0; k < 3; k++ {
+		for p > 0 && text[p-1] == '(' {
+			p--
+		}
+		w, ws, ok := wordBefore(text, p, buf[:0])
+		if !ok {
+			return false
+		}
+		switch string(w) {
+		case "customer", "customer's", "facility", "facility's", "vendor", "supplier", "distributor",
+			"wholesaler", "dealer", "merchant", "corporate", "shipping", "freight":
+			return true
+		}
+		p = ws
+	}
+	return false
 }
 
 // acctShape: 5-20 digits, or 6-20 capitals and digits with at least 5 digits.

@@ -160,6 +160,10 @@ var contextWords = []contextWord{
 	{"self-pay", ctxCare}, {"eob", ctxCare}, {"patient responsibility", ctxCare},
 	{"payment plan", ctxCare}, {"collections", ctxCare}, {"refund", ctxCare}, {"credit balance", ctxCare},
 	{"visit", ctxCare}, {"er visit", ctxCare}, {"appointment", ctxCare},
+	// A stay's clinical documents: a coder's or a CDI query's account is a patient's.
+	{"discharge summary", ctxCare}, {"dc summary", ctxCare}, {"d/c summary", ctxCare}, {"h&p", ctxCare},
+	{"progress note", ctxCare}, {"progress notes", ctxCare}, {"op note", ctxCare}, {"operative note", ctxCare},
+	{"present on admission", ctxCare},
 	{"tested positive", ctxResult}, {"tested negative", ctxResult}, {"tests positive", ctxResult},
 	{"came back positive", ctxResult}, {"positive for", ctxResult}, {"was positive", ctxResult},
 	{"read positive", ctxResult}, {"screened positive", ctxResult},

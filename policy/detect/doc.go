@@ -73,7 +73,9 @@
 //     dose and a schedule (a "q" schedule needs its interval: "q4h", "q4-6h"; "born Q3 2024" is a quarter),
 //     a relative after a possessive ("your mom finished the Macrobid"); a number and a
 //     unit of a stay between do not count ("he's going into a 28 day alcohol rehab"); a
-//     term naming a place is none ("the 3 dialysis centers"). Medium; High when the
+//     term naming a place is none ("the 3 dialysis centers"), nor a term before a
+//     form's empty field ("My goal INR: ____"), a statistic ("Median A1c 8.2"), a county
+//     road ("CR 380"), or a result asked about whoever had it ("who was positive?"). Medium; High when the
 //     statement is the writer's own ("my", "I"), which Score weighs as Medium; alone it names nobody.
 //   - patient_account: 5-20 digits, or 6-20 capitals and digits with 5+ digits, after an
 //     account label ("Acct#", "account") that is a patient's: qualified by a patient word

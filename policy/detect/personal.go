@@ -325,6 +325,24 @@ func vitalValue(text []byte, end int) bool {
 	return p >= len(text) || !(text[p] == '-' || text[p] == '/' || isAlnum(text[p]))
 }
 
+// implausibleReading reports a creatinine label with a three- or four-digit whole number
+// after it: "CR 380 junto al canal" is a county road. Creatinine is reported in mg/dL
+// (0.5-15, with a decimal point as often as not), so such a number is not its reading.
+func implausibleReading(text []byte, start, end int) bool {
+	if end-start != 2 || text[start]|0x20 != 'c' || text[start+1]|0x20 != 'r' {
+		return false
+	}
+	p := end
+	for p < len(text) && p < end+3 && (text[p] == ' ' || text[p] == ':') {
+		p++
+	}
+	d := p
+	for p < len(text) && isDigit(text[p]) {
+		p++
+	}
+	return p-d >= 3 && (p >= len(text) || text[p] != '.')
+}
+
 // timeUnitAt reports a unit of time as the word at the start of b: "hr", "hrs", "hour",
 // "hours", "h", "min", "minutes".
 func timeUnitAt(b []byte) bool {
@@ -365,7 +383,7 @@ func bloodTypeBefore(text []byte, start int) bool {
 // The statement is High when it is the writer's own ("my", "I"): the sender is the person,
 // whoever the rest of the text is about (the shipped policy keeps it in veterinary mail).
 func personalFromTerm(text []byte, start, end int, medication bool) (int, Confidence) {
-	if placeAfter(text, end) {
+	if placeAfter(text, end) || blankFieldAfter(text, end) {
 		return 0, 0
 	}
 	if s, ok, first := personBefore(text, start); ok {
@@ -381,6 +399,61 @@ func personalFromTerm(text []byte, start, end int, medication bool) (int, Confid
 		return start, Medium
 	}
 	return 0, 0
+}
+
+// blankFieldAfter reports a form's empty field right after a term: "My goal INR: ______",
+// "Why I take warfarin:\n________". A handout to fill in is about nobody yet.
+func blankFieldAfter(text []byte, end int) bool {
+	p := end
+	for p < len(text) && p < end+4 && (text[p] == ' ' || text[p] == ':' || text[p] == '\t' || text[p] == '\r' || text[p] == '\n') {
+		p++
+	}
+	return p+3 <= len(text) && text[p] == '_' && text[p+1] == '_' && text[p+2] == '_'
+}
+
+// aggregateBefore reports a statistic's word right before a vital or lab label: "Median A1c
+// 8.2 overall", "mean INR 2.6", "average EF 55%". A clinic's quality numbers report on a
+// group, not on one person.
+func aggregateBefore(text []byte, start int) bool {
+	var buf [24]byte
+	w, _, ok := wordBefore(text, start, buf[:0])
+	if !ok {
+		return false
+	}
+	switch string(w) {
+	case "median", "mean", "average", "avg", "averaged", "aggregate", "overall", "target":
+		return true
+	}
+	return false
+}
+
+// indefiniteQuestion reports a result phrase whose subject is nobody in particular, in a
+// question: "who got the TB test and who was positive?", "has anyone tested positive?".
+// It asks about a group; an answer naming someone is found on its own.
+func indefiniteQuestion(text []byte, start int) bool {
+	var buf [24]byte
+	w, _, ok := wordBefore(text, start, buf[:0])
+	if !ok {
+		return false
+	}
+	switch string(w) {
+	case "who", "anyone", "anybody", "everyone", "everybody", "somebody", "someone", "whoever":
+	default:
+		return false
+	}
+	for p := start; p < len(text) && p < start+120; p++ {
+		switch text[p] {
+		case '?':
+			return true
+		case '\n', '!':
+			return false
+		case '.':
+			if p+1 >= len(text) || !isDigit(text[p+1]) {
+				return false
+			}
+		}
+	}
+	return false
 }
 
 // thingTests are tests of equipment and of a building, not of a person: a sterilizer's

@@ -133,8 +133,10 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 			if h.start < from || h.start >= to || h.kind&(ctxVital|ctxResult) == 0 {
 				continue
 			}
-			if (h.kind&ctxResult != 0 && !resultOfAThing(text, h.start) && !resultInAggregate(text, h.start, h.end) && !bloodTypeBefore(text, h.start)) ||
-				(h.kind&ctxResult == 0 && vitalValue(text, h.end) && !qcReading(text, &ci, h.start, h.end) && !countedItem(text, &ci, h.start)) {
+			if (h.kind&ctxResult != 0 && !resultOfAThing(text, h.start) && !resultInAggregate(text, h.start, h.end) && !bloodTypeBefore(text, h.start) &&
+				!indefiniteQuestion(text, h.start)) ||
+				(h.kind&ctxResult == 0 && vitalValue(text, h.end) && !qcReading(text, &ci, h.start, h.end) && !countedItem(text, &ci, h.start) &&
+					!aggregateBefore(text, h.start) && !implausibleReading(text, h.start, h.end)) {
 				emit(hit{typ: TypePersonalHealth, conf: Medium, start: h.start, end: h.end})
 			}
 		}
@@ -352,7 +354,11 @@ func (s *Scanner) classifyCompound(text []byte, g []group, ci *ctxIndex, from, t
 				}
 				if (typ == TypeMRN || typ == TypeMemberID || typ == TypePatientAccount || typ == TypeDOB) &&
 					testRecord(text, ci, g[i].start, g[j].end) {
-					conf = Low
+					// A test system's record identifies nobody: not even a low finding,
+					// which the score would add up over a test plan's list of them.
+					i = j + 1
+					matched = true
+					break
 				}
 				st := g[i].start
 				if i == 0 && g[0].start > 0 && text[g[0].start-1] == '(' && g[0].sep == ')' {
