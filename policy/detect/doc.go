@@ -112,7 +112,8 @@
 //     identifier or a complaint in parentheses, a comp claim's DOI, a clinical verb, a test and its finding ("Ann Lee, CT showed a PE"), an
 //     infant's age ("the 10 day old"), a room or unit-bed ("in 4N-12"), a
 //     possessive before a visit ("Tanaka's 12/2 colonoscopy"), ", paciente de", or a list
-//     item's clinical text ("2. Gloria Espinoza - suspicious mole"), a death ("Arnold
+//     item's clinical text ("2. Gloria Espinoza - suspicious mole"), a record or case number
+//     and a dash before clinical text ("Dale Pruitt, 27-MH-00402 - 30-day commitment"), a death ("Arnold
 //     Feeney died", "passed away"). In the Subject (Location.Field FieldSubject) a name
 //     leading it and set off by " - ", ":" or "," is labelled as after "Re:" or "Fw:"
 //     ("Jasmine Whitfield - no show x3"): the body about that patient need not name her; Outlook's

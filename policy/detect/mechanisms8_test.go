@@ -45,3 +45,25 @@ func TestAccountOfACustomerIsNotAPatients(t *testing.T) {
 	checkFindings(t, s, "Hi Jae, acct 4100872235. Dr. Feld wrote urosepsis in the DC summary again, nothing else says sepsis.",
 		want{TypePatientAccount, Medium})
 }
+
+// A name with a record or case number and a dash before clinical words is a row of a
+// census or a hearing docket; a year there is a talk on an agenda.
+func TestNameWithACaseNumberBeforeClinicalWordsIsAPatient(t *testing.T) {
+	s := scanner2026(t)
+	for _, text := range []string{
+		"9:00  Noor Haddad, 27-MH-00397 - medication over objection (olanzapine)",
+		"Maria Lopez, 4471203 - CHF exacerbation",
+	} {
+		if f, ok := findingOf(scanOne(t, s, text), TypePersonName); !ok || f.Confidence != High {
+			t.Errorf("%q: person_name %+v, want high", text, f)
+		}
+	}
+	for _, text := range []string{
+		"Maria Lopez, 2026 - heart failure update",
+		"9:00  Maria Lopez - Advances in heart failure",
+	} {
+		if f, ok := findingOf(scanOne(t, s, text), TypePersonName); ok && f.Confidence == High {
+			t.Errorf("%q: person_name high", text)
+		}
+	}
+}

@@ -26,12 +26,40 @@ func nameFollowRow(text []byte, start, end int, ci *ctxIndex) bool {
 	switch {
 	case ageBetweenCommas(text, end, le), parenID(text, end, le), parenKin(text, end, le), unitAfterIn(text, end, le), patientAfter(text, end, le):
 		return true
+	case codeDash(text, end, le):
+		// A census or docket row: "Dale Pruitt, 27-MH-00402 - 30-day commitment".
+		return clinicalIn(ci, end, le)
 	case possessive(text, end):
 		return careOrClinical(text, end, min(le, end+possessiveWindow), ci)
 	case listItemStart(text, start):
 		return listDash(text, end, le) && clinicalIn(ci, end, le)
 	}
 	return false
+}
+
+// codeDash: ", <record or case number> - " right after the name: a comma, a token of
+// letters, digits and dashes (5-20 long, at least 3 digits: not a year), and a dash or a
+// colon.
+func codeDash(text []byte, end, le int) bool {
+	p := end
+	if p >= le || text[p] != ',' {
+		return false
+	}
+	p++
+	for p < le && text[p] == ' ' {
+		p++
+	}
+	a, digits := p, 0
+	for p < le && p-a <= 20 && (isAlnum(text[p]) || text[p] == '-' || text[p] == '#') {
+		if isDigit(text[p]) {
+			digits++
+		}
+		p++
+	}
+	if p-a < 5 || p-a > 20 || digits < 3 || text[p-1] == '-' {
+		return false
+	}
+	return listDash(text, p, le)
 }
 
 // possessiveWindow is how far after "Name's" a visit or clinical term may start.
