@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sealgate/sealgate/policy/detect"
 	"github.com/sealgate/sealgate/policy/internal/phicorpus"
 )
 
@@ -55,6 +56,9 @@ func TestCorpusThroughTheWholeEngine(t *testing.T) {
 			misses = append(misses, fmt.Sprintf("%s: unscannable (%s)", name, strings.Join(why, ", ")))
 			delete(got, FindingUnscannable)
 		}
+		// The model's "about no patient" is a verdict on the message, not content
+		// the labels could list.
+		delete(got, detect.TypeNoPatient)
 		diff := per.Add(want, got)
 		group.Get(corpusKind(name)).AddAll(want, got)
 		if len(diff) > 0 {

@@ -459,6 +459,9 @@ func (e *Engine) gather(ctx context.Context, in Input, explain bool) (*facts, er
 			if pc, ok := detect.PatientContextFinding(f.model); ok {
 				f.findings = append(f.findings, pc)
 			}
+			if np, ok := detect.NoPatientFinding(f.model); ok && e.scanner.Enabled(detect.TypeNoPatient) {
+				f.findings = append(f.findings, np)
+			}
 		}
 	}
 	f.score = detect.Score(f.findings)

@@ -112,7 +112,7 @@ const (
 
 var builtinTypes = []string{TypeSSN, TypeNPI, TypeDEA, TypeMBI, TypeNDC, TypeICD10, TypeCPT, TypeMRN,
 	TypeCard, TypePhone, TypeDOB, TypeMemberID, TypeCondition, TypeMedication, TypeProcedure,
-	TypePatientAccount, TypePersonName, TypePersonalHealth, TypeTeachingCase, TypeAnimalPatient, TypePatientContext}
+	TypePatientAccount, TypePersonName, TypePersonalHealth, TypeTeachingCase, TypeAnimalPatient, TypePatientContext, TypeNoPatient}
 
 // Types returns the built-in detector names.
 func Types() []string { return slices.Clone(builtinTypes) }

@@ -67,3 +67,20 @@ func TestNameWithACaseNumberBeforeClinicalWordsIsAPatient(t *testing.T) {
 		}
 	}
 }
+
+// A result read out to the reader is the recipient's own health, as "my" is the
+// sender's: High.
+func TestAReadingReadOutToTheReaderIsTheirOwn(t *testing.T) {
+	s := scanner2026(t)
+	for _, text := range []string{
+		"Hi Tom, your results came back. Your potassium is 6.1 and you have early kidney disease.",
+		"Your A1c is 7.9 (up from 7.1 in May)",
+	} {
+		if f, ok := findingOf(scanOne(t, s, text), TypePersonalHealth); !ok || f.Confidence != High {
+			t.Errorf("%q: personal_health %+v, want high", text, f)
+		}
+	}
+	if f, ok := findingOf(scanOne(t, s, "Her potassium is 6.1 this morning"), TypePersonalHealth); !ok || f.Confidence != Medium {
+		t.Errorf("third person: personal_health %+v, want medium", f)
+	}
+}

@@ -380,8 +380,9 @@ func bloodTypeBefore(text []byte, start int) bool {
 // personalFromTerm is called for each clinical dictionary term: it is personal when a
 // person owns it, or when it is a drug with a dose and schedule.
 //
-// The statement is High when it is the writer's own ("my", "I"): the sender is the person,
-// whoever the rest of the text is about (the shipped policy keeps it in veterinary mail).
+// The statement is High when it is the writer's own ("my", "I") or a result read out to
+// the reader ("your A1c is 7.9"): the sender or the recipient is the person, whoever the
+// rest of the text is about (the shipped policy keeps it in veterinary mail).
 func personalFromTerm(text []byte, start, end int, medication bool) (int, Confidence) {
 	if placeAfter(text, end) || blankFieldAfter(text, end) {
 		return 0, 0
@@ -393,7 +394,9 @@ func personalFromTerm(text []byte, start, end int, medication bool) (int, Confid
 		return s, Medium
 	}
 	if w, ws, ok := wordBefore(text, start, make([]byte, 0, 24)); ok && string(w) == "your" && resultAfter(text, end) {
-		return ws, Medium
+		// The reader's own result: the recipient is the person, as the sender is
+		// for "my".
+		return ws, High
 	}
 	if medication && doseAfter(text, end) {
 		return start, Medium
@@ -409,6 +412,13 @@ func blankFieldAfter(text []byte, end int) bool {
 		p++
 	}
 	return p+3 <= len(text) && text[p] == '_' && text[p+1] == '_' && text[p+2] == '_'
+}
+
+// readerBefore reports "your" right before a vital or lab label: the reader's own reading.
+func readerBefore(text []byte, start int) bool {
+	var buf [24]byte
+	w, _, ok := wordBefore(text, start, buf[:0])
+	return ok && string(w) == "your"
 }
 
 // aggregateBefore reports a statistic's word right before a vital or lab label: "Median A1c

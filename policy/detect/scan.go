@@ -137,7 +137,11 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 				!indefiniteQuestion(text, h.start)) ||
 				(h.kind&ctxResult == 0 && vitalValue(text, h.end) && !qcReading(text, &ci, h.start, h.end) && !countedItem(text, &ci, h.start) &&
 					!aggregateBefore(text, h.start) && !implausibleReading(text, h.start, h.end)) {
-				emit(hit{typ: TypePersonalHealth, conf: Medium, start: h.start, end: h.end})
+				conf := Medium
+				if readerBefore(text, h.start) {
+					conf = High // "Your potassium is 6.1": the recipient's own reading
+				}
+				emit(hit{typ: TypePersonalHealth, conf: conf, start: h.start, end: h.end})
 			}
 		}
 	}

@@ -21,6 +21,7 @@ var typeWeights = map[string]float64{
 	// The patient model's verdict is read by its own rule in the shipped policy; in the
 	// score it adds nothing the findings it weighs do not already add.
 	TypePatientContext: 0,
+	TypeNoPatient:      0,
 }
 
 // customWeight is the weight of admin dictionaries and regex detectors.
