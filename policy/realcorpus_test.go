@@ -279,9 +279,13 @@ const (
 // writers the rules were never tuned on (precision 0.962 to 0.974, recall
 // 0.954 unchanged). fresh33-38 with it: recall 0.959 (117 of 122), precision
 // 0.967 (4 false alarms); their totals had been seen, their messages not.
-// fresh13-18, fresh21-26 and fresh33-38 stay held out from the rules.
+// Then fresh33-38 were tuned on (a form's empty checkbox options, a quiz's
+// made-up scenarios) and the model retrained on dev..fresh38 (leave one
+// writer out over 2,494: with the veto 0.981 and 0.979; over the writers the
+// rules were never tuned on 0.962 and 0.979), before fresh39-44 were scored.
+// fresh13-18 and fresh21-26 stay held out from the rules.
 // tunedSplits are the splits the detectors have been tuned on.
-var tunedSplits = []string{"dev", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10", "fresh11", "fresh12", "fresh19", "fresh20", "fresh27", "fresh28", "fresh29", "fresh30", "fresh31", "fresh32"}
+var tunedSplits = []string{"dev", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10", "fresh11", "fresh12", "fresh19", "fresh20", "fresh27", "fresh28", "fresh29", "fresh30", "fresh31", "fresh32", "fresh33", "fresh34", "fresh35", "fresh36", "fresh37", "fresh38"}
 
 // TestRealisticCorpus scores message-level decisions: a PHI message must be
 // decided by a rule other than the default one (encrypt), a non-PHI message

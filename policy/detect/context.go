@@ -186,6 +186,10 @@ var fictionWords = []contextWord{
 	{"fake patient", ctxFiction}, {"made-up patient", ctxFiction}, {"made up patient", ctxFiction},
 	{"training patient", ctxFiction}, {"not a real person", ctxFiction}, {"not real people", ctxFiction},
 	{"not real data", ctxFiction},
+	// A quiz or an exercise says its scenarios are invented: "All scenarios are made up."
+	{"scenarios are made up", ctxFiction},
+	{"scenarios are hypothetical", ctxFiction}, {"made-up scenarios", ctxFiction},
+	{"made up scenarios", ctxFiction}, {"hypothetical scenario", ctxFiction}, {"hypothetical scenarios", ctxFiction},
 	// Aggregate figures, as grant and quality reports (HRSA, SAMHSA) count people: about no
 	// one person.
 	{"unduplicated clients", ctxFiction}, {"unduplicated patients", ctxFiction},

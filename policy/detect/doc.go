@@ -74,7 +74,8 @@
 //     a relative after a possessive ("your mom finished the Macrobid"); a number and a
 //     unit of a stay between do not count ("he's going into a 28 day alcohol rehab"); a
 //     term naming a place is none ("the 3 dialysis centers"), nor a term before a
-//     form's empty field ("My goal INR: ____"), a statistic ("Median A1c 8.2"), a county
+//     form's empty field ("My goal INR: ____"), a term after an empty checkbox ("[ ] Stroke",
+//     "☐ Diabetes": no dictionary finding at all, a form's option), a statistic ("Median A1c 8.2"), a county
 //     road ("CR 380"), or a result asked about whoever had it ("who was positive?"). Medium; High when the
 //     statement is the writer's own ("my", "I"), which Score weighs as Medium; alone it names nobody.
 //   - patient_account: 5-20 digits, or 6-20 capitals and digits with 5+ digits, after an

@@ -84,3 +84,20 @@ func TestAReadingReadOutToTheReaderIsTheirOwn(t *testing.T) {
 		t.Errorf("third person: personal_health %+v, want medium", f)
 	}
 }
+
+// fresh33-38 (writers AJ-AO) were tuned on after they were scored: a blank health
+// history form's checkbox options and a quiz whose scenarios are made up.
+func TestFormOptionsAndMadeUpScenariosAreNobodys(t *testing.T) {
+	s := scanner2026(t)
+	form := "Health conditions (check all that apply)\n[ ] Alzheimer's / dementia   [ ] Stroke   [ ] Parkinson's   ☐ Diabetes   □ COPD"
+	for _, typ := range []string{TypeCondition, TypePersonalHealth} {
+		if f, ok := findingOf(scanOne(t, s, form), typ); ok {
+			t.Errorf("blank form options: %s %+v", typ, f)
+		}
+	}
+	if _, ok := findingOf(scanOne(t, s, "Health conditions: [x] Stroke [ ] Diabetes"), TypeCondition); !ok {
+		t.Error("a ticked box is an answer: no condition finding")
+	}
+	checkFindings(t, s, "Before Friday, classify each scenario. All scenarios are made up.\n2. Mr. Sample says his plan denied his knee brace.",
+		want{TypeTeachingCase, Medium})
+}

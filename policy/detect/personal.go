@@ -421,6 +421,32 @@ func readerBefore(text []byte, start int) bool {
 	return ok && string(w) == "your"
 }
 
+// emptyBoxBefore reports an empty checkbox right before a term: "[ ] Stroke", "☐ Diabetes",
+// "( ) COPD". A form's options are what it asks about, not what anyone has; a ticked box
+// ("[x] Diabetes") is an answer and still counts.
+func emptyBoxBefore(text []byte, start int) bool {
+	// Back over the option's other words: "[ ] Alzheimer's / dementia".
+	p := start
+	for p > 0 && start-p < 40 {
+		c := text[p-1]
+		if !isAlpha(c) && c != ' ' && c != '\t' && c != '/' && c != '\'' && c != '-' && c != ',' {
+			break
+		}
+		p--
+	}
+	switch {
+	case p >= 3 && (text[p-1] == ']' || text[p-1] == ')') && text[p-2] == ' ' && (text[p-3] == '[' || text[p-3] == '('):
+		return true
+	case p >= 2 && (text[p-1] == ']' || text[p-1] == ')') && (text[p-2] == '[' || text[p-2] == '('):
+		return true
+	case p >= 3 && text[p-3] == 0xE2 && text[p-2] == 0x98 && text[p-1] == 0x90: // ☐ U+2610
+		return true
+	case p >= 3 && text[p-3] == 0xE2 && text[p-2] == 0x96 && text[p-1] == 0xA1: // □ U+25A1
+		return true
+	}
+	return false
+}
+
 // aggregateBefore reports a statistic's word right before a vital or lab label: "Median A1c
 // 8.2 overall", "mean INR 2.6", "average EF 55%". A clinic's quality numbers report on a
 // group, not on one person.

@@ -89,7 +89,7 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 				continue
 			}
 			last = h.end
-			if h.start < from || h.start >= to {
+			if h.start < from || h.start >= to || emptyBoxBefore(text, h.start) {
 				continue
 			}
 			conf := Low
