@@ -283,7 +283,20 @@ const (
 // made-up scenarios) and the model retrained on dev..fresh38 (leave one
 // writer out over 2,494: with the veto 0.981 and 0.979; over the writers the
 // rules were never tuned on 0.962 and 0.979), before fresh39-44 were scored.
-// fresh13-18 and fresh21-26 stay held out from the rules.
+// fresh39-44 (writers AP: pediatric cardiology, phlebotomy draw stations,
+// sterile processing, perinatal bereavement; AQ: a child advocacy center,
+// survey readiness, a concussion clinic, workers' comp nurse case managers;
+// AR: Mohs surgery, revenue integrity, a PrEP program, pediatric home
+// ventilators; AS: central scheduling, a stroke program, an integrative
+// clinic, community paramedicine; AT: a pharmacy's immunizations, accounts
+// payable, a pediatric feeding clinic, DUI evaluations; AU: retina
+// injections, network contracting, NICU follow-up, international patients;
+// 240 messages, 121 with PHI), scored once through the shipped engine, veto
+// and all: recall 0.959 (116 of 121), precision 0.983 (2 false alarms in 119
+// negatives); the rules alone 0.826 and 0.962, the model alone 0.926 and
+// 1.000. Over the three rounds of six writers (720 messages) recall was 0.951,
+// 0.959 and 0.959.
+// fresh13-18, fresh21-26 and fresh39-44 stay held out from the rules.
 // tunedSplits are the splits the detectors have been tuned on.
 var tunedSplits = []string{"dev", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10", "fresh11", "fresh12", "fresh19", "fresh20", "fresh27", "fresh28", "fresh29", "fresh30", "fresh31", "fresh32", "fresh33", "fresh34", "fresh35", "fresh36", "fresh37", "fresh38"}
 
