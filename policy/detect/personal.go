@@ -1,5 +1,7 @@
 package detect
 
+import "slices"
+
 // TypePersonalHealth marks a statement about one person's health rather than health in
 // general: a possessive or a person before a clinical term ("my hip replacement", "her
 // chemo", "she had a L hip ORIF"), a result read out to someone ("your A1c is 7.9",
@@ -415,10 +417,13 @@ func blankFieldAfter(text []byte, end int) bool {
 }
 
 // readerBefore reports "your" right before a vital or lab label: the reader's own reading.
-func readerBefore(text []byte, start int) bool {
+func readerBefore(text []byte, start int) bool { return prevWordIn(text, start, "your") }
+
+// prevWordIn reports whether the word right before start (wordBefore) is one of words.
+func prevWordIn(text []byte, start int, words ...string) bool {
 	var buf [24]byte
 	w, _, ok := wordBefore(text, start, buf[:0])
-	return ok && string(w) == "your"
+	return ok && slices.Contains(words, string(w))
 }
 
 // emptyBoxBefore reports an empty checkbox right before a term: "[ ] Stroke", "☐ Diabetes",
@@ -451,30 +456,14 @@ func emptyBoxBefore(text []byte, start int) bool {
 // 8.2 overall", "mean INR 2.6", "average EF 55%". A clinic's quality numbers report on a
 // group, not on one person.
 func aggregateBefore(text []byte, start int) bool {
-	var buf [24]byte
-	w, _, ok := wordBefore(text, start, buf[:0])
-	if !ok {
-		return false
-	}
-	switch string(w) {
-	case "median", "mean", "average", "avg", "averaged", "aggregate", "overall", "target":
-		return true
-	}
-	return false
+	return prevWordIn(text, start, "median", "mean", "average", "avg", "averaged", "aggregate", "overall", "target")
 }
 
 // indefiniteQuestion reports a result phrase whose subject is nobody in particular, in a
 // question: "who got the TB test and who was positive?", "has anyone tested positive?".
 // It asks about a group; an answer naming someone is found on its own.
 func indefiniteQuestion(text []byte, start int) bool {
-	var buf [24]byte
-	w, _, ok := wordBefore(text, start, buf[:0])
-	if !ok {
-		return false
-	}
-	switch string(w) {
-	case "who", "anyone", "anybody", "everyone", "everybody", "somebody", "someone", "whoever":
-	default:
+	if !prevWordIn(text, start, "who", "anyone", "anybody", "everyone", "everybody", "somebody", "someone", "whoever") {
 		return false
 	}
 	for p := start; p < len(text) && p < start+120; p++ {
