@@ -156,11 +156,15 @@ func TestDeployFilesNameOnlyRegisteredMetrics(t *testing.T) {
 	// Optional features register their metrics only when on: turn each on.
 	cfg, _ := os.ReadFile(env.CfgPath)
 	cfg = bytes.Replace(cfg, []byte("\nrelay:\n"), []byte("\nrelay:\n  tlsrpt: {enabled: true, organization: Clinic, contact: tlsrpt@clinic.test}\n"), 1)
+	hooks := startHookReceiver(t, "127.0.0.1:0", env.Dir, "hook.secret")
+	cfg = append(cfg, apiConfig(t, freeAddr(t), hooks.url)...)
 	os.WriteFile(env.CfgPath, cfg, 0o600)
 	g := startGateway(t, env)
 	registered := g.reg.metricNames()
-	if !registered["sealgate_tlsrpt_reports_total"] {
-		t.Fatal("relay.tlsrpt did not get enabled in this test's config")
+	for _, n := range []string{"sealgate_tlsrpt_reports_total", "sealgate_api_requests_total", "sealgate_webhook_deliveries_total"} {
+		if !registered[n] {
+			t.Fatalf("%s is not registered: its feature did not get enabled in this test's config", n)
+		}
 	}
 	// removedMetrics may be named in the docs only as gone.
 	removedMetrics := map[string]bool{"sealgate_relay_queue_depth": true}
