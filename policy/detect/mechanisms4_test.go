@@ -108,6 +108,12 @@ func TestTestPatientIdentifiersAreNoFindings(t *testing.T) {
 			}
 		}
 	}
+	// With a site MRN regex too: the built-in test-record MRN keeps its span, so
+	// the regex does not count it either.
+	site := newScanner(t, Config{MRNPatterns: []string{`\b\d{8}\b`}})
+	if f, ok := findingOf(scanOne(t, site, "Repro steps: open test patient ZZTEST, ONCOLOGY (MRN 88100042, DOB 03/03/2003) and print."), TypeMRN); ok {
+		t.Errorf("test record with a site MRN regex: mrn %+v", f)
+	}
 	// A patient who had a test is no test patient.
 	checkFindings(t, s, "Rapid strep test patient in bay 3, Ana Ruiz MRN 66120045, needs amoxicillin",
 		want{TypeMRN, High})

@@ -356,14 +356,11 @@ func (s *Scanner) classifyCompound(text []byte, g []group, ci *ctxIndex, from, t
 				if typ == TypeDOB && celebration(text, ci, g[i].start, g[j].end) {
 					conf = Low
 				}
-				if (typ == TypeMRN || typ == TypeMemberID || typ == TypePatientAccount || typ == TypeDOB) &&
-					testRecord(text, ci, g[i].start, g[j].end) {
-					// A test system's record identifies nobody: not even a low finding,
-					// which the score would add up over a test plan's list of them.
-					i = j + 1
-					matched = true
-					break
-				}
+				// A test system's record identifies nobody: not even a low finding,
+				// which the score would add up over a test plan's list of them. It
+				// still claims its span (natives), so a site regex does not count it.
+				test := (typ == TypeMRN || typ == TypeMemberID || typ == TypePatientAccount || typ == TypeDOB) &&
+					testRecord(text, ci, g[i].start, g[j].end)
 				st := g[i].start
 				if i == 0 && g[0].start > 0 && text[g[0].start-1] == '(' && g[0].sep == ')' {
 					st--
@@ -371,7 +368,7 @@ func (s *Scanner) classifyCompound(text []byte, g []group, ci *ctxIndex, from, t
 				if natives != nil && (typ == TypeMRN || typ == TypeMemberID) {
 					*natives = append(*natives, hit{typ: typ, start: st, end: g[j].end})
 				}
-				if st >= from && st < to && (s.allOn || s.enabled[typ]) {
+				if !test && st >= from && st < to && (s.allOn || s.enabled[typ]) {
 					emit(hit{typ: typ, conf: conf, start: st, end: g[j].end})
 				}
 				i = j + 1
