@@ -78,7 +78,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "envelope:  from %s to %s\n", from, strings.Join(r.Recipients, ", "))
 	fmt.Fprintf(&b, "scanned:   %d parts, PHI score %.2f\n", r.Parts, d.Score)
 	if d.PatientModel >= 0 {
-		fmt.Fprintf(&b, "model:     reads as mail about a patient with probability %.2f (patient_context from 0.70, high from 0.90; no_patient below 0.30)\n", d.PatientModel)
+		fmt.Fprintf(&b, "model:     reads as mail about a patient with probability %.2f (patient_context from %.2f, high from %.2f; no_patient below %.2f)\n",
+			d.PatientModel, detect.PatientContextMedium, detect.PatientContextHigh, detect.NoPatientBelow)
 	}
 	b.WriteString("\nrules, in order (first match wins):\n")
 	width := 0

@@ -20,7 +20,7 @@ import (
 const TypePatientContext = "patient_context"
 
 // TypeNoPatient is the same model's other verdict: the message reads as about no patient
-// (its probability is below noPatientBelow). The rules that read names, clinical words and
+// (its probability is below NoPatientBelow). The rules that read names, clinical words and
 // health statements are tuned on the writers they were fitted to; on new writers they
 // raise most of the false alarms (a clinic's quality numbers, a blank handout, a staff
 // roster), where the model rarely does. The shipped policy lets this finding set those
@@ -30,11 +30,11 @@ const TypePatientContext = "patient_context"
 // above 0.30 recall fell. It weighs nothing in the score.
 const TypeNoPatient = "no_patient"
 
-// Thresholds of the model's probability for its findings' confidence.
+// Thresholds of the model's probability for its findings (policy test prints them).
 const (
-	patientContextHigh   = 0.90
-	patientContextMedium = 0.70
-	noPatientBelow       = 0.30
+	PatientContextHigh   = 0.90
+	PatientContextMedium = 0.70
+	NoPatientBelow       = 0.30
 )
 
 // patientModelBin is the trained model (policy/patientmodel_train_test.go writes it):
@@ -164,18 +164,18 @@ func (m *PatientModel) Probability(f *PatientFeatures) float64 {
 func PatientContextFinding(p float64) (Finding, bool) {
 	c := Medium
 	switch {
-	case p >= patientContextHigh:
+	case p >= PatientContextHigh:
 		c = High
-	case p < patientContextMedium:
+	case p < PatientContextMedium:
 		return Finding{}, false
 	}
 	return Finding{Type: TypePatientContext, Count: 1, Confidence: c, Where: []Location{{Field: "message"}}}, true
 }
 
 // NoPatientFinding returns the no_patient finding for the model's probability p, or ok
-// false at noPatientBelow and above.
+// false at NoPatientBelow and above.
 func NoPatientFinding(p float64) (Finding, bool) {
-	if p >= noPatientBelow {
+	if p >= NoPatientBelow {
 		return Finding{}, false
 	}
 	return Finding{Type: TypeNoPatient, Count: 1, Confidence: Medium, Where: []Location{{Field: "message"}}}, true
