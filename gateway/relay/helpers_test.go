@@ -226,6 +226,34 @@ func newSink(t testing.TB, listenAddr string, tlsCfg *tls.Config, configure ...f
 	if err != nil {
 		t.Fatalf("listen %s: %v", listenAddr, err)
 	}
+	return sinkOn(t, l, tlsCfg, configure...)
+}
+
+// listenPair listens on 127.0.0.1:P and 127.0.0.2:P for one port P. A port
+// the kernel picked free on 127.0.0.1 may be taken on 127.0.0.2 (by another
+// test package's client or listener), so it tries again on a fresh port.
+func listenPair(t testing.TB) (a, b net.Listener) {
+	t.Helper()
+	var err error
+	for range 50 {
+		a, err = net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("listen 127.0.0.1:0: %v", err)
+		}
+		_, p, _ := net.SplitHostPort(a.Addr().String())
+		b, err = net.Listen("tcp", net.JoinHostPort("127.0.0.2", p))
+		if err == nil {
+			return a, b
+		}
+		a.Close()
+	}
+	t.Fatalf("no port free on both 127.0.0.1 and 127.0.0.2: %v", err)
+	return nil, nil
+}
+
+// sinkOn serves a sink on a listener the caller opened.
+func sinkOn(t testing.TB, l net.Listener, tlsCfg *tls.Config, configure ...func(*smtp.Server)) *sink {
+	t.Helper()
 	s := &sink{addr: l.Addr().String(), rcptErr: map[string]*smtp.SMTPError{}}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		_, isTLS := c.TLSConnectionState()

@@ -231,9 +231,9 @@ func TestBounceOfDSNSendsNoDSN(t *testing.T) {
 // DNS server; 127.0.0.3:P has nothing listening.
 func mxSetup(t *testing.T, z *dnsZone, tlsCfg *tls.Config) (a, b *sink, resolver string, port int) {
 	t.Helper()
-	a = newSink(t, "127.0.0.1:0", tlsCfg)
+	la, lb := listenPair(t)
+	a, b = sinkOn(t, la, tlsCfg), sinkOn(t, lb, tlsCfg)
 	_, p, _ := strings.Cut(a.addr, ":")
-	b = newSink(t, "127.0.0.2:"+p, tlsCfg)
 	for _, c := range p {
 		port = port*10 + int(c-'0')
 	}

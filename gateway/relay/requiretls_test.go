@@ -96,9 +96,10 @@ func TestREQUIRETLSEndToEndDeliversOnlyToREQUIRETLSHopElseBounces5710(t *testing
 	names := []string{"mx.rt.test", "mx.nort.test"}
 	cfg, _, pool := validCert(t, names...)
 	enable := func(s *smtp.Server) { s.EnableREQUIRETLS = true }
-	a := newSink(t, "127.0.0.1:0", cfg, enable)
+	la, lb := listenPair(t)
+	a := sinkOn(t, la, cfg, enable)
 	_, port, _ := splitHostPort(a.addr)
-	b := newSink(t, net.JoinHostPort("127.0.0.2", a.addr[strings.LastIndexByte(a.addr, ':')+1:]), cfg)
+	b := sinkOn(t, lb, cfg)
 	z := zoneFor(map[string]string{"rt.test": "mx.rt.test", "nort.test": "mx.nort.test"})
 	z.a["mx.nort.test."] = "127.0.0.2"
 	res := newDNS(t, z)
