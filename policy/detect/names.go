@@ -339,6 +339,20 @@ func (s *Scanner) nameCandidates(text []byte, toks []nameTok, from, to int, nt n
 				return
 			}
 		}
+		if j, ok := newbornAt(text, toks, i); ok {
+			// "Baby Boy Reinholt", "BABY GIRL OKAFOR": how a hospital registers a
+			// newborn before it has a given name; the designation is the patient's name.
+			conf := High
+			start, end := toks[i].start, toks[j].end
+			if ci != nil && celebration(text, ci, start, end) {
+				conf = Medium // "Welcome Baby Girl Sophia!": a coworker's news
+			}
+			if start >= from && start < to {
+				emit(hit{typ: TypePersonName, conf: conf, start: start, end: end})
+			}
+			i = j + 1
+			continue
+		}
 		j, conf := nameAt(toks, i)
 		if j < 0 {
 			i++
@@ -408,6 +422,23 @@ func (s *Scanner) nameCandidates(text []byte, toks []nameTok, from, to int, nt n
 		}
 		i = j + 1
 	}
+}
+
+// newbornAt reports whether toks[i:] starts with a newborn's registration name, "Baby
+// Boy" or "Infant Girl" and a surname, and returns the surname's index. A word the
+// lists lack counts only at the end of its chain: "Baby Boy Reinholt - NICU", not
+// "Baby Girl Clothing Drive"; a given name is a family's news, "her Baby Girl Sophia".
+func newbornAt(text []byte, toks []nameTok, i int) (int, bool) {
+	if i+2 >= len(toks) || !toks[i+2].wordlike() || toks[i].comma || toks[i+1].comma ||
+		(!toks[i+2].surname() && (i+3 < len(toks) || toks[i+2].given())) {
+		return -1, false
+	}
+	w0, w1 := text[toks[i].start:toks[i].end], text[toks[i+1].start:toks[i+1].end]
+	if !(bytes.EqualFold(w0, []byte("baby")) || bytes.EqualFold(w0, []byte("infant"))) ||
+		!(bytes.EqualFold(w1, []byte("boy")) || bytes.EqualFold(w1, []byte("girl"))) {
+		return -1, false
+	}
+	return i + 2, true
 }
 
 // nameAt returns the last token of the name that starts at toks[i] and its confidence from
