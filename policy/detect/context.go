@@ -208,6 +208,8 @@ var fictionWords = []contextWord{
 	// Test and training records: Epic-style ZZTEST names, "test patient" (fiction.go).
 	{"zztest", ctxTestRec}, {"test patient", ctxTestRec}, {"test patients", ctxTestRec}, {"test pt", ctxTestRec},
 	{"test pts", ctxTestRec},
+	// A vendor's screenshot or demo site: "Demo patient: ...", "Demo, Patient".
+	{"demo patient", ctxTestRec}, {"demo pt", ctxTestRec}, {"demo, patient", ctxTestRec},
 	// The placeholder patient of every spec, family name first as a PID or a list has it.
 	{"doe jane", ctxTestRec}, {"doe john", ctxTestRec},
 	// Analyzer quality control: the values on a QC line are control material's (animal.go).

@@ -1,6 +1,9 @@
 package detect
 
-import "sort"
+import (
+	"bytes"
+	"sort"
+)
 
 // What says a text is about nobody real: a made-up case, a placeholder number, a
 // coworker's birthday.
@@ -50,6 +53,22 @@ func placeholderID(b []byte) bool {
 		}
 	}
 	return same || zeros >= n-1
+}
+
+// testPrefixed reports an identifier written with a word that says it is no one's in
+// front of its digits: "MRN DEMO-000123", "TEST_4471203", "SAMPLE00123". A word apart
+// ("strep test 4471203") is not part of the value.
+func testPrefixed(text []byte, start int) bool {
+	i := start
+	if i > 0 && (text[i-1] == '-' || text[i-1] == '_') {
+		i--
+	}
+	for _, w := range [...]string{"demo", "test", "sample", "dummy", "fake"} {
+		if i >= len(w) && bytes.EqualFold(text[i-len(w):i], []byte(w)) && (i == len(w) || !isAlpha(text[i-len(w)-1])) {
+			return true
+		}
+	}
+	return false
 }
 
 // paragraphWindow is how far back ssnInParagraph looks for an SSN word. With the term's

@@ -1,6 +1,10 @@
 package detect
 
-import "slices"
+import (
+	"bytes"
+	"slices"
+	"strings"
+)
 
 // TypePersonalHealth marks a statement about one person's health rather than health in
 // general: a possessive or a person before a clinical term ("my hip replacement", "her
@@ -416,6 +420,30 @@ func blankFieldAfter(text []byte, end int) bool {
 	return p+3 <= len(text) && text[p] == '_' && text[p+1] == '_' && text[p+2] == '_'
 }
 
+// credentialAfter reports a term that names a staff credential rather than care: "CPR
+// Expires", "CPR cert 03/2027", "CPR card", as an HR or credentialing tracker's columns write
+// it. A resuscitation is something done to a patient; a CPR card is a nurse's.
+func credentialAfter(text []byte, start, end int) bool {
+	if end-start != 3 || !bytes.EqualFold(text[start:end], []byte("cpr")) {
+		return false
+	}
+	p := end
+	for p < len(text) && p < end+3 && (text[p] == ' ' || text[p] == '/' || text[p] == '-' || text[p] == '_') {
+		p++
+	}
+	q := p
+	for q < len(text) && q-p < 16 && isAlpha(text[q]) {
+		q++
+	}
+	switch strings.ToLower(string(text[p:q])) {
+	case "exp", "expires", "expiry", "expiration", "expired", "expiring", "cert", "certs", "certified",
+		"certification", "certifications", "card", "cards", "class", "classes", "training", "renewal",
+		"recert", "recertification", "instructor", "due", "current", "course", "aed", "bls":
+		return true
+	}
+	return false
+}
+
 // readerBefore reports "your" right before a vital or lab label: the reader's own reading.
 func readerBefore(text []byte, start int) bool { return prevWordIn(text, start, "your") }
 
@@ -430,11 +458,14 @@ func prevWordIn(text []byte, start int, words ...string) bool {
 // "( ) COPD". A form's options are what it asks about, not what anyone has; a ticked box
 // ("[x] Diabetes") is an answer and still counts.
 func emptyBoxBefore(text []byte, start int) bool {
-	// Back over the option's other words: "[ ] Alzheimer's / dementia".
-	p := start
+	// Back over the option's other words: "[ ] Alzheimer's / dementia", and over one line
+	// break, where a PDF's table cell wraps the option: "☐ This is my first\nmammogram".
+	p, nl := start, false
 	for p > 0 && start-p < 40 {
 		c := text[p-1]
-		if !isAlpha(c) && c != ' ' && c != '\t' && c != '/' && c != '\'' && c != '-' && c != ',' {
+		if c == '\n' && !nl {
+			nl = true
+		} else if !isAlpha(c) && c != ' ' && c != '\t' && c != '/' && c != '\'' && c != '-' && c != ',' {
 			break
 		}
 		p--

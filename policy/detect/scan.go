@@ -89,7 +89,7 @@ func (s *Scanner) scanWindow(text []byte, from, to int, emit func(hit), occupied
 				continue
 			}
 			last = h.end
-			if h.start < from || h.start >= to || emptyBoxBefore(text, h.start) {
+			if h.start < from || h.start >= to || emptyBoxBefore(text, h.start) || credentialAfter(text, h.start, h.end) {
 				continue
 			}
 			conf := Low
@@ -360,7 +360,7 @@ func (s *Scanner) classifyCompound(text []byte, g []group, ci *ctxIndex, from, t
 				// which the score would add up over a test plan's list of them. It
 				// still claims its span (natives), so a site regex does not count it.
 				test := (typ == TypeMRN || typ == TypeMemberID || typ == TypePatientAccount || typ == TypeDOB) &&
-					testRecord(text, ci, g[i].start, g[j].end)
+					(testRecord(text, ci, g[i].start, g[j].end) || (typ != TypeDOB && testPrefixed(text, g[i].start)))
 				st := g[i].start
 				if i == 0 && g[0].start > 0 && text[g[0].start-1] == '(' && g[0].sep == ')' {
 					st--
