@@ -75,7 +75,8 @@
 //     unit of a stay between do not count ("he's going into a 28 day alcohol rehab"); a
 //     term naming a place is none ("the 3 dialysis centers"), nor a term before a
 //     form's empty field ("My goal INR: ____"), a term after an empty checkbox ("[ ] Stroke",
-//     "☐ Diabetes": no dictionary finding at all, a form's option), a statistic ("Median A1c 8.2"), a county
+//     "☐ Diabetes", also wrapped onto the next line: no dictionary finding at all, a form's
+//     option; nor "CPR" before "Expires", "cert" or "card", a staff credential), a statistic ("Median A1c 8.2"), a county
 //     road ("CR 380"), or a result asked about whoever had it ("who was positive?"). Medium; High when the
 //     statement is the writer's own ("my", "I"), which Score weighs as Medium; alone it names nobody.
 //   - patient_account: 5-20 digits, or 6-20 capitals and digits with 5+ digits, after an
@@ -156,9 +157,10 @@
 // SSN worth a rule); part, asset, model and catalog numbers are negative labels. An MRN or
 // member ID whose digits are a placeholder (all zeros, one digit repeated, zeros and one other
 // digit) is Low, as is a date of birth at a birthday celebration ("happy birthday", "happy 40th
-// birthday") with no patient, clinical or identifier word near, and an MRN, member ID, patient
+// birthday") with no patient, clinical or identifier word near. An MRN, member ID, patient
 // account or date of birth in the same line and sentence as a test-record marker ("test
-// patient", ZZTEST; not "strep test patient"). A pharmacy card's BIN, PCN and group number are
+// patient", ZZTEST, "demo patient"; not "strep test patient"), or an identifier written with
+// DEMO-, TEST_ or SAMPLE- before its digits, gives no finding at all. A pharmacy card's BIN, PCN and group number are
 // negative labels. Without a label:
 //
 //   - ssn: High near an SSN word or patient/identity context, else Medium; dotted, Low.

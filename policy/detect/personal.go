@@ -3,7 +3,6 @@ package detect
 import (
 	"bytes"
 	"slices"
-	"strings"
 )
 
 // TypePersonalHealth marks a statement about one person's health rather than health in
@@ -431,18 +430,21 @@ func credentialAfter(text []byte, start, end int) bool {
 	for p < len(text) && p < end+3 && (text[p] == ' ' || text[p] == '/' || text[p] == '-' || text[p] == '_') {
 		p++
 	}
-	q := p
-	for q < len(text) && q-p < 16 && isAlpha(text[q]) {
-		q++
+	var buf [16]byte
+	n := 0
+	for p+n < len(text) && n < len(buf) && isAlpha(text[p+n]) {
+		buf[n] = text[p+n] | 0x20
+		n++
 	}
-	switch strings.ToLower(string(text[p:q])) {
-	case "exp", "expires", "expiry", "expiration", "expired", "expiring", "cert", "certs", "certified",
-		"certification", "certifications", "card", "cards", "class", "classes", "training", "renewal",
-		"recert", "recertification", "instructor", "due", "current", "course", "aed", "bls":
-		return true
-	}
-	return false
+	return credentialWords[string(buf[:n])]
 }
+
+// credentialWords follow "CPR" when it names a staff credential.
+var credentialWords = map[string]bool{"exp": true, "expires": true, "expiry": true, "expiration": true,
+	"expired": true, "expiring": true, "cert": true, "certs": true, "certified": true, "certification": true,
+	"certifications": true, "card": true, "cards": true, "class": true, "classes": true, "training": true,
+	"renewal": true, "recert": true, "recertification": true, "instructor": true, "due": true,
+	"current": true, "course": true, "aed": true, "bls": true}
 
 // readerBefore reports "your" right before a vital or lab label: the reader's own reading.
 func readerBefore(text []byte, start int) bool { return prevWordIn(text, start, "your") }
